@@ -1,0 +1,134 @@
+//! Talking to PostgreSQL: connecting, running scripts with errors mapped back to the file,
+//! and reading the catalog ([`snapshot`]).
+
+pub mod conninfo;
+pub mod snapshot;
+pub mod split;
+
+use std::path::{Path, PathBuf};
+
+use tokio_postgres::{Client, NoTls};
+
+/// What went wrong talking to the database, in words a DBA reads.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+    #[error("{0}")]
+    Query(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Script { file: PathBuf, line: usize, column: usize, message: String },
+}
+
+impl DbError {
+    /// A server or protocol error, with the server's message, detail and hint.
+    pub fn query(e: tokio_postgres::Error) -> Self {
+        DbError::Query(describe(&e))
+    }
+}
+
+/// The server's words for an error (severity, SQLSTATE, message, detail, hint), or the
+/// client library's when the server said nothing.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!("\n  detail: {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!("\n  hint: {hint}"));
+            }
+            if let Some(context) = db.where_() {
+                text.push_str(&format!("\n  context: {context}"));
+            }
+            text
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Connect with `config` (no TLS) and drive the connection on the current tokio runtime.
+pub async fn connect_config(config: &tokio_postgres::Config) -> Result<Client, DbError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| DbError::Connect {
+        target: describe_config(config),
+        message: describe(&e),
+    })?;
+    tokio::spawn(async move {
+        // The error, if any, surfaces on the next use of the client.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// "user@host:port/dbname", never the password.
+pub fn describe_config(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{}@{host}:{port}/{}", config.get_user().unwrap_or("?"), config.get_dbname().unwrap_or("?"))
+}
+
+/// Run a whole SQL file in one round trip (the simple query protocol: one implicit
+/// transaction unless the file has its own). An error names the file, line and column.
+pub async fn run_script_file(client: &Client, path: &Path) -> Result<(), DbError> {
+    let sql = std::fs::read_to_string(path).map_err(|source| DbError::Read { path: path.to_owned(), source })?;
+    client.batch_execute(&sql).await.map_err(|e| {
+        // With the simple protocol the server's position counts characters of the whole text.
+        let position = match e.as_db_error().and_then(|db| db.position()) {
+            Some(tokio_postgres::error::ErrorPosition::Original(p)) => *p as usize,
+            _ => 0,
+        };
+        let (line, column) = char_position(&sql, position);
+        DbError::Script { file: path.to_owned(), line, column, message: describe(&e) }
+    })
+}
+
+/// 1-based line and column of the 1-based character `position` in `text` (1:1 for 0).
+fn char_position(text: &str, position: usize) -> (usize, usize) {
+    let byte = text.char_indices().nth(position.saturating_sub(1)).map_or(text.len(), |(b, _)| b);
+    split::line_col(text, byte)
+}
+
+/// `CREATE DATABASE name [TEMPLATE template]`.
+pub async fn create_database(admin: &Client, name: &str, template: Option<&str>) -> Result<(), DbError> {
+    let mut sql = format!("CREATE DATABASE {}", quote_ident(name));
+    if let Some(template) = template {
+        sql += &format!(" TEMPLATE {}", quote_ident(template));
+    }
+    admin.batch_execute(&sql).await.map_err(DbError::query)
+}
+
+/// `name` as a quoted SQL identifier.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `text` as a quoted SQL string literal.
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn char_position_counts_characters_not_bytes() {
+        let text = "select 1;\n-- é\nselect x;";
+        // 'x' is the 23rd character (the é is one character, two bytes).
+        assert_eq!(char_position(text, 23), (3, 8));
+        assert_eq!(char_position(text, 0), (1, 1));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+}

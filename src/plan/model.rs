@@ -1,0 +1,461 @@
+//! The plan as data: every type a plan file (RON) is made of.
+//!
+//! A plan is what a staging run-book says, written so a machine can run it: where it may run
+//! (target guard), what the database looks like before (baseline), what the operator confirms
+//! by hand (manual items), the migrations with their expected time and objects, the checks
+//! with their expectations, the rollback, and the criteria for GO / NO-GO.
+//! Paths in a plan are relative to the plan file's directory.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// A whole staging validation plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub name: String,
+    pub phase: String,
+    /// When the run is scheduled, as the run-book states it (e.g. "2024-02-06 09:00").
+    pub scheduled: String,
+    pub planned_hours: f64,
+    #[serde(default)]
+    pub objective: String,
+    /// Remarks on the plan itself, e.g. where the source run-book contradicts itself.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    #[serde(default)]
+    pub target: TargetGuard,
+    #[serde(default)]
+    pub execution: Execution,
+    pub baseline: Baseline,
+    #[serde(default)]
+    pub preflight: Preflight,
+    pub migrations: Vec<Migration>,
+    #[serde(default)]
+    pub verification: Vec<Check>,
+    #[serde(default)]
+    pub schema_summary: Vec<Check>,
+    #[serde(default)]
+    pub integrity: Integrity,
+    /// Checks that write test rows; each runs in a transaction that is always rolled back.
+    #[serde(default)]
+    pub sample_data: Vec<Check>,
+    #[serde(default)]
+    pub rls: Vec<RlsTest>,
+    #[serde(default)]
+    pub performance: Performance,
+    #[serde(default)]
+    pub rollback: Option<Rollback>,
+    #[serde(default)]
+    pub criteria: Vec<Criterion>,
+    #[serde(default)]
+    pub team: Vec<Responsibility>,
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// Which databases the plan may run against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetGuard {
+    /// Glob patterns (`*`, `?`) on the database name; empty means any name not denied.
+    #[serde(default)]
+    pub allow_databases: Vec<String>,
+    /// Glob patterns on the database name that are always refused (e.g. `*prod*`).
+    #[serde(default)]
+    pub deny_databases: Vec<String>,
+    /// Glob patterns on the host name that are always refused.
+    #[serde(default)]
+    pub deny_hosts: Vec<String>,
+    /// Refuse a database whose `pgstage.environment` setting or comment says `production`.
+    #[serde(default = "yes")]
+    pub refuse_marked_production: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How migrations are applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Execution {
+    #[serde(default)]
+    pub transaction: TransactionMode,
+    #[serde(default = "default_lock_timeout_ms")]
+    pub lock_timeout_ms: u64,
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for Execution {
+    fn default() -> Self {
+        Self {
+            transaction: TransactionMode::default(),
+            lock_timeout_ms: default_lock_timeout_ms(),
+            statement_timeout_ms: default_statement_timeout_ms(),
+        }
+    }
+}
+
+fn default_lock_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    60_000
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransactionMode {
+    /// Each migration in its own transaction (the default).
+    #[default]
+    PerMigration,
+    /// All migrations in one transaction: all or nothing.
+    Batch,
+}
+
+/// The state the migrations start from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// The schema the plan's counts refer to.
+    #[serde(default = "default_schema")]
+    pub schema: String,
+    /// Scripts that build the baseline, in order (used to seed the sandbox).
+    pub migrations: Vec<PathBuf>,
+    /// A deterministic script that gives every baseline table rows.
+    #[serde(default)]
+    pub sample_data: Option<PathBuf>,
+}
+
+fn default_schema() -> String {
+    "public".to_owned()
+}
+
+/// Everything confirmed before the first migration runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preflight {
+    /// Automated checks: baseline counts, connections, replication lag, size.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// Items the operator must acknowledge (who, when) before migrations may start.
+    #[serde(default)]
+    pub manual: Vec<ManualItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualItem {
+    pub id: String,
+    pub title: String,
+    /// Who is responsible for it (a team role).
+    #[serde(default)]
+    pub owner: String,
+}
+
+/// One migration file and what the plan expects of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    pub id: String,
+    pub title: String,
+    pub file: PathBuf,
+    /// Expected execution time, milliseconds, inclusive.
+    pub expected_ms: MsRange,
+    #[serde(default)]
+    pub creates: Creates,
+    /// The file holds statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY,
+    /// VACUUM, …); it is then applied statement by statement, outside a transaction.
+    #[serde(default)]
+    pub non_transactional: bool,
+}
+
+/// An inclusive range of milliseconds, written `(400, 500)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MsRange(pub u64, pub u64);
+
+impl MsRange {
+    pub fn min(self) -> u64 {
+        self.0
+    }
+    pub fn max(self) -> u64 {
+        self.1
+    }
+    pub fn contains(self, ms: u64) -> bool {
+        (self.0..=self.1).contains(&ms)
+    }
+}
+
+/// Objects a migration is expected to create. `None` means the plan does not say.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Creates {
+    #[serde(default)]
+    pub tables: Vec<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+    #[serde(default)]
+    pub indexes: Option<u32>,
+    #[serde(default)]
+    pub policies: Option<u32>,
+    #[serde(default)]
+    pub triggers: Option<u32>,
+    #[serde(default)]
+    pub foreign_keys: Option<u32>,
+}
+
+/// One check: something measured, and what it must be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub id: String,
+    pub title: String,
+    /// A grouping shown in results, e.g. the migration it verifies ("013").
+    #[serde(default)]
+    pub group: String,
+    pub probe: Probe,
+    pub expect: Expect,
+    /// What a miss means: a failure (default) or a warning.
+    #[serde(default)]
+    pub on_miss: Severity,
+}
+
+/// Where a check's actual value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Probe {
+    /// SQL; with several statements the last one's first column of the first row is the value.
+    Sql(String),
+    /// A figure from the catalog snapshot.
+    Metric(Metric),
+}
+
+/// Figures pgstage reads from `pg_catalog` itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Metric {
+    Tables,
+    ForeignKeys,
+    Policies,
+    Indexes,
+    Functions,
+    Triggers,
+    Views,
+    Sequences,
+    /// Objects that appeared since the baseline snapshot.
+    NewTables,
+    NewForeignKeys,
+    NewPolicies,
+    NewIndexes,
+    NewFunctions,
+    NewTriggers,
+    DatabaseSizeMb,
+    ActiveConnections,
+    ReplicationLagSeconds,
+}
+
+/// What a probe's value must be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Expect {
+    Equals(i64),
+    AtLeast(i64),
+    AtMost(i64),
+    /// Inclusive.
+    Between(i64, i64),
+    /// Within `tolerance_pct` percent of `value`.
+    About { value: f64, tolerance_pct: f64 },
+    /// The value is boolean true.
+    True,
+    /// The query returns at least one row.
+    Exists,
+    /// The query returns no row.
+    NoRows,
+    /// The query returns exactly this many rows.
+    Rows(u64),
+    /// The value, as text, equals this.
+    Text(String),
+    /// The SQL must fail with this SQLSTATE (e.g. "23503" for a foreign-key violation): a
+    /// constraint that is enforced.
+    Fails(String),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Severity {
+    #[default]
+    Fail,
+    Warn,
+}
+
+/// Data-integrity checks after the migrations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Integrity {
+    /// Every constraint is validated (no NOT VALID left behind).
+    #[serde(default = "yes")]
+    pub constraints_validated: bool,
+    /// No row references a missing parent, for every foreign key.
+    #[serde(default = "yes")]
+    pub no_orphans: bool,
+    /// Row counts of pre-existing tables are unchanged.
+    #[serde(default = "yes")]
+    pub row_counts_unchanged: bool,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+}
+
+impl Default for Integrity {
+    fn default() -> Self {
+        Self { constraints_validated: true, no_orphans: true, row_counts_unchanged: true, checks: vec![] }
+    }
+}
+
+/// Row-level security isolation: as `role`, with the claim set to each subject in turn, the
+/// listed tables show no row of another workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RlsTest {
+    pub id: String,
+    pub title: String,
+    #[serde(default = "default_rls_role")]
+    pub role: String,
+    /// The setting that carries the user id (Supabase: `request.jwt.claim.sub`).
+    #[serde(default = "default_claim")]
+    pub claim: String,
+    /// SQL run first, as the connecting user, inside the same rolled-back transaction.
+    #[serde(default)]
+    pub setup: Option<String>,
+    pub subjects: Vec<RlsSubject>,
+    pub tables: Vec<String>,
+}
+
+fn default_rls_role() -> String {
+    "authenticated".to_owned()
+}
+
+fn default_claim() -> String {
+    "request.jwt.claim.sub".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RlsSubject {
+    pub label: String,
+    pub user_id: String,
+    pub workspace_id: String,
+}
+
+/// Performance checks after the migrations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Performance {
+    /// No check query may take longer than this.
+    #[serde(default = "default_slow_query_ms")]
+    pub slow_query_ms: u64,
+    #[serde(default)]
+    pub index_usage: Vec<IndexUsage>,
+}
+
+impl Default for Performance {
+    fn default() -> Self {
+        Self { slow_query_ms: default_slow_query_ms(), index_usage: vec![] }
+    }
+}
+
+fn default_slow_query_ms() -> u64 {
+    1_000
+}
+
+/// A query whose plan must use an index (optionally a named one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexUsage {
+    pub id: String,
+    pub title: String,
+    pub sql: String,
+    #[serde(default)]
+    pub index: Option<String>,
+}
+
+/// The rollback script and what must hold after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rollback {
+    pub script: PathBuf,
+    /// Run it during the rehearsal (then re-apply the migrations).
+    #[serde(default = "yes")]
+    pub rehearse: bool,
+    /// After the rollback the catalog must equal the baseline snapshot.
+    #[serde(default = "yes")]
+    pub expect_baseline: bool,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+}
+
+/// One success criterion of the GO / NO-GO decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub id: String,
+    pub title: String,
+    /// Execution, Verification, Integrity, Performance…
+    #[serde(default)]
+    pub group: String,
+    pub rule: Rule,
+    /// A hard criterion makes the verdict NO-GO when missed; an expectation only warns.
+    #[serde(default)]
+    pub kind: CriterionKind,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CriterionKind {
+    #[default]
+    Hard,
+    Expectation,
+}
+
+/// What a criterion measures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Rule {
+    /// Every migration applied without error.
+    AllMigrationsApplied,
+    /// The migrations together took less than this many milliseconds.
+    TotalMigrationMsBelow(u64),
+    /// Each migration finished within its expected range.
+    MigrationsWithinExpectedRange,
+    /// Each migration created the objects it was expected to.
+    CreatedObjectsAsExpected,
+    /// Every check in these sections passed ("preflight", "verification", "schema_summary",
+    /// "integrity", "sample_data", "rls", "performance", "rollback").
+    SectionsPass(Vec<String>),
+    /// Every manual pre-flight item was acknowledged.
+    ManualItemsAcknowledged,
+    /// Row counts of pre-existing tables unchanged.
+    NoDataLoss,
+    NoOrphans,
+    NoSlowQueries,
+    /// The rollback rehearsal returned exactly to the baseline.
+    RollbackMatchesBaseline,
+    /// Replication lag at most this many seconds (n/a without replicas).
+    ReplicationLagAtMost(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Responsibility {
+    /// e.g. "Before execution (09:00 - 09:30)".
+    pub phase: String,
+    pub role: String,
+    pub duty: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineEntry {
+    /// Planned start, "HH:MM".
+    pub at: String,
+    pub minutes: u32,
+    pub phase: String,
+    #[serde(default)]
+    pub steps: Vec<String>,
+}

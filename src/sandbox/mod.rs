@@ -1,0 +1,373 @@
+//! The sandbox: a throwaway PostgreSQL cluster started from the system's server binaries,
+//! in a temporary directory, listening on a unix socket there and on 127.0.0.1, run as an
+//! unprivileged user when pgstage runs as root, and stopped and deleted when dropped.
+//!
+//! It is pgstage's embedded default target (rehearse a whole plan on any workstation) and
+//! the test harness's server. [`Sandbox::seed`] builds a plan's baseline in a database.
+
+mod binaries;
+mod cleanup;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub use binaries::{INSTALL_HINT, MIN_MAJOR, ServerBinaries};
+pub use cleanup::{install_signal_handler, stop_all};
+
+use crate::db;
+use crate::plan::LoadedPlan;
+
+/// Why a sandbox could not be started or seeded.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error(
+        "no PostgreSQL server binaries (initdb, postgres; version {MIN_MAJOR}+) found{}; searched: {}; {INSTALL_HINT}",
+        if too_old.is_empty() { String::new() } else { format!(" (too old: {})", too_old.join(", ")) },
+        searched.join(", ")
+    )]
+    NoServerBinaries { searched: Vec<String>, too_old: Vec<String> },
+    #[error("sandbox: {action}: {source}")]
+    Io { action: String, source: std::io::Error },
+    #[error("sandbox: initdb failed ({status}):\n{output}")]
+    Initdb { status: ExitStatus, output: String },
+    #[error("sandbox: the server did not become ready within {waited:?}; its log ends with:\n{log}")]
+    NotReady { waited: Duration, log: String },
+    #[error("sandbox: the server exited during start-up ({status}); its log ends with:\n{log}")]
+    Exited { status: String, log: String },
+    #[error("sandbox: no unprivileged user to run the server as (running as root; tried `postgres` and `nobody`)")]
+    NoUnprivilegedUser,
+    #[error("sandbox: seeding the baseline: {0}")]
+    Seed(#[from] db::DbError),
+}
+
+fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> SandboxError {
+    move |source| SandboxError::Io { action: action.into(), source }
+}
+
+/// How to start a sandbox.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxOptions {
+    /// Also listen on 127.0.0.1 (on a free port); the unix socket is always there.
+    pub tcp: bool,
+    /// Where to create the cluster's directory; default: the system temp dir (or /tmp when
+    /// that path is too long for a unix socket).
+    pub parent_dir: Option<PathBuf>,
+}
+
+/// A running throwaway cluster. Dropping it stops the server and deletes its files.
+#[derive(Debug)]
+pub struct Sandbox {
+    dir: PathBuf,
+    port: u16,
+    tcp: bool,
+    pid: i32,
+    binaries: ServerBinaries,
+    server: Option<JoinHandle<std::io::Result<ExitStatus>>>,
+    /// How long initdb and the server start took.
+    pub startup: Duration,
+}
+
+/// The superuser of every sandbox (trust authentication; the cluster is private).
+pub const SUPERUSER: &str = "postgres";
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Sandbox {
+    /// initdb a fresh cluster and start it; returns once it accepts connections.
+    pub fn start(options: &SandboxOptions) -> Result<Self, SandboxError> {
+        let started = Instant::now();
+        let binaries = binaries::find()?;
+        let parent = options.parent_dir.clone().unwrap_or_else(default_parent);
+        cleanup::sweep_stale(&parent);
+        let owner = RunAs::current()?;
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = parent.join(format!("{}{}-{n}", cleanup::DIR_PREFIX, std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io(format!("remove {}", dir.display())))?;
+        }
+        make_private_dir(&dir, owner)?;
+        let result = Self::init_and_run(binaries, dir.clone(), owner, options.tcp, started);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        result
+    }
+
+    fn init_and_run(
+        binaries: ServerBinaries,
+        dir: PathBuf,
+        owner: RunAs,
+        tcp: bool,
+        started: Instant,
+    ) -> Result<Self, SandboxError> {
+        let data = dir.join("data");
+        let mut initdb = Command::new(binaries.initdb());
+        initdb
+            .args(["-D"])
+            .arg(&data)
+            .args(["-U", SUPERUSER, "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+            .env("LC_ALL", "C");
+        owner.apply(&mut initdb);
+        let out = initdb.output().map_err(io("run initdb"))?;
+        if !out.status.success() {
+            let output = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+            return Err(SandboxError::Initdb { status: out.status, output });
+        }
+        let mut last_error = None;
+        for _attempt in 0..3 {
+            let port = free_port().map_err(io("find a free port"))?;
+            match Self::run_server(&binaries, &dir, owner, port, tcp) {
+                Ok((pid, server)) => {
+                    cleanup::register(cleanup::Live { pid, dir: dir.clone() });
+                    let startup = started.elapsed();
+                    return Ok(Self { dir, port, tcp, pid, binaries, server: Some(server), startup });
+                }
+                // Another process took the port between our probe and the server's bind.
+                Err(SandboxError::Exited { log, .. }) if log.contains("could not bind") || log.contains("in use") => {
+                    last_error = Some(SandboxError::Exited { status: "port taken".into(), log });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error.expect("three attempts"))
+    }
+
+    fn run_server(
+        binaries: &ServerBinaries,
+        dir: &Path,
+        owner: RunAs,
+        port: u16,
+        tcp: bool,
+    ) -> Result<(i32, JoinHandle<std::io::Result<ExitStatus>>), SandboxError> {
+        let data = dir.join("data");
+        let log_path = dir.join("server.log");
+        let log = std::fs::File::create(&log_path).map_err(io("create the server log"))?;
+        owner.chown(&log_path)?;
+        let mut cmd = Command::new(binaries.postgres());
+        cmd.arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-k"])
+            .arg(dir)
+            .args(["-c", &format!("listen_addresses={}", if tcp { "127.0.0.1" } else { "" })])
+            .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+            .args(["-c", "max_connections=200", "-c", "logging_collector=off"])
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(io("open the server log"))?)
+            .stderr(log)
+            // Not in our process group: a terminal's Ctrl-C reaches pgstage, which stops it.
+            .process_group(0);
+        owner.apply(&mut cmd);
+        // SAFETY: prctl is async-signal-safe; it runs in the child after the uid change (which
+        // would otherwise clear it): if pgstage dies, even by SIGKILL, the server shuts down.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT as libc::c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        // The parent-death signal fires when the *thread* that spawned the child ends, so the
+        // child is spawned by a thread that lives exactly as long as the server.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server = std::thread::Builder::new()
+            .name(format!("pgstage-sandbox-{port}"))
+            .spawn(move || {
+                let mut child = match cmd.spawn() {
+                    Ok(child) => child,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return Err(std::io::Error::other("spawn failed"));
+                    }
+                };
+                let _ = tx.send(Ok(child.id() as i32));
+                child.wait()
+            })
+            .map_err(io("spawn the server thread"))?;
+        let pid = rx.recv().map_err(|_| SandboxError::Io {
+            action: "start the server".into(),
+            source: std::io::Error::other("server thread ended"),
+        })?;
+        let pid = pid.map_err(io(format!("run {}", binaries.postgres().display())))?;
+        let waited = Instant::now();
+        let patience = Duration::from_secs(60);
+        loop {
+            if server.is_finished() {
+                let status = match server.join() {
+                    Ok(Ok(status)) => status.to_string(),
+                    _ => "unknown".to_owned(),
+                };
+                return Err(SandboxError::Exited { status, log: log_tail(&log_path) });
+            }
+            if is_ready(&data) {
+                return Ok((pid, server));
+            }
+            if waited.elapsed() > patience {
+                cleanup::stop_server(pid, &data);
+                return Err(SandboxError::NotReady { waited: patience, log: log_tail(&log_path) });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The socket directory (libpq `host=`).
+    pub fn socket_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether the server also listens on 127.0.0.1.
+    pub fn tcp(&self) -> bool {
+        self.tcp
+    }
+
+    /// The postmaster's process id.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    pub fn binaries(&self) -> &ServerBinaries {
+        &self.binaries
+    }
+
+    /// A tokio-postgres configuration for `dbname` over the unix socket.
+    pub fn config(&self, dbname: &str) -> tokio_postgres::Config {
+        let mut config = tokio_postgres::Config::new();
+        config.host_path(&self.dir).port(self.port).user(SUPERUSER).dbname(dbname).application_name("pgstage");
+        config
+    }
+
+    /// A libpq connection string for `dbname` (for psql and for display; no password).
+    pub fn conninfo(&self, dbname: &str) -> String {
+        format!("host={} port={} user={SUPERUSER} dbname={dbname}", self.dir.display(), self.port)
+    }
+
+    /// Create database `dbname` and build `plan`'s baseline in it.
+    pub async fn seed(&self, plan: &LoadedPlan, dbname: &str) -> Result<Duration, SandboxError> {
+        let started = Instant::now();
+        let admin = db::connect_config(&self.config("postgres")).await?;
+        db::create_database(&admin, dbname, None).await?;
+        drop(admin);
+        let client = db::connect_config(&self.config(dbname)).await?;
+        seed_baseline(&client, plan).await?;
+        Ok(started.elapsed())
+    }
+
+    /// Stop the server and delete the cluster now (dropping does the same).
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let Some(server) = self.server.take() else { return };
+        cleanup::unregister(self.pid);
+        cleanup::stop_server(self.pid, &self.dir.join("data"));
+        // The thread ends when the server process does; never wait forever on a stuck one.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !server.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if server.is_finished() {
+            let _ = server.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Build `plan`'s baseline in the connected database: its baseline migrations, then its
+/// sample data, each file in one round trip.
+pub async fn seed_baseline(client: &tokio_postgres::Client, plan: &LoadedPlan) -> Result<(), SandboxError> {
+    for script in plan.baseline_scripts() {
+        db::run_script_file(client, &script).await?;
+    }
+    Ok(())
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn default_parent() -> PathBuf {
+    let tmp = std::env::temp_dir();
+    // Room for "/pgstage-sandbox-<pid>-<n>/.s.PGSQL.<port>" within the ~107-byte socket limit.
+    if tmp.as_os_str().len() > 60 { PathBuf::from("/tmp") } else { tmp }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+}
+
+fn is_ready(data: &Path) -> bool {
+    // Line 8 of postmaster.pid is the status; "ready" is what `pg_ctl -w` waits for.
+    std::fs::read_to_string(data.join("postmaster.pid"))
+        .is_ok_and(|pid| pid.lines().nth(7).is_some_and(|status| status.trim() == "ready"))
+}
+
+fn log_tail(path: &Path) -> String {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+fn make_private_dir(dir: &Path, owner: RunAs) -> Result<(), SandboxError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(0o700).create(dir).map_err(io(format!("create {}", dir.display())))?;
+    owner.chown(dir)
+}
+
+/// Who the server runs as: ourselves, or (when we are root) an unprivileged account.
+#[derive(Debug, Clone, Copy)]
+enum RunAs {
+    Me,
+    User { uid: u32, gid: u32 },
+}
+
+impl RunAs {
+    fn current() -> Result<Self, SandboxError> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Ok(RunAs::Me);
+        }
+        ["postgres", "nobody"]
+            .iter()
+            .find_map(|name| lookup_user(name))
+            .map(|(uid, gid)| RunAs::User { uid, gid })
+            .ok_or(SandboxError::NoUnprivilegedUser)
+    }
+
+    fn apply(self, cmd: &mut Command) {
+        if let RunAs::User { uid, gid } = self {
+            cmd.uid(uid).gid(gid);
+        }
+    }
+
+    fn chown(self, path: &Path) -> Result<(), SandboxError> {
+        match self {
+            RunAs::Me => Ok(()),
+            RunAs::User { uid, gid } => {
+                std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(io(format!("chown {}", path.display())))
+            }
+        }
+    }
+}
+
+/// uid and gid of a passwd entry (initdb needs the uid to have one).
+fn lookup_user(name: &str) -> Option<(u32, u32)> {
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: getpwnam returns a pointer into static storage or null; we copy two integers out
+    // immediately. Only called from `start`, never concurrently with another getpw* here.
+    unsafe {
+        let pw = libc::getpwnam(name.as_ptr());
+        (!pw.is_null()).then(|| ((*pw).pw_uid, (*pw).pw_gid))
+    }
+}

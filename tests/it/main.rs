@@ -1,0 +1,7 @@
+//! pgstage's integration tests: one binary, one module per concept (ripgrep's layout).
+//! Every test that needs PostgreSQL gets a fresh database from the shared sandbox; see
+//! `support`.
+
+mod plan;
+mod sandbox;
+mod support;

@@ -1,0 +1,120 @@
+//! Plan files: the bundled plan loads, validates and says what the seed run-book says;
+//! broken plans fail with the file, line, column, field and what was expected.
+
+use pgstage::plan::{self, Expect, Metric, PlanError, Probe, SyntaxError};
+
+use crate::support::{path, week2_plan};
+
+fn load_error(fixture: &str) -> PlanError {
+    plan::load(&path(&format!("tests/fixtures/plans/{fixture}"))).expect_err("the fixture must not load")
+}
+
+fn syntax_error(fixture: &str) -> SyntaxError {
+    match load_error(fixture) {
+        PlanError::Syntax(e) => e,
+        other => panic!("expected a syntax error, got: {other}"),
+    }
+}
+
+fn problems(fixture: &str) -> Vec<(String, String)> {
+    match load_error(fixture) {
+        PlanError::Invalid { problems, .. } => problems.into_iter().map(|p| (p.field, p.message)).collect(),
+        other => panic!("expected validation problems, got: {other}"),
+    }
+}
+
+#[test]
+fn bundled_plan_encodes_the_seed() {
+    let loaded = week2_plan();
+    let p = &loaded.plan;
+    assert_eq!(p.scheduled, "2024-02-06 09:00");
+    assert_eq!(p.planned_hours, 5.0);
+    let ids: Vec<&str> = p.migrations.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["013", "014", "015", "016", "017"]);
+    let ranges: Vec<(u64, u64)> = p.migrations.iter().map(|m| (m.expected_ms.min(), m.expected_ms.max())).collect();
+    assert_eq!(ranges, [(400, 500), (350, 400), (400, 450), (300, 350), (350, 400)]);
+    let tables: usize = p.migrations.iter().map(|m| m.creates.tables.len()).sum();
+    assert_eq!(tables, 16);
+    let functions: usize = p.migrations.iter().map(|m| m.creates.functions.len()).sum();
+    assert_eq!(functions, 12);
+    let indexes: Vec<Option<u32>> = p.migrations.iter().map(|m| m.creates.indexes).collect();
+    assert_eq!(indexes, [Some(12), Some(10), Some(15), Some(10), Some(12)]);
+    let policies: Vec<Option<u32>> = p.migrations.iter().map(|m| m.creates.policies).collect();
+    assert_eq!(policies, [Some(5), Some(5), Some(4), Some(2), Some(4)]);
+    assert_eq!(p.verification.len(), 16, "the seed's 16 verification checks");
+    assert_eq!(p.baseline.migrations.len(), 12);
+    for m in &p.migrations {
+        assert!(loaded.resolve(&m.file).is_file());
+    }
+    // The discrepancy in the seed (017 "adds 4 functions" but names five) is recorded.
+    assert!(p.notes.iter().any(|n| n.contains("017") && n.contains("five")), "{:?}", p.notes);
+    // Baseline expectations 43 / 42 / 18 as pre-flight checks on the catalog.
+    let expect_of = |metric: Metric| {
+        p.preflight.checks.iter().find(|c| c.probe == Probe::Metric(metric)).map(|c| c.expect.clone())
+    };
+    assert_eq!(expect_of(Metric::Tables), Some(Expect::Equals(43)));
+    assert_eq!(expect_of(Metric::ForeignKeys), Some(Expect::Equals(42)));
+    assert_eq!(expect_of(Metric::Policies), Some(Expect::Equals(18)));
+    assert!(matches!(expect_of(Metric::DatabaseSizeMb), Some(Expect::About { value, .. }) if value == 244.0));
+    assert!(!p.preflight.manual.is_empty());
+    assert!(p.rollback.as_ref().is_some_and(|r| loaded.resolve(&r.script).is_file()));
+}
+
+#[test]
+fn syntax_error_names_file_line_and_column() {
+    let e = syntax_error("syntax_error.ron");
+    assert_eq!((e.line, e.column), (5, 5));
+    assert!(e.path.ends_with("tests/fixtures/plans/syntax_error.ron"));
+    assert_eq!(e.message, "Expected comma");
+    let text = e.to_string();
+    assert!(text.ends_with("syntax_error.ron:5:5: Expected comma"), "{text}");
+}
+
+#[test]
+fn unknown_field_names_the_field_and_what_was_expected() {
+    let e = syntax_error("unknown_field.ron");
+    assert_eq!((e.line, e.column), (14, 13));
+    assert_eq!(e.field, "migrations[1].expected_msec");
+    assert!(e.message.contains("`expected_msec`"), "{}", e.message);
+    assert!(e.message.contains("`expected_ms`"), "the message lists the valid fields: {}", e.message);
+    assert!(e.to_string().contains("unknown_field.ron:14:13: in `migrations[1].expected_msec`: "), "{e}");
+}
+
+#[test]
+fn wrong_type_names_the_field() {
+    let e = syntax_error("wrong_type.ron");
+    assert_eq!((e.line, e.column), (10, 22));
+    assert_eq!(e.field, "migrations[0].expected_ms");
+    assert!(e.message.contains("MsRange"), "{}", e.message);
+}
+
+#[test]
+fn missing_migration_file_is_reported_with_its_field() {
+    let problems = problems("missing_file.ron");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, "migrations[1].file");
+    assert!(problems[0].1.starts_with("file not found: "), "{}", problems[0].1);
+    assert!(problems[0].1.ends_with("/migrations/week2/099_not_written.sql"), "{}", problems[0].1);
+    assert!(!problems[0].1.contains(".."), "the path is normalised: {}", problems[0].1);
+}
+
+#[test]
+fn duplicate_ids_and_impossible_ranges_are_all_reported() {
+    let problems = problems("duplicate_id.ron");
+    assert_eq!(
+        problems,
+        [
+            ("migrations[0].expected_ms".to_owned(), "impossible range: minimum 500 ms is above maximum 400 ms".to_owned()),
+            ("verification[1].id".to_owned(), "duplicate id \"013\" (first used at `migrations[0].id`)".to_owned()),
+        ]
+    );
+    let text = load_error("duplicate_id.ron").to_string();
+    assert!(text.contains("duplicate_id.ron is invalid:\n  - `migrations[0].expected_ms`"), "{text}");
+}
+
+#[test]
+fn unreadable_plan_says_so() {
+    let e = plan::load(&path("tests/fixtures/plans/does_not_exist.ron")).unwrap_err();
+    assert!(matches!(e, PlanError::Read { .. }));
+    assert!(e.to_string().starts_with("cannot read plan "), "{e}");
+}

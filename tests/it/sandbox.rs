@@ -1,0 +1,110 @@
+//! The sandbox: starts from the system binaries, serves connections, and leaves nothing
+//! behind when dropped, when its process gets Ctrl-C, or when its process is killed.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pgstage::db;
+use pgstage::sandbox::{Sandbox, SandboxOptions};
+
+use crate::support::root;
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+fn wait_for(what: &str, patience: Duration, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < patience, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn postmaster_pid(socket_dir: &Path) -> i32 {
+    let pid = std::fs::read_to_string(socket_dir.join("data/postmaster.pid")).unwrap();
+    pid.lines().next().unwrap().trim().parse().unwrap()
+}
+
+#[tokio::test]
+async fn sandbox_serves_and_drop_deletes_it() {
+    let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions { tcp: true, parent_dir: None }))
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dir = sandbox.socket_dir().to_owned();
+    let pid = sandbox.pid();
+    assert!(dir.join("data/PG_VERSION").is_file());
+    assert!(sandbox.binaries().major >= 14);
+
+    // Unix socket and TCP both answer.
+    let client = db::connect_config(&sandbox.config("postgres")).await.unwrap();
+    let one: i32 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
+    assert_eq!(one, 1);
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", sandbox.port());
+    let tcp = db::connect_config(&url.parse().unwrap()).await.unwrap();
+    let user: String = tcp.query_one("SELECT current_user", &[]).await.unwrap().get(0);
+    assert_eq!(user, "postgres");
+    drop((client, tcp));
+
+    tokio::task::spawn_blocking(move || drop(sandbox)).await.unwrap();
+    assert!(!dir.exists(), "the cluster directory is deleted");
+    assert!(!alive(pid), "the server is stopped");
+}
+
+/// `pgstage sandbox` running as a child process, with its socket directory once seeded.
+struct SandboxProcess {
+    child: Child,
+    socket_dir: PathBuf,
+}
+
+fn spawn_cli_sandbox() -> SandboxProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .arg("sandbox")
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut socket_dir = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("connect: psql \"host=") {
+            socket_dir = Some(PathBuf::from(rest.split_whitespace().next().unwrap()));
+            break;
+        }
+    }
+    let socket_dir = socket_dir.expect("pgstage sandbox printed its connection string");
+    SandboxProcess { child, socket_dir }
+}
+
+#[test]
+fn ctrl_c_stops_and_deletes_the_sandbox() {
+    let mut p = spawn_cli_sandbox();
+    let server = postmaster_pid(&p.socket_dir);
+    assert!(alive(server));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) };
+    let status = p.child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGINT));
+    assert!(!p.socket_dir.exists(), "the cluster directory is deleted");
+    wait_for("the server to stop", Duration::from_secs(10), || !alive(server));
+}
+
+#[test]
+fn killed_process_leaves_no_server_and_the_next_start_sweeps_its_files() {
+    let mut p = spawn_cli_sandbox();
+    let server = postmaster_pid(&p.socket_dir);
+    p.child.kill().unwrap(); // SIGKILL: no handler runs
+    p.child.wait().unwrap();
+    wait_for("the orphaned server to shut down", Duration::from_secs(20), || !alive(server));
+    assert!(p.socket_dir.exists(), "nothing could delete the files yet");
+    let parent = p.socket_dir.parent().unwrap().to_owned();
+    let next = Sandbox::start(&SandboxOptions { tcp: false, parent_dir: Some(parent) }).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!p.socket_dir.exists(), "the next start sweeps the stale directory");
+    drop(next);
+}

@@ -1,0 +1,186 @@
+//! The test harness: one PostgreSQL server per test binary (a sandbox, or the server at
+//! `PGSTAGE_TEST_URL` when set) and a fresh database per test, cloned from a template that
+//! already holds the bundled plan's baseline. Test databases are dropped when the test ends.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pgstage::db;
+use pgstage::plan::{self, LoadedPlan};
+use pgstage::sandbox::{self, Sandbox, SandboxOptions};
+use tokio::sync::OnceCell;
+use tokio_postgres::Client;
+
+/// The repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn path(relative: &str) -> PathBuf {
+    root().join(relative)
+}
+
+/// The bundled Week 2 plan, loaded and validated.
+pub fn week2_plan() -> LoadedPlan {
+    plan::load(&path("plans/week2_staging.ron")).expect("the bundled plan loads")
+}
+
+enum Backend {
+    Sandbox(Sandbox),
+    External(tokio_postgres::Config),
+}
+
+/// The server all tests of this binary share.
+pub struct Server {
+    backend: Backend,
+    /// A database holding the baseline, used as the template of [`Template::Baseline`].
+    baseline_template: String,
+}
+
+static SERVER: OnceCell<Server> = OnceCell::const_new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Server {
+    pub fn config(&self, dbname: &str) -> tokio_postgres::Config {
+        match &self.backend {
+            Backend::Sandbox(s) => s.config(dbname),
+            Backend::External(c) => {
+                let mut c = c.clone();
+                c.dbname(dbname);
+                c
+            }
+        }
+    }
+
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        match &self.backend {
+            Backend::Sandbox(s) => Some(s),
+            Backend::External(_) => None,
+        }
+    }
+}
+
+pub async fn server() -> &'static Server {
+    SERVER
+        .get_or_init(|| async {
+            let backend = match std::env::var("PGSTAGE_TEST_URL") {
+                Ok(url) => Backend::External(url.parse().expect("PGSTAGE_TEST_URL is a valid connection string")),
+                Err(_) => Backend::Sandbox(
+                    tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions::default()))
+                        .await
+                        .unwrap()
+                        .unwrap_or_else(|e| panic!("{e}")),
+                ),
+            };
+            let baseline_template = unique_name("tpl_baseline");
+            let server = Server { backend, baseline_template };
+            let admin = server.admin().await;
+            db::create_database(&admin, &server.baseline_template, None).await.unwrap();
+            let client = db::connect_config(&server.config(&server.baseline_template)).await.unwrap();
+            sandbox::seed_baseline(&client, &week2_plan()).await.unwrap_or_else(|e| panic!("{e}"));
+            register_template_cleanup(&server);
+            server
+        })
+        .await
+}
+
+impl Server {
+    /// A connection to the maintenance database.
+    pub async fn admin(&self) -> Client {
+        db::connect_config(&self.config("postgres")).await.unwrap()
+    }
+}
+
+fn unique_name(what: &str) -> String {
+    format!("pgstage_test_{what}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// What a fresh test database starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    Empty,
+    /// The bundled plan's baseline (Week 1 schema and sample data).
+    Baseline,
+}
+
+/// A database of its own for one test; dropped (forcefully) when this value is.
+pub struct TestDb {
+    pub name: String,
+    pub client: Client,
+    config: tokio_postgres::Config,
+    admin: tokio_postgres::Config,
+}
+
+impl TestDb {
+    pub fn config(&self) -> tokio_postgres::Config {
+        self.config.clone()
+    }
+
+    /// Another connection to the same database.
+    pub async fn connect(&self) -> Client {
+        db::connect_config(&self.config).await.unwrap()
+    }
+}
+
+pub async fn fresh_db(template: Template) -> TestDb {
+    let server = server().await;
+    let name = unique_name("db");
+    let admin = server.admin().await;
+    let template_name = match template {
+        Template::Empty => None,
+        Template::Baseline => Some(server.baseline_template.as_str()),
+    };
+    db::create_database(&admin, &name, template_name).await.unwrap_or_else(|e| panic!("{e}"));
+    let config = server.config(&name);
+    let client = db::connect_config(&config).await.unwrap();
+    TestDb { name, client, config, admin: server.config("postgres") }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        drop_database_blocking(self.admin.clone(), self.name.clone());
+    }
+}
+
+/// Drop a database from a thread of its own (Drop cannot await, and may run inside a runtime).
+fn drop_database_blocking(admin: tokio_postgres::Config, name: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            if let Ok(client) = db::connect_config(&admin).await {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db::quote_ident(&name))).await;
+            }
+        });
+    })
+    .join();
+}
+
+/// The shared server lives in a static, which is never dropped: drop the template database
+/// at exit when the server is external (a sandbox deletes itself at exit).
+fn register_template_cleanup(server: &Server) {
+    static TEMPLATE: std::sync::OnceLock<(tokio_postgres::Config, String)> = std::sync::OnceLock::new();
+    if server.sandbox().is_some() {
+        return;
+    }
+    TEMPLATE.get_or_init(|| (server.config("postgres"), server.baseline_template.clone()));
+    extern "C" fn at_exit() {
+        if let Some((admin, name)) = TEMPLATE.get() {
+            drop_database_blocking(admin.clone(), name.clone());
+        }
+    }
+    // SAFETY: registering a plain extern "C" fn.
+    unsafe { libc::atexit(at_exit) };
+}
+
+/// Apply SQL files in order, each in one round trip; panics with the error (file:line:col).
+pub async fn apply(client: &Client, files: &[PathBuf]) {
+    for file in files {
+        db::run_script_file(client, file).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// The bundled plan's Week 2 migration files, 013 to 017.
+pub fn week2_files() -> Vec<PathBuf> {
+    let plan = week2_plan();
+    plan.plan.migrations.iter().map(|m| plan.resolve(&m.file)).collect()
+}
