@@ -333,7 +333,7 @@ catalog_query!(
 
 catalog_query!(
     TRIGGERS,
-    "SELECT n.nspname || '.' || c.relname || '.' || t.tgname, pg_get_triggerdef(t.oid) || ' ' || t.tgenabled
+    "SELECT n.nspname || '.' || c.relname || '.' || t.tgname, pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
      FROM pg_trigger t
      JOIN pg_class c ON c.oid = t.tgrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -344,7 +344,7 @@ catalog_query!(
 catalog_query!(
     RELATIONS,
     "SELECT n.nspname || '.' || c.relname,
-            CASE WHEN c.relkind IN ('v', 'm') THEN c.relkind || ' md5 ' || md5(pg_get_viewdef(c.oid))
+            CASE WHEN c.relkind IN ('v', 'm') THEN c.relkind::text || ' md5 ' || md5(pg_get_viewdef(c.oid))
                  ELSE (SELECT format_type(s.seqtypid, NULL) || ' ' || s.seqmin || '..' || s.seqmax
                        FROM pg_sequence s WHERE s.seqrelid = c.oid) END,
             c.relkind IN ('v', 'm')

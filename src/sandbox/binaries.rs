@@ -31,9 +31,12 @@ impl ServerBinaries {
 
 /// Find the server binaries, or say precisely where we looked and how to install them.
 pub fn find() -> Result<ServerBinaries, SandboxError> {
-    let candidates = candidates();
+    find_in(&candidates())
+}
+
+fn find_in(candidates: &[PathBuf]) -> Result<ServerBinaries, SandboxError> {
     let mut too_old = Vec::new();
-    for dir in &candidates {
+    for dir in candidates {
         if !(dir.join("initdb").is_file() && dir.join("postgres").is_file()) {
             continue;
         }
@@ -100,3 +103,28 @@ fn version(postgres: &Path) -> Option<(u32, String)> {
 pub const INSTALL_HINT: &str = "install the PostgreSQL server (14 or newer): \
 Debian/Ubuntu `sudo apt-get install postgresql`, Fedora `sudo dnf install postgresql-server`, \
 macOS `brew install postgresql@16`; or point PGSTAGE_PG_BINDIR at the directory holding initdb and postgres";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_binaries_says_where_it_looked_and_how_to_install() {
+        let err = find_in(&[PathBuf::from("/nonexistent/pg/bin")]).unwrap_err().to_string();
+        assert!(err.contains("no PostgreSQL server binaries"), "{err}");
+        assert!(err.contains("searched: /nonexistent/pg/bin"), "{err}");
+        assert!(err.contains("apt-get install postgresql"), "{err}");
+        assert!(err.contains("PGSTAGE_PG_BINDIR"), "{err}");
+    }
+
+    #[test]
+    fn versioned_dirs_are_newest_first() {
+        let root = std::env::temp_dir().join(format!("pgstage-bin-test-{}", std::process::id()));
+        for v in ["9", "16", "14", "notaversion"] {
+            std::fs::create_dir_all(root.join(v).join("bin")).unwrap();
+        }
+        let dirs = versioned_dirs(&root, "", "bin");
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(dirs, [root.join("16/bin"), root.join("14/bin"), root.join("9/bin")]);
+    }
+}

@@ -56,6 +56,26 @@ pub struct SandboxOptions {
     /// Where to create the cluster's directory; default: the system temp dir (or /tmp when
     /// that path is too long for a unix socket).
     pub parent_dir: Option<PathBuf>,
+    /// Serve TLS (`ssl=on`) with this certificate and key (TCP only: PostgreSQL never uses
+    /// TLS on the unix socket).
+    pub tls: Option<TlsFiles>,
+    /// Require a password (scram-sha-256) on TCP connections; the unix socket stays `trust`,
+    /// so the superuser's password can be set there (`ALTER ROLE ... PASSWORD`).
+    pub password_auth: bool,
+}
+
+/// A server certificate (chain) and its private key, in PEM, for [`SandboxOptions::tls`].
+/// Written into the cluster directory as `server.crt` and `server.key` (mode 0600).
+#[derive(Clone)]
+pub struct TlsFiles {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for TlsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsFiles").field("cert_pem", &self.cert_pem).field("key_pem", &"<hidden>").finish()
+    }
 }
 
 /// A running throwaway cluster. Dropping it stops the server and deletes its files.
@@ -90,7 +110,7 @@ impl Sandbox {
             std::fs::remove_dir_all(&dir).map_err(io(format!("remove {}", dir.display())))?;
         }
         make_private_dir(&dir, owner)?;
-        let result = Self::init_and_run(binaries, dir.clone(), owner, options.tcp, started);
+        let result = Self::init_and_run(binaries, dir.clone(), owner, options, started);
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&dir);
         }
@@ -101,15 +121,20 @@ impl Sandbox {
         binaries: ServerBinaries,
         dir: PathBuf,
         owner: RunAs,
-        tcp: bool,
+        options: &SandboxOptions,
         started: Instant,
     ) -> Result<Self, SandboxError> {
+        let tcp = options.tcp;
         let data = dir.join("data");
+        let auth: &[&str] =
+            if options.password_auth { &["--auth-local=trust", "--auth-host=scram-sha-256"] } else { &["-A", "trust"] };
         let mut initdb = Command::new(binaries.initdb());
         initdb
             .args(["-D"])
             .arg(&data)
-            .args(["-U", SUPERUSER, "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+            .args(["-U", SUPERUSER])
+            .args(auth)
+            .args(["--no-sync", "-E", "UTF8", "--locale=C"])
             .env("LC_ALL", "C");
         owner.apply(&mut initdb);
         let out = initdb.output().map_err(io("run initdb"))?;
@@ -117,10 +142,21 @@ impl Sandbox {
             let output = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
             return Err(SandboxError::Initdb { status: out.status, output });
         }
+        let mut extra_args = Vec::new();
+        if let Some(tls) = &options.tls {
+            let cert = dir.join("server.crt");
+            let key = dir.join("server.key");
+            write_private_file(&cert, &tls.cert_pem, owner)?;
+            write_private_file(&key, &tls.key_pem, owner)?;
+            for setting in ["ssl=on".to_string(), format!("ssl_cert_file={}", cert.display()),
+                            format!("ssl_key_file={}", key.display())] {
+                extra_args.extend(["-c".to_string(), setting]);
+            }
+        }
         let mut last_error = None;
         for _attempt in 0..3 {
             let port = free_port().map_err(io("find a free port"))?;
-            match Self::run_server(&binaries, &dir, owner, port, tcp) {
+            match Self::run_server(&binaries, &dir, owner, port, tcp, &extra_args) {
                 Ok((pid, server)) => {
                     cleanup::register(cleanup::Live { pid, dir: dir.clone() });
                     let startup = started.elapsed();
@@ -142,6 +178,7 @@ impl Sandbox {
         owner: RunAs,
         port: u16,
         tcp: bool,
+        extra_args: &[String],
     ) -> Result<(i32, JoinHandle<std::io::Result<ExitStatus>>), SandboxError> {
         let data = dir.join("data");
         let log_path = dir.join("server.log");
@@ -155,6 +192,7 @@ impl Sandbox {
             .args(["-c", &format!("listen_addresses={}", if tcp { "127.0.0.1" } else { "" })])
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
             .args(["-c", "max_connections=200", "-c", "logging_collector=off"])
+            .args(extra_args)
             .env("LC_ALL", "C")
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("open the server log"))?)
@@ -317,6 +355,20 @@ fn log_tail(path: &Path) -> String {
     let log = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Write `contents` to `path` with mode 0600, owned by the server's user.
+fn write_private_file(path: &Path, contents: &str, owner: RunAs) -> Result<(), SandboxError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io(format!("create {}", path.display())))?;
+    file.write_all(contents.as_bytes()).map_err(io(format!("write {}", path.display())))?;
+    owner.chown(path)
 }
 
 fn make_private_dir(dir: &Path, owner: RunAs) -> Result<(), SandboxError> {

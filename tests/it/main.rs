@@ -4,4 +4,5 @@
 
 mod plan;
 mod sandbox;
+mod schema;
 mod support;

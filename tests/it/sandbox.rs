@@ -31,7 +31,7 @@ fn postmaster_pid(socket_dir: &Path) -> i32 {
 
 #[tokio::test]
 async fn sandbox_serves_and_drop_deletes_it() {
-    let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions { tcp: true, parent_dir: None }))
+    let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions { tcp: true, parent_dir: None, ..Default::default() }))
         .await
         .unwrap()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -61,17 +61,20 @@ struct SandboxProcess {
     socket_dir: PathBuf,
 }
 
-fn spawn_cli_sandbox() -> SandboxProcess {
+/// `tmp` becomes the child's TMPDIR: its sandbox lives there, away from other tests' sweeps.
+fn spawn_cli_sandbox(tmp: &Path) -> SandboxProcess {
+    std::fs::create_dir_all(tmp).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pgstage"))
         .arg("sandbox")
         .current_dir(root())
+        .env("TMPDIR", tmp)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut socket_dir = None;
-    for line in stdout.lines() {
+    for line in stdout.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("connect: psql \"host=") {
             socket_dir = Some(PathBuf::from(rest.split_whitespace().next().unwrap()));
@@ -79,12 +82,16 @@ fn spawn_cli_sandbox() -> SandboxProcess {
         }
     }
     let socket_dir = socket_dir.expect("pgstage sandbox printed its connection string");
+    // Keep reading, so that the child never writes into a closed pipe.
+    std::thread::spawn(move || stdout.for_each(drop));
     SandboxProcess { child, socket_dir }
 }
 
 #[test]
 fn ctrl_c_stops_and_deletes_the_sandbox() {
-    let mut p = spawn_cli_sandbox();
+    let tmp = PathBuf::from(format!("/tmp/pgstage-it-{}-int", std::process::id()));
+    let mut p = spawn_cli_sandbox(&tmp);
+    assert!(p.socket_dir.starts_with(&tmp));
     let server = postmaster_pid(&p.socket_dir);
     assert!(alive(server));
     // SAFETY: signalling our own child.
@@ -93,18 +100,21 @@ fn ctrl_c_stops_and_deletes_the_sandbox() {
     assert_eq!(status.code(), Some(128 + libc::SIGINT));
     assert!(!p.socket_dir.exists(), "the cluster directory is deleted");
     wait_for("the server to stop", Duration::from_secs(10), || !alive(server));
+    std::fs::remove_dir_all(&tmp).unwrap();
 }
 
 #[test]
 fn killed_process_leaves_no_server_and_the_next_start_sweeps_its_files() {
-    let mut p = spawn_cli_sandbox();
+    let tmp = PathBuf::from(format!("/tmp/pgstage-it-{}-kill", std::process::id()));
+    let mut p = spawn_cli_sandbox(&tmp);
     let server = postmaster_pid(&p.socket_dir);
     p.child.kill().unwrap(); // SIGKILL: no handler runs
     p.child.wait().unwrap();
     wait_for("the orphaned server to shut down", Duration::from_secs(20), || !alive(server));
     assert!(p.socket_dir.exists(), "nothing could delete the files yet");
-    let parent = p.socket_dir.parent().unwrap().to_owned();
-    let next = Sandbox::start(&SandboxOptions { tcp: false, parent_dir: Some(parent) }).unwrap_or_else(|e| panic!("{e}"));
+    let options = SandboxOptions { tcp: false, parent_dir: Some(tmp.clone()), ..Default::default() };
+    let next = Sandbox::start(&options).unwrap_or_else(|e| panic!("{e}"));
     assert!(!p.socket_dir.exists(), "the next start sweeps the stale directory");
     drop(next);
+    std::fs::remove_dir_all(&tmp).unwrap();
 }

@@ -1,0 +1,137 @@
+//! Data integrity after the migrations: every constraint validated, no orphaned row for any
+//! foreign key, and the row counts of pre-existing tables unchanged.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use tokio_postgres::Client;
+
+use crate::db::{DbError, describe};
+use crate::engine::result::{CheckResult, Status};
+
+/// Schemas integrity checks never look at.
+const SKIP: &str = "('pg_catalog', 'information_schema', 'pgstage')";
+
+fn result(id: &str, title: &str, expected: &str, actual: String, ok: bool, started: Instant, sql: &str, detail: String) -> CheckResult {
+    CheckResult {
+        id: id.into(),
+        group: "integrity".into(),
+        title: title.into(),
+        expected: expected.into(),
+        actual,
+        status: if ok { Status::Pass } else { Status::Fail },
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        sql: sql.into(),
+        detail,
+    }
+}
+
+/// Constraints left `NOT VALID` (their rows were never checked).
+pub async fn constraints_validated(client: &Client) -> Result<CheckResult, DbError> {
+    let started = Instant::now();
+    let sql = format!(
+        "SELECT n.nspname || '.' || c.relname || '.' || k.conname
+         FROM pg_catalog.pg_constraint k
+         JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT k.convalidated AND n.nspname NOT IN {SKIP} ORDER BY 1"
+    );
+    let rows = client.query(&sql, &[]).await.map_err(DbError::query)?;
+    let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    Ok(result(
+        "INT-VALIDATED",
+        "All constraints validated (none left NOT VALID)",
+        "0 not validated",
+        format!("{} not validated", names.len()),
+        names.is_empty(),
+        started,
+        &sql,
+        names.join(", "),
+    ))
+}
+
+/// One query per database: for every foreign key, the rows whose (non-null) key has no
+/// parent. Runs in a read-only transaction.
+pub async fn no_orphans(client: &Client, statement_timeout_ms: u64) -> Result<CheckResult, DbError> {
+    let started = Instant::now();
+    let fks = client
+        .query(
+            &format!(
+                "SELECT n.nspname || '.' || c.relname || '.' || k.conname,
+                        quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                        quote_ident(pn.nspname) || '.' || quote_ident(p.relname),
+                        array(SELECT quote_ident(a.attname) FROM unnest(k.conkey) WITH ORDINALITY u(num, ord)
+                              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num ORDER BY u.ord),
+                        array(SELECT quote_ident(a.attname) FROM unnest(k.confkey) WITH ORDINALITY u(num, ord)
+                              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num ORDER BY u.ord)
+                 FROM pg_catalog.pg_constraint k
+                 JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_catalog.pg_class p ON p.oid = k.confrelid
+                 JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+                 WHERE k.contype = 'f' AND n.nspname NOT IN {SKIP} ORDER BY 1"
+            ),
+            &[],
+        )
+        .await
+        .map_err(DbError::query)?;
+    if fks.is_empty() {
+        return Ok(result("INT-ORPHANS", "No orphaned records", "0 orphaned rows", "no foreign keys".into(), true, started, "", String::new()));
+    }
+    let parts: Vec<String> = fks
+        .iter()
+        .map(|r| {
+            let (name, child, parent): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            let (ccols, pcols): (Vec<String>, Vec<String>) = (r.get(3), r.get(4));
+            let not_null = ccols.iter().map(|c| format!("c.{c} IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+            let join = ccols.iter().zip(&pcols).map(|(c, p)| format!("p.{p} = c.{c}")).collect::<Vec<_>>().join(" AND ");
+            format!(
+                "SELECT {}::text, count(*) FROM {child} c WHERE {not_null} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {join})",
+                crate::db::quote_literal(&name)
+            )
+        })
+        .collect();
+    let sql = parts.join("\nUNION ALL\n");
+    client
+        .batch_execute(&format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {statement_timeout_ms}"))
+        .await
+        .map_err(DbError::query)?;
+    let rows = client.query(&sql, &[]).await;
+    client.batch_execute("ROLLBACK").await.map_err(DbError::query)?;
+    let rows = rows.map_err(|e| DbError::Query(describe(&e)))?;
+    let orphans: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).filter(|(_, n)| *n > 0).collect();
+    let total: i64 = orphans.iter().map(|(_, n)| n).sum();
+    Ok(result(
+        "INT-ORPHANS",
+        &format!("No orphaned records ({} foreign keys scanned)", fks.len()),
+        "0 orphaned rows",
+        format!("{total} orphaned rows"),
+        orphans.is_empty(),
+        started,
+        &sql,
+        orphans.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", "),
+    ))
+}
+
+/// Row counts of the tables that existed before, compared with the counts taken then.
+pub fn row_counts_unchanged(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>) -> CheckResult {
+    let started = Instant::now();
+    let changed: Vec<String> = before
+        .iter()
+        .filter_map(|(table, n)| match after.get(table) {
+            Some(m) if m == n => None,
+            Some(m) => Some(format!("{table}: {n} → {m}")),
+            None => Some(format!("{table}: {n} → table gone")),
+        })
+        .collect();
+    result(
+        "INT-ROWCOUNTS",
+        &format!("No data loss: row counts of the {} pre-existing tables unchanged", before.len()),
+        "unchanged",
+        if changed.is_empty() { "unchanged".into() } else { format!("{} tables changed", changed.len()) },
+        changed.is_empty(),
+        started,
+        "",
+        changed.join(", "),
+    )
+}

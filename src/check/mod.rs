@@ -1,0 +1,221 @@
+//! Checks: running a probe (SQL in a read-only or always-rolled-back transaction, or a
+//! figure from the catalog snapshot) and judging what it returned against the expectation.
+//! Integrity, RLS isolation and index-usage checks live in the submodules.
+
+pub mod integrity;
+pub mod performance;
+pub mod rls;
+
+use std::time::Instant;
+
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::db::snapshot::{Kind, Replication, Snapshot};
+use crate::db::{self, DbError, split};
+use crate::engine::result::{CheckResult, Status};
+use crate::plan::{Check, Expect, Metric, Probe, Severity};
+
+/// What a probe saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// First column of the first row (None: no row, or NULL), and the number of rows.
+    Value { value: Option<String>, rows: u64 },
+    /// The SQL failed with this SQLSTATE and message.
+    Error { code: String, message: String },
+    /// The figure does not apply here (e.g. replication lag without replicas).
+    NotApplicable(String),
+}
+
+/// How the SQL of a check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxMode {
+    /// `BEGIN READ ONLY … COMMIT`: verification, integrity, performance.
+    ReadOnly,
+    /// `BEGIN … ROLLBACK`, always: sample data, RLS. Staging keeps no test rows.
+    RolledBack,
+}
+
+/// Run `sql` (one or more statements; the last one's result counts) in a transaction of
+/// `mode`, with a statement timeout.
+pub async fn run_sql(client: &Client, sql: &str, mode: TxMode, statement_timeout_ms: u64) -> Result<Observed, DbError> {
+    let statements = split::split(sql).map_err(|e| DbError::Query(format!("check SQL: {e}")))?;
+    let begin = match mode {
+        TxMode::ReadOnly => "BEGIN READ ONLY",
+        TxMode::RolledBack => "BEGIN",
+    };
+    client
+        .batch_execute(&format!("{begin}; SET LOCAL statement_timeout = {statement_timeout_ms}"))
+        .await
+        .map_err(DbError::query)?;
+    let mut observed = Observed::Value { value: None, rows: 0 };
+    for statement in &statements {
+        match client.simple_query(&statement.sql).await {
+            Ok(messages) => observed = first_value(&messages),
+            Err(e) => {
+                observed = match e.as_db_error() {
+                    Some(db) => Observed::Error { code: db.code().code().to_owned(), message: db::describe(&e) },
+                    None => {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                        return Err(DbError::query(e));
+                    }
+                };
+                break;
+            }
+        }
+    }
+    let end = match (mode, &observed) {
+        (TxMode::ReadOnly, Observed::Value { .. }) => "COMMIT",
+        _ => "ROLLBACK",
+    };
+    client.batch_execute(end).await.map_err(DbError::query)?;
+    Ok(observed)
+}
+
+fn first_value(messages: &[SimpleQueryMessage]) -> Observed {
+    let mut value = None;
+    let mut rows = 0;
+    for m in messages {
+        if let SimpleQueryMessage::Row(row) = m {
+            if rows == 0 {
+                value = row.get(0).map(str::to_owned);
+            }
+            rows += 1;
+        }
+    }
+    Observed::Value { value, rows }
+}
+
+/// A catalog figure, from the current snapshot (and the baseline for the `New*` metrics).
+pub fn metric(metric: Metric, now: &Snapshot, baseline: &Snapshot, schema: &str) -> Observed {
+    let count = |kind| now.count(kind, schema) as i64;
+    let new = |kind| {
+        let prefix = format!("{schema}.");
+        baseline.diff(now).appeared_of(kind).filter(|n| n.starts_with(&prefix)).count() as i64
+    };
+    let value = match metric {
+        Metric::Tables => count(Kind::Table),
+        Metric::ForeignKeys => count(Kind::ForeignKey),
+        Metric::Policies => count(Kind::Policy),
+        Metric::Indexes => count(Kind::Index),
+        Metric::Functions => count(Kind::Function),
+        Metric::Triggers => count(Kind::Trigger),
+        Metric::Views => count(Kind::View),
+        Metric::Sequences => count(Kind::Sequence),
+        Metric::NewTables => new(Kind::Table),
+        Metric::NewForeignKeys => new(Kind::ForeignKey),
+        Metric::NewPolicies => new(Kind::Policy),
+        Metric::NewIndexes => new(Kind::Index),
+        Metric::NewFunctions => new(Kind::Function),
+        Metric::NewTriggers => new(Kind::Trigger),
+        Metric::ActiveConnections => now.active_connections,
+        Metric::DatabaseSizeMb => {
+            let mb = now.database_size_bytes as f64 / (1024.0 * 1024.0);
+            return Observed::Value { value: Some(format!("{mb:.1}")), rows: 1 };
+        }
+        Metric::ReplicationLagSeconds => match &now.replication {
+            Replication::NoReplicas => return Observed::NotApplicable("n/a: no replicas".into()),
+            Replication::Primary { max_lag_seconds, .. } => return lag(*max_lag_seconds),
+            Replication::Standby { lag_seconds } => return lag(*lag_seconds),
+        },
+    };
+    Observed::Value { value: Some(value.to_string()), rows: 1 }
+}
+
+fn lag(seconds: f64) -> Observed {
+    Observed::Value { value: Some(format!("{seconds:.1}")), rows: 1 }
+}
+
+/// The expectation in words, for tables and reports.
+pub fn expected_text(expect: &Expect) -> String {
+    match expect {
+        Expect::Equals(n) => format!("= {n}"),
+        Expect::AtLeast(n) => format!("≥ {n}"),
+        Expect::AtMost(n) => format!("≤ {n}"),
+        Expect::Between(a, b) => format!("{a} – {b}"),
+        Expect::About { value, tolerance_pct } => format!("≈ {value} (± {tolerance_pct}%)"),
+        Expect::True => "true".into(),
+        Expect::Exists => "≥ 1 row".into(),
+        Expect::NoRows => "no rows".into(),
+        Expect::Rows(n) => format!("{n} rows"),
+        Expect::Text(t) => format!("\"{t}\""),
+        Expect::Fails(code) => format!("fails with SQLSTATE {code}"),
+    }
+}
+
+/// Judge `observed` against `expect`: (status before severity, actual in words, detail).
+pub fn judge(expect: &Expect, observed: &Observed) -> (bool, String, String) {
+    let (value, rows) = match observed {
+        Observed::Error { code, message } => {
+            return match expect {
+                Expect::Fails(want) if want == code => (true, format!("failed with {code}"), String::new()),
+                _ => (false, format!("error {code}"), message.clone()),
+            };
+        }
+        Observed::NotApplicable(why) => return (true, why.clone(), String::new()),
+        Observed::Value { value, rows } => (value.as_deref(), *rows),
+    };
+    let shown = value.unwrap_or(if rows == 0 { "no rows" } else { "NULL" }).to_owned();
+    let number = value.and_then(|v| v.trim().parse::<f64>().ok());
+    match expect {
+        Expect::Equals(want) => compare(number, &shown, |n| n == *want as f64),
+        Expect::AtLeast(want) => compare(number, &shown, |n| n >= *want as f64),
+        Expect::AtMost(want) => compare(number, &shown, |n| n <= *want as f64),
+        Expect::Between(lo, hi) => compare(number, &shown, |n| n >= *lo as f64 && n <= *hi as f64),
+        Expect::About { value: want, tolerance_pct } => {
+            compare(number, &shown, |n| (n - want).abs() <= want.abs() * tolerance_pct / 100.0)
+        }
+        Expect::True => (matches!(value, Some("t" | "true")), shown, String::new()),
+        Expect::Exists => (rows > 0, format!("{rows} rows"), String::new()),
+        Expect::NoRows => (rows == 0, format!("{rows} rows"), String::new()),
+        Expect::Rows(n) => (rows == *n, format!("{rows} rows"), String::new()),
+        Expect::Text(t) => (value == Some(t.as_str()), shown, String::new()),
+        Expect::Fails(code) => (false, shown, format!("succeeded; expected it to fail with SQLSTATE {code}")),
+    }
+}
+
+fn compare(number: Option<f64>, shown: &str, ok: impl Fn(f64) -> bool) -> (bool, String, String) {
+    match number {
+        Some(n) => (ok(n), shown.to_owned(), String::new()),
+        None => (false, shown.to_owned(), "not a number".into()),
+    }
+}
+
+/// Run one check and build its result.
+pub async fn run(
+    client: &Client,
+    check: &Check,
+    mode: TxMode,
+    statement_timeout_ms: u64,
+    now: &Snapshot,
+    baseline: &Snapshot,
+    schema: &str,
+) -> Result<CheckResult, DbError> {
+    let started = Instant::now();
+    let (observed, sql) = match &check.probe {
+        Probe::Sql(sql) => (run_sql(client, sql, mode, statement_timeout_ms).await?, sql.clone()),
+        Probe::Metric(m) => (metric(*m, now, baseline, schema), String::new()),
+    };
+    Ok(result(check, &observed, started.elapsed().as_secs_f64() * 1000.0, sql))
+}
+
+/// A check's result from what its probe saw.
+pub fn result(check: &Check, observed: &Observed, duration_ms: f64, sql: String) -> CheckResult {
+    let (ok, actual, detail) = judge(&check.expect, observed);
+    let status = match (observed, ok, check.on_miss) {
+        (Observed::NotApplicable(_), _, _) => Status::NotApplicable,
+        (_, true, _) => Status::Pass,
+        (_, false, Severity::Fail) => Status::Fail,
+        (_, false, Severity::Warn) => Status::Warn,
+    };
+    CheckResult {
+        id: check.id.clone(),
+        group: check.group.clone(),
+        title: check.title.clone(),
+        expected: expected_text(&check.expect),
+        actual,
+        status,
+        duration_ms,
+        sql,
+        detail,
+    }
+}

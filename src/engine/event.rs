@@ -1,0 +1,48 @@
+//! What the engine tells its driver (the window, the terminal) while it runs, and the steps
+//! a run is made of.
+
+use serde::{Deserialize, Serialize};
+
+use super::result::{CheckResult, MigrationResult, RunResult};
+
+/// One step of a run, in order. With one transaction per migration each migration is a
+/// step of its own; with one transaction for the batch, `Migration(0)` applies them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    Preflight,
+    Migration(usize),
+    Verification,
+    Integrity,
+    Performance,
+    Rollback,
+    Verdict,
+}
+
+impl Step {
+    /// The plan section name the step reports under.
+    pub fn section(self) -> &'static str {
+        match self {
+            Step::Preflight => "preflight",
+            Step::Migration(_) => "migrations",
+            Step::Verification => "verification",
+            Step::Integrity => "integrity",
+            Step::Performance => "performance",
+            Step::Rollback => "rollback",
+            Step::Verdict => "verdict",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    RunStarted { run_id: String, steps: Vec<(Step, String)> },
+    StepStarted { step: Step, title: String },
+    /// `done` of `total` units (statements of a migration, checks of a section).
+    Progress { step: Step, done: usize, total: usize, what: String },
+    CheckFinished { section: String, result: CheckResult },
+    MigrationFinished(MigrationResult),
+    StepFinished { step: Step, ok: bool },
+    Log(String),
+    /// The run is over (completed, failed or cancelled); the final result.
+    Finished(Box<RunResult>),
+}

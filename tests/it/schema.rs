@@ -1,0 +1,193 @@
+//! The migrations themselves, on a real server: the Week 1 baseline has the seed's shape,
+//! Week 2 on top gives the seed's figures, applying Week 2 twice changes nothing, and the
+//! rollback returns to exactly the baseline.
+
+use std::collections::BTreeSet;
+
+use pgstage::db::snapshot::{Kind, Snapshot, SnapshotDiff, row_counts};
+use pgstage::db::split;
+
+use crate::support::{Template, apply, fresh_db, path, week2_files, week2_plan};
+
+async fn snapshot(client: &tokio_postgres::Client) -> Snapshot {
+    Snapshot::take(client).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Indexes a migration created itself (CREATE INDEX), not those behind a primary key or
+/// unique constraint.
+fn explicit_indexes(diff: &SnapshotDiff, after: &Snapshot) -> usize {
+    let constraint_backed = diff
+        .appeared_of(Kind::Constraint)
+        .filter(|name| {
+            let def = &after.objects[&Kind::Constraint][*name];
+            def.starts_with("PRIMARY KEY") || def.starts_with("UNIQUE")
+        })
+        .count();
+    diff.appeared_of(Kind::Index).count() - constraint_backed
+}
+
+#[tokio::test]
+async fn baseline_has_43_tables_42_foreign_keys_18_policies_and_data_everywhere() {
+    let db = fresh_db(Template::Baseline).await;
+    let snap = snapshot(&db.client).await;
+    assert_eq!(snap.count(Kind::Table, "public"), 43);
+    assert_eq!(snap.count(Kind::ForeignKey, "public"), 42);
+    assert_eq!(snap.count(Kind::Policy, "public"), 18);
+    let indexes = snap.count(Kind::Index, "public");
+    assert!(indexes >= 70, "{indexes} indexes");
+    let counts = row_counts(&db.client, "public").await.unwrap();
+    assert_eq!(counts.len(), 43);
+    let empty: Vec<_> = counts.iter().filter(|(_, n)| **n == 0).map(|(t, _)| t.clone()).collect();
+    assert!(empty.is_empty(), "tables without rows: {empty:?}");
+    // The Supabase shim.
+    let uid: Option<String> = db
+        .client
+        .query_one("SELECT set_config('request.jwt.claim.sub', '00000000-0000-0000-0000-0000000000aa', false), auth.uid()::text", &[])
+        .await
+        .unwrap()
+        .get(1);
+    assert_eq!(uid.as_deref(), Some("00000000-0000-0000-0000-0000000000aa"));
+    let roles: i64 = db
+        .client
+        .query_one("SELECT count(*) FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(roles, 3);
+}
+
+#[tokio::test]
+async fn week2_gives_the_seeds_figures_and_every_migration_what_it_announces() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = week2_plan();
+    let baseline = snapshot(&db.client).await;
+    let mut before = baseline.clone();
+    for m in &plan.plan.migrations {
+        apply(&db.client, &[plan.resolve(&m.file)]).await;
+        let after = snapshot(&db.client).await;
+        let diff = before.diff(&after);
+        let tables: BTreeSet<&str> = diff.appeared_of(Kind::Table).collect();
+        let expected: BTreeSet<String> = m.creates.tables.iter().map(|t| format!("public.{t}")).collect();
+        assert_eq!(tables, expected.iter().map(String::as_str).collect(), "tables of {}", m.id);
+        let functions: BTreeSet<&str> =
+            diff.appeared_of(Kind::Function).map(|f| f.strip_prefix("public.").unwrap().split('(').next().unwrap()).collect();
+        assert_eq!(functions, m.creates.functions.iter().map(String::as_str).collect(), "functions of {}", m.id);
+        assert_eq!(Some(explicit_indexes(&diff, &after) as u32), m.creates.indexes, "indexes of {}", m.id);
+        assert_eq!(Some(diff.appeared_of(Kind::Policy).count() as u32), m.creates.policies, "policies of {}", m.id);
+        if let Some(triggers) = m.creates.triggers {
+            assert_eq!(diff.appeared_of(Kind::Trigger).count() as u32, triggers, "triggers of {}", m.id);
+        }
+        assert!(diff.vanished.is_empty() && diff.changed.is_empty(), "{} only adds: {diff:?}", m.id);
+        before = after;
+    }
+    let after = before;
+    assert_eq!(after.count(Kind::Table, "public"), 59);
+    let fks = after.count(Kind::ForeignKey, "public");
+    assert!(fks >= 82, "{fks} foreign keys");
+    assert!(fks - 42 >= 40, "{} new foreign keys", fks - 42);
+    let policies = after.count(Kind::Policy, "public");
+    assert!(policies >= 33, "{policies} policies");
+    let indexes = after.count(Kind::Index, "public");
+    assert!(indexes >= 130, "{indexes} indexes");
+    assert_eq!(baseline.diff(&after).appeared_of(Kind::Function).count(), 12);
+    // RLS on every new table.
+    for t in plan.plan.migrations.iter().flat_map(|m| &m.creates.tables) {
+        assert!(after.rls_enabled.contains(&format!("public.{t}")), "RLS on {t}");
+    }
+}
+
+#[tokio::test]
+async fn each_week2_function_is_callable() {
+    let db = fresh_db(Template::Baseline).await;
+    apply(&db.client, &week2_files()).await;
+    let script = std::fs::read_to_string(path("tests/fixtures/week2_function_calls.sql")).unwrap();
+    let calls = split::split(&script).unwrap();
+    let plan = week2_plan();
+    let mut called = BTreeSet::new();
+    for call in &calls {
+        let name = call.sql.lines().find_map(|l| l.strip_prefix("-- fn: ")).unwrap_or_else(|| {
+            // The marker comment precedes the statement; find it in the script just before.
+            let head = &script[..call.offset];
+            head.lines().rev().find_map(|l| l.strip_prefix("-- fn: ")).expect("a `-- fn:` marker")
+        });
+        called.insert(name.trim().to_owned());
+        db.client.batch_execute("BEGIN").await.unwrap();
+        let result = db.client.batch_execute(&call.sql).await;
+        db.client.batch_execute("ROLLBACK").await.unwrap();
+        if let Err(e) = result {
+            panic!("calling {name} failed: {}\n{}", pgstage::db::describe(&e), call.sql);
+        }
+    }
+    let expected: BTreeSet<String> = plan.plan.migrations.iter().flat_map(|m| m.creates.functions.clone()).collect();
+    assert_eq!(called, expected, "one call per Week 2 function");
+}
+
+#[tokio::test]
+async fn applying_week2_twice_changes_nothing() {
+    let db = fresh_db(Template::Baseline).await;
+    apply(&db.client, &week2_files()).await;
+    let once = snapshot(&db.client).await;
+    let rows_once = row_counts(&db.client, "public").await.unwrap();
+    apply(&db.client, &week2_files()).await;
+    let twice = snapshot(&db.client).await;
+    let diff = once.diff(&twice);
+    assert!(diff.is_empty(), "second application changed the catalog: {diff:?}");
+    assert_eq!(rows_once, row_counts(&db.client, "public").await.unwrap());
+}
+
+#[tokio::test]
+async fn rollback_returns_to_exactly_the_baseline() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = week2_plan();
+    let baseline = snapshot(&db.client).await;
+    let rows = row_counts(&db.client, "public").await.unwrap();
+    apply(&db.client, &week2_files()).await;
+    assert!(!baseline.diff(&snapshot(&db.client).await).is_empty());
+    let rollback = plan.resolve(&plan.plan.rollback.as_ref().unwrap().script);
+    apply(&db.client, &[rollback]).await;
+    let after = snapshot(&db.client).await;
+    let diff = baseline.diff(&after);
+    assert!(diff.is_empty(), "rollback left differences: {diff:#?}");
+    // Not just the tables: every kind is compared, and the data is intact.
+    for kind in [Kind::Table, Kind::ForeignKey, Kind::Constraint, Kind::Index, Kind::Policy, Kind::Function, Kind::Trigger] {
+        assert_eq!(baseline.objects.get(&kind), after.objects.get(&kind), "{kind:?}");
+    }
+    assert_eq!(rows, row_counts(&db.client, "public").await.unwrap());
+}
+
+#[tokio::test]
+async fn snapshot_diff_sees_appeared_vanished_and_changed_objects() {
+    let db = fresh_db(Template::Empty).await;
+    db.client
+        .batch_execute(
+            "CREATE TABLE a (id int PRIMARY KEY, v text);
+             CREATE TABLE b (id int PRIMARY KEY);
+             CREATE INDEX a_v ON a (v);",
+        )
+        .await
+        .unwrap();
+    let before = snapshot(&db.client).await;
+    db.client
+        .batch_execute(
+            "DROP TABLE b;
+             ALTER TABLE a ADD COLUMN w int;
+             ALTER TABLE a ENABLE ROW LEVEL SECURITY;
+             CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+        )
+        .await
+        .unwrap();
+    let after = snapshot(&db.client).await;
+    let diff = before.diff(&after);
+    let appeared: Vec<_> = diff.appeared.iter().map(|o| (o.kind, o.name.as_str())).collect();
+    assert_eq!(appeared, [(Kind::Function, "public.f()")]);
+    let vanished: Vec<_> = diff.vanished.iter().map(|o| (o.kind, o.name.as_str())).collect();
+    assert_eq!(vanished, [(Kind::Table, "public.b"), (Kind::Constraint, "public.b.b_pkey"), (Kind::Index, "public.b_pkey")]);
+    let changed: Vec<_> = diff.changed.iter().map(|c| (c.object.kind, c.object.name.as_str(), c.after.as_str())).collect();
+    assert_eq!(
+        changed,
+        [
+            (Kind::Table, "public.a", "id integer not null, v text, w integer"),
+            (Kind::Table, "public.a", "row level security enabled"),
+        ]
+    );
+}
