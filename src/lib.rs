@@ -1,7 +1,12 @@
 //! pgstage's core: everything but the window. A plan file becomes a [`plan::Plan`]; the
 //! [`sandbox`] gives a throwaway PostgreSQL seeded with the plan's baseline; [`db`] connects
-//! and reads the catalog. No egui below this line: the GUI and the CLI both drive this crate.
+//! and reads the catalog; the [`engine`] runs the plan step by step, judging [`check`]s, and
+//! returns one serializable run result with its GO / NO-GO verdict. No egui below this line:
+//! the GUI and the CLI both drive this crate.
 
+pub mod check;
 pub mod db;
+pub mod engine;
 pub mod plan;
+pub mod report;
 pub mod sandbox;

@@ -3,6 +3,5 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
-    pgstage::sandbox::install_signal_handler();
     cli::main()
 }

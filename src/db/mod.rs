@@ -1,7 +1,9 @@
 //! Talking to PostgreSQL: connecting, running scripts with errors mapped back to the file,
 //! and reading the catalog ([`snapshot`]).
 
+pub mod connect;
 pub mod conninfo;
+pub mod ledger;
 pub mod snapshot;
 pub mod split;
 

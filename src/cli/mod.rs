@@ -1,6 +1,9 @@
-//! The command line: `pgstage check PLAN` validates a plan offline; `pgstage sandbox [PLAN]`
-//! (also what a bare `pgstage` does for now) starts the sandbox seeded with the plan's baseline
-//! and keeps it running until Ctrl-C. Errors are printed readably; exit code 2 on error.
+//! The command line: `pgstage run PLAN` runs a plan headless (exit code 0 GO, 1 NO-GO,
+//! 2 error); `pgstage check PLAN` validates a plan offline; `pgstage sandbox [PLAN]` (also
+//! what a bare `pgstage` does for now) starts the sandbox seeded with the plan's baseline and
+//! keeps it running until Ctrl-C. Errors are printed readably.
+
+mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +14,7 @@ use pgstage::plan::{self, LoadedPlan};
 use pgstage::sandbox::{Sandbox, SandboxOptions};
 
 /// The plan bundled with pgstage, used when none is given.
-const DEFAULT_PLAN: &str = "plans/week2_staging.ron";
+pub(crate) const DEFAULT_PLAN: &str = "plans/week2_staging.ron";
 
 #[derive(Parser)]
 #[command(name = "pgstage", version, about = "Validate a batch of PostgreSQL migrations on staging")]
@@ -22,6 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a plan headless: pre-flight, migrations, checks, rollback rehearsal, verdict.
+    Run(run::RunArgs),
     /// Load and validate a plan without touching any database.
     Check {
         /// The plan file (RON).
@@ -37,7 +42,12 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Some(Command::Run(_))) {
+        // `run` handles Ctrl-C itself (cancel, then report); elsewhere it stops the sandbox.
+        pgstage::sandbox::install_signal_handler();
+    }
     let result = match cli.command {
+        Some(Command::Run(args)) => return run::main(args),
         Some(Command::Check { plan }) => check(&plan),
         Some(Command::Sandbox { plan }) => sandbox(&plan),
         None => sandbox(Path::new(DEFAULT_PLAN)),
@@ -58,7 +68,7 @@ fn check(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn print_summary(loaded: &LoadedPlan) {
+pub(crate) fn print_summary(loaded: &LoadedPlan) {
     let p = &loaded.plan;
     println!("{} ({}), scheduled {}, {} h planned", p.name, p.phase, p.scheduled, p.planned_hours);
     println!(

@@ -1,0 +1,199 @@
+//! `pgstage run`: the whole plan, headless, with a progress display, a summary table, an
+//! optional report, and the verdict as the exit code. Ctrl-C cancels the run (the running
+//! statement is cancelled, its migration rolled back) and still reports.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use pgstage::db::connect::{self, ConnectOptions, Session};
+use pgstage::engine::{Acknowledgement, Engine, Event, Met, MigrationStatus, RunOptions, RunResult, Status};
+use pgstage::plan::CriterionKind;
+use pgstage::plan::{self, LoadedPlan};
+use pgstage::sandbox::{Sandbox, SandboxOptions};
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The plan file (RON).
+    plan: PathBuf,
+    /// The database: a libpq connection string or postgres:// URL (PG* variables and
+    /// ~/.pgpass fill in what it leaves out). Without it, the sandbox.
+    #[arg(long, conflicts_with = "sandbox")]
+    db: Option<String>,
+    /// Run on a throwaway sandbox seeded with the plan's baseline (the default).
+    #[arg(long)]
+    sandbox: bool,
+    /// Acknowledge a manual pre-flight item by id (repeatable).
+    #[arg(long = "ack", value_name = "ITEM")]
+    acks: Vec<String>,
+    /// Acknowledge every manual pre-flight item.
+    #[arg(long)]
+    ack_all: bool,
+    /// Who runs the plan (default: the login name).
+    #[arg(long)]
+    operator: Option<String>,
+    /// Write the execution report here (format from the extension: .json).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Run even though the plan's target guard refuses the database.
+    #[arg(long)]
+    override_target_guard: bool,
+}
+
+pub fn main(args: RunArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(run(args)) {
+        Ok(result) if result.verdict.go => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(message) => fail(message),
+    }
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("pgstage: {message}");
+    ExitCode::from(2)
+}
+
+async fn run(args: RunArgs) -> Result<RunResult, String> {
+    let loaded = plan::load(&args.plan).map_err(|e| e.to_string())?;
+    super::print_summary(&loaded);
+    // The sandbox lives until the run is over.
+    let (session, _sandbox) = match &args.db {
+        Some(conn) => (connect::connect(conn, &ConnectOptions::default()).await.map_err(|e| e.to_string())?, None),
+        None => {
+            let (session, sandbox) = sandbox_session(&loaded).await?;
+            (session, Some(sandbox))
+        }
+    };
+    println!("target: {} (PostgreSQL {}{})", session.target, session.server_version, if session.tls { ", TLS" } else { "" });
+    let operator = args.operator.clone().unwrap_or_else(|| ConnectOptions::default().os_user);
+    let acknowledgements = acknowledgements(&loaded, &args, &operator)?;
+    let options = RunOptions { operator, acknowledgements, override_target_guard: args.override_target_guard };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            print_event(&event);
+        }
+    });
+    let mut engine = Engine::start(loaded, session, options, tx).await.map_err(|e| e.to_string())?;
+    let controls = engine.controls();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            println!("\ncancelling: the running statement is cancelled and its migration rolled back");
+            controls.cancel().await;
+        }
+    });
+    engine.run().await;
+    let result = engine.finish().await;
+    ctrl_c.abort();
+    let _ = printer.await;
+    print_summary(&result);
+    if let Some(path) = &args.report {
+        pgstage::report::write(&result, path).map_err(|e| e.to_string())?;
+        println!("report: {}", path.display());
+    }
+    Ok(result)
+}
+
+async fn sandbox_session(plan: &LoadedPlan) -> Result<(Session, Sandbox), String> {
+    println!("sandbox: starting PostgreSQL from the system binaries…");
+    let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions::default()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let dbname = "pgstage_sandbox";
+    let seeded = sandbox.seed(plan, dbname).await.map_err(|e| e.to_string())?;
+    println!("sandbox: {} started in {:.2} s, baseline in {:.2} s", sandbox.binaries().version, sandbox.startup.as_secs_f64(), seeded.as_secs_f64());
+    let session = connect::connect_config(&sandbox.config(dbname)).await.map_err(|e| e.to_string())?;
+    Ok((session, sandbox))
+}
+
+fn acknowledgements(plan: &LoadedPlan, args: &RunArgs, operator: &str) -> Result<Vec<Acknowledgement>, String> {
+    let manual = &plan.plan.preflight.manual;
+    for id in &args.acks {
+        if !manual.iter().any(|m| &m.id == id) {
+            let known: Vec<&str> = manual.iter().map(|m| m.id.as_str()).collect();
+            return Err(format!("--ack {id}: no such manual item (the plan has: {})", known.join(", ")));
+        }
+    }
+    let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    Ok(manual
+        .iter()
+        .filter(|m| args.ack_all || args.acks.contains(&m.id))
+        .map(|m| Acknowledgement { item: m.id.clone(), title: m.title.clone(), by: operator.to_owned(), at: at.clone() })
+        .collect())
+}
+
+fn print_event(event: &Event) {
+    match event {
+        Event::RunStarted { run_id, steps } => println!("run {run_id}: {} steps", steps.len()),
+        Event::StepStarted { title, .. } => println!("\n▶ {title}"),
+        Event::CheckFinished { result, .. } => {
+            let mut line = format!("  {:<7} {:<14} {}  (expected {}, got {})", result.status.label(), result.id, result.title, result.expected, result.actual);
+            if matches!(result.status, Status::Fail | Status::Warn) && !result.detail.is_empty() {
+                line += &format!("\n          {}", result.detail.replace('\n', "\n          "));
+            }
+            println!("{line}");
+        }
+        Event::MigrationFinished(m) => {
+            let status = match m.status {
+                MigrationStatus::Applied => "APPLIED",
+                MigrationStatus::AlreadyApplied => "ALREADY",
+                MigrationStatus::Failed => "FAILED",
+                MigrationStatus::Cancelled => "CANCELLED",
+                MigrationStatus::NotRun => "NOT RUN",
+            };
+            println!(
+                "  {status:<9} {} {} statements in {:.0} ms (expected {}–{} ms)",
+                m.file,
+                m.statements_done,
+                m.duration_ms,
+                m.expected_ms.min(),
+                m.expected_ms.max()
+            );
+            for x in &m.object_mismatches {
+                println!("            objects: {x}");
+            }
+            if let Some(e) = &m.error {
+                println!("            {e}");
+            }
+        }
+        Event::Log(line) => println!("  {line}"),
+        Event::Progress { .. } | Event::StepFinished { .. } | Event::Finished(_) => {}
+    }
+}
+
+fn print_summary(r: &RunResult) {
+    println!("\n{:<16} {:>5} {:>5} {:>5} {:>5}", "section", "pass", "fail", "warn", "n/a");
+    for section in plan::SECTIONS {
+        let checks = r.section(section);
+        if checks.is_empty() {
+            continue;
+        }
+        let n = |s: Status| checks.iter().filter(|c| c.status == s).count();
+        println!("{section:<16} {:>5} {:>5} {:>5} {:>5}", n(Status::Pass), n(Status::Fail), n(Status::Warn), n(Status::NotApplicable));
+    }
+    println!("migrations: {:.0} ms in total", r.total_migration_ms());
+    println!();
+    for c in &r.verdict.criteria {
+        let met = match (c.met, c.kind) {
+            (Met::Yes, _) => "✔",
+            (Met::No, CriterionKind::Hard) => "✘",
+            (Met::No, CriterionKind::Expectation) => "!",
+            (Met::NotApplicable, _) => "–",
+        };
+        println!("  {met} {:<60} {}", c.title, c.reason);
+    }
+    println!("  (✔ met, ✘ hard criterion not met, ! expectation not met: a deviation, not a blocker, – not applicable)");
+    if r.verdict.go {
+        println!("\nVERDICT: GO");
+    } else {
+        println!("\nVERDICT: NO-GO");
+        for reason in &r.verdict.reasons {
+            println!("  - {reason}");
+        }
+    }
+}
