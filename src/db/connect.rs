@@ -114,10 +114,13 @@ impl ConnectError {
     }
 }
 
+/// A view of the environment: the value of a variable, if set.
+pub type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
+
 /// Where [`connect`] reads the environment and libpq's defaults from.
 pub struct ConnectOptions {
     /// The environment (PG* variables, HOME). Default: the process environment.
-    pub env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub env: Box<Env>,
     /// The default user name. Default: the login name of the effective user id (as libpq),
     /// else `$USER`.
     pub os_user: String,
@@ -721,7 +724,7 @@ impl ServerCertVerifier for IssuerOnly {
         match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if false => Ok(ServerCertVerified::assertion()),
+            )) => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }

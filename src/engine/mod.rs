@@ -132,6 +132,9 @@ impl Engine {
             .batch_execute(&format!("SET application_name = {}", crate::db::quote_literal(&format!("pgstage run {run_id}"))))
             .await
             .map_err(DbError::query)?;
+        // If pgstage dies mid-statement, the server notices within a second, rolls back and
+        // frees the lock, instead of finishing a long statement first (PostgreSQL 14+).
+        let _ = client.batch_execute("SET client_connection_check_interval = 1000").await;
         let steps = steps_of(&plan);
         let text = std::fs::read(&plan.path).unwrap_or_default();
         let p = &plan.plan;

@@ -130,7 +130,6 @@ async fn connect_err(input: &str, options: &ConnectOptions) -> ConnectError {
     match connect::connect(input, options).await {
         Ok(session) => panic!("connected to {} although it should fail ({input})", session.target),
         Err(e) => {
-            eprintln!("MSG {e}");
             assert_hidden(&e);
             e
         }

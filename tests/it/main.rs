@@ -3,6 +3,7 @@
 //! `support`.
 
 mod connect;
+mod engine;
 mod plan;
 mod sandbox;
 mod schema;

@@ -115,11 +115,6 @@ impl TestDb {
     pub fn config(&self) -> tokio_postgres::Config {
         self.config.clone()
     }
-
-    /// Another connection to the same database.
-    pub async fn connect(&self) -> Client {
-        db::connect_config(&self.config).await.unwrap()
-    }
 }
 
 pub async fn fresh_db(template: Template) -> TestDb {

@@ -1,0 +1,361 @@
+//! The run engine end to end on a real server: the bundled plan ends GO with the seed's
+//! figures; a broken 015 stops the run with nothing of 015 applied; a second runner is
+//! refused; cancel and SIGKILL leave no half-applied migration; drift is refused; staging
+//! keeps no test rows; a leaky RLS policy is caught.
+
+use std::time::Duration;
+
+use pgstage::db::connect::{self, Session};
+use pgstage::db::snapshot::{Kind, row_counts};
+use pgstage::engine::{Engine, EngineError, Event, MigrationStatus, Outcome, RunOptions, RunResult, Status, Step};
+use pgstage::plan::{Creates, LoadedPlan, Migration, MsRange, Plan, TransactionMode};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use crate::support::{TestDb, Template, fresh_db, path, week2_plan};
+
+async fn session(db: &TestDb) -> Session {
+    connect::connect_config(&db.config()).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn options() -> RunOptions {
+    RunOptions { operator: "tester".into(), ..Default::default() }
+}
+
+/// The bundled plan, changed by `edit`.
+fn plan_with(edit: impl FnOnce(&mut Plan)) -> LoadedPlan {
+    let mut loaded = week2_plan();
+    edit(&mut loaded.plan);
+    loaded
+}
+
+fn migration(id: &str, file: &str) -> Migration {
+    Migration {
+        id: id.into(),
+        title: format!("fixture {id}"),
+        file: path(file),
+        expected_ms: MsRange(0, 60_000),
+        creates: Creates::default(),
+        non_transactional: false,
+    }
+}
+
+/// Start an engine with every manual item acknowledged.
+async fn start(plan: LoadedPlan, db: &TestDb) -> (Engine, UnboundedReceiver<Event>) {
+    let (tx, rx) = unbounded_channel();
+    let items: Vec<String> = plan.plan.preflight.manual.iter().map(|m| m.id.clone()).collect();
+    let mut engine = Engine::start(plan, session(db).await, options(), tx).await.unwrap_or_else(|e| panic!("{e}"));
+    for item in items {
+        assert!(engine.acknowledge(&item, "tester"));
+    }
+    (engine, rx)
+}
+
+async fn run(plan: LoadedPlan, db: &TestDb) -> RunResult {
+    let (mut engine, _rx) = start(plan, db).await;
+    engine.run().await;
+    engine.finish().await
+}
+
+async fn exists(db: &TestDb, relation: &str) -> bool {
+    db.client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation]).await.unwrap().get(0)
+}
+
+async fn ledger(db: &TestDb) -> Vec<String> {
+    db.client
+        .query("SELECT migration FROM pgstage.ledger ORDER BY migration", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn bundled_plan_on_the_sandbox_is_go_with_the_seeds_figures() {
+    let db = fresh_db(Template::Baseline).await;
+    let rows_before = row_counts(&db.client, "public").await.unwrap();
+    let result = run(week2_plan(), &db).await;
+    assert_eq!(result.outcome, Outcome::Completed);
+    assert!(result.verdict.go, "NO-GO: {:?}", result.verdict.reasons);
+    let before = &result.schema_counts.before;
+    let after = &result.schema_counts.after;
+    assert_eq!((before[&Kind::Table], before[&Kind::ForeignKey], before[&Kind::Policy]), (43, 42, 18));
+    assert_eq!(after[&Kind::Table], 59);
+    assert!(after[&Kind::ForeignKey] >= 82 && after[&Kind::Policy] >= 33 && after[&Kind::Index] >= 130);
+    assert_eq!(result.verification.len(), 16);
+    assert!(result.verification.iter().all(|c| c.status == Status::Pass), "{:?}", result.verification);
+    let functions = result.schema_summary.iter().find(|c| c.id == "S-FUNCTIONS").unwrap();
+    assert_eq!((functions.actual.as_str(), functions.status), ("12", Status::Pass));
+    assert!(result.migrations.iter().all(|m| m.status == MigrationStatus::Applied && m.object_mismatches.is_empty()));
+    assert!(result.total_migration_ms() < 5000.0, "{} ms", result.total_migration_ms());
+    assert!(result.rollback.as_ref().is_some_and(|r| r.matches_baseline() && r.reapplied));
+    // Replication lag is n/a on a server without replicas, never a pass.
+    let lag = result.preflight.iter().find(|c| c.id == "PF-REPLICATION").unwrap();
+    assert_eq!((lag.status, lag.actual.as_str()), (Status::NotApplicable, "n/a: no replicas"));
+    // After the run: migrated (the rehearsal re-applied), recorded, unlocked, no test rows.
+    assert!(exists(&db, "public.user_notifications").await);
+    assert_eq!(ledger(&db).await, ["013", "014", "015", "016", "017"]);
+    let locks: i64 = db.client.query_one("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", &[]).await.unwrap().get(0);
+    assert_eq!(locks, 0);
+    let rows_after = row_counts(&db.client, "public").await.unwrap();
+    for (table, n) in &rows_after {
+        assert_eq!(Some(n), rows_before.get(table).or(Some(&0)), "rows of {table}: staging keeps no test rows");
+    }
+}
+
+#[tokio::test]
+async fn error_in_015_stops_the_run_with_nothing_of_015_applied() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| p.migrations[2].file = path("tests/fixtures/sql/015_broken.sql"));
+    let result = run(plan, &db).await;
+    let status: Vec<_> = result.migrations.iter().map(|m| m.status.clone()).collect();
+    assert_eq!(
+        status,
+        [MigrationStatus::Applied, MigrationStatus::Applied, MigrationStatus::Failed, MigrationStatus::NotRun, MigrationStatus::NotRun]
+    );
+    let error = result.migrations[2].error.clone().unwrap();
+    assert!(error.contains("tests/fixtures/sql/015_broken.sql:56:49: ERROR: column \"stauts\" does not exist"), "{error}");
+    assert!(matches!(&result.outcome, Outcome::Failed { step, error: e } if step.contains("015") && e == &error));
+    assert!(!result.verdict.go);
+    assert!(result.verdict.reasons.iter().any(|r| r.contains("015_broken.sql:56:49")), "{:?}", result.verdict.reasons);
+    assert_eq!(ledger(&db).await, ["013", "014"]);
+    assert!(exists(&db, "public.achievements").await, "014 applied");
+    for table in ["agent_registry", "agent_capabilities", "agent_assignments", "agent_performance"] {
+        assert!(!exists(&db, &format!("public.{table}")).await, "{table} of 015 must not exist");
+    }
+    // Later steps never ran.
+    assert!(result.verification.is_empty() && result.rollback.is_none());
+}
+
+#[tokio::test]
+async fn batch_mode_rolls_back_the_whole_batch() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| {
+        p.execution.transaction = TransactionMode::Batch;
+        p.migrations[2].file = path("tests/fixtures/sql/015_broken.sql");
+    });
+    let result = run(plan, &db).await;
+    assert!(result.migrations.iter().all(|m| m.status != MigrationStatus::Applied), "{:?}", result.migrations);
+    assert!(!exists(&db, "public.positioning").await, "013 rolled back with the batch");
+    assert!(ledger(&db).await.is_empty());
+    assert!(!result.verdict.go);
+}
+
+#[tokio::test]
+async fn second_runner_is_refused_while_the_first_holds_the_lock() {
+    let db = fresh_db(Template::Baseline).await;
+    let (first, _rx) = start(week2_plan(), &db).await;
+    let run_id = first.result().run_id.clone();
+    let (tx, _rx2) = unbounded_channel();
+    let second = Engine::start(week2_plan(), session(&db).await, options(), tx).await;
+    match second {
+        Err(EngineError::Locked { holder, .. }) => assert_eq!(holder, format!("pgstage run {run_id}")),
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("a second runner must be refused"),
+    }
+    let (tx, _rx3) = unbounded_channel();
+    let message = Engine::start(week2_plan(), session(&db).await, options(), tx).await.err().unwrap().to_string();
+    assert!(message.contains(&format!("pgstage run {run_id} in progress since ")), "{message}");
+    assert!(message.contains("nothing was touched"), "{message}");
+    first.finish().await;
+    let (tx, _rx4) = unbounded_channel();
+    assert!(Engine::start(week2_plan(), session(&db).await, options(), tx).await.is_ok(), "free again once the first finished");
+}
+
+fn slow_plan() -> LoadedPlan {
+    plan_with(|p| {
+        p.migrations = vec![migration("900", "tests/fixtures/sql/900_slow.sql")];
+        p.preflight.manual.clear();
+    })
+}
+
+#[tokio::test]
+async fn cancel_during_a_slow_migration_leaves_it_unapplied() {
+    let db = fresh_db(Template::Baseline).await;
+    let (mut engine, mut events) = start(slow_plan(), &db).await;
+    let controls = engine.controls();
+    let task = tokio::spawn(async move {
+        engine.run().await;
+        engine.finish().await
+    });
+    // Wait until the table is created and the sleep has begun.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await.expect("progress").expect("events") {
+            Event::Progress { step: Step::Migration(0), done: 1, .. } => break,
+            _ => continue,
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    controls.cancel().await;
+    let result = tokio::time::timeout(Duration::from_secs(20), task).await.expect("cancel is prompt").unwrap();
+    assert_eq!(result.migrations[0].status, MigrationStatus::Cancelled);
+    assert!(matches!(result.outcome, Outcome::Cancelled { .. }), "{:?}", result.outcome);
+    assert!(!result.verdict.go);
+    assert!(!exists(&db, "public.slow_marker").await, "rolled back");
+    assert!(ledger(&db).await.is_empty());
+}
+
+#[tokio::test]
+async fn killed_process_during_a_migration_leaves_it_unapplied_and_the_lock_free() {
+    let db = fresh_db(Template::Baseline).await;
+    // The slow plan as a file, with absolute paths, for the `pgstage run` child.
+    let dir = std::env::temp_dir().join(format!("pgstage-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plan_file = dir.join("slow.ron");
+    let mut loaded = slow_plan();
+    loaded.plan.baseline.migrations = loaded.baseline_scripts();
+    loaded.plan.baseline.sample_data = None;
+    loaded.plan.rollback = None;
+    std::fs::write(&plan_file, ron::ser::to_string_pretty(&loaded.plan, Default::default()).unwrap()).unwrap();
+    let conninfo = sandbox_conninfo(&db);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(["run", plan_file.to_str().unwrap(), "--db", &conninfo])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the sleep to run in the child's session.
+    let started = std::time::Instant::now();
+    loop {
+        let n: i64 = db
+            .client
+            .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND query LIKE '%pg_sleep%'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if n == 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the child never reached the slow statement");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // The server notices the dead client (client_connection_check_interval) and rolls back.
+    let started = std::time::Instant::now();
+    loop {
+        let n: i64 = db
+            .client
+            .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the orphaned backend never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!exists(&db, "public.slow_marker").await);
+    let ledger_rows: i64 = db
+        .client
+        .query_one("SELECT CASE WHEN to_regclass('pgstage.ledger') IS NULL THEN 0 ELSE (SELECT count(*) FROM pgstage.ledger) END", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ledger_rows, 0);
+    let (tx, _rx) = unbounded_channel();
+    assert!(Engine::start(slow_plan(), session(&db).await, options(), tx).await.is_ok(), "the lock went with the process");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A libpq connection string for a test database of the shared sandbox.
+fn sandbox_conninfo(db: &TestDb) -> String {
+    let config = db.config();
+    let host = match &config.get_hosts()[0] {
+        tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        tokio_postgres::config::Host::Tcp(h) => h.clone(),
+    };
+    format!("host={host} port={} user={} dbname={}", config.get_ports()[0], config.get_user().unwrap(), db.name)
+}
+
+#[tokio::test]
+async fn edited_applied_migration_is_refused_as_drift_and_unchanged_is_skipped() {
+    let db = fresh_db(Template::Baseline).await;
+    let dir = std::env::temp_dir().join(format!("pgstage-drift-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("013.sql");
+    std::fs::copy(path("migrations/week2/013_create_positioning_campaigns.sql"), &file).unwrap();
+    let plan = || {
+        plan_with(|p| {
+            p.migrations = vec![Migration { file: file.clone(), ..week2_plan().plan.migrations[0].clone() }];
+            p.rollback = None;
+            // The baseline figures (43 tables…) no longer hold once 013 is in.
+            p.preflight.checks.clear();
+        })
+    };
+    let first = run(plan(), &db).await;
+    assert_eq!(first.migrations[0].status, MigrationStatus::Applied);
+    let again = run(plan(), &db).await;
+    assert_eq!(again.migrations[0].status, MigrationStatus::AlreadyApplied, "unchanged: skipped");
+    std::fs::write(&file, std::fs::read_to_string(&file).unwrap() + "\n-- edited after it was applied\n").unwrap();
+    let drifted = run(plan(), &db).await;
+    assert_eq!(drifted.migrations[0].status, MigrationStatus::Failed);
+    let error = drifted.migrations[0].error.clone().unwrap();
+    assert!(error.contains("drift: migration 013 was applied on ") && error.contains(&first.run_id), "{error}");
+    assert!(!drifted.verdict.go);
+    let recorded: String = db.client.query_one("SELECT checksum FROM pgstage.ledger WHERE migration = '013'", &[]).await.unwrap().get(0);
+    assert_eq!(recorded, first.migrations[0].checksum);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_leaky_rls_policy_is_caught_and_makes_it_no_go() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| {
+        let mut leak = migration("018", "tests/fixtures/sql/018_leaky_policy.sql");
+        leak.creates.policies = Some(1);
+        p.migrations.push(leak);
+        p.rollback = None;
+    });
+    let result = run(plan, &db).await;
+    assert_eq!(result.outcome, Outcome::Completed);
+    let campaigns = result.rls.iter().find(|c| c.id == "RLS-WS:campaigns").unwrap();
+    assert_eq!(campaigns.status, Status::Fail);
+    assert!(campaigns.actual.contains("1/1 foreign rows"), "{}", campaigns.actual);
+    let moves = result.rls.iter().find(|c| c.id == "RLS-WS:moves").unwrap();
+    assert_eq!(moves.status, Status::Pass, "the other tables are still isolated");
+    assert!(!result.verdict.go);
+    assert!(result.verdict.reasons.iter().any(|r| r.contains("RLS") && r.contains("RLS-WS:campaigns")), "{:?}", result.verdict.reasons);
+}
+
+#[tokio::test]
+async fn target_guard_refuses_a_database_the_plan_does_not_allow() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = || plan_with(|p| p.target.allow_databases = vec!["*staging*".into()]);
+    let (tx, _rx) = unbounded_channel();
+    let refused = Engine::start(plan(), session(&db).await, options(), tx).await.err().expect("refused");
+    assert!(refused.to_string().contains("is not among the plan's allowed databases"), "{refused}");
+    assert!(!exists(&db, "pgstage.ledger").await, "nothing touched");
+    db.client.batch_execute(&format!("COMMENT ON DATABASE {} IS 'production, handle with care'", db.name)).await.unwrap();
+    let (tx, _rx) = unbounded_channel();
+    let marked = Engine::start(week2_plan(), session(&db).await, options(), tx).await.err().expect("refused");
+    assert!(marked.to_string().contains("marked as production"), "{marked}");
+    let (tx, _rx) = unbounded_channel();
+    let overridden = RunOptions { override_target_guard: true, ..options() };
+    assert!(Engine::start(plan(), session(&db).await, overridden, tx).await.is_ok());
+}
+
+#[tokio::test]
+async fn manual_items_must_be_acknowledged_before_migrations() {
+    let db = fresh_db(Template::Baseline).await;
+    let (tx, _rx) = unbounded_channel();
+    let mut engine = Engine::start(week2_plan(), session(&db).await, options(), tx).await.unwrap();
+    engine.run().await;
+    let result = engine.finish().await;
+    assert!(matches!(&result.outcome, Outcome::Failed { error, .. } if error.contains("MI-BACKUP (not acknowledged)")), "{:?}", result.outcome);
+    assert!(result.migrations.iter().all(|m| m.status == MigrationStatus::NotRun));
+    assert!(!exists(&db, "public.positioning").await);
+}
+
+#[test]
+fn cli_run_on_an_unreachable_server_never_prints_the_password() {
+    let plan = path("plans/week2_staging.ron");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(["run", plan.to_str().unwrap(), "--db", "postgres://dba:Sup3r-S3cret@127.0.0.1:1/app_staging?connect_timeout=2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(all.contains("cannot reach dba@127.0.0.1:1/app_staging"), "{all}");
+    assert!(!all.contains("Sup3r-S3cret"), "{all}");
+}
