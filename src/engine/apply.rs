@@ -144,7 +144,7 @@ pub async fn run_statements(ctx: &Context<'_>, step: Step, m: &Migration, p: &Pr
             result.status = if cancelled { MigrationStatus::Cancelled } else { MigrationStatus::Failed };
             let what = if cancelled {
                 "cancelled by the operator".to_owned()
-            } else if ctx.client.is_closed() {
+            } else if ctx.client.is_closed() || e.as_db_error().is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC")) {
                 format!("connection lost: {}", describe(&e))
             } else {
                 describe(&e)
@@ -176,4 +176,9 @@ pub fn begin_sql(execution: &Execution) -> String {
         "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
         execution.lock_timeout_ms, execution.statement_timeout_ms
     )
+}
+
+/// The plan's timeouts for the whole session (for migrations that run outside a transaction).
+pub fn session_timeouts_sql(execution: &Execution) -> String {
+    format!("SET lock_timeout = {}; SET statement_timeout = {}", execution.lock_timeout_ms, execution.statement_timeout_ms)
 }

@@ -430,6 +430,9 @@ impl Engine {
         let own_tx = !in_batch && !m.non_transactional;
         if own_tx {
             self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+        } else if m.non_transactional {
+            // Statement by statement, each committed on its own: the timeouts go on the session.
+            self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
         let ctx = apply::Context {
             client: self.client(),
@@ -441,6 +444,9 @@ impl Engine {
             events: &self.events,
         };
         let ok = apply::run_statements(&ctx, step, &m, &p, &mut result).await;
+        if m.non_transactional {
+            let _ = self.client().batch_execute("RESET lock_timeout; RESET statement_timeout").await;
+        }
         if !ok {
             if own_tx {
                 let _ = self.client().batch_execute("ROLLBACK").await;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use super::model::{Check, Expect, Plan, Probe, Rule};
+use super::model::{Check, Expect, Plan, Probe, Rule, TransactionMode};
 
 /// One thing wrong with a plan, located by its field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +86,12 @@ impl Validator<'_> {
             self.file(&m.file, format!("{at}.file"));
             if let Some(first) = files.insert(m.file.clone(), i) {
                 self.problem(format!("{at}.file"), format!("same file as migrations[{first}]"));
+            }
+            if m.non_transactional && plan.execution.transaction == TransactionMode::Batch {
+                self.problem(
+                    format!("{at}.non_transactional"),
+                    "a migration that cannot run in a transaction cannot be part of a one-transaction batch (execution.transaction: Batch)",
+                );
             }
             if m.expected_ms.min() > m.expected_ms.max() {
                 let message = format!(

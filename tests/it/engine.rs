@@ -359,3 +359,62 @@ fn cli_run_on_an_unreachable_server_never_prints_the_password() {
     assert!(all.contains("cannot reach dba@127.0.0.1:1/app_staging"), "{all}");
     assert!(!all.contains("Sup3r-S3cret"), "{all}");
 }
+
+#[tokio::test]
+async fn non_transactional_statements_need_the_plans_marker() {
+    let db = fresh_db(Template::Baseline).await;
+    let unmarked = plan_with(|p| {
+        p.migrations = vec![migration("910", "tests/fixtures/sql/910_concurrent_index.sql")];
+        p.preflight.checks.clear();
+    });
+    let result = run(unmarked, &db).await;
+    let files = result.preflight.iter().find(|c| c.id == "PF-FILES").unwrap();
+    assert_eq!(files.status, Status::Fail);
+    assert!(
+        files.detail.contains("910_concurrent_index.sql:3:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction"),
+        "{}",
+        files.detail
+    );
+    assert_eq!(result.migrations[0].status, MigrationStatus::NotRun);
+    assert!(!exists(&db, "public.concurrent_marker").await, "detected before anything ran");
+
+    let marked = plan_with(|p| {
+        let mut m = migration("910", "tests/fixtures/sql/910_concurrent_index.sql");
+        m.non_transactional = true;
+        p.migrations = vec![m];
+        p.preflight.checks.clear();
+        p.rollback = None;
+    });
+    let result = run(marked, &db).await;
+    assert_eq!(result.migrations[0].status, MigrationStatus::Applied, "{:?}", result.migrations[0].error);
+    assert!(exists(&db, "public.concurrent_marker_note").await);
+    assert_eq!(ledger(&db).await, ["910"]);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_fails_the_migration_and_applies_nothing() {
+    let db = fresh_db(Template::Baseline).await;
+    let (mut engine, mut events) = start(slow_plan(), &db).await;
+    let task = tokio::spawn(async move {
+        engine.run().await;
+        engine.finish().await
+    });
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await.expect("progress").expect("events") {
+            Event::Progress { step: Step::Migration(0), done: 1, .. } => break,
+            _ => continue,
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // What a network cut or a server restart does to the session.
+    db.client
+        .batch_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND datname = current_database()")
+        .await
+        .unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(20), task).await.expect("prompt").unwrap();
+    assert_eq!(result.migrations[0].status, MigrationStatus::Failed);
+    let error = result.migrations[0].error.clone().unwrap();
+    assert!(error.contains("900_slow.sql:3:1: connection lost: FATAL: terminating connection due to administrator command"), "{error}");
+    assert!(!result.verdict.go);
+    assert!(!exists(&db, "public.slow_marker").await);
+}
