@@ -7,6 +7,7 @@
 pub mod check;
 pub mod db;
 pub mod engine;
+pub mod gui;
 pub mod plan;
 pub mod report;
 pub mod sandbox;

@@ -1,7 +1,7 @@
-//! The command line: `pgstage run PLAN` runs a plan headless (exit code 0 GO, 1 NO-GO,
-//! 2 error); `pgstage check PLAN` validates a plan offline; `pgstage sandbox [PLAN]` (also
-//! what a bare `pgstage` does for now) starts the sandbox seeded with the plan's baseline and
-//! keeps it running until Ctrl-C. Errors are printed readably.
+//! The command line: a bare `pgstage` (or `pgstage gui [PLAN]`) opens the window;
+//! `pgstage run PLAN` runs a plan headless (exit code 0 GO, 1 NO-GO, 2 error);
+//! `pgstage check PLAN` validates a plan offline; `pgstage sandbox [PLAN]` starts the sandbox
+//! seeded with the plan's baseline and keeps it until Ctrl-C. Errors are printed readably.
 
 mod run;
 
@@ -25,6 +25,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the window (what a bare `pgstage` does).
+    Gui {
+        /// The plan to open.
+        #[arg(default_value = DEFAULT_PLAN)]
+        plan: PathBuf,
+    },
     /// Run a plan headless: pre-flight, migrations, checks, rollback rehearsal, verdict.
     Run(run::RunArgs),
     /// Load and validate a plan without touching any database.
@@ -50,7 +56,8 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => return run::main(args),
         Some(Command::Check { plan }) => check(&plan),
         Some(Command::Sandbox { plan }) => sandbox(&plan),
-        None => sandbox(Path::new(DEFAULT_PLAN)),
+        Some(Command::Gui { plan }) => pgstage::gui::run(Some(plan)),
+        None => pgstage::gui::run(Some(PathBuf::from(DEFAULT_PLAN))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

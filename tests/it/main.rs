@@ -4,6 +4,7 @@
 
 mod connect;
 mod engine;
+mod gui;
 mod plan;
 mod sandbox;
 mod schema;

@@ -1,0 +1,34 @@
+//! The desktop app (eframe/egui): a thin layer over the engine. Database work runs on a tokio
+//! runtime off the UI thread ([`worker`]); results arrive as events and each one repaints.
+
+pub mod app;
+pub mod dialog;
+pub mod panels;
+pub mod run_state;
+pub mod table;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use app::{AppOptions, PgstageApp};
+
+/// Open the window with `plan` loaded (the sandbox is the default target).
+pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let handle = runtime.handle().clone();
+    let _guard = runtime.enter();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_title("pgstage").with_inner_size([1360.0, 880.0]).with_min_inner_size([900.0, 600.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "pgstage",
+        options,
+        Box::new(move |cc| {
+            Ok(Box::new(PgstageApp::new(cc, AppOptions { plan, dialogs: Arc::new(dialog::Native), runtime: handle, persist: true })))
+        }),
+    );
+    drop(runtime);
+    result.map_err(|e| format!("cannot open the window: {e}"))
+}

@@ -1,0 +1,119 @@
+//! The Connect & pre-flight tab: where to run (the sandbox, fields, or a connection string),
+//! "Test connection", and the pre-flight results: baseline expected vs actual, flagged when off.
+
+use egui::RichText;
+
+use super::{GREEN, RED, section, status_label};
+use crate::engine::Status;
+use crate::gui::app::{ConnMode, PgstageApp};
+
+pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        section(ui, "Target", |ui| target(app, ui));
+        section(ui, "Pre-flight", |ui| preflight(app, ui));
+    });
+}
+
+fn target(app: &mut PgstageApp, ui: &mut egui::Ui) {
+    let form = &mut app.conn;
+    ui.horizontal(|ui| {
+        ui.radio_value(&mut form.mode, ConnMode::Sandbox, "Sandbox")
+            .on_hover_text("A throwaway local PostgreSQL seeded with the plan's baseline (a fresh database per run)");
+        ui.radio_value(&mut form.mode, ConnMode::Fields, "Host and fields").on_hover_text("Connect to staging by host, port, database, user");
+        ui.radio_value(&mut form.mode, ConnMode::String, "Connection string / URL")
+            .on_hover_text("A libpq connection string or postgres:// URL; PG* variables and ~/.pgpass fill in the rest");
+    });
+    match form.mode {
+        ConnMode::Sandbox => {
+            ui.label("The sandbox runs PostgreSQL from the system's server binaries, as an unprivileged user, and deletes it on exit.");
+        }
+        ConnMode::Fields => {
+            egui::Grid::new("conn_fields").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+                let fields: [(&str, &mut String, &str); 4] = [
+                    ("Host", &mut form.host, "Host name, IP address, or unix socket directory"),
+                    ("Port", &mut form.port, "TCP port (5432 by default)"),
+                    ("Database", &mut form.dbname, "The staging database"),
+                    ("User", &mut form.user, "The role to connect as"),
+                ];
+                for (label, value, help) in fields {
+                    ui.label(label);
+                    ui.add(egui::TextEdit::singleline(value).desired_width(280.0)).on_hover_text(help);
+                    ui.end_row();
+                }
+                ui.label("Password");
+                ui.add(egui::TextEdit::singleline(&mut form.password).password(true).desired_width(280.0))
+                    .on_hover_text("Never stored, logged or reported; leave empty to use PGPASSWORD or ~/.pgpass");
+                ui.end_row();
+                ui.label("TLS (sslmode)");
+                egui::ComboBox::from_id_salt("sslmode")
+                    .selected_text(form.sslmode.clone())
+                    .show_ui(ui, |ui| {
+                        for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
+                            ui.selectable_value(&mut form.sslmode, mode.to_owned(), mode);
+                        }
+                    })
+                    .response
+                    .on_hover_text("verify-full checks the certificate and the host name");
+                ui.end_row();
+            });
+        }
+        ConnMode::String => {
+            ui.add(
+                egui::TextEdit::singleline(&mut form.conninfo)
+                    .hint_text("host=staging.db port=5432 dbname=app_staging user=dba sslmode=verify-full")
+                    .desired_width(f32::INFINITY),
+            )
+            .on_hover_text("A password given here is used for this session only: never stored or logged");
+            if !app.settings.recent_connections.is_empty() {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("Recent:");
+                    for c in app.settings.recent_connections.clone() {
+                        if ui.small_button(&c).on_hover_text("Use this connection (its password is not remembered)").clicked() {
+                            app.conn.conninfo = c;
+                        }
+                    }
+                });
+            }
+        }
+    }
+    ui.horizontal(|ui| {
+        if ui.add_enabled(!app.busy, egui::Button::new("Test connection")).on_hover_text("Connect once and report the server").clicked() {
+            app.test_connection();
+        }
+        ui.checkbox(&mut app.override_guard, "Override the plan's target guard")
+            .on_hover_text("Run even on a database the plan refuses (named or marked as production): only if you are sure");
+    });
+    match &app.conn_status {
+        Some(Ok(what)) => {
+            ui.colored_label(GREEN, format!("Connected: {what}"));
+        }
+        Some(Err(e)) => {
+            ui.colored_label(RED, RichText::new(e).strong());
+        }
+        None => {}
+    }
+}
+
+fn preflight(app: &mut PgstageApp, ui: &mut egui::Ui) {
+    let rows: Vec<_> = app.run.checks.iter().filter(|c| c.section == "preflight").collect();
+    if rows.is_empty() {
+        ui.label("Pre-flight runs as the first step of a run (Run tab: Next step or Run all).");
+        return;
+    }
+    egui::Grid::new("preflight").striped(true).num_columns(5).spacing([14.0, 4.0]).show(ui, |ui| {
+        for h in ["Status", "Check", "Expected", "Actual", "Detail"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for row in rows {
+            let r = &row.result;
+            status_label(ui, r.status);
+            ui.label(&r.title);
+            ui.label(&r.expected);
+            let actual = RichText::new(&r.actual);
+            ui.label(if matches!(r.status, Status::Fail | Status::Warn) { actual.strong() } else { actual });
+            ui.label(RichText::new(r.detail.lines().next().unwrap_or("")).weak());
+            ui.end_row();
+        }
+    });
+}

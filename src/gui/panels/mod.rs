@@ -1,0 +1,133 @@
+//! The window's panels: the top bar, the log pane, and one module per tab.
+
+pub mod charts;
+pub mod connect;
+pub mod plan;
+pub mod results;
+pub mod run;
+pub mod verdict;
+
+use egui::{Color32, RichText};
+
+use super::app::{PgstageApp, Tab};
+use super::dialog::Pick;
+use crate::engine::Status;
+
+pub const GREEN: Color32 = Color32::from_rgb(46, 160, 67);
+pub const RED: Color32 = Color32::from_rgb(218, 54, 51);
+pub const AMBER: Color32 = Color32::from_rgb(210, 153, 34);
+pub const GREY: Color32 = Color32::from_rgb(130, 130, 130);
+
+pub fn status_color(status: Status) -> Color32 {
+    match status {
+        Status::Pass => GREEN,
+        Status::Fail => RED,
+        Status::Warn => AMBER,
+        Status::NotApplicable | Status::Skipped => GREY,
+    }
+}
+
+/// A status as a coloured label.
+pub fn status_label(ui: &mut egui::Ui, status: Status) {
+    ui.label(RichText::new(status.label()).strong().color(status_color(status)));
+}
+
+pub fn top_bar(app: &mut PgstageApp, ui: &mut egui::Ui) {
+    egui::Panel::top("top_bar").show(ui, |ui| {
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            ui.heading("pgstage");
+            if let Some(plan) = &app.plan {
+                ui.label(RichText::new(&plan.plan.name).strong());
+                ui.label(RichText::new(&plan.plan.phase).weak());
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let theme = if app.settings.dark { "Light theme" } else { "Dark theme" };
+                if ui.button(theme).on_hover_text("Switch between the dark and the light theme").clicked() {
+                    app.settings.dark = !app.settings.dark;
+                    ui.ctx().set_theme(if app.settings.dark { egui::Theme::Dark } else { egui::Theme::Light });
+                }
+                let exportable = app.run.result.is_some();
+                if ui
+                    .add_enabled(exportable, egui::Button::new("Export report… (Ctrl+E)"))
+                    .on_hover_text("Save the execution report: .md, .html, .json or .xml (JUnit)")
+                    .on_disabled_hover_text("Finish a run first")
+                    .clicked()
+                {
+                    app.ask_path(Pick::SaveReport);
+                }
+                ui.menu_button("Recent plans", |ui| {
+                    if app.settings.recent_plans.is_empty() {
+                        ui.label("none yet");
+                    }
+                    for path in app.settings.recent_plans.clone() {
+                        if ui.button(path.display().to_string()).on_hover_text("Open this plan again").clicked() {
+                            app.open_plan(&path);
+                            ui.close();
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Plans opened before");
+                if ui.button("Open plan… (Ctrl+O)").on_hover_text("Open a plan file (.ron) in a file dialog").clicked() {
+                    app.ask_path(Pick::OpenPlan);
+                }
+            });
+        });
+        ui.add_space(2.0);
+        ui.horizontal(|ui| {
+            for tab in Tab::ALL {
+                let text = match (tab, &app.run.result) {
+                    (Tab::Verdict, Some(r)) => format!("{} ({})", tab.label(), if r.verdict.go { "GO" } else { "NO-GO" }),
+                    _ => tab.label().to_owned(),
+                };
+                if ui.selectable_label(app.tab == tab, text).on_hover_text(tab_help(tab)).clicked() {
+                    app.tab = tab;
+                }
+            }
+            if app.run.active() || app.run.result.is_some() {
+                let bar = egui::ProgressBar::new(app.run.fraction()).desired_width(220.0).show_percentage();
+                ui.add(bar).on_hover_text("Steps of the run done so far");
+            }
+            if app.busy {
+                ui.spinner();
+            }
+        });
+        ui.add_space(4.0);
+    });
+}
+
+fn tab_help(tab: Tab) -> &'static str {
+    match tab {
+        Tab::Plan => "The plan: metadata, timeline, migrations, checks, and the manual checklist",
+        Tab::Connect => "Where to run (sandbox or staging) and the pre-flight results",
+        Tab::Run => "Step through the run: progress, timings, live log",
+        Tab::Results => "Migrations and checks in sortable, filterable tables",
+        Tab::Charts => "Schema counts, migration timings, planned vs actual timeline",
+        Tab::Verdict => "GO / NO-GO with every criterion; sign-off and export",
+    }
+}
+
+pub fn log_pane(app: &mut PgstageApp, ui: &mut egui::Ui) {
+    egui::Panel::bottom("log").resizable(true).default_size(120.0).min_size(60.0).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.strong("Log");
+            if ui.small_button("Clear").on_hover_text("Clear the log pane").clicked() {
+                app.log.clear();
+            }
+        });
+        egui::ScrollArea::vertical().stick_to_bottom(true).auto_shrink([false, false]).show(ui, |ui| {
+            for line in &app.log {
+                ui.label(RichText::new(line).monospace().size(12.0));
+            }
+        });
+    });
+}
+
+/// A titled group.
+pub fn section(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
+    ui.add_space(6.0);
+    ui.label(RichText::new(title).strong().size(16.0));
+    ui.separator();
+    add(ui);
+}

@@ -1,0 +1,130 @@
+//! The Plan tab: metadata, notes, timeline, migrations, checks, and the manual checklist
+//! the operator ticks (who / when recorded). A plan that does not load shows its error.
+
+use egui::RichText;
+
+use super::{RED, section};
+use crate::gui::app::PgstageApp;
+
+pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
+    if let Some(error) = app.plan_error.clone() {
+        ui.colored_label(RED, RichText::new("The plan could not be loaded").strong().size(16.0));
+        ui.label(RichText::new(error).monospace());
+        ui.add_space(8.0);
+    }
+    open_by_path(app, ui);
+    let Some(plan) = app.plan.clone() else {
+        ui.label("No plan open. Open one with Ctrl+O, or type its path above.");
+        return;
+    };
+    let p = &plan.plan;
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        section(ui, &p.name, |ui| {
+            egui::Grid::new("plan_meta").num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
+                for (k, v) in [
+                    ("Phase", p.phase.clone()),
+                    ("Scheduled", p.scheduled.clone()),
+                    ("Planned hours", format!("{}", p.planned_hours)),
+                    ("File", plan.path.display().to_string()),
+                    ("Baseline schema", p.baseline.schema.clone()),
+                    ("Transactions", format!("{:?}", p.execution.transaction)),
+                ] {
+                    ui.label(RichText::new(k).weak());
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+            if !p.objective.is_empty() {
+                ui.add_space(4.0);
+                ui.label(&p.objective);
+            }
+            for note in &p.notes {
+                ui.label(RichText::new(format!("Note: {note}")).italics());
+            }
+        });
+        section(ui, "Manual checklist (the operator confirms each item)", |ui| {
+            ui.horizontal(|ui| {
+                ui.label("Operator:");
+                ui.add(egui::TextEdit::singleline(&mut app.settings.operator).desired_width(180.0))
+                    .on_hover_text("Recorded with each acknowledgement and in the ledger and report");
+            });
+            for item in &p.preflight.manual {
+                let mut on = app.acks.contains_key(&item.id);
+                ui.horizontal(|ui| {
+                    let label = format!("{} — {}", item.title, item.owner);
+                    if ui.checkbox(&mut on, label).on_hover_text(format!("Manual item {}: tick once done", item.id)).changed() {
+                        app.set_ack(&item.id, &item.title, on);
+                    }
+                    if let Some(a) = app.acks.get(&item.id) {
+                        ui.label(RichText::new(format!("by {} at {}", a.by, a.at)).weak());
+                    }
+                });
+            }
+        });
+        section(ui, "Timeline", |ui| {
+            egui::Grid::new("plan_timeline").striped(true).num_columns(3).max_col_width(760.0).show(ui, |ui| {
+                for t in &p.timeline {
+                    ui.label(RichText::new(&t.at).monospace());
+                    ui.label(format!("{} ({} min)", t.phase, t.minutes));
+                    ui.add(egui::Label::new(t.steps.join(" · ")).wrap());
+                    ui.end_row();
+                }
+            });
+        });
+        section(ui, "Migrations", |ui| {
+            egui::Grid::new("plan_migrations").striped(true).num_columns(4).show(ui, |ui| {
+                for m in &p.migrations {
+                    ui.label(RichText::new(&m.id).monospace());
+                    ui.label(&m.title);
+                    ui.label(format!("{}–{} ms", m.expected_ms.min(), m.expected_ms.max()));
+                    ui.label(format!(
+                        "{} tables{}{}",
+                        m.creates.tables.len(),
+                        m.creates.indexes.map(|n| format!(", {n} indexes")).unwrap_or_default(),
+                        if m.creates.functions.is_empty() { String::new() } else { format!(", {} functions", m.creates.functions.len()) }
+                    ));
+                    ui.end_row();
+                }
+            });
+        });
+        section(ui, "Checks", |ui| {
+            let counts = [
+                ("pre-flight", p.preflight.checks.len()),
+                ("verification", p.verification.len()),
+                ("schema summary", p.schema_summary.len()),
+                ("integrity", p.integrity.checks.len() + 3),
+                ("sample data (rolled back)", p.sample_data.len()),
+                ("RLS isolation", p.rls.iter().map(|r| r.tables.len()).sum()),
+                ("performance", p.performance.index_usage.len()),
+                ("success criteria", p.criteria.len()),
+            ];
+            for (what, n) in counts {
+                ui.label(format!("{n} {what}"));
+            }
+        });
+        section(ui, "Team", |ui| {
+            egui::Grid::new("plan_team").striped(true).num_columns(3).show(ui, |ui| {
+                for r in &p.team {
+                    ui.label(RichText::new(&r.phase).weak());
+                    ui.label(RichText::new(&r.role).strong());
+                    ui.label(&r.duty);
+                    ui.end_row();
+                }
+            });
+        });
+    });
+}
+
+fn open_by_path(app: &mut PgstageApp, ui: &mut egui::Ui) {
+    let id = ui.make_persistent_id("plan_path_field");
+    let mut path: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
+    ui.horizontal(|ui| {
+        ui.label("Plan file:");
+        ui.add(egui::TextEdit::singleline(&mut path).hint_text("plans/week2_staging.ron").desired_width(360.0))
+            .on_hover_text("Type a plan's path when no file dialog is available");
+        if ui.button("Load").on_hover_text("Load the plan at this path").clicked() && !path.trim().is_empty() {
+            app.open_plan(std::path::Path::new(path.trim()));
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(id, path));
+}

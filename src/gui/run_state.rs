@@ -1,0 +1,145 @@
+//! What the window knows of the run in progress, rebuilt from the engine's events: the steps
+//! and their status, progress of the running migration, the results as they arrive, and the
+//! final run result.
+
+use std::time::{Duration, Instant};
+
+use crate::engine::{CheckResult, Controls, Event, MigrationResult, RunResult, Step};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Done,
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepView {
+    pub step: Step,
+    pub title: String,
+    pub status: StepStatus,
+    pub started: Option<Instant>,
+    pub elapsed: Option<Duration>,
+    /// Units done / total (statements of a migration, checks of a section).
+    pub progress: (usize, usize),
+    /// The unit being worked on.
+    pub what: String,
+}
+
+/// One row of the checks table: a check result and the section it belongs to.
+#[derive(Debug, Clone)]
+pub struct CheckRow {
+    pub section: String,
+    pub result: CheckResult,
+}
+
+#[derive(Default)]
+pub struct RunView {
+    pub run_id: Option<String>,
+    pub controls: Option<Controls>,
+    pub steps: Vec<StepView>,
+    pub migrations: Vec<MigrationResult>,
+    pub checks: Vec<CheckRow>,
+    pub result: Option<RunResult>,
+    /// Bumped whenever `checks` or `migrations` change (tables re-sort then).
+    pub version: u64,
+    pub started: Option<Instant>,
+}
+
+impl RunView {
+    pub fn new(controls: Controls) -> Self {
+        Self { controls: Some(controls), started: Some(Instant::now()), ..Default::default() }
+    }
+
+    /// Whether the run is under way (started, not finished).
+    pub fn active(&self) -> bool {
+        self.controls.is_some() && self.result.is_none()
+    }
+
+    pub fn current(&self) -> Option<usize> {
+        self.steps.iter().position(|s| s.status == StepStatus::Running)
+    }
+
+    /// Overall progress, 0..=1: finished steps plus the running one's fraction.
+    pub fn fraction(&self) -> f32 {
+        if self.steps.is_empty() {
+            return 0.0;
+        }
+        let done = self.steps.iter().filter(|s| matches!(s.status, StepStatus::Done | StepStatus::Failed)).count() as f32;
+        let running = self
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Running)
+            .map_or(0.0, |s| if s.progress.1 > 0 { s.progress.0 as f32 / s.progress.1 as f32 } else { 0.0 });
+        ((done + running) / self.steps.len() as f32).min(1.0)
+    }
+
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::RunStarted { run_id, steps } => {
+                self.run_id = Some(run_id);
+                self.steps = steps
+                    .into_iter()
+                    .map(|(step, title)| StepView {
+                        step,
+                        title,
+                        status: StepStatus::Pending,
+                        started: None,
+                        elapsed: None,
+                        progress: (0, 0),
+                        what: String::new(),
+                    })
+                    .collect();
+            }
+            Event::StepStarted { step, .. } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.status = StepStatus::Running;
+                    s.started = Some(Instant::now());
+                }
+            }
+            Event::Progress { step, done, total, what } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.progress = (done, total);
+                    s.what = what;
+                }
+            }
+            Event::StepFinished { step, ok } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.status = if ok { StepStatus::Done } else { StepStatus::Failed };
+                    s.elapsed = s.started.map(|t| t.elapsed());
+                }
+            }
+            Event::CheckFinished { section, result } => {
+                self.checks.push(CheckRow { section, result });
+                self.version += 1;
+            }
+            Event::MigrationFinished(m) => {
+                match self.migrations.iter_mut().find(|x| x.id == m.id) {
+                    Some(x) => *x = m,
+                    None => self.migrations.push(m),
+                }
+                self.version += 1;
+            }
+            Event::Finished(result) => {
+                self.migrations = result.migrations.clone();
+                self.checks = crate::plan::SECTIONS
+                    .iter()
+                    .flat_map(|s| result.section(s).iter().map(move |r| CheckRow { section: (*s).to_owned(), result: r.clone() }))
+                    .collect();
+                self.result = Some(*result);
+                self.version += 1;
+            }
+            Event::Log(_) => {}
+        }
+    }
+
+    fn step_mut(&mut self, step: Step) -> Option<&mut StepView> {
+        self.steps.iter_mut().find(|s| s.step == step)
+    }
+
+    /// Elapsed time of a step (running or finished).
+    pub fn elapsed(step: &StepView) -> Option<Duration> {
+        step.elapsed.or_else(|| step.started.map(|t| t.elapsed()))
+    }
+}

@@ -1,0 +1,195 @@
+//! The GUI's worker: all database work, on the tokio runtime, never on the UI thread.
+//! The UI sends [`Command`]s; the worker answers with [`Message`]s and asks for a repaint
+//! after each one. Pause and cancel bypass the queue through the engine's [`Controls`].
+
+use std::path::PathBuf;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::db::connect::{self, ConnectOptions, Session};
+use crate::engine::{Controls, Engine, Event, RunOptions};
+use crate::plan::LoadedPlan;
+use crate::sandbox::{Sandbox, SandboxOptions};
+
+/// Where to run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// A throwaway local cluster seeded with the plan's baseline (a fresh database per run).
+    Sandbox,
+    /// A libpq connection string or URL (it may hold a password: never log it).
+    Connection(String),
+}
+
+pub enum Command {
+    TestConnection { target: Target, plan: LoadedPlan },
+    Start { plan: LoadedPlan, target: Target, options: RunOptions, run_all: bool },
+    Step,
+    RunAll,
+    Acknowledge { item: String, by: String },
+}
+
+pub enum Message {
+    /// A line for the log pane.
+    Log(String),
+    ConnectionOk(String),
+    ConnectionFailed(String),
+    Started(Controls),
+    StartFailed(String),
+    Engine(Event),
+    /// The worker finished a command and waits for the next.
+    Idle,
+}
+
+pub struct Worker {
+    commands: UnboundedSender<Command>,
+    messages: UnboundedReceiver<Message>,
+}
+
+impl Worker {
+    /// Spawn the worker on `runtime`; `repaint` is called after every message.
+    pub fn spawn(runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) -> Self {
+        let (commands, command_rx) = unbounded_channel();
+        let (message_tx, messages) = unbounded_channel();
+        let out = Outbox { tx: message_tx, repaint: std::sync::Arc::new(repaint) };
+        runtime.spawn(work(command_rx, out));
+        Self { commands, messages }
+    }
+
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    /// The messages that arrived since the last call (never blocks).
+    pub fn drain(&mut self) -> Vec<Message> {
+        let mut out = Vec::new();
+        while let Ok(m) = self.messages.try_recv() {
+            out.push(m);
+        }
+        out
+    }
+}
+
+#[derive(Clone)]
+struct Outbox {
+    tx: UnboundedSender<Message>,
+    repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Outbox {
+    fn send(&self, m: Message) {
+        let _ = self.tx.send(m);
+        (self.repaint)();
+    }
+}
+
+struct State {
+    out: Outbox,
+    sandbox: Option<Sandbox>,
+    runs: u32,
+    engine: Option<Engine>,
+}
+
+async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox) {
+    let mut state = State { out, sandbox: None, runs: 0, engine: None };
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::TestConnection { target, plan } => match state.session(&target, &plan).await {
+                Ok(s) => state.out.send(Message::ConnectionOk(format!("{} — PostgreSQL {}{}", s.target, s.server_version, if s.tls { ", TLS" } else { "" }))),
+                Err(e) => state.out.send(Message::ConnectionFailed(e)),
+            },
+            Command::Start { plan, target, options, run_all } => {
+                state.engine = None;
+                match state.start(plan, target, options).await {
+                    Ok(()) if run_all => state.run_all().await,
+                    Ok(()) => {}
+                    Err(e) => state.out.send(Message::StartFailed(e)),
+                }
+            }
+            Command::Step => state.step().await,
+            Command::RunAll => state.run_all().await,
+            Command::Acknowledge { item, by } => {
+                if let Some(engine) = &mut state.engine {
+                    engine.acknowledge(&item, &by);
+                }
+            }
+        }
+        state.out.send(Message::Idle);
+    }
+}
+
+impl State {
+    /// A session on the target; for the sandbox, a fresh database seeded with the baseline.
+    async fn session(&mut self, target: &Target, plan: &LoadedPlan) -> Result<Session, String> {
+        match target {
+            Target::Connection(conninfo) => {
+                let conninfo = conninfo.clone();
+                connect::connect(&conninfo, &ConnectOptions::default()).await.map_err(|e| e.to_string())
+            }
+            Target::Sandbox => {
+                if self.sandbox.is_none() {
+                    self.out.send(Message::Log("sandbox: starting PostgreSQL from the system binaries…".into()));
+                    let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions::default()))
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .map_err(|e| e.to_string())?;
+                    self.out.send(Message::Log(format!(
+                        "sandbox: {} started in {:.2} s",
+                        sandbox.binaries().version,
+                        sandbox.startup.as_secs_f64()
+                    )));
+                    self.sandbox = Some(sandbox);
+                }
+                let sandbox = self.sandbox.as_ref().expect("started above");
+                self.runs += 1;
+                let dbname = format!("pgstage_sandbox_{}", self.runs);
+                let took = sandbox.seed(plan, &dbname).await.map_err(|e| e.to_string())?;
+                self.out.send(Message::Log(format!("sandbox: baseline seeded in {dbname} in {:.2} s", took.as_secs_f64())));
+                connect::connect_config(&sandbox.config(&dbname)).await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    async fn start(&mut self, plan: LoadedPlan, target: Target, options: RunOptions) -> Result<(), String> {
+        let session = self.session(&target, &plan).await?;
+        self.out.send(Message::Log(format!("connected to {} (PostgreSQL {})", session.target, session.server_version)));
+        let (tx, mut rx) = unbounded_channel::<Event>();
+        let out = self.out.clone();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                out.send(Message::Engine(event));
+            }
+        });
+        let engine = Engine::start(plan, session, options, tx).await.map_err(|e| e.to_string())?;
+        self.out.send(Message::Started(engine.controls()));
+        self.engine = Some(engine);
+        Ok(())
+    }
+
+    async fn step(&mut self) {
+        if let Some(engine) = &mut self.engine {
+            engine.controls().resume();
+            engine.step().await;
+        }
+        self.finish_if_over().await;
+    }
+
+    async fn run_all(&mut self) {
+        if let Some(engine) = &mut self.engine {
+            engine.controls().resume();
+            engine.run().await;
+        }
+        self.finish_if_over().await;
+    }
+
+    async fn finish_if_over(&mut self) {
+        let over = self.engine.as_ref().is_some_and(|e| e.next_step().is_none());
+        if over {
+            if let Some(engine) = self.engine.take() {
+                engine.finish().await;
+            }
+        }
+    }
+}
+
+/// A plan file picked in a native dialog, or a report path, delivered to the UI later.
+pub type PathPick = std::sync::mpsc::Receiver<Option<PathBuf>>;

@@ -1,0 +1,149 @@
+//! The desktop app, driven through its real UI (egui_kittest, AccessKit queries): the bundled
+//! plan runs on the sandbox to GO, the checks table sorts by status and by duration, the
+//! report exports; a failing fixture shows NO-GO with its reason; a broken plan shows its
+//! error instead of crashing.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use pgstage::engine::Status;
+use pgstage::gui::dialog::FixedPaths;
+use pgstage::gui::{AppOptions, PgstageApp};
+
+use crate::support::{path, week2_plan};
+
+fn runtime() -> tokio::runtime::Handle {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| tokio::runtime::Runtime::new().unwrap()).handle().clone()
+}
+
+fn harness(plan: PathBuf, report: Option<PathBuf>) -> Harness<'static, PgstageApp> {
+    Harness::builder().with_size([1360.0, 880.0]).build_eframe(move |cc| {
+        let dialogs = Arc::new(FixedPaths { plan: None, report });
+        PgstageApp::new(cc, AppOptions { plan: Some(plan), dialogs, runtime: runtime(), persist: false })
+    })
+}
+
+/// Step the UI (in real time: the worker runs on its own threads) until `done`, or fail.
+fn step_until(h: &mut Harness<'static, PgstageApp>, what: &str, patience: Duration, done: impl Fn(&Harness<'static, PgstageApp>) -> bool) {
+    let start = Instant::now();
+    while !done(h) {
+        assert!(start.elapsed() < patience, "timed out waiting for: {what}; log:\n{}", h.state().log.join("\n"));
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+}
+
+fn tick_manual_items(h: &mut Harness<'static, PgstageApp>) {
+    let titles: Vec<String> = h.state().plan.as_ref().unwrap().plan.preflight.manual.iter().map(|m| m.title.clone()).collect();
+    for title in titles {
+        h.get_by_label_contains(&title).click();
+        h.step();
+    }
+}
+
+fn run_all_until_verdict(h: &mut Harness<'static, PgstageApp>) {
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Run all").click();
+    h.step();
+    step_until(h, "the verdict", Duration::from_secs(120), |h| h.state().run.result.is_some());
+    h.run_steps(3);
+}
+
+#[test]
+fn bundled_plan_runs_to_go_and_the_checks_table_sorts() {
+    let report = std::env::temp_dir().join(format!("pgstage-gui-{}.md", std::process::id()));
+    let mut h = harness(path("plans/week2_staging.ron"), Some(report.clone()));
+    h.step();
+    assert!(h.query_all_by_label_contains("Week 2 Tuesday - Staging Validation").next().is_some());
+    tick_manual_items(&mut h);
+    assert_eq!(h.state().acks.len(), 6, "every manual item ticked, with who and when");
+    run_all_until_verdict(&mut h);
+    assert!(h.state().run.result.as_ref().unwrap().verdict.go, "{:?}", h.state().run.result.as_ref().unwrap().verdict.reasons);
+    assert!(h.query_by_label("GO").is_some(), "the verdict is shown large");
+
+    h.get_by_label("Results").click();
+    h.step();
+    // Both tables have a Status column; the checks table comes second.
+    h.get_all_by_label("Status").nth(1).expect("the checks table's Status header").click();
+    h.run_steps(2);
+    let ranks = |h: &Harness<'static, PgstageApp>| -> Vec<Status> {
+        let app = h.state();
+        app.checks_table.order().iter().map(|&i| app.run.checks[i].result.status).collect()
+    };
+    let rank = |s: &Status| match s {
+        Status::Fail => 0,
+        Status::Warn => 1,
+        Status::Pass => 2,
+        Status::NotApplicable => 3,
+        Status::Skipped => 4,
+    };
+    let ascending = ranks(&h);
+    assert_eq!(ascending.len(), h.state().run.checks.len());
+    assert!(ascending.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "{ascending:?}");
+    assert_ne!(ascending.first(), ascending.last(), "the run has warnings and passes to sort");
+    h.get_by_label("Status ⬆").click();
+    h.run_steps(2);
+    let descending = ranks(&h);
+    assert!(descending.windows(2).all(|w| rank(&w[0]) >= rank(&w[1])), "{descending:?}");
+
+    h.get_by_label("Duration (ms)").click();
+    h.run_steps(2);
+    let durations: Vec<f64> = {
+        let app = h.state();
+        app.checks_table.order().iter().map(|&i| app.run.checks[i].result.duration_ms).collect()
+    };
+    assert!(durations.windows(2).all(|w| w[0] <= w[1]), "{durations:?}");
+
+    // Export through the (fixed-path) dialog, as Ctrl+E does.
+    h.get_by_label("Verdict & export (GO)").click();
+    h.step();
+    h.get_by_label("Save as… (Ctrl+E)").click();
+    step_until(&mut h, "the export", Duration::from_secs(10), |h| h.state().export_status.is_some());
+    assert!(matches!(h.state().export_status, Some(Ok(_))), "{:?}", h.state().export_status);
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.contains("GO"), "{text}");
+    std::fs::remove_file(&report).unwrap();
+}
+
+#[test]
+fn failing_fixture_shows_no_go_with_its_reason() {
+    let dir = std::env::temp_dir().join(format!("pgstage-gui-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut loaded = week2_plan();
+    let resolve = |p: &std::path::Path| loaded.resolve(p);
+    let files: Vec<PathBuf> = loaded.plan.migrations.iter().map(|m| resolve(&m.file)).collect();
+    for (m, f) in loaded.plan.migrations.iter_mut().zip(files) {
+        m.file = f;
+    }
+    loaded.plan.migrations[2].file = path("tests/fixtures/sql/015_broken.sql");
+    loaded.plan.baseline.migrations = loaded.baseline_scripts();
+    loaded.plan.baseline.sample_data = None;
+    loaded.plan.rollback.as_mut().unwrap().script = path("migrations/week2/rollback.sql");
+    let plan_file = dir.join("broken_015.ron");
+    std::fs::write(&plan_file, ron::ser::to_string_pretty(&loaded.plan, Default::default()).unwrap()).unwrap();
+
+    let mut h = harness(plan_file, None);
+    h.step();
+    tick_manual_items(&mut h);
+    run_all_until_verdict(&mut h);
+    assert!(h.query_by_label("NO-GO").is_some(), "NO-GO is shown");
+    assert!(
+        h.query_all_by_label_contains("015_broken.sql:56:49: ERROR: column \"stauts\" does not exist").next().is_some(),
+        "the reason names the file, line and column"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_plan_with_a_syntax_error_shows_the_error_not_a_crash() {
+    let mut h = harness(path("tests/fixtures/plans/syntax_error.ron"), None);
+    h.run_steps(2);
+    assert!(h.query_by_label("The plan could not be loaded").is_some());
+    assert!(h.query_all_by_label_contains("syntax_error.ron:5:5: Expected comma").next().is_some());
+    assert!(h.state().plan.is_none());
+}
