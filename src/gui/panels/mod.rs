@@ -109,7 +109,7 @@ fn tab_help(tab: Tab) -> &'static str {
 }
 
 pub fn log_pane(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    egui::Panel::bottom("log").resizable(true).default_size(120.0).min_size(60.0).show(ui, |ui| {
+    egui::Panel::bottom("log").resizable(true).default_size(100.0).min_size(60.0).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.strong("Log");
             if ui.small_button("Clear").on_hover_text("Clear the log pane").clicked() {

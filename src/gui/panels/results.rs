@@ -52,6 +52,8 @@ impl Rows for CheckRows<'_> {
             3 => ui.label(&r.expected),
             4 => ui.label(&r.actual).on_hover_text(&r.actual),
             5 => ui.label(RichText::new(r.status.label()).strong().color(status_color(r.status))),
+            // Catalog figures come from the snapshot: no query of their own to time.
+            _ if r.sql.is_empty() => ui.label(RichText::new("–").weak()).on_hover_text("read from the catalog snapshot"),
             _ => ui.label(RichText::new(format!("{:.1}", r.duration_ms)).monospace()),
         };
     }

@@ -132,6 +132,10 @@ fn migration_bar(app: &PgstageApp, ui: &mut egui::Ui, plan: Option<&crate::plan:
         MigrationStatus::Cancelled => "cancelled",
         MigrationStatus::NotRun => "not run",
     });
+    if result.is_none() && s.status == crate::gui::run_state::StepStatus::Pending {
+        ui.label(RichText::new(timing).weak());
+        return;
+    }
     ui.add(
         egui::ProgressBar::new(fraction)
             .text(format!("{done}/{total} statements · {timing}{}", status.map(|s| format!(" · {s}")).unwrap_or_default())),
