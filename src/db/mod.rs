@@ -9,13 +9,13 @@ pub mod split;
 
 use std::path::{Path, PathBuf};
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// What went wrong talking to the database, in words a DBA reads.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("cannot connect to {target}: {message}")]
-    Connect { target: String, message: String },
+    #[error(transparent)]
+    Connect(#[from] connect::ConnectError),
     #[error("{0}")]
     Query(String),
     #[error("cannot read {}: {source}", path.display())]
@@ -52,17 +52,10 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
     }
 }
 
-/// Connect with `config` (no TLS) and drive the connection on the current tokio runtime.
+/// Connect with `config` (no TLS) and drive the connection on the current tokio runtime;
+/// for the sandbox and maintenance connections ([`connect`] does the libpq-style rest).
 pub async fn connect_config(config: &tokio_postgres::Config) -> Result<Client, DbError> {
-    let (client, connection) = config.connect(NoTls).await.map_err(|e| DbError::Connect {
-        target: describe_config(config),
-        message: describe(&e),
-    })?;
-    tokio::spawn(async move {
-        // The error, if any, surfaces on the next use of the client.
-        let _ = connection.await;
-    });
-    Ok(client)
+    Ok(connect::connect_config(config).await?.client)
 }
 
 /// "user@host:port/dbname", never the password.
