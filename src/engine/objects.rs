@@ -1,0 +1,62 @@
+//! What a migration created (the snapshot diff) against what the plan announced: tables,
+//! functions, explicit indexes, policies, triggers and foreign keys.
+
+use crate::db::snapshot::{Kind, Snapshot, SnapshotDiff};
+use crate::engine::result::{MigrationResult, MigrationStatus};
+use crate::plan::Migration;
+
+/// Compare what a migration created (snapshot diff) with what the plan announced.
+pub fn compare_created(m: &Migration, diff: &SnapshotDiff, after: &Snapshot, result: &mut MigrationResult) {
+    for kind in Kind::ALL {
+        let names: Vec<String> = diff.appeared_of(kind).map(str::to_owned).collect();
+        if !names.is_empty() {
+            result.created.insert(kind.label().to_owned(), names);
+        }
+    }
+    compare_created_tables_only(m, diff, result);
+    for t in diff.appeared_of(Kind::Table).map(|t| t.split_once('.').map_or(t, |(_, n)| n)) {
+        if !m.creates.tables.iter().any(|x| x == t) {
+            result.object_mismatches.push(format!("table {t} created but not announced"));
+        }
+    }
+    let constraint_indexes = diff
+        .appeared_of(Kind::Constraint)
+        .filter(|n| {
+            after.objects.get(&Kind::Constraint).and_then(|c| c.get(*n)).is_some_and(|d| d.starts_with("PRIMARY KEY") || d.starts_with("UNIQUE"))
+        })
+        .count();
+    let counts = [
+        ("indexes", m.creates.indexes, diff.appeared_of(Kind::Index).count().saturating_sub(constraint_indexes)),
+        ("RLS policies", m.creates.policies, diff.appeared_of(Kind::Policy).count()),
+        ("triggers", m.creates.triggers, diff.appeared_of(Kind::Trigger).count()),
+        ("foreign keys", m.creates.foreign_keys, diff.appeared_of(Kind::ForeignKey).count()),
+    ];
+    for (what, expected, actual) in counts {
+        if let Some(expected) = expected {
+            if expected as usize != actual {
+                result.object_mismatches.push(format!("{what}: expected {expected}, created {actual}"));
+            }
+        }
+    }
+    let functions: Vec<String> = diff
+        .appeared_of(Kind::Function)
+        .map(|f| f.split_once('.').map_or(f, |(_, n)| n).split('(').next().unwrap_or(f).to_owned())
+        .collect();
+    for f in &m.creates.functions {
+        if !functions.contains(f) {
+            result.object_mismatches.push(format!("function {f} not created"));
+        }
+    }
+    for f in functions.iter().filter(|f| !m.creates.functions.contains(f)) {
+        result.object_mismatches.push(format!("function {f} created but not announced"));
+    }
+}
+
+pub fn compare_created_tables_only(m: &Migration, diff: &SnapshotDiff, result: &mut MigrationResult) {
+    let tables: Vec<&str> = diff.appeared_of(Kind::Table).map(|t| t.split_once('.').map_or(t, |(_, n)| n)).collect();
+    for t in &m.creates.tables {
+        if !tables.contains(&t.as_str()) && result.status == MigrationStatus::Applied {
+            result.object_mismatches.push(format!("table {t} not created"));
+        }
+    }
+}

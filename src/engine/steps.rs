@@ -1,0 +1,324 @@
+//! The steps themselves: pre-flight (and the gate before the first migration), applying
+//! migrations, verification, integrity, performance and the rollback rehearsal.
+
+use std::time::Instant;
+
+use super::apply::{self, LedgerState};
+use super::objects::{compare_created, compare_created_tables_only};
+use super::{CheckResult, Engine, Event, MigrationResult, MigrationStatus, RollbackResult, Status, Step, StepEnd, db_end, db_failed};
+use crate::check::{self, TxMode};
+use crate::db::snapshot::{Snapshot, row_counts};
+use crate::db::{describe, ledger};
+use crate::plan::{Migration, TransactionMode};
+
+impl Engine {
+    async fn snapshot(&self) -> Result<Snapshot, StepEnd> {
+        Snapshot::take(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))
+    }
+
+    pub(super) async fn preflight(&mut self) -> Result<(), StepEnd> {
+        let (prepared, problems) = apply::prepare(&self.plan);
+        self.prepared = prepared;
+        for (i, m) in self.plan.plan.migrations.iter().enumerate() {
+            self.result.migrations[i] = apply::not_run(m, self.prepared[i].as_ref());
+        }
+        let files = CheckResult {
+            id: "PF-FILES".into(),
+            group: "migrations".into(),
+            title: "Migration files readable, split, free of non-transactional surprises".into(),
+            expected: "no problem".into(),
+            actual: if problems.is_empty() { "no problem".into() } else { format!("{} problems", problems.len()) },
+            status: if problems.is_empty() { Status::Pass } else { Status::Fail },
+            duration_ms: 0.0,
+            sql: String::new(),
+            detail: problems.join("\n"),
+        };
+        self.record("preflight", files);
+        self.baseline = self.snapshot().await?;
+        self.current = self.baseline.clone();
+        let schema = self.schema().to_owned();
+        self.baseline_rows = row_counts(self.client(), &schema).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
+        self.result.schema_counts.before = self.baseline.counts(&schema);
+        let checks = self.plan.plan.preflight.checks.clone();
+        for (i, c) in checks.iter().enumerate() {
+            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &self.baseline, &self.baseline, &schema)
+                .await
+                .map_err(|e| StepEnd::Failed(e.to_string()))?;
+            self.record("preflight", r);
+            let _ = self.events.send(Event::Progress { step: Step::Preflight, done: i + 1, total: checks.len(), what: c.title.clone() });
+        }
+        Ok(())
+    }
+
+    /// The gate before the first migration: pre-flight passed and manual items acknowledged.
+    fn gate(&mut self) -> Result<(), StepEnd> {
+        let manual = self.plan.plan.preflight.manual.clone();
+        for item in &manual {
+            let ack = self.result.acknowledgements.iter().find(|a| a.item == item.id).cloned();
+            let r = CheckResult {
+                id: item.id.clone(),
+                group: "manual".into(),
+                title: item.title.clone(),
+                expected: "acknowledged".into(),
+                actual: ack.as_ref().map_or("not acknowledged".into(), |a| format!("by {} at {}", a.by, a.at)),
+                status: if ack.is_some() { Status::Pass } else { Status::Fail },
+                duration_ms: 0.0,
+                sql: String::new(),
+                detail: item.owner.clone(),
+            };
+            self.record("preflight", r);
+        }
+        let failed: Vec<String> =
+            self.result.preflight.iter().filter(|c| c.status == Status::Fail).map(|c| format!("{} ({})", c.id, c.actual)).collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(StepEnd::Failed(format!("pre-flight not passed, migrations not started: {}", failed.join(", "))))
+        }
+    }
+
+    pub(super) async fn migrations(&mut self, first: usize) -> Result<(), StepEnd> {
+        if first == 0 {
+            self.gate()?;
+            ledger::ensure(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
+        }
+        let batch = self.plan.plan.execution.transaction == TransactionMode::Batch;
+        let range = if batch { 0..self.plan.plan.migrations.len() } else { first..first + 1 };
+        if batch {
+            self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+        }
+        for i in range.clone() {
+            if let Err(end) = self.apply_one(i, batch).await {
+                if batch {
+                    let _ = self.client().batch_execute("ROLLBACK").await;
+                    for m in &mut self.result.migrations[range.start..i] {
+                        m.status = MigrationStatus::Failed;
+                        m.error = Some("rolled back with the batch".into());
+                    }
+                }
+                return Err(end);
+            }
+        }
+        if batch {
+            self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
+        }
+        Ok(())
+    }
+
+    async fn apply_one(&mut self, i: usize, in_batch: bool) -> Result<(), StepEnd> {
+        let m: Migration = self.plan.plan.migrations[i].clone();
+        let p = self.prepared[i].clone().ok_or_else(|| StepEnd::Failed(format!("migration {} could not be prepared", m.id)))?;
+        let step = if in_batch { Step::Migration(0) } else { Step::Migration(i) };
+        let mut result = apply::not_run(&m, Some(&p));
+        match apply::ledger_state(self.client(), &m, &p).await.map_err(StepEnd::Failed)? {
+            LedgerState::Applied => {
+                result.status = MigrationStatus::AlreadyApplied;
+                self.finish_migration(i, result);
+                return Ok(());
+            }
+            LedgerState::Drift(why) => {
+                result.status = MigrationStatus::Failed;
+                result.error = Some(why.clone());
+                self.finish_migration(i, result);
+                return Err(StepEnd::Failed(why));
+            }
+            LedgerState::New => {}
+        }
+        let own_tx = !in_batch && !m.non_transactional;
+        if own_tx {
+            self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+        } else if m.non_transactional {
+            // Statement by statement, each committed on its own: the timeouts go on the session.
+            self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+        }
+        let ctx = apply::Context {
+            client: self.client(),
+            execution: &self.plan.plan.execution,
+            run_id: &self.result.run_id,
+            operator: &self.result.operator,
+            plan_name: &self.result.plan.name,
+            cancelled: &self.controls.cancelled,
+            events: &self.events,
+        };
+        let ok = apply::run_statements(&ctx, step, &m, &p, &mut result).await;
+        if m.non_transactional {
+            let _ = self.client().batch_execute("RESET lock_timeout; RESET statement_timeout").await;
+        }
+        if !ok {
+            if own_tx {
+                let _ = self.client().batch_execute("ROLLBACK").await;
+            }
+            let end = match result.status {
+                MigrationStatus::Cancelled => StepEnd::Cancelled,
+                _ => StepEnd::Failed(result.error.clone().unwrap_or_default()),
+            };
+            self.finish_migration(i, result);
+            return Err(end);
+        }
+        if own_tx {
+            if let Err(e) = self.client().batch_execute("COMMIT").await {
+                result.status = MigrationStatus::Failed;
+                result.error = Some(format!("{}: commit failed: {}", p.shown, describe(&e)));
+                let why = result.error.clone().unwrap_or_default();
+                self.finish_migration(i, result);
+                return Err(StepEnd::Failed(why));
+            }
+        }
+        if !in_batch {
+            let after = self.snapshot().await?;
+            compare_created(&m, &self.current.diff(&after), &after, &mut result);
+            self.current = after;
+        }
+        self.finish_migration(i, result);
+        Ok(())
+    }
+
+    fn finish_migration(&mut self, i: usize, result: MigrationResult) {
+        let _ = self.events.send(Event::MigrationFinished(result.clone()));
+        self.result.migrations[i] = result;
+    }
+
+    pub(super) async fn verification(&mut self) -> Result<(), StepEnd> {
+        self.current = self.snapshot().await?;
+        let schema = self.schema().to_owned();
+        self.result.schema_counts.after = self.current.counts(&schema);
+        if self.plan.plan.execution.transaction == TransactionMode::Batch {
+            // One snapshot diff for the whole batch: attribute objects per migration by name.
+            let diff = self.baseline.diff(&self.current);
+            for (i, m) in self.plan.plan.migrations.iter().enumerate() {
+                compare_created_tables_only(m, &diff, &mut self.result.migrations[i]);
+            }
+        }
+        let plan = self.plan.plan.clone();
+        let sections = [("verification", &plan.verification, TxMode::ReadOnly), ("schema_summary", &plan.schema_summary, TxMode::ReadOnly), ("sample_data", &plan.sample_data, TxMode::RolledBack)];
+        let total = sections.iter().map(|s| s.1.len()).sum::<usize>() + plan.rls.len();
+        let mut done = 0;
+        for (section, checks, mode) in sections {
+            for c in checks {
+                let r = check::run(self.client(), c, mode, self.timeout(), &self.current, &self.baseline, &schema).await.map_err(db_end)?;
+                self.record(section, r);
+                done += 1;
+                let _ = self.events.send(Event::Progress { step: Step::Verification, done, total, what: c.title.clone() });
+                self.stop_if_cancelled()?;
+            }
+        }
+        for t in &plan.rls {
+            for r in check::rls::run(self.client(), t, self.timeout()).await.map_err(db_end)? {
+                self.record("rls", r);
+            }
+            done += 1;
+            let _ = self.events.send(Event::Progress { step: Step::Verification, done, total, what: t.title.clone() });
+        }
+        Ok(())
+    }
+
+    pub(super) async fn integrity(&mut self) -> Result<(), StepEnd> {
+        let integrity = self.plan.plan.integrity.clone();
+        if integrity.constraints_validated {
+            let r = check::integrity::constraints_validated(self.client()).await.map_err(db_end)?;
+            self.record("integrity", r);
+        }
+        if integrity.no_orphans {
+            let r = check::integrity::no_orphans(self.client(), self.timeout()).await.map_err(db_end)?;
+            self.record("integrity", r);
+        }
+        if integrity.row_counts_unchanged {
+            let schema = self.schema().to_owned();
+            let now = row_counts(self.client(), &schema).await.map_err(db_end)?;
+            self.record("integrity", check::integrity::row_counts_unchanged(&self.baseline_rows, &now));
+        }
+        let schema = self.schema().to_owned();
+        for c in &integrity.checks {
+            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &self.current, &self.baseline, &schema).await.map_err(db_end)?;
+            self.record("integrity", r);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn performance(&mut self) -> Result<(), StepEnd> {
+        for u in self.plan.plan.performance.index_usage.clone() {
+            let r = check::performance::index_usage(self.client(), &u, self.timeout()).await.map_err(db_end)?;
+            self.record("performance", r);
+            self.stop_if_cancelled()?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn rollback(&mut self) -> Result<(), StepEnd> {
+        let Some(rollback) = self.plan.plan.rollback.clone() else { return Ok(()) };
+        let file = self.plan.resolve(&rollback.script);
+        let started = Instant::now();
+        let mut result = RollbackResult {
+            script: file.display().to_string(),
+            duration_ms: 0.0,
+            diff_from_baseline: Default::default(),
+            checks: vec![],
+            reapplied: false,
+            error: None,
+        };
+        let applied: Vec<String> = self
+            .result
+            .migrations
+            .iter()
+            .filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
+            .map(|m| m.id.clone())
+            .collect();
+        let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
+        let script = std::fs::read_to_string(&file).map_err(|e| StepEnd::Failed(format!("{}: {e}", file.display())))?;
+        let sql = format!("{}; {script}; {}; COMMIT", apply::begin_sql(&self.plan.plan.execution), ledger::forget_sql(&ids));
+        if let Err(e) = self.client().batch_execute(&sql).await {
+            let _ = self.client().batch_execute("ROLLBACK").await;
+            result.error = Some(format!("{}: {}", file.display(), describe(&e)));
+        }
+        result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let after = self.snapshot().await?;
+        result.diff_from_baseline = self.baseline.diff(&after);
+        self.result.rollback = Some(result);
+        let schema = self.schema().to_owned();
+        for c in &rollback.checks {
+            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &after, &self.baseline, &schema).await.map_err(db_end)?;
+            self.record("rollback", r);
+        }
+        self.current = after;
+        if self.result.rollback.as_ref().is_some_and(|r| r.error.is_some()) {
+            return Err(StepEnd::Failed(self.result.rollback.as_ref().and_then(|r| r.error.clone()).unwrap_or_default()));
+        }
+        // Re-apply, so the rehearsal leaves staging migrated as the run found it after step 2.
+        let migrations = self.result.migrations.clone();
+        for (i, m) in self.plan.plan.migrations.clone().iter().enumerate() {
+            if !matches!(migrations[i].status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied) {
+                continue;
+            }
+            self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+            let p = self.prepared[i].clone().expect("applied migrations were prepared");
+            let ctx = apply::Context {
+                client: self.client(),
+                execution: &self.plan.plan.execution,
+                run_id: &self.result.run_id,
+                operator: &self.result.operator,
+                plan_name: &self.result.plan.name,
+                cancelled: &self.controls.cancelled,
+                events: &self.events,
+            };
+            let mut again = apply::not_run(m, Some(&p));
+            if !apply::run_statements(&ctx, Step::Rollback, m, &p, &mut again).await {
+                let _ = self.client().batch_execute("ROLLBACK").await;
+                let why = format!("re-applying after the rollback rehearsal: {}", again.error.unwrap_or_default());
+                if let Some(r) = &mut self.result.rollback {
+                    r.error = Some(why.clone());
+                }
+                return Err(StepEnd::Failed(why));
+            }
+            self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
+        }
+        if let Some(r) = &mut self.result.rollback {
+            r.reapplied = true;
+        }
+        self.current = self.snapshot().await?;
+        Ok(())
+    }
+
+    pub(super) fn stop_if_cancelled(&self) -> Result<(), StepEnd> {
+        if self.controls.is_cancelled() { Err(StepEnd::Cancelled) } else { Ok(()) }
+    }
+}
