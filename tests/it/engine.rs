@@ -418,3 +418,21 @@ async fn a_dropped_connection_fails_the_migration_and_applies_nothing() {
     assert!(!result.verdict.go);
     assert!(!exists(&db, "public.slow_marker").await);
 }
+
+#[tokio::test]
+async fn pause_stops_between_steps_and_run_resumes() {
+    let db = fresh_db(Template::Baseline).await;
+    let (mut engine, _rx) = start(week2_plan(), &db).await;
+    let controls = engine.controls();
+    assert_eq!(engine.step().await, Some(Step::Preflight));
+    controls.pause();
+    engine.run().await;
+    assert_eq!(engine.next_step(), Some(Step::Migration(0)), "paused: nothing more ran");
+    assert_eq!(engine.result().outcome, Outcome::InProgress);
+    assert!(!exists(&db, "public.positioning").await);
+    controls.resume();
+    engine.run().await;
+    let result = engine.finish().await;
+    assert_eq!(result.outcome, Outcome::Completed);
+    assert!(result.verdict.go, "{:?}", result.verdict.reasons);
+}

@@ -2,10 +2,12 @@
 //! Every test that needs PostgreSQL gets a fresh database from the shared sandbox; see
 //! `support`.
 
+mod cli;
 mod connect;
 mod engine;
 mod gui;
 mod plan;
+mod report;
 mod sandbox;
 mod schema;
 mod support;

@@ -1,0 +1,70 @@
+//! The `pgstage` binary headless: `check` validates offline; `run` ends with exit code 0 on
+//! GO, 1 on NO-GO, 2 on an error, and writes the report it is asked for.
+
+use std::process::{Command, Output};
+
+use crate::support::{path, week2_plan};
+
+fn pgstage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgstage")).args(args).current_dir(crate::support::root()).output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn check_accepts_the_bundled_plan_and_rejects_a_broken_one() {
+    let ok = pgstage(&["check", "plans/week2_staging.ron"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(text(&ok).contains("5 migrations"), "{}", text(&ok));
+    let bad = pgstage(&["check", "tests/fixtures/plans/unknown_field.ron"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("unknown_field.ron:14:13: in `migrations[1].expected_msec`"), "{}", text(&bad));
+}
+
+#[test]
+fn run_on_the_sandbox_exits_0_on_go_and_writes_the_report() {
+    let report = std::env::temp_dir().join(format!("pgstage-cli-{}.json", std::process::id()));
+    let out = pgstage(&["run", "plans/week2_staging.ron", "--sandbox", "--ack-all", "--operator", "ci", "--report", report.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("VERDICT: GO"), "{all}");
+    let verification = all.lines().find(|l| l.starts_with("verification ")).map(|l| l.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(verification, Some(vec!["verification", "16", "0", "0", "0"]), "the summary table: {all}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["verdict"]["go"], true);
+    assert_eq!(json["operator"], "ci");
+    std::fs::remove_file(&report).unwrap();
+}
+
+#[test]
+fn run_exits_1_on_no_go() {
+    // The bundled plan with a broken 015, written out with absolute paths.
+    let dir = std::env::temp_dir().join(format!("pgstage-cli-nogo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut loaded = week2_plan();
+    let files: Vec<_> = loaded.plan.migrations.iter().map(|m| loaded.resolve(&m.file)).collect();
+    for (m, f) in loaded.plan.migrations.iter_mut().zip(files) {
+        m.file = f;
+    }
+    loaded.plan.migrations[2].file = path("tests/fixtures/sql/015_broken.sql");
+    loaded.plan.baseline.migrations = loaded.baseline_scripts();
+    loaded.plan.baseline.sample_data = None;
+    loaded.plan.rollback = None;
+    let plan = dir.join("nogo.ron");
+    std::fs::write(&plan, ron::ser::to_string_pretty(&loaded.plan, Default::default()).unwrap()).unwrap();
+    let out = pgstage(&["run", plan.to_str().unwrap(), "--ack-all"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("VERDICT: NO-GO"), "{all}");
+    assert!(all.contains("015_broken.sql:56:49"), "{all}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn run_refuses_an_unknown_manual_item() {
+    let out = pgstage(&["run", "plans/week2_staging.ron", "--ack", "MI-NOPE"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--ack MI-NOPE: no such manual item (the plan has: MI-REVIEW"), "{}", text(&out));
+}
