@@ -1,35 +1,136 @@
-//! Reports: a run result written to a file, the format chosen by the extension. Writing is
-//! atomic (a temporary file in the same directory, then a rename): a crash never leaves half
-//! a report. JSON is the full run result, with its `format_version`.
+//! Reports: one run result in, several formats out, the format chosen by the file extension:
+//! Markdown (`.md`, the execution log a team lead signs), HTML (`.html`/`.htm`, one
+//! self-contained printable file with inline charts), JSON (`.json`, the full run result with
+//! its `format_version`) and JUnit XML (`.xml`, so CI systems show checks as test cases).
+//!
+//! Writing is atomic (a temporary file in the same directory, then a rename): a crash never
+//! leaves half a report. The CLI's `--report FILE` and the GUI's export both call [`write`] /
+//! [`write_with`].
+
+mod content;
+mod html;
+mod junit;
+mod markdown;
+mod svg;
 
 use std::io::Write;
 use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 
 use crate::engine::RunResult;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{}: unsupported report format (use .json)", path.display())]
+    #[error("{}: unsupported report format (use .md, .html, .json or .xml)", path.display())]
     UnknownFormat { path: std::path::PathBuf },
     #[error("cannot write {}: {source}", path.display())]
     Write { path: std::path::PathBuf, source: std::io::Error },
 }
 
-/// The report of `result` in the format of `path`'s extension.
-pub fn render(result: &RunResult, path: &Path) -> Result<String, ReportError> {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("json") => Ok(json(result)),
-        _ => Err(ReportError::UnknownFormat { path: path.to_owned() }),
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `.md`: the execution log.
+    Markdown,
+    /// `.html`, `.htm`: self-contained, printable on A4.
+    Html,
+    /// `.json`: the full run result.
+    Json,
+    /// `.xml`: JUnit XML.
+    Junit,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Markdown, Format::Html, Format::Json, Format::Junit];
+
+    /// The format of a file name's extension (case-insensitive), if it is one.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            "json" => Some(Format::Json),
+            "xml" => Some(Format::Junit),
+            _ => None,
+        }
+    }
+
+    /// The usual extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Html => "html",
+            Format::Json => "json",
+            Format::Junit => "xml",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Markdown => "Markdown",
+            Format::Html => "HTML",
+            Format::Json => "JSON",
+            Format::Junit => "JUnit XML",
+        }
     }
 }
 
-pub fn json(result: &RunResult) -> String {
-    serde_json::to_string_pretty(result).expect("a run result always serializes")
+/// One person signing the report off. Not part of the run result: passed alongside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOff {
+    pub name: String,
+    /// e.g. "Database Admin", "Backend Lead".
+    pub role: String,
+    pub comment: String,
 }
 
-/// Render and write atomically.
+/// The report of `result` in the format of `path`'s extension, with blank sign-off lines.
+pub fn render(result: &RunResult, path: &Path) -> Result<String, ReportError> {
+    let format = Format::from_path(path).ok_or_else(|| ReportError::UnknownFormat { path: path.to_owned() })?;
+    Ok(render_with(result, &[], format))
+}
+
+/// The report of `result` in `format`, signed off by `signoff` (empty: blank lines to sign by
+/// hand).
+pub fn render_with(result: &RunResult, signoff: &[SignOff], format: Format) -> String {
+    match format {
+        Format::Markdown => markdown::render(result, signoff),
+        Format::Html => html::render(result, signoff),
+        Format::Json => json_with(result, signoff),
+        Format::Junit => junit::render(result),
+    }
+}
+
+/// The full run result as pretty JSON.
+pub fn json(result: &RunResult) -> String {
+    json_with(result, &[])
+}
+
+/// The run result as JSON; a non-empty sign-off is added as a top-level `signoff` array
+/// (the text still deserializes as a [`RunResult`], which ignores it).
+fn json_with(result: &RunResult, signoff: &[SignOff]) -> String {
+    let mut text = if signoff.is_empty() {
+        serde_json::to_string_pretty(result).expect("a run result always serializes")
+    } else {
+        let mut value = serde_json::to_value(result).expect("a run result always serializes");
+        if let serde_json::Value::Object(map) = &mut value {
+            map.insert("signoff".into(), serde_json::to_value(signoff).expect("a sign-off always serializes"));
+        }
+        serde_json::to_string_pretty(&value).expect("a JSON value always serializes")
+    };
+    text.push('\n');
+    text
+}
+
+/// Render and write atomically, with blank sign-off lines.
 pub fn write(result: &RunResult, path: &Path) -> Result<(), ReportError> {
-    let text = render(result, path)?;
+    write_with(result, &[], path)
+}
+
+/// Render with `signoff` and write atomically; the format comes from `path`'s extension.
+pub fn write_with(result: &RunResult, signoff: &[SignOff], path: &Path) -> Result<(), ReportError> {
+    let format = Format::from_path(path).ok_or_else(|| ReportError::UnknownFormat { path: path.to_owned() })?;
+    let text = render_with(result, signoff, format);
     write_atomic(path, text.as_bytes()).map_err(|source| ReportError::Write { path: path.to_owned(), source })
 }
 
@@ -41,10 +142,35 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        // Make the rename itself durable (best effort: not every platform can sync a directory).
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Text for HTML, SVG and XML (text and attribute values alike): `& < > " '` become
+/// references, and characters XML 1.0 forbids (C0 controls other than tab, newline and carriage
+/// return) become U+FFFD.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }

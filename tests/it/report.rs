@@ -402,3 +402,100 @@ fn html_renders_in_headless_chromium_to_png_and_pdf() {
         + pdf.windows(b"/Type/Page".len() + 1).filter(|w| w.starts_with(b"/Type/Page") && w[w.len() - 1] != b's').count();
     assert!(pages >= 1, "the PDF has at least one page ({} bytes)", pdf.len());
 }
+
+/// Pipes that separate Markdown table cells (not escaped as `\|`).
+fn cell_separators(line: &str) -> usize {
+    line.char_indices().filter(|&(i, ch)| ch == '|' && !line[..i].ends_with('\\')).count()
+}
+
+#[test]
+fn markdown_tables_are_well_formed() {
+    for name in FIXTURES {
+        let md = report::render_with(&fixture(name), &[], Format::Markdown);
+        let mut columns: Option<usize> = None;
+        let mut in_fence = false;
+        for (n, line) in md.lines().enumerate() {
+            if line.starts_with("```") {
+                in_fence = !in_fence;
+            }
+            if in_fence || !line.starts_with('|') {
+                columns = None;
+                continue;
+            }
+            let pipes = cell_separators(line);
+            match columns {
+                None => columns = Some(pipes),
+                Some(c) => assert_eq!(pipes, c, "{name}.md line {}: a row with a different number of cells: {line}", n + 1),
+            }
+        }
+        assert!(!in_fence, "{name}.md: an unclosed fence");
+    }
+}
+
+/// A minimal well-formedness check: tags balance, every `&` starts a reference, no raw `<`.
+fn assert_well_formed_xml(name: &str, xml: &str) {
+    let mut stack: Vec<&str> = Vec::new();
+    let mut rest = xml.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").expect("the XML declaration");
+    while let Some(start) = rest.find('<') {
+        let text = &rest[..start];
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..text[i..].find(';').map_or(text.len(), |e| i + e + 1)];
+            assert!(["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"].contains(&entity), "{name}: a bare & in {text:?}");
+        }
+        let end = rest[start..].find('>').expect("a closed tag") + start;
+        let tag = &rest[start + 1..end];
+        assert!(!tag.contains('<'), "{name}: a raw < inside a tag: {tag}");
+        let quotes = tag.matches('"').count();
+        assert_eq!(quotes % 2, 0, "{name}: unbalanced quotes in <{tag}>");
+        if let Some(closing) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop(), Some(closing), "{name}: </{closing}> closes the wrong element");
+        } else if !tag.ends_with('/') {
+            stack.push(tag.split_whitespace().next().unwrap());
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(stack.is_empty(), "{name}: unclosed {stack:?}");
+    assert!(rest.trim().is_empty());
+}
+
+#[test]
+fn junit_xml_is_well_formed_even_with_markup_in_the_results() {
+    for name in FIXTURES {
+        assert_well_formed_xml(name, &report::render_with(&fixture(name), &[], Format::Junit));
+    }
+    let mut result = fixture("run_failed_015");
+    result.preflight[0].title = "<![CDATA[ & ]]> </testcase> \"quoted\" 'single' \u{1}".into();
+    result.preflight[0].status = Status::Fail;
+    result.preflight[0].actual = "a <b> & c\nsecond line".into();
+    let xml = report::render_with(&result, &[], Format::Junit);
+    assert_well_formed_xml("markup", &xml);
+    assert!(xml.contains("\u{fffd}") && !xml.contains('\u{1}'), "control characters XML forbids are replaced");
+}
+
+#[test]
+fn a_run_that_stopped_in_preflight_still_renders_every_section() {
+    let mut result = fixture("run_failed_015");
+    let error = "cannot read the catalog: connection reset by peer".to_string();
+    result.outcome = Outcome::Failed { step: "Pre-flight".into(), error: error.clone() };
+    result.preflight.clear();
+    result.acknowledgements.clear();
+    result.schema_counts.before.clear();
+    for m in &mut result.migrations {
+        *m = pgstage::engine::MigrationResult {
+            status: MigrationStatus::NotRun,
+            duration_ms: 0.0,
+            statements_done: 0,
+            statement_timings: vec![],
+            created: Default::default(),
+            object_mismatches: vec![],
+            error: None,
+            ..m.clone()
+        };
+    }
+    for (format, text) in all_formats(&result) {
+        assert!(text.contains("Pre-flight") && text.contains("connection reset by peer"), "{format:?}");
+    }
+    let md = report::render_with(&result, &[], Format::Markdown);
+    assert!(md.contains("| Verification | not reached |"), "{md}");
+    assert!(md.contains("Not reached: the run failed at Pre-flight."));
+}

@@ -1,0 +1,581 @@
+//! What every human-readable format says, computed once: the Markdown and HTML reports
+//! render the same facts (sections, deviations, schema summary, sign-off lines) from here, so
+//! they never disagree.
+
+use crate::db::snapshot::Kind;
+use crate::engine::{CheckResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status};
+use crate::plan::CriterionKind;
+
+/// A section of checks, in run order, with its title for people.
+pub struct Section<'a> {
+    pub title: &'static str,
+    pub checks: Vec<&'a CheckResult>,
+}
+
+/// The check sections after pre-flight (pre-flight and rollback have sections of their own).
+pub const CHECK_SECTIONS: [(&str, &str); 6] = [
+    ("verification", "Verification"),
+    ("schema_summary", "Schema summary checks"),
+    ("integrity", "Integrity"),
+    ("sample_data", "Sample data"),
+    ("rls", "Row-level security"),
+    ("performance", "Performance"),
+];
+
+/// Every section's title, by its plan name.
+pub fn section_title(key: &str) -> &'static str {
+    match key {
+        "preflight" => "Pre-flight",
+        "rollback" => "Rollback rehearsal",
+        _ => CHECK_SECTIONS.iter().find(|(k, _)| *k == key).map_or("Checks", |(_, t)| t),
+    }
+}
+
+pub fn section<'a>(r: &'a RunResult, key: &'static str) -> Section<'a> {
+    Section { title: section_title(key), checks: r.section(key).iter().collect() }
+}
+
+/// The automated pre-flight checks (manual items are listed with the acknowledgements).
+pub fn preflight_checks(r: &RunResult) -> Vec<&CheckResult> {
+    r.preflight.iter().filter(|c| c.group != "manual").collect()
+}
+
+/// One manual pre-flight item: who owns it, who acknowledged it and when.
+pub struct ManualRow {
+    pub item: String,
+    pub title: String,
+    pub owner: String,
+    pub by: String,
+    pub at: String,
+    pub acknowledged: bool,
+}
+
+/// The manual items: the acknowledgements, and the items the gate found unacknowledged.
+pub fn manual_rows(r: &RunResult) -> Vec<ManualRow> {
+    let mut rows: Vec<ManualRow> = r
+        .acknowledgements
+        .iter()
+        .map(|a| ManualRow {
+            item: a.item.clone(),
+            title: a.title.clone(),
+            owner: r.preflight.iter().find(|c| c.group == "manual" && c.id == a.item).map_or(String::new(), |c| c.detail.clone()),
+            by: a.by.clone(),
+            at: a.at.clone(),
+            acknowledged: true,
+        })
+        .collect();
+    for c in r.preflight.iter().filter(|c| c.group == "manual" && c.status != Status::Pass) {
+        if !rows.iter().any(|m| m.item == c.id) {
+            rows.push(ManualRow {
+                item: c.id.clone(),
+                title: c.title.clone(),
+                owner: c.detail.clone(),
+                by: String::new(),
+                at: String::new(),
+                acknowledged: false,
+            });
+        }
+    }
+    rows
+}
+
+/// Why a section holds no result: not reached, or nothing planned.
+pub fn empty_reason(r: &RunResult) -> String {
+    match &r.outcome {
+        Outcome::Completed => "No checks of this kind in the plan.".into(),
+        Outcome::Failed { step, .. } => format!("Not reached: the run failed at {step}."),
+        Outcome::Cancelled { step } => format!("Not reached: the run was cancelled during {step}."),
+        Outcome::InProgress => "Not reached yet: the run is in progress.".into(),
+    }
+}
+
+/// The run's outcome in words (one line; the error is shown separately).
+pub fn outcome_line(o: &Outcome) -> String {
+    match o {
+        Outcome::Completed => "Completed: every step ran".into(),
+        Outcome::Failed { step, .. } => format!("FAILED at {step}"),
+        Outcome::Cancelled { step } => format!("CANCELLED by the operator during {step}"),
+        Outcome::InProgress => "IN PROGRESS: a partial result".into(),
+    }
+}
+
+/// "GO", "NO-GO", or undecided while the run is in progress.
+pub fn verdict_word(r: &RunResult) -> &'static str {
+    if r.outcome == Outcome::InProgress && r.verdict.criteria.is_empty() {
+        "NOT DECIDED"
+    } else if r.verdict.go {
+        "GO"
+    } else {
+        "NO-GO"
+    }
+}
+
+/// `user@host:port/dbname` split for the header (never holds a password).
+pub struct TargetParts {
+    pub user: String,
+    pub host: String,
+    pub port: String,
+    pub database: String,
+}
+
+pub fn target_parts(target: &str) -> TargetParts {
+    let (user, rest) = target.rsplit_once('@').map_or(("", target), |(u, r)| (u, r));
+    let (hostport, database) = rest.rsplit_once('/').map_or((rest, ""), |(h, d)| (h, d));
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == ',') => (h, p),
+        _ => (hostport, ""),
+    };
+    TargetParts { user: user.into(), host: host.into(), port: port.into(), database: database.into() }
+}
+
+/// Milliseconds for people: two decimals under 1 ms, one under 100 ms, seconds from 10 s.
+pub fn fmt_ms(ms: f64) -> String {
+    if ms >= 10_000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else if ms >= 100.0 {
+        format!("{ms:.0} ms")
+    } else if ms >= 1.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+pub fn range_text(m: &MigrationResult) -> String {
+    format!("{}–{} ms", m.expected_ms.min(), m.expected_ms.max())
+}
+
+/// How a migration's time compares with its expected range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timing {
+    Faster,
+    Within,
+    Slower,
+    /// Not applied in this run (failed, cancelled, not run, already applied).
+    NotMeasured,
+}
+
+pub fn timing(m: &MigrationResult) -> Timing {
+    if m.status != MigrationStatus::Applied {
+        return Timing::NotMeasured;
+    }
+    // As the verdict judges it: the time rounded to whole milliseconds, range inclusive.
+    let ms = m.duration_ms.round() as u64;
+    if ms < m.expected_ms.min() {
+        Timing::Faster
+    } else if ms > m.expected_ms.max() {
+        Timing::Slower
+    } else {
+        Timing::Within
+    }
+}
+
+pub fn timing_text(m: &MigrationResult) -> &'static str {
+    match timing(m) {
+        Timing::Faster => "faster",
+        Timing::Within => "within range",
+        Timing::Slower => "SLOWER",
+        Timing::NotMeasured => "–",
+    }
+}
+
+pub fn migration_status_label(s: &MigrationStatus) -> &'static str {
+    match s {
+        MigrationStatus::Applied => "APPLIED",
+        MigrationStatus::AlreadyApplied => "ALREADY APPLIED",
+        MigrationStatus::Failed => "FAILED",
+        MigrationStatus::Cancelled => "CANCELLED",
+        MigrationStatus::NotRun => "NOT RUN",
+    }
+}
+
+/// "5 tables, 16 foreign keys, …" in the snapshot's kind order ("none" when nothing appeared).
+pub fn created_text(m: &MigrationResult) -> String {
+    let parts: Vec<String> = Kind::ALL
+        .iter()
+        .filter_map(|k| m.created.get(k.label()).filter(|v| !v.is_empty()).map(|v| count_of(v.len(), k.label())))
+        .chain(
+            m.created
+                .iter()
+                .filter(|(k, v)| !v.is_empty() && !Kind::ALL.iter().any(|x| x.label() == k.as_str()))
+                .map(|(k, v)| count_of(v.len(), k)),
+        )
+        .collect();
+    if parts.is_empty() { "none".into() } else { parts.join(", ") }
+}
+
+/// "1 function", "2 functions", "1 RLS policy", "1 index".
+pub fn count_of(n: usize, plural: &str) -> String {
+    if n != 1 {
+        return format!("{n} {plural}");
+    }
+    let one = if let Some(stem) = plural.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if let Some(stem) = plural.strip_suffix("xes") {
+        format!("{stem}x")
+    } else {
+        plural.strip_suffix('s').unwrap_or(plural).to_owned()
+    };
+    format!("1 {one}")
+}
+
+/// Created objects against what the plan announced.
+pub fn objects_verdict(m: &MigrationResult) -> String {
+    match m.status {
+        MigrationStatus::Applied if m.object_mismatches.is_empty() => "as announced".into(),
+        MigrationStatus::Applied => m.object_mismatches.join("; "),
+        MigrationStatus::AlreadyApplied => "not re-run (already applied)".into(),
+        MigrationStatus::Failed | MigrationStatus::Cancelled => "rolled back: nothing kept".into(),
+        MigrationStatus::NotRun => "–".into(),
+    }
+}
+
+/// The slowest statement of a migration: (line, ms).
+pub fn slowest_statement(m: &MigrationResult) -> Option<(usize, f64)> {
+    m.statement_timings.iter().max_by(|a, b| a.ms.total_cmp(&b.ms)).map(|t| (t.line, t.ms))
+}
+
+/// The migration's time with statement progress, e.g. "37.9 ms (36/36 statements)".
+pub fn statements_text(m: &MigrationResult) -> String {
+    format!("{}/{}", m.statements_done, m.statements)
+}
+
+/// A row of the schema summary: one kind, before / after / what the plan expects.
+pub struct SchemaRow {
+    pub kind: Kind,
+    pub before: Option<usize>,
+    pub after: Option<usize>,
+    /// The plan's expectations for this kind, from the schema-summary checks.
+    pub expected: Vec<Expectation>,
+}
+
+/// One schema-summary check's expectation on a kind's count.
+pub struct Expectation {
+    /// The check's `expected` text, e.g. "≥ 82".
+    pub text: String,
+    /// It counts only new objects (e.g. "New functions: 12").
+    pub new: bool,
+    pub id: String,
+    pub status: Status,
+}
+
+impl Expectation {
+    /// "≥ 82", or "≥ 12 new".
+    pub fn shown(&self) -> String {
+        if self.new { format!("{} new", self.text) } else { self.text.clone() }
+    }
+
+    /// The lowest count the expectation allows, as a total (new ones added to `before`), when
+    /// its text is `= n`, `≥ n` or `a – b`.
+    pub fn threshold(&self, before: Option<usize>) -> Option<f64> {
+        let t = self.text.trim();
+        let n: f64 = if let Some(rest) = t.strip_prefix('=').or_else(|| t.strip_prefix('≥')) {
+            rest.trim().parse().ok()?
+        } else {
+            t.split_once('–')?.0.trim().parse().ok()?
+        };
+        if self.new { Some(before? as f64 + n) } else { Some(n) }
+    }
+}
+
+impl SchemaRow {
+    pub fn label(&self) -> &'static str {
+        self.kind.label()
+    }
+
+    pub fn new_objects(&self) -> Option<i64> {
+        Some(self.after? as i64 - self.before? as i64)
+    }
+
+    pub fn expected_text(&self) -> String {
+        if self.expected.is_empty() {
+            return "–".into();
+        }
+        self.expected.iter().map(|x| format!("{} ({} {})", x.shown(), x.id, x.status.label())).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// The kinds the schema summary shows (the run-book's thresholds are about these).
+pub const SUMMARY_KINDS: [Kind; 6] = [Kind::Table, Kind::ForeignKey, Kind::Policy, Kind::Index, Kind::Function, Kind::Trigger];
+
+/// Which kind a schema-summary check is about, and whether it counts new objects only. The
+/// check result does not say which metric it measured: its title names the kind (e.g.
+/// "Foreign keys: 82+", "New functions: 12"), and its actual value, compared with the
+/// before / after counts, tells a total from a count of new objects.
+fn check_kind(c: &CheckResult, r: &RunResult) -> Option<(Kind, bool)> {
+    let t = c.title.to_lowercase();
+    let words: Vec<&str> = t.split(|ch: char| !ch.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let has = |w: &str| words.iter().any(|x| x.starts_with(w));
+    let kind = if t.contains("foreign key") || words.contains(&"fks") || words.contains(&"fk") {
+        Kind::ForeignKey
+    } else if has("polic") {
+        Kind::Policy
+    } else if has("index") {
+        Kind::Index
+    } else if has("function") {
+        Kind::Function
+    } else if has("trigger") {
+        Kind::Trigger
+    } else if has("table") {
+        Kind::Table
+    } else {
+        return None;
+    };
+    let counts = &r.schema_counts;
+    let (before, after) = (counts.before.get(&kind).copied(), counts.after.get(&kind).copied());
+    let new = match (c.actual.trim().parse::<usize>().ok(), before, after) {
+        (Some(v), _, Some(a)) if v == a => false,
+        (Some(v), Some(b), Some(a)) if a >= b && v == a - b => true,
+        // Not measured: the title says (the word "new" before the colon, e.g. "New functions").
+        _ => t.split(':').next().is_some_and(|head| head.split_whitespace().any(|w| w == "new")),
+    };
+    Some((kind, new))
+}
+
+pub fn schema_rows(r: &RunResult) -> Vec<SchemaRow> {
+    let counts = &r.schema_counts;
+    SUMMARY_KINDS
+        .iter()
+        .map(|&kind| {
+            let expected = r
+                .schema_summary
+                .iter()
+                .filter_map(|c| {
+                    let (k, new) = check_kind(c, r)?;
+                    (k == kind).then(|| Expectation { text: c.expected.clone(), new, id: c.id.clone(), status: c.status })
+                })
+                .collect();
+            SchemaRow { kind, before: counts.before.get(&kind).copied(), after: counts.after.get(&kind).copied(), expected }
+        })
+        .collect()
+}
+
+/// The kinds not in the summary table, "label before → after" (for a line under the table).
+pub fn other_counts(r: &RunResult) -> Vec<String> {
+    let c = &r.schema_counts;
+    Kind::ALL
+        .iter()
+        .filter(|k| !SUMMARY_KINDS.contains(k))
+        .filter(|k| c.before.contains_key(k) || c.after.contains_key(k))
+        .map(|k| {
+            let show = |v: Option<&usize>| v.map_or("–".to_string(), |n| n.to_string());
+            format!("{} {} → {}", k.label(), show(c.before.get(k)), show(c.after.get(k)))
+        })
+        .collect()
+}
+
+/// Pass / fail / warn / n/a / skipped counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tally {
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub na: usize,
+    pub skipped: usize,
+}
+
+impl Tally {
+    pub fn of<'a>(checks: impl IntoIterator<Item = &'a CheckResult>) -> Self {
+        let mut t = Tally::default();
+        for c in checks {
+            match c.status {
+                Status::Pass => t.pass += 1,
+                Status::Fail => t.fail += 1,
+                Status::Warn => t.warn += 1,
+                Status::NotApplicable => t.na += 1,
+                Status::Skipped => t.skipped += 1,
+            }
+        }
+        t
+    }
+
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.warn + self.na + self.skipped
+    }
+
+    /// "16/16 PASS" or "13/15 PASS, 1 WARN, 1 N/A".
+    pub fn text(&self) -> String {
+        let mut s = format!("{}/{} PASS", self.pass, self.total());
+        for (n, l) in [(self.fail, "FAIL"), (self.warn, "WARN"), (self.na, "N/A"), (self.skipped, "SKIPPED")] {
+            if n > 0 {
+                s.push_str(&format!(", {n} {l}"));
+            }
+        }
+        s
+    }
+}
+
+/// The summary rows: every section with its tally (sections that ran nothing included).
+pub fn summary_rows(r: &RunResult) -> Vec<(&'static str, Tally)> {
+    crate::plan::SECTIONS.iter().map(|s| (section_title(s), Tally::of(r.section(s)))).collect()
+}
+
+/// A check's detail worth showing beside its row (not a repeat of `actual`).
+pub fn check_note(c: &CheckResult) -> Option<&str> {
+    let d = c.detail.trim();
+    (!d.is_empty() && d != c.actual.trim()).then_some(d)
+}
+
+/// Everything that differs from the plan, each in one sentence, in run order.
+pub fn deviations(r: &RunResult) -> Vec<String> {
+    let mut out = Vec::new();
+    match &r.outcome {
+        Outcome::Completed => {}
+        Outcome::Failed { step, error } => out.push(format!("The run failed at {step}: {}", first_line(error))),
+        Outcome::Cancelled { step } => out.push(format!("The run was cancelled by the operator during {step}.")),
+        Outcome::InProgress => out.push("The run has not finished: this report is a partial result.".into()),
+    }
+    let deviating = |c: &CheckResult| c.status != Status::Pass;
+    let describe = |section: &str, c: &CheckResult| {
+        let mut s = format!("{} {} ({}): {}: expected {}, got {}", c.status.label(), c.id, section_title(section), c.title, c.expected, c.actual);
+        if let Some(note) = check_note(c) {
+            s.push_str(&format!(" ({})", first_line(note)));
+        }
+        s
+    };
+    for c in r.preflight.iter().filter(|c| deviating(c)) {
+        out.push(describe("preflight", c));
+    }
+    for m in &r.migrations {
+        let id = &m.id;
+        match m.status {
+            MigrationStatus::Applied => {
+                match timing(m) {
+                    Timing::Faster => out.push(format!(
+                        "Migration {id} took {}: faster than expected ({}).",
+                        fmt_ms(m.duration_ms),
+                        range_text(m)
+                    )),
+                    Timing::Slower => out.push(format!(
+                        "Migration {id} took {}: slower than expected ({}).",
+                        fmt_ms(m.duration_ms),
+                        range_text(m)
+                    )),
+                    _ => {}
+                }
+                for x in &m.object_mismatches {
+                    out.push(format!("Migration {id}: {x}."));
+                }
+            }
+            MigrationStatus::AlreadyApplied => out.push(format!("Migration {id} was already applied (same checksum): not run again.")),
+            MigrationStatus::Failed => out.push(format!(
+                "Migration {id} FAILED after {} of {} statements and was rolled back: {}",
+                m.statements_done,
+                m.statements,
+                first_line(m.error.as_deref().unwrap_or("no error recorded"))
+            )),
+            MigrationStatus::Cancelled => out.push(format!(
+                "Migration {id} was cancelled after {} of {} statements and rolled back.",
+                m.statements_done, m.statements
+            )),
+            MigrationStatus::NotRun => out.push(format!("Migration {id} was not run.")),
+        }
+    }
+    for (key, _) in CHECK_SECTIONS {
+        let checks = r.section(key);
+        if checks.is_empty() && r.outcome != Outcome::Completed {
+            out.push(format!("{}: not reached, no check ran.", section_title(key)));
+        }
+        for c in checks.iter().filter(|c| deviating(c)) {
+            out.push(describe(key, c));
+        }
+    }
+    match &r.rollback {
+        None if r.outcome != Outcome::Completed => out.push("Rollback rehearsal: not reached.".into()),
+        None => {}
+        Some(rb) => {
+            if let Some(e) = &rb.error {
+                out.push(format!("The rollback rehearsal failed: {}", first_line(e)));
+            }
+            let d = &rb.diff_from_baseline;
+            if !d.is_empty() {
+                out.push(format!(
+                    "After the rollback the catalog differs from the baseline: {} objects left, {} missing, {} changed.",
+                    d.appeared.len(),
+                    d.vanished.len(),
+                    d.changed.len()
+                ));
+            }
+            for c in rb.checks.iter().filter(|c| deviating(c)) {
+                out.push(describe("rollback", c));
+            }
+            if !rb.reapplied && rb.error.is_none() {
+                out.push("The migrations were not re-applied after the rollback rehearsal.".into());
+            }
+        }
+    }
+    out
+}
+
+/// A criterion's result in words: "met", "NOT MET", "not met (expectation)", "n/a".
+pub fn met_label(met: Met, kind: CriterionKind) -> &'static str {
+    match (met, kind) {
+        (Met::Yes, _) => "met",
+        (Met::No, CriterionKind::Hard) => "NOT MET",
+        (Met::No, CriterionKind::Expectation) => "not met (expectation)",
+        (Met::NotApplicable, _) => "n/a",
+    }
+}
+
+pub fn kind_label(kind: CriterionKind) -> &'static str {
+    match kind {
+        CriterionKind::Hard => "hard",
+        CriterionKind::Expectation => "expectation",
+    }
+}
+
+/// The roles offered for signature when no sign-off is given: the owners of the manual
+/// pre-flight items (the run result carries no team list), else three blank lines.
+pub fn blank_signoff_roles(r: &RunResult) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    for c in r.preflight.iter().filter(|c| c.group == "manual") {
+        let owner = c.detail.trim();
+        if !owner.is_empty() && !roles.iter().any(|x| x == owner) {
+            roles.push(owner.to_owned());
+        }
+    }
+    if roles.is_empty() {
+        roles = vec![String::new(); 3];
+    }
+    roles
+}
+
+pub fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("").trim_end()
+}
+
+/// The plan's planned hours, "5 h" or "2.5 h".
+pub fn hours(h: f64) -> String {
+    if h.fract() == 0.0 { format!("{h:.0} h") } else { format!("{h} h") }
+}
+
+/// Seconds between two RFC 3339 timestamps, when both parse.
+pub fn elapsed(start: &str, end: &str) -> Option<String> {
+    let a = humantime::parse_rfc3339(start).ok()?;
+    let b = humantime::parse_rfc3339(end).ok()?;
+    let d = b.duration_since(a).ok()?;
+    Some(humantime::format_duration(std::time::Duration::from_secs(d.as_secs())).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_is_split_into_user_host_port_database() {
+        let t = target_parts("dba@db.staging.example:5432/staging_main");
+        assert_eq!((t.user.as_str(), t.host.as_str(), t.port.as_str(), t.database.as_str()), ("dba", "db.staging.example", "5432", "staging_main"));
+        let t = target_parts("postgres@/tmp/pgstage-sandbox-1-0:54320/pgstage_sandbox");
+        assert_eq!((t.host.as_str(), t.port.as_str(), t.database.as_str()), ("/tmp/pgstage-sandbox-1-0", "54320", "pgstage_sandbox"));
+        let t = target_parts("al@ice@[::1]:5433/db");
+        assert_eq!((t.user.as_str(), t.host.as_str(), t.port.as_str()), ("al@ice", "[::1]", "5433"));
+    }
+
+    #[test]
+    fn milliseconds_read_well() {
+        assert_eq!(fmt_ms(0.0018), "0.00 ms");
+        assert_eq!(fmt_ms(37.936), "37.9 ms");
+        assert_eq!(fmt_ms(412.4), "412 ms");
+        assert_eq!(fmt_ms(12_345.0), "12.3 s");
+    }
+}
