@@ -32,7 +32,8 @@ pub struct RunArgs {
     /// Who runs the plan (default: the login name).
     #[arg(long)]
     operator: Option<String>,
-    /// Write the execution report here (format from the extension: .json).
+    /// Write the execution report here; the format follows the extension: .md, .html, .json,
+    /// .xml (JUnit).
     #[arg(long)]
     report: Option<PathBuf>,
     /// Run even though the plan's target guard refuses the database.

@@ -47,8 +47,8 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             let total = run.total_migration_ms();
             yes_no(
                 total < *limit as f64,
-                format!("{total:.0} ms < {limit} ms"),
-                format!("{total:.0} ms ≥ {limit} ms"),
+                format!("{total:.1} ms < {limit} ms"),
+                format!("{total:.1} ms ≥ {limit} ms"),
             )
         }
         Rule::MigrationsWithinExpectedRange => {
@@ -59,17 +59,26 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
                 .filter(|m| !m.expected_ms.contains(m.duration_ms.round() as u64))
                 .map(|m| {
                     let side = if m.duration_ms < m.expected_ms.min() as f64 { "faster" } else { "slower" };
-                    format!("{} took {:.0} ms ({side} than {}–{} ms)", m.id, m.duration_ms, m.expected_ms.min(), m.expected_ms.max())
+                    format!("{} took {:.1} ms ({side} than {}–{} ms)", m.id, m.duration_ms, m.expected_ms.min(), m.expected_ms.max())
                 })
                 .collect();
             yes_no(off.is_empty(), "every migration within its range".into(), off.join("; "))
         }
         Rule::CreatedObjectsAsExpected => {
-            let off: Vec<String> = run
+            let mut off: Vec<String> = run
                 .migrations
                 .iter()
                 .flat_map(|m| m.object_mismatches.iter().map(move |x| format!("{}: {x}", m.id)))
                 .collect();
+            let unverified: Vec<&str> = run
+                .migrations
+                .iter()
+                .filter(|m| !matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
+                .map(|m| m.id.as_str())
+                .collect();
+            if !unverified.is_empty() {
+                off.push(format!("not verified, not applied: {}", unverified.join(", ")));
+            }
             yes_no(off.is_empty(), "every migration created what it announced".into(), off.join("; "))
         }
         Rule::SectionsPass(sections) => {
