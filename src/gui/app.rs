@@ -459,3 +459,36 @@ impl eframe::App for PgstageApp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_connections_never_keep_the_password() {
+        let mut form = ConnectionForm {
+            mode: ConnMode::Fields,
+            host: "staging.db".into(),
+            dbname: "app_staging".into(),
+            user: "dba".into(),
+            password: "s3cr3t pass'word".into(),
+            ..Default::default()
+        };
+        let Target::Connection(conninfo) = form.target() else { panic!("fields give a connection") };
+        assert!(conninfo.contains("password='s3cr3t pass\\'word'"), "the session gets it: {conninfo}");
+        let remembered = form.remembered().unwrap();
+        assert!(!remembered.contains("s3cr3t") && !remembered.contains("password"), "{remembered}");
+        assert!(remembered.contains("host=staging.db") && remembered.contains("dbname=app_staging"), "{remembered}");
+
+        form.mode = ConnMode::String;
+        form.conninfo = "postgres://dba:hunter2@staging.db:5433/app_staging?sslmode=verify-full".into();
+        let remembered = form.remembered().unwrap();
+        assert!(!remembered.contains("hunter2"), "{remembered}");
+        assert!(remembered.contains("sslmode=verify-full"), "{remembered}");
+        let settings = Settings { recent_connections: vec![remembered], ..Default::default() };
+        assert!(!ron::to_string(&settings).unwrap().contains("hunter2"));
+
+        form.mode = ConnMode::Sandbox;
+        assert_eq!(form.remembered(), None);
+    }
+}

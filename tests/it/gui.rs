@@ -147,3 +147,44 @@ fn a_plan_with_a_syntax_error_shows_the_error_not_a_crash() {
     assert!(h.query_all_by_label_contains("syntax_error.ron:5:5: Expected comma").next().is_some());
     assert!(h.state().plan.is_none());
 }
+
+/// A machine with no native file dialog (no portal, no zenity).
+struct NoDialogs;
+
+impl pgstage::gui::dialog::Dialogs for NoDialogs {
+    fn available(&self) -> bool {
+        false
+    }
+    fn pick(&self, _: pgstage::gui::dialog::Pick, _: &str) -> std::sync::mpsc::Receiver<Option<PathBuf>> {
+        unreachable!("never asked when unavailable")
+    }
+}
+
+#[test]
+fn keyboard_steps_and_pauses_and_a_missing_dialog_is_explained() {
+    let mut h = Harness::builder().with_size([1360.0, 880.0]).build_eframe(|cc| {
+        let options = AppOptions { plan: Some(path("plans/week2_staging.ron")), dialogs: Arc::new(NoDialogs), runtime: runtime(), persist: false };
+        PgstageApp::new(cc, options)
+    });
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    h.step();
+    assert!(h.state().log.iter().any(|l| l.contains("no native file dialog is available here")), "{:?}", h.state().log);
+    assert!(h.query_all_by_label_contains("Plan file:").next().is_some(), "the path field is offered");
+
+    tick_manual_items(&mut h);
+    h.key_press(egui::Key::Space); // next step: pre-flight
+    h.step();
+    step_until(&mut h, "the pre-flight step", Duration::from_secs(60), |h| {
+        h.state().run.steps.first().is_some_and(|s| s.status == pgstage::gui::run_state::StepStatus::Done)
+    });
+    h.run_steps(2);
+    assert_eq!(h.state().run.steps[1].status, pgstage::gui::run_state::StepStatus::Pending, "one step only");
+    assert!(h.state().run.result.is_none());
+    h.key_press(egui::Key::Space); // 013
+    h.step();
+    step_until(&mut h, "migration 013", Duration::from_secs(30), |h| {
+        h.state().run.steps[1].status == pgstage::gui::run_state::StepStatus::Done
+    });
+    assert_eq!(h.state().run.migrations.len(), 1);
+}
