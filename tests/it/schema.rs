@@ -191,3 +191,49 @@ async fn snapshot_diff_sees_appeared_vanished_and_changed_objects() {
         ]
     );
 }
+
+/// The snapshot writes index and constraint definitions itself (PostgreSQL's deparsers are
+/// slow on big catalogs); on the Week 2 schema they must read exactly as PostgreSQL's own.
+#[tokio::test]
+async fn snapshot_definitions_match_postgresqls_own_deparsers() {
+    let db = fresh_db(Template::Baseline).await;
+    apply(&db.client, &week2_files()).await;
+    db.client
+        .batch_execute(
+            "CREATE TABLE public.edge (a int, b text COLLATE \"C\", c int DEFAULT 42, UNIQUE (a, b), CHECK (c > 0));
+             CREATE INDEX edge_expr ON public.edge (lower(b)) WHERE a > 1;
+             CREATE INDEX edge_desc ON public.edge (a DESC NULLS LAST) INCLUDE (c);",
+        )
+        .await
+        .unwrap();
+    let snap = snapshot(&db.client).await;
+    let indexes = db
+        .client
+        .query(
+            "SELECT n.nspname || '.' || c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(indexes.len() >= 164);
+    for row in &indexes {
+        let (name, def): (String, String) = (row.get(0), row.get(1));
+        assert_eq!(snap.objects[&Kind::Index].get(&name), Some(&def), "index {name}");
+    }
+    let constraints = db
+        .client
+        .query(
+            "SELECT n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid), k.contype = 'f'
+             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public'",
+            &[],
+        )
+        .await
+        .unwrap();
+    for row in &constraints {
+        let (name, def, fk): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
+        let kind = if fk { Kind::ForeignKey } else { Kind::Constraint };
+        assert_eq!(snap.objects[&kind].get(&name), Some(&def), "constraint {name}");
+    }
+}
