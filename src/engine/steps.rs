@@ -131,15 +131,7 @@ impl Engine {
             // Statement by statement, each committed on its own: the timeouts go on the session.
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
-        let ctx = apply::Context {
-            client: self.client(),
-            execution: &self.plan.plan.execution,
-            run_id: &self.result.run_id,
-            operator: &self.result.operator,
-            plan_name: &self.result.plan.name,
-            cancelled: &self.controls.cancelled,
-            events: &self.events,
-        };
+        let ctx = self.apply_context();
         let ok = apply::run_statements(&ctx, step, &m, &p, &mut result).await;
         if m.non_transactional {
             let _ = self.client().batch_execute("RESET lock_timeout; RESET statement_timeout").await;
@@ -292,15 +284,7 @@ impl Engine {
             }
             self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
             let p = self.prepared[i].clone().expect("applied migrations were prepared");
-            let ctx = apply::Context {
-                client: self.client(),
-                execution: &self.plan.plan.execution,
-                run_id: &self.result.run_id,
-                operator: &self.result.operator,
-                plan_name: &self.result.plan.name,
-                cancelled: &self.controls.cancelled,
-                events: &self.events,
-            };
+            let ctx = self.apply_context();
             let mut again = apply::not_run(m, Some(&p));
             if !apply::run_statements(&ctx, Step::Rollback, m, &p, &mut again).await {
                 let _ = self.client().batch_execute("ROLLBACK").await;
@@ -317,6 +301,19 @@ impl Engine {
         }
         self.current = self.snapshot().await?;
         Ok(())
+    }
+
+    /// What applying a migration needs from this run.
+    fn apply_context(&self) -> apply::Context<'_> {
+        apply::Context {
+            client: self.client(),
+            execution: &self.plan.plan.execution,
+            run_id: &self.result.run_id,
+            operator: &self.result.operator,
+            plan_name: &self.result.plan.name,
+            cancelled: &self.controls.cancelled,
+            events: &self.events,
+        }
     }
 
     pub(super) fn stop_if_cancelled(&self) -> Result<(), StepEnd> {

@@ -84,12 +84,7 @@ fn schema_chart(ui: &mut egui::Ui, before: &BTreeMap<Kind, usize>, after: &BTree
     let before_chart = series("before", -0.27, GREY, &|k| before.get(&k).map(|v| *v as f64));
     let after_chart = series("after", 0.0, BLUE, &|k| after.get(&k).map(|v| *v as f64));
     let expected_chart = series("expected (threshold)", 0.27, AMBER, &|k| expected.get(&k).copied());
-    Plot::new("schema_chart")
-        .height(height)
-        .legend(Legend::default())
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
+    dashboard("schema_chart", height)
         .include_y(0.0)
         .x_axis_formatter(|mark, _| category(mark.value, &KINDS.map(|k| k.1)))
         .show(ui, |plot| {
@@ -97,6 +92,11 @@ fn schema_chart(ui: &mut egui::Ui, before: &BTreeMap<Kind, usize>, after: &BTree
             plot.bar_chart(after_chart);
             plot.bar_chart(expected_chart);
         });
+}
+
+/// A plot for reading, not exploring: fixed view, legend, no zoom or drag.
+fn dashboard<'a>(id: &str, height: f32) -> Plot<'a> {
+    Plot::new(id).height(height).legend(Legend::default()).allow_zoom(false).allow_drag(false).allow_scroll(false)
 }
 
 /// The category label at an integer position of the x axis.
@@ -128,12 +128,7 @@ fn migration_chart(ui: &mut egui::Ui, app: &PgstageApp, height: f32) {
         migrations.iter().enumerate().map(|(i, m)| Bar::new(i as f64, m.duration_ms).width(0.3).name(format!("{}: {:.0} ms", m.id, m.duration_ms))).collect(),
     )
     .color(GREEN);
-    Plot::new("migration_chart")
-        .height(height)
-        .legend(Legend::default())
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
+    dashboard("migration_chart", height)
         .include_y(0.0)
         .y_axis_label("ms")
         .x_axis_formatter(move |mark, _| category(mark.value, &labels.iter().map(String::as_str).collect::<Vec<_>>()))
@@ -192,12 +187,7 @@ fn timeline_chart(ui: &mut egui::Ui, plan: &LoadedPlan, run: &RunView, height: f
     )
     .color(BLUE)
     .horizontal();
-    Plot::new("timeline_chart")
-        .height(height)
-        .legend(Legend::default())
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
+    dashboard("timeline_chart", height)
         .include_x(floor)
         .include_x(log(5.0 * 3600.0))
         .x_axis_formatter(|mark, _| human(10f64.powf(mark.value)))
