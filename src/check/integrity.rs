@@ -12,17 +12,30 @@ use crate::engine::result::{CheckResult, Status};
 /// Schemas integrity checks never look at.
 const SKIP: &str = "('pg_catalog', 'information_schema', 'pgstage')";
 
-fn result(id: &str, title: &str, expected: &str, actual: String, ok: bool, started: Instant, sql: &str, detail: String) -> CheckResult {
-    CheckResult {
-        id: id.into(),
-        group: "integrity".into(),
-        title: title.into(),
-        expected: expected.into(),
-        actual,
-        status: if ok { Status::Pass } else { Status::Fail },
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        sql: sql.into(),
-        detail,
+/// A result of this section; `ok` decides pass or fail.
+struct Outcome<'a> {
+    id: &'a str,
+    title: String,
+    expected: &'a str,
+    actual: String,
+    ok: bool,
+    sql: &'a str,
+    detail: String,
+}
+
+impl Outcome<'_> {
+    fn into_result(self, started: Instant) -> CheckResult {
+        CheckResult {
+            id: self.id.into(),
+            group: "integrity".into(),
+            title: self.title,
+            expected: self.expected.into(),
+            actual: self.actual,
+            status: if self.ok { Status::Pass } else { Status::Fail },
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            sql: self.sql.into(),
+            detail: self.detail,
+        }
     }
 }
 
@@ -38,16 +51,16 @@ pub async fn constraints_validated(client: &Client) -> Result<CheckResult, DbErr
     );
     let rows = client.query(&sql, &[]).await.map_err(DbError::query)?;
     let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    Ok(result(
-        "INT-VALIDATED",
-        "All constraints validated (none left NOT VALID)",
-        "0 not validated",
-        format!("{} not validated", names.len()),
-        names.is_empty(),
-        started,
-        &sql,
-        names.join(", "),
-    ))
+    Ok(Outcome {
+        id: "INT-VALIDATED",
+        title: "All constraints validated (none left NOT VALID)".into(),
+        expected: "0 not validated",
+        actual: format!("{} not validated", names.len()),
+        ok: names.is_empty(),
+        sql: &sql,
+        detail: names.join(", "),
+    }
+    .into_result(started))
 }
 
 /// One query per database: for every foreign key, the rows whose (non-null) key has no
@@ -76,7 +89,16 @@ pub async fn no_orphans(client: &Client, statement_timeout_ms: u64) -> Result<Ch
         .await
         .map_err(DbError::query)?;
     if fks.is_empty() {
-        return Ok(result("INT-ORPHANS", "No orphaned records", "0 orphaned rows", "no foreign keys".into(), true, started, "", String::new()));
+        let outcome = Outcome {
+            id: "INT-ORPHANS",
+            title: "No orphaned records".into(),
+            expected: "0 orphaned rows",
+            actual: "no foreign keys".into(),
+            ok: true,
+            sql: "",
+            detail: String::new(),
+        };
+        return Ok(outcome.into_result(started));
     }
     let parts: Vec<String> = fks
         .iter()
@@ -101,16 +123,16 @@ pub async fn no_orphans(client: &Client, statement_timeout_ms: u64) -> Result<Ch
     let rows = rows.map_err(|e| DbError::Query(describe(&e)))?;
     let orphans: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).filter(|(_, n)| *n > 0).collect();
     let total: i64 = orphans.iter().map(|(_, n)| n).sum();
-    Ok(result(
-        "INT-ORPHANS",
-        &format!("No orphaned records ({} foreign keys scanned)", fks.len()),
-        "0 orphaned rows",
-        format!("{total} orphaned rows"),
-        orphans.is_empty(),
-        started,
-        &sql,
-        orphans.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", "),
-    ))
+    Ok(Outcome {
+        id: "INT-ORPHANS",
+        title: format!("No orphaned records ({} foreign keys scanned)", fks.len()),
+        expected: "0 orphaned rows",
+        actual: format!("{total} orphaned rows"),
+        ok: orphans.is_empty(),
+        sql: &sql,
+        detail: orphans.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", "),
+    }
+    .into_result(started))
 }
 
 /// Row counts of the tables that existed before, compared with the counts taken then.
@@ -124,14 +146,14 @@ pub fn row_counts_unchanged(before: &BTreeMap<String, i64>, after: &BTreeMap<Str
             None => Some(format!("{table}: {n} → table gone")),
         })
         .collect();
-    result(
-        "INT-ROWCOUNTS",
-        &format!("No data loss: row counts of the {} pre-existing tables unchanged", before.len()),
-        "unchanged",
-        if changed.is_empty() { "unchanged".into() } else { format!("{} tables changed", changed.len()) },
-        changed.is_empty(),
-        started,
-        "",
-        changed.join(", "),
-    )
+    Outcome {
+        id: "INT-ROWCOUNTS",
+        title: format!("No data loss: row counts of the {} pre-existing tables unchanged", before.len()),
+        expected: "unchanged",
+        actual: if changed.is_empty() { "unchanged".into() } else { format!("{} tables changed", changed.len()) },
+        ok: changed.is_empty(),
+        sql: "",
+        detail: changed.join(", "),
+    }
+    .into_result(started)
 }

@@ -32,11 +32,10 @@ pub fn compare_created(m: &Migration, diff: &SnapshotDiff, after: &Snapshot, res
         ("foreign keys", m.creates.foreign_keys, diff.appeared_of(Kind::ForeignKey).count()),
     ];
     for (what, expected, actual) in counts {
-        if let Some(expected) = expected {
-            if expected as usize != actual {
+        if let Some(expected) = expected
+            && expected as usize != actual {
                 result.object_mismatches.push(format!("{what}: expected {expected}, created {actual}"));
             }
-        }
     }
     let functions: Vec<String> = diff
         .appeared_of(Kind::Function)

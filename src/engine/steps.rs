@@ -147,15 +147,14 @@ impl Engine {
             self.finish_migration(i, result);
             return Err(end);
         }
-        if own_tx {
-            if let Err(e) = self.client().batch_execute("COMMIT").await {
+        if own_tx
+            && let Err(e) = self.client().batch_execute("COMMIT").await {
                 result.status = MigrationStatus::Failed;
                 result.error = Some(format!("{}: commit failed: {}", p.shown, describe(&e)));
                 let why = result.error.clone().unwrap_or_default();
                 self.finish_migration(i, result);
                 return Err(StepEnd::Failed(why));
             }
-        }
         if !in_batch {
             // The objects are all the comparison needs (verification reads the figures).
             let after = Snapshot::take_catalog(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))?;

@@ -367,11 +367,11 @@ impl PgstageApp {
                 self.tab = Tab::Connect;
             }
             Message::Engine(event) => {
-                if let crate::engine::Event::Log(line) = &event {
+                if let crate::engine::Event::Log(line) = &*event {
                     self.log(line.clone());
                 }
-                let finished = matches!(event, crate::engine::Event::Finished(_));
-                self.run.apply(event);
+                let finished = matches!(*event, crate::engine::Event::Finished(_));
+                self.run.apply(*event);
                 if finished {
                     let verdict = self.run.result.as_ref().is_some_and(|r| r.verdict.go);
                     self.log(format!("verdict: {}", if verdict { "GO" } else { "NO-GO" }));
@@ -418,8 +418,8 @@ impl eframe::App for PgstageApp {
         for message in self.worker.drain() {
             self.handle(message);
         }
-        if let Some((what, rx)) = &self.pending_pick {
-            if let Ok(answer) = rx.try_recv() {
+        if let Some((what, rx)) = &self.pending_pick
+            && let Ok(answer) = rx.try_recv() {
                 let what = *what;
                 self.pending_pick = None;
                 match (what, answer) {
@@ -431,7 +431,6 @@ impl eframe::App for PgstageApp {
                     (_, None) => self.log("file dialog closed without a choice"),
                 }
             }
-        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -31,6 +31,9 @@ pub trait Rows {
     /// Column headers.
     fn columns(&self) -> &'static [&'static str];
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// The stable identity of row `i` (for selection).
     fn key(&self, i: usize) -> String;
     fn sort_key(&self, i: usize, column: usize) -> Key;
@@ -39,6 +42,9 @@ pub trait Rows {
     /// Draw cell `column` of row `i`.
     fn cell(&self, ui: &mut egui::Ui, i: usize, column: usize);
 }
+
+/// What a display order depends on: data version, sort, text filter, status filter.
+type OrderKey = (u64, Option<(usize, bool)>, String, Option<String>);
 
 #[derive(Debug, Default, Clone)]
 pub struct TableState {
@@ -50,8 +56,8 @@ pub struct TableState {
     /// The selected row's key.
     pub selected: Option<String>,
     order: Vec<usize>,
-    /// What `order` was computed for: (data version, sort, filter, status).
-    computed_for: Option<(u64, Option<(usize, bool)>, String, Option<String>)>,
+    /// What `order` was computed for.
+    computed_for: Option<OrderKey>,
 }
 
 impl TableState {

@@ -35,7 +35,7 @@ pub enum Message {
     ConnectionFailed(String),
     Started(Controls),
     StartFailed(String),
-    Engine(Event),
+    Engine(Box<Event>),
     /// The worker finished a command and waits for the next.
     Idle,
 }
@@ -156,7 +156,7 @@ impl State {
         let out = self.out.clone();
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
-                out.send(Message::Engine(event));
+                out.send(Message::Engine(Box::new(event)));
             }
         });
         let engine = Engine::start(plan, session, options, tx).await.map_err(|e| e.to_string())?;
@@ -183,11 +183,10 @@ impl State {
 
     async fn finish_if_over(&mut self) {
         let over = self.engine.as_ref().is_some_and(|e| e.next_step().is_none());
-        if over {
-            if let Some(engine) = self.engine.take() {
+        if over
+            && let Some(engine) = self.engine.take() {
                 engine.finish().await;
             }
-        }
     }
 }
 

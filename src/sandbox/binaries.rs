@@ -59,11 +59,10 @@ fn candidates() -> Vec<PathBuf> {
     if let Some(dir) = std::env::var_os("PGSTAGE_PG_BINDIR") {
         dirs.push(PathBuf::from(dir));
     }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        if out.status.success() {
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success() {
             dirs.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
         }
-    }
     dirs.extend(versioned_dirs(Path::new("/usr/lib/postgresql"), "", "bin"));
     for prefix in ["/opt/homebrew/opt", "/usr/local/opt"] {
         dirs.extend(versioned_dirs(Path::new(prefix), "postgresql@", "bin"));
@@ -86,7 +85,7 @@ fn versioned_dirs(root: &Path, prefix: &str, sub: &str) -> Vec<PathBuf> {
             Some((major, e.path().join(sub)))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(major, _)| std::cmp::Reverse(*major));
     found.into_iter().map(|(_, p)| p).collect()
 }
 

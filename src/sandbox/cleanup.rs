@@ -86,11 +86,10 @@ pub(super) fn sweep_stale(parent: &Path) {
         if owner == std::process::id() as i32 || alive(owner) {
             continue;
         }
-        if let Some(postmaster) = postmaster_pid(&entry.path().join("data")) {
-            if alive(postmaster) {
+        if let Some(postmaster) = postmaster_pid(&entry.path().join("data"))
+            && alive(postmaster) {
                 stop_server(postmaster, &entry.path().join("data"));
             }
-        }
         let _ = std::fs::remove_dir_all(entry.path());
     }
 }

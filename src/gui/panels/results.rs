@@ -181,8 +181,8 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
 
 fn details(app: &mut PgstageApp, ui: &mut egui::Ui) {
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        if let Some(key) = &app.checks_table.selected {
-            if let Some(row) = app.run.checks.iter().find(|r| &format!("{}/{}", r.section, r.result.id) == key) {
+        if let Some(key) = &app.checks_table.selected
+            && let Some(row) = app.run.checks.iter().find(|r| &format!("{}/{}", r.section, r.result.id) == key) {
                 let r = &row.result;
                 ui.label(RichText::new(format!("{} — {}", r.id, r.title)).strong());
                 ui.label(format!("expected {} · actual {} · {} · {:.1} ms", r.expected, r.actual, r.status.label(), r.duration_ms));
@@ -194,9 +194,8 @@ fn details(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 }
                 return;
             }
-        }
-        if let Some(key) = &app.migrations_table.selected {
-            if let Some(m) = app.run.migrations.iter().find(|m| &m.id == key) {
+        if let Some(key) = &app.migrations_table.selected
+            && let Some(m) = app.run.migrations.iter().find(|m| &m.id == key) {
                 ui.label(RichText::new(format!("{} — {}", m.id, m.title)).strong());
                 ui.label(format!("{} · {} of {} statements · {:.0} ms · checksum {}", m.file, m.statements_done, m.statements, m.duration_ms, short(&m.checksum)));
                 if let Some(e) = &m.error {
@@ -210,7 +209,6 @@ fn details(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 }
                 return;
             }
-        }
         ui.label(RichText::new("Select a row to see its SQL, error and created objects.").weak());
     });
 }
