@@ -755,6 +755,8 @@ fn introspect(rt: &Runtime, sandbox: &Sandbox, args: &Args) -> String {
     let mut a_cold = Series::new("A: Snapshot::take, new connection (connect + catalog + database figures)");
     let mut a_catalog = Series::new("A_cat: Snapshot::take_catalog, new connection (connect + catalog)");
     let mut a_warm = Series::new("A′: Snapshot::take, warm connection");
+    let mut a_two = Series::new("A₂: Snapshot::take_with, new connection (connect + catalog + figures, deparsers on a 2nd connection)");
+    let mut ratio_two = Series::new("A₂ / B (per round)");
     let mut b_psql = Series::new("B: psql -X -At -c ×4 (spawn + connect + 4 queries)");
     let mut b_cold = Series::new("B′: 4 queries via tokio-postgres, new connection");
     let mut b_warm = Series::new("B″: 4 queries via tokio-postgres, warm connection");
@@ -765,11 +767,11 @@ fn introspect(rt: &Runtime, sandbox: &Sandbox, args: &Args) -> String {
     let mut per_query: Vec<Series> = SEED_QUERIES.iter().map(|q| Series::new(format!("`{q}`"))).collect();
     let psql_args = ["-At", "-c", SEED_QUERIES[0], "-c", SEED_QUERIES[1], "-c", SEED_QUERIES[2], "-c", SEED_QUERIES[3]];
 
-    println!("[introspect] {} rounds (+1 warm-up), 6 contenders rotating…", args.big_rounds);
+    println!("[introspect] {} rounds (+1 warm-up), 7 contenders rotating…", args.big_rounds);
     for round in 0..=args.big_rounds {
-        let mut r = [0.0f64; 6];
-        for k in 0..6 {
-            let which = (k + round) % 6;
+        let mut r = [0.0f64; 7];
+        for k in 0..7 {
+            let which = (k + round) % 7;
             r[which] = match which {
                 0 => rt.block_on(async {
                     let t = Instant::now();
@@ -799,9 +801,16 @@ fn introspect(rt: &Runtime, sandbox: &Sandbox, args: &Args) -> String {
                     Snapshot::take_catalog(&c).await.unwrap();
                     ms(t.elapsed())
                 }),
-                _ => rt.block_on(async {
+                5 => rt.block_on(async {
                     let t = Instant::now();
                     seed_queries(&warm).await;
+                    ms(t.elapsed())
+                }),
+                _ => rt.block_on(async {
+                    let t = Instant::now();
+                    let config = sandbox.config(BIG);
+                    let c = pgstage::db::connect_config(&config).await.unwrap();
+                    Snapshot::take_with(&c, &config).await.unwrap();
                     ms(t.elapsed())
                 }),
             };
@@ -824,6 +833,8 @@ fn introspect(rt: &Runtime, sandbox: &Sandbox, args: &Args) -> String {
         b_cold.samples.push(r[3]);
         a_catalog.samples.push(r[4]);
         b_warm.samples.push(r[5]);
+        a_two.samples.push(r[6]);
+        ratio_two.samples.push(r[6] / r[2]);
         ratio.samples.push(r[0] / r[2]);
         ratio_catalog.samples.push(r[4] / r[2]);
         ratio_cold.samples.push(r[0] / r[3]);
@@ -847,8 +858,8 @@ fn introspect(rt: &Runtime, sandbox: &Sandbox, args: &Args) -> String {
         generated.as_secs_f64(),
         bytes as f64 / 1e6,
     );
-    s += &table("wall time", "ms", &[&a_cold, &a_catalog, &a_warm, &b_psql, &b_cold, &b_warm]);
-    s += &table("ratios (same round)", "ratio", &[&ratio, &ratio_catalog, &ratio_cold, &ratio_warm]);
+    s += &table("wall time", "ms", &[&a_cold, &a_two, &a_catalog, &a_warm, &b_psql, &b_cold, &b_warm]);
+    s += &table("ratios (same round)", "ratio", &[&ratio, &ratio_two, &ratio_catalog, &ratio_cold, &ratio_warm]);
     let st_catalog = stats(&ratio_catalog.samples);
     let word = |x: f64| if x < 1.0 { "faster" } else { "SLOWER" };
     let _ = writeln!(

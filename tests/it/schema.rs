@@ -237,3 +237,45 @@ async fn snapshot_definitions_match_postgresqls_own_deparsers() {
         assert_eq!(snap.objects[&kind].get(&name), Some(&def), "constraint {name}");
     }
 }
+
+#[tokio::test]
+async fn take_with_a_second_connection_reads_the_same_snapshot() {
+    let db = fresh_db(Template::Baseline).await;
+    apply(&db.client, &week2_files()).await;
+    // Policies deparsed once per distinct expression: the same expression on tables whose
+    // columns are named differently, and a whole-row reference, must still read as each table's.
+    db.client
+        .batch_execute(
+            "CREATE TABLE public.pa (x int, y int); CREATE TABLE public.pb (x int, z int);
+             CREATE TABLE public.pc (x int, y int);
+             CREATE POLICY p1 ON public.pa USING (y > 0); CREATE POLICY p1 ON public.pb USING (z > 0);
+             CREATE POLICY p1 ON public.pc USING (y > 0) WITH CHECK (pc IS NOT NULL);",
+        )
+        .await
+        .unwrap();
+    let one = snapshot(&db.client).await;
+    let two = Snapshot::take_with(&db.client, &db.config()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(one.objects, two.objects);
+    assert_eq!(one.rls_enabled, two.rls_enabled);
+    assert_eq!(one.server_version, two.server_version);
+    assert_eq!(one.active_connections, two.active_connections);
+    assert!(two.database_size_bytes > 0);
+    let policies = &one.objects[&Kind::Policy];
+    assert_eq!(policies["public.pb.p1"], "ALL TO public USING ((z > 0))");
+    assert_eq!(policies["public.pc.p1"], "ALL TO public USING ((y > 0)) WITH CHECK ((pc.* IS NOT NULL))");
+    let deparsed = db
+        .client
+        .query(
+            "SELECT n.nspname || '.' || c.relname || '.' || p.polname, pg_get_expr(p.polqual, p.polrelid)
+             FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace",
+            &[],
+        )
+        .await
+        .unwrap();
+    for row in deparsed {
+        let (name, qual): (String, Option<String>) = (row.get(0), row.get(1));
+        if let Some(qual) = qual {
+            assert!(policies[&name].contains(&format!(" USING ({qual})")), "{name}: {} vs {qual}", policies[&name]);
+        }
+    }
+}

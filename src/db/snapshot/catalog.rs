@@ -1,229 +1,19 @@
-//! Reading the catalog fast: plain `pg_catalog` rows, pipelined on one connection, with the
-//! definitions of tables, keys, foreign keys and indexes written here as PostgreSQL writes
-//! them (its deparsers are called only for what takes more than column names).
+//! Definitions from plain `pg_catalog` rows: tables, keys, foreign keys and indexes written
+//! here as PostgreSQL writes them (its deparsers are called only for what takes more than
+//! column names).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use tokio_postgres::types::{FromSql, Kind as PgKind, ToSql, Type};
-use tokio_postgres::{Client, Row};
-
-use super::{Kind, Replication, SKIP_SCHEMAS, Snapshot};
-use crate::db::DbError;
-
-impl Snapshot {
-    pub(super) async fn read(client: &Client, with_figures: bool) -> Result<Self, DbError> {
-        let setup = client.query_one(SETUP, &[]).await.map_err(DbError::query)?;
-        let v15 = setup.get::<_, i32>(0) >= 150_000;
-        let search_path: Vec<String> = setup.get(1);
-        let (indexes_sql, constraints_sql) = if v15 { (&*INDEXES_15, &*CONSTRAINTS_15) } else { (&*INDEXES_14, &*CONSTRAINTS_14) };
-        let (namespaces, rels, shadows, columns, defaults, indexes, opclasses, access_methods, constraints, policies, functions, triggers, relations, figures) = tokio::try_join!(
-            client.query(&*NAMESPACES, &[]),
-            client.query(&*RELS, &[]),
-            client.query(&*SHADOWS, &[]),
-            client.query(&*COLUMNS, &[]),
-            client.query(DEFAULTS, &[]),
-            client.query(indexes_sql, &[]),
-            client.query(OPCLASSES, &[]),
-            client.query(ACCESS_METHODS, &[]),
-            client.query(constraints_sql, &[]),
-            client.query(&*POLICIES, &[]),
-            client.query(&*FUNCTIONS, &[]),
-            client.query(&*TRIGGERS, &[]),
-            client.query(&*RELATIONS, &[]),
-            async {
-                match with_figures {
-                    true => client.query_one(FIGURES, &[]).await.map(Some),
-                    false => Ok(None),
-                }
-            },
-        )
-        .map_err(DbError::query)?;
-
-        let catalog = Catalog::new(&namespaces, &rels, &shadows, &indexes, &columns, &defaults, &opclasses, &access_methods, &search_path);
-        let mut snap = Snapshot::default();
-        let mut tables = Vec::new();
-        for (oid, rel) in &catalog.rels {
-            if rel.kind == b'r' as i8 || rel.kind == b'p' as i8 {
-                let name = catalog.qualified(rel, None);
-                if rel.rls {
-                    snap.rls_enabled.insert(name.clone());
-                }
-                tables.push((name, catalog.table_definition(*oid)));
-            }
-        }
-
-        // Keys and foreign keys written here, and those left to the deparser.
-        let (mut foreign_keys, mut other_constraints, mut index_defs) = (Vec::new(), Vec::new(), Vec::new());
-        let mut deparse_constraints: Vec<(u32, String, Kind)> = vec![];
-        for row in &constraints {
-            let Some(rel) = catalog.rels.get(&row.get::<_, u32>(1)) else { continue };
-            let name = catalog.qualified(rel, Some(row.get::<_, &str>(2)));
-            let kind = if row.get::<_, i8>(3) == b'f' as i8 { Kind::ForeignKey } else { Kind::Constraint };
-            let def = match row.get::<_, Option<String>>(15) {
-                Some(def) => Some(def),
-                None => catalog.constraint_definition(row),
-            };
-            match (def, kind) {
-                (Some(def), Kind::ForeignKey) => foreign_keys.push((name, def)),
-                (Some(def), _) => other_constraints.push((name, def)),
-                (None, _) => deparse_constraints.push((row.get(0), name, kind)),
-            }
-        }
-        let mut deparse_indexes: Vec<(u32, String)> = vec![];
-        for row in &indexes {
-            let oid: u32 = row.get(0);
-            let Some(rel) = catalog.rels.get(&oid) else { continue };
-            let name = catalog.qualified(rel, None);
-            match catalog.index_definition(rel, row) {
-                Some(def) => index_defs.push((name, def)),
-                None => deparse_indexes.push((oid, name)),
-            }
-        }
-        if !deparse_constraints.is_empty() || !deparse_indexes.is_empty() {
-            let constraint_oids: Vec<u32> = deparse_constraints.iter().map(|c| c.0).collect();
-            let index_oids: Vec<u32> = deparse_indexes.iter().map(|i| i.0).collect();
-            let (constraint_params, index_params): ([&(dyn ToSql + Sync); 1], [&(dyn ToSql + Sync); 1]) =
-                ([&constraint_oids], [&index_oids]);
-            let (constraint_rows, index_rows) = tokio::try_join!(
-                client.query("SELECT o, pg_get_constraintdef(o) FROM unnest($1::oid[]) o", &constraint_params),
-                client.query("SELECT o, pg_get_indexdef(o) FROM unnest($1::oid[]) o", &index_params),
-            )
-            .map_err(DbError::query)?;
-            let mut defs: HashMap<u32, Option<String>> = constraint_rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-            for (oid, name, kind) in deparse_constraints {
-                let def = defs.remove(&oid).flatten().unwrap_or_default();
-                match kind {
-                    Kind::ForeignKey => foreign_keys.push((name, def)),
-                    _ => other_constraints.push((name, def)),
-                }
-            }
-            let mut defs: HashMap<u32, Option<String>> = index_rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-            for (oid, name) in deparse_indexes {
-                index_defs.push((name, defs.remove(&oid).flatten().unwrap_or_default()));
-            }
-        }
-        // Collected, then built in one go (a BTreeMap built from a list sorts it once, far
-        // cheaper than one insert at a time).
-        for (kind, objects) in [(Kind::Table, tables), (Kind::ForeignKey, foreign_keys), (Kind::Constraint, other_constraints), (Kind::Index, index_defs)] {
-            if !objects.is_empty() {
-                snap.objects.insert(kind, objects.into_iter().collect());
-            }
-        }
-
-        for (rows, kind) in [(&policies, Kind::Policy), (&functions, Kind::Function), (&triggers, Kind::Trigger)] {
-            for row in rows {
-                snap.objects.entry(kind).or_default().insert(row.get(0), row.get(1));
-            }
-        }
-        for row in &relations {
-            let kind = if row.get::<_, bool>(2) { Kind::View } else { Kind::Sequence };
-            snap.objects.entry(kind).or_default().insert(row.get(0), row.get(1));
-        }
-        let Some(figures) = figures else { return Ok(snap) };
-        snap.database_size_bytes = figures.get(0);
-        snap.active_connections = figures.get(1);
-        snap.server_version = figures.get(5);
-        let in_recovery: bool = figures.get(2);
-        let replicas: i64 = figures.get(3);
-        let lag: Option<f64> = figures.get(4);
-        snap.replication = match (in_recovery, replicas) {
-            (true, _) => Replication::Standby { lag_seconds: lag.unwrap_or(0.0) },
-            (false, 0) => Replication::NoReplicas,
-            (false, n) => Replication::Primary { replicas: n, max_lag_seconds: lag.unwrap_or(0.0) },
-        };
-        Ok(snap)
-    }
-}
-
-macro_rules! catalog_query {
-    ($name:ident, $sql:expr) => {
-        static $name: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| $sql.replace("{skip}", SKIP_SCHEMAS));
-    };
-}
-
-/// The server's version, and its effective search path (with the implicit schemas), which
-/// decides whether `pg_get_constraintdef` names a referenced table with its schema.
-const SETUP: &str = "SELECT current_setting('server_version_num')::int, current_schemas(true)::text[]";
-
-catalog_query!(NAMESPACES, "SELECT n.oid, n.nspname::text, quote_ident(n.nspname) FROM pg_namespace n WHERE {skip}");
-
-// Every relation of the snapshot's schemas (their names also decide visibility), with
-// whether it has storage options and its access method (for indexes).
-catalog_query!(
-    RELS,
-    "SELECT c.oid, c.relnamespace, c.relname::text, quote_ident(c.relname), c.relkind, c.relrowsecurity,
-            c.reloptions IS NULL, c.relam
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE {skip}"
-);
-
-const ACCESS_METHODS: &str = "SELECT oid, quote_ident(amname) FROM pg_am";
-
-// Relations of the search path's other schemas (pg_catalog, the temporary schema): they can
-// hide a table of the same name further down the path.
-catalog_query!(
-    SHADOWS,
-    "SELECT n.nspname::text, c.relname::text
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = ANY (current_schemas(true)) AND NOT ({skip})"
-);
-
-// Columns of tables (and of materialized views, for their indexes): quoted name, type, not
-// null, type and collation.
-catalog_query!(
-    COLUMNS,
-    "SELECT a.attrelid, a.attnum, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull,
-            a.atttypid, a.attcollation
-     FROM pg_attribute a
-     JOIN pg_class c ON c.oid = a.attrelid
-     JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND {skip}"
-);
-
-/// Column defaults, each distinct expression deparsed once (one that refers to columns, once
-/// per table): the columns (tables, numbers) that have it, and the expression.
-const DEFAULTS: &str = "SELECT g.tables, g.columns, pg_get_expr(x.adbin, x.adrelid)
-     FROM (SELECT array_agg(adrelid) AS tables, array_agg(adnum) AS columns, min(oid) AS first FROM pg_attrdef
-           GROUP BY CASE WHEN strpos(adbin::text, '{VAR ') > 0 THEN adrelid::text ELSE '' END || adbin::text) g
-     JOIN pg_attrdef x ON x.oid = g.first";
-
-// Indexes (of every schema: those of the snapshot's are picked by name): key columns,
-// operator classes, collations and options; whether without expressions and predicate; without
-// INCLUDE; NULLS NOT DISTINCT.
-catalog_query!(
-    INDEXES_15,
-    "SELECT i.indexrelid, i.indrelid, i.indisunique, i.indkey, i.indclass, i.indcollation, i.indoption,
-            i.indexprs IS NULL AND i.indpred IS NULL, i.indnatts = i.indnkeyatts, i.indnullsnotdistinct
-     FROM pg_index i"
-);
-catalog_query!(
-    INDEXES_14,
-    "SELECT i.indexrelid, i.indrelid, i.indisunique, i.indkey, i.indclass, i.indcollation, i.indoption,
-            i.indexprs IS NULL AND i.indpred IS NULL, i.indnatts = i.indnkeyatts, false
-     FROM pg_index i"
-);
-
-const OPCLASSES: &str = "SELECT oid, opcdefault, opcintype FROM pg_opclass";
-
-// Constraints of tables (of every schema: those of the snapshot's are picked by table):
-// keys and foreign keys as catalog rows, with their index and whether without ON DELETE SET
-// NULL (columns); checks and exclusions deparsed.
-const CONSTRAINTS_SQL: &str = "SELECT k.oid, k.conrelid, k.conname::text, k.contype, k.conkey, k.confrelid, k.confkey,
-            k.confupdtype, k.confdeltype, k.confmatchtype, k.condeferrable, k.condeferred, k.convalidated,
-            k.conindid, {v15},
-            CASE WHEN k.contype IN ('c', 'x') THEN pg_get_constraintdef(k.oid) END
-     FROM pg_constraint k
-     WHERE k.conrelid <> 0 AND k.contype IN ('f', 'p', 'u', 'c', 'x')";
-catalog_query!(CONSTRAINTS_15, CONSTRAINTS_SQL.replace("{v15}", "k.confdelsetcols IS NULL"));
-catalog_query!(CONSTRAINTS_14, CONSTRAINTS_SQL.replace("{v15}", "true"));
+use tokio_postgres::Row;
+use tokio_postgres::types::{FromSql, Kind as PgKind, Type};
 
 /// A relation of the snapshot's schemas (borrowed from the catalog rows).
-struct Rel<'a> {
+pub(super) struct Rel<'a> {
     namespace: u32,
     name: &'a str,
     quoted: &'a str,
-    kind: i8,
-    rls: bool,
+    pub(super) kind: i8,
+    pub(super) rls: bool,
     /// No storage options (`reloptions`).
     plain_storage: bool,
     access_method: u32,
@@ -311,10 +101,10 @@ impl<'a> RawArray<'a> {
 }
 
 /// The catalog rows definitions are written from.
-struct Catalog<'a> {
+pub(super) struct Catalog<'a> {
     /// oid → (name, quoted name).
     namespaces: OidMap<u32, (&'a str, &'a str)>,
-    rels: BTreeMap<u32, Rel<'a>>,
+    pub(super) rels: BTreeMap<u32, Rel<'a>>,
     /// Table → its columns in order.
     columns: OidMap<u32, Vec<Column<'a>>>,
     /// Operator class → (default for its type, input type).
@@ -329,7 +119,7 @@ struct Catalog<'a> {
 
 impl<'a> Catalog<'a> {
     #[allow(clippy::too_many_arguments)]
-    fn new(
+    pub(super) fn new(
         namespaces: &'a [Row],
         rels: &'a [Row],
         shadows: &'a [Row],
@@ -399,7 +189,7 @@ impl<'a> Catalog<'a> {
     }
 
     /// `schema.name` (or `schema.name.member`), as a snapshot names objects.
-    fn qualified(&self, rel: &Rel, member: Option<&str>) -> String {
+    pub(super) fn qualified(&self, rel: &Rel, member: Option<&str>) -> String {
         let schema = self.namespaces.get(&rel.namespace).map_or("?", |n| n.0);
         let mut name = String::with_capacity(schema.len() + rel.name.len() + member.map_or(0, |m| m.len() + 1) + 1);
         name.push_str(schema);
@@ -421,7 +211,7 @@ impl<'a> Catalog<'a> {
     }
 
     /// "name type[ not null][ default expression], …", in column order.
-    fn table_definition(&self, table: u32) -> String {
+    pub(super) fn table_definition(&self, table: u32) -> String {
         let columns = self.columns.get(&table).map_or(&[][..], Vec::as_slice);
         let mut def = String::with_capacity(columns.len() * 32);
         for (i, c) in columns.iter().enumerate() {
@@ -476,7 +266,7 @@ impl<'a> Catalog<'a> {
 
     /// `pg_get_indexdef` of an index on columns only, with the columns' default operator
     /// classes and collations, ascending; `None` for any other.
-    fn index_definition(&self, index: &Rel, row: &Row) -> Option<String> {
+    pub(super) fn index_definition(&self, index: &Rel, row: &Row) -> Option<String> {
         let plain = row.get::<_, bool>(7) && row.get::<_, bool>(8) && !row.get::<_, bool>(9);
         if !plain || index.kind != b'i' as i8 || !index.plain_storage {
             return None;
@@ -513,7 +303,7 @@ impl<'a> Catalog<'a> {
 
     /// `pg_get_constraintdef` of a primary key, unique constraint or foreign key on columns
     /// only; `None` for any other.
-    fn constraint_definition(&self, row: &Row) -> Option<String> {
+    pub(super) fn constraint_definition(&self, row: &Row) -> Option<String> {
         let table: u32 = row.get(1);
         let keys = row.get::<_, Option<RawArray>>(4)?;
         let mut def = String::with_capacity(64);
@@ -577,61 +367,3 @@ impl<'a> Catalog<'a> {
     }
 }
 
-catalog_query!(
-    POLICIES,
-    "SELECT n.nspname || '.' || c.relname || '.' || p.polname,
-            CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
-                          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END
-            || CASE WHEN p.polpermissive THEN '' ELSE ' RESTRICTIVE' END
-            || ' TO ' || coalesce((SELECT string_agg(r.rolname, ', ' ORDER BY r.rolname)
-                                   FROM pg_roles r WHERE r.oid = ANY (p.polroles)), 'public')
-            || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
-            || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '')
-     FROM pg_policy p
-     JOIN pg_class c ON c.oid = p.polrelid
-     JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE {skip}"
-);
-
-// Functions and procedures, without those an extension owns.
-catalog_query!(
-    FUNCTIONS,
-    "SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-            CASE WHEN p.prokind = 'a' THEN 'aggregate'
-                 ELSE 'returns ' || pg_get_function_result(p.oid) || ', body md5 ' || md5(pg_get_functiondef(p.oid)) END
-     FROM pg_proc p
-     JOIN pg_namespace n ON n.oid = p.pronamespace
-     WHERE {skip}
-       AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                       WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
-);
-
-catalog_query!(
-    TRIGGERS,
-    "SELECT n.nspname || '.' || c.relname || '.' || t.tgname, pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
-     FROM pg_trigger t
-     JOIN pg_class c ON c.oid = t.tgrelid
-     JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE NOT t.tgisinternal AND {skip}"
-);
-
-// Views (definition md5) and sequences (type and bounds); is view
-catalog_query!(
-    RELATIONS,
-    "SELECT n.nspname || '.' || c.relname,
-            CASE WHEN c.relkind IN ('v', 'm') THEN c.relkind::text || ' md5 ' || md5(pg_get_viewdef(c.oid))
-                 ELSE (SELECT format_type(s.seqtypid, NULL) || ' ' || s.seqmin || '..' || s.seqmax
-                       FROM pg_sequence s WHERE s.seqrelid = c.oid) END,
-            c.relkind IN ('v', 'm')
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('v', 'm', 'S') AND {skip}"
-);
-
-const FIGURES: &str = "SELECT pg_database_size(current_database()),
-        (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()),
-        pg_is_in_recovery(),
-        (SELECT count(*) FROM pg_stat_replication),
-        CASE WHEN pg_is_in_recovery()
-             THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
-             ELSE (SELECT extract(epoch FROM max(replay_lag))::float8 FROM pg_stat_replication) END,
-        current_setting('server_version')";
