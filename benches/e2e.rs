@@ -141,7 +141,8 @@ impl Series {
 }
 
 fn table(title: &str, unit: &str, rows: &[&Series]) -> String {
-    let mut s = format!("\n### {title}\n\n| | median {unit} | p25 | p75 | min | max | n |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    let mut s =
+        format!("\n### {title}\n\n| | median {unit} | p25 | p75 | min | max | n |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         let st = stats(&r.samples);
         let f = |x: f64| if unit == "ratio" { format!("{x:.3}") } else { format!("{x:.1}") };
@@ -663,7 +664,11 @@ fn apply(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, args: &Args) -> Str
         st.median,
         a_med / b_med
     );
-    s += &table("where the engine's time goes", "ms", &[&sql_ms, &bookkeeping, &connect_ms, &start_ms, &preflight_ms, &per_migration_bk, &snapshot_only]);
+    s += &table(
+        "where the engine's time goes",
+        "ms",
+        &[&sql_ms, &bookkeeping, &connect_ms, &start_ms, &preflight_ms, &per_migration_bk, &snapshot_only],
+    );
     let rows: Vec<&Series> = per_file.values().flat_map(|(e, p)| [e, p]).collect();
     s += &table("per migration", "ms", &rows);
     s
@@ -727,7 +732,14 @@ fn introspect(rt: &Runtime, sandbox: &Sandbox, args: &Args) -> String {
     let n = |x: f64| ((x * args.scale).round() as usize).max(1);
     let size = BigSchema { tables: n(10_000.0), policies: n(2_000.0), functions: n(2_000.0) };
     let admin = rt.block_on(admin(sandbox));
-    println!("\n[introspect] generating {} tables, {} indexes, {} foreign keys, {} policies, {} functions…", size.tables, 3 * size.tables, size.tables, size.policies, size.functions);
+    println!(
+        "\n[introspect] generating {} tables, {} indexes, {} foreign keys, {} policies, {} functions…",
+        size.tables,
+        3 * size.tables,
+        size.tables,
+        size.policies,
+        size.functions
+    );
     let generated = rt.block_on(generate_big(sandbox, &admin, &size));
 
     // What each side sees, once.
@@ -755,7 +767,8 @@ fn introspect(rt: &Runtime, sandbox: &Sandbox, args: &Args) -> String {
     let mut a_cold = Series::new("A: Snapshot::take, new connection (connect + catalog + database figures)");
     let mut a_catalog = Series::new("A_cat: Snapshot::take_catalog, new connection (connect + catalog)");
     let mut a_warm = Series::new("A′: Snapshot::take, warm connection");
-    let mut a_two = Series::new("A₂: Snapshot::take_with, new connection (connect + catalog + figures, deparsers on a 2nd connection)");
+    let mut a_two =
+        Series::new("A₂: Snapshot::take_with, new connection (connect + catalog + figures, deparsers on a 2nd connection)");
     let mut ratio_two = Series::new("A₂ / B (per round)");
     let mut b_psql = Series::new("B: psql -X -At -c ×4 (spawn + connect + 4 queries)");
     let mut b_cold = Series::new("B′: 4 queries via tokio-postgres, new connection");
@@ -936,7 +949,10 @@ fn whole(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, sandbox_start: Dura
     let admin = rt.block_on(admin(sandbox));
     let report_dir = std::env::temp_dir().join(format!("pgstage-bench-reports-{}", std::process::id()));
     std::fs::create_dir_all(&report_dir).unwrap_or_else(|e| die(&e.to_string()));
-    println!("\n[whole] 1 cold run (baseline built from the scripts) + {} runs on fresh clones of the template…", args.whole_runs);
+    println!(
+        "\n[whole] 1 cold run (baseline built from the scripts) + {} runs on fresh clones of the template…",
+        args.whole_runs
+    );
 
     // The cold run: what `pgstage run` does on a workstation, with its own baseline.
     let t = Instant::now();
@@ -969,7 +985,11 @@ fn whole(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, sandbox_start: Dura
         }
         totals.samples.push(run.phases.iter().map(|p| p.1).sum());
         for (ext, x, _) in &run.reports {
-            report_series.entry(ext.clone()).or_insert_with(|| Series::new(format!("report .{ext} (render + atomic write)"))).samples.push(*x);
+            report_series
+                .entry(ext.clone())
+                .or_insert_with(|| Series::new(format!("report .{ext} (render + atomic write)")))
+                .samples
+                .push(*x);
         }
         eprint!(".");
     }
@@ -1000,11 +1020,16 @@ fn whole(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, sandbox_start: Dura
     }
     let _ = writeln!(s, "| **total** | **{total:.1}** |");
     if !cold.skipped.is_empty() {
-        let _ = writeln!(s, "\nReport formats not supported by `pgstage::report` in this build (skipped): {}.", cold.skipped.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            s,
+            "\nReport formats not supported by `pgstage::report` in this build (skipped): {}.",
+            cold.skipped.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(", ")
+        );
     }
     let rows: Vec<&Series> = per_phase.iter().chain([&totals]).chain(report_series.values()).collect();
     s += &table(&format!("per phase, {} runs on fresh clones of the baseline template", args.whole_runs), "ms", &rows);
-    let verification: f64 = r.verification.iter().chain(&r.schema_summary).chain(&r.sample_data).chain(&r.rls).map(|c| c.duration_ms).sum();
+    let verification: f64 =
+        r.verification.iter().chain(&r.schema_summary).chain(&r.sample_data).chain(&r.rls).map(|c| c.duration_ms).sum();
     let _ = writeln!(
         s,
         "\nThe run-book budgets {} hours for this by hand, and \"5–10 s\" for its 16 verification checks; pgstage's verification checks' own time in the cold run: {verification:.1} ms in all.",

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pgstage::engine::RunResult;
+use pgstage::gui::AppOptions;
 use pgstage::gui::app::{PgstageApp, Tab};
 use pgstage::gui::dialog::FixedPaths;
 use pgstage::gui::panels::results::{CHECK_COLUMNS, CheckRows};
 use pgstage::gui::run_state::CheckRow;
 use pgstage::gui::table::TableState;
-use pgstage::gui::AppOptions;
 
 const ROWS: usize = 100_000;
 const FRAMES: usize = 300;
@@ -156,7 +156,13 @@ fn main() {
         ui.app.checks_table.sort = Some((column, false));
         let mut times: Vec<f64> = (0..FRAMES).map(|_| ms(ui.frame())).collect();
         times.sort_by(f64::total_cmp);
-        println!("{:<22} {:>12.1} {:>10.2} {:>10.2}", format!("results by {name}"), ms(sort), percentile(&times, 0.5), percentile(&times, 0.99));
+        println!(
+            "{:<22} {:>12.1} {:>10.2} {:>10.2}",
+            format!("results by {name}"),
+            ms(sort),
+            percentile(&times, 0.5),
+            percentile(&times, 0.99)
+        );
     }
     let (_, vertices) = ui.frame_and_vertices();
     let visible = ui.app.checks_table.order().len();
@@ -166,7 +172,6 @@ fn main() {
     times.sort_by(f64::total_cmp);
     println!("{:<22} {:>12} {:>10.2} {:>10.2}", "charts", "-", percentile(&times, 0.5), percentile(&times, 0.99));
     println!("first frame (app created, plan loaded, first pass): {:.1} ms", ms(first_frame));
-
 }
 
 /// VmHWM of this process, KiB.

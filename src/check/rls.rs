@@ -23,9 +23,10 @@ pub async fn run(client: &Client, test: &RlsTest, statement_timeout_ms: u64) -> 
 
 async fn isolate(client: &Client, test: &RlsTest) -> Result<Vec<CheckResult>, DbError> {
     if let Some(setup) = &test.setup
-        && let Err(e) = client.batch_execute(setup).await {
-            return Ok(vec![failed(test, "setup", describe(&e))]);
-        }
+        && let Err(e) = client.batch_execute(setup).await
+    {
+        return Ok(vec![failed(test, "setup", describe(&e))]);
+    }
     let mut results = Vec::new();
     for table in &test.tables {
         let started = Instant::now();

@@ -96,7 +96,8 @@ fn sandbox(path: &Path) -> Result<(), String> {
     print_summary(&loaded);
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let started = Instant::now();
-    let sandbox = Sandbox::start(&SandboxOptions { tcp: true, parent_dir: None, ..Default::default() }).map_err(|e| e.to_string())?;
+    let sandbox =
+        Sandbox::start(&SandboxOptions { tcp: true, parent_dir: None, ..Default::default() }).map_err(|e| e.to_string())?;
     println!("sandbox: {} started in {:?}", sandbox.binaries().version, sandbox.startup);
     let dbname = "staging";
     let seeded = runtime.block_on(sandbox.seed(&loaded, dbname)).map_err(|e| e.to_string())?;

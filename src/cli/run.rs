@@ -107,7 +107,12 @@ async fn sandbox_session(plan: &LoadedPlan) -> Result<(Session, Sandbox), String
         .map_err(|e| e.to_string())?;
     let dbname = "pgstage_sandbox";
     let seeded = sandbox.seed(plan, dbname).await.map_err(|e| e.to_string())?;
-    println!("sandbox: {} started in {:.2} s, baseline in {:.2} s", sandbox.binaries().version, sandbox.startup.as_secs_f64(), seeded.as_secs_f64());
+    println!(
+        "sandbox: {} started in {:.2} s, baseline in {:.2} s",
+        sandbox.binaries().version,
+        sandbox.startup.as_secs_f64(),
+        seeded.as_secs_f64()
+    );
     let session = connect::connect_config(&sandbox.config(dbname)).await.map_err(|e| e.to_string())?;
     Ok((session, sandbox))
 }
@@ -133,7 +138,14 @@ fn print_event(event: &Event) {
         Event::RunStarted { run_id, steps } => println!("run {run_id}: {} steps", steps.len()),
         Event::StepStarted { title, .. } => println!("\n▶ {title}"),
         Event::CheckFinished { result, .. } => {
-            let mut line = format!("  {:<7} {:<14} {}  (expected {}, got {})", result.status.label(), result.id, result.title, result.expected, result.actual);
+            let mut line = format!(
+                "  {:<7} {:<14} {}  (expected {}, got {})",
+                result.status.label(),
+                result.id,
+                result.title,
+                result.expected,
+                result.actual
+            );
             if matches!(result.status, Status::Fail | Status::Warn) && !result.detail.is_empty() {
                 line += &format!("\n          {}", result.detail.replace('\n', "\n          "));
             }
@@ -175,7 +187,13 @@ fn print_summary(r: &RunResult) {
             continue;
         }
         let n = |s: Status| checks.iter().filter(|c| c.status == s).count();
-        println!("{section:<16} {:>5} {:>5} {:>5} {:>5}", n(Status::Pass), n(Status::Fail), n(Status::Warn), n(Status::NotApplicable));
+        println!(
+            "{section:<16} {:>5} {:>5} {:>5} {:>5}",
+            n(Status::Pass),
+            n(Status::Fail),
+            n(Status::Warn),
+            n(Status::NotApplicable)
+        );
     }
     println!("migrations: {:.0} ms in total", r.total_migration_ms());
     println!();

@@ -165,9 +165,7 @@ fn os_user() -> String {
         (rc == 0 && !result.is_null() && !pwd.pw_name.is_null())
             .then(|| std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned())
     };
-    name.filter(|n| !n.is_empty())
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_default()
+    name.filter(|n| !n.is_empty()).or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty())).unwrap_or_default()
 }
 
 /// An open connection. The connection's I/O runs on a task of the tokio runtime that made it.
@@ -258,7 +256,8 @@ pub async fn connect(input: &str, options: &ConnectOptions) -> Result<Session, C
         for (host, port) in &targets {
             let mut one = ci.clone();
             (one.hosts, one.ports) = (vec![host.clone()], vec![*port]);
-            let (password, password_state) = password_for(&ci, password_in_input, passfile.as_deref(), host, *port, &dbname, &user);
+            let (password, password_state) =
+                password_for(&ci, password_in_input, passfile.as_deref(), host, *port, &dbname, &user);
             let mut config = Config::new();
             if host.starts_with('/') {
                 config.host_path(host);
@@ -360,15 +359,25 @@ enum PasswordState {
 
 /// The password for one host: the connection string's or PGPASSWORD's, else the password
 /// file's. A password file that cannot be read is only mentioned if the server wants a password.
-fn password_for(ci: &ConnInfo, in_input: bool, passfile: Option<&Path>, host: &str, port: u16, dbname: &str, user: &str)
-    -> (Option<Secret>, PasswordState) {
+fn password_for(
+    ci: &ConnInfo,
+    in_input: bool,
+    passfile: Option<&Path>,
+    host: &str,
+    port: u16,
+    dbname: &str,
+    user: &str,
+) -> (Option<Secret>, PasswordState) {
     if let Some(password) = &ci.password {
         let from = if in_input { "the connection string" } else { "PGPASSWORD" };
         return (Some(password.clone()), PasswordState::Given(from.into()));
     }
     let nothing_given = "no password in the connection string, PGPASSWORD not set";
     let Some(path) = passfile else {
-        return (None, PasswordState::Missing(format!("{nothing_given}, and no password file (neither PGPASSFILE nor HOME is set)")));
+        return (
+            None,
+            PasswordState::Missing(format!("{nothing_given}, and no password file (neither PGPASSFILE nor HOME is set)")),
+        );
     };
     let shown = path.display();
     let looked = match conninfo::password_from_passfile(path, host, port, dbname, user) {
@@ -448,8 +457,13 @@ async fn attempt(config: &Config, tls: Option<&MakeRustlsConnect>, ctx: &Ctx) ->
 }
 
 /// Spawn the connection's I/O on the current runtime and wrap up the session.
-fn start<S, T>(client: Client, connection: Connection<S, T>, tls: bool, connector: Option<MakeRustlsConnect>, ctx: &Ctx)
-    -> Session
+fn start<S, T>(
+    client: Client,
+    connection: Connection<S, T>,
+    tls: bool,
+    connector: Option<MakeRustlsConnect>,
+    ctx: &Ctx,
+) -> Session
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -482,7 +496,10 @@ impl MakeTlsConnect<Socket> for Tracked {
     type Error = <MakeRustlsConnect as MakeTlsConnect<Socket>>::Error;
 
     fn make_tls_connect(&mut self, domain: &str) -> Result<TrackedConnect, Self::Error> {
-        Ok(TrackedConnect { inner: MakeTlsConnect::<Socket>::make_tls_connect(&mut self.inner, domain)?, used: Arc::clone(&self.used) })
+        Ok(TrackedConnect {
+            inner: MakeTlsConnect::<Socket>::make_tls_connect(&mut self.inner, domain)?,
+            used: Arc::clone(&self.used),
+        })
     }
 }
 
@@ -537,7 +554,9 @@ impl Check {
     fn describe(&self) -> String {
         match self {
             Check::Nothing => "nothing (no root certificate file; sslmode=verify-ca or verify-full checks)".into(),
-            Check::Issuer(Roots::File(p)) | Check::IssuerAndName(Roots::File(p)) => format!("the root certificate file {}", p.display()),
+            Check::Issuer(Roots::File(p)) | Check::IssuerAndName(Roots::File(p)) => {
+                format!("the root certificate file {}", p.display())
+            }
             Check::Issuer(Roots::System) | Check::IssuerAndName(Roots::System) => "the system's trusted root certificates".into(),
         }
     }
@@ -552,8 +571,12 @@ struct TlsChoice {
 /// libpq's rules (see the module doc). `rootcert` is `sslrootcert`; `default_root` is
 /// `~/.postgresql/root.crt`; `exists` tells whether a file is there. Fails (with the reason) when
 /// a verifying mode names a root certificate file that does not exist.
-fn choose_tls(sslmode: SslMode, rootcert: Option<&Path>, default_root: Option<&Path>, exists: &dyn Fn(&Path) -> bool)
-    -> Result<TlsChoice, String> {
+fn choose_tls(
+    sslmode: SslMode,
+    rootcert: Option<&Path>,
+    default_root: Option<&Path>,
+    exists: &dyn Fn(&Path) -> bool,
+) -> Result<TlsChoice, String> {
     let order = match sslmode {
         SslMode::Disable => return Ok(TlsChoice { order: Order::Plain, check: Check::Nothing }),
         SslMode::Allow => Order::PlainThenTls,
@@ -652,8 +675,10 @@ fn webpki_verifier(roots: &Roots, provider: &Arc<CryptoProvider>) -> Result<Arc<
 
 /// libpq sends a client certificate when the certificate file exists; its key must then exist
 /// too, and must not be readable by group or others (0640 is allowed for a root-owned key).
-fn client_certificate(cert: Option<&Path>, key: Option<&Path>)
-    -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, String> {
+fn client_certificate(
+    cert: Option<&Path>,
+    key: Option<&Path>,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, String> {
     let Some(cert) = cert.filter(|c| c.exists()) else { return Ok(None) };
     let Some(key) = key.filter(|k| k.exists()) else {
         return Err(format!("client certificate {} present, but not its private key file (sslkey)", cert.display()));
@@ -673,7 +698,8 @@ fn client_certificate(cert: Option<&Path>, key: Option<&Path>)
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .map_err(|e| format!("cannot read the client certificate {}: {e}", cert.display()))?;
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("cannot read the private key file {}: {e}", key.display()))?;
+    let key_der =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("cannot read the private key file {}: {e}", key.display()))?;
     Ok(Some((chain, key_der)))
 }
 
@@ -685,18 +711,32 @@ struct AcceptAnyCertificate {
 }
 
 impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime)
-        -> Result<ServerCertVerified, rustls::Error> {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
-        -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
-        -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
@@ -729,13 +769,21 @@ impl ServerCertVerifier for IssuerOnly {
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
-        -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         self.inner.verify_tls12_signature(message, cert, dss)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
-        -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         self.inner.verify_tls13_signature(message, cert, dss)
     }
 
@@ -891,10 +939,9 @@ fn tls_reason(f: &Facts, ctx: &Ctx) -> String {
     let host = &ctx.host;
     match &f.rustls {
         Some(rustls::Error::InvalidCertificate(e)) => match e {
-            CertificateError::UnknownIssuer => format!(
-                "the server's certificate was not issued by a trusted authority (checked against {})",
-                ctx.roots
-            ),
+            CertificateError::UnknownIssuer => {
+                format!("the server's certificate was not issued by a trusted authority (checked against {})", ctx.roots)
+            }
             CertificateError::NotValidForName => format!("the server's certificate is not valid for host name \"{host}\""),
             CertificateError::NotValidForNameContext { presented, .. } => format!(
                 "the server's certificate is not valid for host name \"{host}\" (it names {}); connect with a name on \
@@ -905,7 +952,9 @@ fn tls_reason(f: &Facts, ctx: &Ctx) -> String {
                     presented.iter().map(|name| presented_name(name)).collect::<Vec<_>>().join(", ")
                 }
             ),
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => format!("the server's certificate has expired ({e})"),
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                format!("the server's certificate has expired ({e})")
+            }
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                 format!("the server's certificate is not valid yet ({e})")
             }
@@ -917,7 +966,9 @@ fn tls_reason(f: &Facts, ctx: &Ctx) -> String {
              trusts, or a TLS version this client does not offer"
         ),
         Some(other) => format!("TLS error: {other}"),
-        None if f.io_kind == Some(io::ErrorKind::UnexpectedEof) => "the server closed the connection during the TLS handshake".into(),
+        None if f.io_kind == Some(io::ErrorKind::UnexpectedEof) => {
+            "the server closed the connection during the TLS handshake".into()
+        }
         None => f.cause.clone(),
     }
 }
@@ -1005,7 +1056,9 @@ mod tests {
     #[test]
     fn server_errors_are_classified() {
         let e = classify(&db_facts("28P01", "password authentication failed for user \"alice\""), &given());
-        assert!(matches!(&e, ConnectError::WrongPassword { user, password_from, .. } if user == "alice" && password_from == "PGPASSWORD"));
+        assert!(
+            matches!(&e, ConnectError::WrongPassword { user, password_from, .. } if user == "alice" && password_from == "PGPASSWORD")
+        );
         assert!(e.to_string().contains("alice@db.example.com:5432/app"), "{e}");
 
         let missing = ctx(PasswordState::Missing("looked everywhere".into()));
@@ -1031,8 +1084,11 @@ mod tests {
     fn connection_failures_are_classified() {
         let c = given();
         let e = classify(&io_facts(io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)"), &c);
-        assert!(matches!(&e, ConnectError::Unreachable { reason, .. } if reason.contains("connection refused")
-            && reason.contains("\"db.example.com\"") && reason.contains("5432")), "{e}");
+        assert!(
+            matches!(&e, ConnectError::Unreachable { reason, .. } if reason.contains("connection refused")
+            && reason.contains("\"db.example.com\"") && reason.contains("5432")),
+            "{e}"
+        );
         let e = classify(&io_facts(io::ErrorKind::TimedOut, "connection timed out"), &c);
         assert!(matches!(e, ConnectError::Timeout { seconds: 3, .. }));
         let dns = "failed to lookup address information: Name or service not known";
@@ -1044,7 +1100,10 @@ mod tests {
         let mut socket = given();
         socket.host = "/var/run/postgresql".into();
         let e = classify(&io_facts(io::ErrorKind::NotFound, "No such file or directory (os error 2)"), &socket);
-        assert!(matches!(&e, ConnectError::Unreachable { reason, .. } if reason.contains("/var/run/postgresql/.s.PGSQL.5432")), "{e}");
+        assert!(
+            matches!(&e, ConnectError::Unreachable { reason, .. } if reason.contains("/var/run/postgresql/.s.PGSQL.5432")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1052,17 +1111,26 @@ mod tests {
         let c = given();
         let tls = |r: rustls::Error| Facts { kind: KIND_TLS.into(), cause: r.to_string(), rustls: Some(r), ..Facts::default() };
         let e = classify(&Facts { kind: KIND_TLS.into(), cause: "server does not support TLS".into(), ..Facts::default() }, &c);
-        assert!(matches!(&e, ConnectError::Tls { reason, .. } if reason.contains("does not support SSL") && reason.contains("sslmode=require")), "{e}");
+        assert!(
+            matches!(&e, ConnectError::Tls { reason, .. } if reason.contains("does not support SSL") && reason.contains("sslmode=require")),
+            "{e}"
+        );
         let e = classify(&tls(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)), &c);
-        assert!(matches!(&e, ConnectError::Tls { reason, .. } if reason.contains("not issued by a trusted authority")
-            && reason.contains("/etc/pg/ca.crt")), "{e}");
+        assert!(
+            matches!(&e, ConnectError::Tls { reason, .. } if reason.contains("not issued by a trusted authority")
+            && reason.contains("/etc/pg/ca.crt")),
+            "{e}"
+        );
         let mismatch = CertificateError::NotValidForNameContext {
             expected: ServerName::try_from("db.example.com").unwrap().to_owned(),
             presented: vec!["DnsName(\"other.example.com\")".into()],
         };
         let e = classify(&tls(rustls::Error::InvalidCertificate(mismatch)), &c);
-        assert!(matches!(&e, ConnectError::Tls { reason, .. } if reason.contains("not valid for host name \"db.example.com\"")
-            && reason.contains("(it names other.example.com)")), "{e}");
+        assert!(
+            matches!(&e, ConnectError::Tls { reason, .. } if reason.contains("not valid for host name \"db.example.com\"")
+            && reason.contains("(it names other.example.com)")),
+            "{e}"
+        );
         assert_eq!(presented_name("IpAddress(10.0.0.1)"), "10.0.0.1");
         assert_eq!(presented_name("*.example.com"), "*.example.com");
         let e = classify(&tls(rustls::Error::InvalidCertificate(CertificateError::Expired)), &c);
@@ -1135,7 +1203,10 @@ mod tests {
         let e = real_error(&fake_config(), cleartext).await;
         let looked = ctx(PasswordState::Missing("nothing anywhere".into()));
         let classified = classify(&Facts::of(&e), &looked);
-        assert!(matches!(&classified, ConnectError::PasswordRequired { looked, .. } if looked == "nothing anywhere"), "{classified:?}");
+        assert!(
+            matches!(&classified, ConnectError::PasswordRequired { looked, .. } if looked == "nothing anywhere"),
+            "{classified:?}"
+        );
 
         let mut with_password = fake_config();
         with_password.password(PW);
@@ -1151,7 +1222,10 @@ mod tests {
         require.ssl_mode(WireSslMode::Require);
         let e = real_error(&require, Vec::new()).await;
         let classified = classify(&Facts::of(&e), &given());
-        assert!(matches!(&classified, ConnectError::Tls { reason, .. } if reason.contains("does not support SSL")), "{classified:?}");
+        assert!(
+            matches!(&classified, ConnectError::Tls { reason, .. } if reason.contains("does not support SSL")),
+            "{classified:?}"
+        );
     }
 
     fn options(vars: &[(&str, &str)]) -> ConnectOptions {
@@ -1226,10 +1300,12 @@ mod tests {
 
     #[tokio::test]
     async fn unix_socket_without_a_server_is_unreachable_whatever_the_sslmode() {
-        let e = connect("host=/nonexistent/pgstage port=5999 user=u dbname=d sslmode=verify-full", &options(&[]))
-            .await
-            .unwrap_err();
-        assert!(matches!(&e, ConnectError::Unreachable { reason, .. } if reason.contains("/nonexistent/pgstage/.s.PGSQL.5999")), "{e}");
+        let e =
+            connect("host=/nonexistent/pgstage port=5999 user=u dbname=d sslmode=verify-full", &options(&[])).await.unwrap_err();
+        assert!(
+            matches!(&e, ConnectError::Unreachable { reason, .. } if reason.contains("/nonexistent/pgstage/.s.PGSQL.5999")),
+            "{e}"
+        );
         assert_eq!(e.target(), Some("u@/nonexistent/pgstage:5999/d"));
     }
 

@@ -49,11 +49,8 @@ pub async fn ensure(client: &Client) -> Result<(), DbError> {
 
 /// The ledger entry of `migration`, if applied. `None` also when there is no ledger yet.
 pub async fn entry(client: &Client, migration: &str) -> Result<Option<Entry>, DbError> {
-    let exists: bool = client
-        .query_one("SELECT to_regclass('pgstage.ledger') IS NOT NULL", &[])
-        .await
-        .map_err(DbError::query)?
-        .get(0);
+    let exists: bool =
+        client.query_one("SELECT to_regclass('pgstage.ledger') IS NOT NULL", &[]).await.map_err(DbError::query)?.get(0);
     if !exists {
         return Ok(None);
     }
@@ -70,7 +67,15 @@ pub async fn entry(client: &Client, migration: &str) -> Result<Option<Entry>, Db
 
 /// The statement that records an applied migration; run inside the migration's transaction
 /// so that the migration and its ledger row commit together or not at all.
-pub fn record_sql(migration: &str, file: &str, checksum: &str, duration_ms: f64, run_id: &str, operator: &str, plan: &str) -> String {
+pub fn record_sql(
+    migration: &str,
+    file: &str,
+    checksum: &str,
+    duration_ms: f64,
+    run_id: &str,
+    operator: &str,
+    plan: &str,
+) -> String {
     format!(
         "INSERT INTO pgstage.ledger (migration, file, checksum, duration_ms, run_id, operator, plan) VALUES ({}, {}, {}, {duration_ms}, {}, {}, {})",
         quote_literal(migration),
@@ -99,11 +104,7 @@ pub struct Holder {
 
 /// Take the runner lock for this session, or say who has it.
 pub async fn try_lock(client: &Client) -> Result<Result<(), Holder>, DbError> {
-    let got: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
-        .await
-        .map_err(DbError::query)?
-        .get(0);
+    let got: bool = client.query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY]).await.map_err(DbError::query)?.get(0);
     if got {
         return Ok(Ok(()));
     }

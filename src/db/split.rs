@@ -63,14 +63,10 @@ impl NonTransactional {
             NonTransactional::AlterSystem => "ALTER SYSTEM",
             NonTransactional::CreateTablespace => "CREATE TABLESPACE",
             NonTransactional::DropTablespace => "DROP TABLESPACE",
-            NonTransactional::DetachPartitionConcurrently => {
-                "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY"
-            }
+            NonTransactional::DetachPartitionConcurrently => "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY",
             NonTransactional::CreateSubscription => "CREATE SUBSCRIPTION",
             NonTransactional::DropSubscription => "DROP SUBSCRIPTION",
-            NonTransactional::AlterSubscriptionRefresh => {
-                "ALTER SUBSCRIPTION ... REFRESH PUBLICATION"
-            }
+            NonTransactional::AlterSubscriptionRefresh => "ALTER SUBSCRIPTION ... REFRESH PUBLICATION",
             NonTransactional::DiscardAll => "DISCARD ALL",
         }
     }
@@ -80,36 +76,21 @@ impl NonTransactional {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SplitError {
     /// A backslash outside quotes/comments: psql would run it as a meta-command.
-    MetaCommand {
-        line: usize,
-        column: usize,
-        command: String,
-    },
+    MetaCommand { line: usize, column: usize, command: String },
     /// A quote, dollar quote or block comment still open at end of script.
-    Unterminated {
-        what: &'static str,
-        line: usize,
-        column: usize,
-    },
+    Unterminated { what: &'static str, line: usize, column: usize },
 }
 
 impl fmt::Display for SplitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SplitError::MetaCommand {
-                line,
-                column,
-                command,
-            } => write!(
+            SplitError::MetaCommand { line, column, command } => write!(
                 f,
                 "psql meta-command {command} at line {line}, column {column} is not supported: \
                  migration files must be plain SQL"
             ),
             SplitError::Unterminated { what, line, column } => {
-                write!(
-                    f,
-                    "unterminated {what} starting at line {line}, column {column}"
-                )
+                write!(f, "unterminated {what} starting at line {line}, column {column}")
             }
         }
     }
@@ -147,11 +128,7 @@ pub fn split(script: &str) -> Result<Vec<Statement>, SplitError> {
                 let stop = scan_while(bytes, start + 1, |c| !is_space(c) && c != b'\\');
                 let (line, column) = line_col(script, start);
                 let command = script[start..stop].to_string();
-                return Err(SplitError::MetaCommand {
-                    line,
-                    column,
-                    command,
-                });
+                return Err(SplitError::MetaCommand { line, column, command });
             }
             Tok::Semi if state.start.is_none() => continue, // empty statement
             _ => {}
@@ -182,11 +159,7 @@ pub fn split(script: &str) -> Result<Vec<Statement>, SplitError> {
 /// Positions past the end of the statement point just after its last character.
 pub fn locate(script: &str, stmt: &Statement, position: usize) -> (usize, usize) {
     let index = position.max(1) - 1;
-    let rel = stmt
-        .sql
-        .char_indices()
-        .nth(index)
-        .map_or(stmt.sql.len(), |(i, _)| i);
+    let rel = stmt.sql.char_indices().nth(index).map_or(stmt.sql.len(), |(i, _)| i);
     line_col(script, stmt.offset + rel)
 }
 
@@ -207,13 +180,7 @@ fn make_statement(script: &str, start: usize, end: usize) -> Statement {
     let (line, column) = line_col(script, start);
     let sql = script[start..end].to_string();
     let non_transactional = classify(&sql);
-    Statement {
-        sql,
-        offset: start,
-        line,
-        column,
-        non_transactional,
-    }
+    Statement { sql, offset: start, line, column, non_transactional }
 }
 
 /// psql's per-statement lexer state (see the `{identifier}` rule in psqlscan.l).
@@ -232,10 +199,7 @@ struct ScanState {
 impl ScanState {
     fn identifier(&mut self, word: &str) {
         let word = word.to_ascii_lowercase();
-        let tracked = matches!(
-            word.as_str(),
-            "create" | "function" | "procedure" | "or" | "replace"
-        );
+        let tracked = matches!(word.as_str(), "create" | "function" | "procedure" | "or" | "replace");
         if tracked && self.identifier_count < self.identifiers.len() {
             self.identifiers[self.identifier_count] = word.as_bytes()[0];
         }
@@ -243,9 +207,7 @@ impl ScanState {
         // Does the statement start with CREATE [OR REPLACE] FUNCTION|PROCEDURE?
         let id = self.identifiers;
         let routine = id[0] == b'c'
-            && (id[1] == b'f'
-                || id[1] == b'p'
-                || (id[1] == b'o' && id[2] == b'r' && (id[3] == b'f' || id[3] == b'p')));
+            && (id[1] == b'f' || id[1] == b'p' || (id[1] == b'o' && id[2] == b'r' && (id[3] == b'f' || id[3] == b'p')));
         if !routine || self.paren_depth > 0 {
             return;
         }
@@ -293,31 +255,17 @@ impl Lexer<'_> {
         }
         let next = byte_at(s, start + 1);
         let string = |from: usize, quote: u8, backslash: bool| {
-            let what = if quote == b'"' {
-                "quoted identifier"
-            } else {
-                "quoted string"
-            };
-            quoted(s, from, quote, backslash)
-                .map(|end| (Tok::Other, end))
-                .ok_or((what, start))
+            let what = if quote == b'"' { "quoted identifier" } else { "quoted string" };
+            quoted(s, from, quote, backslash).map(|end| (Tok::Other, end)).ok_or((what, start))
         };
         let (kind, end) = match s[start] {
             c if is_space(c) => (Tok::Space, scan_while(s, start, is_space)),
-            b'-' if next == b'-' => (
-                Tok::Comment,
-                scan_while(s, start, |c| c != b'\n' && c != b'\r'),
-            ),
-            b'/' if next == b'*' => (
-                Tok::Comment,
-                block_comment(s, start).ok_or(("block comment", start))?,
-            ),
+            b'-' if next == b'-' => (Tok::Comment, scan_while(s, start, |c| c != b'\n' && c != b'\r')),
+            b'/' if next == b'*' => (Tok::Comment, block_comment(s, start).ok_or(("block comment", start))?),
             b'\'' => string(start + 1, b'\'', false)?,
             b'"' => string(start + 1, b'"', false)?,
             b'e' | b'E' if next == b'\'' => string(start + 2, b'\'', true)?,
-            b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if next == b'\'' => {
-                string(start + 2, b'\'', false)?
-            }
+            b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if next == b'\'' => string(start + 2, b'\'', false)?,
             b'u' | b'U' if next == b'&' && matches!(byte_at(s, start + 2), b'\'' | b'"') => {
                 string(start + 3, s[start + 2], false)?
             }
@@ -333,9 +281,7 @@ impl Lexer<'_> {
             },
             b':' if next == b':' => (Tok::Other, start + 2),
             // psql variable reference (:name); never an identifier.
-            b':' if is_variable_char(next) => {
-                (Tok::Other, scan_while(s, start + 1, is_variable_char))
-            }
+            b':' if is_variable_char(next) => (Tok::Other, scan_while(s, start + 1, is_variable_char)),
             b';' => (Tok::Semi, start + 1),
             b'(' => (Tok::Open, start + 1),
             b')' => (Tok::Close, start + 1),
@@ -433,11 +379,7 @@ fn number(s: &[u8], start: usize) -> usize {
         i = scan_while(s, i + 1, |c| c.is_ascii_digit());
     }
     if matches!(byte_at(s, i), b'e' | b'E') {
-        let digits = if matches!(byte_at(s, i + 1), b'+' | b'-') {
-            i + 2
-        } else {
-            i + 1
-        };
+        let digits = if matches!(byte_at(s, i + 1), b'+' | b'-') { i + 2 } else { i + 1 };
         if byte_at(s, digits).is_ascii_digit() {
             i = scan_while(s, digits, |c| c.is_ascii_digit());
         }
@@ -447,10 +389,7 @@ fn number(s: &[u8], start: usize) -> usize {
 
 /// First significant tokens of `sql`: identifiers lowercased, others verbatim.
 fn leading_words(sql: &str, limit: usize) -> Vec<String> {
-    let mut lexer = Lexer {
-        src: sql.as_bytes(),
-        pos: 0,
-    };
+    let mut lexer = Lexer { src: sql.as_bytes(), pos: 0 };
     let mut words = Vec::new();
     while words.len() < limit {
         match lexer.next_token() {
@@ -525,17 +464,10 @@ fn classify(sql: &str) -> Option<NonTransactional> {
             (i >= words.len()).then_some(ClusterAll)
         }
         ("alter", "system") => Some(AlterSystem),
-        ("alter", "database") if w(3) == "set" && w(4) == "tablespace" => {
-            Some(AlterDatabaseSetTablespace)
-        }
+        ("alter", "database") if w(3) == "set" && w(4) == "tablespace" => Some(AlterDatabaseSetTablespace),
         ("alter", "table") => {
-            let detach = words
-                .windows(2)
-                .position(|p| p[0] == "detach" && p[1] == "partition")?;
-            words[detach + 2..]
-                .iter()
-                .any(|x| x == "concurrently")
-                .then_some(DetachPartitionConcurrently)
+            let detach = words.windows(2).position(|p| p[0] == "detach" && p[1] == "partition")?;
+            words[detach + 2..].iter().any(|x| x == "concurrently").then_some(DetachPartitionConcurrently)
         }
         ("alter", "subscription") if w(3) == "refresh" => Some(AlterSubscriptionRefresh),
         ("discard", "all") => Some(DiscardAll),
@@ -570,78 +502,40 @@ mod tests {
     fn offsets_lines_and_columns() {
         let s = split("SELECT 1;\n  SELECT 2;").unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!(
-            (s[0].sql.as_str(), s[0].offset, s[0].line, s[0].column),
-            ("SELECT 1", 0, 1, 1)
-        );
-        assert_eq!(
-            (s[1].sql.as_str(), s[1].offset, s[1].line, s[1].column),
-            ("SELECT 2", 12, 2, 3)
-        );
+        assert_eq!((s[0].sql.as_str(), s[0].offset, s[0].line, s[0].column), ("SELECT 1", 0, 1, 1));
+        assert_eq!((s[1].sql.as_str(), s[1].offset, s[1].line, s[1].column), ("SELECT 2", 12, 2, 3));
     }
 
     #[test]
     fn single_quoted_strings() {
-        check(
-            "SELECT 'a;b''c;';SELECT 2",
-            &["SELECT 'a;b''c;'", "SELECT 2"],
-        );
+        check("SELECT 'a;b''c;';SELECT 2", &["SELECT 'a;b''c;'", "SELECT 2"]);
         // standard_conforming_strings: the backslash is literal, the quote ends the string.
         check(r"SELECT 'a\';SELECT 'b'", &[r"SELECT 'a\'", "SELECT 'b'"]);
-        check(
-            "SELECT B'0;', X'F;', N'x;'; SELECT 2",
-            &["SELECT B'0;', X'F;', N'x;'", "SELECT 2"],
-        );
+        check("SELECT B'0;', X'F;', N'x;'; SELECT 2", &["SELECT B'0;', X'F;', N'x;'", "SELECT 2"]);
     }
 
     #[test]
     fn escape_and_unicode_strings() {
         let script = r"SELECT E'it\'s;'; SELECT e'x\';'; SELECT E'a'';'; SELECT 4";
-        check(
-            script,
-            &[
-                r"SELECT E'it\'s;'",
-                r"SELECT e'x\';'",
-                "SELECT E'a'';'",
-                "SELECT 4",
-            ],
-        );
-        check(
-            r"SELECT U&'d\0061t;a'; SELECT 2",
-            &[r"SELECT U&'d\0061t;a'", "SELECT 2"],
-        );
+        check(script, &[r"SELECT E'it\'s;'", r"SELECT e'x\';'", "SELECT E'a'';'", "SELECT 4"]);
+        check(r"SELECT U&'d\0061t;a'; SELECT 2", &[r"SELECT U&'d\0061t;a'", "SELECT 2"]);
         // An identifier ending in `e` is not an E'' prefix.
-        check(
-            r"SELECT somee'\';SELECT 2",
-            &[r"SELECT somee'\'", "SELECT 2"],
-        );
+        check(r"SELECT somee'\';SELECT 2", &[r"SELECT somee'\'", "SELECT 2"]);
     }
 
     #[test]
     fn double_quoted_identifiers() {
         let script = r#"SELECT 1 AS "a;""b'", 2 AS U&"c;";SELECT 2"#;
-        check(
-            script,
-            &[r#"SELECT 1 AS "a;""b'", 2 AS U&"c;""#, "SELECT 2"],
-        );
+        check(script, &[r#"SELECT 1 AS "a;""b'", 2 AS U&"c;""#, "SELECT 2"]);
     }
 
     #[test]
     fn dollar_quotes() {
         let script = "SELECT $$a;b$$; SELECT $fn$ x $$ ; $$ y $fn$; SELECT 3";
-        check(
-            script,
-            &["SELECT $$a;b$$", "SELECT $fn$ x $$ ; $$ y $fn$", "SELECT 3"],
-        );
+        check(script, &["SELECT $$a;b$$", "SELECT $fn$ x $$ ; $$ y $fn$", "SELECT 3"]);
         // `$ba$` does not close `$a$`, but the `$a$` at the end of `x$ba$a$` does.
-        check(
-            "SELECT $a$ x$ba$; $a$;SELECT $a$;x$ba$a$;",
-            &["SELECT $a$ x$ba$; $a$", "SELECT $a$;x$ba$a$"],
-        );
-        check(
-            "SELECT $T$ ; $t$ ; $T$; SELECT 2",
-            &["SELECT $T$ ; $t$ ; $T$", "SELECT 2"],
-        );
+        check("SELECT $a$ x$ba$; $a$;SELECT $a$;x$ba$a$;", &["SELECT $a$ x$ba$; $a$", "SELECT $a$;x$ba$a$"]);
+        check("SELECT $T$ ; $t$ ; $T$; SELECT 2", &["SELECT $T$ ; $t$ ; $T$", "SELECT 2"]);
     }
 
     #[test]
@@ -649,10 +543,7 @@ mod tests {
         check("SELECT $1, $2;SELECT 3", &["SELECT $1, $2", "SELECT 3"]);
         check("SELECT a$$b; SELECT 2", &["SELECT a$$b", "SELECT 2"]);
         // `$1` is a parameter; the `$x$` right after it does open a dollar quote.
-        check(
-            "SELECT $1$x$;$x$; SELECT 2",
-            &["SELECT $1$x$;$x$", "SELECT 2"],
-        );
+        check("SELECT $1$x$;$x$; SELECT 2", &["SELECT $1$x$;$x$", "SELECT 2"]);
     }
 
     #[test]
@@ -662,14 +553,8 @@ mod tests {
         assert_eq!(s[1].sql, "SELECT /* c; */ 2");
         assert_eq!(s.len(), 2);
         let script = "-- leading; it's\nSELECT 1 -- trailing; don't\n, 2;\nSELECT 3 /* x */ ;";
-        check(
-            script,
-            &["SELECT 1 -- trailing; don't\n, 2", "SELECT 3 /* x */"],
-        );
-        check(
-            "SELECT 1 /**/; SELECT 2 /*/ ; */;",
-            &["SELECT 1 /**/", "SELECT 2 /*/ ; */"],
-        );
+        check(script, &["SELECT 1 -- trailing; don't\n, 2", "SELECT 3 /* x */"]);
+        check("SELECT 1 /**/; SELECT 2 /*/ ; */;", &["SELECT 1 /**/", "SELECT 2 /*/ ; */"]);
         check("SELECT 2--1;\n;", &["SELECT 2--1;"]);
     }
 
@@ -680,10 +565,7 @@ mod tests {
         let s = split(script).unwrap();
         let body = "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT 2;\nEND";
         assert_eq!(s[0].sql, body);
-        assert_eq!(
-            (s[1].sql.as_str(), s[1].line, s[1].column),
-            ("SELECT 3", 6, 1)
-        );
+        assert_eq!((s[1].sql.as_str(), s[1].line, s[1].column), ("SELECT 3", 6, 1));
         assert_eq!(s.len(), 2);
         // CASE ... END inside the body; keywords are case-insensitive.
         let with_case = "create or replace procedure p(x int) language sql begin atomic \
@@ -692,56 +574,28 @@ mod tests {
                     select case when x > 0 then 1 end; insert into t values (x); end";
         check(with_case, &[body, "select 4"]);
         // psql ignores CASE/END inside parentheses.
-        let script =
-            "CREATE PROCEDURE p() BEGIN ATOMIC SELECT (CASE WHEN true THEN 1 END); END; SELECT 5";
-        check(
-            script,
-            &[
-                "CREATE PROCEDURE p() BEGIN ATOMIC SELECT (CASE WHEN true THEN 1 END); END",
-                "SELECT 5",
-            ],
-        );
+        let script = "CREATE PROCEDURE p() BEGIN ATOMIC SELECT (CASE WHEN true THEN 1 END); END; SELECT 5";
+        check(script, &["CREATE PROCEDURE p() BEGIN ATOMIC SELECT (CASE WHEN true THEN 1 END); END", "SELECT 5"]);
     }
 
     #[test]
     fn plain_transaction_begin_ends_at_semicolon() {
-        check(
-            "BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;",
-            &["BEGIN", "CREATE TABLE t (id int)", "COMMIT"],
-        );
+        check("BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;", &["BEGIN", "CREATE TABLE t (id int)", "COMMIT"]);
         let script = "CREATE TABLE t (a int); BEGIN; SELECT CASE WHEN true THEN 1 END; END;";
-        check(
-            script,
-            &[
-                "CREATE TABLE t (a int)",
-                "BEGIN",
-                "SELECT CASE WHEN true THEN 1 END",
-                "END",
-            ],
-        );
+        check(script, &["CREATE TABLE t (a int)", "BEGIN", "SELECT CASE WHEN true THEN 1 END", "END"]);
         // A PL/pgSQL body is dollar-quoted: its BEGIN/END are invisible.
         let script = "CREATE FUNCTION g() RETURNS void AS $$ BEGIN PERFORM 1; END $$ LANGUAGE plpgsql; SELECT 1";
-        let first =
-            "CREATE FUNCTION g() RETURNS void AS $$ BEGIN PERFORM 1; END $$ LANGUAGE plpgsql";
+        let first = "CREATE FUNCTION g() RETURNS void AS $$ BEGIN PERFORM 1; END $$ LANGUAGE plpgsql";
         check(script, &[first, "SELECT 1"]);
         // Only a statement *starting* with CREATE [OR REPLACE] FUNCTION|PROCEDURE counts.
-        check(
-            "CREATE TABLE function (begin int); SELECT 2",
-            &["CREATE TABLE function (begin int)", "SELECT 2"],
-        );
+        check("CREATE TABLE function (begin int); SELECT 2", &["CREATE TABLE function (begin int)", "SELECT 2"]);
         // ...and only outside parentheses: this `begin` is a parameter name.
         let script = "CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql RETURN 1; SELECT 2";
         let first = "CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql RETURN 1";
         check(script, &[first, "SELECT 2"]);
         // A psql variable reference such as `:begin` is not an identifier either.
         let script = "CREATE FUNCTION f() RETURNS int LANGUAGE sql RETURN :begin; SELECT 2";
-        check(
-            script,
-            &[
-                "CREATE FUNCTION f() RETURNS int LANGUAGE sql RETURN :begin",
-                "SELECT 2",
-            ],
-        );
+        check(script, &["CREATE FUNCTION f() RETURNS int LANGUAGE sql RETURN :begin", "SELECT 2"]);
     }
 
     #[test]
@@ -756,10 +610,7 @@ mod tests {
         let script = "SELECT 1;\r\nSELECT\r\n  x;\r\n";
         let s = split(script).unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!(
-            (s[1].sql.as_str(), s[1].line, s[1].column),
-            ("SELECT\r\n  x", 2, 1)
-        );
+        assert_eq!((s[1].sql.as_str(), s[1].line, s[1].column), ("SELECT\r\n  x", 2, 1));
         assert_eq!(locate(script, &s[1], 11), (3, 3));
     }
 
@@ -793,10 +644,7 @@ mod tests {
     #[test]
     fn final_statement_without_semicolon_and_empty_statements() {
         check("SELECT 1;\nSELECT 2  \n\n", &["SELECT 1", "SELECT 2"]);
-        check(
-            "SELECT 1;\n-- only a comment\n/* another */\n",
-            &["SELECT 1"],
-        );
+        check("SELECT 1;\n-- only a comment\n/* another */\n", &["SELECT 1"]);
         check(";;SELECT 1;;; ;SELECT 2;", &["SELECT 1", "SELECT 2"]);
         check("  \n-- nothing\n", &[]);
         check("SELECT 1\n-- tail", &["SELECT 1\n-- tail"]);
@@ -806,74 +654,36 @@ mod tests {
     fn meta_commands_are_rejected() {
         let err = split("SELECT 1;\n\\i other.sql\n").unwrap_err();
         let command = "\\i".to_string();
-        assert_eq!(
-            err,
-            SplitError::MetaCommand {
-                line: 2,
-                column: 1,
-                command
-            }
-        );
+        assert_eq!(err, SplitError::MetaCommand { line: 2, column: 1, command });
         let message = "psql meta-command \\i at line 2, column 1 is not supported: migration files must be plain SQL";
         assert_eq!(err.to_string(), message);
         let err = split("SELECT 1 \\gset\n").unwrap_err();
         let command = "\\gset".to_string();
-        assert_eq!(
-            err,
-            SplitError::MetaCommand {
-                line: 1,
-                column: 10,
-                command
-            }
-        );
+        assert_eq!(err, SplitError::MetaCommand { line: 1, column: 10, command });
         // Backslashes inside strings, comments and dollar quotes are fine.
-        check(
-            "SELECT '\\i x' /* \\i */, $$\\set$$; -- \\q\n",
-            &["SELECT '\\i x' /* \\i */, $$\\set$$"],
-        );
+        check("SELECT '\\i x' /* \\i */, $$\\set$$; -- \\q\n", &["SELECT '\\i x' /* \\i */, $$\\set$$"]);
     }
 
     #[test]
     fn unterminated_constructs() {
-        assert_eq!(
-            unterminated("SELECT 1;\nSELECT 'abc"),
-            ("quoted string", 2, 8)
-        );
+        assert_eq!(unterminated("SELECT 1;\nSELECT 'abc"), ("quoted string", 2, 8));
         assert_eq!(unterminated(r"SELECT E'abc\'"), ("quoted string", 1, 8));
         assert_eq!(unterminated("SELECT \"abc;"), ("quoted identifier", 1, 8));
-        assert_eq!(
-            unterminated("SELECT 1;\n  SELECT $x$ abc $y$;"),
-            ("dollar-quoted string", 2, 10)
-        );
-        assert_eq!(
-            unterminated("SELECT 1 /* a /* b */;"),
-            ("block comment", 1, 10)
-        );
+        assert_eq!(unterminated("SELECT 1;\n  SELECT $x$ abc $y$;"), ("dollar-quoted string", 2, 10));
+        assert_eq!(unterminated("SELECT 1 /* a /* b */;"), ("block comment", 1, 10));
         let err = split("\n\n\n\n\n\n\n\n\n\n\n    SELECT $$x").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unterminated dollar-quoted string starting at line 12, column 12"
-        );
+        assert_eq!(err.to_string(), "unterminated dollar-quoted string starting at line 12, column 12");
     }
 
     #[test]
     fn non_transactional_statements() {
         use NonTransactional::*;
         let cases = [
-            (
-                "CREATE INDEX CONCURRENTLY i ON t (a)",
-                CreateIndexConcurrently,
-            ),
-            (
-                "create unique\n  index /* c */ concurrently if not exists i on t (a)",
-                CreateIndexConcurrently,
-            ),
+            ("CREATE INDEX CONCURRENTLY i ON t (a)", CreateIndexConcurrently),
+            ("create unique\n  index /* c */ concurrently if not exists i on t (a)", CreateIndexConcurrently),
             ("DROP INDEX CONCURRENTLY IF EXISTS i", DropIndexConcurrently),
             ("REINDEX TABLE CONCURRENTLY t", ReindexConcurrently),
-            (
-                "REINDEX (VERBOSE, CONCURRENTLY) INDEX i",
-                ReindexConcurrently,
-            ),
+            ("REINDEX (VERBOSE, CONCURRENTLY) INDEX i", ReindexConcurrently),
             ("REINDEX DATABASE app", ReindexSchemaDatabaseSystem),
             ("reindex (verbose) system", ReindexSchemaDatabaseSystem),
             ("VACUUM (ANALYZE) t", Vacuum),
@@ -882,36 +692,21 @@ mod tests {
             ("CLUSTER (VERBOSE)", ClusterAll),
             ("CREATE DATABASE app", CreateDatabase),
             ("DROP DATABASE IF EXISTS app", DropDatabase),
-            (
-                "ALTER DATABASE app SET TABLESPACE fast",
-                AlterDatabaseSetTablespace,
-            ),
+            ("ALTER DATABASE app SET TABLESPACE fast", AlterDatabaseSetTablespace),
             ("ALTER SYSTEM SET work_mem = '64MB'", AlterSystem),
             ("CREATE TABLESPACE fast LOCATION '/ssd'", CreateTablespace),
             ("DROP TABLESPACE fast", DropTablespace),
-            (
-                "ALTER TABLE IF EXISTS s.p DETACH PARTITION s.\"p 1\" CONCURRENTLY",
-                DetachPartitionConcurrently,
-            ),
-            (
-                "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p",
-                CreateSubscription,
-            ),
+            ("ALTER TABLE IF EXISTS s.p DETACH PARTITION s.\"p 1\" CONCURRENTLY", DetachPartitionConcurrently),
+            ("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p", CreateSubscription),
             ("DROP SUBSCRIPTION s", DropSubscription),
-            (
-                "ALTER SUBSCRIPTION s REFRESH PUBLICATION",
-                AlterSubscriptionRefresh,
-            ),
+            ("ALTER SUBSCRIPTION s REFRESH PUBLICATION", AlterSubscriptionRefresh),
             ("DISCARD ALL", DiscardAll),
         ];
         for (sql, expected) in cases {
             assert_eq!(kind(sql), Some(expected), "{sql}");
         }
         assert_eq!(ClusterAll.describe(), "CLUSTER without a table name");
-        assert_eq!(
-            CreateIndexConcurrently.describe(),
-            "CREATE INDEX CONCURRENTLY"
-        );
+        assert_eq!(CreateIndexConcurrently.describe(), "CREATE INDEX CONCURRENTLY");
     }
 
     #[test]

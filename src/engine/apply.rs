@@ -131,12 +131,14 @@ pub async fn run_statements(ctx: &Context<'_>, step: Step, m: &Migration, p: &Pr
     for (i, statement) in p.statements.iter().enumerate() {
         if ctx.cancelled.load(Ordering::SeqCst) {
             result.status = MigrationStatus::Cancelled;
-            result.error = Some(format!("{}: cancelled before statement {} of {total} (line {})", p.shown, i + 1, statement.line));
+            result.error =
+                Some(format!("{}: cancelled before statement {} of {total} (line {})", p.shown, i + 1, statement.line));
             return false;
         }
         let t = Instant::now();
         if let Err(e) = ctx.client.batch_execute(&statement.sql).await {
-            let cancelled = ctx.cancelled.load(Ordering::SeqCst) && e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED);
+            let cancelled =
+                ctx.cancelled.load(Ordering::SeqCst) && e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED);
             let (line, column) = match e.as_db_error().and_then(|d| d.position()) {
                 Some(tokio_postgres::error::ErrorPosition::Original(pos)) => split::locate(&p.script, statement, *pos as usize),
                 _ => (statement.line, statement.column),

@@ -35,13 +35,30 @@ impl Step {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
-    RunStarted { run_id: String, steps: Vec<(Step, String)> },
-    StepStarted { step: Step, title: String },
+    RunStarted {
+        run_id: String,
+        steps: Vec<(Step, String)>,
+    },
+    StepStarted {
+        step: Step,
+        title: String,
+    },
     /// `done` of `total` units (statements of a migration, checks of a section).
-    Progress { step: Step, done: usize, total: usize, what: String },
-    CheckFinished { section: String, result: CheckResult },
+    Progress {
+        step: Step,
+        done: usize,
+        total: usize,
+        what: String,
+    },
+    CheckFinished {
+        section: String,
+        result: CheckResult,
+    },
     MigrationFinished(MigrationResult),
-    StepFinished { step: Step, ok: bool },
+    StepFinished {
+        step: Step,
+        ok: bool,
+    },
     Log(String),
     /// The run is over (completed, failed or cancelled); the final result.
     Finished(Box<RunResult>),

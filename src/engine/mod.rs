@@ -315,7 +315,6 @@ impl Engine {
         };
         list.push(result);
     }
-
 }
 
 /// How a step ended early.
@@ -362,4 +361,3 @@ pub fn step_title(plan: &LoadedPlan, step: Step) -> String {
         Step::Verdict => "Verdict".into(),
     }
 }
-

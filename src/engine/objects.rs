@@ -22,7 +22,11 @@ pub fn compare_created(m: &Migration, diff: &SnapshotDiff, after: &Snapshot, res
     let constraint_indexes = diff
         .appeared_of(Kind::Constraint)
         .filter(|n| {
-            after.objects.get(&Kind::Constraint).and_then(|c| c.get(*n)).is_some_and(|d| d.starts_with("PRIMARY KEY") || d.starts_with("UNIQUE"))
+            after
+                .objects
+                .get(&Kind::Constraint)
+                .and_then(|c| c.get(*n))
+                .is_some_and(|d| d.starts_with("PRIMARY KEY") || d.starts_with("UNIQUE"))
         })
         .count();
     let counts = [
@@ -33,9 +37,10 @@ pub fn compare_created(m: &Migration, diff: &SnapshotDiff, after: &Snapshot, res
     ];
     for (what, expected, actual) in counts {
         if let Some(expected) = expected
-            && expected as usize != actual {
-                result.object_mismatches.push(format!("{what}: expected {expected}, created {actual}"));
-            }
+            && expected as usize != actual
+        {
+            result.object_mismatches.push(format!("{what}: expected {expected}, created {actual}"));
+        }
     }
     let functions: Vec<String> = diff
         .appeared_of(Kind::Function)

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use super::apply::{self, LedgerState};
 use super::objects::{compare_created, compare_created_tables_only};
-use super::{CheckResult, Engine, Event, MigrationResult, MigrationStatus, RollbackResult, Status, Step, StepEnd, db_end, db_failed};
+use super::{
+    CheckResult, Engine, Event, MigrationResult, MigrationStatus, RollbackResult, Status, Step, StepEnd, db_end, db_failed,
+};
 use crate::check::{self, TxMode};
 use crate::db::snapshot::{Snapshot, row_counts};
 use crate::db::{describe, ledger};
@@ -45,7 +47,12 @@ impl Engine {
                 .await
                 .map_err(|e| StepEnd::Failed(e.to_string()))?;
             self.record("preflight", r);
-            let _ = self.events.send(Event::Progress { step: Step::Preflight, done: i + 1, total: checks.len(), what: c.title.clone() });
+            let _ = self.events.send(Event::Progress {
+                step: Step::Preflight,
+                done: i + 1,
+                total: checks.len(),
+                what: c.title.clone(),
+            });
         }
         Ok(())
     }
@@ -68,8 +75,13 @@ impl Engine {
             };
             self.record("preflight", r);
         }
-        let failed: Vec<String> =
-            self.result.preflight.iter().filter(|c| c.status == Status::Fail).map(|c| format!("{} ({})", c.id, c.actual)).collect();
+        let failed: Vec<String> = self
+            .result
+            .preflight
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| format!("{} ({})", c.id, c.actual))
+            .collect();
         if failed.is_empty() {
             Ok(())
         } else {
@@ -147,14 +159,13 @@ impl Engine {
             self.finish_migration(i, result);
             return Err(end);
         }
-        if own_tx
-            && let Err(e) = self.client().batch_execute("COMMIT").await {
-                result.status = MigrationStatus::Failed;
-                result.error = Some(format!("{}: commit failed: {}", p.shown, describe(&e)));
-                let why = result.error.clone().unwrap_or_default();
-                self.finish_migration(i, result);
-                return Err(StepEnd::Failed(why));
-            }
+        if own_tx && let Err(e) = self.client().batch_execute("COMMIT").await {
+            result.status = MigrationStatus::Failed;
+            result.error = Some(format!("{}: commit failed: {}", p.shown, describe(&e)));
+            let why = result.error.clone().unwrap_or_default();
+            self.finish_migration(i, result);
+            return Err(StepEnd::Failed(why));
+        }
         if !in_batch {
             // The objects are all the comparison needs (verification reads the figures).
             let after = Snapshot::take_catalog(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
@@ -182,12 +193,18 @@ impl Engine {
             }
         }
         let plan = self.plan.plan.clone();
-        let sections = [("verification", &plan.verification, TxMode::ReadOnly), ("schema_summary", &plan.schema_summary, TxMode::ReadOnly), ("sample_data", &plan.sample_data, TxMode::RolledBack)];
+        let sections = [
+            ("verification", &plan.verification, TxMode::ReadOnly),
+            ("schema_summary", &plan.schema_summary, TxMode::ReadOnly),
+            ("sample_data", &plan.sample_data, TxMode::RolledBack),
+        ];
         let total = sections.iter().map(|s| s.1.len()).sum::<usize>() + plan.rls.len();
         let mut done = 0;
         for (section, checks, mode) in sections {
             for c in checks {
-                let r = check::run(self.client(), c, mode, self.timeout(), &self.current, &self.baseline, &schema).await.map_err(db_end)?;
+                let r = check::run(self.client(), c, mode, self.timeout(), &self.current, &self.baseline, &schema)
+                    .await
+                    .map_err(db_end)?;
                 self.record(section, r);
                 done += 1;
                 let _ = self.events.send(Event::Progress { step: Step::Verification, done, total, what: c.title.clone() });
@@ -221,7 +238,9 @@ impl Engine {
         }
         let schema = self.schema().to_owned();
         for c in &integrity.checks {
-            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &self.current, &self.baseline, &schema).await.map_err(db_end)?;
+            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &self.current, &self.baseline, &schema)
+                .await
+                .map_err(db_end)?;
             self.record("integrity", r);
         }
         Ok(())
@@ -268,7 +287,9 @@ impl Engine {
         self.result.rollback = Some(result);
         let schema = self.schema().to_owned();
         for c in &rollback.checks {
-            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &after, &self.baseline, &schema).await.map_err(db_end)?;
+            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &after, &self.baseline, &schema)
+                .await
+                .map_err(db_end)?;
             self.record("rollback", r);
         }
         self.current = after;

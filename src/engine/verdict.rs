@@ -45,11 +45,7 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
         }
         Rule::TotalMigrationMsBelow(limit) => {
             let total = run.total_migration_ms();
-            yes_no(
-                total < *limit as f64,
-                format!("{total:.1} ms < {limit} ms"),
-                format!("{total:.1} ms ≥ {limit} ms"),
-            )
+            yes_no(total < *limit as f64, format!("{total:.1} ms < {limit} ms"), format!("{total:.1} ms ≥ {limit} ms"))
         }
         Rule::MigrationsWithinExpectedRange => {
             let off: Vec<String> = run
@@ -59,17 +55,20 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
                 .filter(|m| !m.expected_ms.contains(m.duration_ms.round() as u64))
                 .map(|m| {
                     let side = if m.duration_ms < m.expected_ms.min() as f64 { "faster" } else { "slower" };
-                    format!("{} took {:.1} ms ({side} than {}–{} ms)", m.id, m.duration_ms, m.expected_ms.min(), m.expected_ms.max())
+                    format!(
+                        "{} took {:.1} ms ({side} than {}–{} ms)",
+                        m.id,
+                        m.duration_ms,
+                        m.expected_ms.min(),
+                        m.expected_ms.max()
+                    )
                 })
                 .collect();
             yes_no(off.is_empty(), "every migration within its range".into(), off.join("; "))
         }
         Rule::CreatedObjectsAsExpected => {
-            let mut off: Vec<String> = run
-                .migrations
-                .iter()
-                .flat_map(|m| m.object_mismatches.iter().map(move |x| format!("{}: {x}", m.id)))
-                .collect();
+            let mut off: Vec<String> =
+                run.migrations.iter().flat_map(|m| m.object_mismatches.iter().map(move |x| format!("{}: {x}", m.id))).collect();
             let unverified: Vec<&str> = run
                 .migrations
                 .iter()
@@ -113,11 +112,8 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
         Rule::NoOrphans => from_check(run, "INT-ORPHANS"),
         Rule::NoSlowQueries => {
             let limit = plan.performance.slow_query_ms as f64;
-            let slow: Vec<String> = run
-                .all_checks()
-                .filter(|c| c.duration_ms > limit)
-                .map(|c| format!("{} {:.0} ms", c.id, c.duration_ms))
-                .collect();
+            let slow: Vec<String> =
+                run.all_checks().filter(|c| c.duration_ms > limit).map(|c| format!("{} {:.0} ms", c.id, c.duration_ms)).collect();
             let ran = run.all_checks().count();
             if ran == 0 {
                 return (Met::NotApplicable, "no check query ran".into());

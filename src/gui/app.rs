@@ -103,7 +103,14 @@ impl ConnectionForm {
             ConnMode::Fields => {
                 let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
                 let mut parts = vec![];
-                for (k, v) in [("host", &self.host), ("port", &self.port), ("dbname", &self.dbname), ("user", &self.user), ("password", &self.password), ("sslmode", &self.sslmode)] {
+                for (k, v) in [
+                    ("host", &self.host),
+                    ("port", &self.port),
+                    ("dbname", &self.dbname),
+                    ("user", &self.user),
+                    ("password", &self.password),
+                    ("sslmode", &self.sslmode),
+                ] {
                     if !v.trim().is_empty() {
                         parts.push(format!("{k}={}", quote(v.trim())));
                     }
@@ -419,18 +426,19 @@ impl eframe::App for PgstageApp {
             self.handle(message);
         }
         if let Some((what, rx)) = &self.pending_pick
-            && let Ok(answer) = rx.try_recv() {
-                let what = *what;
-                self.pending_pick = None;
-                match (what, answer) {
-                    (Pick::OpenPlan, Some(path)) => self.open_plan(&path),
-                    (Pick::SaveReport, Some(path)) => {
-                        self.export_path = path.display().to_string();
-                        self.export_to(&path);
-                    }
-                    (_, None) => self.log("file dialog closed without a choice"),
+            && let Ok(answer) = rx.try_recv()
+        {
+            let what = *what;
+            self.pending_pick = None;
+            match (what, answer) {
+                (Pick::OpenPlan, Some(path)) => self.open_plan(&path),
+                (Pick::SaveReport, Some(path)) => {
+                    self.export_path = path.display().to_string();
+                    self.export_to(&path);
                 }
+                (_, None) => self.log("file dialog closed without a choice"),
             }
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -25,11 +25,7 @@ pub struct Native;
 
 impl Dialogs for Native {
     fn available(&self) -> bool {
-        if cfg!(target_os = "linux") {
-            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() || on_path("zenity")
-        } else {
-            true
-        }
+        if cfg!(target_os = "linux") { std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() || on_path("zenity") } else { true }
     }
 
     fn pick(&self, what: Pick, suggested: &str) -> Receiver<Option<PathBuf>> {

@@ -19,14 +19,20 @@ pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
     let handle = runtime.handle().clone();
     let _guard = runtime.enter();
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("pgstage").with_inner_size([1360.0, 880.0]).with_min_inner_size([900.0, 600.0]),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("pgstage")
+            .with_inner_size([1360.0, 880.0])
+            .with_min_inner_size([900.0, 600.0]),
         ..Default::default()
     };
     let result = eframe::run_native(
         "pgstage",
         options,
         Box::new(move |cc| {
-            Ok(Box::new(PgstageApp::new(cc, AppOptions { plan, dialogs: Arc::new(dialog::Native), runtime: handle, persist: true })))
+            Ok(Box::new(PgstageApp::new(
+                cc,
+                AppOptions { plan, dialogs: Arc::new(dialog::Native), runtime: handle, persist: true },
+            )))
         }),
     );
     drop(runtime);

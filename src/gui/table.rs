@@ -105,7 +105,11 @@ impl TableState {
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
         for (c, _) in columns.iter().enumerate() {
             let width = widths.get(c).copied().unwrap_or(100.0);
-            builder = builder.column(if c + 1 == columns.len() { Column::remainder().at_least(60.0) } else { Column::initial(width).at_least(36.0).clip(true) });
+            builder = builder.column(if c + 1 == columns.len() {
+                Column::remainder().at_least(60.0)
+            } else {
+                Column::initial(width).at_least(36.0).clip(true)
+            });
         }
         let mut clicked_header = None;
         let mut clicked_row = None;

@@ -94,7 +94,12 @@ async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox) {
     while let Some(command) = commands.recv().await {
         match command {
             Command::TestConnection { target, plan } => match state.session(&target, &plan).await {
-                Ok(s) => state.out.send(Message::ConnectionOk(format!("{} — PostgreSQL {}{}", s.target, s.server_version, if s.tls { ", TLS" } else { "" }))),
+                Ok(s) => state.out.send(Message::ConnectionOk(format!(
+                    "{} — PostgreSQL {}{}",
+                    s.target,
+                    s.server_version,
+                    if s.tls { ", TLS" } else { "" }
+                ))),
                 Err(e) => state.out.send(Message::ConnectionFailed(e)),
             },
             Command::Start { plan, target, options, run_all } => {
@@ -183,10 +188,9 @@ impl State {
 
     async fn finish_if_over(&mut self) {
         let over = self.engine.as_ref().is_some_and(|e| e.next_step().is_none());
-        if over
-            && let Some(engine) = self.engine.take() {
-                engine.finish().await;
-            }
+        if over && let Some(engine) = self.engine.take() {
+            engine.finish().await;
+        }
     }
 }
 

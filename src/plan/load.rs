@@ -45,8 +45,7 @@ impl fmt::Display for SyntaxError {
 
 /// Read and parse a plan file (no validation; see [`super::load_and_validate`]).
 pub fn read(path: &Path) -> Result<Plan, PlanError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| PlanError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.to_owned(), source })?;
     parse(&text, path).map_err(PlanError::Syntax)
 }
 

@@ -264,7 +264,10 @@ pub enum Expect {
     /// Inclusive.
     Between(i64, i64),
     /// Within `tolerance_pct` percent of `value`.
-    About { value: f64, tolerance_pct: f64 },
+    About {
+        value: f64,
+        tolerance_pct: f64,
+    },
     /// The value is boolean true.
     True,
     /// The query returns at least one row.

@@ -94,11 +94,8 @@ impl Validator<'_> {
                 );
             }
             if m.expected_ms.min() > m.expected_ms.max() {
-                let message = format!(
-                    "impossible range: minimum {} ms is above maximum {} ms",
-                    m.expected_ms.min(),
-                    m.expected_ms.max()
-                );
+                let message =
+                    format!("impossible range: minimum {} ms is above maximum {} ms", m.expected_ms.min(), m.expected_ms.max());
                 self.problem(format!("{at}.expected_ms"), message);
             }
         }
@@ -142,7 +139,9 @@ impl Validator<'_> {
             self.id(&check.id, format!("{at}.id"));
             match &check.probe {
                 Probe::Sql(sql) if sql.trim().is_empty() => self.problem(format!("{at}.probe"), "SQL is empty"),
-                Probe::Metric(_) if matches!(check.expect, Expect::Exists | Expect::NoRows | Expect::Rows(_) | Expect::Fails(_)) => {
+                Probe::Metric(_)
+                    if matches!(check.expect, Expect::Exists | Expect::NoRows | Expect::Rows(_) | Expect::Fails(_)) =>
+                {
                     self.problem(format!("{at}.expect"), "a metric is a number: use Equals, AtLeast, AtMost, Between or About")
                 }
                 _ => {}
@@ -151,7 +150,9 @@ impl Validator<'_> {
                 Expect::Between(lo, hi) if lo > hi => {
                     self.problem(format!("{at}.expect"), format!("impossible range: {lo} is above {hi}"))
                 }
-                Expect::About { value, tolerance_pct } if !(value.is_finite() && tolerance_pct.is_finite() && tolerance_pct >= 0.0) => {
+                Expect::About { value, tolerance_pct }
+                    if !(value.is_finite() && tolerance_pct.is_finite() && tolerance_pct >= 0.0) =>
+                {
                     self.problem(format!("{at}.expect"), "tolerance must be a finite, non-negative percentage")
                 }
                 Expect::Fails(ref code) if !(code.len() == 5 && code.chars().all(|c| c.is_ascii_alphanumeric())) => {

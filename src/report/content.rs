@@ -427,7 +427,15 @@ pub fn deviations(r: &RunResult) -> Vec<String> {
     }
     let deviating = |c: &CheckResult| c.status != Status::Pass;
     let describe = |section: &str, c: &CheckResult| {
-        let mut s = format!("{} {} ({}): {}: expected {}, got {}", c.status.label(), c.id, section_title(section), c.title, c.expected, c.actual);
+        let mut s = format!(
+            "{} {} ({}): {}: expected {}, got {}",
+            c.status.label(),
+            c.id,
+            section_title(section),
+            c.title,
+            c.expected,
+            c.actual
+        );
         if let Some(note) = check_note(c) {
             s.push_str(&format!(" ({})", first_line(note)));
         }
@@ -457,7 +465,9 @@ pub fn deviations(r: &RunResult) -> Vec<String> {
                     out.push(format!("Migration {id}: {x}."));
                 }
             }
-            MigrationStatus::AlreadyApplied => out.push(format!("Migration {id} was already applied (same checksum): not run again.")),
+            MigrationStatus::AlreadyApplied => {
+                out.push(format!("Migration {id} was already applied (same checksum): not run again."))
+            }
             MigrationStatus::Failed => out.push(format!(
                 "Migration {id} FAILED after {} of {} statements and was rolled back: {}",
                 m.statements_done,
@@ -564,9 +574,15 @@ mod tests {
     #[test]
     fn target_is_split_into_user_host_port_database() {
         let t = target_parts("dba@db.staging.example:5432/staging_main");
-        assert_eq!((t.user.as_str(), t.host.as_str(), t.port.as_str(), t.database.as_str()), ("dba", "db.staging.example", "5432", "staging_main"));
+        assert_eq!(
+            (t.user.as_str(), t.host.as_str(), t.port.as_str(), t.database.as_str()),
+            ("dba", "db.staging.example", "5432", "staging_main")
+        );
         let t = target_parts("postgres@/tmp/pgstage-sandbox-1-0:54320/pgstage_sandbox");
-        assert_eq!((t.host.as_str(), t.port.as_str(), t.database.as_str()), ("/tmp/pgstage-sandbox-1-0", "54320", "pgstage_sandbox"));
+        assert_eq!(
+            (t.host.as_str(), t.port.as_str(), t.database.as_str()),
+            ("/tmp/pgstage-sandbox-1-0", "54320", "pgstage_sandbox")
+        );
         let t = target_parts("al@ice@[::1]:5433/db");
         assert_eq!((t.user.as_str(), t.host.as_str(), t.port.as_str()), ("al@ice", "[::1]", "5433"));
     }

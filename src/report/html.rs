@@ -141,7 +141,8 @@ fn header(o: &mut String, r: &RunResult) {
         _ => "v-undecided",
     };
     let all = c::Tally::of(r.all_checks());
-    let applied = r.migrations.iter().filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied)).count();
+    let applied =
+        r.migrations.iter().filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied)).count();
     let _ = writeln!(
         o,
         "<div class=\"verdict {class}\"><strong>Verdict: {word}</strong><span>{}. Migrations: {applied}/{} applied, {} in total. Checks: {}.</span></div>",
@@ -185,7 +186,11 @@ fn header(o: &mut String, r: &RunResult) {
 fn failure(o: &mut String, r: &RunResult) {
     match &r.outcome {
         Outcome::Failed { step, error } => {
-            let _ = writeln!(o, "<h2>Failure</h2>\n<div class=\"notice\"><p>The run stopped at <strong>{}</strong>. The error:</p>", e(step));
+            let _ = writeln!(
+                o,
+                "<h2>Failure</h2>\n<div class=\"notice\"><p>The run stopped at <strong>{}</strong>. The error:</p>",
+                e(step)
+            );
             pre(o, "error", error);
             o.push_str("</div>\n");
         }
@@ -341,8 +346,12 @@ fn migrations(o: &mut String, r: &RunResult) {
             migration_badge(&m.status)
         );
     }
-    o.push_str("</tbody>\n</table>\n<p class=\"muted\">Indexes created include those backing primary keys and unique constraints.</p>\n");
-    o.push_str("<table>\n<thead><tr><th>Migration</th><th>File</th><th>SHA-256</th><th>Slowest statement</th></tr></thead>\n<tbody>\n");
+    o.push_str(
+        "</tbody>\n</table>\n<p class=\"muted\">Indexes created include those backing primary keys and unique constraints.</p>\n",
+    );
+    o.push_str(
+        "<table>\n<thead><tr><th>Migration</th><th>File</th><th>SHA-256</th><th>Slowest statement</th></tr></thead>\n<tbody>\n",
+    );
     for m in &r.migrations {
         let slowest = c::slowest_statement(m).map_or("–".into(), |(line, ms)| format!("line {line}: {}", c::fmt_ms(ms)));
         let _ = writeln!(
@@ -409,7 +418,8 @@ fn checks_section(o: &mut String, r: &RunResult, s: &Section) {
 fn rollback(o: &mut String, r: &RunResult) {
     o.push_str("<h2>Rollback rehearsal</h2>\n");
     let Some(rb) = &r.rollback else {
-        let why = if r.outcome == Outcome::Completed { "No rollback rehearsal in the plan.".to_string() } else { c::empty_reason(r) };
+        let why =
+            if r.outcome == Outcome::Completed { "No rollback rehearsal in the plan.".to_string() } else { c::empty_reason(r) };
         let _ = writeln!(o, "<p class=\"muted\">{}</p>", e(&why));
         return;
     };
@@ -423,7 +433,13 @@ fn rollback(o: &mut String, r: &RunResult) {
     let _ = writeln!(o, "<tr><th>Script</th><td>{}</td></tr>", code(&rb.script));
     let _ = writeln!(o, "<tr><th>Time</th><td>{}</td></tr>", c::fmt_ms(rb.duration_ms));
     let _ = writeln!(o, "<tr><th>Back to the baseline</th><td>{matches}</td></tr>");
-    let _ = writeln!(o, "<tr><th>Differences</th><td>{} left, {} missing, {} changed</td></tr>", d.appeared.len(), d.vanished.len(), d.changed.len());
+    let _ = writeln!(
+        o,
+        "<tr><th>Differences</th><td>{} left, {} missing, {} changed</td></tr>",
+        d.appeared.len(),
+        d.vanished.len(),
+        d.changed.len()
+    );
     let _ = writeln!(o, "<tr><th>Migrations re-applied afterwards</th><td>{}</td></tr>", if rb.reapplied { "yes" } else { "no" });
     o.push_str("</table>\n");
     if let Some(err) = &rb.error {
@@ -439,7 +455,14 @@ fn rollback(o: &mut String, r: &RunResult) {
             let _ = writeln!(o, "<li>missing: {} {}</li>", x.kind.label(), code(&x.name));
         }
         for x in &d.changed {
-            let _ = writeln!(o, "<li>changed: {} {}: {} → {}</li>", x.object.kind.label(), code(&x.object.name), e(&x.before), e(&x.after));
+            let _ = writeln!(
+                o,
+                "<li>changed: {} {}: {} → {}</li>",
+                x.object.kind.label(),
+                code(&x.object.name),
+                e(&x.before),
+                e(&x.after)
+            );
         }
         o.push_str("</ul>\n");
     }
@@ -512,7 +535,13 @@ fn sign_off(o: &mut String, r: &RunResult, signoff: &[SignOff]) {
         }
     } else {
         for s in signoff {
-            let _ = writeln!(o, "<tr><td>{}</td><td>{}</td><td>{}</td><td></td><td></td></tr>", e(&s.name), e(&s.role), e(&s.comment));
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td></td><td></td></tr>",
+                e(&s.name),
+                e(&s.role),
+                e(&s.comment)
+            );
         }
     }
     o.push_str("</tbody>\n</table>\n</section>\n");

@@ -70,7 +70,13 @@ pub fn render(r: &RunResult) -> String {
             properties(&mut o, r);
         }
         for case in &s.cases {
-            let _ = write!(o, "    <testcase classname=\"pgstage.{}\" name=\"{}\" time=\"{:.3}\"", s.name, e(&case.name), case.seconds);
+            let _ = write!(
+                o,
+                "    <testcase classname=\"pgstage.{}\" name=\"{}\" time=\"{:.3}\"",
+                s.name,
+                e(&case.name),
+                case.seconds
+            );
             if matches!(case.verdict, Verdict::Pass) && case.out.is_empty() {
                 o.push_str("/>\n");
                 continue;
@@ -130,7 +136,9 @@ fn check_case(ch: &CheckResult) -> Case {
         Status::Pass => (Verdict::Pass, String::new()),
         Status::Fail => (Verdict::Failure { kind: "FAIL", message: c::first_line(&said).to_owned(), body }, String::new()),
         Status::Warn => (Verdict::Pass, format!("WARN: {body}")),
-        Status::NotApplicable if ch.actual.to_lowercase().starts_with("n/a") => (Verdict::Skipped(ch.actual.clone()), String::new()),
+        Status::NotApplicable if ch.actual.to_lowercase().starts_with("n/a") => {
+            (Verdict::Skipped(ch.actual.clone()), String::new())
+        }
         Status::NotApplicable => (Verdict::Skipped(format!("N/A: {}", ch.actual)), String::new()),
         Status::Skipped => (Verdict::Skipped(format!("skipped: {}", ch.actual)), String::new()),
     };
@@ -139,7 +147,12 @@ fn check_case(ch: &CheckResult) -> Case {
 
 fn checks_or_not_reached(r: &RunResult, checks: &[CheckResult]) -> Vec<Case> {
     if checks.is_empty() && r.outcome != Outcome::Completed {
-        return vec![Case { name: "(not reached)".into(), seconds: 0.0, verdict: Verdict::Skipped(c::empty_reason(r)), out: String::new() }];
+        return vec![Case {
+            name: "(not reached)".into(),
+            seconds: 0.0,
+            verdict: Verdict::Skipped(c::empty_reason(r)),
+            out: String::new(),
+        }];
     }
     checks.iter().map(check_case).collect()
 }
@@ -199,11 +212,20 @@ fn rollback_cases(r: &RunResult) -> Vec<Case> {
     }
     let verdict = match &rb.error {
         Some(err) => Verdict::Failure { kind: "FAILED", message: c::first_line(err).to_owned(), body: err.clone() },
-        None if !d.is_empty() => Verdict::Failure { kind: "FAIL", message: format!("not back to the baseline: {diff}"), body: listing },
+        None if !d.is_empty() => {
+            Verdict::Failure { kind: "FAIL", message: format!("not back to the baseline: {diff}"), body: listing }
+        }
         None => Verdict::Pass,
     };
-    let out = format!("{}: {} in {}; re-applied afterwards: {}", rb.script, diff, c::fmt_ms(rb.duration_ms), if rb.reapplied { "yes" } else { "no" });
-    let mut cases = vec![Case { name: "Rollback returns to the baseline".into(), seconds: rb.duration_ms / 1000.0, verdict, out }];
+    let out = format!(
+        "{}: {} in {}; re-applied afterwards: {}",
+        rb.script,
+        diff,
+        c::fmt_ms(rb.duration_ms),
+        if rb.reapplied { "yes" } else { "no" }
+    );
+    let mut cases =
+        vec![Case { name: "Rollback returns to the baseline".into(), seconds: rb.duration_ms / 1000.0, verdict, out }];
     cases.extend(rb.checks.iter().map(check_case));
     cases
 }
@@ -211,9 +233,11 @@ fn rollback_cases(r: &RunResult) -> Vec<Case> {
 fn verdict_cases(r: &RunResult) -> Vec<Case> {
     let outcome = match &r.outcome {
         Outcome::Completed => Verdict::Pass,
-        Outcome::Failed { step, error } => {
-            Verdict::Failure { kind: "FAILED", message: format!("the run failed at {step}: {}", c::first_line(error)), body: error.clone() }
-        }
+        Outcome::Failed { step, error } => Verdict::Failure {
+            kind: "FAILED",
+            message: format!("the run failed at {step}: {}", c::first_line(error)),
+            body: error.clone(),
+        },
         Outcome::Cancelled { step } => {
             Verdict::Failure { kind: "CANCELLED", message: format!("the run was cancelled during {step}"), body: String::new() }
         }
@@ -223,10 +247,13 @@ fn verdict_cases(r: &RunResult) -> Vec<Case> {
     for k in &r.verdict.criteria {
         let (verdict, out) = match (k.met, k.kind) {
             (Met::Yes, _) => (Verdict::Pass, k.reason.clone()),
-            (Met::No, CriterionKind::Hard) => {
-                (Verdict::Failure { kind: "NOT MET", message: c::first_line(&k.reason).to_owned(), body: k.reason.clone() }, String::new())
+            (Met::No, CriterionKind::Hard) => (
+                Verdict::Failure { kind: "NOT MET", message: c::first_line(&k.reason).to_owned(), body: k.reason.clone() },
+                String::new(),
+            ),
+            (Met::No, CriterionKind::Expectation) => {
+                (Verdict::Pass, format!("expectation not met (not a blocker): {}", k.reason))
             }
-            (Met::No, CriterionKind::Expectation) => (Verdict::Pass, format!("expectation not met (not a blocker): {}", k.reason)),
             (Met::NotApplicable, _) => (Verdict::Skipped(format!("n/a: {}", k.reason)), String::new()),
         };
         cases.push(Case { name: format!("{}: {}", k.id, k.title), seconds: 0.0, verdict, out });

@@ -44,7 +44,8 @@ pub fn cell(text: &str) -> String {
             '&' => {
                 // Only where it would start a character reference.
                 let rest: String = chars.clone().take(12).collect();
-                let entity = rest.find(';').is_some_and(|i| i > 0 && rest[..i].chars().all(|x| x.is_ascii_alphanumeric() || x == '#'));
+                let entity =
+                    rest.find(';').is_some_and(|i| i > 0 && rest[..i].chars().all(|x| x.is_ascii_alphanumeric() || x == '#'));
                 out.push_str(if entity { "&amp;" } else { "&" });
             }
             '|' | '\\' | '*' | '`' => {
@@ -114,7 +115,8 @@ fn header(o: &mut String, r: &RunResult) {
     };
     let _ = writeln!(o, "# Execution Log: {}\n", cell(&r.plan.name));
     let all = c::Tally::of(r.all_checks());
-    let applied = r.migrations.iter().filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied)).count();
+    let applied =
+        r.migrations.iter().filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied)).count();
     let _ = writeln!(
         o,
         "> **Verdict: {icon} {word}**. {}. Migrations: {applied}/{} applied, {} in total. Checks: {}.\n",
@@ -184,7 +186,16 @@ fn summary(o: &mut String, r: &RunResult) {
         let _ = writeln!(o, "| {title} | {} | {} | {} | {} | {} | {} |", t.total(), t.pass, t.fail, t.warn, t.na, t.skipped);
     }
     let all = c::Tally::of(r.all_checks());
-    let _ = writeln!(o, "| **All** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** |\n", all.total(), all.pass, all.fail, all.warn, all.na, all.skipped);
+    let _ = writeln!(
+        o,
+        "| **All** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** |\n",
+        all.total(),
+        all.pass,
+        all.fail,
+        all.warn,
+        all.na,
+        all.skipped
+    );
 }
 
 fn checks_table(o: &mut String, r: &RunResult, checks: &[&CheckResult]) {
@@ -235,7 +246,11 @@ fn preflight(o: &mut String, r: &RunResult) {
     o.push_str("### Manual items\n\n");
     let rows = c::manual_rows(r);
     if rows.is_empty() {
-        let _ = writeln!(o, "{}\n", if r.outcome == Outcome::Completed { "No manual items in the plan." } else { "None acknowledged." });
+        let _ = writeln!(
+            o,
+            "{}\n",
+            if r.outcome == Outcome::Completed { "No manual items in the plan." } else { "None acknowledged." }
+        );
         return;
     }
     o.push_str("| Item | What | Owner | Acknowledged by | At | Status |\n|---|---|---|---|---|---|\n");
@@ -261,7 +276,12 @@ fn migrations(o: &mut String, r: &RunResult) {
         return;
     }
     let applied = r.migrations.iter().filter(|m| m.status == MigrationStatus::Applied).count();
-    let _ = writeln!(o, "Total migration time: {} ({applied} of {} applied in this run).\n", c::fmt_ms(r.total_migration_ms()), r.migrations.len());
+    let _ = writeln!(
+        o,
+        "Total migration time: {} ({applied} of {} applied in this run).\n",
+        c::fmt_ms(r.total_migration_ms()),
+        r.migrations.len()
+    );
     o.push_str("| Migration | Title | Expected | Actual | vs expected | Statements | Objects created | vs plan | Status |\n");
     o.push_str("|---|---|---:|---:|---|---:|---|---|---|\n");
     for m in &r.migrations {
@@ -303,12 +323,23 @@ fn migrations(o: &mut String, r: &RunResult) {
 }
 
 fn schema_summary(o: &mut String, r: &RunResult) {
-    let _ = writeln!(o, "## Schema summary\n\nObject counts in schema {}, before and after the migrations, against the plan's expectations.\n", code(&r.schema_counts.schema));
+    let _ = writeln!(
+        o,
+        "## Schema summary\n\nObject counts in schema {}, before and after the migrations, against the plan's expectations.\n",
+        code(&r.schema_counts.schema)
+    );
     let show = |v: Option<usize>| v.map_or("–".to_string(), |n| n.to_string());
     o.push_str("| Objects | Before | After | New | Expected |\n|---|---:|---:|---:|---|\n");
     for row in c::schema_rows(r) {
         let new = row.new_objects().map_or("–".into(), |n| format!("{n:+}"));
-        let _ = writeln!(o, "| {} | {} | {} | {new} | {} |", row.label(), show(row.before), show(row.after), cell(&row.expected_text()));
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {new} | {} |",
+            row.label(),
+            show(row.before),
+            show(row.after),
+            cell(&row.expected_text())
+        );
     }
     o.push('\n');
     if r.schema_counts.after.is_empty() {
@@ -330,17 +361,23 @@ fn checks_section(o: &mut String, r: &RunResult, s: &Section) {
 fn rollback(o: &mut String, r: &RunResult) {
     o.push_str("## Rollback rehearsal\n\n");
     let Some(rb) = &r.rollback else {
-        let why = if r.outcome == Outcome::Completed { "No rollback rehearsal in the plan.".to_string() } else { c::empty_reason(r) };
+        let why =
+            if r.outcome == Outcome::Completed { "No rollback rehearsal in the plan.".to_string() } else { c::empty_reason(r) };
         let _ = writeln!(o, "{why}\n");
         return;
     };
     let d = &rb.diff_from_baseline;
-    let matches = if rb.matches_baseline() { "✅ yes: the catalog after the rollback equals the baseline".to_string() } else { "❌ NO".to_string() };
+    let matches = if rb.matches_baseline() {
+        "✅ yes: the catalog after the rollback equals the baseline".to_string()
+    } else {
+        "❌ NO".to_string()
+    };
     o.push_str("| | |\n|---|---|\n");
     let _ = writeln!(o, "| **Script** | {} |", code(&rb.script));
     let _ = writeln!(o, "| **Time** | {} |", c::fmt_ms(rb.duration_ms));
     let _ = writeln!(o, "| **Back to the baseline** | {matches} |");
-    let _ = writeln!(o, "| **Differences** | {} left, {} missing, {} changed |", d.appeared.len(), d.vanished.len(), d.changed.len());
+    let _ =
+        writeln!(o, "| **Differences** | {} left, {} missing, {} changed |", d.appeared.len(), d.vanished.len(), d.changed.len());
     let _ = writeln!(o, "| **Migrations re-applied afterwards** | {} |\n", if rb.reapplied { "yes" } else { "no" });
     if let Some(e) = &rb.error {
         o.push_str("The rollback failed:\n\n");
@@ -355,7 +392,14 @@ fn rollback(o: &mut String, r: &RunResult) {
             let _ = writeln!(o, "- missing: {} {}", x.kind.label(), code(&x.name));
         }
         for x in &d.changed {
-            let _ = writeln!(o, "- changed: {} {}: {} → {}", x.object.kind.label(), code(&x.object.name), cell(&x.before), cell(&x.after));
+            let _ = writeln!(
+                o,
+                "- changed: {} {}: {} → {}",
+                x.object.kind.label(),
+                code(&x.object.name),
+                cell(&x.before),
+                cell(&x.after)
+            );
         }
         o.push('\n');
     }

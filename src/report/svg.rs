@@ -36,7 +36,8 @@ pub fn schema_chart(rows: &[SchemaRow]) -> String {
     let (left, right, top, bottom) = (52.0, 12.0, 36.0, 48.0);
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
-    let thresholds: Vec<Vec<f64>> = rows.iter().map(|r| r.expected.iter().filter_map(|x| x.threshold(r.before)).collect()).collect();
+    let thresholds: Vec<Vec<f64>> =
+        rows.iter().map(|r| r.expected.iter().filter_map(|x| x.threshold(r.before)).collect()).collect();
     let max = rows
         .iter()
         .zip(&thresholds)
@@ -54,7 +55,13 @@ pub fn schema_chart(rows: &[SchemaRow]) -> String {
     while v <= ymax + 1e-9 {
         let yy = y(v);
         let _ = writeln!(o, "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{}\" y2=\"{yy:.1}\" stroke=\"{GRID}\"/>", w - right);
-        let _ = writeln!(o, "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{MUTED}\">{}</text>", left - 6.0, yy + 4.0, num(v));
+        let _ = writeln!(
+            o,
+            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{MUTED}\">{}</text>",
+            left - 6.0,
+            yy + 4.0,
+            num(v)
+        );
         v += step;
     }
     let _ = writeln!(o, "<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{}\" stroke=\"{MUTED}\"/>", top + plot_h);
@@ -98,7 +105,11 @@ pub fn schema_chart(rows: &[SchemaRow]) -> String {
                             }
                         }
                     }
-                    let _ = writeln!(o, "<text x=\"{:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\" fill=\"{INK}\">{n}</text>", x + bar / 2.0);
+                    let _ = writeln!(
+                        o,
+                        "<text x=\"{:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\" fill=\"{INK}\">{n}</text>",
+                        x + bar / 2.0
+                    );
                 }
                 None => {
                     let _ = writeln!(
@@ -122,7 +133,12 @@ pub fn schema_chart(rows: &[SchemaRow]) -> String {
                 num(*t)
             );
         }
-        let _ = writeln!(o, "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{INK}\">{}</text>", top + plot_h + 18.0, e(r.label()));
+        let _ = writeln!(
+            o,
+            "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{INK}\">{}</text>",
+            top + plot_h + 18.0,
+            e(r.label())
+        );
     }
     if rows.iter().any(|r| r.after.is_none()) {
         let _ = writeln!(
@@ -155,7 +171,8 @@ pub fn timing_chart(migrations: &[MigrationResult]) -> String {
     );
     // Legend.
     let ly = 14.0;
-    let _ = writeln!(o, "<rect x=\"{left}\" y=\"{}\" width=\"18\" height=\"12\" fill=\"#dbe7f5\" stroke=\"#7a9cc6\"/>", ly - 10.0);
+    let _ =
+        writeln!(o, "<rect x=\"{left}\" y=\"{}\" width=\"18\" height=\"12\" fill=\"#dbe7f5\" stroke=\"#7a9cc6\"/>", ly - 10.0);
     let _ = writeln!(o, "<text x=\"{}\" y=\"{ly}\" fill=\"{INK}\">expected range</text>", left + 23.0);
     let _ = writeln!(o, "<rect x=\"{}\" y=\"{}\" width=\"18\" height=\"8\" fill=\"{AFTER}\"/>", left + 130.0, ly - 8.0);
     let _ = writeln!(o, "<text x=\"{}\" y=\"{ly}\" fill=\"{INK}\">actual time</text>", left + 153.0);
@@ -167,11 +184,22 @@ pub fn timing_chart(migrations: &[MigrationResult]) -> String {
     while v <= xmax + 1e-9 {
         let xx = x(v);
         let _ = writeln!(o, "<line x1=\"{xx:.1}\" y1=\"{top}\" x2=\"{xx:.1}\" y2=\"{axis_y:.1}\" stroke=\"{GRID}\"/>");
-        let _ = writeln!(o, "<text x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">{}</text>", axis_y + 16.0, num(v));
+        let _ = writeln!(
+            o,
+            "<text x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">{}</text>",
+            axis_y + 16.0,
+            num(v)
+        );
         v += step;
     }
-    let _ = writeln!(o, "<line x1=\"{left}\" y1=\"{axis_y:.1}\" x2=\"{}\" y2=\"{axis_y:.1}\" stroke=\"{MUTED}\"/>", left + plot_w);
-    let _ = writeln!(o, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">milliseconds</text>", left + plot_w / 2.0, axis_y + 31.0);
+    let _ =
+        writeln!(o, "<line x1=\"{left}\" y1=\"{axis_y:.1}\" x2=\"{}\" y2=\"{axis_y:.1}\" stroke=\"{MUTED}\"/>", left + plot_w);
+    let _ = writeln!(
+        o,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">milliseconds</text>",
+        left + plot_w / 2.0,
+        axis_y + 31.0
+    );
     for (i, m) in migrations.iter().enumerate() {
         let y0 = top + row_h * i as f64;
         let mid = y0 + row_h / 2.0;
@@ -183,7 +211,12 @@ pub fn timing_chart(migrations: &[MigrationResult]) -> String {
             e(&name),
             e(&shorten(&name, 32))
         );
-        let _ = writeln!(o, "<text x=\"8\" y=\"{:.1}\" fill=\"{MUTED}\" font-size=\"11\">expected {}</text>", mid + 12.0, e(&c::range_text(m)));
+        let _ = writeln!(
+            o,
+            "<text x=\"8\" y=\"{:.1}\" fill=\"{MUTED}\" font-size=\"11\">expected {}</text>",
+            mid + 12.0,
+            e(&c::range_text(m))
+        );
         let (b0, b1) = (x(m.expected_ms.min() as f64), x(m.expected_ms.max() as f64));
         let _ = writeln!(
             o,
@@ -222,7 +255,8 @@ pub fn timing_chart(migrations: &[MigrationResult]) -> String {
         let _ = writeln!(o, "<text x=\"{tx}\" y=\"{:.1}\" fill=\"{INK}\" font-weight=\"600\">{}</text>", mid - 3.0, e(&label));
         let _ = writeln!(o, "<text x=\"{tx}\" y=\"{:.1}\" fill=\"{fill}\" font-size=\"11\">{}</text>", mid + 12.0, e(note));
         if i + 1 < migrations.len() {
-            let _ = writeln!(o, "<line x1=\"0\" y1=\"{:.1}\" x2=\"{w}\" y2=\"{:.1}\" stroke=\"#eef1f4\"/>", y0 + row_h, y0 + row_h);
+            let _ =
+                writeln!(o, "<line x1=\"0\" y1=\"{:.1}\" x2=\"{w}\" y2=\"{:.1}\" stroke=\"#eef1f4\"/>", y0 + row_h, y0 + row_h);
         }
     }
     o.push_str("</svg>\n");

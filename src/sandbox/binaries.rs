@@ -48,10 +48,7 @@ fn find_in(candidates: &[PathBuf]) -> Result<ServerBinaries, SandboxError> {
             None => {}
         }
     }
-    Err(SandboxError::NoServerBinaries {
-        searched: candidates.iter().map(|d| d.display().to_string()).collect(),
-        too_old,
-    })
+    Err(SandboxError::NoServerBinaries { searched: candidates.iter().map(|d| d.display().to_string()).collect(), too_old })
 }
 
 fn candidates() -> Vec<PathBuf> {
@@ -60,9 +57,10 @@ fn candidates() -> Vec<PathBuf> {
         dirs.push(PathBuf::from(dir));
     }
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
-        && out.status.success() {
-            dirs.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-        }
+        && out.status.success()
+    {
+        dirs.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    }
     dirs.extend(versioned_dirs(Path::new("/usr/lib/postgresql"), "", "bin"));
     for prefix in ["/opt/homebrew/opt", "/usr/local/opt"] {
         dirs.extend(versioned_dirs(Path::new(prefix), "postgresql@", "bin"));

@@ -87,9 +87,10 @@ pub(super) fn sweep_stale(parent: &Path) {
             continue;
         }
         if let Some(postmaster) = postmaster_pid(&entry.path().join("data"))
-            && alive(postmaster) {
-                stop_server(postmaster, &entry.path().join("data"));
-            }
+            && alive(postmaster)
+        {
+            stop_server(postmaster, &entry.path().join("data"));
+        }
         let _ = std::fs::remove_dir_all(entry.path());
     }
 }

@@ -148,8 +148,9 @@ impl Sandbox {
             let key = dir.join("server.key");
             write_private_file(&cert, &tls.cert_pem, owner)?;
             write_private_file(&key, &tls.key_pem, owner)?;
-            for setting in ["ssl=on".to_string(), format!("ssl_cert_file={}", cert.display()),
-                            format!("ssl_key_file={}", key.display())] {
+            for setting in
+                ["ssl=on".to_string(), format!("ssl_cert_file={}", cert.display()), format!("ssl_key_file={}", key.display())]
+            {
                 extra_args.extend(["-c".to_string(), setting]);
             }
         }

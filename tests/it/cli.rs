@@ -26,7 +26,16 @@ fn check_accepts_the_bundled_plan_and_rejects_a_broken_one() {
 #[test]
 fn run_on_the_sandbox_exits_0_on_go_and_writes_the_report() {
     let report = std::env::temp_dir().join(format!("pgstage-cli-{}.json", std::process::id()));
-    let out = pgstage(&["run", "plans/week2_staging.ron", "--sandbox", "--ack-all", "--operator", "ci", "--report", report.to_str().unwrap()]);
+    let out = pgstage(&[
+        "run",
+        "plans/week2_staging.ron",
+        "--sandbox",
+        "--ack-all",
+        "--operator",
+        "ci",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains("VERDICT: GO"), "{all}");

@@ -71,9 +71,7 @@ async fn password_server() -> &'static Sandbox {
 /// TLS with [`Certs::server`]; trust authentication.
 async fn tls_server() -> &'static Sandbox {
     static SERVER: OnceCell<Sandbox> = OnceCell::const_new();
-    SERVER
-        .get_or_init(|| start(SandboxOptions { tcp: true, tls: Some(certs().server.clone()), ..Default::default() }))
-        .await
+    SERVER.get_or_init(|| start(SandboxOptions { tcp: true, tls: Some(certs().server.clone()), ..Default::default() })).await
 }
 
 /// Options with exactly these environment variables (no HOME: no ~/.pgpass, no ~/.postgresql).
@@ -173,7 +171,8 @@ async fn connects_by_url_and_by_keywords_as_pgstage() {
         assert_eq!(version, session.server_version);
     }
     // An explicit application_name wins.
-    let named = connect_ok(&format!("postgres://postgres:{PW}@127.0.0.1:{port}/postgres?application_name=rehearsal"), &no_env()).await;
+    let named =
+        connect_ok(&format!("postgres://postgres:{PW}@127.0.0.1:{port}/postgres?application_name=rehearsal"), &no_env()).await;
     let name: String = scalar(&named, "SHOW application_name").await;
     assert_eq!(name, "rehearsal");
 }
@@ -213,12 +212,18 @@ async fn password_from_the_password_file_and_insecure_files_are_ignored() {
     // No line for this port: says where it looked.
     let other = TempFile::new("pgpass-other", &format!("127.0.0.1:1:postgres:postgres:{PW}\n"), 0o600);
     let err = connect_err(&input, &env(&[("PGPASSFILE", &other.shown())])).await;
-    assert!(matches!(&err, ConnectError::PasswordRequired { looked, .. }
-        if looked.contains("PGPASSWORD") && looked.contains(&other.shown()) && looked.contains("no line")), "{err}");
+    assert!(
+        matches!(&err, ConnectError::PasswordRequired { looked, .. }
+        if looked.contains("PGPASSWORD") && looked.contains(&other.shown()) && looked.contains("no line")),
+        "{err}"
+    );
 
     // Nothing at all.
     let err = connect_err(&input, &no_env()).await;
-    assert!(matches!(&err, ConnectError::PasswordRequired { looked, .. } if looked.contains("neither PGPASSFILE nor HOME")), "{err}");
+    assert!(
+        matches!(&err, ConnectError::PasswordRequired { looked, .. } if looked.contains("neither PGPASSFILE nor HOME")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -256,7 +261,8 @@ async fn missing_role() {
     assert!(matches!(&err, ConnectError::RoleMissing { user, .. } if user == "no_such_role"), "{err:?}");
     // ... with it, PostgreSQL does not tell (so as not to reveal which roles exist).
     let port = password_server().await.port();
-    let err = connect_err(&format!("host=127.0.0.1 port={port} user=no_such_role password={PW} dbname=postgres"), &no_env()).await;
+    let err =
+        connect_err(&format!("host=127.0.0.1 port={port} user=no_such_role password={PW} dbname=postgres"), &no_env()).await;
     assert!(matches!(&err, ConnectError::WrongPassword { user, .. } if user == "no_such_role"), "{err:?}");
 }
 
@@ -294,7 +300,10 @@ async fn require_against_a_server_without_ssl() {
 async fn verify_full_with_the_right_ca() {
     let port = tls_server().await.port();
     let ca = TempFile::new("ca.crt", &certs().ca_pem, 0o644);
-    let input = format!("host=localhost port={port} user=postgres password={PW} dbname=postgres sslmode=verify-full sslrootcert={}", ca.shown());
+    let input = format!(
+        "host=localhost port={port} user=postgres password={PW} dbname=postgres sslmode=verify-full sslrootcert={}",
+        ca.shown()
+    );
     let session = connect_ok(&input, &no_env()).await;
     assert!(session.tls);
     assert!(server_sees_ssl(&session).await);
@@ -309,7 +318,10 @@ async fn verify_full_with_the_right_ca() {
 async fn verify_full_with_the_wrong_ca() {
     let port = tls_server().await.port();
     let other = TempFile::new("other-ca.crt", &certs().other_ca_pem, 0o644);
-    let input = format!("host=localhost port={port} user=postgres password={PW} dbname=postgres sslmode=verify-full sslrootcert={}", other.shown());
+    let input = format!(
+        "host=localhost port={port} user=postgres password={PW} dbname=postgres sslmode=verify-full sslrootcert={}",
+        other.shown()
+    );
     let err = connect_err(&input, &no_env()).await;
     let ConnectError::Tls { target, reason } = &err else { panic!("{err:?}") };
     assert_eq!(target, &format!("postgres@localhost:{port}/postgres"));
@@ -321,7 +333,8 @@ async fn verify_full_with_the_wrong_ca() {
     let input = input.replace("verify-ca", "require");
     assert!(matches!(connect_err(&input, &no_env()).await, ConnectError::Tls { .. }));
     // A verifying mode with a root certificate file that does not exist fails before connecting.
-    let input = format!("host=localhost port={port} user=postgres password={PW} sslmode=verify-ca sslrootcert=/nonexistent/ca.crt");
+    let input =
+        format!("host=localhost port={port} user=postgres password={PW} sslmode=verify-ca sslrootcert=/nonexistent/ca.crt");
     let err = connect_err(&input, &no_env()).await;
     assert!(matches!(&err, ConnectError::Tls { reason, .. } if reason.contains("/nonexistent/ca.crt")), "{err:?}");
 }
@@ -331,7 +344,10 @@ async fn verify_ca_ignores_the_host_name_and_verify_full_does_not() {
     let port = tls_server().await.port();
     let ca = TempFile::new("ca.crt", &certs().ca_pem, 0o644);
     // The certificate names "localhost" only.
-    let input = format!("host=127.0.0.1 port={port} user=postgres password={PW} dbname=postgres sslmode=verify-ca sslrootcert={}", ca.shown());
+    let input = format!(
+        "host=127.0.0.1 port={port} user=postgres password={PW} dbname=postgres sslmode=verify-ca sslrootcert={}",
+        ca.shown()
+    );
     let session = connect_ok(&input, &no_env()).await;
     assert!(session.tls && server_sees_ssl(&session).await);
 
@@ -365,7 +381,11 @@ async fn prefer_require_and_disable_against_a_tls_server() {
 async fn unix_sockets_never_use_tls() {
     let sandbox = tls_server().await;
     // libpq ignores sslmode on unix sockets, even verify-full.
-    let input = format!("host={} port={} user=postgres dbname=postgres sslmode=verify-full", sandbox.socket_dir().display(), sandbox.port());
+    let input = format!(
+        "host={} port={} user=postgres dbname=postgres sslmode=verify-full",
+        sandbox.socket_dir().display(),
+        sandbox.port()
+    );
     let session = connect_ok(&input, &no_env()).await;
     assert!(!session.tls);
     assert!(!server_sees_ssl(&session).await);
@@ -407,7 +427,8 @@ async fn cancel_stops_the_running_query() {
 
     let port = tls_server().await.port();
     let ca = TempFile::new("ca.crt", &certs().ca_pem, 0o644);
-    let input = format!("host=localhost port={port} user=postgres dbname=postgres sslmode=verify-full sslrootcert={}", ca.shown());
+    let input =
+        format!("host=localhost port={port} user=postgres dbname=postgres sslmode=verify-full sslrootcert={}", ca.shown());
     let tls = connect_ok(&input, &no_env()).await;
     assert!(tls.tls);
     cancel_a_sleeping_query(&tls).await;
@@ -438,7 +459,8 @@ async fn connect_config_uses_no_tls() {
     let session = connect::connect_config(&sandbox.config("postgres")).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(!session.tls);
     assert_eq!(session.target, format!("postgres@{}:{}/postgres", sandbox.socket_dir().display(), sandbox.port()));
-    let mut config: tokio_postgres::Config = format!("host=127.0.0.1 port={} user=postgres dbname=postgres", sandbox.port()).parse().unwrap();
+    let mut config: tokio_postgres::Config =
+        format!("host=127.0.0.1 port={} user=postgres dbname=postgres", sandbox.port()).parse().unwrap();
     config.password(PW);
     let session = connect::connect_config(&config).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(!session.tls && !server_sees_ssl(&session).await);

@@ -11,7 +11,7 @@ use pgstage::engine::{Engine, EngineError, Event, MigrationStatus, Outcome, RunO
 use pgstage::plan::{Creates, LoadedPlan, Migration, MsRange, Plan, TransactionMode};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use crate::support::{TestDb, Template, fresh_db, path, week2_plan};
+use crate::support::{Template, TestDb, fresh_db, path, week2_plan};
 
 async fn session(db: &TestDb) -> Session {
     connect::connect_config(&db.config()).await.unwrap_or_else(|e| panic!("{e}"))
@@ -111,7 +111,13 @@ async fn error_in_015_stops_the_run_with_nothing_of_015_applied() {
     let status: Vec<_> = result.migrations.iter().map(|m| m.status.clone()).collect();
     assert_eq!(
         status,
-        [MigrationStatus::Applied, MigrationStatus::Applied, MigrationStatus::Failed, MigrationStatus::NotRun, MigrationStatus::NotRun]
+        [
+            MigrationStatus::Applied,
+            MigrationStatus::Applied,
+            MigrationStatus::Failed,
+            MigrationStatus::NotRun,
+            MigrationStatus::NotRun
+        ]
     );
     let error = result.migrations[2].error.clone().unwrap();
     assert!(error.contains("tests/fixtures/sql/015_broken.sql:56:49: ERROR: column \"stauts\" does not exist"), "{error}");
@@ -218,7 +224,10 @@ async fn killed_process_during_a_migration_leaves_it_unapplied_and_the_lock_free
     loop {
         let n: i64 = db
             .client
-            .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND query LIKE '%pg_sleep%'", &[])
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND query LIKE '%pg_sleep%'",
+                &[],
+            )
             .await
             .unwrap()
             .get(0);
@@ -248,7 +257,10 @@ async fn killed_process_during_a_migration_leaves_it_unapplied_and_the_lock_free
     assert!(!exists(&db, "public.slow_marker").await);
     let ledger_rows: i64 = db
         .client
-        .query_one("SELECT CASE WHEN to_regclass('pgstage.ledger') IS NULL THEN 0 ELSE (SELECT count(*) FROM pgstage.ledger) END", &[])
+        .query_one(
+            "SELECT CASE WHEN to_regclass('pgstage.ledger') IS NULL THEN 0 ELSE (SELECT count(*) FROM pgstage.ledger) END",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
@@ -293,7 +305,8 @@ async fn edited_applied_migration_is_refused_as_drift_and_unchanged_is_skipped()
     let error = drifted.migrations[0].error.clone().unwrap();
     assert!(error.contains("drift: migration 013 was applied on ") && error.contains(&first.run_id), "{error}");
     assert!(!drifted.verdict.go);
-    let recorded: String = db.client.query_one("SELECT checksum FROM pgstage.ledger WHERE migration = '013'", &[]).await.unwrap().get(0);
+    let recorded: String =
+        db.client.query_one("SELECT checksum FROM pgstage.ledger WHERE migration = '013'", &[]).await.unwrap().get(0);
     assert_eq!(recorded, first.migrations[0].checksum);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -315,7 +328,11 @@ async fn a_leaky_rls_policy_is_caught_and_makes_it_no_go() {
     let moves = result.rls.iter().find(|c| c.id == "RLS-WS:moves").unwrap();
     assert_eq!(moves.status, Status::Pass, "the other tables are still isolated");
     assert!(!result.verdict.go);
-    assert!(result.verdict.reasons.iter().any(|r| r.contains("RLS") && r.contains("RLS-WS:campaigns")), "{:?}", result.verdict.reasons);
+    assert!(
+        result.verdict.reasons.iter().any(|r| r.contains("RLS") && r.contains("RLS-WS:campaigns")),
+        "{:?}",
+        result.verdict.reasons
+    );
 }
 
 #[tokio::test]
@@ -342,7 +359,11 @@ async fn manual_items_must_be_acknowledged_before_migrations() {
     let mut engine = Engine::start(week2_plan(), session(&db).await, options(), tx).await.unwrap();
     engine.run().await;
     let result = engine.finish().await;
-    assert!(matches!(&result.outcome, Outcome::Failed { error, .. } if error.contains("MI-BACKUP (not acknowledged)")), "{:?}", result.outcome);
+    assert!(
+        matches!(&result.outcome, Outcome::Failed { error, .. } if error.contains("MI-BACKUP (not acknowledged)")),
+        "{:?}",
+        result.outcome
+    );
     assert!(result.migrations.iter().all(|m| m.status == MigrationStatus::NotRun));
     assert!(!exists(&db, "public.positioning").await);
 }
@@ -414,7 +435,10 @@ async fn a_dropped_connection_fails_the_migration_and_applies_nothing() {
     let result = tokio::time::timeout(Duration::from_secs(20), task).await.expect("prompt").unwrap();
     assert_eq!(result.migrations[0].status, MigrationStatus::Failed);
     let error = result.migrations[0].error.clone().unwrap();
-    assert!(error.contains("900_slow.sql:3:1: connection lost: FATAL: terminating connection due to administrator command"), "{error}");
+    assert!(
+        error.contains("900_slow.sql:3:1: connection lost: FATAL: terminating connection due to administrator command"),
+        "{error}"
+    );
     assert!(!result.verdict.go);
     assert!(!exists(&db, "public.slow_marker").await);
 }

@@ -28,7 +28,12 @@ fn harness(plan: PathBuf, report: Option<PathBuf>) -> Harness<'static, PgstageAp
 }
 
 /// Step the UI (in real time: the worker runs on its own threads) until `done`, or fail.
-fn step_until(h: &mut Harness<'static, PgstageApp>, what: &str, patience: Duration, done: impl Fn(&Harness<'static, PgstageApp>) -> bool) {
+fn step_until(
+    h: &mut Harness<'static, PgstageApp>,
+    what: &str,
+    patience: Duration,
+    done: impl Fn(&Harness<'static, PgstageApp>) -> bool,
+) {
     let start = Instant::now();
     while !done(h) {
         assert!(start.elapsed() < patience, "timed out waiting for: {what}; log:\n{}", h.state().log.join("\n"));
@@ -163,7 +168,12 @@ impl pgstage::gui::dialog::Dialogs for NoDialogs {
 #[test]
 fn keyboard_steps_and_pauses_and_a_missing_dialog_is_explained() {
     let mut h = Harness::builder().with_size([1360.0, 880.0]).build_eframe(|cc| {
-        let options = AppOptions { plan: Some(path("plans/week2_staging.ron")), dialogs: Arc::new(NoDialogs), runtime: runtime(), persist: false };
+        let options = AppOptions {
+            plan: Some(path("plans/week2_staging.ron")),
+            dialogs: Arc::new(NoDialogs),
+            runtime: runtime(),
+            persist: false,
+        };
         PgstageApp::new(cc, options)
     });
     h.step();

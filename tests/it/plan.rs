@@ -49,9 +49,8 @@ fn bundled_plan_encodes_the_seed() {
     // The discrepancy in the seed (017 "adds 4 functions" but names five) is recorded.
     assert!(p.notes.iter().any(|n| n.contains("017") && n.contains("five")), "{:?}", p.notes);
     // Baseline expectations 43 / 42 / 18 as pre-flight checks on the catalog.
-    let expect_of = |metric: Metric| {
-        p.preflight.checks.iter().find(|c| c.probe == Probe::Metric(metric)).map(|c| c.expect.clone())
-    };
+    let expect_of =
+        |metric: Metric| p.preflight.checks.iter().find(|c| c.probe == Probe::Metric(metric)).map(|c| c.expect.clone());
     assert_eq!(expect_of(Metric::Tables), Some(Expect::Equals(43)));
     assert_eq!(expect_of(Metric::ForeignKeys), Some(Expect::Equals(42)));
     assert_eq!(expect_of(Metric::Policies), Some(Expect::Equals(18)));

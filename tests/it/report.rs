@@ -41,7 +41,8 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new(what: &str) -> Self {
         static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!("pgstage-{what}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let dir =
+            std::env::temp_dir().join(format!("pgstage-{what}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -107,7 +108,13 @@ fn the_fixtures_say_what_the_tests_rely_on() {
     let statuses: Vec<_> = failed.migrations.iter().map(|m| m.status.clone()).collect();
     assert_eq!(
         statuses,
-        [MigrationStatus::Applied, MigrationStatus::Applied, MigrationStatus::Failed, MigrationStatus::NotRun, MigrationStatus::NotRun]
+        [
+            MigrationStatus::Applied,
+            MigrationStatus::Applied,
+            MigrationStatus::Failed,
+            MigrationStatus::NotRun,
+            MigrationStatus::NotRun
+        ]
     );
 }
 
@@ -129,7 +136,11 @@ fn json_is_the_full_run_result_and_reads_back() {
 fn sign_off_appears_in_markdown_html_and_json() {
     let result = fixture("run_go");
     let signoff = [
-        SignOff { name: "Maria Nowak".into(), role: "Database Admin".into(), comment: "Times far below the plan: sandbox".into() },
+        SignOff {
+            name: "Maria Nowak".into(),
+            role: "Database Admin".into(),
+            comment: "Times far below the plan: sandbox".into(),
+        },
         SignOff { name: "Tom Berg".into(), role: "Backend Lead".into(), comment: String::new() },
     ];
     for format in [Format::Markdown, Format::Html, Format::Json] {
@@ -177,7 +188,8 @@ fn write_is_atomic_and_leaves_no_temporary_file() {
         report::write(&result, &file).unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), report::render_with(&result, &[], format));
     }
-    let names: Vec<String> = std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> =
+        std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names.len(), 4, "only the four reports, no temporary file: {names:?}");
     // A directory that does not exist: an error naming the file, and nothing written.
     let missing = dir.0.join("no/such/dir/report.md");
@@ -187,8 +199,11 @@ fn write_is_atomic_and_leaves_no_temporary_file() {
     let target = dir.0.join("taken.md");
     std::fs::create_dir(&target).unwrap();
     assert!(report::write(&result, &target).is_err());
-    let left: Vec<String> =
-        std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".tmp")).collect();
+    let left: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -240,7 +255,10 @@ fn a_cancelled_or_unfinished_run_is_reported_as_such() {
     assert!(md.contains("## ⛔ Cancelled") && md.contains("cancelled the run during **Migration 015 – Agent registry**"), "{md}");
     assert!(md.contains("| 015 | Agent registry |") && md.contains("⛔ CANCELLED"));
     let xml = report::render_with(&result, &[], Format::Junit);
-    assert!(xml.contains("<failure type=\"CANCELLED\" message=\"the run was cancelled during Migration 015 – Agent registry\">"), "{xml}");
+    assert!(
+        xml.contains("<failure type=\"CANCELLED\" message=\"the run was cancelled during Migration 015 – Agent registry\">"),
+        "{xml}"
+    );
 
     result.outcome = Outcome::InProgress;
     result.verdict = pgstage::engine::Verdict { go: false, criteria: vec![], reasons: vec![] };
@@ -292,7 +310,10 @@ fn no_format_ever_contains_the_password() {
         assert!(!out.contains("S3cr3t"), "{format:?} report contains part of the password");
     }
     let md = &rendered[0].1;
-    assert!(md.contains("`db.staging.example` port 5432") && md.contains("`staging_main` as user `dba`"), "host and database are shown");
+    assert!(
+        md.contains("`db.staging.example` port 5432") && md.contains("`staging_main` as user `dba`"),
+        "host and database are shown"
+    );
     assert!(md.contains("password authentication failed for user \"dba\""), "the error itself is kept");
 }
 

@@ -31,10 +31,11 @@ fn postmaster_pid(socket_dir: &Path) -> i32 {
 
 #[tokio::test]
 async fn sandbox_serves_and_drop_deletes_it() {
-    let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions { tcp: true, parent_dir: None, ..Default::default() }))
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let sandbox =
+        tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions { tcp: true, parent_dir: None, ..Default::default() }))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"));
     let dir = sandbox.socket_dir().to_owned();
     let pid = sandbox.pid();
     assert!(dir.join("data/PG_VERSION").is_file());

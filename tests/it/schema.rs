@@ -42,7 +42,10 @@ async fn baseline_has_43_tables_42_foreign_keys_18_policies_and_data_everywhere(
     // The Supabase shim.
     let uid: Option<String> = db
         .client
-        .query_one("SELECT set_config('request.jwt.claim.sub', '00000000-0000-0000-0000-0000000000aa', false), auth.uid()::text", &[])
+        .query_one(
+            "SELECT set_config('request.jwt.claim.sub', '00000000-0000-0000-0000-0000000000aa', false), auth.uid()::text",
+            &[],
+        )
         .await
         .unwrap()
         .get(1);

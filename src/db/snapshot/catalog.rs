@@ -77,7 +77,8 @@ impl<'a> RawArray<'a> {
         let raw = self.0;
         let int = |at: usize| raw.get(at..at + 4).map_or(0, |b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
         let dimensions = int(0).max(0) as usize;
-        let count: usize = (0..dimensions).map(|d| int(12 + 8 * d).max(0) as usize).product::<usize>() * usize::from(dimensions > 0);
+        let count: usize =
+            (0..dimensions).map(|d| int(12 + 8 * d).max(0) as usize).product::<usize>() * usize::from(dimensions > 0);
         let mut at = 12 + 8 * dimensions;
         (0..count).filter_map(move |_| {
             let len = int(at);
@@ -273,7 +274,8 @@ impl<'a> Catalog<'a> {
         }
         let table_oid: u32 = row.get(1);
         let table = self.rels.get(&table_oid)?;
-        let (keys, classes, collations, options): (RawArray, RawArray, RawArray, RawArray) = (row.get(3), row.get(4), row.get(5), row.get(6));
+        let (keys, classes, collations, options): (RawArray, RawArray, RawArray, RawArray) =
+            (row.get(3), row.get(4), row.get(5), row.get(6));
         let mut def = String::with_capacity(96);
         def.push_str(if row.get::<_, bool>(2) { "CREATE UNIQUE INDEX " } else { "CREATE INDEX " });
         def.push_str(index.quoted);
@@ -289,7 +291,11 @@ impl<'a> Catalog<'a> {
             let column = self.column(table_oid, key)?;
             let (default, input_type) = *self.opclasses.get(&classes.next()?)?;
             let collation = collations.next()?;
-            if !default || input_type != column.type_oid || (collation != 0 && collation != column.collation) || options.next()? != 0 {
+            if !default
+                || input_type != column.type_oid
+                || (collation != 0 && collation != column.collation)
+                || options.next()? != 0
+            {
                 return None;
             }
             if i > 0 {
@@ -366,4 +372,3 @@ impl<'a> Catalog<'a> {
         Some(def)
     }
 }
-

@@ -234,9 +234,7 @@ pub async fn row_counts(client: &Client, schema: &str) -> Result<BTreeMap<String
     }
     let sql = tables
         .iter()
-        .map(|t| {
-            format!("SELECT {}::text, count(*) FROM {}.{}", super::quote_literal(t), quote_ident(schema), quote_ident(t))
-        })
+        .map(|t| format!("SELECT {}::text, count(*) FROM {}.{}", super::quote_literal(t), quote_ident(schema), quote_ident(t)))
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
     let rows = client.query(&sql, &[]).await.map_err(DbError::query)?;

@@ -38,7 +38,8 @@ impl Snapshot {
             }
             None => client,
         };
-        let (indexes_sql, constraints_sql) = if v15 { (&*INDEXES_15, &*CONSTRAINTS_15) } else { (&*INDEXES_14, &*CONSTRAINTS_14) };
+        let (indexes_sql, constraints_sql) =
+            if v15 { (&*INDEXES_15, &*CONSTRAINTS_15) } else { (&*INDEXES_14, &*CONSTRAINTS_14) };
         let (catalog_rows, deparsed) = tokio::try_join!(
             async {
                 tokio::try_join!(
@@ -73,7 +74,8 @@ impl Snapshot {
         let (namespaces, rels, shadows, columns, indexes, opclasses, access_methods, constraints) = catalog_rows;
         let (defaults, policies, functions, triggers, relations, figures) = deparsed;
 
-        let catalog = Catalog::new(&namespaces, &rels, &shadows, &indexes, &columns, &defaults, &opclasses, &access_methods, &search_path);
+        let catalog =
+            Catalog::new(&namespaces, &rels, &shadows, &indexes, &columns, &defaults, &opclasses, &access_methods, &search_path);
         let mut snap = Snapshot::default();
         let mut tables = Vec::new();
         for (oid, rel) in &catalog.rels {
@@ -138,7 +140,12 @@ impl Snapshot {
         }
         // Collected, then built in one go (a BTreeMap built from a list sorts it once, far
         // cheaper than one insert at a time).
-        for (kind, objects) in [(Kind::Table, tables), (Kind::ForeignKey, foreign_keys), (Kind::Constraint, other_constraints), (Kind::Index, index_defs)] {
+        for (kind, objects) in [
+            (Kind::Table, tables),
+            (Kind::ForeignKey, foreign_keys),
+            (Kind::Constraint, other_constraints),
+            (Kind::Index, index_defs),
+        ] {
             if !objects.is_empty() {
                 snap.objects.insert(kind, objects.into_iter().collect());
             }

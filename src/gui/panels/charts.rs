@@ -72,26 +72,34 @@ pub fn expected_counts(plan: &LoadedPlan, before: &BTreeMap<Kind, usize>) -> BTr
     out
 }
 
-fn schema_chart(ui: &mut egui::Ui, before: &BTreeMap<Kind, usize>, after: &BTreeMap<Kind, usize>, expected: &BTreeMap<Kind, f64>, height: f32) {
+fn schema_chart(
+    ui: &mut egui::Ui,
+    before: &BTreeMap<Kind, usize>,
+    after: &BTreeMap<Kind, usize>,
+    expected: &BTreeMap<Kind, f64>,
+    height: f32,
+) {
     let series = |name: &str, offset: f64, color: Color32, value: &dyn Fn(Kind) -> Option<f64>| {
         let bars = KINDS
             .iter()
             .enumerate()
-            .filter_map(|(i, (k, label))| value(*k).map(|v| Bar::new(i as f64 + offset, v).width(0.25).name(format!("{label}: {v}"))))
+            .filter_map(|(i, (k, label))| {
+                value(*k).map(|v| Bar::new(i as f64 + offset, v).width(0.25).name(format!("{label}: {v}")))
+            })
             .collect();
         BarChart::new(name, bars).color(color)
     };
     let before_chart = series("before", -0.27, GREY, &|k| before.get(&k).map(|v| *v as f64));
     let after_chart = series("after", 0.0, BLUE, &|k| after.get(&k).map(|v| *v as f64));
     let expected_chart = series("expected (threshold)", 0.27, AMBER, &|k| expected.get(&k).copied());
-    dashboard("schema_chart", height)
-        .include_y(0.0)
-        .x_axis_formatter(|mark, _| category(mark.value, &KINDS.map(|k| k.1)))
-        .show(ui, |plot| {
+    dashboard("schema_chart", height).include_y(0.0).x_axis_formatter(|mark, _| category(mark.value, &KINDS.map(|k| k.1))).show(
+        ui,
+        |plot| {
             plot.bar_chart(before_chart);
             plot.bar_chart(after_chart);
             plot.bar_chart(expected_chart);
-        });
+        },
+    );
 }
 
 /// A plot for reading, not exploring: fixed view, legend, no zoom or drag.
@@ -125,7 +133,11 @@ fn migration_chart(ui: &mut egui::Ui, app: &PgstageApp, height: f32) {
     .color(AMBER.gamma_multiply(0.45));
     let actual = BarChart::new(
         "actual",
-        migrations.iter().enumerate().map(|(i, m)| Bar::new(i as f64, m.duration_ms).width(0.3).name(format!("{}: {:.0} ms", m.id, m.duration_ms))).collect(),
+        migrations
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Bar::new(i as f64, m.duration_ms).width(0.3).name(format!("{}: {:.0} ms", m.id, m.duration_ms)))
+            .collect(),
     )
     .color(GREEN);
     dashboard("migration_chart", height)
@@ -177,13 +189,33 @@ fn timeline_chart(ui: &mut egui::Ui, plan: &LoadedPlan, run: &RunView, height: f
     let labels: Vec<String> = phases.iter().map(|p| p.0.clone()).collect();
     let planned = BarChart::new(
         "planned",
-        phases.iter().enumerate().map(|(i, p)| Bar::new(i as f64 + 0.18, log(p.1) - floor).base_offset(floor).width(0.32).name(format!("{}: planned {}", p.0, human(p.1)))).collect(),
+        phases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Bar::new(i as f64 + 0.18, log(p.1) - floor).base_offset(floor).width(0.32).name(format!(
+                    "{}: planned {}",
+                    p.0,
+                    human(p.1)
+                ))
+            })
+            .collect(),
     )
     .color(GREY)
     .horizontal();
     let actual = BarChart::new(
         "actual",
-        phases.iter().enumerate().map(|(i, p)| Bar::new(i as f64 - 0.18, log(p.2) - floor).base_offset(floor).width(0.32).name(format!("{}: actual {}", p.0, human(p.2)))).collect(),
+        phases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Bar::new(i as f64 - 0.18, log(p.2) - floor).base_offset(floor).width(0.32).name(format!(
+                    "{}: actual {}",
+                    p.0,
+                    human(p.2)
+                ))
+            })
+            .collect(),
     )
     .color(BLUE)
     .horizontal();

@@ -19,13 +19,16 @@ fn target(app: &mut PgstageApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.radio_value(&mut form.mode, ConnMode::Sandbox, "Sandbox")
             .on_hover_text("A throwaway local PostgreSQL seeded with the plan's baseline (a fresh database per run)");
-        ui.radio_value(&mut form.mode, ConnMode::Fields, "Host and fields").on_hover_text("Connect to staging by host, port, database, user");
+        ui.radio_value(&mut form.mode, ConnMode::Fields, "Host and fields")
+            .on_hover_text("Connect to staging by host, port, database, user");
         ui.radio_value(&mut form.mode, ConnMode::String, "Connection string / URL")
             .on_hover_text("A libpq connection string or postgres:// URL; PG* variables and ~/.pgpass fill in the rest");
     });
     match form.mode {
         ConnMode::Sandbox => {
-            ui.label("The sandbox runs PostgreSQL from the system's server binaries, as an unprivileged user, and deletes it on exit.");
+            ui.label(
+                "The sandbox runs PostgreSQL from the system's server binaries, as an unprivileged user, and deletes it on exit.",
+            );
         }
         ConnMode::Fields => {
             egui::Grid::new("conn_fields").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
@@ -77,7 +80,11 @@ fn target(app: &mut PgstageApp, ui: &mut egui::Ui) {
         }
     }
     ui.horizontal(|ui| {
-        if ui.add_enabled(!app.busy, egui::Button::new("Test connection")).on_hover_text("Connect once and report the server").clicked() {
+        if ui
+            .add_enabled(!app.busy, egui::Button::new("Test connection"))
+            .on_hover_text("Connect once and report the server")
+            .clicked()
+        {
             app.test_connection();
         }
         ui.checkbox(&mut app.override_guard, "Override the plan's target guard")

@@ -81,7 +81,11 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                         "{} tables{}{}",
                         m.creates.tables.len(),
                         m.creates.indexes.map(|n| format!(", {n} indexes")).unwrap_or_default(),
-                        if m.creates.functions.is_empty() { String::new() } else { format!(", {} functions", m.creates.functions.len()) }
+                        if m.creates.functions.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} functions", m.creates.functions.len())
+                        }
                     ));
                     ui.end_row();
                 }

@@ -41,7 +41,9 @@ impl Rows for CheckRows<'_> {
         let r = &self.0[i].result;
         status.is_none_or(|s| r.status.label() == s)
             && (text.is_empty()
-                || [&r.id, &r.title, &r.group, &r.actual, &r.expected, &self.0[i].section].iter().any(|f| f.to_lowercase().contains(text)))
+                || [&r.id, &r.title, &r.group, &r.actual, &r.expected, &self.0[i].section]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(text)))
     }
     fn cell(&self, ui: &mut egui::Ui, i: usize, column: usize) {
         let r = &self.0[i].result;
@@ -109,7 +111,11 @@ impl Rows for MigrationRows<'_> {
             1 => ui.label(&m.file).on_hover_text(&m.file),
             2 => ui.label(format!("{}–{}", m.expected_ms.min(), m.expected_ms.max())),
             3 => ui.label(RichText::new(format!("{:.0}", m.duration_ms)).monospace()),
-            4 => ui.label(if m.object_mismatches.is_empty() { "as expected".to_owned() } else { format!("{} mismatches", m.object_mismatches.len()) }),
+            4 => ui.label(if m.object_mismatches.is_empty() {
+                "as expected".to_owned()
+            } else {
+                format!("{} mismatches", m.object_mismatches.len())
+            }),
             _ => {
                 let color = match m.status {
                     MigrationStatus::Applied | MigrationStatus::AlreadyApplied => super::GREEN,
@@ -182,33 +188,42 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
 fn details(app: &mut PgstageApp, ui: &mut egui::Ui) {
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         if let Some(key) = &app.checks_table.selected
-            && let Some(row) = app.run.checks.iter().find(|r| &format!("{}/{}", r.section, r.result.id) == key) {
-                let r = &row.result;
-                ui.label(RichText::new(format!("{} — {}", r.id, r.title)).strong());
-                ui.label(format!("expected {} · actual {} · {} · {:.1} ms", r.expected, r.actual, r.status.label(), r.duration_ms));
-                if !r.detail.is_empty() {
-                    ui.label(RichText::new(&r.detail).monospace());
-                }
-                if !r.sql.is_empty() {
-                    ui.label(RichText::new(&r.sql).monospace().weak());
-                }
-                return;
+            && let Some(row) = app.run.checks.iter().find(|r| &format!("{}/{}", r.section, r.result.id) == key)
+        {
+            let r = &row.result;
+            ui.label(RichText::new(format!("{} — {}", r.id, r.title)).strong());
+            ui.label(format!("expected {} · actual {} · {} · {:.1} ms", r.expected, r.actual, r.status.label(), r.duration_ms));
+            if !r.detail.is_empty() {
+                ui.label(RichText::new(&r.detail).monospace());
             }
+            if !r.sql.is_empty() {
+                ui.label(RichText::new(&r.sql).monospace().weak());
+            }
+            return;
+        }
         if let Some(key) = &app.migrations_table.selected
-            && let Some(m) = app.run.migrations.iter().find(|m| &m.id == key) {
-                ui.label(RichText::new(format!("{} — {}", m.id, m.title)).strong());
-                ui.label(format!("{} · {} of {} statements · {:.0} ms · checksum {}", m.file, m.statements_done, m.statements, m.duration_ms, short(&m.checksum)));
-                if let Some(e) = &m.error {
-                    ui.colored_label(RED, RichText::new(e).monospace());
-                }
-                for x in &m.object_mismatches {
-                    ui.colored_label(super::AMBER, x);
-                }
-                for (kind, names) in &m.created {
-                    ui.label(format!("{kind}: {}", names.join(", ")));
-                }
-                return;
+            && let Some(m) = app.run.migrations.iter().find(|m| &m.id == key)
+        {
+            ui.label(RichText::new(format!("{} — {}", m.id, m.title)).strong());
+            ui.label(format!(
+                "{} · {} of {} statements · {:.0} ms · checksum {}",
+                m.file,
+                m.statements_done,
+                m.statements,
+                m.duration_ms,
+                short(&m.checksum)
+            ));
+            if let Some(e) = &m.error {
+                ui.colored_label(RED, RichText::new(e).monospace());
             }
+            for x in &m.object_mismatches {
+                ui.colored_label(super::AMBER, x);
+            }
+            for (kind, names) in &m.created {
+                ui.label(format!("{kind}: {}", names.join(", ")));
+            }
+            return;
+        }
         ui.label(RichText::new("Select a row to see its SQL, error and created objects.").weak());
     });
 }

@@ -99,19 +99,31 @@ fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
             if let Step::Migration(m) = s.step {
                 migration_bar(app, ui, plan.as_ref(), m, s);
             } else if s.status == StepStatus::Running && s.progress.1 > 0 {
-                ui.add(egui::ProgressBar::new(s.progress.0 as f32 / s.progress.1 as f32).text(format!("{}/{} · {}", s.progress.0, s.progress.1, s.what)));
+                ui.add(
+                    egui::ProgressBar::new(s.progress.0 as f32 / s.progress.1 as f32)
+                        .text(format!("{}/{} · {}", s.progress.0, s.progress.1, s.what)),
+                );
             }
         });
     }
 }
 
-fn migration_bar(app: &PgstageApp, ui: &mut egui::Ui, plan: Option<&crate::plan::LoadedPlan>, index: usize, s: &crate::gui::run_state::StepView) {
+fn migration_bar(
+    app: &PgstageApp,
+    ui: &mut egui::Ui,
+    plan: Option<&crate::plan::LoadedPlan>,
+    index: usize,
+    s: &crate::gui::run_state::StepView,
+) {
     let Some(m) = plan.and_then(|p| p.plan.migrations.get(index)) else { return };
     let result = app.run.migrations.iter().find(|r| r.id == m.id);
     let total = result.map_or(s.progress.1, |r| r.statements).max(s.progress.1);
     let done = result.map_or(s.progress.0, |r| r.statements_done).max(s.progress.0);
     let fraction = if total > 0 { done as f32 / total as f32 } else { 0.0 };
-    let elapsed_ms = result.filter(|r| r.duration_ms > 0.0).map(|r| r.duration_ms).or_else(|| RunView::elapsed(s).map(|t| t.as_secs_f64() * 1000.0));
+    let elapsed_ms = result
+        .filter(|r| r.duration_ms > 0.0)
+        .map(|r| r.duration_ms)
+        .or_else(|| RunView::elapsed(s).map(|t| t.as_secs_f64() * 1000.0));
     let timing = match elapsed_ms {
         Some(ms) => {
             let side = if ms < m.expected_ms.min() as f64 {

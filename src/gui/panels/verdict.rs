@@ -51,10 +51,12 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
         section(ui, "Sign-off", |ui| {
             egui::Grid::new("signoff").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
                 ui.label("Name");
-                ui.add(egui::TextEdit::singleline(&mut app.signoff.name).desired_width(260.0)).on_hover_text("Who signs the report");
+                ui.add(egui::TextEdit::singleline(&mut app.signoff.name).desired_width(260.0))
+                    .on_hover_text("Who signs the report");
                 ui.end_row();
                 ui.label("Role");
-                ui.add(egui::TextEdit::singleline(&mut app.signoff.role).desired_width(260.0)).on_hover_text("e.g. Database Admin, Team Lead");
+                ui.add(egui::TextEdit::singleline(&mut app.signoff.role).desired_width(260.0))
+                    .on_hover_text("e.g. Database Admin, Team Lead");
                 ui.end_row();
                 ui.label("Comment");
                 ui.add(egui::TextEdit::multiline(&mut app.signoff.comment).desired_rows(2).desired_width(420.0))
@@ -76,7 +78,10 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 }
             });
             if !app.dialogs.available() {
-                ui.label(RichText::new("No native file dialog is available here (no xdg portal, no zenity): use the path field.").weak());
+                ui.label(
+                    RichText::new("No native file dialog is available here (no xdg portal, no zenity): use the path field.")
+                        .weak(),
+                );
             }
             match &app.export_status {
                 Some(Ok(m)) => {
