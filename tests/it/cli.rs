@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use crate::support::{path, week2_plan};
+use crate::support::{path, week2_plan, write_plan};
 
 fn pgstage(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pgstage")).args(args).current_dir(crate::support::root()).output().unwrap()
@@ -49,26 +49,16 @@ fn run_on_the_sandbox_exits_0_on_go_and_writes_the_report() {
 
 #[test]
 fn run_exits_1_on_no_go() {
-    // The bundled plan with a broken 015, written out with absolute paths.
-    let dir = std::env::temp_dir().join(format!("pgstage-cli-nogo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let mut loaded = week2_plan();
-    let files: Vec<_> = loaded.plan.migrations.iter().map(|m| loaded.resolve(&m.file)).collect();
-    for (m, f) in loaded.plan.migrations.iter_mut().zip(files) {
-        m.file = f;
-    }
     loaded.plan.migrations[2].file = path("tests/fixtures/sql/015_broken.sql");
-    loaded.plan.baseline.migrations = loaded.baseline_scripts();
-    loaded.plan.baseline.sample_data = None;
     loaded.plan.rollback = None;
-    let plan = dir.join("nogo.ron");
-    std::fs::write(&plan, ron::ser::to_string_pretty(&loaded.plan, Default::default()).unwrap()).unwrap();
+    let plan = write_plan(&loaded, "cli-nogo");
     let out = pgstage(&["run", plan.to_str().unwrap(), "--ack-all"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("VERDICT: NO-GO"), "{all}");
     assert!(all.contains("015_broken.sql:56:49"), "{all}");
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
 }
 
 #[test]

@@ -11,7 +11,7 @@ use pgstage::engine::{Engine, EngineError, Event, MigrationStatus, Outcome, RunO
 use pgstage::plan::{Creates, LoadedPlan, Migration, MsRange, Plan, TransactionMode};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use crate::support::{Template, TestDb, fresh_db, path, week2_plan};
+use crate::support::{Template, TestDb, fresh_db, path, week2_plan, write_plan};
 
 async fn session(db: &TestDb) -> Session {
     connect::connect_config(&db.config()).await.unwrap_or_else(|e| panic!("{e}"))
@@ -204,15 +204,10 @@ async fn cancel_during_a_slow_migration_leaves_it_unapplied() {
 #[tokio::test]
 async fn killed_process_during_a_migration_leaves_it_unapplied_and_the_lock_free() {
     let db = fresh_db(Template::Baseline).await;
-    // The slow plan as a file, with absolute paths, for the `pgstage run` child.
-    let dir = std::env::temp_dir().join(format!("pgstage-kill-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let plan_file = dir.join("slow.ron");
+    // The slow plan as a file, for the `pgstage run` child.
     let mut loaded = slow_plan();
-    loaded.plan.baseline.migrations = loaded.baseline_scripts();
-    loaded.plan.baseline.sample_data = None;
     loaded.plan.rollback = None;
-    std::fs::write(&plan_file, ron::ser::to_string_pretty(&loaded.plan, Default::default()).unwrap()).unwrap();
+    let plan_file = write_plan(&loaded, "kill");
     let conninfo = sandbox_conninfo(&db);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pgstage"))
         .args(["run", plan_file.to_str().unwrap(), "--db", &conninfo])
@@ -267,7 +262,7 @@ async fn killed_process_during_a_migration_leaves_it_unapplied_and_the_lock_free
     assert_eq!(ledger_rows, 0);
     let (tx, _rx) = unbounded_channel();
     assert!(Engine::start(slow_plan(), session(&db).await, options(), tx).await.is_ok(), "the lock went with the process");
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
 }
 
 /// A libpq connection string for a test database of the shared sandbox.

@@ -13,7 +13,7 @@ use pgstage::engine::Status;
 use pgstage::gui::dialog::FixedPaths;
 use pgstage::gui::{AppOptions, PgstageApp};
 
-use crate::support::{path, week2_plan};
+use crate::support::{path, week2_plan, write_plan};
 
 fn runtime() -> tokio::runtime::Handle {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -117,20 +117,10 @@ fn bundled_plan_runs_to_go_and_the_checks_table_sorts() {
 
 #[test]
 fn failing_fixture_shows_no_go_with_its_reason() {
-    let dir = std::env::temp_dir().join(format!("pgstage-gui-fail-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let mut loaded = week2_plan();
-    let resolve = |p: &std::path::Path| loaded.resolve(p);
-    let files: Vec<PathBuf> = loaded.plan.migrations.iter().map(|m| resolve(&m.file)).collect();
-    for (m, f) in loaded.plan.migrations.iter_mut().zip(files) {
-        m.file = f;
-    }
     loaded.plan.migrations[2].file = path("tests/fixtures/sql/015_broken.sql");
-    loaded.plan.baseline.migrations = loaded.baseline_scripts();
-    loaded.plan.baseline.sample_data = None;
-    loaded.plan.rollback.as_mut().unwrap().script = path("migrations/week2/rollback.sql");
-    let plan_file = dir.join("broken_015.ron");
-    std::fs::write(&plan_file, ron::ser::to_string_pretty(&loaded.plan, Default::default()).unwrap()).unwrap();
+    let plan_file = write_plan(&loaded, "gui-fail");
+    let dir = plan_file.parent().unwrap().to_owned();
 
     let mut h = harness(plan_file, None);
     h.step();

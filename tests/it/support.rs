@@ -179,3 +179,23 @@ pub fn week2_files() -> Vec<PathBuf> {
     let plan = week2_plan();
     plan.plan.migrations.iter().map(|m| plan.resolve(&m.file)).collect()
 }
+
+/// Write `loaded`'s plan into a directory of its own under the temp dir, every path made
+/// absolute (so the file loads from anywhere, e.g. in a `pgstage` child process). Returns the
+/// plan file; remove its directory when done.
+pub fn write_plan(loaded: &LoadedPlan, what: &str) -> PathBuf {
+    let mut plan = loaded.plan.clone();
+    for m in &mut plan.migrations {
+        m.file = loaded.resolve(&m.file);
+    }
+    plan.baseline.migrations = loaded.baseline_scripts();
+    plan.baseline.sample_data = None;
+    if let Some(r) = &mut plan.rollback {
+        r.script = loaded.resolve(&r.script);
+    }
+    let dir = std::env::temp_dir().join(format!("pgstage-{what}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{what}.ron"));
+    std::fs::write(&file, ron::ser::to_string_pretty(&plan, Default::default()).unwrap()).unwrap();
+    file
+}
