@@ -35,6 +35,7 @@ impl Outcome<'_> {
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             sql: self.sql.into(),
             detail: self.detail,
+            metric: None,
         }
     }
 }

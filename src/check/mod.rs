@@ -85,28 +85,40 @@ fn first_value(messages: &[SimpleQueryMessage]) -> Observed {
     Observed::Value { value, rows }
 }
 
+/// The object kind a metric counts, and whether it counts only the objects new since the
+/// baseline; `None` for figures that are not object counts (size, connections, lag).
+pub fn counted(metric: Metric) -> Option<(Kind, bool)> {
+    Some(match metric {
+        Metric::Tables => (Kind::Table, false),
+        Metric::ForeignKeys => (Kind::ForeignKey, false),
+        Metric::Policies => (Kind::Policy, false),
+        Metric::Indexes => (Kind::Index, false),
+        Metric::Functions => (Kind::Function, false),
+        Metric::Triggers => (Kind::Trigger, false),
+        Metric::Views => (Kind::View, false),
+        Metric::Sequences => (Kind::Sequence, false),
+        Metric::NewTables => (Kind::Table, true),
+        Metric::NewForeignKeys => (Kind::ForeignKey, true),
+        Metric::NewPolicies => (Kind::Policy, true),
+        Metric::NewIndexes => (Kind::Index, true),
+        Metric::NewFunctions => (Kind::Function, true),
+        Metric::NewTriggers => (Kind::Trigger, true),
+        Metric::DatabaseSizeMb | Metric::ActiveConnections | Metric::ReplicationLagSeconds => return None,
+    })
+}
+
 /// A catalog figure, from the current snapshot (and the baseline for the `New*` metrics).
 pub fn metric(metric: Metric, now: &Snapshot, baseline: &Snapshot, schema: &str) -> Observed {
-    let count = |kind| now.count(kind, schema) as i64;
-    let new = |kind| {
-        let prefix = format!("{schema}.");
-        baseline.diff(now).appeared_of(kind).filter(|n| n.starts_with(&prefix)).count() as i64
-    };
+    if let Some((kind, new)) = counted(metric) {
+        let value = if new {
+            let prefix = format!("{schema}.");
+            baseline.diff(now).appeared_of(kind).filter(|n| n.starts_with(&prefix)).count()
+        } else {
+            now.count(kind, schema)
+        };
+        return Observed::Value { value: Some(value.to_string()), rows: 1 };
+    }
     let value = match metric {
-        Metric::Tables => count(Kind::Table),
-        Metric::ForeignKeys => count(Kind::ForeignKey),
-        Metric::Policies => count(Kind::Policy),
-        Metric::Indexes => count(Kind::Index),
-        Metric::Functions => count(Kind::Function),
-        Metric::Triggers => count(Kind::Trigger),
-        Metric::Views => count(Kind::View),
-        Metric::Sequences => count(Kind::Sequence),
-        Metric::NewTables => new(Kind::Table),
-        Metric::NewForeignKeys => new(Kind::ForeignKey),
-        Metric::NewPolicies => new(Kind::Policy),
-        Metric::NewIndexes => new(Kind::Index),
-        Metric::NewFunctions => new(Kind::Function),
-        Metric::NewTriggers => new(Kind::Trigger),
         Metric::ActiveConnections => now.active_connections,
         Metric::DatabaseSizeMb => {
             let mb = now.database_size_bytes as f64 / (1024.0 * 1024.0);
@@ -117,6 +129,7 @@ pub fn metric(metric: Metric, now: &Snapshot, baseline: &Snapshot, schema: &str)
             Replication::Primary { max_lag_seconds, .. } => return lag(*max_lag_seconds),
             Replication::Standby { lag_seconds } => return lag(*lag_seconds),
         },
+        _ => unreachable!("object counts are handled above"),
     };
     Observed::Value { value: Some(value.to_string()), rows: 1 }
 }
@@ -217,5 +230,9 @@ pub fn result(check: &Check, observed: &Observed, duration_ms: f64, sql: String)
         duration_ms,
         sql,
         detail,
+        metric: match check.probe {
+            Probe::Metric(m) => Some(m),
+            Probe::Sql(_) => None,
+        },
     }
 }

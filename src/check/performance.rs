@@ -35,6 +35,7 @@ pub async fn index_usage(client: &Client, usage: &IndexUsage, statement_timeout_
         duration_ms: 0.0,
         sql: usage.sql.clone(),
         detail: String::new(),
+        metric: None,
     };
     match explained {
         Err(e) => {

@@ -90,6 +90,7 @@ async fn isolate(client: &Client, test: &RlsTest) -> Result<Vec<CheckResult>, Db
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             sql: sql_used,
             detail,
+            metric: None,
         });
     }
     Ok(results)
@@ -106,5 +107,6 @@ fn failed(test: &RlsTest, table: &str, error: String) -> CheckResult {
         duration_ms: 0.0,
         sql: test.setup.clone().unwrap_or_default(),
         detail: error,
+        metric: None,
     }
 }

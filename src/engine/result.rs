@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::db::snapshot::{Kind, SnapshotDiff};
-use crate::plan::{CriterionKind, MsRange};
+use crate::plan::{CriterionKind, Metric, MsRange};
 
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).
 pub const FORMAT_VERSION: u32 = 1;
@@ -107,6 +107,9 @@ pub struct CheckResult {
     pub sql: String,
     /// Why it failed or warned, in words.
     pub detail: String,
+    /// The catalog figure measured, when the probe was a metric (e.g. `NewFunctions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<Metric>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -34,6 +34,7 @@ impl Engine {
             duration_ms: 0.0,
             sql: String::new(),
             detail: problems.join("\n"),
+            metric: None,
         };
         self.record("preflight", files);
         self.baseline = self.snapshot().await?;
@@ -72,6 +73,7 @@ impl Engine {
                 duration_ms: 0.0,
                 sql: String::new(),
                 detail: item.owner.clone(),
+                metric: None,
             };
             self.record("preflight", r);
         }

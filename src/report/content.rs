@@ -298,38 +298,10 @@ impl SchemaRow {
 /// The kinds the schema summary shows (the run-book's thresholds are about these).
 pub const SUMMARY_KINDS: [Kind; 6] = [Kind::Table, Kind::ForeignKey, Kind::Policy, Kind::Index, Kind::Function, Kind::Trigger];
 
-/// Which kind a schema-summary check is about, and whether it counts new objects only. The
-/// check result does not say which metric it measured: its title names the kind (e.g.
-/// "Foreign keys: 82+", "New functions: 12"), and its actual value, compared with the
-/// before / after counts, tells a total from a count of new objects.
-fn check_kind(c: &CheckResult, r: &RunResult) -> Option<(Kind, bool)> {
-    let t = c.title.to_lowercase();
-    let words: Vec<&str> = t.split(|ch: char| !ch.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let has = |w: &str| words.iter().any(|x| x.starts_with(w));
-    let kind = if t.contains("foreign key") || words.contains(&"fks") || words.contains(&"fk") {
-        Kind::ForeignKey
-    } else if has("polic") {
-        Kind::Policy
-    } else if has("index") {
-        Kind::Index
-    } else if has("function") {
-        Kind::Function
-    } else if has("trigger") {
-        Kind::Trigger
-    } else if has("table") {
-        Kind::Table
-    } else {
-        return None;
-    };
-    let counts = &r.schema_counts;
-    let (before, after) = (counts.before.get(&kind).copied(), counts.after.get(&kind).copied());
-    let new = match (c.actual.trim().parse::<usize>().ok(), before, after) {
-        (Some(v), _, Some(a)) if v == a => false,
-        (Some(v), Some(b), Some(a)) if a >= b && v == a - b => true,
-        // Not measured: the title says (the word "new" before the colon, e.g. "New functions").
-        _ => t.split(':').next().is_some_and(|head| head.split_whitespace().any(|w| w == "new")),
-    };
-    Some((kind, new))
+/// Which kind a schema-summary check is about, and whether it counts new objects only: from
+/// the catalog metric it measured (a check with an SQL probe is not an object count here).
+fn check_kind(c: &CheckResult) -> Option<(Kind, bool)> {
+    c.metric.and_then(crate::check::counted)
 }
 
 pub fn schema_rows(r: &RunResult) -> Vec<SchemaRow> {
@@ -341,7 +313,7 @@ pub fn schema_rows(r: &RunResult) -> Vec<SchemaRow> {
                 .schema_summary
                 .iter()
                 .filter_map(|c| {
-                    let (k, new) = check_kind(c, r)?;
+                    let (k, new) = check_kind(c)?;
                     (k == kind).then(|| Expectation { text: c.expected.clone(), new, id: c.id.clone(), status: c.status })
                 })
                 .collect();

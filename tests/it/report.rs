@@ -303,6 +303,7 @@ fn no_format_ever_contains_the_password() {
         duration_ms: 1.0,
         sql: String::new(),
         detail: format!("{auth_error}\nconnection: {}", info.redacted()),
+        metric: None,
     });
     let rendered = all_formats(&result);
     for (format, out) in &rendered {

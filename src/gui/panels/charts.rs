@@ -10,7 +10,7 @@ use super::{AMBER, GREEN, GREY, section};
 use crate::db::snapshot::Kind;
 use crate::gui::app::PgstageApp;
 use crate::gui::run_state::RunView;
-use crate::plan::{Expect, LoadedPlan, Metric, Probe};
+use crate::plan::{Expect, LoadedPlan, Probe};
 
 const KINDS: [(Kind, &str); 6] = [
     (Kind::Table, "tables"),
@@ -52,20 +52,7 @@ pub fn expected_counts(plan: &LoadedPlan, before: &BTreeMap<Kind, usize>) -> BTr
             Expect::Between(lo, _) => lo as f64,
             _ => continue,
         };
-        let (kind, delta) = match metric {
-            Metric::Tables => (Kind::Table, false),
-            Metric::ForeignKeys => (Kind::ForeignKey, false),
-            Metric::Policies => (Kind::Policy, false),
-            Metric::Indexes => (Kind::Index, false),
-            Metric::Functions => (Kind::Function, false),
-            Metric::Triggers => (Kind::Trigger, false),
-            Metric::NewFunctions => (Kind::Function, true),
-            Metric::NewTriggers => (Kind::Trigger, true),
-            Metric::NewForeignKeys => (Kind::ForeignKey, true),
-            Metric::NewPolicies => (Kind::Policy, true),
-            Metric::NewIndexes => (Kind::Index, true),
-            _ => continue,
-        };
+        let Some((kind, delta)) = crate::check::counted(metric) else { continue };
         let value = if delta { before.get(&kind).copied().unwrap_or(0) as f64 + n } else { n };
         out.entry(kind).or_insert(value);
     }
