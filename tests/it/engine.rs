@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pgstage::db::connect::{self, Session};
 use pgstage::db::snapshot::{Kind, row_counts};
-use pgstage::engine::{Engine, EngineError, Event, MigrationStatus, Outcome, RunOptions, RunResult, Status, Step};
+use pgstage::engine::{Controls, Engine, EngineError, Event, MigrationStatus, Outcome, RunOptions, RunResult, Status, Step};
 use pgstage::plan::{Creates, LoadedPlan, Migration, MsRange, Plan, TransactionMode};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
@@ -175,16 +175,14 @@ fn slow_plan() -> LoadedPlan {
     })
 }
 
-#[tokio::test]
-async fn cancel_during_a_slow_migration_leaves_it_unapplied() {
-    let db = fresh_db(Template::Baseline).await;
-    let (mut engine, mut events) = start(slow_plan(), &db).await;
+/// Run the slow plan in a task; return once its migration has created its table and sleeps.
+async fn run_into_the_slow_statement(db: &TestDb) -> (Controls, tokio::task::JoinHandle<RunResult>) {
+    let (mut engine, mut events) = start(slow_plan(), db).await;
     let controls = engine.controls();
     let task = tokio::spawn(async move {
         engine.run().await;
         engine.finish().await
     });
-    // Wait until the table is created and the sleep has begun.
     loop {
         match tokio::time::timeout(Duration::from_secs(30), events.recv()).await.expect("progress").expect("events") {
             Event::Progress { step: Step::Migration(0), done: 1, .. } => break,
@@ -192,6 +190,13 @@ async fn cancel_during_a_slow_migration_leaves_it_unapplied() {
         }
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
+    (controls, task)
+}
+
+#[tokio::test]
+async fn cancel_during_a_slow_migration_leaves_it_unapplied() {
+    let db = fresh_db(Template::Baseline).await;
+    let (controls, task) = run_into_the_slow_statement(&db).await;
     controls.cancel().await;
     let result = tokio::time::timeout(Duration::from_secs(20), task).await.expect("cancel is prompt").unwrap();
     assert_eq!(result.migrations[0].status, MigrationStatus::Cancelled);
@@ -410,18 +415,7 @@ async fn non_transactional_statements_need_the_plans_marker() {
 #[tokio::test]
 async fn a_dropped_connection_fails_the_migration_and_applies_nothing() {
     let db = fresh_db(Template::Baseline).await;
-    let (mut engine, mut events) = start(slow_plan(), &db).await;
-    let task = tokio::spawn(async move {
-        engine.run().await;
-        engine.finish().await
-    });
-    loop {
-        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await.expect("progress").expect("events") {
-            Event::Progress { step: Step::Migration(0), done: 1, .. } => break,
-            _ => continue,
-        }
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_controls, task) = run_into_the_slow_statement(&db).await;
     // What a network cut or a server restart does to the session.
     db.client
         .batch_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND datname = current_database()")
