@@ -1,5 +1,6 @@
-//! Checks: running a probe (SQL in a read-only or always-rolled-back transaction, or a
-//! figure from the catalog snapshot) and judging what it returned against the expectation.
+//! Checks: running a probe (SQL in a read-only or always-rolled-back transaction, an object
+//! count from the catalog snapshot, or a database figure) and judging what it returned against
+//! the expectation.
 //! Integrity, RLS isolation and index-usage checks live in the submodules.
 
 pub mod integrity;
@@ -10,7 +11,8 @@ use std::time::Instant;
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::db::snapshot::{Kind, Replication, Snapshot};
+use crate::db::figures::{self, Replication};
+use crate::db::snapshot::{Kind, Snapshot};
 use crate::db::{self, DbError, split};
 use crate::engine::result::{CheckResult, Status};
 use crate::plan::{Check, Expect, Metric, Probe, Severity};
@@ -107,31 +109,45 @@ pub fn counted(metric: Metric) -> Option<(Kind, bool)> {
     })
 }
 
-/// A catalog figure, from the current snapshot (and the baseline for the `New*` metrics).
-pub fn metric(metric: Metric, now: &Snapshot, baseline: &Snapshot, schema: &str) -> Observed {
+/// What a check runs against.
+pub struct Context<'a> {
+    pub client: &'a Client,
+    /// Statement timeout for a check's SQL, ms.
+    pub statement_timeout_ms: u64,
+    /// The catalog now, and at the baseline (for the `New*` metrics).
+    pub now: &'a Snapshot,
+    pub baseline: &'a Snapshot,
+    /// The plan's schema, where objects are counted.
+    pub schema: &'a str,
+    /// Process ids of the runner's other connections, not counted as other sessions.
+    pub own_sessions: &'a [i32],
+}
+
+/// A metric: an object count from the snapshots, or a database figure read now.
+pub async fn metric(ctx: &Context<'_>, metric: Metric) -> Result<Observed, DbError> {
     if let Some((kind, new)) = counted(metric) {
         let value = if new {
-            let prefix = format!("{schema}.");
-            baseline.diff(now).appeared_of(kind).filter(|n| n.starts_with(&prefix)).count()
+            let prefix = format!("{}.", ctx.schema);
+            ctx.baseline.diff(ctx.now).appeared_of(kind).filter(|n| n.starts_with(&prefix)).count()
         } else {
-            now.count(kind, schema)
+            ctx.now.count(kind, ctx.schema)
         };
-        return Observed::Value { value: Some(value.to_string()), rows: 1 };
+        return Ok(Observed::Value { value: Some(value.to_string()), rows: 1 });
     }
     let value = match metric {
-        Metric::ActiveConnections => now.active_connections,
+        Metric::ActiveConnections => figures::other_sessions(ctx.client, ctx.own_sessions).await?.to_string(),
         Metric::DatabaseSizeMb => {
-            let mb = now.database_size_bytes as f64 / (1024.0 * 1024.0);
-            return Observed::Value { value: Some(format!("{mb:.1}")), rows: 1 };
+            let mb = figures::database_size_bytes(ctx.client).await? as f64 / (1024.0 * 1024.0);
+            format!("{mb:.1}")
         }
-        Metric::ReplicationLagSeconds => match &now.replication {
-            Replication::NoReplicas => return Observed::NotApplicable("n/a: no replicas".into()),
-            Replication::Primary { max_lag_seconds, .. } => return lag(*max_lag_seconds),
-            Replication::Standby { lag_seconds } => return lag(*lag_seconds),
+        Metric::ReplicationLagSeconds => match figures::replication(ctx.client).await? {
+            Replication::NoReplicas => return Ok(Observed::NotApplicable("n/a: no replicas".into())),
+            Replication::Primary { max_lag_seconds, .. } => return Ok(lag(max_lag_seconds)),
+            Replication::Standby { lag_seconds } => return Ok(lag(lag_seconds)),
         },
         _ => unreachable!("object counts are handled above"),
     };
-    Observed::Value { value: Some(value.to_string()), rows: 1 }
+    Ok(Observed::Value { value: Some(value), rows: 1 })
 }
 
 fn lag(seconds: f64) -> Observed {
@@ -194,19 +210,11 @@ fn compare(number: Option<f64>, shown: &str, ok: impl Fn(f64) -> bool) -> (bool,
 }
 
 /// Run one check and build its result.
-pub async fn run(
-    client: &Client,
-    check: &Check,
-    mode: TxMode,
-    statement_timeout_ms: u64,
-    now: &Snapshot,
-    baseline: &Snapshot,
-    schema: &str,
-) -> Result<CheckResult, DbError> {
+pub async fn run(ctx: &Context<'_>, check: &Check, mode: TxMode) -> Result<CheckResult, DbError> {
     let started = Instant::now();
     let (observed, sql) = match &check.probe {
-        Probe::Sql(sql) => (run_sql(client, sql, mode, statement_timeout_ms).await?, sql.clone()),
-        Probe::Metric(m) => (metric(*m, now, baseline, schema), String::new()),
+        Probe::Sql(sql) => (run_sql(ctx.client, sql, mode, ctx.statement_timeout_ms).await?, sql.clone()),
+        Probe::Metric(m) => (metric(ctx, *m).await?, String::new()),
     };
     Ok(result(check, &observed, started.elapsed().as_secs_f64() * 1000.0, sql))
 }

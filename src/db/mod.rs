@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod conninfo;
+pub mod figures;
 pub mod ledger;
 pub mod snapshot;
 pub mod split;

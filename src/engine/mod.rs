@@ -87,6 +87,9 @@ impl Controls {
 pub struct Engine {
     plan: LoadedPlan,
     session: Arc<Session>,
+    /// A second connection catalog snapshots split their queries over (none if it could not
+    /// be opened: then the session does all).
+    helper: Option<Helper>,
     controls: Controls,
     events: UnboundedSender<Event>,
     steps: Vec<Step>,
@@ -97,6 +100,29 @@ pub struct Engine {
     current: Snapshot,
     result: RunResult,
     started: Instant,
+}
+
+/// The run's second connection, read-only.
+struct Helper {
+    session: Session,
+    /// Its server process, not counted among other sessions.
+    pid: i32,
+}
+
+impl Helper {
+    async fn open(session: &Session, run_id: &str) -> Option<Self> {
+        let helper = session.open_another().await.ok()?;
+        let row = helper
+            .client
+            .query_one(
+                "SELECT pg_backend_pid(), set_config('application_name', $1, false),
+                        set_config('default_transaction_read_only', 'on', false)",
+                &[&format!("pgstage run {run_id} (catalog reader)")],
+            )
+            .await
+            .ok()?;
+        Some(Helper { pid: row.get(0), session: helper })
+    }
 }
 
 fn now() -> String {
@@ -136,6 +162,7 @@ impl Engine {
         // If pgstage dies mid-statement, the server notices within a second, rolls back and
         // frees the lock, instead of finishing a long statement first (PostgreSQL 14+).
         let _ = client.batch_execute("SET client_connection_check_interval = 1000").await;
+        let helper = Helper::open(&session, &run_id).await;
         let steps = steps_of(&plan);
         let text = std::fs::read(&plan.path).unwrap_or_default();
         let p = &plan.plan;
@@ -179,6 +206,7 @@ impl Engine {
         Ok(Self {
             plan,
             session,
+            helper,
             controls,
             events,
             steps,

@@ -10,12 +10,26 @@ use super::{
 };
 use crate::check::{self, TxMode};
 use crate::db::snapshot::{Snapshot, row_counts};
-use crate::db::{describe, ledger};
-use crate::plan::{Migration, TransactionMode};
+use crate::db::{DbError, describe, ledger};
+use crate::plan::{Check, Migration, TransactionMode};
 
 impl Engine {
     async fn snapshot(&self) -> Result<Snapshot, StepEnd> {
-        Snapshot::take(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))
+        let helper = self.helper.as_ref().map(|h| &h.session.client);
+        Snapshot::take_with(self.client(), helper).await.map_err(|e| StepEnd::Failed(e.to_string()))
+    }
+
+    async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, DbError> {
+        let own_sessions: Vec<i32> = self.helper.iter().map(|h| h.pid).collect();
+        let ctx = check::Context {
+            client: self.client(),
+            statement_timeout_ms: self.timeout(),
+            now,
+            baseline: &self.baseline,
+            schema: self.schema(),
+            own_sessions: &own_sessions,
+        };
+        check::run(&ctx, c, mode).await
     }
 
     pub(super) async fn preflight(&mut self) -> Result<(), StepEnd> {
@@ -44,9 +58,7 @@ impl Engine {
         self.result.schema_counts.before = self.baseline.counts(&schema);
         let checks = self.plan.plan.preflight.checks.clone();
         for (i, c) in checks.iter().enumerate() {
-            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &self.baseline, &self.baseline, &schema)
-                .await
-                .map_err(|e| StepEnd::Failed(e.to_string()))?;
+            let r = self.check(c, TxMode::ReadOnly, &self.baseline).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
             self.record("preflight", r);
             let _ = self.events.send(Event::Progress {
                 step: Step::Preflight,
@@ -170,7 +182,7 @@ impl Engine {
         }
         if !in_batch {
             // The objects are all the comparison needs (verification reads the figures).
-            let after = Snapshot::take_catalog(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
+            let after = self.snapshot().await?;
             compare_created(&m, &self.current.diff(&after), &after, &mut result);
             self.current = after;
         }
@@ -204,9 +216,7 @@ impl Engine {
         let mut done = 0;
         for (section, checks, mode) in sections {
             for c in checks {
-                let r = check::run(self.client(), c, mode, self.timeout(), &self.current, &self.baseline, &schema)
-                    .await
-                    .map_err(db_end)?;
+                let r = self.check(c, mode, &self.current).await.map_err(db_end)?;
                 self.record(section, r);
                 done += 1;
                 let _ = self.events.send(Event::Progress { step: Step::Verification, done, total, what: c.title.clone() });
@@ -238,11 +248,8 @@ impl Engine {
             let now = row_counts(self.client(), &schema).await.map_err(db_end)?;
             self.record("integrity", check::integrity::row_counts_unchanged(&self.baseline_rows, &now));
         }
-        let schema = self.schema().to_owned();
         for c in &integrity.checks {
-            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &self.current, &self.baseline, &schema)
-                .await
-                .map_err(db_end)?;
+            let r = self.check(c, TxMode::ReadOnly, &self.current).await.map_err(db_end)?;
             self.record("integrity", r);
         }
         Ok(())
@@ -287,11 +294,8 @@ impl Engine {
         let after = self.snapshot().await?;
         result.diff_from_baseline = self.baseline.diff(&after);
         self.result.rollback = Some(result);
-        let schema = self.schema().to_owned();
         for c in &rollback.checks {
-            let r = check::run(self.client(), c, TxMode::ReadOnly, self.timeout(), &after, &self.baseline, &schema)
-                .await
-                .map_err(db_end)?;
+            let r = self.check(c, TxMode::ReadOnly, &after).await.map_err(db_end)?;
             self.record("rollback", r);
         }
         self.current = after;

@@ -242,9 +242,10 @@ async fn snapshot_definitions_match_postgresqls_own_deparsers() {
 }
 
 #[tokio::test]
-async fn take_with_a_second_connection_reads_the_same_snapshot() {
+async fn take_with_a_helper_connection_reads_the_same_snapshot() {
     let db = fresh_db(Template::Baseline).await;
     apply(&db.client, &week2_files()).await;
+    let helper = pgstage::db::connect_config(&db.config()).await.unwrap();
     // Policies deparsed once per distinct expression: the same expression on tables whose
     // columns are named differently, and a whole-row reference, must still read as each table's.
     db.client
@@ -257,12 +258,26 @@ async fn take_with_a_second_connection_reads_the_same_snapshot() {
         .await
         .unwrap();
     let one = snapshot(&db.client).await;
-    let two = Snapshot::take_with(&db.client, &db.config()).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(one.objects, two.objects);
-    assert_eq!(one.rls_enabled, two.rls_enabled);
-    assert_eq!(one.server_version, two.server_version);
-    assert_eq!(one.active_connections, two.active_connections);
-    assert!(two.database_size_bytes > 0);
+    let two = Snapshot::take_with(&db.client, Some(&helper)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(one, two);
+    // The helper deparses in the client's search path: with `other` first, a check constraint
+    // and a foreign key to public.ref name public's table with its schema.
+    db.client
+        .batch_execute(
+            "CREATE SCHEMA other; CREATE TABLE other.ref (id int PRIMARY KEY);
+             CREATE TABLE public.ref (id int PRIMARY KEY, n int CHECK (n > 0));
+             CREATE TABLE public.uses (r int REFERENCES public.ref (id), CHECK (r IS NOT NULL));
+             SET search_path = other, public;",
+        )
+        .await
+        .unwrap();
+    let one = snapshot(&db.client).await;
+    assert_eq!(one.objects[&Kind::ForeignKey]["public.uses.uses_r_fkey"], "FOREIGN KEY (r) REFERENCES public.ref(id)");
+    assert_eq!(Snapshot::take_with(&db.client, Some(&helper)).await.unwrap(), one);
+    // With temporary objects in the client's session, what depends on them stays there.
+    db.client.batch_execute("CREATE TEMP TABLE ref (id int)").await.unwrap();
+    let one = snapshot(&db.client).await;
+    assert_eq!(Snapshot::take_with(&db.client, Some(&helper)).await.unwrap(), one);
     let policies = &one.objects[&Kind::Policy];
     assert_eq!(policies["public.pb.p1"], "ALL TO public USING ((z > 0))");
     assert_eq!(policies["public.pc.p1"], "ALL TO public USING ((y > 0)) WITH CHECK ((pc.* IS NOT NULL))");
@@ -281,4 +296,19 @@ async fn take_with_a_second_connection_reads_the_same_snapshot() {
             assert!(policies[&name].contains(&format!(" USING ({qual})")), "{name}: {} vs {qual}", policies[&name]);
         }
     }
+}
+
+/// Database figures are read when a check asks, apart from the snapshot; the runner's own
+/// connections are not counted as other sessions.
+#[tokio::test]
+async fn database_figures() {
+    use pgstage::db::figures;
+    let db = fresh_db(Template::Baseline).await;
+    assert!(figures::database_size_bytes(&db.client).await.unwrap() > 1_000_000);
+    assert_eq!(figures::replication(&db.client).await.unwrap(), figures::Replication::NoReplicas);
+    assert_eq!(figures::other_sessions(&db.client, &[]).await.unwrap(), 0);
+    let helper = pgstage::db::connect_config(&db.config()).await.unwrap();
+    let pid: i32 = helper.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    assert_eq!(figures::other_sessions(&db.client, &[]).await.unwrap(), 1);
+    assert_eq!(figures::other_sessions(&db.client, &[pid]).await.unwrap(), 0);
 }

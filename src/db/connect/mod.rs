@@ -177,14 +177,16 @@ pub struct Session {
     pub server_version: String,
     /// Whether the connection is encrypted.
     pub tls: bool,
-    cancel: Canceller,
+    reach: Reach,
     ended: Arc<Mutex<Option<String>>>,
 }
 
-/// What cancelling needs: the token, and the TLS connector used for the session (a cancel
-/// request is a new connection, with the same TLS settings).
-struct Canceller {
+/// What cancelling and opening another connection need: the cancel token, the configuration
+/// and the TLS connector the session was opened with (a cancel request is a new connection,
+/// with the same TLS settings).
+struct Reach {
     token: CancelToken,
+    config: Config,
     tls: Option<MakeRustlsConnect>,
     ctx: Ctx,
 }
@@ -194,7 +196,7 @@ impl Session {
     /// request; the query then fails with SQLSTATE 57014). Success means the request was sent,
     /// not that a query was running.
     pub async fn cancel(&self) -> Result<(), ConnectError> {
-        let c = &self.cancel;
+        let c = &self.reach;
         let sent = match &c.tls {
             Some(tls) => tokio::time::timeout(c.ctx.timeout, c.token.cancel_query(tls.clone())).await,
             None => tokio::time::timeout(c.ctx.timeout, c.token.cancel_query(NoTls)).await,
@@ -204,6 +206,15 @@ impl Session {
             Ok(Err(e)) => Err(classify(&Facts::of(&e), &c.ctx)),
             Err(_) => Err(ConnectError::Timeout { target: c.ctx.target.clone(), seconds: c.ctx.timeout.as_secs() }),
         }
+    }
+
+    /// Open another connection to the same server and database with the same settings (TLS
+    /// if this one uses it), for work that runs beside this session.
+    pub async fn open_another(&self) -> Result<Session, ConnectError> {
+        let r = &self.reach;
+        let mut config = r.config.clone();
+        config.ssl_mode(if r.tls.is_some() { WireSslMode::Require } else { WireSslMode::Disable });
+        attempt(&config, r.tls.as_ref(), &r.ctx).await
     }
 
     /// Whether the connection is gone (closed by the server, the network, or an error).
@@ -438,14 +449,14 @@ async fn attempt(config: &Config, tls: Option<&MakeRustlsConnect>, ctx: &Ctx) ->
         match tls {
             None => {
                 let (client, connection) = config.connect(NoTls).await?;
-                Ok(start(client, connection, false, None, ctx))
+                Ok(start(client, connection, config, None, ctx))
             }
             Some(tls) => {
                 let used = Arc::new(AtomicBool::new(false));
                 let tracked = Tracked { inner: tls.clone(), used: Arc::clone(&used) };
                 let (client, connection) = config.connect(tracked).await?;
                 let used = used.load(Ordering::SeqCst);
-                Ok(start(client, connection, used, used.then(|| tls.clone()), ctx))
+                Ok(start(client, connection, config, used.then(|| tls.clone()), ctx))
             }
         }
     };
@@ -460,7 +471,7 @@ async fn attempt(config: &Config, tls: Option<&MakeRustlsConnect>, ctx: &Ctx) ->
 fn start<S, T>(
     client: Client,
     connection: Connection<S, T>,
-    tls: bool,
+    config: &Config,
     connector: Option<MakeRustlsConnect>,
     ctx: &Ctx,
 ) -> Session
@@ -476,8 +487,9 @@ where
             *record.lock().unwrap_or_else(|e| e.into_inner()) = Some(super::describe(&e));
         }
     });
-    let cancel = Canceller { token: client.cancel_token(), tls: connector, ctx: ctx.clone() };
-    Session { client, target: ctx.target.clone(), server_version, tls, cancel, ended }
+    let tls = connector.is_some();
+    let reach = Reach { token: client.cancel_token(), config: config.clone(), tls: connector, ctx: ctx.clone() };
+    Session { client, target: ctx.target.clone(), server_version, tls, reach, ended }
 }
 
 /// A rustls connector that records whether a handshake happened (with `prefer` the server

@@ -2,16 +2,19 @@
 //! here as PostgreSQL writes them (its deparsers are called only for what takes more than
 //! column names).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, Kind as PgKind, Type};
 
+use super::copy::{CopyRow, CopyRows};
+
 /// A relation of the snapshot's schemas (borrowed from the catalog rows).
 pub(super) struct Rel<'a> {
     namespace: u32,
     name: &'a str,
-    quoted: &'a str,
+    quoted: Cow<'a, str>,
     pub(super) kind: i8,
     pub(super) rls: bool,
     /// No storage options (`reloptions`).
@@ -22,7 +25,7 @@ pub(super) struct Rel<'a> {
 /// A column of a table.
 struct Column<'a> {
     number: i16,
-    quoted: &'a str,
+    quoted: Cow<'a, str>,
     type_name: &'a str,
     not_null: bool,
     default: Option<&'a str>,
@@ -101,16 +104,41 @@ impl<'a> RawArray<'a> {
     }
 }
 
+/// Identifiers quoted as `quote_ident` quotes them: unless made of lower-case ASCII letters,
+/// digits and underscores (not first), or a keyword other than an unreserved one; all of them
+/// when `quote_all_identifiers` is on.
+pub(super) struct Quoter {
+    /// Keywords that must be quoted (`pg_get_keywords()`, category other than unreserved).
+    keywords: HashSet<String>,
+    all: bool,
+}
+
+impl Quoter {
+    pub(super) fn new(keywords: Vec<String>, all: bool) -> Self {
+        Quoter { keywords: keywords.into_iter().collect(), all }
+    }
+
+    pub(super) fn quote<'a>(&self, name: &'a str) -> Cow<'a, str> {
+        let plain = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if plain && !self.all && !self.keywords.contains(name) {
+            Cow::Borrowed(name)
+        } else {
+            Cow::Owned(format!("\"{}\"", name.replace('"', "\"\"")))
+        }
+    }
+}
+
 /// The catalog rows definitions are written from.
 pub(super) struct Catalog<'a> {
     /// oid → (name, quoted name).
-    namespaces: OidMap<u32, (&'a str, &'a str)>,
+    namespaces: OidMap<u32, (&'a str, Cow<'a, str>)>,
     pub(super) rels: BTreeMap<u32, Rel<'a>>,
     /// Table → its columns in order.
     columns: OidMap<u32, Vec<Column<'a>>>,
     /// Operator class → (default for its type, input type).
     opclasses: OidMap<u32, (bool, u32)>,
-    access_methods: OidMap<u32, &'a str>,
+    access_methods: OidMap<u32, Cow<'a, str>>,
     /// Index → (without INCLUDE, NULLS NOT DISTINCT), for keys.
     index_kinds: OidMap<u32, (bool, bool)>,
     /// (schema, relation) for every relation in a schema of the search path.
@@ -121,30 +149,37 @@ pub(super) struct Catalog<'a> {
 impl<'a> Catalog<'a> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
+        quoter: &Quoter,
         namespaces: &'a [Row],
-        rels: &'a [Row],
+        rels: &'a CopyRows,
         shadows: &'a [Row],
-        indexes: &'a [Row],
-        columns: &'a [Row],
+        indexes: &'a CopyRows,
+        columns: &'a CopyRows,
         defaults: &'a [Row],
         opclasses: &'a [Row],
         access_methods: &'a [Row],
         search_path: &'a [String],
     ) -> Self {
-        let namespaces: OidMap<u32, (&str, &str)> = namespaces.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
-        let rels: BTreeMap<u32, Rel> = rels
+        let namespaces: OidMap<u32, (&str, Cow<str>)> = namespaces
             .iter()
             .map(|r| {
+                let name: &str = r.get(1);
+                (r.get(0), (name, quoter.quote(name)))
+            })
+            .collect();
+        let rels: BTreeMap<u32, Rel> = rels
+            .rows()
+            .map(|r| {
                 let rel = Rel {
-                    namespace: r.get(1),
-                    name: r.get(2),
-                    quoted: r.get(3),
-                    kind: r.get(4),
-                    rls: r.get(5),
-                    plain_storage: r.get(6),
-                    access_method: r.get(7),
+                    namespace: r.oid(1),
+                    name: r.str(2),
+                    quoted: quoter.quote(r.str(2)),
+                    kind: r.char(3) as i8,
+                    rls: r.bool(4),
+                    plain_storage: r.bool(5),
+                    access_method: r.oid(6),
                 };
-                (r.get(0), rel)
+                (r.oid(0), rel)
             })
             .collect();
         // Only a schema followed by another on the path can hide a relation of that other one.
@@ -159,7 +194,7 @@ impl<'a> Catalog<'a> {
                 }
             }
         }
-        let index_kinds = indexes.iter().map(|r| (r.get(0), (r.get(8), r.get(9)))).collect();
+        let index_kinds = indexes.rows().map(|r| (r.oid(0), (r.bool(8), r.bool(9)))).collect();
         let mut column_defaults: OidMap<(u32, i16), &str> = OidMap::default();
         for r in defaults {
             let (tables, numbers, expression): (RawArray, RawArray, Option<&str>) = (r.get(0), r.get(1), r.get(2));
@@ -169,23 +204,23 @@ impl<'a> Catalog<'a> {
         }
         let mut by_table: OidMap<u32, Vec<Column>> = OidMap::default();
         by_table.reserve(rels.len());
-        for r in columns {
-            let (table, number) = (r.get(0), r.get(1));
+        for r in columns.rows() {
+            let (table, number) = (r.oid(0), r.int2(1));
             by_table.entry(table).or_default().push(Column {
                 number,
-                quoted: r.get(2),
-                type_name: r.get(3),
-                not_null: r.get(4),
+                quoted: quoter.quote(r.str(2)),
+                type_name: r.str(3),
+                not_null: r.bool(4),
                 default: column_defaults.get(&(table, number)).copied(),
-                type_oid: r.get(5),
-                collation: r.get(6),
+                type_oid: r.oid(5),
+                collation: r.oid(6),
             });
         }
         for columns in by_table.values_mut() {
             columns.sort_unstable_by_key(|c| c.number);
         }
         let opclasses = opclasses.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
-        let access_methods = access_methods.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let access_methods = access_methods.iter().map(|r| (r.get(0), quoter.quote(r.get(1)))).collect();
         Catalog { namespaces, rels, columns: by_table, opclasses, access_methods, index_kinds, on_path, search_path }
     }
 
@@ -205,9 +240,9 @@ impl<'a> Catalog<'a> {
 
     /// Append the quoted schema and name, as `quote_qualified_identifier` writes them.
     fn push_quoted_qualified(&self, out: &mut String, rel: &Rel) -> Option<()> {
-        out.push_str(self.namespaces.get(&rel.namespace)?.1);
+        out.push_str(&self.namespaces.get(&rel.namespace)?.1);
         out.push('.');
-        out.push_str(rel.quoted);
+        out.push_str(&rel.quoted);
         Some(())
     }
 
@@ -219,7 +254,7 @@ impl<'a> Catalog<'a> {
             if i > 0 {
                 def.push_str(", ");
             }
-            def.push_str(c.quoted);
+            def.push_str(&c.quoted);
             def.push(' ');
             def.push_str(c.type_name);
             if c.not_null {
@@ -245,7 +280,7 @@ impl<'a> Catalog<'a> {
             if i > 0 {
                 out.push_str(", ");
             }
-            out.push_str(self.column(table, n)?.quoted);
+            out.push_str(&self.column(table, n)?.quoted);
         }
         Some(())
     }
@@ -267,27 +302,25 @@ impl<'a> Catalog<'a> {
 
     /// `pg_get_indexdef` of an index on columns only, with the columns' default operator
     /// classes and collations, ascending; `None` for any other.
-    pub(super) fn index_definition(&self, index: &Rel, row: &Row) -> Option<String> {
-        let plain = row.get::<_, bool>(7) && row.get::<_, bool>(8) && !row.get::<_, bool>(9);
+    pub(super) fn index_definition(&self, index: &Rel, row: CopyRow) -> Option<String> {
+        let plain = row.bool(7) && row.bool(8) && !row.bool(9);
         if !plain || index.kind != b'i' as i8 || !index.plain_storage {
             return None;
         }
-        let table_oid: u32 = row.get(1);
+        let table_oid = row.oid(1);
         let table = self.rels.get(&table_oid)?;
-        let (keys, classes, collations, options): (RawArray, RawArray, RawArray, RawArray) =
-            (row.get(3), row.get(4), row.get(5), row.get(6));
         let mut def = String::with_capacity(96);
-        def.push_str(if row.get::<_, bool>(2) { "CREATE UNIQUE INDEX " } else { "CREATE INDEX " });
-        def.push_str(index.quoted);
+        def.push_str(if row.bool(2) { "CREATE UNIQUE INDEX " } else { "CREATE INDEX " });
+        def.push_str(&index.quoted);
         def.push_str(" ON ");
         self.push_quoted_qualified(&mut def, table)?;
         def.push_str(" USING ");
         def.push_str(self.access_methods.get(&index.access_method)?);
         def.push_str(" (");
-        let mut classes = classes.oids();
-        let mut collations = collations.oids();
-        let mut options = options.int2s();
-        for (i, key) in keys.int2s().enumerate() {
+        let mut classes = row.numbers::<u32>(4);
+        let mut collations = row.numbers::<u32>(5);
+        let mut options = row.numbers::<i16>(6);
+        for (i, key) in row.numbers::<i16>(3).enumerate() {
             let column = self.column(table_oid, key)?;
             let (default, input_type) = *self.opclasses.get(&classes.next()?)?;
             let collation = collations.next()?;
@@ -301,7 +334,7 @@ impl<'a> Catalog<'a> {
             if i > 0 {
                 def.push_str(", ");
             }
-            def.push_str(column.quoted);
+            def.push_str(&column.quoted);
         }
         def.push(')');
         Some(def)
@@ -309,18 +342,18 @@ impl<'a> Catalog<'a> {
 
     /// `pg_get_constraintdef` of a primary key, unique constraint or foreign key on columns
     /// only; `None` for any other.
-    pub(super) fn constraint_definition(&self, row: &Row) -> Option<String> {
-        let table: u32 = row.get(1);
-        let keys = row.get::<_, Option<RawArray>>(4)?;
+    pub(super) fn constraint_definition(&self, row: CopyRow) -> Option<String> {
+        let table = row.oid(1);
+        row.opt(4)?;
         let mut def = String::with_capacity(64);
-        let contype = row.get::<_, i8>(3) as u8;
+        let contype = row.char(3);
         if contype == b'p' || contype == b'u' {
             // Not with INCLUDE or NULLS NOT DISTINCT.
-            let (include_free, nulls_not_distinct) = *self.index_kinds.get(&row.get::<_, u32>(13))?;
+            let (include_free, nulls_not_distinct) = *self.index_kinds.get(&row.oid(13))?;
             if !include_free || nulls_not_distinct {
                 return None;
             }
-        } else if contype == b'f' && !row.get::<_, bool>(14) {
+        } else if contype == b'f' && !row.bool(14) {
             return None; // ON DELETE SET NULL (columns)
         }
         match contype {
@@ -329,27 +362,28 @@ impl<'a> Catalog<'a> {
             b'f' => def.push_str("FOREIGN KEY ("),
             _ => return None,
         }
-        self.push_column_list(&mut def, table, keys.int2s())?;
+        self.push_column_list(&mut def, table, row.numbers::<i16>(4))?;
         def.push(')');
-        if row.get::<_, i8>(3) == b'f' as i8 {
-            let referenced_oid: u32 = row.get(5);
+        if contype == b'f' {
+            let referenced_oid = row.oid(5);
             let referenced = self.rels.get(&referenced_oid)?;
             def.push_str(" REFERENCES ");
             if self.visible(referenced) {
-                def.push_str(referenced.quoted);
+                def.push_str(&referenced.quoted);
             } else {
                 self.push_quoted_qualified(&mut def, referenced)?;
             }
             def.push('(');
-            self.push_column_list(&mut def, referenced_oid, row.get::<_, Option<RawArray>>(6)?.int2s())?;
+            row.opt(6)?;
+            self.push_column_list(&mut def, referenced_oid, row.numbers::<i16>(6))?;
             def.push(')');
-            match row.get::<_, i8>(9) as u8 {
+            match row.char(9) {
                 b'f' => def.push_str(" MATCH FULL"),
                 b'p' => def.push_str(" MATCH PARTIAL"),
                 _ => {}
             }
-            for (clause, action) in [(" ON UPDATE ", row.get::<_, i8>(7)), (" ON DELETE ", row.get::<_, i8>(8))] {
-                let action = match action as u8 {
+            for (clause, action) in [(" ON UPDATE ", row.char(7)), (" ON DELETE ", row.char(8))] {
+                let action = match action {
                     b'r' => "RESTRICT",
                     b'c' => "CASCADE",
                     b'n' => "SET NULL",
@@ -360,13 +394,13 @@ impl<'a> Catalog<'a> {
                 def.push_str(action);
             }
         }
-        if row.get::<_, bool>(10) {
+        if row.bool(10) {
             def.push_str(" DEFERRABLE");
         }
-        if row.get::<_, bool>(11) {
+        if row.bool(11) {
             def.push_str(" INITIALLY DEFERRED");
         }
-        if !row.get::<_, bool>(12) {
+        if !row.bool(12) {
             def.push_str(" NOT VALID");
         }
         Some(def)

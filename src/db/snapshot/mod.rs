@@ -1,6 +1,6 @@
 //! Catalog snapshots: every user object (tables, foreign keys, other constraints, indexes,
 //! RLS policies, functions, triggers, views, sequences) with a definition to compare, read
-//! from `pg_catalog` (never the slow `information_schema` views), plus database figures.
+//! from `pg_catalog` (never the slow `information_schema` views).
 //! A [`SnapshotDiff`] says what appeared, vanished and changed between two snapshots.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,23 +66,6 @@ pub struct Snapshot {
     pub objects: BTreeMap<Kind, BTreeMap<String, String>>,
     /// Tables with row-level security enabled.
     pub rls_enabled: BTreeSet<String>,
-    pub database_size_bytes: i64,
-    /// Other sessions connected to this database.
-    pub active_connections: i64,
-    pub replication: Replication,
-    pub server_version: String,
-}
-
-/// Replication as seen from the connected server.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub enum Replication {
-    /// A primary with no replica attached: lag is not applicable.
-    #[default]
-    NoReplicas,
-    /// A primary with replicas: the worst replay lag, seconds (0 when none reported).
-    Primary { replicas: i64, max_lag_seconds: f64 },
-    /// A standby: seconds since the last replayed transaction.
-    Standby { lag_seconds: f64 },
 }
 
 impl Snapshot {
@@ -96,28 +79,16 @@ impl Snapshot {
     /// the column's default, DESC / NULLS FIRST, INCLUDE, storage options, NULLS NOT DISTINCT,
     /// ON DELETE SET NULL (columns), checks and exclusions) is still left to PostgreSQL's
     /// deparser, keys and indexes in a second round trip. Column defaults are deparsed once
-    /// per distinct expression.
+    /// per distinct expression. The biggest catalogs are read through COPY.
     pub async fn take(client: &Client) -> Result<Self, DbError> {
-        Self::read(client, None, true).await
+        Self::read(client, None).await
     }
 
-    /// The same snapshot as [`Snapshot::take`], faster where the server has cores to spare:
-    /// the queries that call PostgreSQL's deparsers (policies, functions, triggers, views,
-    /// column defaults) and the database figures run on a second connection opened with
-    /// `config` (which should reach the same database as `client`), set to the client's search
-    /// path, while the plain catalog rows are read on `client`. If the second connection
-    /// cannot be opened, or the client's session has temporary objects (which another session
-    /// cannot see), everything runs on `client`, as `take` does.
-    pub async fn take_with(client: &Client, config: &tokio_postgres::Config) -> Result<Self, DbError> {
-        Self::read(client, Some(config), true).await
-    }
-
-    /// The catalog only: every object and the RLS flags, without the database figures (size,
-    /// connections, replication, version: left at their defaults). `pg_database_size` stats
-    /// every file of the database (~60 ms on 40,000 relations); the engine's snapshot after
-    /// each migration only compares objects.
-    pub async fn take_catalog(client: &Client) -> Result<Self, DbError> {
-        Self::read(client, None, false).await
+    /// The same snapshot as [`Snapshot::take`], with the queries split between `client` and
+    /// `helper`, another connection to the same database (set to the client's search path),
+    /// so that two server processes read the catalog at once.
+    pub async fn take_with(client: &Client, helper: Option<&Client>) -> Result<Self, DbError> {
+        Self::read(client, helper).await
     }
 
     /// Objects of `kind`, all schemas.
@@ -242,5 +213,6 @@ pub async fn row_counts(client: &Client, schema: &str) -> Result<BTreeMap<String
 }
 
 mod catalog;
+mod copy;
 mod queries;
 mod read;

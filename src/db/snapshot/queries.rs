@@ -1,5 +1,6 @@
 //! The catalog queries a snapshot is read with (`{skip}` stands for the schemas it leaves
-//! out).
+//! out). Those marked COPY are read through `COPY … TO STDOUT` (see `copy`), with their
+//! number of columns.
 
 use super::SKIP_SCHEMAS;
 
@@ -9,25 +10,27 @@ macro_rules! catalog_query {
     };
 }
 
-/// The server's version, and its effective search path (with the implicit schemas), which
+/// The server's version; its effective search path (with the implicit schemas), which
 /// decides whether `pg_get_constraintdef` names a referenced table with its schema; the
-/// session's process id and `search_path` setting (for a second connection).
+/// `search_path` setting (for a second connection); and what `quote_ident` quotes besides
+/// unusual characters: every keyword but the unreserved ones, or everything.
 pub(super) const SETUP: &str = "SELECT current_setting('server_version_num')::int, current_schemas(true)::text[],
-        pg_backend_pid(), current_setting('search_path')";
+        current_setting('search_path'), current_setting('quote_all_identifiers')::bool,
+        (SELECT array_agg(word) FROM pg_get_keywords() WHERE catcode <> 'U')";
 
-catalog_query!(NAMESPACES, "SELECT n.oid, n.nspname::text, quote_ident(n.nspname) FROM pg_namespace n WHERE {skip}");
+catalog_query!(NAMESPACES, "SELECT n.oid, n.nspname::text FROM pg_namespace n WHERE {skip}");
 
-// Every relation of the snapshot's schemas (their names also decide visibility), with
-// whether it has storage options and its access method (for indexes).
+// COPY, 7 columns. Every relation of the snapshot's schemas (their names also decide
+// visibility), with whether it has storage options and its access method (for indexes).
+pub(super) const RELS_WIDTH: usize = 7;
 catalog_query!(
     RELS,
-    "SELECT c.oid, c.relnamespace, c.relname::text, quote_ident(c.relname), c.relkind, c.relrowsecurity,
-            c.reloptions IS NULL, c.relam
+    "SELECT c.oid, c.relnamespace, c.relname, c.relkind, c.relrowsecurity, c.reloptions IS NULL, c.relam
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE {skip}"
 );
 
-pub(super) const ACCESS_METHODS: &str = "SELECT oid, quote_ident(amname) FROM pg_am";
+pub(super) const ACCESS_METHODS: &str = "SELECT oid, amname::text FROM pg_am";
 
 // Relations of the search path's other schemas (pg_catalog, the temporary schema): they can
 // hide a table of the same name further down the path.
@@ -38,11 +41,12 @@ catalog_query!(
      WHERE n.nspname = ANY (current_schemas(true)) AND NOT ({skip})"
 );
 
-// Columns of tables (and of materialized views, for their indexes): quoted name, type, not
-// null, type and collation.
+// COPY, 7 columns. Columns of tables (and of materialized views, for their indexes): name,
+// type, not null, type and collation.
+pub(super) const COLUMNS_WIDTH: usize = 7;
 catalog_query!(
     COLUMNS,
-    "SELECT a.attrelid, a.attnum, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull,
+    "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
             a.atttypid, a.attcollation
      FROM pg_attribute a
      JOIN pg_class c ON c.oid = a.attrelid
@@ -57,9 +61,10 @@ pub(super) const DEFAULTS: &str = "SELECT g.tables, g.columns, pg_get_expr(x.adb
            GROUP BY CASE WHEN strpos(adbin::text, '{VAR ') > 0 THEN adrelid::text ELSE '' END || adbin::text) g
      JOIN pg_attrdef x ON x.oid = g.first";
 
-// Indexes (of every schema: those of the snapshot's are picked by name): key columns,
-// operator classes, collations and options; whether without expressions and predicate; without
-// INCLUDE; NULLS NOT DISTINCT.
+// COPY, 10 columns. Indexes (of every schema: those of the snapshot's are picked by name):
+// key columns, operator classes, collations and options; whether without expressions and
+// predicate; without INCLUDE; NULLS NOT DISTINCT.
+pub(super) const INDEXES_WIDTH: usize = 10;
 catalog_query!(
     INDEXES_15,
     "SELECT i.indexrelid, i.indrelid, i.indisunique, i.indkey, i.indclass, i.indcollation, i.indoption,
@@ -75,10 +80,11 @@ catalog_query!(
 
 pub(super) const OPCLASSES: &str = "SELECT oid, opcdefault, opcintype FROM pg_opclass";
 
-// Constraints of tables (of every schema: those of the snapshot's are picked by table):
-// keys and foreign keys as catalog rows, with their index and whether without ON DELETE SET
-// NULL (columns); checks and exclusions deparsed.
-pub(super) const CONSTRAINTS_SQL: &str = "SELECT k.oid, k.conrelid, k.conname::text, k.contype, k.conkey, k.confrelid, k.confkey,
+// COPY, 16 columns. Constraints of tables (of every schema: those of the snapshot's are
+// picked by table): keys and foreign keys as catalog rows, with their index and whether
+// without ON DELETE SET NULL (columns); checks and exclusions deparsed.
+pub(super) const CONSTRAINTS_WIDTH: usize = 16;
+pub(super) const CONSTRAINTS_SQL: &str = "SELECT k.oid, k.conrelid, k.conname, k.contype, k.conkey, k.confrelid, k.confkey,
             k.confupdtype, k.confdeltype, k.confmatchtype, k.condeferrable, k.condeferred, k.convalidated,
             k.conindid, {v15},
             CASE WHEN k.contype IN ('c', 'x') THEN pg_get_constraintdef(k.oid) END
@@ -154,12 +160,3 @@ catalog_query!(
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('v', 'm', 'S') AND {skip}"
 );
-
-pub(super) const FIGURES: &str = "SELECT pg_database_size(current_database()),
-        (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1),
-        pg_is_in_recovery(),
-        (SELECT count(*) FROM pg_stat_replication),
-        CASE WHEN pg_is_in_recovery()
-             THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
-             ELSE (SELECT extract(epoch FROM max(replay_lag))::float8 FROM pg_stat_replication) END,
-        current_setting('server_version')";
