@@ -34,6 +34,9 @@ use pgstage::sandbox::{Sandbox, SandboxOptions};
 use tokio::runtime::Runtime;
 use tokio_postgres::Client;
 
+#[path = "../tests/it/deparser.rs"]
+mod deparser;
+
 const TEMPLATE: &str = "pgstage_bench_template";
 const BIG: &str = "pgstage_bench_big";
 
@@ -301,152 +304,16 @@ fn psql(sandbox: &Sandbox, db: &str, args: &[&str]) -> String {
 // ----------------------------------------------------------------------------------------
 // The snapshot's definitions against PostgreSQL's deparser
 
-/// Schemas never part of a snapshot (as in `src/db/snapshot.rs`).
-const SKIP: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstage') \
-     AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
-
-/// Tables, keys, foreign keys and indexes as the snapshot read them before it wrote
-/// definitions itself: one deparser call per object (`pg_get_indexdef`,
-/// `pg_get_constraintdef`, `pg_get_expr` per column default).
-const REFERENCE: [(&str, &str); 3] = [
-    (
-        "tables",
-        "SELECT n.nspname || '.' || c.relname, 'T',
-                coalesce((SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
-                            || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-                            || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
-                          FROM pg_attribute a
-                          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p') AND {skip}",
-    ),
-    (
-        "constraints",
-        "SELECT n.nspname || '.' || c.relname || '.' || k.conname, CASE WHEN k.contype = 'f' THEN 'F' ELSE 'C' END,
-                pg_get_constraintdef(k.oid)
-         FROM pg_constraint k
-         JOIN pg_class c ON c.oid = k.conrelid
-         JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE k.contype IN ('f', 'p', 'u', 'c', 'x') AND {skip}",
-    ),
-    (
-        "indexes",
-        "SELECT n.nspname || '.' || ci.relname, 'I', pg_get_indexdef(i.indexrelid)
-         FROM pg_index i
-         JOIN pg_class ci ON ci.oid = i.indexrelid
-         JOIN pg_namespace n ON n.oid = ci.relnamespace
-         WHERE {skip}",
-    ),
-];
-
 /// Check that the snapshot's tables, keys, foreign keys and indexes are exactly what
-/// PostgreSQL's deparser says; returns how many objects were compared.
+/// PostgreSQL's deparser says (`deparser::differences`); returns how many objects were compared.
 async fn verify_snapshot(client: &Client, what: &str) -> usize {
     let snap = Snapshot::take(client).await.unwrap_or_else(|e| die(&e.to_string()));
-    let mut compared = 0;
-    let mut problems = vec![];
-    for (label, sql) in REFERENCE {
-        let rows = client.query(&sql.replace("{skip}", SKIP), &[]).await.unwrap_or_else(|e| die(&pgstage::db::describe(&e)));
-        let mut expected: BTreeMap<Kind, BTreeMap<String, String>> = BTreeMap::new();
-        for r in &rows {
-            let kind = match r.get::<_, &str>(1) {
-                "T" => Kind::Table,
-                "F" => Kind::ForeignKey,
-                "C" => Kind::Constraint,
-                _ => Kind::Index,
-            };
-            expected.entry(kind).or_default().insert(r.get(0), r.get(2));
-        }
-        for (kind, objects) in expected {
-            let got = snap.objects.get(&kind).cloned().unwrap_or_default();
-            for (name, def) in &objects {
-                compared += 1;
-                match got.get(name) {
-                    Some(g) if g == def => {}
-                    Some(g) => problems.push(format!("{label} {name}: snapshot `{g}`, deparser `{def}`")),
-                    None => problems.push(format!("{label} {name}: missing from the snapshot")),
-                }
-            }
-            for name in got.keys().filter(|n| !objects.contains_key(*n)) {
-                problems.push(format!("{label} {name}: in the snapshot only"));
-            }
-        }
-    }
+    let (compared, problems) = deparser::differences(client, &snap).await;
     if !problems.is_empty() {
         die(&format!("the snapshot disagrees with PostgreSQL's deparser on {what}:\n  {}", problems.join("\n  ")));
     }
     compared
 }
-
-/// Definitions the snapshot writes itself and those it must leave to the deparser.
-const EDGE_CASES: &str = r#"
-CREATE SCHEMA other;
-CREATE SCHEMA "Mixed Case";
-CREATE TABLE other.ref (id int PRIMARY KEY, code varchar(10) UNIQUE, c2 text COLLATE "C");
-CREATE TABLE public.ref (id int PRIMARY KEY, n int, m int, UNIQUE (n, m));
-CREATE TABLE "Mixed Case"."Weird Table" (
-    "Id" int PRIMARY KEY, "select" int,
-    ref_id int REFERENCES other.ref (id) MATCH FULL ON UPDATE CASCADE ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
-    note text DEFAULT 'x', n numeric(10, 2) DEFAULT 0, created timestamptz DEFAULT now(),
-    g int GENERATED ALWAYS AS ("Id" * 2) STORED);
-CREATE TABLE "Mixed Case".other_weird ("Id" int PRIMARY KEY, g int GENERATED ALWAYS AS ("Id" * 2) STORED);
-CREATE TABLE public.child (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    ref_id int REFERENCES public.ref (id) ON DELETE RESTRICT,
-    self_id bigint REFERENCES public.child (id),
-    weird_id int REFERENCES "Mixed Case"."Weird Table" ("Id") ON UPDATE SET DEFAULT,
-    other_id int, code varchar(10), tags text[], email text, n int, m int,
-    kind text CHECK (kind IN ('a', 'b')), t tsrange, payload jsonb,
-    UNIQUE (code, email), EXCLUDE USING gist (t WITH &&),
-    FOREIGN KEY (n, m) REFERENCES public.ref (n, m) MATCH FULL);
-ALTER TABLE public.child ADD CONSTRAINT child_other_fk FOREIGN KEY (other_id) REFERENCES other.ref (id) NOT VALID;
-ALTER TABLE public.child ADD CONSTRAINT child_code_fk FOREIGN KEY (code) REFERENCES other.ref (code);
-ALTER TABLE public.child ADD CONSTRAINT child_positive CHECK (n > 0) NOT VALID;
-CREATE INDEX child_desc ON public.child (ref_id DESC);
-CREATE INDEX child_nulls ON public.child (ref_id NULLS FIRST);
-CREATE INDEX child_partial ON public.child (ref_id) WHERE kind = 'a';
-CREATE INDEX child_expr ON public.child (lower(email));
-CREATE INDEX child_incl ON public.child (ref_id) INCLUDE (email);
-CREATE INDEX child_pattern ON public.child (email text_pattern_ops);
-CREATE INDEX child_varchar ON public.child (code);
-CREATE INDEX child_coll ON public.child (email COLLATE "C");
-CREATE INDEX child_coll_same ON other.ref (c2 COLLATE "C");
-CREATE INDEX child_gin ON public.child USING gin (tags);
-CREATE INDEX child_jsonb ON public.child USING gin (payload jsonb_path_ops);
-CREATE INDEX child_hash ON public.child USING hash (email);
-CREATE INDEX child_brin ON public.child USING brin (id);
-CREATE INDEX child_fill ON public.child (email) WITH (fillfactor = 70);
-CREATE INDEX "Child Mixed" ON public.child (n, m, email);
-CREATE TABLE public.pk_incl (a int, b int, PRIMARY KEY (a) INCLUDE (b));
-CREATE TABLE public.parted (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
-CREATE TABLE public.parted_2024 PARTITION OF public.parted FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-CREATE INDEX parted_at ON public.parted (at);
-CREATE MATERIALIZED VIEW public.mv AS SELECT id FROM public.ref;
-CREATE UNIQUE INDEX mv_id ON public.mv (id);
-CREATE TABLE public."select" (id int PRIMARY KEY);
-CREATE TABLE public.fk_keyword (id int PRIMARY KEY, s int REFERENCES public."select" (id));
-CREATE DOMAIN public.d_text AS text;
-CREATE TABLE public.dom (x public.d_text PRIMARY KEY);
-CREATE TABLE public.defer (id int PRIMARY KEY DEFERRABLE, u int UNIQUE DEFERRABLE INITIALLY DEFERRED);
-CREATE TYPE public.mood AS ENUM ('a', 'b');
-CREATE TABLE public.en (m public.mood PRIMARY KEY, at timestamptz DEFAULT now(), z int DEFAULT 0);
-CREATE TABLE public.uuids (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), seq int DEFAULT 0);
-CREATE TABLE public.pg_class (id int PRIMARY KEY);
-CREATE TABLE public.refs_pg_class (x int REFERENCES public.pg_class (id));
-CREATE TABLE public.no_columns ();
-CREATE TABLE public.dropped (a int, b int, c int PRIMARY KEY);
-ALTER TABLE public.dropped DROP COLUMN b;
-CREATE INDEX dropped_a_c ON public.dropped (a, c);
-CREATE TABLE other.in_other (id int PRIMARY KEY, r int REFERENCES public.ref (id));
-"#;
-
-/// PostgreSQL 15's additions.
-const EDGE_CASES_15: &str = r#"
-CREATE UNIQUE INDEX child_nnd ON public.child (email) NULLS NOT DISTINCT;
-ALTER TABLE public.child ADD CONSTRAINT child_uq_nnd UNIQUE NULLS NOT DISTINCT (email, code);
-CREATE TABLE public.delset (a int PRIMARY KEY, n int, m int, FOREIGN KEY (n, m) REFERENCES public.ref (n, m) ON DELETE SET NULL (n));
-"#;
 
 /// The edge cases in a database of their own: compare, then drop it.
 async fn verify_edge_cases(sandbox: &Sandbox, admin: &Client) -> usize {
@@ -454,10 +321,10 @@ async fn verify_edge_cases(sandbox: &Sandbox, admin: &Client) -> usize {
     let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
     pgstage::db::create_database(admin, name, None).await.unwrap_or_else(|e| die(&e.to_string()));
     let client = pgstage::db::connect_config(&sandbox.config(name)).await.unwrap_or_else(|e| die(&e.to_string()));
-    client.batch_execute(EDGE_CASES).await.unwrap_or_else(|e| die(&pgstage::db::describe(&e)));
+    client.batch_execute(deparser::EDGE_CASES).await.unwrap_or_else(|e| die(&pgstage::db::describe(&e)));
     let version: i32 = client.query_one("SELECT current_setting('server_version_num')::int", &[]).await.unwrap().get(0);
     if version >= 150_000 {
-        client.batch_execute(EDGE_CASES_15).await.unwrap_or_else(|e| die(&pgstage::db::describe(&e)));
+        client.batch_execute(deparser::EDGE_CASES_15).await.unwrap_or_else(|e| die(&pgstage::db::describe(&e)));
     }
     let n = verify_snapshot(&client, "the edge cases").await;
     // The same with other search paths: visibility decides qualification.

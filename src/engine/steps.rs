@@ -181,7 +181,6 @@ impl Engine {
             return Err(StepEnd::Failed(why));
         }
         if !in_batch {
-            // The objects are all the comparison needs (verification reads the figures).
             let after = self.snapshot().await?;
             compare_created(&m, &self.current.diff(&after), &after, &mut result);
             self.current = after;

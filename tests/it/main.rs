@@ -4,6 +4,7 @@
 
 mod cli;
 mod connect;
+mod deparser;
 mod engine;
 mod gui;
 mod plan;

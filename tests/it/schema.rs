@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use pgstage::db::snapshot::{Kind, Snapshot, SnapshotDiff, row_counts};
 use pgstage::db::split;
 
+use crate::deparser::{EDGE_CASES, EDGE_CASES_15, differences};
 use crate::support::{Template, apply, fresh_db, path, week2_files, week2_plan};
 
 async fn snapshot(client: &tokio_postgres::Client) -> Snapshot {
@@ -241,6 +242,40 @@ async fn snapshot_definitions_match_postgresqls_own_deparsers() {
     }
 }
 
+/// The edge-case schema (names that need quoting, keywords, non-ASCII, control characters,
+/// defaults whose text needs escaping, every kind of key, foreign key and index) in several
+/// session states: search paths decide which referenced tables are qualified, a temporary
+/// table can hide one, and `quote_all_identifiers` quotes every name.
+#[tokio::test]
+async fn snapshot_matches_the_deparsers_on_edge_cases() {
+    let db = fresh_db(Template::Empty).await;
+    db.client.batch_execute(EDGE_CASES).await.unwrap_or_else(|e| panic!("{}", pgstage::db::describe(&e)));
+    let version: i32 = db.client.query_one("SELECT current_setting('server_version_num')::int", &[]).await.unwrap().get(0);
+    if version >= 150_000 {
+        db.client.batch_execute(EDGE_CASES_15).await.unwrap_or_else(|e| panic!("{}", pgstage::db::describe(&e)));
+    }
+    // Each setup adds to the session state of the one before.
+    let setups = [
+        ("the default search path", ""),
+        ("search_path other, public", "SET search_path = other, public"),
+        ("search_path other, public and a temporary ref", "CREATE TEMP TABLE ref (id int)"),
+        ("search_path \"Mixed Case\"", "SET search_path = '\"Mixed Case\"'"),
+        ("quote_all_identifiers on", "SET quote_all_identifiers = on"),
+    ];
+    for (what, setup) in setups {
+        db.client.batch_execute(setup).await.unwrap_or_else(|e| panic!("{what}: {}", pgstage::db::describe(&e)));
+        let snap = snapshot(&db.client).await;
+        let (compared, problems) = differences(&db.client, &snap).await;
+        assert!(
+            problems.is_empty(),
+            "{what}: the snapshot disagrees with PostgreSQL's deparsers on {} of {compared} objects:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        );
+        assert!(compared > 60, "{what}: only {compared} objects compared");
+    }
+}
+
 #[tokio::test]
 async fn take_with_a_helper_connection_reads_the_same_snapshot() {
     let db = fresh_db(Template::Baseline).await;
@@ -281,21 +316,46 @@ async fn take_with_a_helper_connection_reads_the_same_snapshot() {
     let policies = &one.objects[&Kind::Policy];
     assert_eq!(policies["public.pb.p1"], "ALL TO public USING ((z > 0))");
     assert_eq!(policies["public.pc.p1"], "ALL TO public USING ((y > 0)) WITH CHECK ((pc.* IS NOT NULL))");
-    let deparsed = db
+    // Every policy (Week 2's included) as pg_policies shows it, commands, roles and
+    // restrictive ones included; views and sequences with their definitions.
+    db.client
+        .batch_execute(
+            "CREATE POLICY r1 ON public.pa AS RESTRICTIVE FOR UPDATE TO service_role, authenticated
+                 USING (x > 0) WITH CHECK (x < 10);
+             CREATE POLICY r2 ON public.pb FOR INSERT TO anon WITH CHECK (z IS NOT NULL);
+             CREATE VIEW public.pa_view AS SELECT x FROM public.pa; CREATE SEQUENCE public.pa_seq MAXVALUE 99;",
+        )
+        .await
+        .unwrap();
+    let snap = Snapshot::take_with(&db.client, Some(&helper)).await.unwrap();
+    assert_eq!(snap, snapshot(&db.client).await);
+    let reference = db
         .client
         .query(
-            "SELECT n.nspname || '.' || c.relname || '.' || p.polname, pg_get_expr(p.polqual, p.polrelid)
-             FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace",
+            "SELECT schemaname || '.' || tablename || '.' || policyname,
+                    cmd || CASE WHEN permissive = 'PERMISSIVE' THEN '' ELSE ' RESTRICTIVE' END
+                    || ' TO ' || array_to_string(ARRAY(SELECT unnest(roles) ORDER BY 1), ', ')
+                    || coalesce(' USING (' || qual || ')', '') || coalesce(' WITH CHECK (' || with_check || ')', '')
+             FROM pg_policies",
             &[],
         )
         .await
         .unwrap();
-    for row in deparsed {
-        let (name, qual): (String, Option<String>) = (row.get(0), row.get(1));
-        if let Some(qual) = qual {
-            assert!(policies[&name].contains(&format!(" USING ({qual})")), "{name}: {} vs {qual}", policies[&name]);
-        }
+    let policies = &snap.objects[&Kind::Policy];
+    assert!(reference.len() >= 20);
+    assert_eq!(policies.len(), reference.len());
+    for row in reference {
+        let (name, def): (String, String) = (row.get(0), row.get(1));
+        assert_eq!(policies.get(&name), Some(&def), "policy {name}");
     }
+    assert_eq!(
+        policies["public.pa.r1"],
+        "UPDATE RESTRICTIVE TO authenticated, service_role USING ((x > 0)) WITH CHECK ((x < 10))"
+    );
+    let view_md5: String =
+        db.client.query_one("SELECT md5(pg_get_viewdef('public.pa_view'::regclass))", &[]).await.unwrap().get(0);
+    assert_eq!(snap.objects[&Kind::View]["public.pa_view"], format!("v md5 {view_md5}"));
+    assert_eq!(snap.objects[&Kind::Sequence]["public.pa_seq"], "bigint 1..99");
 }
 
 /// Database figures are read when a check asks, apart from the snapshot; the runner's own

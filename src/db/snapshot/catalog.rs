@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tokio_postgres::Row;
-use tokio_postgres::types::{FromSql, Kind as PgKind, Type};
 
 use super::copy::{CopyRow, CopyRows};
 
@@ -28,7 +27,6 @@ struct Column<'a> {
     quoted: Cow<'a, str>,
     type_name: &'a str,
     not_null: bool,
-    default: Option<&'a str>,
     type_oid: u32,
     collation: u32,
 }
@@ -36,7 +34,7 @@ struct Column<'a> {
 /// A hasher for oids and other small integer keys (the default one is made for untrusted
 /// keys and costs more than the lookups here are worth).
 #[derive(Default, Clone, Copy)]
-struct OidHasher(u64);
+pub(super) struct OidHasher(u64);
 
 impl std::hash::Hasher for OidHasher {
     fn finish(&self) -> u64 {
@@ -58,51 +56,7 @@ impl std::hash::Hasher for OidHasher {
     }
 }
 
-type OidMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<OidHasher>>;
-
-/// A one-dimensional array (`int2vector`, `oidvector`, `int2[]`) in PostgreSQL's binary
-/// format, read in place.
-struct RawArray<'a>(&'a [u8]);
-
-impl<'a> FromSql<'a> for RawArray<'a> {
-    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(RawArray(raw))
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        matches!(ty.kind(), PgKind::Array(_))
-    }
-}
-
-impl<'a> RawArray<'a> {
-    /// The elements (NULL ones skipped; there are none in these catalogs).
-    fn elements(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let raw = self.0;
-        let int = |at: usize| raw.get(at..at + 4).map_or(0, |b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-        let dimensions = int(0).max(0) as usize;
-        let count: usize =
-            (0..dimensions).map(|d| int(12 + 8 * d).max(0) as usize).product::<usize>() * usize::from(dimensions > 0);
-        let mut at = 12 + 8 * dimensions;
-        (0..count).filter_map(move |_| {
-            let len = int(at);
-            at += 4;
-            if len < 0 {
-                return None;
-            }
-            let element = raw.get(at..at + len as usize);
-            at += len as usize;
-            element
-        })
-    }
-
-    fn int2s(&self) -> impl Iterator<Item = i16> + 'a {
-        self.elements().map(|e| if e.len() == 2 { i16::from_be_bytes([e[0], e[1]]) } else { 0 })
-    }
-
-    fn oids(&self) -> impl Iterator<Item = u32> + 'a {
-        self.elements().map(|e| if e.len() == 4 { u32::from_be_bytes([e[0], e[1], e[2], e[3]]) } else { 0 })
-    }
-}
+pub(super) type OidMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<OidHasher>>;
 
 /// Identifiers quoted as `quote_ident` quotes them: unless made of lower-case ASCII letters,
 /// digits and underscores (not first), or a keyword other than an unreserved one; all of them
@@ -155,7 +109,6 @@ impl<'a> Catalog<'a> {
         shadows: &'a [Row],
         indexes: &'a CopyRows,
         columns: &'a CopyRows,
-        defaults: &'a [Row],
         opclasses: &'a [Row],
         access_methods: &'a [Row],
         search_path: &'a [String],
@@ -195,13 +148,6 @@ impl<'a> Catalog<'a> {
             }
         }
         let index_kinds = indexes.rows().map(|r| (r.oid(0), (r.bool(8), r.bool(9)))).collect();
-        let mut column_defaults: OidMap<(u32, i16), &str> = OidMap::default();
-        for r in defaults {
-            let (tables, numbers, expression): (RawArray, RawArray, Option<&str>) = (r.get(0), r.get(1), r.get(2));
-            if let Some(expression) = expression {
-                column_defaults.extend(tables.oids().zip(numbers.int2s()).map(|key| (key, expression)));
-            }
-        }
         let mut by_table: OidMap<u32, Vec<Column>> = OidMap::default();
         by_table.reserve(rels.len());
         for r in columns.rows() {
@@ -211,7 +157,6 @@ impl<'a> Catalog<'a> {
                 quoted: quoter.quote(r.str(2)),
                 type_name: r.str(3),
                 not_null: r.bool(4),
-                default: column_defaults.get(&(table, number)).copied(),
                 type_oid: r.oid(5),
                 collation: r.oid(6),
             });
@@ -246,8 +191,14 @@ impl<'a> Catalog<'a> {
         Some(())
     }
 
-    /// "name type[ not null][ default expression], …", in column order.
-    pub(super) fn table_definition(&self, table: u32) -> String {
+    /// The column numbers and names of `table`, in order.
+    pub(super) fn column_names(&self, table: u32) -> impl Iterator<Item = (i16, &str)> {
+        self.columns.get(&table).into_iter().flatten().map(|c| (c.number, c.quoted.as_ref()))
+    }
+
+    /// "name type[ not null][ default expression], …", in column order; `defaults` maps
+    /// (table, column number) to the default's expression.
+    pub(super) fn table_definition(&self, table: u32, defaults: &OidMap<(u32, i16), &str>) -> String {
         let columns = self.columns.get(&table).map_or(&[][..], Vec::as_slice);
         let mut def = String::with_capacity(columns.len() * 32);
         for (i, c) in columns.iter().enumerate() {
@@ -260,7 +211,7 @@ impl<'a> Catalog<'a> {
             if c.not_null {
                 def.push_str(" not null");
             }
-            if let Some(default) = c.default {
+            if let Some(default) = defaults.get(&(table, c.number)) {
                 def.push_str(" default ");
                 def.push_str(default);
             }

@@ -214,5 +214,6 @@ pub async fn row_counts(client: &Client, schema: &str) -> Result<BTreeMap<String
 
 mod catalog;
 mod copy;
+mod expressions;
 mod queries;
 mod read;

@@ -18,6 +18,12 @@ pub(super) const SETUP: &str = "SELECT current_setting('server_version_num')::in
         current_setting('search_path'), current_setting('quote_all_identifiers')::bool,
         (SELECT array_agg(word) FROM pg_get_keywords() WHERE catcode <> 'U')";
 
+/// A helper connection's planner settings: a hash join for the columns (the planner's nested
+/// loop over 10,000 tables costs a third more), no parallel workers (the client's server
+/// process needs the other core).
+pub(super) const HELPER_SETTINGS: &str =
+    "SELECT set_config('enable_nestloop', 'off', false), set_config('max_parallel_workers_per_gather', '0', false)";
+
 catalog_query!(NAMESPACES, "SELECT n.oid, n.nspname::text FROM pg_namespace n WHERE {skip}");
 
 // COPY, 7 columns. Every relation of the snapshot's schemas (their names also decide
@@ -54,12 +60,13 @@ catalog_query!(
      WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND {skip}"
 );
 
-/// Column defaults, each distinct expression deparsed once (one that refers to columns, once
-/// per table): the columns (tables, numbers) that have it, and the expression.
-pub(super) const DEFAULTS: &str = "SELECT g.tables, g.columns, pg_get_expr(x.adbin, x.adrelid)
-     FROM (SELECT array_agg(adrelid) AS tables, array_agg(adnum) AS columns, min(oid) AS first FROM pg_attrdef
-           GROUP BY CASE WHEN strpos(adbin::text, '{VAR ') > 0 THEN adrelid::text ELSE '' END || adbin::text) g
-     JOIN pg_attrdef x ON x.oid = g.first";
+// COPY, 5 columns. Column defaults with a fingerprint of their expression (64-bit hash of the
+// node tree) and whether it refers to columns: each distinct expression is deparsed once, by
+// `DEPARSE_DEFAULTS` (once per table when it refers to columns).
+pub(super) const DEFAULTS_WIDTH: usize = 5;
+pub(super) const DEFAULTS: &str =
+    "SELECT oid, adrelid, adnum, hashtextextended(adbin::text, 0), strpos(adbin::text, '{VAR ') > 0 FROM pg_attrdef";
+pub(super) const DEPARSE_DEFAULTS: &str = "SELECT oid, pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE oid = ANY ($1)";
 
 // COPY, 10 columns. Indexes (of every schema: those of the snapshot's are picked by name):
 // key columns, operator classes, collations and options; whether without expressions and
@@ -93,39 +100,22 @@ pub(super) const CONSTRAINTS_SQL: &str = "SELECT k.oid, k.conrelid, k.conname, k
 catalog_query!(CONSTRAINTS_15, CONSTRAINTS_SQL.replace("{v15}", "k.confdelsetcols IS NULL"));
 catalog_query!(CONSTRAINTS_14, CONSTRAINTS_SQL.replace("{v15}", "true"));
 
-// RLS policies. Each distinct expression is deparsed once: `pg_get_expr` opens the table, which
-// on a new connection costs more than the deparsing. What it writes depends only on the
-// expression and the table's column names, except for a whole-row reference or a subquery
-// (which may name the table): those are deparsed per table.
-catalog_query!(
-    POLICIES,
-    "WITH k AS MATERIALIZED (
-       SELECT p.oid,
-              CASE WHEN strpos(coalesce(p.polqual::text, '') || coalesce(p.polwithcheck::text, ''), ':varattno 0 ')
-                        + strpos(coalesce(p.polqual::text, '') || coalesce(p.polwithcheck::text, ''), '{SUBLINK') > 0
-                   THEN p.polrelid::text
-                   ELSE (SELECT array_agg(a.attname ORDER BY a.attnum)::text
-                         FROM pg_attribute a WHERE a.attrelid = p.polrelid AND a.attnum > 0) END
-              || ' ' || coalesce(p.polqual::text, '') || ' ' || coalesce(p.polwithcheck::text, '') COLLATE \"C\" AS key
-       FROM pg_policy p),
-     d AS MATERIALIZED (
-       SELECT g.key, pg_get_expr(x.polqual, x.polrelid) AS qual, pg_get_expr(x.polwithcheck, x.polrelid) AS wcheck
-       FROM (SELECT key, min(oid) AS first FROM k GROUP BY key) g JOIN pg_policy x ON x.oid = g.first)
-     SELECT n.nspname || '.' || c.relname || '.' || p.polname,
-            CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
-                          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END
-            || CASE WHEN p.polpermissive THEN '' ELSE ' RESTRICTIVE' END
-            || ' TO ' || coalesce((SELECT string_agg(r.rolname, ', ' ORDER BY r.rolname)
-                                   FROM pg_roles r WHERE r.oid = ANY (p.polroles)), 'public')
-            || coalesce(' USING (' || d.qual || ')', '')
-            || coalesce(' WITH CHECK (' || d.wcheck || ')', '')
-     FROM pg_policy p
-     JOIN k ON k.oid = p.oid
-     JOIN d ON d.key = k.key
-     JOIN pg_class c ON c.oid = p.polrelid
-     JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE {skip}"
-);
+// COPY, 9 columns. RLS policies, with fingerprints of their conditions (64-bit hashes of the
+// node trees) and whether those hold a whole-row reference or a subquery (which may name the
+// table). `pg_get_expr` opens the table, which on a new connection costs more than the
+// deparsing, and what it writes depends only on the expression and the table's column names
+// (or the table itself, for those two): each distinct one is deparsed once, by
+// `DEPARSE_POLICIES`.
+pub(super) const POLICIES_WIDTH: usize = 9;
+pub(super) const POLICIES: &str = "SELECT p.oid, p.polrelid, p.polname, p.polcmd, p.polpermissive, p.polroles,
+        hashtextextended(p.polqual::text, 0), hashtextextended(p.polwithcheck::text, 0),
+        strpos(coalesce(p.polqual::text, '') || coalesce(p.polwithcheck::text, ''), ':varattno 0 ')
+        + strpos(coalesce(p.polqual::text, '') || coalesce(p.polwithcheck::text, ''), '{SUBLINK') > 0
+     FROM pg_policy p";
+pub(super) const DEPARSE_POLICIES: &str =
+    "SELECT oid, pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) FROM pg_policy WHERE oid = ANY ($1)";
+
+pub(super) const ROLES: &str = "SELECT oid, rolname::text FROM pg_roles";
 
 // Functions and procedures, without those an extension owns.
 catalog_query!(
@@ -149,14 +139,13 @@ catalog_query!(
      WHERE NOT t.tgisinternal AND {skip}"
 );
 
-// Views (definition md5) and sequences (type and bounds); is view
-catalog_query!(
-    RELATIONS,
-    "SELECT n.nspname || '.' || c.relname,
-            CASE WHEN c.relkind IN ('v', 'm') THEN c.relkind::text || ' md5 ' || md5(pg_get_viewdef(c.oid))
-                 ELSE (SELECT format_type(s.seqtypid, NULL) || ' ' || s.seqmin || '..' || s.seqmax
-                       FROM pg_sequence s WHERE s.seqrelid = c.oid) END,
-            c.relkind IN ('v', 'm')
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('v', 'm', 'S') AND {skip}"
-);
+/// Views and materialized views (kind and definition md5) and sequences (type and bounds), of
+/// the relations the catalog rows found.
+pub(super) const DEPARSE_RELATIONS: &str = "SELECT c.oid,
+        CASE WHEN c.relkind IN ('v', 'm') THEN c.relkind::text || ' md5 ' || md5(pg_get_viewdef(c.oid))
+             ELSE (SELECT format_type(s.seqtypid, NULL) || ' ' || s.seqmin || '..' || s.seqmax
+                   FROM pg_sequence s WHERE s.seqrelid = c.oid) END
+     FROM pg_class c WHERE c.oid = ANY ($1)";
+
+pub(super) const DEPARSE_CONSTRAINTS: &str = "SELECT o, pg_get_constraintdef(o) FROM unnest($1::oid[]) o";
+pub(super) const DEPARSE_INDEXES: &str = "SELECT o, pg_get_indexdef(o) FROM unnest($1::oid[]) o";
