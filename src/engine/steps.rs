@@ -14,9 +14,20 @@ use crate::db::{DbError, describe, ledger};
 use crate::plan::{Check, Migration, TransactionMode};
 
 impl Engine {
-    async fn snapshot(&self) -> Result<Snapshot, StepEnd> {
-        let helper = self.helper.as_ref().map(|h| &h.session.client);
-        Snapshot::take_with(self.client(), helper).await.map_err(|e| StepEnd::Failed(e.to_string()))
+    /// A catalog snapshot, split over the helper connection when there is one. If that fails
+    /// (a DBA may terminate the helper), the snapshot is read again on the session alone, and
+    /// the run goes on without the helper.
+    async fn snapshot(&mut self) -> Result<Snapshot, StepEnd> {
+        if let Some(helper) = &self.helper {
+            match Snapshot::take_with(self.client(), Some(&helper.session.client)).await {
+                Ok(snapshot) => return Ok(snapshot),
+                Err(e) => {
+                    let _ = self.events.send(Event::Log(format!("catalog reader: {e}; snapshots go on without it")));
+                    self.helper = None;
+                }
+            }
+        }
+        Snapshot::take(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))
     }
 
     async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, DbError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use pgstage::db::connect::{self, Session};
 use pgstage::db::snapshot::{Kind, row_counts};
 use pgstage::engine::{Controls, Engine, EngineError, Event, MigrationStatus, Outcome, RunOptions, RunResult, Status, Step};
-use pgstage::plan::{Creates, LoadedPlan, Migration, MsRange, Plan, TransactionMode};
+use pgstage::plan::{Creates, LoadedPlan, Metric, Migration, MsRange, Plan, TransactionMode};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::support::{Template, TestDb, fresh_db, path, week2_plan, write_plan};
@@ -448,4 +448,51 @@ async fn pause_stops_between_steps_and_run_resumes() {
     let result = engine.finish().await;
     assert_eq!(result.outcome, Outcome::Completed);
     assert!(result.verdict.go, "{:?}", result.verdict.reasons);
+}
+
+/// The engine reads catalog snapshots over a second, read-only connection; if a DBA
+/// terminates it, the run goes on over the session alone, and it is never counted as another
+/// session by the pre-flight check.
+#[tokio::test]
+async fn a_terminated_catalog_reader_does_not_stop_the_run() {
+    let db = fresh_db(Template::Baseline).await;
+    let (mut engine, mut events) = start(week2_plan(), &db).await;
+    let readers = "SELECT pid FROM pg_stat_activity
+                   WHERE datname = current_database() AND application_name LIKE 'pgstage run % (catalog reader)'";
+    assert_eq!(db.client.query(readers, &[]).await.unwrap().len(), 1, "one catalog reader");
+    assert_eq!(engine.step().await, Some(Step::Preflight));
+    // This test's own connection, the engine's session and its reader are connected: only
+    // this test's counts as another session.
+    let all: i64 = db
+        .client
+        .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(all, 3);
+    let connections = engine.result().preflight.iter().find(|c| c.metric == Some(Metric::ActiveConnections)).cloned();
+    assert_eq!(connections.map(|c| c.actual), Some("1".to_owned()), "the catalog reader is not another session");
+    let terminated: bool = db
+        .client
+        .query_one(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name LIKE 'pgstage run % (catalog reader)'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(terminated);
+    engine.run().await;
+    let result = engine.finish().await;
+    assert_eq!(result.outcome, Outcome::Completed);
+    assert!(result.verdict.go, "{:?}", result.verdict.reasons);
+    assert!(exists(&db, "public.positioning").await);
+    let mut logs = vec![];
+    while let Ok(event) = events.try_recv() {
+        if let Event::Log(line) = event {
+            logs.push(line);
+        }
+    }
+    assert!(logs.iter().any(|l| l.contains("snapshots go on without it")), "{logs:?}");
 }
