@@ -87,9 +87,9 @@ impl Controls {
 pub struct Engine {
     plan: LoadedPlan,
     session: Arc<Session>,
-    /// A second connection catalog snapshots split their queries over (none if it could not
-    /// be opened: then the session does all).
-    helper: Option<Helper>,
+    /// A second, read-only connection catalog snapshots split their queries over (none if it
+    /// could not be opened: then the session does all).
+    reader: Option<CatalogReader>,
     controls: Controls,
     events: UnboundedSender<Event>,
     steps: Vec<Step>,
@@ -102,17 +102,17 @@ pub struct Engine {
     started: Instant,
 }
 
-/// The run's second connection, read-only.
-struct Helper {
+/// The run's second connection, read-only, for catalog snapshots.
+struct CatalogReader {
     session: Session,
     /// Its server process, not counted among other sessions.
     pid: i32,
 }
 
-impl Helper {
+impl CatalogReader {
     async fn open(session: &Session, run_id: &str) -> Option<Self> {
-        let helper = session.open_another().await.ok()?;
-        let row = helper
+        let reader = session.open_another().await.ok()?;
+        let row = reader
             .client
             .query_one(
                 "SELECT pg_backend_pid(), set_config('application_name', $1, false),
@@ -121,7 +121,7 @@ impl Helper {
             )
             .await
             .ok()?;
-        Some(Helper { pid: row.get(0), session: helper })
+        Some(CatalogReader { pid: row.get(0), session: reader })
     }
 }
 
@@ -162,7 +162,7 @@ impl Engine {
         // If pgstage dies mid-statement, the server notices within a second, rolls back and
         // frees the lock, instead of finishing a long statement first (PostgreSQL 14+).
         let _ = client.batch_execute("SET client_connection_check_interval = 1000").await;
-        let helper = Helper::open(&session, &run_id).await;
+        let reader = CatalogReader::open(&session, &run_id).await;
         let steps = steps_of(&plan);
         let text = std::fs::read(&plan.path).unwrap_or_default();
         let p = &plan.plan;
@@ -206,7 +206,7 @@ impl Engine {
         Ok(Self {
             plan,
             session,
-            helper,
+            reader,
             controls,
             events,
             steps,

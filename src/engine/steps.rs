@@ -14,24 +14,25 @@ use crate::db::{DbError, describe, ledger};
 use crate::plan::{Check, Migration, TransactionMode};
 
 impl Engine {
-    /// A catalog snapshot, split over the helper connection when there is one. If that fails
-    /// (a DBA may terminate the helper), the snapshot is read again on the session alone, and
-    /// the run goes on without the helper.
+    /// A catalog snapshot, split over the catalog reader connection when there is one. If that
+    /// fails (a DBA may terminate the reader) but the session alone can read it, the run goes on
+    /// without the reader.
     async fn snapshot(&mut self) -> Result<Snapshot, StepEnd> {
-        if let Some(helper) = &self.helper {
-            match Snapshot::take_with(self.client(), Some(&helper.session.client)).await {
-                Ok(snapshot) => return Ok(snapshot),
-                Err(e) => {
-                    let _ = self.events.send(Event::Log(format!("catalog reader: {e}; snapshots go on without it")));
-                    self.helper = None;
-                }
+        let alone = |e: DbError| StepEnd::Failed(e.to_string());
+        let Some(reader) = &self.reader else { return Snapshot::take(self.client()).await.map_err(alone) };
+        match Snapshot::take_with(self.client(), Some(&reader.session.client)).await {
+            Ok(snapshot) => Ok(snapshot),
+            Err(e) => {
+                let snapshot = Snapshot::take(self.client()).await.map_err(alone)?;
+                let _ = self.events.send(Event::Log(format!("catalog reader: {e}; snapshots go on over the session alone")));
+                self.reader = None;
+                Ok(snapshot)
             }
         }
-        Snapshot::take(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))
     }
 
     async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, DbError> {
-        let own_sessions: Vec<i32> = self.helper.iter().map(|h| h.pid).collect();
+        let own_sessions: Vec<i32> = self.reader.iter().map(|r| r.pid).collect();
         let ctx = check::Context {
             client: self.client(),
             statement_timeout_ms: self.timeout(),

@@ -78,15 +78,16 @@ impl Snapshot {
     /// column names (expression or partial indexes, operator classes or collations other than
     /// the column's default, DESC / NULLS FIRST, INCLUDE, storage options, NULLS NOT DISTINCT,
     /// ON DELETE SET NULL (columns), checks and exclusions) is still left to PostgreSQL's
-    /// deparser, keys and indexes in a second round trip. Column defaults are deparsed once
-    /// per distinct expression. The biggest catalogs are read through COPY.
+    /// deparser in a second round trip, with one of each distinct column default and policy
+    /// condition (`expressions`). The big catalogs are read through COPY.
     pub async fn take(client: &Client) -> Result<Self, DbError> {
         Self::read(client, None).await
     }
 
     /// The same snapshot as [`Snapshot::take`], with the queries split between `client` and
-    /// `helper`, another connection to the same database (set to the client's search path),
-    /// so that two server processes read the catalog at once.
+    /// `helper`, another connection to the same database, so that two server processes read
+    /// the catalog at once. The helper's session is the snapshot's to set: it gets the
+    /// client's search path and planner settings of its own (`HELPER_SETTINGS`).
     pub async fn take_with(client: &Client, helper: Option<&Client>) -> Result<Self, DbError> {
         Self::read(client, helper).await
     }
