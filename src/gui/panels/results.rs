@@ -54,8 +54,12 @@ impl Rows for CheckRows<'_> {
             3 => ui.label(&r.expected),
             4 => ui.label(&r.actual).on_hover_text(&r.actual),
             5 => ui.label(RichText::new(r.status.label()).strong().color(status_color(r.status))),
-            // Catalog figures come from the snapshot: no query of their own to time.
-            _ if r.sql.is_empty() => ui.label(RichText::new("–").weak()).on_hover_text("read from the catalog snapshot"),
+            // Object counts come from the snapshot and manual items from the operator: nothing of
+            // their own to time. Database figures (size, sessions, lag) are read by a query.
+            _ if r.sql.is_empty() && !r.metric.is_some_and(|m| crate::check::counted(m).is_none()) => {
+                let why = if r.metric.is_some() { "counted in the catalog snapshot" } else { "no query of its own" };
+                ui.label(RichText::new("–").weak()).on_hover_text(why)
+            }
             _ => ui.label(RichText::new(format!("{:.1}", r.duration_ms)).monospace()),
         };
     }
