@@ -56,7 +56,7 @@ impl Rows for CheckRows<'_> {
             5 => ui.label(RichText::new(r.status.label()).strong().color(status_color(r.status))),
             // Object counts come from the snapshot and manual items from the operator: nothing of
             // their own to time. Database figures (size, sessions, lag) are read by a query.
-            _ if r.sql.is_empty() && !r.metric.is_some_and(|m| crate::check::counted(m).is_none()) => {
+            _ if r.sql.is_empty() && r.metric.is_none_or(|m| crate::check::counted(m).is_some()) => {
                 let why = if r.metric.is_some() { "counted in the catalog snapshot" } else { "no query of its own" };
                 ui.label(RichText::new("–").weak()).on_hover_text(why)
             }
