@@ -337,6 +337,17 @@ async fn verify_full_with_the_wrong_ca() {
         format!("host=localhost port={port} user=postgres password={PW} sslmode=verify-ca sslrootcert=/nonexistent/ca.crt");
     let err = connect_err(&input, &no_env()).await;
     assert!(matches!(&err, ConnectError::Tls { reason, .. } if reason.contains("/nonexistent/ca.crt")), "{err:?}");
+    // So does one with no root certificate at all: as libpq, the system's roots only when asked
+    // for with sslrootcert=system (here they do not know the test CA).
+    let input = format!("host=localhost port={port} user=postgres password={PW} sslmode=verify-full");
+    let err = connect_err(&input, &env(&[("HOME", "/nonexistent-home")])).await;
+    let ConnectError::Tls { reason, .. } = &err else { panic!("{err:?}") };
+    assert!(reason.contains("/nonexistent-home/.postgresql/root.crt does not exist"), "{reason}");
+    assert!(reason.contains("sslrootcert=system") && !reason.contains(PW), "{reason}");
+    // With sslrootcert=system the connection is tried, and fails on the certificate (or, on a
+    // machine without a CA bundle, on finding no roots).
+    let err = connect_err(&format!("{input} sslrootcert=system"), &no_env()).await;
+    assert!(matches!(&err, ConnectError::Tls { reason, .. } if reason.contains("system")), "{err:?}");
 }
 
 #[tokio::test]

@@ -12,7 +12,8 @@
 //!   exists (`sslrootcert`, else `~/.postgresql/root.crt`): then the issuer is checked, as with
 //!   `verify-ca`;
 //! - `verify-ca`: TLS, and the server's certificate must chain to `sslrootcert` (else
-//!   `~/.postgresql/root.crt`, else the system's trusted roots); the host name is not checked;
+//!   `~/.postgresql/root.crt`; with neither, the connection is refused before it is tried, as
+//!   libpq refuses it); the host name is not checked;
 //! - `verify-full`: the same, and the certificate must name the host connected to.
 //!
 //! `sslrootcert=system` means the system's trusted roots (as in libpq 16). A client certificate

@@ -64,12 +64,16 @@ fn tls_choice_follows_libpq() {
     let err = choose(SslMode::VerifyCa, Some(missing), Some(default)).unwrap_err();
     assert!(err.contains("/absent/ca.crt") && err.contains("does not exist"), "{err}");
     assert!(choose(SslMode::VerifyFull, Some(missing), None).is_err());
-    // verify-ca / verify-full: sslrootcert, else ~/.postgresql/root.crt, else the system's roots.
+    // verify-ca / verify-full: sslrootcert, else ~/.postgresql/root.crt, else an error (as libpq:
+    // the system's roots only with sslrootcert=system).
     assert_eq!(choose(SslMode::VerifyCa, Some(root), Some(default)), ok(Order::TlsOnly, Check::Issuer(file(root))));
     assert_eq!(choose(SslMode::VerifyCa, None, Some(default)), ok(Order::TlsOnly, Check::Issuer(file(default))));
-    assert_eq!(choose(SslMode::VerifyCa, None, Some(no_default)), ok(Order::TlsOnly, Check::Issuer(Roots::System)));
+    let err = choose(SslMode::VerifyCa, None, Some(no_default)).unwrap_err();
+    assert!(err.contains("/absent/home/.postgresql/root.crt does not exist") && err.contains("sslrootcert=system"), "{err}");
     assert_eq!(choose(SslMode::VerifyFull, Some(root), None), ok(Order::TlsOnly, Check::IssuerAndName(file(root))));
-    assert_eq!(choose(SslMode::VerifyFull, None, None), ok(Order::TlsOnly, Check::IssuerAndName(Roots::System)));
+    let err = choose(SslMode::VerifyFull, None, None).unwrap_err();
+    assert!(err.contains("HOME is not set") && err.contains("sslrootcert=system"), "{err}");
+    assert_eq!(choose(SslMode::VerifyCa, Some(Path::new("system")), None), ok(Order::TlsOnly, Check::Issuer(Roots::System)));
     assert_eq!(
         choose(SslMode::VerifyFull, Some(Path::new("system")), Some(default)),
         ok(Order::TlsOnly, Check::IssuerAndName(Roots::System))

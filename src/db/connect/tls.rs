@@ -69,11 +69,23 @@ pub(super) fn choose_tls(
         Some(_) => None,
         None => default,
     };
+    // The verifying modes need roots to verify with: like libpq, no file is an error, and the
+    // system's roots are used only when asked for (`sslrootcert=system`).
+    let verifying = matches!(sslmode, SslMode::VerifyCa | SslMode::VerifyFull);
+    if verifying && roots.is_none() {
+        let what = match default_root {
+            Some(p) => format!("the root certificate file {} does not exist", p.display()),
+            None => "no root certificate file (HOME is not set, so there is no ~/.postgresql/root.crt)".to_owned(),
+        };
+        return Err(format!(
+            "{what}: provide it (sslrootcert=FILE), use the system's trusted roots with sslrootcert=system, \
+             or choose an sslmode that does not verify the server's certificate"
+        ));
+    }
     let check = match (sslmode, roots) {
-        (SslMode::VerifyFull, roots) => Check::IssuerAndName(roots.unwrap_or(Roots::System)),
-        (SslMode::VerifyCa, roots) => Check::Issuer(roots.unwrap_or(Roots::System)),
-        (_, Some(roots)) => Check::Issuer(roots),
         (_, None) => Check::Nothing,
+        (SslMode::VerifyFull, Some(roots)) => Check::IssuerAndName(roots),
+        (_, Some(roots)) => Check::Issuer(roots),
     };
     Ok(TlsChoice { order, check })
 }
