@@ -16,7 +16,8 @@
 //!   libpq refuses it); the host name is not checked;
 //! - `verify-full`: the same, and the certificate must name the host connected to.
 //!
-//! `sslrootcert=system` means the system's trusted roots (as in libpq 16). A client certificate
+//! `sslrootcert=system` means the system's trusted roots, and then sslmode verify-full (the
+//! default there; any other is refused), as in libpq 16. A client certificate
 //! is sent when `sslcert` (else `~/.postgresql/postgresql.crt`) exists, with its key `sslkey`
 //! (else `~/.postgresql/postgresql.key`).
 //!
@@ -248,6 +249,7 @@ pub async fn connect(input: &str, options: &ConnectOptions) -> Result<Session, C
     let mut ci = conninfo::parse(input)?;
     let password_in_input = ci.password.is_some();
     ci.apply_env(env)?;
+    ci.apply_system_roots_rule()?;
     ci.resolved_defaults(&options.os_user, options.default_socket_dir.as_deref());
     let targets = ci.targets()?;
     let home = env("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);

@@ -338,6 +338,25 @@ impl ConnInfo {
         Ok(())
     }
 
+    /// libpq 16's rule for `sslrootcert=system`: the system's trusted roots vouch for any name,
+    /// so the host name must be checked too. sslmode defaults to verify-full then, and any
+    /// other sslmode given is an error.
+    pub fn apply_system_roots_rule(&mut self) -> Result<(), ConnInfoError> {
+        if self.sslrootcert.as_deref() != Some(Path::new("system")) {
+            return Ok(());
+        }
+        if !self.sslmode_was_given() {
+            self.sslmode = SslMode::VerifyFull;
+        } else if self.sslmode != SslMode::VerifyFull {
+            return Err(ConnInfoError::invalid(
+                "sslmode",
+                self.sslmode.as_str(),
+                "verify-full with sslrootcert=system (as libpq 16)",
+            ));
+        }
+        Ok(())
+    }
+
     /// libpq's last-resort defaults: host = `default_socket_dir` or "localhost" (also for empty
     /// entries of a host list), port 5432, user = OS user, dbname = user.
     pub fn resolved_defaults(&mut self, os_user: &str, default_socket_dir: Option<&Path>) {

@@ -376,3 +376,20 @@ fn default_passfile_location() {
     ci.passfile = None;
     assert_eq!(ci.effective_passfile(&env_of(&[("HOME", "/home/a")])), Some("/home/a/.pgpass".into()));
 }
+
+#[test]
+fn sslrootcert_system_means_verify_full() {
+    let rule = |input: &str, env: &[(&str, &str)]| {
+        let mut ci = parse(input).unwrap();
+        ci.apply_env(&env_of(env)).unwrap();
+        ci.apply_system_roots_rule().map(|()| ci.sslmode)
+    };
+    assert_eq!(rule("host=db sslrootcert=system", &[]), Ok(SslMode::VerifyFull));
+    assert_eq!(rule("host=db", &[("PGSSLROOTCERT", "system")]), Ok(SslMode::VerifyFull));
+    assert_eq!(rule("host=db sslrootcert=system sslmode=verify-full", &[]), Ok(SslMode::VerifyFull));
+    let e = rule("host=db sslrootcert=system sslmode=require", &[]).unwrap_err();
+    assert!(e.to_string().contains("\"require\" for sslmode") && e.to_string().contains("sslrootcert=system"), "{e}");
+    assert!(rule("host=db sslrootcert=system", &[("PGSSLMODE", "verify-ca")]).is_err());
+    // Any other root certificate file changes nothing.
+    assert_eq!(rule("host=db sslrootcert=/etc/ca.pem", &[]), Ok(SslMode::Prefer));
+}
