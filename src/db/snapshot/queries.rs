@@ -38,13 +38,13 @@ catalog_query!(
 
 pub(super) const ACCESS_METHODS: &str = "SELECT oid, amname::text FROM pg_am";
 
-// Relations of the search path's other schemas (pg_catalog, the temporary schema): they can
-// hide a table of the same name further down the path.
+// Relations of the search path's other schemas (pg_catalog, the client's temporary schema,
+// given as $1): they can hide a table of the same name further down the path.
 catalog_query!(
     SHADOWS,
     "SELECT n.nspname::text, c.relname::text
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = ANY (current_schemas(true)) AND NOT ({skip})"
+     WHERE n.nspname = ANY ($1::text[]) AND NOT ({skip})"
 );
 
 // COPY, 7 columns. Columns of tables (and of materialized views, for their indexes): name,

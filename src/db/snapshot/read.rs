@@ -16,12 +16,13 @@ use crate::db::DbError;
 
 impl Snapshot {
     /// Read the catalog on `client`, and on `helper` (another connection to the same database)
-    /// when given: the helper reads relations and columns, the biggest catalogs (in the
-    /// client's search path, which decides how `format_type` qualifies names; with a hash join,
-    /// which the planner does not pick but costs a third less than 10,000 index scans), the
-    /// client all the rest. If the client's session has temporary objects (which another
-    /// session cannot see), the columns are read on the client. A second round deparses what
-    /// the catalog rows cannot say.
+    /// when given: the helper reads the relations, then the columns (with a hash join, which
+    /// the planner does not pick but costs a third less than 10,000 index scans) and triggers
+    /// in the client's search path (which decides how `format_type` and the deparsers qualify
+    /// names): everything that reads `pg_class` and `pg_attribute`; the client reads the rest.
+    /// If the client's session has temporary objects (which another session cannot see), the
+    /// columns and triggers are read on the client. A second round deparses what the catalog
+    /// rows cannot say.
     pub(super) async fn read(client: &Client, helper: Option<&Client>) -> Result<Self, DbError> {
         let (to_client, setup_for_client) = tokio::sync::oneshot::channel();
         let (to_helper, setup_for_helper) = tokio::sync::oneshot::channel();
@@ -35,14 +36,12 @@ impl Snapshot {
                     Ok(setup)
                 },
                 query(client, &NAMESPACES, &[]),
-                query(client, &SHADOWS, &[]),
                 query(client, OPCLASSES, &[]),
                 query(client, ACCESS_METHODS, &[]),
                 query(client, ROLES, &[]),
                 CopyRows::read(client, DEFAULTS, DEFAULTS_WIDTH),
                 CopyRows::read(client, POLICIES, POLICIES_WIDTH),
                 query(client, &FUNCTIONS, &[]),
-                query(client, &TRIGGERS, &[]),
                 async {
                     let setup = received(setup_for_client.await)?;
                     let (indexes, constraints) =
@@ -72,25 +71,19 @@ impl Snapshot {
                         }
                         _ => client,
                     };
-                    CopyRows::read(on_path, &COLUMNS, COLUMNS_WIDTH).await
+                    let path: [&(dyn ToSql + Sync); 1] = [&setup.search_path];
+                    tokio::try_join!(
+                        CopyRows::read(on_path, &COLUMNS, COLUMNS_WIDTH),
+                        query(on_path, &TRIGGERS, &[]),
+                        query(helper.unwrap_or(client), &SHADOWS, &path),
+                    )
                 },
             )
         };
         let (client_rows, helper_rows) = tokio::try_join!(on_client, on_helper)?;
-        let (
-            setup,
-            namespaces,
-            shadows,
-            opclasses,
-            access_methods,
-            roles,
-            defaults,
-            policies,
-            functions,
-            triggers,
-            (indexes, constraints),
-        ) = client_rows;
-        let ((), rels, columns) = helper_rows;
+        let (setup, namespaces, opclasses, access_methods, roles, defaults, policies, functions, (indexes, constraints)) =
+            client_rows;
+        let ((), rels, (columns, triggers, shadows)) = helper_rows;
         let quoter = Quoter::new(setup.keywords, setup.quote_all);
         let search_path = setup.search_path;
         let catalog =
