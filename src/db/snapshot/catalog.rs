@@ -78,7 +78,7 @@ impl Quoter {
         if plain && !self.all && !self.keywords.contains(name) {
             Cow::Borrowed(name)
         } else {
-            Cow::Owned(format!("\"{}\"", name.replace('"', "\"\"")))
+            Cow::Owned(crate::db::quote_ident(name))
         }
     }
 }

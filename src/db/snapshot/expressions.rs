@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use tokio_postgres::Row;
+
 use super::catalog::{Catalog, OidMap};
 use super::copy::{CopyRow, CopyRows};
 
@@ -21,6 +23,13 @@ impl Groups {
             self.deparse.push(oid);
             self.deparse.len() - 1
         })
+    }
+
+    /// Each group's deparsed value, in group order, from the rows of its deparsing query
+    /// (the catalog row's oid first).
+    pub(super) fn deparsed<'r, T: Clone + Default>(&self, rows: &'r [Row], value: impl Fn(&'r Row) -> T) -> Vec<T> {
+        let by_oid: OidMap<u32, T> = rows.iter().map(|r| (r.get(0), value(r))).collect();
+        self.deparse.iter().map(|oid| by_oid.get(oid).cloned().unwrap_or_default()).collect()
     }
 }
 

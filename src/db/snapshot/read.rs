@@ -120,15 +120,10 @@ impl Snapshot {
         for (oid, name) in deparse_indexes {
             index_defs.push((name, index_deparsed.remove(&oid).flatten().unwrap_or_default()));
         }
-        let expressions: OidMap<u32, Option<&str>> = default_rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        let by_group: Vec<Option<&str>> =
-            default_groups.deparse.iter().map(|oid| expressions.get(oid).copied().flatten()).collect();
+        let expressions: Vec<Option<&str>> = default_groups.deparsed(&default_rows, |r| r.get(1));
         let column_defaults: OidMap<(u32, i16), &str> =
-            default_of.iter().filter_map(|(column, group)| Some((*column, by_group[*group]?))).collect();
-        let conditions: OidMap<u32, (Option<String>, Option<String>)> =
-            policy_rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
-        let by_group: Vec<(Option<String>, Option<String>)> =
-            policies.groups.deparse.iter().map(|oid| conditions.get(oid).cloned().unwrap_or_default()).collect();
+            default_of.iter().filter_map(|(column, group)| Some((*column, expressions[*group]?))).collect();
+        let conditions: Vec<(Option<String>, Option<String>)> = policies.groups.deparsed(&policy_rows, |r| (r.get(1), r.get(2)));
         let role_names: OidMap<u32, String> = roles.iter().map(|r| (r.get(0), r.get(1))).collect();
 
         // Sorted into maps on a thread of their own while the tables are written here.
@@ -166,7 +161,7 @@ impl Snapshot {
         let mut snap = Snapshot { objects: keys_and_indexes.into_iter().collect(), rls_enabled };
         snap.objects.insert(Kind::Table, tables);
         for (kind, objects) in [
-            (Kind::Policy, policies.definitions(&catalog, &by_group, &role_names)),
+            (Kind::Policy, policies.definitions(&catalog, &conditions, &role_names)),
             (Kind::Function, named(&functions)),
             (Kind::Trigger, named(&triggers)),
             (Kind::View, views),
