@@ -281,18 +281,35 @@ async fn take_with_a_helper_connection_reads_the_same_snapshot() {
     let db = fresh_db(Template::Baseline).await;
     apply(&db.client, &week2_files()).await;
     let helper = pgstage::db::connect_config(&db.config()).await.unwrap();
-    // Policies deparsed once per distinct expression: the same expression on tables whose
-    // columns are named differently, and a whole-row reference, must still read as each table's.
-    db.client
-        .batch_execute(
-            "CREATE TABLE public.pa (x int, y int); CREATE TABLE public.pb (x int, z int);
-             CREATE TABLE public.pc (x int, y int);
-             CREATE POLICY p1 ON public.pa USING (y > 0); CREATE POLICY p1 ON public.pb USING (z > 0);
-             CREATE POLICY p1 ON public.pc USING (y > 0) WITH CHECK (pc IS NOT NULL);",
-        )
-        .await
-        .unwrap();
+    // Defaults and policy conditions are deparsed once per distinct node tree. Node trees
+    // record where the expression stood in the statement, so each pair below is made by
+    // statements of equal length, one at a time: equal trees, which must still read as each
+    // table's (other column names; a subquery that names the outer table).
+    for statement in [
+        "CREATE TABLE public.pa (x int, y int)",
+        "CREATE TABLE public.pb (x int, z int)",
+        "CREATE TABLE public.pc (x int, y int)",
+        "CREATE TABLE public.pe (x int)",
+        "CREATE TABLE public.pf (x int)",
+        "CREATE TABLE public.sub_ref (id int)",
+        "CREATE POLICY p1 ON public.pa USING (y > 0)",
+        "CREATE POLICY p1 ON public.pb USING (z > 0)",
+        "CREATE POLICY p1 ON public.pc USING (y > 0) WITH CHECK (pc IS NOT NULL)",
+        "CREATE POLICY p1 ON public.pe USING (EXISTS (SELECT 1 FROM public.sub_ref s WHERE s.id = x))",
+        "CREATE POLICY p1 ON public.pf USING (EXISTS (SELECT 1 FROM public.sub_ref s WHERE s.id = x))",
+        "CREATE TABLE public.ga (a int, g int GENERATED ALWAYS AS (a * 2) STORED)",
+        "CREATE TABLE public.gb (b int, g int GENERATED ALWAYS AS (b * 2) STORED)",
+    ] {
+        db.client.batch_execute(statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
     let one = snapshot(&db.client).await;
+    let tables = &one.objects[&Kind::Table];
+    assert!(tables["public.ga"].contains("default (a * 2)"), "{}", tables["public.ga"]);
+    assert!(tables["public.gb"].contains("default (b * 2)"), "{}", tables["public.gb"]);
+    let policies = &one.objects[&Kind::Policy];
+    assert_eq!(policies["public.pa.p1"], "ALL TO public USING ((y > 0))");
+    assert!(policies["public.pe.p1"].contains("= pe.x"), "{}", policies["public.pe.p1"]);
+    assert!(policies["public.pf.p1"].contains("= pf.x"), "{}", policies["public.pf.p1"]);
     let two = Snapshot::take_with(&db.client, Some(&helper)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(one, two);
     // The helper deparses in the client's search path: with `other` first, a check constraint
