@@ -1,10 +1,13 @@
 //! Checks: running a probe (SQL in a read-only or always-rolled-back transaction, an object
 //! count from the catalog snapshot, or a database figure) and judging what it returned against
 //! the expectation.
-//! Integrity, RLS isolation and index-usage checks live in the submodules.
+//! Integrity (constraints, orphans, data loss, privileges of new objects), RLS isolation and
+//! index-usage checks live in the submodules.
 
+pub mod data_loss;
 pub mod integrity;
 pub mod performance;
+pub mod privileges;
 pub mod rls;
 
 use std::time::Instant;
@@ -114,9 +117,10 @@ pub struct Context<'a> {
     pub client: &'a Client,
     /// Statement timeout for a check's SQL, ms.
     pub statement_timeout_ms: u64,
-    /// The catalog now, and at the baseline (for the `New*` metrics).
+    /// The catalog now, and at the baseline (for the `New*` metrics; `None` when the
+    /// baseline is unknown: earlier migrations applied with nothing recorded before them).
     pub now: &'a Snapshot,
-    pub baseline: &'a Snapshot,
+    pub baseline: Option<&'a Snapshot>,
     /// The plan's schema, where objects are counted.
     pub schema: &'a str,
     /// Process ids of the runner's other connections, not counted as other sessions.
@@ -127,8 +131,11 @@ pub struct Context<'a> {
 pub async fn metric(ctx: &Context<'_>, metric: Metric) -> Result<Observed, DbError> {
     if let Some((kind, new)) = counted(metric) {
         let value = if new {
+            let Some(baseline) = ctx.baseline else {
+                return Ok(Observed::NotApplicable("n/a: no baseline recorded before the earlier migrations".into()));
+            };
             let prefix = format!("{}.", ctx.schema);
-            ctx.baseline.diff(ctx.now).appeared_of(kind).filter(|n| n.starts_with(&prefix)).count()
+            baseline.diff(ctx.now).appeared_of(kind).filter(|n| n.starts_with(&prefix)).count()
         } else {
             ctx.now.count(kind, ctx.schema)
         };

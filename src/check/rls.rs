@@ -1,6 +1,12 @@
 //! Row-level security isolation: as the plan's role, with the user claim set to each subject
 //! in turn, a table shows none of the other workspaces' rows and all of the subject's own.
-//! Everything runs in one transaction that is always rolled back.
+//! Everything runs in one transaction that is always rolled back; each table under a
+//! SAVEPOINT of its own, so that one table's error (reported as the server gave it: SQLSTATE,
+//! detail, hint) leaves the other tables' results intact.
+//!
+//! Counts go through the workspace column's index where there is one: the subject's own rows
+//! are counted, other workspaces' rows only up to [`FOREIGN_CAP`], so the test costs what a
+//! workspace holds, not what the table holds.
 
 use std::time::Instant;
 
@@ -9,6 +15,10 @@ use tokio_postgres::Client;
 use crate::db::{DbError, describe, quote_ident, quote_literal};
 use crate::engine::result::{CheckResult, Status};
 use crate::plan::RlsTest;
+
+/// Rows of other workspaces counted at most (enough to prove a leak, or that there is
+/// something to hide).
+pub const FOREIGN_CAP: i64 = 1000;
 
 /// One result per table of the test.
 pub async fn run(client: &Client, test: &RlsTest, statement_timeout_ms: u64) -> Result<Vec<CheckResult>, DbError> {
@@ -25,87 +35,110 @@ async fn isolate(client: &Client, test: &RlsTest) -> Result<Vec<CheckResult>, Db
     if let Some(setup) = &test.setup
         && let Err(e) = client.batch_execute(setup).await
     {
-        return Ok(vec![failed(test, "setup", describe(&e))]);
+        let why = format!("setup failed: {}", describe(&e));
+        return Ok(test.tables.iter().map(|t| failed(test, t, why.clone(), setup.clone())).collect());
     }
     let mut results = Vec::new();
     for table in &test.tables {
+        client.batch_execute("SAVEPOINT pgstage_rls").await.map_err(DbError::query)?;
         let started = Instant::now();
-        let mut lines = Vec::new();
-        let mut ok = true;
-        let mut proves_something = true;
-        let mut sql_used = String::new();
-        for subject in &test.subjects {
-            let ws = quote_literal(&subject.workspace_id);
-            let count_sql = format!(
-                "SELECT count(*) FILTER (WHERE workspace_id::text = {ws}), count(*) FILTER (WHERE workspace_id::text <> {ws}) FROM public.{}",
-                quote_ident(table)
-            );
-            // As the connecting user (owner): what exists.
-            let totals = match client.query_one(&count_sql, &[]).await {
-                Ok(row) => (row.get::<_, i64>(0), row.get::<_, i64>(1)),
-                Err(e) => return Ok(vec![failed(test, table, describe(&e))]),
-            };
-            // As the role, with the subject's claim: what is visible.
-            let as_subject = format!(
-                "SET LOCAL ROLE {}; SELECT set_config({}, {}, true)",
-                quote_ident(&test.role),
-                quote_literal(&test.claim),
-                quote_literal(&subject.user_id)
-            );
-            let visible = async {
-                client.batch_execute(&as_subject).await?;
-                let row = client.query_one(&count_sql, &[]).await;
-                client.batch_execute("RESET ROLE").await?;
-                row.map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1)))
+        match one_table(client, test, table).await {
+            Ok(mut r) => {
+                client.batch_execute("RELEASE SAVEPOINT pgstage_rls").await.map_err(DbError::query)?;
+                r.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+                results.push(r);
             }
-            .await;
-            let visible = match visible {
-                Ok(v) => v,
-                Err(e) => return Ok(vec![failed(test, table, describe(&e))]),
-            };
-            sql_used = count_sql;
-            ok &= visible.1 == 0 && visible.0 == totals.0;
-            proves_something &= totals.1 > 0;
-            lines.push(format!(
-                "{} sees {}/{} own and {}/{} foreign rows",
-                subject.label, visible.0, totals.0, visible.1, totals.1
-            ));
+            Err((e, sql)) => {
+                // The first error is the one that counts; rolling back to the savepoint also
+                // undoes SET LOCAL ROLE and the claim.
+                client.batch_execute("ROLLBACK TO SAVEPOINT pgstage_rls").await.map_err(DbError::query)?;
+                let mut r = failed(test, table, describe(&e), sql);
+                r.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+                results.push(r);
+            }
         }
-        let status = match (ok, proves_something) {
-            (false, _) => Status::Fail,
-            (true, false) => Status::Warn,
-            (true, true) => Status::Pass,
-        };
-        let mut detail = lines.join("; ");
-        if !proves_something {
-            detail.push_str(" (no rows of another workspace to hide: the test proves nothing; add them in `setup`)");
-        }
-        results.push(CheckResult {
-            id: format!("{}:{table}", test.id),
-            group: "rls".into(),
-            title: format!("{}: {table}", test.title),
-            expected: "0 foreign rows visible, all own rows".into(),
-            actual: lines.join("; "),
-            status,
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            sql: sql_used,
-            detail,
-            metric: None,
-        });
     }
     Ok(results)
 }
 
-fn failed(test: &RlsTest, table: &str, error: String) -> CheckResult {
+/// Own and (capped) foreign row counts of `table` for `workspace`, as the current role.
+fn count_sql(table: &str, workspace: &str) -> String {
+    let (t, ws) = (format!("public.{}", quote_ident(table)), quote_literal(workspace));
+    format!(
+        "SELECT (SELECT count(*) FROM {t} WHERE workspace_id = {ws}),
+                (SELECT count(*) FROM (SELECT 1 FROM {t} WHERE workspace_id <> {ws} LIMIT {FOREIGN_CAP}) f)"
+    )
+}
+
+fn shown(n: i64) -> String {
+    if n >= FOREIGN_CAP { format!("{FOREIGN_CAP}+") } else { n.to_string() }
+}
+
+async fn one_table(client: &Client, test: &RlsTest, table: &str) -> Result<CheckResult, (tokio_postgres::Error, String)> {
+    let mut lines = Vec::new();
+    let mut ok = true;
+    let mut proves_something = true;
+    let mut sql_used = String::new();
+    for subject in &test.subjects {
+        let sql = count_sql(table, &subject.workspace_id);
+        let counts = |row: tokio_postgres::Row| (row.get::<_, i64>(0), row.get::<_, i64>(1));
+        // As the connecting user (owner): what exists.
+        let totals = client.query_one(&sql, &[]).await.map(counts).map_err(|e| (e, sql.clone()))?;
+        // As the role, with the subject's claim: what is visible.
+        let as_subject = format!(
+            "SET LOCAL ROLE {}; SELECT set_config({}, {}, true)",
+            quote_ident(&test.role),
+            quote_literal(&test.claim),
+            quote_literal(&subject.user_id)
+        );
+        client.batch_execute(&as_subject).await.map_err(|e| (e, as_subject.clone()))?;
+        let visible = client.query_one(&sql, &[]).await.map(counts).map_err(|e| (e, sql.clone()))?;
+        client.batch_execute("RESET ROLE").await.map_err(|e| (e, "RESET ROLE".to_owned()))?;
+        sql_used = sql;
+        ok &= visible.1 == 0 && visible.0 == totals.0;
+        proves_something &= totals.1 > 0;
+        lines.push(format!(
+            "{} sees {}/{} own and {}/{} foreign rows",
+            subject.label,
+            visible.0,
+            totals.0,
+            shown(visible.1),
+            shown(totals.1)
+        ));
+    }
+    let status = match (ok, proves_something) {
+        (false, _) => Status::Fail,
+        (true, false) => Status::Warn,
+        (true, true) => Status::Pass,
+    };
+    let mut detail = lines.join("; ");
+    if !proves_something {
+        detail.push_str(" (no rows of another workspace to hide: the test proves nothing; add them in `setup`)");
+    }
+    Ok(CheckResult {
+        id: format!("{}:{table}", test.id),
+        group: "rls".into(),
+        title: format!("{}: {table}", test.title),
+        expected: "0 foreign rows visible, all own rows".into(),
+        actual: lines.join("; "),
+        status,
+        duration_ms: 0.0,
+        sql: sql_used,
+        detail,
+        metric: None,
+    })
+}
+
+fn failed(test: &RlsTest, table: &str, error: String, sql: String) -> CheckResult {
     CheckResult {
         id: format!("{}:{table}", test.id),
         group: "rls".into(),
         title: format!("{}: {table}", test.title),
         expected: "0 foreign rows visible, all own rows".into(),
-        actual: "error".into(),
+        actual: error.lines().next().unwrap_or("error").to_owned(),
         status: Status::Fail,
         duration_ms: 0.0,
-        sql: test.setup.clone().unwrap_or_default(),
+        sql,
         detail: error,
         metric: None,
     }

@@ -175,6 +175,16 @@ fn print_event(event: &Event) {
             }
         }
         Event::Log(line) => println!("  {line}"),
+        Event::LockWait(wait) => {
+            // The first look, then every five seconds of the same wait.
+            static LAST: std::sync::Mutex<Option<(String, f64)>> = std::sync::Mutex::new(None);
+            let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.as_ref().is_none_or(|(s, at)| *s != wait.statement || wait.waited_ms - at >= 5000.0);
+            if due {
+                println!("  WAITING   {}", pgstage::engine::blockers::sentence(wait));
+                *last = Some((wait.statement.clone(), wait.waited_ms));
+            }
+        }
         Event::Progress { .. } | Event::StepFinished { .. } | Event::Finished(_) => {}
     }
 }
@@ -203,6 +213,7 @@ fn print_summary(r: &RunResult) {
             (Met::No, CriterionKind::Hard) => "✘",
             (Met::No, CriterionKind::Expectation) => "!",
             (Met::NotApplicable, _) => "–",
+            (Met::NotReached, _) => "…",
         };
         println!("  {met} {:<60} {}", c.title, c.reason);
     }

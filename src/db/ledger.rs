@@ -1,7 +1,11 @@
-//! The ledger and the runner lock, in the database's own `pgstage` schema.
+//! The ledger, the recorded baseline and the runner lock, in the database's own `pgstage`
+//! schema.
 //!
 //! The ledger (`pgstage.ledger`) records each applied migration: checksum, timing, run id,
-//! operator. A file whose checksum differs from the recorded one is drift. The lock is a
+//! operator, and what it did to pre-existing data. A file whose checksum differs from the
+//! recorded one is drift. The recorded baseline (`pgstage.baseline`) keeps, per plan, the
+//! pre-flight results and the catalog snapshot taken before its first migration was applied,
+//! so that a resumed or repeated run judges against the state before the batch. The lock is a
 //! session advisory lock: one runner per database; a second one learns which run holds it
 //! and since when (from the holder's `application_name` and `backend_start`).
 
@@ -19,12 +23,16 @@ pub fn checksum(bytes: &[u8]) -> String {
 }
 
 /// What the ledger knows of one migration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub migration: String,
     pub checksum: String,
     pub run_id: String,
     pub applied_at: String,
+    pub operator: String,
+    pub duration_ms: f64,
+    /// What it did to pre-existing data (JSON), when the run that applied it recorded it.
+    pub data: Option<String>,
 }
 
 /// Create the `pgstage` schema and ledger table if missing.
@@ -41,6 +49,15 @@ pub async fn ensure(client: &Client) -> Result<(), DbError> {
                  run_id      text NOT NULL,
                  operator    text NOT NULL,
                  plan        text NOT NULL
+             );
+             ALTER TABLE pgstage.ledger ADD COLUMN IF NOT EXISTS data_changes jsonb;
+             CREATE TABLE IF NOT EXISTS pgstage.baseline (
+                 plan_key    text PRIMARY KEY,
+                 plan        text NOT NULL,
+                 run_id      text NOT NULL,
+                 recorded_at timestamptz NOT NULL DEFAULT now(),
+                 preflight   jsonb NOT NULL,
+                 snapshot    jsonb NOT NULL
              );",
         )
         .await
@@ -56,17 +73,93 @@ pub async fn entry(client: &Client, migration: &str) -> Result<Option<Entry>, Db
     }
     let row = client
         .query_opt(
-            "SELECT migration, checksum, run_id, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-             FROM pgstage.ledger WHERE migration = $1",
+            "SELECT migration, checksum, run_id, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                    operator, duration_ms, to_jsonb(l) ->> 'data_changes'
+             FROM pgstage.ledger l WHERE migration = $1",
             &[&migration],
         )
         .await
         .map_err(DbError::query)?;
-    Ok(row.map(|r| Entry { migration: r.get(0), checksum: r.get(1), run_id: r.get(2), applied_at: r.get(3) }))
+    Ok(row.map(|r| Entry {
+        migration: r.get(0),
+        checksum: r.get(1),
+        run_id: r.get(2),
+        applied_at: r.get(3),
+        operator: r.get(4),
+        duration_ms: r.get(5),
+        data: r.get(6),
+    }))
+}
+
+/// Which of `migrations` the ledger holds (none when there is no ledger yet).
+pub async fn applied_of(client: &Client, migrations: &[String]) -> Result<Vec<String>, DbError> {
+    let exists: bool =
+        client.query_one("SELECT to_regclass('pgstage.ledger') IS NOT NULL", &[]).await.map_err(DbError::query)?.get(0);
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query("SELECT migration FROM pgstage.ledger WHERE migration = ANY($1) ORDER BY migration", &[&migrations])
+        .await
+        .map_err(DbError::query)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// A baseline recorded when a plan's first migration was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedBaseline {
+    pub run_id: String,
+    pub recorded_at: String,
+    /// The pre-flight results then (JSON).
+    pub preflight: String,
+    /// The catalog snapshot then (JSON).
+    pub snapshot: String,
+}
+
+/// The baseline recorded for the plan whose first migration is `plan_key`.
+pub async fn recorded_baseline(client: &Client, plan_key: &str) -> Result<Option<RecordedBaseline>, DbError> {
+    let exists: bool =
+        client.query_one("SELECT to_regclass('pgstage.baseline') IS NOT NULL", &[]).await.map_err(DbError::query)?.get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let row = client
+        .query_opt(
+            "SELECT run_id, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), preflight::text, snapshot::text
+             FROM pgstage.baseline WHERE plan_key = $1",
+            &[&plan_key],
+        )
+        .await
+        .map_err(DbError::query)?;
+    Ok(row.map(|r| RecordedBaseline { run_id: r.get(0), recorded_at: r.get(1), preflight: r.get(2), snapshot: r.get(3) }))
+}
+
+/// Record (or replace) the baseline of the plan whose first migration is `plan_key`; run in
+/// the transaction of the first migration applied, so both commit together.
+pub async fn record_baseline(
+    client: &Client,
+    plan_key: &str,
+    plan: &str,
+    run_id: &str,
+    preflight_json: &str,
+    snapshot_json: &str,
+) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO pgstage.baseline (plan_key, plan, run_id, preflight, snapshot) VALUES ($1, $2, $3, $4::text::jsonb, $5::text::jsonb)
+             ON CONFLICT (plan_key) DO UPDATE SET plan = EXCLUDED.plan, run_id = EXCLUDED.run_id, recorded_at = now(),
+                 preflight = EXCLUDED.preflight, snapshot = EXCLUDED.snapshot",
+            &[&plan_key, &plan, &run_id, &preflight_json, &snapshot_json],
+        )
+        .await
+        .map_err(DbError::query)?;
+    Ok(())
 }
 
 /// The statement that records an applied migration; run inside the migration's transaction
-/// so that the migration and its ledger row commit together or not at all.
+/// so that the migration and its ledger row commit together or not at all. `data` is what it
+/// did to pre-existing data, as JSON.
+#[allow(clippy::too_many_arguments)]
 pub fn record_sql(
     migration: &str,
     file: &str,
@@ -75,16 +168,24 @@ pub fn record_sql(
     run_id: &str,
     operator: &str,
     plan: &str,
+    data: &str,
 ) -> String {
     format!(
-        "INSERT INTO pgstage.ledger (migration, file, checksum, duration_ms, run_id, operator, plan) VALUES ({}, {}, {}, {duration_ms}, {}, {}, {})",
+        "INSERT INTO pgstage.ledger (migration, file, checksum, duration_ms, run_id, operator, plan, data_changes) VALUES ({}, {}, {}, {duration_ms}, {}, {}, {}, {}::jsonb)",
         quote_literal(migration),
         quote_literal(file),
         quote_literal(checksum),
         quote_literal(run_id),
         quote_literal(operator),
-        quote_literal(plan)
+        quote_literal(plan),
+        quote_literal(data)
     )
+}
+
+/// Update the data changes of a migration recorded by this run (the dropped columns are known
+/// only from the catalog diff after COMMIT).
+pub fn update_data_sql(migration: &str, data: &str) -> String {
+    format!("UPDATE pgstage.ledger SET data_changes = {}::jsonb WHERE migration = {}", quote_literal(data), quote_literal(migration))
 }
 
 /// Forget `migrations` (after a rollback rehearsal removed their objects).

@@ -1,17 +1,20 @@
 //! Applying migrations: each file split into statements as psql would, run one by one in a
 //! transaction with the plan's timeouts, timed per statement, recorded in the ledger in the
 //! same transaction. On error or cancel the transaction is rolled back and the error names
-//! the file, line and column.
+//! the file, line and column. A statement that waits for another session's lock names who
+//! holds it ([`super::blockers`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_postgres::Client;
 
+use super::blockers;
 use super::event::{Event, Step};
-use super::result::{MigrationResult, MigrationStatus, StatementTiming};
+use super::result::{EarlierApply, MigrationResult, MigrationStatus, StatementTiming};
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
 use crate::plan::{Execution, LoadedPlan, Migration};
@@ -36,23 +39,14 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
         .migrations
         .iter()
         .map(|m| {
-            let file = plan.resolve(&m.file);
-            let shown = file.strip_prefix(&cwd).unwrap_or(&file).display().to_string();
-            let bytes = match std::fs::read(&file) {
-                Ok(b) => b,
-                Err(e) => {
-                    problems.push(format!("{shown}: cannot read: {e}"));
+            let prepared = match prepare_file(&plan.resolve(&m.file), &cwd) {
+                Ok(p) => p,
+                Err(problem) => {
+                    problems.push(problem);
                     return None;
                 }
             };
-            let script = String::from_utf8_lossy(&bytes).into_owned();
-            let statements = match split::split(&script) {
-                Ok(s) => s,
-                Err(e) => {
-                    problems.push(format!("{shown}: {e}"));
-                    return None;
-                }
-            };
+            let (shown, statements) = (&prepared.shown, &prepared.statements);
             if !m.non_transactional {
                 for s in statements.iter().filter(|s| s.non_transactional.is_some()) {
                     let kind = s.non_transactional.unwrap().describe();
@@ -62,10 +56,19 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
                     ));
                 }
             }
-            Some(Prepared { checksum: ledger::checksum(&bytes), file, shown, script, statements })
+            Some(prepared)
         })
         .collect();
     (prepared, problems)
+}
+
+/// Read and split one SQL file; the problem in words when it cannot be.
+pub fn prepare_file(file: &Path, cwd: &Path) -> Result<Prepared, String> {
+    let shown = file.strip_prefix(cwd).unwrap_or(file).display().to_string();
+    let bytes = std::fs::read(file).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let script = String::from_utf8_lossy(&bytes).into_owned();
+    let statements = split::split(&script).map_err(|e| format!("{shown}: {e}"))?;
+    Ok(Prepared { checksum: ledger::checksum(&bytes), file: file.to_owned(), shown, script, statements })
 }
 
 /// Everything applying needs from the run.
@@ -77,6 +80,10 @@ pub struct Context<'a> {
     pub plan_name: &'a str,
     pub cancelled: &'a AtomicBool,
     pub events: &'a UnboundedSender<Event>,
+    /// The run's second connection, which watches for lock waits (none: not watched).
+    pub watcher: Option<&'a Client>,
+    /// The session's server process id.
+    pub pid: i32,
 }
 
 /// A migration result before anything ran.
@@ -95,13 +102,16 @@ pub fn not_run(m: &Migration, p: Option<&Prepared>) -> MigrationResult {
         created: Default::default(),
         object_mismatches: Vec::new(),
         error: None,
+        applied_earlier: None,
+        data: Default::default(),
+        lock_waits: Vec::new(),
     }
 }
 
 /// What the ledger says about a migration before applying it.
 pub enum LedgerState {
     New,
-    Applied,
+    Applied(ledger::Entry),
     Drift(String),
 }
 
@@ -109,7 +119,7 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared) -> Resul
     let entry = ledger::entry(client, &m.id).await.map_err(|e| e.to_string())?;
     Ok(match entry {
         None => LedgerState::New,
-        Some(e) if e.checksum == p.checksum => LedgerState::Applied,
+        Some(e) if e.checksum == p.checksum => LedgerState::Applied(e),
         Some(e) => LedgerState::Drift(format!(
             "{}: drift: migration {} was applied on {} (run {}) with checksum {}, but the file now has checksum {}; refusing to continue",
             p.shown,
@@ -122,10 +132,10 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared) -> Resul
     })
 }
 
-/// Run a migration's statements in the current transaction (opened by the caller) and record
-/// it in the ledger. Fills `result`; returns false when it failed or was cancelled (the
-/// caller rolls back).
-pub async fn run_statements(ctx: &Context<'_>, step: Step, m: &Migration, p: &Prepared, result: &mut MigrationResult) -> bool {
+/// Run the statements of `p` in the current transaction (opened by the caller). Fills
+/// `result`'s progress, timings and lock waits; on failure or cancel its status and error
+/// (file:line:column) too, and returns false (the caller rolls back).
+pub async fn run_statements(ctx: &Context<'_>, step: Step, p: &Prepared, result: &mut MigrationResult) -> bool {
     let started = Instant::now();
     let total = p.statements.len();
     for (i, statement) in p.statements.iter().enumerate() {
@@ -136,7 +146,28 @@ pub async fn run_statements(ctx: &Context<'_>, step: Step, m: &Migration, p: &Pr
             return false;
         }
         let t = Instant::now();
-        if let Err(e) = ctx.client.batch_execute(&statement.sql).await {
+        let seen = Mutex::new(None);
+        let run = ctx.client.batch_execute(&statement.sql);
+        let outcome = match ctx.watcher {
+            Some(reader) => {
+                let at = format!("{}:{}", p.shown, statement.line);
+                tokio::select! {
+                    outcome = run => outcome,
+                    _ = blockers::watch(reader, ctx.pid, at, ctx.events, &seen) => unreachable!("the watcher never ends"),
+                }
+            }
+            None => run.await,
+        };
+        let wait = seen.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let Some(mut wait) = wait.clone() {
+            // Failed while waiting (a lock timeout): it waited all along. Otherwise the last
+            // look is the wait known for sure.
+            if outcome.is_err() {
+                wait.waited_ms = t.elapsed().as_secs_f64() * 1000.0;
+            }
+            result.lock_waits.push(wait);
+        }
+        if let Err(e) = outcome {
             let cancelled =
                 ctx.cancelled.load(Ordering::SeqCst) && e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED);
             let (line, column) = match e.as_db_error().and_then(|d| d.position()) {
@@ -144,13 +175,16 @@ pub async fn run_statements(ctx: &Context<'_>, step: Step, m: &Migration, p: &Pr
                 _ => (statement.line, statement.column),
             };
             result.status = if cancelled { MigrationStatus::Cancelled } else { MigrationStatus::Failed };
-            let what = if cancelled {
+            let mut what = if cancelled {
                 "cancelled by the operator".to_owned()
             } else if ctx.client.is_closed() || e.as_db_error().is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC")) {
                 format!("connection lost: {}", describe(&e))
             } else {
                 describe(&e)
             };
+            if let Some(wait) = result.lock_waits.last().filter(|_| wait.is_some()) {
+                what.push_str(&format!("\n  {}", blockers::sentence(wait)));
+            }
             result.error = Some(format!("{}:{line}:{column}: {what}", p.shown));
             result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             return false;
@@ -160,16 +194,34 @@ pub async fn run_statements(ctx: &Context<'_>, step: Step, m: &Migration, p: &Pr
         let what = statement.sql.lines().next().unwrap_or_default().chars().take(80).collect();
         let _ = ctx.events.send(Event::Progress { step, done: i + 1, total, what });
     }
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let record = ledger::record_sql(&m.id, &p.shown, &p.checksum, duration_ms, ctx.run_id, ctx.operator, ctx.plan_name);
-    if let Err(e) = ctx.client.batch_execute(&record).await {
+    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    true
+}
+
+/// Record an applied migration in the ledger, in its transaction (with what it did to the
+/// data); marks `result` applied, or failed when recording fails.
+pub async fn record(ctx: &Context<'_>, m: &Migration, p: &Prepared, result: &mut MigrationResult) -> bool {
+    let data = serde_json::to_string(&result.data).unwrap_or_default();
+    let sql = ledger::record_sql(&m.id, &p.shown, &p.checksum, result.duration_ms, ctx.run_id, ctx.operator, ctx.plan_name, &data);
+    if let Err(e) = ctx.client.batch_execute(&sql).await {
         result.status = MigrationStatus::Failed;
         result.error = Some(format!("{}: recording in the ledger failed: {}", p.shown, describe(&e)));
         return false;
     }
-    result.duration_ms = duration_ms;
     result.status = MigrationStatus::Applied;
     true
+}
+
+/// A migration the ledger already holds, as this run reports it: the time, run, operator and
+/// data changes the ledger recorded.
+pub fn already_applied(result: &mut MigrationResult, entry: ledger::Entry) {
+    result.status = MigrationStatus::AlreadyApplied;
+    result.duration_ms = entry.duration_ms;
+    result.statements_done = result.statements;
+    if let Some(data) = entry.data.as_deref().and_then(|d| serde_json::from_str(d).ok()) {
+        result.data = data;
+    }
+    result.applied_earlier = Some(EarlierApply { run_id: entry.run_id, operator: entry.operator, applied_at: entry.applied_at });
 }
 
 /// `BEGIN` with the plan's timeouts.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::result::{CheckResult, MigrationResult, RunResult};
+use super::result::{CheckResult, LockWait, MigrationResult, RunResult};
 
 /// One step of a run, in order. With one transaction per migration each migration is a
 /// step of its own; with one transaction for the batch, `Migration(0)` applies them all.
@@ -55,6 +55,8 @@ pub enum Event {
         result: CheckResult,
     },
     MigrationFinished(MigrationResult),
+    /// A statement waits for a lock another session holds (sent again while it waits).
+    LockWait(LockWait),
     StepFinished {
         step: Step,
         ok: bool,

@@ -8,6 +8,9 @@
 //! releases it and returns the [`RunResult`].
 
 pub mod apply;
+mod baseline;
+pub mod blockers;
+mod data;
 pub mod event;
 pub mod guard;
 mod objects;
@@ -15,7 +18,6 @@ pub mod result;
 mod steps;
 pub mod verdict;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
@@ -95,8 +97,16 @@ pub struct Engine {
     steps: Vec<Step>,
     next: usize,
     prepared: Vec<Option<Prepared>>,
+    /// The catalog before the plan's migrations: measured by this run's pre-flight, or recorded
+    /// by the run that applied the first of them.
     baseline: Snapshot,
-    baseline_rows: BTreeMap<String, i64>,
+    /// False when earlier migrations left no recorded baseline (then `baseline` is the
+    /// catalog as this run found it, good only for telling this run's changes).
+    baseline_known: bool,
+    /// The baseline is still to be recorded, in the first migration's transaction.
+    record_baseline: bool,
+    /// The session's server process id (watched for lock waits).
+    pid: i32,
     current: Snapshot,
     result: RunResult,
     started: Instant,
@@ -162,6 +172,7 @@ impl Engine {
         // If pgstage dies mid-statement, the server notices within a second, rolls back and
         // frees the lock, instead of finishing a long statement first (PostgreSQL 14+).
         let _ = client.batch_execute("SET client_connection_check_interval = 1000").await;
+        let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.map_err(DbError::query)?.get(0);
         let reader = CatalogReader::open(&session, &run_id).await;
         let steps = steps_of(&plan);
         let text = std::fs::read(&plan.path).unwrap_or_default();
@@ -194,7 +205,9 @@ impl Engine {
             performance: vec![],
             rollback: None,
             schema_counts: SchemaCounts { schema: p.baseline.schema.clone(), ..Default::default() },
-            verdict: Verdict { go: false, criteria: vec![], reasons: vec![] },
+            baseline: BaselineSource::Measured,
+            completed_steps: vec![],
+            verdict: Verdict { go: false, criteria: vec![], reasons: vec![], default_criteria: false },
         };
         let session = Arc::new(session);
         let controls = Controls {
@@ -213,7 +226,9 @@ impl Engine {
             next: 0,
             prepared: vec![],
             baseline: Snapshot::default(),
-            baseline_rows: BTreeMap::new(),
+            baseline_known: false,
+            record_baseline: false,
+            pid,
             current: Snapshot::default(),
             result,
             started: Instant::now(),
@@ -292,6 +307,10 @@ impl Engine {
             }
         };
         self.next += 1;
+        let last_migration = !matches!(self.steps.get(self.next), Some(Step::Migration(_)));
+        if ok && (!matches!(step, Step::Migration(_)) || last_migration) && step != Step::Verdict {
+            self.result.completed_steps.push(step.section().to_owned());
+        }
         if ok && self.next == self.steps.len() {
             self.result.outcome = Outcome::Completed;
         }

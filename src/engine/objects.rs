@@ -64,3 +64,20 @@ pub fn compare_created_tables_only(m: &Migration, diff: &SnapshotDiff, result: &
         }
     }
 }
+
+/// For a migration applied by an earlier run: the tables and functions it announced exist now
+/// (its own snapshot diff was taken by that run).
+pub fn compare_present(m: &Migration, now: &Snapshot, schema: &str, result: &mut MigrationResult) {
+    for t in &m.creates.tables {
+        if !now.objects.get(&Kind::Table).is_some_and(|tables| tables.contains_key(&format!("{schema}.{t}"))) {
+            result.object_mismatches.push(format!("table {t} not present"));
+        }
+    }
+    let prefix = format!("{schema}.");
+    for f in &m.creates.functions {
+        let present = now.names(Kind::Function).any(|n| n.strip_prefix(&prefix).and_then(|n| n.split('(').next()) == Some(f.as_str()));
+        if !present {
+            result.object_mismatches.push(format!("function {f} not present"));
+        }
+    }
+}

@@ -36,7 +36,27 @@ pub struct RunResult {
     pub rollback: Option<RollbackResult>,
     /// Object counts of the plan's schema before the migrations and after them.
     pub schema_counts: SchemaCounts,
+    /// Where the pre-migration state came from: measured by this run, or recorded by the run
+    /// that applied the plan's first migration (a resumed or repeated run).
+    #[serde(default)]
+    pub baseline: BaselineSource,
+    /// The steps that ran to their end, by section name ("preflight", "migrations",
+    /// "verification", "integrity", "performance", "rollback"): what a criterion may judge.
+    #[serde(default)]
+    pub completed_steps: Vec<String>,
     pub verdict: Verdict,
+}
+
+/// Where a run's baseline (pre-flight figures, catalog snapshot) comes from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub enum BaselineSource {
+    /// Measured by this run's pre-flight, before any of the plan's migrations was applied.
+    #[default]
+    Measured,
+    /// Recorded in `pgstage.baseline` when the plan's first migration was applied.
+    Recorded { run_id: String, recorded_at: String },
+    /// Some of the plan's migrations were applied before and nothing was recorded then.
+    Unknown { why: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,6 +162,107 @@ pub struct MigrationResult {
     pub object_mismatches: Vec<String>,
     /// The error, naming file:line:column.
     pub error: Option<String>,
+    /// For a migration the ledger already held: when, by which run and operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_earlier: Option<EarlierApply>,
+    /// What the migration did to the data of pre-existing tables, measured in its own
+    /// transaction (never the application's concurrent traffic).
+    #[serde(default)]
+    pub data: DataChanges,
+    /// Statements that waited for another session's lock, with who held it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lock_waits: Vec<LockWait>,
+}
+
+/// When a migration was applied by an earlier run (from the ledger).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlierApply {
+    pub run_id: String,
+    pub operator: String,
+    /// RFC 3339, UTC.
+    pub applied_at: String,
+}
+
+/// A migration's effect on pre-existing data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataChanges {
+    /// Row counts were read in the migration's transaction (false for a non-transactional
+    /// migration, or one applied by an older run that recorded none).
+    pub rows_measured: bool,
+    /// Per pre-existing table with any change; tables left alone are not listed.
+    pub tables: Vec<TableChange>,
+}
+
+/// What one migration did to one pre-existing table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableChange {
+    /// `schema.table`.
+    pub table: String,
+    pub inserted: i64,
+    pub updated: i64,
+    pub deleted: i64,
+    /// Emptied by TRUNCATE (the table got new storage and holds no row now).
+    pub truncated: bool,
+    /// Rewritten (new storage, rows kept): ALTER COLUMN TYPE, a volatile default, VACUUM FULL…
+    pub rewritten: bool,
+    /// The table itself was dropped.
+    pub dropped: bool,
+    pub dropped_columns: Vec<String>,
+    /// Rows before the migration, from the statistics (`None`: unknown).
+    pub rows_before: Option<i64>,
+}
+
+impl TableChange {
+    /// Whether pre-existing rows or values were lost (deleted, truncated, dropped).
+    pub fn loses_data(&self) -> bool {
+        self.deleted > 0 || self.truncated || self.dropped || !self.dropped_columns.is_empty()
+    }
+}
+
+/// A statement that waited for a lock another session held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockWait {
+    /// `file:line` of the statement.
+    pub statement: String,
+    /// The lock it waited for, e.g. "AccessExclusiveLock on public.users".
+    pub waiting_for: String,
+    /// How long it had waited when last seen, ms.
+    pub waited_ms: f64,
+    pub blockers: Vec<Blocker>,
+}
+
+/// A session that held a lock another statement waited for (`pg_blocking_pids`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub pid: i32,
+    pub user: String,
+    pub application_name: String,
+    /// Client address, or "local" for a Unix socket.
+    pub client: String,
+    /// `active`, `idle in transaction`…
+    pub state: String,
+    /// How long its transaction (or, outside one, its query) has been running, ms.
+    pub for_ms: f64,
+    pub query: String,
+    /// The locks it holds on the relations waited for, e.g. "AccessShareLock on public.users".
+    pub holds: String,
+}
+
+impl Blocker {
+    /// One line for logs and errors.
+    pub fn describe(&self) -> String {
+        let app = if self.application_name.is_empty() { "no application_name".to_owned() } else { format!("application_name '{}'", self.application_name) };
+        format!(
+            "pid {} ({app}, user {}, from {}, {} for {:.1} s, holding {}): {}",
+            self.pid,
+            self.user,
+            self.client,
+            self.state,
+            self.for_ms / 1000.0,
+            if self.holds.is_empty() { "a conflicting lock" } else { &self.holds },
+            self.query.split_whitespace().collect::<Vec<_>>().join(" ")
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,11 +281,17 @@ pub struct RollbackResult {
     /// The migrations were applied again after the rehearsal.
     pub reapplied: bool,
     pub error: Option<String>,
+    /// Statements of the rollback script (or of the re-apply) that waited for a lock.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lock_waits: Vec<LockWait>,
+    /// The baseline compared with was unknown (nothing recorded before earlier migrations).
+    #[serde(default)]
+    pub baseline_unknown: bool,
 }
 
 impl RollbackResult {
     pub fn matches_baseline(&self) -> bool {
-        self.error.is_none() && self.diff_from_baseline.is_empty()
+        self.error.is_none() && !self.baseline_unknown && self.diff_from_baseline.is_empty()
     }
 }
 
@@ -182,6 +309,9 @@ pub struct Verdict {
     pub criteria: Vec<CriterionResult>,
     /// The reasons for NO-GO (hard criteria not met, run not completed), in words.
     pub reasons: Vec<String>,
+    /// The plan names no criteria: these are pgstage's default set.
+    #[serde(default)]
+    pub default_criteria: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +319,8 @@ pub enum Met {
     Yes,
     No,
     NotApplicable,
+    /// What it judges did not run (an earlier step failed or was cancelled): never met.
+    NotReached,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,8 +354,18 @@ impl RunResult {
         crate::plan::SECTIONS.iter().flat_map(|s| self.section(s))
     }
 
-    /// Total time of the migrations that ran, milliseconds.
+    /// Total time of the migrations, milliseconds: those applied by this run, and those
+    /// applied earlier with the time the ledger recorded.
     pub fn total_migration_ms(&self) -> f64 {
         self.migrations.iter().map(|m| m.duration_ms).sum()
+    }
+
+    /// Whether the step that fills `section` ran to its end.
+    pub fn reached(&self, section: &str) -> bool {
+        let step = match section {
+            "verification" | "schema_summary" | "sample_data" | "rls" => "verification",
+            other => other,
+        };
+        self.completed_steps.iter().any(|s| s == step)
     }
 }

@@ -1,17 +1,21 @@
 //! The steps themselves: pre-flight (and the gate before the first migration), applying
-//! migrations, verification, integrity, performance and the rollback rehearsal.
+//! migrations, verification, integrity, performance and the rollback rehearsal. The
+//! baseline (pre-flight figures, catalog snapshot) is measured, or, when some of the plan's
+//! migrations are already in the ledger, the one recorded before the first of them ([`baseline`]).
 
 use std::time::Instant;
 
 use super::apply::{self, LedgerState};
-use super::objects::{compare_created, compare_created_tables_only};
+use super::objects::{compare_created, compare_created_tables_only, compare_present};
 use super::{
-    CheckResult, Engine, Event, MigrationResult, MigrationStatus, RollbackResult, Status, Step, StepEnd, db_end, db_failed,
+    CheckResult, DataChanges, Engine, Event, MigrationResult, MigrationStatus, RollbackResult, Status, Step, StepEnd, data,
+    db_end, db_failed,
 };
+use crate::check::integrity::OrphanScope;
 use crate::check::{self, TxMode};
-use crate::db::snapshot::{Snapshot, row_counts};
+use crate::db::snapshot::{Kind, Snapshot};
 use crate::db::{DbError, describe, ledger};
-use crate::plan::{Check, Migration, TransactionMode};
+use crate::plan::{Check, Migration, OrphanScan, TransactionMode};
 
 impl Engine {
     /// A catalog snapshot, split over the catalog reader connection when there is one. If that
@@ -37,7 +41,7 @@ impl Engine {
             client: self.client(),
             statement_timeout_ms: self.timeout(),
             now,
-            baseline: &self.baseline,
+            baseline: self.baseline_known.then_some(&self.baseline),
             schema: self.schema(),
             own_sessions: &own_sessions,
         };
@@ -63,15 +67,32 @@ impl Engine {
             metric: None,
         };
         self.record("preflight", files);
-        self.baseline = self.snapshot().await?;
-        self.current = self.baseline.clone();
+        self.current = self.snapshot().await?;
+        let ids: Vec<String> = self.plan.plan.migrations.iter().map(|m| m.id.clone()).collect();
+        let applied = ledger::applied_of(self.client(), &ids).await.map_err(db_end)?;
+        if applied.is_empty() {
+            self.baseline = self.current.clone();
+            self.baseline_known = true;
+            self.record_baseline = true;
+            self.preflight_checks(&[]).await?;
+        } else {
+            self.resume(&applied).await?;
+        }
         let schema = self.schema().to_owned();
-        self.baseline_rows = row_counts(self.client(), &schema).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
-        self.result.schema_counts.before = self.baseline.counts(&schema);
+        if self.baseline_known {
+            self.result.schema_counts.before = self.baseline.counts(&schema);
+        }
+        Ok(())
+    }
+
+    /// Run the plan's pre-flight checks, except those in `skip` (judged from the record).
+    pub(super) async fn preflight_checks(&mut self, skip: &[String]) -> Result<(), StepEnd> {
         let checks = self.plan.plan.preflight.checks.clone();
         for (i, c) in checks.iter().enumerate() {
-            let r = self.check(c, TxMode::ReadOnly, &self.baseline).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
-            self.record("preflight", r);
+            if !skip.contains(&c.id) {
+                let r = self.check(c, TxMode::ReadOnly, &self.current).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
+                self.record("preflight", r);
+            }
             let _ = self.events.send(Event::Progress {
                 step: Step::Preflight,
                 done: i + 1,
@@ -122,11 +143,12 @@ impl Engine {
         }
         let batch = self.plan.plan.execution.transaction == TransactionMode::Batch;
         let range = if batch { 0..self.plan.plan.migrations.len() } else { first..first + 1 };
+        let mut before = data::before(self.client(), &self.baseline).await.map_err(db_failed)?;
         if batch {
             self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
         for i in range.clone() {
-            if let Err(end) = self.apply_one(i, batch).await {
+            if let Err(end) = self.apply_one(i, batch, &mut before).await {
                 if batch {
                     let _ = self.client().batch_execute("ROLLBACK").await;
                     for m in &mut self.result.migrations[range.start..i] {
@@ -139,18 +161,23 @@ impl Engine {
         }
         if batch {
             self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
+            self.record_baseline = false;
         }
         Ok(())
     }
 
-    async fn apply_one(&mut self, i: usize, in_batch: bool) -> Result<(), StepEnd> {
+    async fn apply_one(&mut self, i: usize, in_batch: bool, before: &mut data::Before) -> Result<(), StepEnd> {
         let m: Migration = self.plan.plan.migrations[i].clone();
         let p = self.prepared[i].clone().ok_or_else(|| StepEnd::Failed(format!("migration {} could not be prepared", m.id)))?;
         let step = if in_batch { Step::Migration(0) } else { Step::Migration(i) };
         let mut result = apply::not_run(&m, Some(&p));
         match apply::ledger_state(self.client(), &m, &p).await.map_err(StepEnd::Failed)? {
-            LedgerState::Applied => {
-                result.status = MigrationStatus::AlreadyApplied;
+            LedgerState::Applied(entry) => {
+                let _ = self.events.send(Event::Log(format!(
+                    "migration {} already applied at {} by run {} ({}): skipped",
+                    m.id, entry.applied_at, entry.run_id, entry.operator
+                )));
+                apply::already_applied(&mut result, entry);
                 self.finish_migration(i, result);
                 return Ok(());
             }
@@ -170,7 +197,23 @@ impl Engine {
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
         let ctx = self.apply_context();
-        let ok = apply::run_statements(&ctx, step, &m, &p, &mut result).await;
+        let mut ok = apply::run_statements(&ctx, step, &p, &mut result).await;
+        if ok {
+            // Before COMMIT: what this transaction did to pre-existing tables.
+            match before.after(self.client()).await {
+                Ok(tables) => result.data = DataChanges { rows_measured: !m.non_transactional, tables },
+                Err(e) => {
+                    result.status = MigrationStatus::Failed;
+                    result.error = Some(format!("{}: reading what it changed failed: {}", p.shown, describe(&e)));
+                    ok = false;
+                }
+            }
+        }
+        if ok && self.record_baseline && !m.non_transactional {
+            ok = self.record_baseline_now(&p.shown, &mut result).await;
+        }
+        let ctx = self.apply_context();
+        ok = ok && apply::record(&ctx, &m, &p, &mut result).await;
         if m.non_transactional {
             let _ = self.client().batch_execute("RESET lock_timeout; RESET statement_timeout").await;
         }
@@ -193,12 +236,36 @@ impl Engine {
             return Err(StepEnd::Failed(why));
         }
         if !in_batch {
+            self.record_baseline = false;
             let after = self.snapshot().await?;
-            compare_created(&m, &self.current.diff(&after), &after, &mut result);
+            let diff = self.current.diff(&after);
+            compare_created(&m, &diff, &after, &mut result);
+            let columns_before = result.data.tables.iter().map(|t| t.dropped_columns.len()).sum::<usize>();
+            data::add_dropped_columns(&mut result.data.tables, &diff, &self.baseline);
+            if result.data.tables.iter().map(|t| t.dropped_columns.len()).sum::<usize>() != columns_before {
+                let json = serde_json::to_string(&result.data).unwrap_or_default();
+                let _ = self.client().batch_execute(&ledger::update_data_sql(&m.id, &json)).await;
+            }
             self.current = after;
         }
         self.finish_migration(i, result);
         Ok(())
+    }
+
+    /// In the first migration's transaction: record the pre-flight results and the baseline
+    /// snapshot, so that a later run of the plan judges against the state before the batch.
+    async fn record_baseline_now(&mut self, shown: &str, result: &mut MigrationResult) -> bool {
+        let key = self.plan.plan.migrations.first().map(|m| m.id.clone()).unwrap_or_default();
+        let preflight = serde_json::to_string(&self.result.preflight).unwrap_or_default();
+        let snapshot = serde_json::to_string(&self.baseline).unwrap_or_default();
+        let recorded =
+            ledger::record_baseline(self.client(), &key, &self.result.plan.name, &self.result.run_id, &preflight, &snapshot).await;
+        if let Err(e) = recorded {
+            result.status = MigrationStatus::Failed;
+            result.error = Some(format!("{shown}: recording the baseline failed: {e}"));
+            return false;
+        }
+        true
     }
 
     fn finish_migration(&mut self, i: usize, result: MigrationResult) {
@@ -211,10 +278,32 @@ impl Engine {
         let schema = self.schema().to_owned();
         self.result.schema_counts.after = self.current.counts(&schema);
         if self.plan.plan.execution.transaction == TransactionMode::Batch {
-            // One snapshot diff for the whole batch: attribute objects per migration by name.
+            // One snapshot diff for the whole batch: attribute objects per migration by name,
+            // dropped columns to the migration that declares them (else the last one).
             let diff = self.baseline.diff(&self.current);
+            let mut dropped = Vec::new();
+            data::add_dropped_columns(&mut dropped, &diff, &self.baseline);
             for (i, m) in self.plan.plan.migrations.iter().enumerate() {
-                compare_created_tables_only(m, &diff, &mut self.result.migrations[i]);
+                if self.result.migrations[i].status == MigrationStatus::Applied {
+                    compare_created_tables_only(m, &diff, &mut self.result.migrations[i]);
+                }
+            }
+            for change in dropped {
+                let declares = |m: &Migration| m.data_loss.iter().any(|d| change.table.ends_with(&d.table));
+                let last = self.result.migrations.iter().rposition(|m| m.status == MigrationStatus::Applied);
+                if let Some(i) = self.plan.plan.migrations.iter().position(declares).or(last) {
+                    let tables = &mut self.result.migrations[i].data.tables;
+                    match tables.iter_mut().find(|t| t.table == change.table) {
+                        Some(t) => t.dropped_columns.extend(change.dropped_columns),
+                        None => tables.push(change),
+                    }
+                }
+            }
+        }
+        // Migrations applied by an earlier run: what they announced is there now.
+        for (i, m) in self.plan.plan.migrations.iter().enumerate() {
+            if self.result.migrations[i].status == MigrationStatus::AlreadyApplied {
+                compare_present(m, &self.current, &schema, &mut self.result.migrations[i]);
             }
         }
         let plan = self.plan.plan.clone();
@@ -251,13 +340,26 @@ impl Engine {
             self.record("integrity", r);
         }
         if integrity.no_orphans {
-            let r = check::integrity::no_orphans(self.client(), self.timeout()).await.map_err(db_end)?;
+            let diff = self.baseline.diff(&self.current);
+            let changed: Vec<String> = diff
+                .appeared_of(Kind::ForeignKey)
+                .map(str::to_owned)
+                .chain(diff.changed.iter().filter(|c| c.object.kind == Kind::ForeignKey).map(|c| c.object.name.clone()))
+                .collect();
+            let scope = match integrity.orphan_scan {
+                OrphanScan::All => OrphanScope::All,
+                OrphanScan::Unguaranteed => OrphanScope::Unguaranteed { changed: &changed },
+            };
+            let r = check::integrity::no_orphans(self.client(), self.timeout(), scope).await.map_err(db_end)?;
             self.record("integrity", r);
         }
-        if integrity.row_counts_unchanged {
-            let schema = self.schema().to_owned();
-            let now = row_counts(self.client(), &schema).await.map_err(db_end)?;
-            self.record("integrity", check::integrity::row_counts_unchanged(&self.baseline_rows, &now));
+        if integrity.no_data_loss {
+            let r = check::data_loss::check(&self.plan.plan.migrations, &self.result.migrations, self.schema());
+            self.record("integrity", r);
+        }
+        if integrity.privileges_of_new_objects {
+            let r = check::privileges::check(self.client(), self.schema(), &self.baseline, &self.current).await.map_err(db_end)?;
+            self.record("integrity", r);
         }
         for c in &integrity.checks {
             let r = self.check(c, TxMode::ReadOnly, &self.current).await.map_err(db_end)?;
@@ -286,6 +388,8 @@ impl Engine {
             checks: vec![],
             reapplied: false,
             error: None,
+            lock_waits: vec![],
+            baseline_unknown: false,
         };
         let applied: Vec<String> = self
             .result
@@ -295,12 +399,27 @@ impl Engine {
             .map(|m| m.id.clone())
             .collect();
         let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
-        let script = std::fs::read_to_string(&file).map_err(|e| StepEnd::Failed(format!("{}: {e}", file.display())))?;
-        let sql = format!("{}; {script}; {}; COMMIT", apply::begin_sql(&self.plan.plan.execution), ledger::forget_sql(&ids));
-        if let Err(e) = self.client().batch_execute(&sql).await {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let script = apply::prepare_file(&file, &cwd).map_err(StepEnd::Failed)?;
+        // Statement by statement, in one transaction, so that an error names file:line and a
+        // lock wait names who blocks it.
+        self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+        let mut scratch = apply::not_run(&rollback_as_migration(&file), Some(&script));
+        let ctx = self.apply_context();
+        let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch).await;
+        let ok = ok && match self.client().batch_execute(&format!("{}; COMMIT", ledger::forget_sql(&ids))).await {
+            Ok(()) => true,
+            Err(e) => {
+                scratch.error = Some(format!("{}: forgetting the migrations in the ledger failed: {}", script.shown, describe(&e)));
+                false
+            }
+        };
+        if !ok {
             let _ = self.client().batch_execute("ROLLBACK").await;
-            result.error = Some(format!("{}: {}", file.display(), describe(&e)));
+            result.error = scratch.error.take();
         }
+        result.lock_waits = std::mem::take(&mut scratch.lock_waits);
+        result.baseline_unknown = !self.baseline_known;
         result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let after = self.snapshot().await?;
         result.diff_from_baseline = self.baseline.diff(&after);
@@ -323,8 +442,12 @@ impl Engine {
             let p = self.prepared[i].clone().expect("applied migrations were prepared");
             let ctx = self.apply_context();
             let mut again = apply::not_run(m, Some(&p));
-            if !apply::run_statements(&ctx, Step::Rollback, m, &p, &mut again).await {
+            again.data = migrations[i].data.clone();
+            if !(apply::run_statements(&ctx, Step::Rollback, &p, &mut again).await && apply::record(&ctx, m, &p, &mut again).await) {
                 let _ = self.client().batch_execute("ROLLBACK").await;
+                if let Some(r) = &mut self.result.rollback {
+                    r.lock_waits.append(&mut again.lock_waits);
+                }
                 let why = format!("re-applying after the rollback rehearsal: {}", again.error.unwrap_or_default());
                 if let Some(r) = &mut self.result.rollback {
                     r.error = Some(why.clone());
@@ -350,10 +473,25 @@ impl Engine {
             plan_name: &self.result.plan.name,
             cancelled: &self.controls.cancelled,
             events: &self.events,
+            watcher: self.reader.as_ref().map(|r| &r.session.client),
+            pid: self.pid,
         }
     }
 
     pub(super) fn stop_if_cancelled(&self) -> Result<(), StepEnd> {
         if self.controls.is_cancelled() { Err(StepEnd::Cancelled) } else { Ok(()) }
+    }
+}
+
+/// The rollback script, as a migration for the apply machinery (progress, errors, waits).
+fn rollback_as_migration(file: &std::path::Path) -> Migration {
+    Migration {
+        id: "rollback".into(),
+        title: "Rollback".into(),
+        file: file.to_owned(),
+        expected_ms: crate::plan::MsRange(0, u64::MAX),
+        creates: Default::default(),
+        non_transactional: false,
+        data_loss: vec![],
     }
 }

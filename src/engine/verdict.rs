@@ -1,11 +1,13 @@
-//! GO / NO-GO: each of the plan's success criteria judged against the run result, with its
-//! reason. A hard criterion not met, or a run that did not complete, makes it NO-GO.
+//! GO / NO-GO: each success criterion judged against the run result, with its reason. A hard
+//! criterion not met or not reached, a run that did not complete, or a run in which no check
+//! ran makes it NO-GO. A criterion whose inputs did not run is "not reached", never met.
 
-use super::result::{CriterionResult, Met, MigrationStatus, Outcome, RunResult, Status, Verdict};
+use super::result::{CriterionResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status, Verdict};
 use crate::plan::{Criterion, CriterionKind, Metric, Plan, Probe, Rule};
 
 pub fn decide(plan: &Plan, run: &RunResult) -> Verdict {
-    let criteria: Vec<CriterionResult> = plan.criteria.iter().map(|c| judge(c, plan, run)).collect();
+    let (criteria, default_criteria) = plan.effective_criteria();
+    let criteria: Vec<CriterionResult> = criteria.iter().map(|c| judge(c, plan, run)).collect();
     let mut reasons = Vec::new();
     match &run.outcome {
         Outcome::Completed => {}
@@ -13,10 +15,21 @@ pub fn decide(plan: &Plan, run: &RunResult) -> Verdict {
         Outcome::Cancelled { step } => reasons.push(format!("the run was cancelled during {step}")),
         Outcome::InProgress => reasons.push("the run did not finish".into()),
     }
-    for c in criteria.iter().filter(|c| c.kind == CriterionKind::Hard && c.met == Met::No) {
-        reasons.push(format!("{}: {}", c.title, c.reason));
+    for c in criteria.iter().filter(|c| c.kind == CriterionKind::Hard) {
+        match c.met {
+            Met::No => reasons.push(format!("{}: {}", c.title, c.reason)),
+            Met::NotReached if run.outcome == Outcome::Completed => reasons.push(format!("{}: not reached: {}", c.title, c.reason)),
+            _ => {}
+        }
     }
-    Verdict { go: reasons.is_empty(), criteria, reasons }
+    let judged = run.all_checks().filter(|c| c.status != Status::NotApplicable && c.group != "manual").count();
+    if judged == 0 && reasons.is_empty() {
+        reasons.push("no check ran: a GO needs at least one check that could fail".into());
+    }
+    if !criteria.iter().any(|c| c.kind == CriterionKind::Hard && c.met == Met::Yes) && reasons.is_empty() {
+        reasons.push("no hard criterion was met".into());
+    }
+    Verdict { go: reasons.is_empty(), criteria, reasons, default_criteria }
 }
 
 fn judge(c: &Criterion, plan: &Plan, run: &RunResult) -> CriterionResult {
@@ -28,72 +41,80 @@ fn yes_no(ok: bool, yes: String, no: String) -> (Met, String) {
     if ok { (Met::Yes, yes) } else { (Met::No, no) }
 }
 
+fn is_in(m: &MigrationResult) -> bool {
+    matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied)
+}
+
+/// Migrations that are not in the database, when none of them failed: what was not reached.
+fn not_reached(run: &RunResult) -> Option<String> {
+    let missing: Vec<&str> = run.migrations.iter().filter(|m| !is_in(m)).map(|m| m.id.as_str()).collect();
+    (!missing.is_empty()).then(|| format!("migrations not applied: {}", missing.join(", ")))
+}
+
+fn earlier_note(run: &RunResult) -> String {
+    let earlier: Vec<&str> =
+        run.migrations.iter().filter(|m| m.status == MigrationStatus::AlreadyApplied).map(|m| m.id.as_str()).collect();
+    if earlier.is_empty() { String::new() } else { format!(" ({} as the ledger recorded them)", earlier.join(", ")) }
+}
+
 fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
     match rule {
         Rule::AllMigrationsApplied => {
-            let bad: Vec<String> = run
+            let failed: Vec<String> = run
                 .migrations
                 .iter()
-                .filter(|m| !matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
+                .filter(|m| matches!(m.status, MigrationStatus::Failed | MigrationStatus::Cancelled))
                 .map(|m| format!("{} {:?}{}", m.id, m.status, m.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()))
                 .collect();
-            yes_no(
-                bad.is_empty() && run.migrations.len() == plan.migrations.len(),
-                format!("{} of {} applied without error", run.migrations.len(), plan.migrations.len()),
-                format!("not applied: {}", bad.join("; ")),
-            )
+            if !failed.is_empty() {
+                return (Met::No, format!("not applied: {}", failed.join("; ")));
+            }
+            if let Some(why) = not_reached(run) {
+                return (Met::NotReached, why);
+            }
+            let earlier = run.migrations.iter().filter(|m| m.status == MigrationStatus::AlreadyApplied).count();
+            let now = run.migrations.len() - earlier;
+            let how = if earlier == 0 { String::new() } else { format!(" ({now} by this run, {earlier} earlier)") };
+            (Met::Yes, format!("{} of {} applied without error{how}", run.migrations.len(), plan.migrations.len()))
         }
         Rule::TotalMigrationMsBelow(limit) => {
+            if let Some(why) = not_reached(run) {
+                return (Met::NotReached, why);
+            }
             let total = run.total_migration_ms();
-            yes_no(total < *limit as f64, format!("{total:.1} ms < {limit} ms"), format!("{total:.1} ms ≥ {limit} ms"))
+            let note = earlier_note(run);
+            yes_no(total < *limit as f64, format!("{total:.1} ms < {limit} ms{note}"), format!("{total:.1} ms ≥ {limit} ms{note}"))
         }
         Rule::MigrationsWithinExpectedRange => {
+            if let Some(why) = not_reached(run) {
+                return (Met::NotReached, why);
+            }
             let off: Vec<String> = run
                 .migrations
                 .iter()
-                .filter(|m| m.status == MigrationStatus::Applied)
                 .filter(|m| !m.expected_ms.contains(m.duration_ms.round() as u64))
                 .map(|m| {
                     let side = if m.duration_ms < m.expected_ms.min() as f64 { "faster" } else { "slower" };
-                    format!(
-                        "{} took {:.1} ms ({side} than {}–{} ms)",
-                        m.id,
-                        m.duration_ms,
-                        m.expected_ms.min(),
-                        m.expected_ms.max()
-                    )
+                    format!("{} took {:.1} ms ({side} than {}–{} ms)", m.id, m.duration_ms, m.expected_ms.min(), m.expected_ms.max())
                 })
                 .collect();
-            yes_no(off.is_empty(), "every migration within its range".into(), off.join("; "))
+            yes_no(off.is_empty(), format!("every migration within its range{}", earlier_note(run)), off.join("; "))
         }
         Rule::CreatedObjectsAsExpected => {
-            let mut off: Vec<String> =
+            let off: Vec<String> =
                 run.migrations.iter().flat_map(|m| m.object_mismatches.iter().map(move |x| format!("{}: {x}", m.id))).collect();
-            let unverified: Vec<&str> = run
-                .migrations
-                .iter()
-                .filter(|m| !matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
-                .map(|m| m.id.as_str())
-                .collect();
-            if !unverified.is_empty() {
-                off.push(format!("not verified, not applied: {}", unverified.join(", ")));
+            if !off.is_empty() {
+                return (Met::No, off.join("; "));
             }
-            yes_no(off.is_empty(), "every migration created what it announced".into(), off.join("; "))
-        }
-        Rule::SectionsPass(sections) => {
-            let checks: Vec<_> = sections.iter().flat_map(|s| run.section(s)).collect();
-            if checks.is_empty() {
-                return (Met::NotApplicable, format!("no check ran in {}", sections.join(", ")));
+            if let Some(why) = not_reached(run) {
+                return (Met::NotReached, format!("not verified: {why}"));
             }
-            let failed: Vec<String> =
-                checks.iter().filter(|c| c.status == Status::Fail).map(|c| format!("{} ({})", c.id, c.actual)).collect();
-            let passed = checks.iter().filter(|c| c.status == Status::Pass).count();
-            yes_no(
-                failed.is_empty(),
-                format!("{passed}/{} passed, none failed", checks.len()),
-                format!("{} failed: {}", failed.len(), failed.join(", ")),
-            )
+            if !run.reached("verification") && run.migrations.iter().any(|m| m.status == MigrationStatus::AlreadyApplied) {
+                return (Met::NotReached, "migrations applied earlier are verified at the verification step, not reached".into());
+            }
+            (Met::Yes, "every migration created what it announced".into())
         }
+        Rule::SectionsPass(sections) => sections_pass(plan, run, sections),
         Rule::ManualItemsAcknowledged => {
             let missing: Vec<&str> = plan
                 .preflight
@@ -108,21 +129,29 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
                 format!("not acknowledged: {}", missing.join(", ")),
             )
         }
-        Rule::NoDataLoss => from_check(run, "INT-ROWCOUNTS"),
-        Rule::NoOrphans => from_check(run, "INT-ORPHANS"),
+        Rule::NoDataLoss => from_check(run, "INT-DATA-LOSS", "integrity"),
+        Rule::NoOrphans => from_check(run, "INT-ORPHANS", "integrity"),
         Rule::NoSlowQueries => {
+            let unreached: Vec<&str> = ["verification", "integrity", "performance"].into_iter().filter(|s| !run.reached(s)).collect();
+            if !unreached.is_empty() {
+                return (Met::NotReached, format!("not reached: {}", unreached.join(", ")));
+            }
             let limit = plan.performance.slow_query_ms as f64;
             let slow: Vec<String> =
                 run.all_checks().filter(|c| c.duration_ms > limit).map(|c| format!("{} {:.0} ms", c.id, c.duration_ms)).collect();
-            let ran = run.all_checks().count();
+            let ran = run.all_checks().filter(|c| !c.sql.is_empty()).count();
             if ran == 0 {
                 return (Met::NotApplicable, "no check query ran".into());
             }
             yes_no(slow.is_empty(), format!("all {ran} check queries under {limit:.0} ms"), slow.join(", "))
         }
         Rule::RollbackMatchesBaseline => match &run.rollback {
+            None if plan.rollback.as_ref().is_some_and(|r| r.rehearse) => (Met::NotReached, "the rollback rehearsal did not run".into()),
             None => (Met::NotApplicable, "no rollback rehearsal".into()),
             Some(r) if r.matches_baseline() => (Met::Yes, "the catalog after rollback equals the baseline".into()),
+            Some(r) if r.error.is_none() && r.baseline_unknown => {
+                (Met::NotReached, "no baseline was recorded before the earlier migrations: nothing to compare with".into())
+            }
             Some(r) => {
                 let d = &r.diff_from_baseline;
                 let why = r.error.clone().unwrap_or_else(|| {
@@ -134,7 +163,8 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
         Rule::ReplicationLagAtMost(limit) => {
             let lag_check = plan.preflight.checks.iter().find(|c| c.probe == Probe::Metric(Metric::ReplicationLagSeconds));
             match lag_check.and_then(|check| run.preflight.iter().find(|c| c.id == check.id)) {
-                None => (Met::NotApplicable, "replication lag was not measured".into()),
+                None if lag_check.is_some() => (Met::NotReached, "replication lag was not measured".into()),
+                None => (Met::NotApplicable, "the plan measures no replication lag".into()),
                 Some(c) if c.status == Status::NotApplicable => (Met::NotApplicable, c.actual.clone()),
                 Some(c) => match c.actual.parse::<f64>() {
                     Ok(lag) => yes_no(lag <= *limit as f64, format!("{lag} s"), format!("{lag} s > {limit} s")),
@@ -145,10 +175,31 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
     }
 }
 
-/// A criterion that mirrors one built-in check.
-fn from_check(run: &RunResult, id: &str) -> (Met, String) {
-    match run.all_checks().find(|c| c.id == id) {
-        None => (Met::NotApplicable, format!("check {id} did not run")),
+fn sections_pass(plan: &Plan, run: &RunResult, sections: &[String]) -> (Met, String) {
+    let checks: Vec<_> = sections.iter().flat_map(|s| run.section(s)).collect();
+    let failed: Vec<String> =
+        checks.iter().filter(|c| c.status == Status::Fail).map(|c| format!("{} ({})", c.id, c.actual)).collect();
+    if !failed.is_empty() {
+        return (Met::No, format!("{} failed: {}", failed.len(), failed.join(", ")));
+    }
+    let unreached: Vec<&str> =
+        sections.iter().map(String::as_str).filter(|s| plan.section_has_checks(s) && !run.reached(s)).collect();
+    if !unreached.is_empty() {
+        let ran = if checks.is_empty() { String::new() } else { format!(" ({} checks ran before it stopped)", checks.len()) };
+        return (Met::NotReached, format!("not reached: {}{ran}", unreached.join(", ")));
+    }
+    if checks.is_empty() {
+        return (Met::NotApplicable, format!("no check in {}", sections.join(", ")));
+    }
+    let passed = checks.iter().filter(|c| c.status == Status::Pass).count();
+    (Met::Yes, format!("{passed}/{} passed, none failed", checks.len()))
+}
+
+/// A criterion that mirrors one built-in check of `section`.
+fn from_check(run: &RunResult, id: &str, section: &str) -> (Met, String) {
+    match run.section(section).iter().find(|c| c.id == id) {
+        None if !run.reached(section) => (Met::NotReached, format!("check {id} did not run: {section} not reached")),
+        None => (Met::NotApplicable, format!("check {id} is not part of the plan")),
         Some(c) => {
             let text = if c.detail.is_empty() { c.actual.clone() } else { format!("{}: {}", c.actual, c.detail) };
             yes_no(c.status == Status::Pass, text.clone(), text)

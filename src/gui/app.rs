@@ -374,8 +374,12 @@ impl PgstageApp {
                 self.tab = Tab::Connect;
             }
             Message::Engine(event) => {
-                if let crate::engine::Event::Log(line) = &*event {
-                    self.log(line.clone());
+                match &*event {
+                    crate::engine::Event::Log(line) => self.log(line.clone()),
+                    crate::engine::Event::LockWait(w) if self.run.lock_wait.as_ref().is_none_or(|l| l.statement != w.statement) => {
+                        self.log(format!("lock wait: {}", crate::engine::blockers::sentence(w)));
+                    }
+                    _ => {}
                 }
                 let finished = matches!(*event, crate::engine::Event::Finished(_));
                 self.run.apply(*event);

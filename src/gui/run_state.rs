@@ -45,6 +45,8 @@ pub struct RunView {
     /// Bumped whenever `checks` or `migrations` change (tables re-sort then).
     pub version: u64,
     pub started: Option<Instant>,
+    /// The statement now waiting for another session's lock, and who holds it.
+    pub lock_wait: Option<crate::engine::LockWait>,
 }
 
 impl RunView {
@@ -99,6 +101,7 @@ impl RunView {
                 }
             }
             Event::Progress { step, done, total, what } => {
+                self.lock_wait = None;
                 if let Some(s) = self.step_mut(step) {
                     s.progress = (done, total);
                     s.what = what;
@@ -130,6 +133,7 @@ impl RunView {
                 self.result = Some(*result);
                 self.version += 1;
             }
+            Event::LockWait(wait) => self.lock_wait = Some(wait),
             Event::Log(_) => {}
         }
     }

@@ -1,12 +1,14 @@
 //! Plans: the model (what a plan file holds), loading (RON with precise errors) and
 //! validation (ids, files, ranges). Start with [`load`].
 
+mod criteria;
 mod load;
 mod model;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use criteria::default_criteria;
 pub use load::{PlanError, SyntaxError, parse, read};
 pub use model::*;
 pub use validate::{Problem, SECTIONS, validate};

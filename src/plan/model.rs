@@ -171,6 +171,41 @@ pub struct Migration {
     /// VACUUM, …); it is then applied statement by statement, outside a transaction.
     #[serde(default)]
     pub non_transactional: bool,
+    /// Loss of pre-existing data this migration is meant to cause (a purge, a dropped
+    /// column), each with its reason: "No data loss" accepts these and the report shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_loss: Vec<DeclaredLoss>,
+}
+
+/// A loss of pre-existing data a migration declares on purpose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredLoss {
+    /// The table, `table` (in the baseline's schema) or `schema.table`.
+    pub table: String,
+    pub what: Loss,
+    pub reason: String,
+}
+
+/// What kind of data loss is declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Loss {
+    /// DELETE of existing rows.
+    DeleteRows,
+    Truncate,
+    DropColumn(String),
+    DropTable,
+}
+
+impl Loss {
+    pub fn describe(&self) -> String {
+        match self {
+            Loss::DeleteRows => "deletes rows".into(),
+            Loss::Truncate => "truncates".into(),
+            Loss::DropColumn(c) => format!("drops column {c}"),
+            Loss::DropTable => "drops the table".into(),
+        }
+    }
 }
 
 /// An inclusive range of milliseconds, written `(400, 500)`.
@@ -297,20 +332,46 @@ pub struct Integrity {
     /// Every constraint is validated (no NOT VALID left behind).
     #[serde(default = "yes")]
     pub constraints_validated: bool,
-    /// No row references a missing parent, for every foreign key.
+    /// No row references a missing parent, for the foreign keys PostgreSQL does not already
+    /// guarantee (see [`OrphanScan`]).
     #[serde(default = "yes")]
     pub no_orphans: bool,
-    /// Row counts of pre-existing tables are unchanged.
+    #[serde(default)]
+    pub orphan_scan: OrphanScan,
+    /// The migrations deleted, truncated or dropped no pre-existing data beyond what each
+    /// declares (`data_loss`); concurrent application traffic never counts.
+    #[serde(default = "yes", alias = "row_counts_unchanged")]
+    pub no_data_loss: bool,
+    /// Every role holding a privilege on (nearly) all pre-existing tables, sequences or
+    /// functions of the schema holds it on the new ones too.
     #[serde(default = "yes")]
-    pub row_counts_unchanged: bool,
+    pub privileges_of_new_objects: bool,
     #[serde(default)]
     pub checks: Vec<Check>,
 }
 
 impl Default for Integrity {
     fn default() -> Self {
-        Self { constraints_validated: true, no_orphans: true, row_counts_unchanged: true, checks: vec![] }
+        Self {
+            constraints_validated: true,
+            no_orphans: true,
+            orphan_scan: OrphanScan::default(),
+            no_data_loss: true,
+            privileges_of_new_objects: true,
+            checks: vec![],
+        }
     }
+}
+
+/// Which foreign keys the orphan check scans.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrphanScan {
+    /// Those PostgreSQL does not already guarantee: NOT VALID ones, those the batch added or
+    /// changed, and those whose enforcement triggers are disabled. Cost follows the change.
+    #[default]
+    Unguaranteed,
+    /// Every foreign key: a full scan of every referencing table.
+    All,
 }
 
 /// Row-level security isolation: as `role`, with the claim set to each subject in turn, the
@@ -433,7 +494,8 @@ pub enum Rule {
     SectionsPass(Vec<String>),
     /// Every manual pre-flight item was acknowledged.
     ManualItemsAcknowledged,
-    /// Row counts of pre-existing tables unchanged.
+    /// The migrations lost no pre-existing data they did not declare (deleted rows,
+    /// truncation, dropped columns or tables).
     NoDataLoss,
     NoOrphans,
     NoSlowQueries,

@@ -489,13 +489,14 @@ pub fn deviations(r: &RunResult) -> Vec<String> {
     out
 }
 
-/// A criterion's result in words: "met", "NOT MET", "not met (expectation)", "n/a".
+/// A criterion's result in words: "met", "NOT MET", "not met (expectation)", "n/a", "not reached".
 pub fn met_label(met: Met, kind: CriterionKind) -> &'static str {
     match (met, kind) {
         (Met::Yes, _) => "met",
         (Met::No, CriterionKind::Hard) => "NOT MET",
         (Met::No, CriterionKind::Expectation) => "not met (expectation)",
         (Met::NotApplicable, _) => "n/a",
+        (Met::NotReached, _) => "not reached",
     }
 }
 

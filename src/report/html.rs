@@ -497,6 +497,7 @@ fn verdict(o: &mut String, r: &RunResult) {
                 (Met::No, CriterionKind::Hard) => "b-fail",
                 (Met::No, _) => "b-warn",
                 (Met::NotApplicable, _) => "b-na",
+                (Met::NotReached, _) => "b-warn",
             };
             let _ = writeln!(
                 o,

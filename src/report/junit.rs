@@ -255,6 +255,11 @@ fn verdict_cases(r: &RunResult) -> Vec<Case> {
                 (Verdict::Pass, format!("expectation not met (not a blocker): {}", k.reason))
             }
             (Met::NotApplicable, _) => (Verdict::Skipped(format!("n/a: {}", k.reason)), String::new()),
+            (Met::NotReached, CriterionKind::Hard) => (
+                Verdict::Failure { kind: "NOT REACHED", message: c::first_line(&k.reason).to_owned(), body: k.reason.clone() },
+                String::new(),
+            ),
+            (Met::NotReached, CriterionKind::Expectation) => (Verdict::Skipped(format!("not reached: {}", k.reason)), String::new()),
         };
         cases.push(Case { name: format!("{}: {}", k.id, k.title), seconds: 0.0, verdict, out });
     }

@@ -433,6 +433,7 @@ fn verdict(o: &mut String, r: &RunResult) {
                 (Met::No, crate::plan::CriterionKind::Hard) => "❌",
                 (Met::No, _) => "⚠️",
                 (Met::NotApplicable, _) => "➖",
+                (Met::NotReached, _) => "⏸️",
             };
             let _ = writeln!(
                 o,

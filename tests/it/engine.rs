@@ -36,6 +36,7 @@ fn migration(id: &str, file: &str) -> Migration {
         expected_ms: MsRange(0, 60_000),
         creates: Creates::default(),
         non_transactional: false,
+        data_loss: vec![],
     }
 }
 

@@ -96,6 +96,11 @@ fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
                     ui.label(RichText::new(format!("{:.0} ms", t.as_secs_f64() * 1000.0)).monospace());
                 }
             });
+            if s.status == StepStatus::Running
+                && let Some(wait) = &app.run.lock_wait
+            {
+                lock_wait(ui, wait);
+            }
             if let Step::Migration(m) = s.step {
                 migration_bar(app, ui, plan.as_ref(), m, s);
             } else if s.status == StepStatus::Running && s.progress.1 > 0 {
@@ -154,5 +159,17 @@ fn migration_bar(
     );
     if let Some(e) = result.and_then(|r| r.error.as_ref()) {
         ui.colored_label(RED, RichText::new(e).monospace());
+    }
+}
+
+/// The statement waiting for another session's lock, and who holds it.
+fn lock_wait(ui: &mut egui::Ui, wait: &crate::engine::LockWait) {
+    ui.label(
+        RichText::new(format!("⏳ {} waits {:.1} s for {}", wait.statement, wait.waited_ms / 1000.0, wait.waiting_for))
+            .color(AMBER)
+            .strong(),
+    );
+    for b in &wait.blockers {
+        ui.label(RichText::new(format!("   blocked by {}", b.describe())).monospace().color(AMBER));
     }
 }

@@ -39,6 +39,7 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                         (Met::No, CriterionKind::Hard) => ("NOT MET", RED),
                         (Met::No, CriterionKind::Expectation) => ("deviation", AMBER),
                         (Met::NotApplicable, _) => ("n/a", GREY),
+                        (Met::NotReached, _) => ("not reached", AMBER),
                     };
                     ui.label(RichText::new(mark).strong().color(color));
                     ui.label(&c.title);

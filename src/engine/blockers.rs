@@ -1,0 +1,94 @@
+//! Who holds the lock a statement waits for. While a statement runs, a watcher on the run's
+//! second connection asks the server, after a moment and then every half second, whether the
+//! session waits for a lock (`pg_locks`) and which sessions block it (`pg_blocking_pids`,
+//! `pg_stat_activity`): pid, user, application_name, client, state and for how long, query,
+//! and the locks they hold on the relation waited for.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_postgres::Client;
+
+use super::event::Event;
+use super::result::{Blocker, LockWait};
+
+/// How long a statement runs before the watcher first looks.
+const FIRST_LOOK: Duration = Duration::from_millis(250);
+const EVERY: Duration = Duration::from_millis(500);
+
+/// `schema.relation` of a `pg_locks` row `l`, or its lock type for other lock kinds.
+const LOCKED: &str = "coalesce((SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = l.relation), l.locktype)";
+
+/// Watch `pid` (the session running `statement`) until dropped; the last wait seen is left
+/// in `seen`, and each look that finds blockers is sent as an event.
+pub async fn watch(reader: &Client, pid: i32, statement: String, events: &UnboundedSender<Event>, seen: &Mutex<Option<LockWait>>) {
+    let started = Instant::now();
+    tokio::time::sleep(FIRST_LOOK).await;
+    loop {
+        if let Ok(Some(wait)) = look(reader, pid, &statement, started).await {
+            let _ = events.send(Event::LockWait(wait.clone()));
+            *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(wait);
+        }
+        tokio::time::sleep(EVERY).await;
+    }
+}
+
+/// What `pid` waits for and who blocks it, if it waits.
+pub async fn look(reader: &Client, pid: i32, statement: &str, started: Instant) -> Result<Option<LockWait>, tokio_postgres::Error> {
+    let waiting: Option<String> = reader
+        .query_one(
+            &format!(
+                "SELECT string_agg(l.mode || ' on ' || {LOCKED}, ', ') FROM pg_catalog.pg_locks l WHERE l.pid = $1 AND NOT l.granted"
+            ),
+            &[&pid],
+        )
+        .await?
+        .get(0);
+    let Some(waiting_for) = waiting else { return Ok(None) };
+    let rows = reader
+        .query(
+            &format!(
+                "SELECT b.pid, coalesce(b.usename::text, ''), coalesce(b.application_name, ''),
+                        coalesce(host(b.client_addr), 'local'), coalesce(b.state, ''),
+                        coalesce(extract(epoch FROM now() - coalesce(b.xact_start, b.query_start, b.backend_start)) * 1000, 0)::float8,
+                        coalesce(b.query, ''),
+                        coalesce((SELECT string_agg(DISTINCT l.mode || ' on ' || {LOCKED}, ', ')
+                                  FROM pg_catalog.pg_locks l
+                                  WHERE l.pid = b.pid AND l.granted AND l.relation IN
+                                        (SELECT w.relation FROM pg_catalog.pg_locks w WHERE w.pid = $1 AND NOT w.granted)), '')
+                 FROM pg_catalog.pg_stat_activity b WHERE b.pid = ANY (pg_catalog.pg_blocking_pids($1)) ORDER BY b.pid"
+            ),
+            &[&pid],
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let blockers = rows
+        .iter()
+        .map(|r| Blocker {
+            pid: r.get(0),
+            user: r.get(1),
+            application_name: r.get(2),
+            client: r.get(3),
+            state: r.get(4),
+            for_ms: r.get(5),
+            query: r.get::<_, String>(6).chars().take(500).collect(),
+            holds: r.get(7),
+        })
+        .collect();
+    Ok(Some(LockWait {
+        statement: statement.to_owned(),
+        waiting_for,
+        waited_ms: started.elapsed().as_secs_f64() * 1000.0,
+        blockers,
+    }))
+}
+
+/// The blockers of `wait` in one sentence, for errors.
+pub fn sentence(wait: &LockWait) -> String {
+    let who: Vec<String> = wait.blockers.iter().map(Blocker::describe).collect();
+    format!("{} waited {:.1} s for {}, blocked by {}", wait.statement, wait.waited_ms / 1000.0, wait.waiting_for, who.join("; "))
+}

@@ -1,0 +1,68 @@
+//! The criteria a verdict judges: the plan's own, or, when it names none, a default set built
+//! from what the plan holds (every migration applied, every section with checks passing, no
+//! data loss, the rollback back to the baseline when rehearsed), so that no plan ends GO on
+//! nothing.
+
+use super::model::{Criterion, CriterionKind, Plan, Rule};
+
+impl Plan {
+    /// The plan's criteria, or the default set when it names none (`true` then).
+    pub fn effective_criteria(&self) -> (Vec<Criterion>, bool) {
+        if self.criteria.is_empty() { (default_criteria(self), true) } else { (self.criteria.clone(), false) }
+    }
+
+    /// Whether a section holds any check to run.
+    pub fn section_has_checks(&self, section: &str) -> bool {
+        match section {
+            "preflight" => !self.preflight.checks.is_empty() || !self.preflight.manual.is_empty(),
+            "verification" => !self.verification.is_empty(),
+            "schema_summary" => !self.schema_summary.is_empty(),
+            "integrity" => {
+                let i = &self.integrity;
+                i.constraints_validated || i.no_orphans || i.no_data_loss || i.privileges_of_new_objects || !i.checks.is_empty()
+            }
+            "sample_data" => !self.sample_data.is_empty(),
+            "rls" => !self.rls.is_empty(),
+            "performance" => !self.performance.index_usage.is_empty(),
+            "rollback" => self.rollback.as_ref().is_some_and(|r| r.rehearse && !r.checks.is_empty()),
+            _ => false,
+        }
+    }
+}
+
+fn hard(id: &str, group: &str, title: &str, rule: Rule) -> Criterion {
+    Criterion { id: id.into(), group: group.into(), title: title.into(), rule, kind: CriterionKind::Hard }
+}
+
+/// pgstage's criteria for a plan that names none.
+pub fn default_criteria(plan: &Plan) -> Vec<Criterion> {
+    let mut c = vec![hard("D-MIGRATIONS", "Execution", "Every migration applied without error", Rule::AllMigrationsApplied)];
+    if plan.migrations.iter().any(|m| m.creates != Default::default()) {
+        c.push(hard("D-OBJECTS", "Execution", "Each migration creates the objects it announces", Rule::CreatedObjectsAsExpected));
+    }
+    if !plan.preflight.manual.is_empty() {
+        c.push(hard("D-MANUAL", "Execution", "Every manual item acknowledged", Rule::ManualItemsAcknowledged));
+    }
+    if plan.integrity.no_data_loss {
+        c.push(hard("D-NO-LOSS", "Integrity", "No data loss by the migrations", Rule::NoDataLoss));
+    }
+    for (section, title) in [
+        ("preflight", "Pre-flight checks pass"),
+        ("verification", "Verification checks pass"),
+        ("schema_summary", "Schema summary checks pass"),
+        ("integrity", "Integrity checks pass"),
+        ("sample_data", "Sample-data tests pass"),
+        ("rls", "Row-level security isolation holds"),
+        ("performance", "Performance checks pass"),
+        ("rollback", "Checks after the rollback pass"),
+    ] {
+        if plan.section_has_checks(section) {
+            let id = format!("D-{}", section.to_uppercase().replace('_', "-"));
+            c.push(hard(&id, "Checks", title, Rule::SectionsPass(vec![section.into()])));
+        }
+    }
+    if plan.rollback.as_ref().is_some_and(|r| r.rehearse && r.expect_baseline) {
+        c.push(hard("D-ROLLBACK", "Rollback", "Rollback rehearsal returns exactly to the baseline", Rule::RollbackMatchesBaseline));
+    }
+    c
+}
