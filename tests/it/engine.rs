@@ -13,22 +13,22 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::support::{Template, TestDb, fresh_db, path, week2_plan, write_plan};
 
-async fn session(db: &TestDb) -> Session {
+pub(crate) async fn session(db: &TestDb) -> Session {
     connect::connect_config(&db.config()).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn options() -> RunOptions {
+pub(crate) fn options() -> RunOptions {
     RunOptions { operator: "tester".into(), ..Default::default() }
 }
 
 /// The bundled plan, changed by `edit`.
-fn plan_with(edit: impl FnOnce(&mut Plan)) -> LoadedPlan {
+pub(crate) fn plan_with(edit: impl FnOnce(&mut Plan)) -> LoadedPlan {
     let mut loaded = week2_plan();
     edit(&mut loaded.plan);
     loaded
 }
 
-fn migration(id: &str, file: &str) -> Migration {
+pub(crate) fn migration(id: &str, file: &str) -> Migration {
     Migration {
         id: id.into(),
         title: format!("fixture {id}"),
@@ -41,7 +41,7 @@ fn migration(id: &str, file: &str) -> Migration {
 }
 
 /// Start an engine with every manual item acknowledged.
-async fn start(plan: LoadedPlan, db: &TestDb) -> (Engine, UnboundedReceiver<Event>) {
+pub(crate) async fn start(plan: LoadedPlan, db: &TestDb) -> (Engine, UnboundedReceiver<Event>) {
     let (tx, rx) = unbounded_channel();
     let items: Vec<String> = plan.plan.preflight.manual.iter().map(|m| m.id.clone()).collect();
     let mut engine = Engine::start(plan, session(db).await, options(), tx).await.unwrap_or_else(|e| panic!("{e}"));
@@ -51,17 +51,17 @@ async fn start(plan: LoadedPlan, db: &TestDb) -> (Engine, UnboundedReceiver<Even
     (engine, rx)
 }
 
-async fn run(plan: LoadedPlan, db: &TestDb) -> RunResult {
+pub(crate) async fn run(plan: LoadedPlan, db: &TestDb) -> RunResult {
     let (mut engine, _rx) = start(plan, db).await;
     engine.run().await;
     engine.finish().await
 }
 
-async fn exists(db: &TestDb, relation: &str) -> bool {
+pub(crate) async fn exists(db: &TestDb, relation: &str) -> bool {
     db.client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation]).await.unwrap().get(0)
 }
 
-async fn ledger(db: &TestDb) -> Vec<String> {
+pub(crate) async fn ledger(db: &TestDb) -> Vec<String> {
     db.client
         .query("SELECT migration FROM pgstage.ledger ORDER BY migration", &[])
         .await
@@ -272,7 +272,7 @@ async fn killed_process_during_a_migration_leaves_it_unapplied_and_the_lock_free
 }
 
 /// A libpq connection string for a test database of the shared sandbox.
-fn sandbox_conninfo(db: &TestDb) -> String {
+pub(crate) fn sandbox_conninfo(db: &TestDb) -> String {
     let config = db.config();
     let host = match &config.get_hosts()[0] {
         tokio_postgres::config::Host::Unix(p) => p.display().to_string(),

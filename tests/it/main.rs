@@ -11,4 +11,5 @@ mod plan;
 mod report;
 mod sandbox;
 mod schema;
+mod staging;
 mod support;
