@@ -354,7 +354,14 @@ fn migrations_only(plan: &LoadedPlan) -> LoadedPlan {
     q.schema_summary.clear();
     q.sample_data.clear();
     q.rls.clear();
-    q.integrity = Integrity { constraints_validated: false, no_orphans: false, no_data_loss: false, privileges_of_new_objects: false, checks: vec![], ..Default::default() };
+    q.integrity = Integrity {
+        constraints_validated: false,
+        no_orphans: false,
+        no_data_loss: false,
+        privileges_of_new_objects: false,
+        checks: vec![],
+        ..Default::default()
+    };
     q.performance = Performance::default();
     q.rollback = None;
     q.criteria.clear();

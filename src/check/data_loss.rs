@@ -20,10 +20,18 @@ fn losses(change: &TableChange) -> Vec<Observed<'_>> {
     let rows = |n: Option<i64>| n.map_or("rows unknown".to_owned(), |n| format!("about {n} rows by the statistics"));
     let mut out = Vec::new();
     if change.dropped {
-        out.push(Observed { table: &change.table, what: Loss::DropTable, words: format!("table dropped ({})", rows(change.rows_before)) });
+        out.push(Observed {
+            table: &change.table,
+            what: Loss::DropTable,
+            words: format!("table dropped ({})", rows(change.rows_before)),
+        });
     }
     if change.truncated {
-        out.push(Observed { table: &change.table, what: Loss::Truncate, words: format!("truncated ({})", rows(change.rows_before)) });
+        out.push(Observed {
+            table: &change.table,
+            what: Loss::Truncate,
+            words: format!("truncated ({})", rows(change.rows_before)),
+        });
     }
     if change.deleted > 0 {
         out.push(Observed { table: &change.table, what: Loss::DeleteRows, words: format!("{} rows deleted", change.deleted) });
@@ -50,7 +58,9 @@ pub fn check(migrations: &[Migration], results: &[MigrationResult], schema: &str
         }
         if !r.data.rows_measured {
             let why = match (&r.applied_earlier, m.non_transactional) {
-                (Some(e), _) if r.data.tables.is_empty() => format!("{} (applied by run {}, which recorded none)", r.id, e.run_id),
+                (Some(e), _) if r.data.tables.is_empty() => {
+                    format!("{} (applied by run {}, which recorded none)", r.id, e.run_id)
+                }
                 _ if m.non_transactional => format!("{} rows (non-transactional: statements commit one by one)", r.id),
                 _ => format!("{} rows", r.id),
             };
@@ -77,9 +87,10 @@ pub fn check(migrations: &[Migration], results: &[MigrationResult], schema: &str
     }
     // Unknown only where a whole migration is unmeasured (applied by a run that recorded
     // nothing); a non-transactional one's catalog effects are still measured.
-    let unknown = results.iter().zip(migrations).any(|(r, m)| {
-        matches!(r.status, MigrationStatus::AlreadyApplied) && !r.data.rows_measured && !m.non_transactional
-    });
+    let unknown = results
+        .iter()
+        .zip(migrations)
+        .any(|(r, m)| matches!(r.status, MigrationStatus::AlreadyApplied) && !r.data.rows_measured && !m.non_transactional);
     let mut detail = Vec::new();
     for (title, list) in [
         ("lost", &lost),

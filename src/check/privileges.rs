@@ -34,6 +34,10 @@ const ACLS: &str = "
     LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
     WHERE n.nspname = $1 AND p.prokind IN ('f', 'p')";
 
+/// Of one class of pre-existing objects: how many, and per (grantee oid, grantee, privilege)
+/// on how many of them.
+type Held<'a> = (usize, BTreeMap<(u32, &'a str, &'a str), usize>);
+
 /// One object of the schema with its owner and explicit grants.
 #[derive(Default)]
 struct Object {
@@ -64,7 +68,7 @@ pub async fn check(client: &Client, schema: &str, baseline: &Snapshot, now: &Sna
         _ => Kind::Table,
     };
     // Per class: how many pre-existing objects, and per (grantee, privilege) on how many.
-    let mut pre: BTreeMap<&str, (usize, BTreeMap<(u32, &str, &str), usize>)> = BTreeMap::new();
+    let mut pre: BTreeMap<&str, Held> = BTreeMap::new();
     let mut new: Vec<(&str, &Object)> = Vec::new();
     for (name, o) in &objects {
         let kind = kind_of(&o.class);
@@ -83,23 +87,21 @@ pub async fn check(client: &Client, schema: &str, baseline: &Snapshot, now: &Sna
     for (name, o) in &new {
         let Some((total, held)) = pre.get(o.class.as_str()) else { continue };
         for ((grantee, role, privilege), n) in held {
-            if *n as f64 >= (*total as f64 * NEARLY_ALL).ceil() && !o.grants.contains(&(*grantee, role.to_string(), privilege.to_string())) {
+            if *n as f64 >= (*total as f64 * NEARLY_ALL).ceil()
+                && !o.grants.contains(&(*grantee, role.to_string(), privilege.to_string()))
+            {
                 expected.push((name, o, *grantee, role, privilege));
             }
         }
     }
     // Not granted directly: the role may still hold it (membership, PUBLIC, superuser).
-    let (objs, grantees, privileges, classes): (Vec<u32>, Vec<u32>, Vec<String>, Vec<String>) = expected
-        .iter()
-        .filter(|e| e.2 != 0)
-        .map(|e| (e.1.oid, e.2, e.4.to_owned(), e.1.class.clone()))
-        .fold(Default::default(), |mut acc, (a, b, c, d)| {
-            acc.0.push(a);
-            acc.1.push(b);
-            acc.2.push(c);
-            acc.3.push(d);
-            acc
-        });
+    let (mut objs, mut grantees, mut privileges, mut classes) = (Vec::<u32>::new(), Vec::<u32>::new(), Vec::new(), Vec::new());
+    for (_, o, grantee, _, privilege) in expected.iter().filter(|e| e.2 != 0) {
+        objs.push(o.oid);
+        grantees.push(*grantee);
+        privileges.push(privilege.to_string());
+        classes.push(o.class.clone());
+    }
     let held: BTreeSet<(u32, u32, String)> = if objs.is_empty() {
         BTreeSet::new()
     } else {
@@ -131,7 +133,14 @@ pub async fn check(client: &Client, schema: &str, baseline: &Snapshot, now: &Sna
     let title = format!("Privileges of the {checked} new tables, sequences and functions match the pre-existing ones'");
     let sql = ACLS.trim().to_owned();
     if missing.is_empty() {
-        return Ok(result(title, format!("{checked} new objects, none missing a grant"), Status::Pass, String::new(), sql, started));
+        return Ok(result(
+            title,
+            format!("{checked} new objects, none missing a grant"),
+            Status::Pass,
+            String::new(),
+            sql,
+            started,
+        ));
     }
     let mut lines = Vec::new();
     let mut count = 0;

@@ -217,7 +217,9 @@ fn print_summary(r: &RunResult) {
         };
         println!("  {met} {:<60} {}", c.title, c.reason);
     }
-    println!("  (✔ met, ✘ hard criterion not met, ! expectation not met: a deviation, not a blocker, – not applicable)");
+    println!(
+        "  (✔ met, ✘ hard criterion not met, ! expectation not met: a deviation, not a blocker, – not applicable, … not reached: what it judges did not run)"
+    );
     if r.verdict.go {
         println!("\nVERDICT: GO");
     } else {

@@ -202,7 +202,8 @@ pub async fn run_statements(ctx: &Context<'_>, step: Step, p: &Prepared, result:
 /// data); marks `result` applied, or failed when recording fails.
 pub async fn record(ctx: &Context<'_>, m: &Migration, p: &Prepared, result: &mut MigrationResult) -> bool {
     let data = serde_json::to_string(&result.data).unwrap_or_default();
-    let sql = ledger::record_sql(&m.id, &p.shown, &p.checksum, result.duration_ms, ctx.run_id, ctx.operator, ctx.plan_name, &data);
+    let sql =
+        ledger::record_sql(&m.id, &p.shown, &p.checksum, result.duration_ms, ctx.run_id, ctx.operator, ctx.plan_name, &data);
     if let Err(e) = ctx.client.batch_execute(&sql).await {
         result.status = MigrationStatus::Failed;
         result.error = Some(format!("{}: recording in the ledger failed: {}", p.shown, describe(&e)));

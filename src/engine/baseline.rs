@@ -45,7 +45,10 @@ impl Engine {
                 for c in checks.iter().filter(|c| from_record.contains(&c.id)) {
                     let result = match preflight.iter().find(|p| p.id == c.id) {
                         Some(p) => CheckResult {
-                            detail: join(&p.detail, &format!("as recorded by run {} at {}, before migration {key}", r.run_id, r.recorded_at)),
+                            detail: join(
+                                &p.detail,
+                                &format!("as recorded by run {} at {}, before migration {key}", r.run_id, r.recorded_at),
+                            ),
                             ..p.clone()
                         },
                         None => not_applicable(c, format!("not part of the plan when run {} recorded the baseline", r.run_id)),

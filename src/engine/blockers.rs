@@ -23,7 +23,13 @@ const LOCKED: &str = "coalesce((SELECT n.nspname || '.' || c.relname FROM pg_cat
 
 /// Watch `pid` (the session running `statement`) until dropped; the last wait seen is left
 /// in `seen`, and each look that finds blockers is sent as an event.
-pub async fn watch(reader: &Client, pid: i32, statement: String, events: &UnboundedSender<Event>, seen: &Mutex<Option<LockWait>>) {
+pub async fn watch(
+    reader: &Client,
+    pid: i32,
+    statement: String,
+    events: &UnboundedSender<Event>,
+    seen: &Mutex<Option<LockWait>>,
+) {
     let started = Instant::now();
     tokio::time::sleep(FIRST_LOOK).await;
     loop {
@@ -36,7 +42,12 @@ pub async fn watch(reader: &Client, pid: i32, statement: String, events: &Unboun
 }
 
 /// What `pid` waits for and who blocks it, if it waits.
-pub async fn look(reader: &Client, pid: i32, statement: &str, started: Instant) -> Result<Option<LockWait>, tokio_postgres::Error> {
+pub async fn look(
+    reader: &Client,
+    pid: i32,
+    statement: &str,
+    started: Instant,
+) -> Result<Option<LockWait>, tokio_postgres::Error> {
     let waiting: Option<String> = reader
         .query_one(
             &format!(

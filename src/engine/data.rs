@@ -71,11 +71,7 @@ pub async fn before(client: &Client, baseline: &Snapshot) -> Result<Before, toki
             .iter()
             .map(|oid| {
                 let t = &tables[oid];
-                format!(
-                    "SELECT {oid}::oid, EXISTS (SELECT 1 FROM {}.{})",
-                    quote_ident(&t.schema),
-                    quote_ident(&t.relname)
-                )
+                format!("SELECT {oid}::oid, EXISTS (SELECT 1 FROM {}.{})", quote_ident(&t.schema), quote_ident(&t.relname))
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
@@ -139,7 +135,12 @@ impl Before {
         }
         for (oid, table) in &self.tables {
             if !seen.contains(oid) {
-                changes.push(TableChange { table: table.name.clone(), dropped: true, rows_before: table.rows, ..Default::default() });
+                changes.push(TableChange {
+                    table: table.name.clone(),
+                    dropped: true,
+                    rows_before: table.rows,
+                    ..Default::default()
+                });
             }
         }
         self.tables.retain(|oid, _| seen.contains(oid));

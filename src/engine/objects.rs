@@ -75,7 +75,8 @@ pub fn compare_present(m: &Migration, now: &Snapshot, schema: &str, result: &mut
     }
     let prefix = format!("{schema}.");
     for f in &m.creates.functions {
-        let present = now.names(Kind::Function).any(|n| n.strip_prefix(&prefix).and_then(|n| n.split('(').next()) == Some(f.as_str()));
+        let present =
+            now.names(Kind::Function).any(|n| n.strip_prefix(&prefix).and_then(|n| n.split('(').next()) == Some(f.as_str()));
         if !present {
             result.object_mismatches.push(format!("function {f} not present"));
         }

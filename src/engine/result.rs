@@ -251,7 +251,11 @@ pub struct Blocker {
 impl Blocker {
     /// One line for logs and errors.
     pub fn describe(&self) -> String {
-        let app = if self.application_name.is_empty() { "no application_name".to_owned() } else { format!("application_name '{}'", self.application_name) };
+        let app = if self.application_name.is_empty() {
+            "no application_name".to_owned()
+        } else {
+            format!("application_name '{}'", self.application_name)
+        };
         format!(
             "pid {} ({app}, user {}, from {}, {} for {:.1} s, holding {}): {}",
             self.pid,

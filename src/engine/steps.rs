@@ -259,7 +259,8 @@ impl Engine {
         let preflight = serde_json::to_string(&self.result.preflight).unwrap_or_default();
         let snapshot = serde_json::to_string(&self.baseline).unwrap_or_default();
         let recorded =
-            ledger::record_baseline(self.client(), &key, &self.result.plan.name, &self.result.run_id, &preflight, &snapshot).await;
+            ledger::record_baseline(self.client(), &key, &self.result.plan.name, &self.result.run_id, &preflight, &snapshot)
+                .await;
         if let Err(e) = recorded {
             result.status = MigrationStatus::Failed;
             result.error = Some(format!("{shown}: recording the baseline failed: {e}"));
@@ -358,7 +359,8 @@ impl Engine {
             self.record("integrity", r);
         }
         if integrity.privileges_of_new_objects {
-            let r = check::privileges::check(self.client(), self.schema(), &self.baseline, &self.current).await.map_err(db_end)?;
+            let r =
+                check::privileges::check(self.client(), self.schema(), &self.baseline, &self.current).await.map_err(db_end)?;
             self.record("integrity", r);
         }
         for c in &integrity.checks {
@@ -407,13 +409,15 @@ impl Engine {
         let mut scratch = apply::not_run(&rollback_as_migration(&file), Some(&script));
         let ctx = self.apply_context();
         let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch).await;
-        let ok = ok && match self.client().batch_execute(&format!("{}; COMMIT", ledger::forget_sql(&ids))).await {
-            Ok(()) => true,
-            Err(e) => {
-                scratch.error = Some(format!("{}: forgetting the migrations in the ledger failed: {}", script.shown, describe(&e)));
-                false
-            }
-        };
+        let ok = ok
+            && match self.client().batch_execute(&format!("{}; COMMIT", ledger::forget_sql(&ids))).await {
+                Ok(()) => true,
+                Err(e) => {
+                    scratch.error =
+                        Some(format!("{}: forgetting the migrations in the ledger failed: {}", script.shown, describe(&e)));
+                    false
+                }
+            };
         if !ok {
             let _ = self.client().batch_execute("ROLLBACK").await;
             result.error = scratch.error.take();
@@ -443,7 +447,9 @@ impl Engine {
             let ctx = self.apply_context();
             let mut again = apply::not_run(m, Some(&p));
             again.data = migrations[i].data.clone();
-            if !(apply::run_statements(&ctx, Step::Rollback, &p, &mut again).await && apply::record(&ctx, m, &p, &mut again).await) {
+            if !(apply::run_statements(&ctx, Step::Rollback, &p, &mut again).await
+                && apply::record(&ctx, m, &p, &mut again).await)
+            {
                 let _ = self.client().batch_execute("ROLLBACK").await;
                 if let Some(r) = &mut self.result.rollback {
                     r.lock_waits.append(&mut again.lock_waits);

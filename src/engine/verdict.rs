@@ -18,12 +18,15 @@ pub fn decide(plan: &Plan, run: &RunResult) -> Verdict {
     for c in criteria.iter().filter(|c| c.kind == CriterionKind::Hard) {
         match c.met {
             Met::No => reasons.push(format!("{}: {}", c.title, c.reason)),
-            Met::NotReached if run.outcome == Outcome::Completed => reasons.push(format!("{}: not reached: {}", c.title, c.reason)),
+            Met::NotReached if run.outcome == Outcome::Completed => {
+                reasons.push(format!("{}: not reached: {}", c.title, c.reason))
+            }
             _ => {}
         }
     }
     // Checks that could have failed: not the manual items, not the reading of the files.
-    let judged = run.all_checks().filter(|c| c.status != Status::NotApplicable && c.group != "manual" && c.id != "PF-FILES").count();
+    let judged =
+        run.all_checks().filter(|c| c.status != Status::NotApplicable && c.group != "manual" && c.id != "PF-FILES").count();
     if judged == 0 && reasons.is_empty() {
         reasons.push("no check ran: a GO needs at least one check that could fail".into());
     }
@@ -87,7 +90,11 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             }
             let total = run.total_migration_ms();
             let note = earlier_note(run);
-            yes_no(total < *limit as f64, format!("{total:.1} ms < {limit} ms{note}"), format!("{total:.1} ms ≥ {limit} ms{note}"))
+            yes_no(
+                total < *limit as f64,
+                format!("{total:.1} ms < {limit} ms{note}"),
+                format!("{total:.1} ms ≥ {limit} ms{note}"),
+            )
         }
         Rule::MigrationsWithinExpectedRange => {
             if let Some(why) = not_reached(run) {
@@ -99,7 +106,13 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
                 .filter(|m| !m.expected_ms.contains(m.duration_ms.round() as u64))
                 .map(|m| {
                     let side = if m.duration_ms < m.expected_ms.min() as f64 { "faster" } else { "slower" };
-                    format!("{} took {:.1} ms ({side} than {}–{} ms)", m.id, m.duration_ms, m.expected_ms.min(), m.expected_ms.max())
+                    format!(
+                        "{} took {:.1} ms ({side} than {}–{} ms)",
+                        m.id,
+                        m.duration_ms,
+                        m.expected_ms.min(),
+                        m.expected_ms.max()
+                    )
                 })
                 .collect();
             yes_no(off.is_empty(), format!("every migration within its range{}", earlier_note(run)), off.join("; "))
@@ -136,7 +149,8 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
         Rule::NoDataLoss => from_check(run, "INT-DATA-LOSS", "integrity"),
         Rule::NoOrphans => from_check(run, "INT-ORPHANS", "integrity"),
         Rule::NoSlowQueries => {
-            let unreached: Vec<&str> = ["verification", "integrity", "performance"].into_iter().filter(|s| !run.reached(s)).collect();
+            let unreached: Vec<&str> =
+                ["verification", "integrity", "performance"].into_iter().filter(|s| !run.reached(s)).collect();
             if !unreached.is_empty() {
                 return (Met::NotReached, format!("not reached: {}", unreached.join(", ")));
             }
@@ -150,7 +164,9 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             yes_no(slow.is_empty(), format!("all {ran} check queries under {limit:.0} ms"), slow.join(", "))
         }
         Rule::RollbackMatchesBaseline => match &run.rollback {
-            None if plan.rollback.as_ref().is_some_and(|r| r.rehearse) => (Met::NotReached, "the rollback rehearsal did not run".into()),
+            None if plan.rollback.as_ref().is_some_and(|r| r.rehearse) => {
+                (Met::NotReached, "the rollback rehearsal did not run".into())
+            }
             None => (Met::NotApplicable, "no rollback rehearsal".into()),
             Some(r) if r.matches_baseline() => (Met::Yes, "the catalog after rollback equals the baseline".into()),
             Some(r) if r.error.is_none() && r.baseline_unknown => {

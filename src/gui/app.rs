@@ -376,7 +376,9 @@ impl PgstageApp {
             Message::Engine(event) => {
                 match &*event {
                     crate::engine::Event::Log(line) => self.log(line.clone()),
-                    crate::engine::Event::LockWait(w) if self.run.lock_wait.as_ref().is_none_or(|l| l.statement != w.statement) => {
+                    crate::engine::Event::LockWait(w)
+                        if self.run.lock_wait.as_ref().is_none_or(|l| l.statement != w.statement) =>
+                    {
                         self.log(format!("lock wait: {}", crate::engine::blockers::sentence(w)));
                     }
                     _ => {}

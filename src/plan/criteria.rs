@@ -62,7 +62,12 @@ pub fn default_criteria(plan: &Plan) -> Vec<Criterion> {
         }
     }
     if plan.rollback.as_ref().is_some_and(|r| r.rehearse && r.expect_baseline) {
-        c.push(hard("D-ROLLBACK", "Rollback", "Rollback rehearsal returns exactly to the baseline", Rule::RollbackMatchesBaseline));
+        c.push(hard(
+            "D-ROLLBACK",
+            "Rollback",
+            "Rollback rehearsal returns exactly to the baseline",
+            Rule::RollbackMatchesBaseline,
+        ));
     }
     c
 }

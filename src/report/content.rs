@@ -3,7 +3,9 @@
 //! they never disagree.
 
 use crate::db::snapshot::Kind;
-use crate::engine::{CheckResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status};
+use crate::engine::{
+    BaselineSource, CheckResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status, TableChange,
+};
 use crate::plan::CriterionKind;
 
 /// A section of checks, in run order, with its title for people.
@@ -224,7 +226,8 @@ pub fn objects_verdict(m: &MigrationResult) -> String {
     match m.status {
         MigrationStatus::Applied if m.object_mismatches.is_empty() => "as announced".into(),
         MigrationStatus::Applied => m.object_mismatches.join("; "),
-        MigrationStatus::AlreadyApplied => "not re-run (already applied)".into(),
+        MigrationStatus::AlreadyApplied if m.object_mismatches.is_empty() => "present (applied earlier)".into(),
+        MigrationStatus::AlreadyApplied => m.object_mismatches.join("; "),
         MigrationStatus::Failed | MigrationStatus::Cancelled => "rolled back: nothing kept".into(),
         MigrationStatus::NotRun => "–".into(),
     }
@@ -538,6 +541,76 @@ pub fn elapsed(start: &str, end: &str) -> Option<String> {
     let b = humantime::parse_rfc3339(end).ok()?;
     let d = b.duration_since(a).ok()?;
     Some(humantime::format_duration(std::time::Duration::from_secs(d.as_secs())).to_string())
+}
+
+/// Where the run's baseline came from, in a sentence.
+pub fn baseline_line(r: &RunResult) -> String {
+    match &r.baseline {
+        BaselineSource::Measured => "measured by this run's pre-flight, before any migration of the plan".into(),
+        BaselineSource::Recorded { run_id, recorded_at } => {
+            format!(
+                "recorded by run {run_id} at {recorded_at}, before the plan's first migration (this run resumes or repeats it)"
+            )
+        }
+        BaselineSource::Unknown { why } => format!("unknown: {why}"),
+    }
+}
+
+/// "applied at … by run … (operator)" for a migration the ledger already held.
+pub fn earlier_text(m: &MigrationResult) -> Option<String> {
+    m.applied_earlier.as_ref().map(|e| format!("applied at {} by run {} ({})", e.applied_at, e.run_id, e.operator))
+}
+
+/// What one migration did to one pre-existing table, in words.
+pub fn table_change_text(t: &TableChange) -> String {
+    let mut parts = Vec::new();
+    if t.dropped {
+        parts.push("table dropped".to_owned());
+    }
+    if t.truncated {
+        parts.push("truncated".to_owned());
+    }
+    if t.rewritten {
+        parts.push("rewritten".to_owned());
+    }
+    for (n, what) in [(t.inserted, "inserted"), (t.updated, "updated"), (t.deleted, "deleted")] {
+        if n > 0 {
+            parts.push(format!("{} {what}", count_of(n as usize, "rows")));
+        }
+    }
+    for c in &t.dropped_columns {
+        parts.push(format!("column {c} dropped"));
+    }
+    let before = t.rows_before.map_or(String::new(), |n| format!(" (about {} before)", count_of(n as usize, "rows")));
+    format!("{}: {}{before}", t.table, parts.join(", "))
+}
+
+/// Per migration that ran or was found applied: what it did to pre-existing data.
+pub fn data_lines(r: &RunResult) -> Vec<(String, Vec<String>)> {
+    r.migrations
+        .iter()
+        .filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
+        .map(|m| {
+            let mut lines: Vec<String> = m.data.tables.iter().map(table_change_text).collect();
+            if lines.is_empty() {
+                lines.push("no pre-existing table touched".into());
+            }
+            if !m.data.rows_measured {
+                lines.push("row counts not measured (non-transactional, or applied by a run that recorded none)".into());
+            }
+            (m.id.clone(), lines)
+        })
+        .collect()
+}
+
+/// Every lock wait of the run (migrations and rollback), each in a sentence.
+pub fn lock_wait_lines(r: &RunResult) -> Vec<String> {
+    r.migrations
+        .iter()
+        .flat_map(|m| &m.lock_waits)
+        .chain(r.rollback.iter().flat_map(|x| &x.lock_waits))
+        .map(crate::engine::blockers::sentence)
+        .collect()
 }
 
 #[cfg(test)]

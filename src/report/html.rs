@@ -174,6 +174,7 @@ fn header(o: &mut String, r: &RunResult) {
         ("Host", if t.port.is_empty() { code(&t.host) } else { format!("{} port {}", code(&t.host), e(&t.port)) }),
         ("Database", format!("{} as user {}", code(&t.database), code(&t.user))),
         ("Outcome", e(&c::outcome_line(&r.outcome))),
+        ("Baseline", e(&c::baseline_line(r))),
         ("Report", format!("pgstage {}, run result format_version {}", env!("CARGO_PKG_VERSION"), r.format_version)),
     ];
     o.push_str("<table class=\"kv\">\n");
@@ -364,6 +365,27 @@ fn migrations(o: &mut String, r: &RunResult) {
         );
     }
     o.push_str("</tbody>\n</table>\n");
+    let earlier: Vec<String> =
+        r.migrations.iter().filter_map(|m| c::earlier_text(m).map(|t| format!("<li>{}: {}</li>", e(&m.id), e(&t)))).collect();
+    if !earlier.is_empty() {
+        let _ = writeln!(o, "<p>Applied by an earlier run (from the ledger):</p>\n<ul>{}</ul>", earlier.join(""));
+    }
+    let data = c::data_lines(r);
+    if !data.is_empty() {
+        o.push_str("<h3>What the migrations did to pre-existing data</h3>\n<p class=\"muted\">Measured in each migration's own transaction (the application's concurrent traffic never counts).</p>\n<ul>\n");
+        for (id, lines) in &data {
+            let _ = writeln!(o, "<li><strong>{}</strong>: {}</li>", e(id), e(&lines.join("; ")));
+        }
+        o.push_str("</ul>\n");
+    }
+    let waits = c::lock_wait_lines(r);
+    if !waits.is_empty() {
+        o.push_str("<h3>Lock waits</h3>\n<ul>\n");
+        for w in &waits {
+            let _ = writeln!(o, "<li>{}</li>", e(w));
+        }
+        o.push_str("</ul>\n");
+    }
     for m in r.migrations.iter().filter(|m| m.error.is_some()) {
         let _ = writeln!(
             o,
@@ -487,6 +509,9 @@ fn deviations(o: &mut String, r: &RunResult) {
 fn verdict(o: &mut String, r: &RunResult) {
     let word = c::verdict_word(r);
     let _ = writeln!(o, "<h2>Verdict: {word}</h2>");
+    if r.verdict.default_criteria {
+        o.push_str("<p>The plan names no criteria: pgstage's default set judged this run.</p>\n");
+    }
     if r.verdict.criteria.is_empty() {
         o.push_str("<p class=\"muted\">No criteria judged yet.</p>\n");
     } else {

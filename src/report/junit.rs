@@ -259,7 +259,9 @@ fn verdict_cases(r: &RunResult) -> Vec<Case> {
                 Verdict::Failure { kind: "NOT REACHED", message: c::first_line(&k.reason).to_owned(), body: k.reason.clone() },
                 String::new(),
             ),
-            (Met::NotReached, CriterionKind::Expectation) => (Verdict::Skipped(format!("not reached: {}", k.reason)), String::new()),
+            (Met::NotReached, CriterionKind::Expectation) => {
+                (Verdict::Skipped(format!("not reached: {}", k.reason)), String::new())
+            }
         };
         cases.push(Case { name: format!("{}: {}", k.id, k.title), seconds: 0.0, verdict, out });
     }

@@ -147,6 +147,7 @@ fn header(o: &mut String, r: &RunResult) {
         ("Host", if t.port.is_empty() { code(&t.host) } else { format!("{} port {}", code(&t.host), cell(&t.port)) }),
         ("Database", format!("{} as user {}", code(&t.database), code(&t.user))),
         ("Outcome", cell(&c::outcome_line(&r.outcome))),
+        ("Baseline", cell(&c::baseline_line(r))),
         ("Report", format!("pgstage {}, run result format_version {}", env!("CARGO_PKG_VERSION"), r.format_version)),
     ];
     o.push_str("| | |\n|---|---|\n");
@@ -307,6 +308,27 @@ fn migrations(o: &mut String, r: &RunResult) {
         let _ = writeln!(o, "| {} | {} | {} | {} |", cell(&m.id), code(&m.file), code(&m.checksum), slowest);
     }
     o.push('\n');
+    let earlier: Vec<String> =
+        r.migrations.iter().filter_map(|m| c::earlier_text(m).map(|t| format!("- {}: {}", cell(&m.id), cell(&t)))).collect();
+    if !earlier.is_empty() {
+        let _ = writeln!(o, "Applied by an earlier run (from the ledger):\n\n{}\n", earlier.join("\n"));
+    }
+    let data = c::data_lines(r);
+    if !data.is_empty() {
+        o.push_str("### What the migrations did to pre-existing data\n\nMeasured in each migration's own transaction (the application's concurrent traffic never counts):\n\n");
+        for (id, lines) in &data {
+            let _ = writeln!(o, "- **{}**: {}", cell(id), cell(&lines.join("; ")));
+        }
+        o.push('\n');
+    }
+    let waits = c::lock_wait_lines(r);
+    if !waits.is_empty() {
+        o.push_str("### Lock waits\n\n");
+        for w in &waits {
+            let _ = writeln!(o, "- {}", cell(w));
+        }
+        o.push('\n');
+    }
     for m in r.migrations.iter().filter(|m| m.error.is_some()) {
         let _ = writeln!(
             o,
@@ -423,6 +445,9 @@ fn deviations(o: &mut String, r: &RunResult) {
 fn verdict(o: &mut String, r: &RunResult) {
     let word = c::verdict_word(r);
     let _ = writeln!(o, "## Verdict: {word}\n");
+    if r.verdict.default_criteria {
+        o.push_str("The plan names no criteria: pgstage's default set judged this run.\n\n");
+    }
     if r.verdict.criteria.is_empty() {
         o.push_str("No criteria judged yet.\n\n");
     } else {

@@ -53,7 +53,10 @@ async fn application_inserts_during_the_whole_run_are_not_data_loss() {
             client.batch_execute("SET application_name = 'app under test'").await.unwrap();
             let mut n = 0;
             while !stop.load(Ordering::SeqCst) {
-                client.batch_execute("INSERT INTO public.audit_log (action, entity_type) VALUES ('login', 'user')").await.unwrap();
+                client
+                    .batch_execute("INSERT INTO public.audit_log (action, entity_type) VALUES ('login', 'user')")
+                    .await
+                    .unwrap();
                 n += 1;
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
@@ -139,7 +142,10 @@ impl Migrator {
     }
 
     async fn drop(self, db: &TestDb) {
-        db.client.batch_execute(&format!("REASSIGN OWNED BY {0} TO CURRENT_USER; DROP OWNED BY {0}; DROP ROLE {0}", self.name)).await.unwrap();
+        db.client
+            .batch_execute(&format!("REASSIGN OWNED BY {0} TO CURRENT_USER; DROP OWNED BY {0}; DROP ROLE {0}", self.name))
+            .await
+            .unwrap();
     }
 }
 
@@ -165,11 +171,16 @@ async fn migrated_by_another_role_names_the_missing_grants_and_no_result_says_25
     // pre-existing one still passes.
     let campaigns = check(&result, "RLS-WS:campaigns");
     assert_eq!(campaigns.status, Status::Fail);
-    assert!(campaigns.detail.contains("permission denied for table campaigns") && campaigns.detail.contains("42501"), "{}", campaigns.detail);
+    assert!(
+        campaigns.detail.contains("permission denied for table campaigns") && campaigns.detail.contains("42501"),
+        "{}",
+        campaigns.detail
+    );
     assert_eq!(check(&result, "RLS-WS:moves").status, Status::Pass, "{:?}", check(&result, "RLS-WS:moves"));
     let grants = check(&result, "INT-PRIVILEGES");
     assert_eq!(grants.status, Status::Fail, "{grants:?}");
-    for says in ["authenticated lacks SELECT on ", "public.campaigns", "service_role lacks", "default privileges", &migrator.name] {
+    for says in ["authenticated lacks SELECT on ", "public.campaigns", "service_role lacks", "default privileges", &migrator.name]
+    {
         assert!(grants.detail.contains(says), "{says}: {}", grants.detail);
     }
     assert!(!result.verdict.go);
@@ -204,7 +215,15 @@ async fn a_lock_timeout_names_the_blocker_and_the_statement() {
     let result = run(plan, &db).await;
     assert_eq!(result.migrations[0].status, MigrationStatus::Failed);
     let error = result.migrations[0].error.clone().unwrap();
-    for says in ["013_create_positioning_campaigns.sql:", "lock timeout", "55P03", &format!("pid {pid}"), "application_name 'report job'", "idle in transaction", "RowExclusiveLock on public.workspaces"] {
+    for says in [
+        "013_create_positioning_campaigns.sql:",
+        "lock timeout",
+        "55P03",
+        &format!("pid {pid}"),
+        "application_name 'report job'",
+        "idle in transaction",
+        "RowExclusiveLock on public.workspaces",
+    ] {
         assert!(error.contains(says), "{says}: {error}");
     }
     let wait = &result.migrations[0].lock_waits[0];
@@ -234,7 +253,9 @@ async fn a_rollback_rehearsal_that_waits_on_a_lock_names_the_blocker() {
     let result = engine.finish().await;
     let rollback = result.rollback.as_ref().unwrap();
     let error = rollback.error.clone().unwrap_or_default();
-    for says in ["rollback.sql:", "lock timeout", &format!("pid {pid}"), "report job", "AccessShareLock on public.user_notifications"] {
+    for says in
+        ["rollback.sql:", "lock timeout", &format!("pid {pid}"), "report job", "AccessShareLock on public.user_notifications"]
+    {
         assert!(error.contains(says), "{says}: {error}");
     }
     assert!(!rollback.lock_waits.is_empty());
@@ -280,7 +301,14 @@ async fn a_run_killed_during_015_resumes_with_013_014_applied_earlier_then_rerun
     child.kill().unwrap();
     child.wait().unwrap();
     let started = std::time::Instant::now();
-    while db.client.query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %'", &[]).await.unwrap().get::<_, i64>(0) > 0 {
+    while db
+        .client
+        .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %'", &[])
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+    {
         assert!(started.elapsed() < Duration::from_secs(20), "the killed run's backend never ended");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -394,10 +422,13 @@ async fn the_orphan_check_scans_only_what_postgresql_does_not_guarantee() {
     // The batch's 51 foreign keys and the NOT VALID one; not the baseline's 42 valid ones.
     assert!(orphans.title.contains("(52 foreign keys scanned"), "{}", orphans.title);
     let db = fresh_db(Template::Baseline).await;
-    let all = run(plan_with(|p| {
-        p.rollback = None;
-        p.integrity.orphan_scan = pgstage::plan::OrphanScan::All;
-    }), &db)
+    let all = run(
+        plan_with(|p| {
+            p.rollback = None;
+            p.integrity.orphan_scan = pgstage::plan::OrphanScan::All;
+        }),
+        &db,
+    )
     .await;
     assert!(check(&all, "INT-ORPHANS").title.contains("(93 foreign keys scanned"), "{}", check(&all, "INT-ORPHANS").title);
 }

@@ -220,6 +220,20 @@ fn details(app: &mut PgstageApp, ui: &mut egui::Ui) {
             if let Some(e) = &m.error {
                 ui.colored_label(RED, RichText::new(e).monospace());
             }
+            if let Some(earlier) = crate::report::content::earlier_text(m) {
+                ui.label(RichText::new(earlier).weak());
+            }
+            for t in &m.data.tables {
+                let text = crate::report::content::table_change_text(t);
+                if t.loses_data() {
+                    ui.colored_label(RED, text)
+                } else {
+                    ui.label(text)
+                };
+            }
+            for w in &m.lock_waits {
+                ui.colored_label(super::AMBER, crate::engine::blockers::sentence(w));
+            }
             for x in &m.object_mismatches {
                 ui.colored_label(super::AMBER, x);
             }
