@@ -12,12 +12,14 @@
 //!    run with psql, and the same four queries over tokio-postgres.
 //! 3. **whole**: a whole run of the bundled plan, per phase: sandbox start, baseline, every
 //!    engine step, verdict, reports in every format the report module knows.
+//! 4. **bigdata** (only with `--only bigdata`, it builds a 1 GB baseline): the whole run on the
+//!    sample baseline against the same on several million rows ([`bigdata`]).
 //!
 //! Every comparison alternates its contenders inside each round (the order rotates from
 //! round to round) and reports medians over the rounds, and the median of the per-round
 //! ratios. Options (after `--`): `--rounds N` (apply, default 15), `--big-rounds N`
 //! (introspect, default 11), `--whole-runs N` (default 10), `--scale F` (the generated
-//! schema's size, default 1.0), `--only apply,introspect,whole`, `--out FILE` (the markdown
+//! schema's size, and the big baseline's, default 1.0), `--only apply,introspect,whole,bigdata`, `--out FILE` (the markdown
 //! tables; default `target/bench-e2e.md`).
 
 use std::collections::BTreeMap;
@@ -34,6 +36,8 @@ use pgstage::sandbox::{Sandbox, SandboxOptions};
 use tokio::runtime::Runtime;
 use tokio_postgres::Client;
 
+#[path = "e2e/bigdata.rs"]
+mod bigdata;
 #[path = "../tests/it/deparser.rs"]
 mod deparser;
 
@@ -214,6 +218,10 @@ fn main() {
     }
     if args.wants("introspect") {
         let t = introspect(&rt, &sandbox, &args);
+        out.put(&t);
+    }
+    if args.wants("bigdata") {
+        let t = bigdata::bigdata(&rt, &sandbox, &plan, &args);
         out.put(&t);
     }
     if let Some(dir) = args.out.parent() {

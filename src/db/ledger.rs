@@ -64,11 +64,13 @@ pub async fn ensure(client: &Client) -> Result<(), DbError> {
         .map_err(DbError::query)
 }
 
+async fn table_exists(client: &Client, table: &str) -> Result<bool, DbError> {
+    Ok(client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&table]).await.map_err(DbError::query)?.get(0))
+}
+
 /// The ledger entry of `migration`, if applied. `None` also when there is no ledger yet.
 pub async fn entry(client: &Client, migration: &str) -> Result<Option<Entry>, DbError> {
-    let exists: bool =
-        client.query_one("SELECT to_regclass('pgstage.ledger') IS NOT NULL", &[]).await.map_err(DbError::query)?.get(0);
-    if !exists {
+    if !table_exists(client, "pgstage.ledger").await? {
         return Ok(None);
     }
     let row = client
@@ -93,9 +95,7 @@ pub async fn entry(client: &Client, migration: &str) -> Result<Option<Entry>, Db
 
 /// Which of `migrations` the ledger holds (none when there is no ledger yet).
 pub async fn applied_of(client: &Client, migrations: &[String]) -> Result<Vec<String>, DbError> {
-    let exists: bool =
-        client.query_one("SELECT to_regclass('pgstage.ledger') IS NOT NULL", &[]).await.map_err(DbError::query)?.get(0);
-    if !exists {
+    if !table_exists(client, "pgstage.ledger").await? {
         return Ok(Vec::new());
     }
     let rows = client
@@ -118,9 +118,7 @@ pub struct RecordedBaseline {
 
 /// The baseline recorded for the plan whose first migration is `plan_key`.
 pub async fn recorded_baseline(client: &Client, plan_key: &str) -> Result<Option<RecordedBaseline>, DbError> {
-    let exists: bool =
-        client.query_one("SELECT to_regclass('pgstage.baseline') IS NOT NULL", &[]).await.map_err(DbError::query)?.get(0);
-    if !exists {
+    if !table_exists(client, "pgstage.baseline").await? {
         return Ok(None);
     }
     let row = client

@@ -11,7 +11,7 @@ use pgstage::engine::{Controls, Engine, EngineError, Event, MigrationStatus, Out
 use pgstage::plan::{Creates, LoadedPlan, Metric, Migration, MsRange, Plan, TransactionMode};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use crate::support::{Template, TestDb, fresh_db, path, week2_plan, write_plan};
+use crate::support::{Template, TestDb, fresh_db, path, wait_for_count, week2_plan, write_plan};
 
 pub(crate) async fn session(db: &TestDb) -> Session {
     connect::connect_config(&db.config()).await.unwrap_or_else(|e| panic!("{e}"))
@@ -221,40 +221,14 @@ async fn killed_process_during_a_migration_leaves_it_unapplied_and_the_lock_free
         .spawn()
         .unwrap();
     // Wait for the sleep to run in the child's session.
-    let started = std::time::Instant::now();
-    loop {
-        let n: i64 = db
-            .client
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND query LIKE '%pg_sleep%'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if n == 1 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "the child never reached the slow statement");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let sleeping =
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND query LIKE '%pg_sleep%'";
+    wait_for_count(&db.client, sleeping, 1, Duration::from_secs(30), "the child never reached the slow statement").await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     // The server notices the dead client (client_connection_check_interval) and rolls back.
-    let started = std::time::Instant::now();
-    loop {
-        let n: i64 = db
-            .client
-            .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %'", &[])
-            .await
-            .unwrap()
-            .get(0);
-        if n == 0 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "the orphaned backend never ended");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let runs = "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %'";
+    wait_for_count(&db.client, runs, 0, Duration::from_secs(20), "the orphaned backend never ended").await;
     assert!(!exists(&db, "public.slow_marker").await);
     let ledger_rows: i64 = db
         .client

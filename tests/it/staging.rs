@@ -9,35 +9,40 @@ use std::time::Duration;
 
 use pgstage::db::connect;
 use pgstage::engine::{Engine, Met, MigrationStatus, Outcome, RunResult, Status, Step};
-use pgstage::plan::{DeclaredLoss, LoadedPlan, Loss, Rule};
+use pgstage::plan::{DeclaredLoss, LoadedPlan, Loss, Plan, Rule};
 use tokio::sync::mpsc::unbounded_channel;
 
 use crate::engine::{exists, ledger, migration, options, plan_with, run, sandbox_conninfo, session};
-use crate::support::{Template, TestDb, fresh_db, path, week2_plan, write_plan};
+use crate::support::{Template, TestDb, fresh_db, path, wait_for_count, week2_plan, write_plan};
 
 fn check<'a>(r: &'a RunResult, id: &str) -> &'a pgstage::engine::CheckResult {
     r.all_checks().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"))
 }
 
-/// A plan of one fixture migration on the baseline, with the plan's own criteria removed (so
-/// the default set judges it) and nothing else to run but integrity.
+/// Remove every check but the built-in integrity ones, the rollback and the criteria (so the
+/// default set judges what is left).
+fn bare(p: &mut Plan) {
+    p.preflight.checks.clear();
+    p.preflight.manual.clear();
+    p.verification.clear();
+    p.schema_summary.clear();
+    p.sample_data.clear();
+    p.rls.clear();
+    p.performance.index_usage.clear();
+    p.integrity.checks.clear();
+    p.rollback = None;
+    p.criteria.clear();
+}
+
+/// A plan of one fixture migration on the baseline, judged by the default criteria.
 fn one_migration(file: &str, declare: Option<Loss>) -> LoadedPlan {
     plan_with(|p| {
+        bare(p);
         let mut m = migration("920", file);
         if let Some(what) = declare {
             m.data_loss.push(DeclaredLoss { table: "audit_log".into(), what, reason: "approved purge (ticket DBA-42)".into() });
         }
         p.migrations = vec![m];
-        p.preflight.checks.clear();
-        p.preflight.manual.clear();
-        p.verification.clear();
-        p.schema_summary.clear();
-        p.sample_data.clear();
-        p.rls.clear();
-        p.performance.index_usage.clear();
-        p.integrity.checks.clear();
-        p.rollback = None;
-        p.criteria.clear();
     })
 }
 
@@ -284,34 +289,13 @@ async fn a_run_killed_during_015_resumes_with_013_014_applied_earlier_then_rerun
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    loop {
-        let sleeping: i64 = db
-            .client
-            .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND query LIKE '%pg_sleep(60)%'", &[])
-            .await
-            .unwrap()
-            .get(0);
-        if sleeping == 1 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the child never reached 015's sleep");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let sleeping =
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %' AND query LIKE '%pg_sleep(60)%'";
+    wait_for_count(&db.client, sleeping, 1, Duration::from_secs(60), "the child never reached 015's sleep").await;
     child.kill().unwrap();
     child.wait().unwrap();
-    let started = std::time::Instant::now();
-    while db
-        .client
-        .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %'", &[])
-        .await
-        .unwrap()
-        .get::<_, i64>(0)
-        > 0
-    {
-        assert!(started.elapsed() < Duration::from_secs(20), "the killed run's backend never ended");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let runs = "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgstage run %'";
+    wait_for_count(&db.client, runs, 0, Duration::from_secs(20), "the killed run's backend never ended").await;
     assert_eq!(ledger(&db).await, ["013", "014"], "half migrated");
 
     let resumed = run(week2_plan(), &db).await;
@@ -372,14 +356,8 @@ async fn a_plan_without_criteria_is_judged_by_the_default_set() {
     let db = fresh_db(Template::Baseline).await;
     let empty = run(
         plan_with(|p| {
+            bare(p);
             p.migrations.clear();
-            p.preflight.checks.clear();
-            p.preflight.manual.clear();
-            p.verification.clear();
-            p.schema_summary.clear();
-            p.sample_data.clear();
-            p.rls.clear();
-            p.performance.index_usage.clear();
             p.integrity = pgstage::plan::Integrity {
                 constraints_validated: false,
                 no_orphans: false,
@@ -387,8 +365,6 @@ async fn a_plan_without_criteria_is_judged_by_the_default_set() {
                 privileges_of_new_objects: false,
                 ..Default::default()
             };
-            p.rollback = None;
-            p.criteria.clear();
         }),
         &db,
     )

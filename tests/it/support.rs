@@ -199,3 +199,16 @@ pub fn write_plan(loaded: &LoadedPlan, what: &str) -> PathBuf {
     std::fs::write(&file, ron::ser::to_string_pretty(&plan, Default::default()).unwrap()).unwrap();
     file
 }
+
+/// Poll `sql` (a count) on `client` until it returns `want`; panics with `what` after `limit`.
+pub async fn wait_for_count(client: &Client, sql: &str, want: i64, limit: std::time::Duration, what: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let n: i64 = client.query_one(sql, &[]).await.unwrap().get(0);
+        if n == want {
+            return;
+        }
+        assert!(started.elapsed() < limit, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
