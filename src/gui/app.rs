@@ -295,6 +295,7 @@ impl PgstageApp {
             operator: self.settings.operator.clone(),
             acknowledgements: self.acks.values().cloned().collect(),
             override_target_guard: self.override_guard,
+            ..Default::default()
         };
         self.run = RunView::default();
         self.export_status = None;

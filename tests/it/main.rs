@@ -13,3 +13,4 @@ mod sandbox;
 mod schema;
 mod staging;
 mod support;
+mod versions;
