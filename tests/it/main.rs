@@ -7,6 +7,7 @@ mod connect;
 mod deparser;
 mod engine;
 mod gui;
+mod integrity;
 mod plan;
 mod report;
 mod sandbox;
