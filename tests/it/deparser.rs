@@ -23,7 +23,10 @@ pub const REFERENCE: [(&str, &[Kind], &str); 4] = [
         "SELECT n.nspname || '.' || c.relname, 'T',
                 coalesce((SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
                             || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-                            || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
+                            || coalesce(CASE a.attgenerated WHEN 's' THEN ' generated always as '
+                                                            WHEN 'v' THEN ' generated always as (virtual) '
+                                                            ELSE ' default ' END
+                                        || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
                           FROM pg_attribute a
                           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
@@ -232,7 +235,8 @@ CREATE TABLE public.delset (a int PRIMARY KEY, n int, m int, FOREIGN KEY (n, m) 
 "#;
 
 /// PostgreSQL 18's additions: NOT NULL constraints with names, NO INHERIT, NOT VALID and
-/// inherited; keys WITHOUT OVERLAPS, foreign keys with PERIOD, NOT ENFORCED constraints.
+/// inherited; keys WITHOUT OVERLAPS, foreign keys with PERIOD, NOT ENFORCED constraints;
+/// virtual generated columns.
 pub const EDGE_CASES_18: &str = r#"
 CREATE TABLE public.nn (id int PRIMARY KEY, a int NOT NULL, b int, c int, "Odd Col" int NOT NULL);
 ALTER TABLE public.nn ADD CONSTRAINT nn_named NOT NULL b;
@@ -242,5 +246,6 @@ CREATE TABLE public.nn_no_inherit (x int CONSTRAINT x_nn NOT NULL NO INHERIT);
 CREATE TABLE public.rooms (room int4range, during tsrange, PRIMARY KEY (room, during WITHOUT OVERLAPS));
 CREATE TABLE public.bookings (room int4range, during tsrange, UNIQUE (room, during WITHOUT OVERLAPS),
     FOREIGN KEY (room, PERIOD during) REFERENCES public.rooms (room, PERIOD during));
+CREATE TABLE public.virtual_gen (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL, s int GENERATED ALWAYS AS (a * 3) STORED);
 CREATE TABLE public.loose (r int REFERENCES public.ref (id) NOT ENFORCED, n int CHECK (n > 0) NOT ENFORCED);
 "#;

@@ -256,6 +256,29 @@ async fn rollback_that_leaves_a_not_null_behind_differs_from_the_baseline() {
     assert_eq!(changed, [(Kind::NotNull, format!("public.users.{users_id}"), "NOT NULL id NO INHERIT")], "{diff:#?}");
 }
 
+/// A generated column is no column with a default, and (PostgreSQL 18) a virtual one no stored
+/// one: a migration that swaps one for the other, same expression, changes the table.
+#[tokio::test]
+async fn generated_columns_differ_from_defaults_and_virtual_from_stored() {
+    let db = fresh_db(Template::Empty).await;
+    db.client.batch_execute("CREATE TABLE g (a int, b int GENERATED ALWAYS AS (2 * 1) STORED)").await.unwrap();
+    let stored = snapshot(&db.client).await;
+    db.client.batch_execute("ALTER TABLE g DROP COLUMN b; ALTER TABLE g ADD COLUMN b int DEFAULT (2 * 1)").await.unwrap();
+    let diff = stored.diff(&snapshot(&db.client).await);
+    let changed: Vec<_> = diff.changed.iter().map(|c| (c.before.as_str(), c.after.as_str())).collect();
+    assert_eq!(changed, [("a integer, b integer generated always as (2 * 1)", "a integer, b integer default (2 * 1)")]);
+    if server_version_num(&db.client).await < 180_000 {
+        return;
+    }
+    db.client
+        .batch_execute("ALTER TABLE g DROP COLUMN b; ALTER TABLE g ADD COLUMN b int GENERATED ALWAYS AS (2 * 1) VIRTUAL")
+        .await
+        .unwrap();
+    let diff = stored.diff(&snapshot(&db.client).await);
+    let changed: Vec<_> = diff.changed.iter().map(|c| c.after.as_str()).collect();
+    assert_eq!(changed, ["a integer, b integer generated always as (virtual) (2 * 1)"]);
+}
+
 /// Before PostgreSQL 18 the snapshot names each NOT NULL column's constraint as 18 would: on 18,
 /// the names it gives (long names shortened, multi-byte characters kept whole) are those.
 #[tokio::test]
@@ -407,8 +430,8 @@ async fn take_with_a_helper_connection_reads_the_same_snapshot() {
     }
     let one = snapshot(&db.client).await;
     let tables = &one.objects[&Kind::Table];
-    assert!(tables["public.ga"].contains("default (a * 2)"), "{}", tables["public.ga"]);
-    assert!(tables["public.gb"].contains("default (b * 2)"), "{}", tables["public.gb"]);
+    assert!(tables["public.ga"].contains("generated always as (a * 2)"), "{}", tables["public.ga"]);
+    assert!(tables["public.gb"].contains("generated always as (b * 2)"), "{}", tables["public.gb"]);
     let policies = &one.objects[&Kind::Policy];
     assert_eq!(policies["public.pa.p1"], "ALL TO public USING ((y > 0))");
     assert!(policies["public.pe.p1"].contains("= pe.x"), "{}", policies["public.pe.p1"]);

@@ -30,6 +30,8 @@ struct Column<'a> {
     not_null: bool,
     type_oid: u32,
     collation: u32,
+    /// `attgenerated`: 0, `s` (stored) or `v` (virtual, PostgreSQL 18).
+    generated: u8,
 }
 
 /// A hasher for oids and other small integer keys (the default one is made for untrusted
@@ -161,6 +163,7 @@ impl<'a> Catalog<'a> {
                 not_null: r.bool(4),
                 type_oid: r.oid(5),
                 collation: r.oid(6),
+                generated: r.char(7),
             });
         }
         for columns in by_table.values_mut() {
@@ -198,8 +201,9 @@ impl<'a> Catalog<'a> {
         self.columns.get(&table).into_iter().flatten().map(|c| (c.number, c.quoted.as_ref()))
     }
 
-    /// "name type[ not null][ default expression], …", in column order; `defaults` maps
-    /// (table, column number) to the default's expression.
+    /// "name type[ not null][ default expression | generated always as [(virtual) ]expression],
+    /// …", in column order; `defaults` maps (table, column number) to the default's (or the
+    /// generated column's) expression.
     pub(super) fn table_definition(&self, table: u32, defaults: &OidMap<(u32, i16), &str>) -> String {
         let columns = self.columns.get(&table).map_or(&[][..], Vec::as_slice);
         let mut def = String::with_capacity(columns.len() * 32);
@@ -214,7 +218,11 @@ impl<'a> Catalog<'a> {
                 def.push_str(" not null");
             }
             if let Some(default) = defaults.get(&(table, c.number)) {
-                def.push_str(" default ");
+                def.push_str(match c.generated {
+                    b's' => " generated always as ",
+                    b'v' => " generated always as (virtual) ",
+                    _ => " default ",
+                });
                 def.push_str(default);
             }
         }

@@ -47,13 +47,13 @@ catalog_query!(
      WHERE n.nspname = ANY ($1::text[]) AND NOT ({skip})"
 );
 
-// COPY, 7 columns. Columns of tables (and of materialized views, for their indexes): name,
-// type, not null, type and collation.
-pub(super) const COLUMNS_WIDTH: usize = 7;
+// COPY, 8 columns. Columns of tables (and of materialized views, for their indexes): name,
+// type, not null, type and collation, generated (stored `s`, or virtual `v` since 18).
+pub(super) const COLUMNS_WIDTH: usize = 8;
 catalog_query!(
     COLUMNS,
     "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-            a.atttypid, a.attcollation
+            a.atttypid, a.attcollation, a.attgenerated
      FROM pg_attribute a
      JOIN pg_class c ON c.oid = a.attrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace
