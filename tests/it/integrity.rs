@@ -5,11 +5,7 @@
 use pgstage::check::integrity::{self, OrphanScope};
 use pgstage::engine::Status;
 
-use crate::support::{Template, fresh_db};
-
-async fn server_version_num(client: &tokio_postgres::Client) -> i32 {
-    client.query_one("SELECT current_setting('server_version_num')::int", &[]).await.unwrap().get(0)
-}
+use crate::support::{Template, fresh_db, server_version_num};
 
 #[tokio::test]
 async fn not_valid_not_nulls_and_not_enforced_foreign_keys_are_not_validated_on_18() {

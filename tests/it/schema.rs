@@ -8,7 +8,7 @@ use pgstage::db::snapshot::{Kind, Snapshot, SnapshotDiff, row_counts};
 use pgstage::db::split;
 
 use crate::deparser::{EDGE_CASES, EDGE_CASES_15, EDGE_CASES_18, differences};
-use crate::support::{Template, apply, fresh_db, path, week2_files, week2_plan};
+use crate::support::{Template, apply, fresh_db, path, server_version_num, week2_files, week2_plan};
 
 async fn snapshot(client: &tokio_postgres::Client) -> Snapshot {
     Snapshot::take(client).await.unwrap_or_else(|e| panic!("{e}"))
@@ -204,10 +204,6 @@ async fn snapshot_diff_sees_appeared_vanished_and_changed_objects() {
             (Kind::Table, "public.a", "row level security enabled"),
         ]
     );
-}
-
-async fn server_version_num(client: &tokio_postgres::Client) -> i32 {
-    client.query_one("SELECT current_setting('server_version_num')::int", &[]).await.unwrap().get(0)
 }
 
 /// A rollback that forgets to drop a NOT NULL the migrations added is no return to the

@@ -180,6 +180,12 @@ fn register_template_cleanup(server: &Server) {
     unsafe { libc::atexit(at_exit) };
 }
 
+/// The connected server's `server_version_num` (e.g. 180004), for tests of what differs
+/// between versions.
+pub async fn server_version_num(client: &Client) -> i32 {
+    client.query_one("SELECT current_setting('server_version_num')::int", &[]).await.unwrap().get(0)
+}
+
 /// Apply SQL files in order, each in one round trip; panics with the error (file:line:col).
 pub async fn apply(client: &Client, files: &[PathBuf]) {
     for file in files {
