@@ -9,6 +9,7 @@ mod engine;
 mod gui;
 mod integrity;
 mod plan;
+mod privileges;
 mod report;
 mod sandbox;
 mod schema;

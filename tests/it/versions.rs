@@ -52,6 +52,14 @@ async fn sandbox_lists_the_versions_found_and_refuses_one_not_found() {
         "{}",
         text(&out)
     );
+    // PGSTAGE_PG_BINDIR names exactly the binaries to use: never another server instead.
+    let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(["sandbox", "--list-versions"])
+        .env("PGSTAGE_PG_BINDIR", "/nonexistent/pg/bin")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("pgstage: /nonexistent/pg/bin holds no usable PostgreSQL server: no initdb and postgres there"));
     let out = pgstage(&["run", "plans/week2_staging.ron", "--db", "host=/nonexistent", "--pg-version", "17"], &state);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("choose the sandbox's server: not with --db"), "{}", text(&out));
