@@ -178,7 +178,8 @@ fn header(o: &mut String, r: &RunResult) {
         ("Report", format!("pgstage {}, run result format_version {}", env!("CARGO_PKG_VERSION"), r.format_version)),
     ];
     if let Some(line) = c::rehearsal_line(r) {
-        rows.insert(rows.len() - 2, ("Rehearsal", e(&line)));
+        let after_database = rows.iter().position(|(k, _)| *k == "Database").map_or(rows.len(), |i| i + 1);
+        rows.insert(after_database, ("Rehearsal", e(&line)));
     }
     o.push_str("<table class=\"kv\">\n");
     for (k, v) in rows {
