@@ -334,6 +334,9 @@ async fn verify_edge_cases(sandbox: &Sandbox, admin: &Client) -> usize {
     if version >= 150_000 {
         client.batch_execute(deparser::EDGE_CASES_15).await.unwrap_or_else(|e| die(&pgstage::db::describe(&e)));
     }
+    if version >= 180_000 {
+        client.batch_execute(deparser::EDGE_CASES_18).await.unwrap_or_else(|e| die(&pgstage::db::describe(&e)));
+    }
     let n = verify_snapshot(&client, "the edge cases").await;
     // The same with other search paths: visibility decides qualification.
     client.batch_execute("SET search_path = other, public").await.unwrap();

@@ -74,7 +74,8 @@ pub enum OrphanScope<'a> {
 }
 
 /// One query per database: for the foreign keys in `scope`, the rows whose (non-null) key
-/// has no parent. Runs in a read-only transaction.
+/// has no parent; for a foreign key with PERIOD (PostgreSQL 18), whose period the parents with
+/// the same other columns do not cover together. Runs in a read-only transaction.
 pub async fn no_orphans(client: &Client, statement_timeout_ms: u64, scope: OrphanScope<'_>) -> Result<CheckResult, DbError> {
     let started = Instant::now();
     let (filter, changed, which) = match scope {
@@ -86,6 +87,9 @@ pub async fn no_orphans(client: &Client, statement_timeout_ms: u64, scope: Orpha
             "NOT VALID, unenforced, or added or changed by the migrations; PostgreSQL guarantees the others",
         ),
     };
+    let version: i32 =
+        client.query_one("SELECT current_setting('server_version_num')::int", &[]).await.map_err(DbError::query)?.get(0);
+    let period = if version >= 180_000 { "k.conperiod" } else { "false" };
     let fks = client
         .query(
             &format!(
@@ -95,7 +99,8 @@ pub async fn no_orphans(client: &Client, statement_timeout_ms: u64, scope: Orpha
                         array(SELECT quote_ident(a.attname) FROM unnest(k.conkey) WITH ORDINALITY u(num, ord)
                               JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num ORDER BY u.ord),
                         array(SELECT quote_ident(a.attname) FROM unnest(k.confkey) WITH ORDINALITY u(num, ord)
-                              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num ORDER BY u.ord)
+                              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num ORDER BY u.ord),
+                        {period}
                  FROM pg_catalog.pg_constraint k
                  JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -123,13 +128,23 @@ pub async fn no_orphans(client: &Client, statement_timeout_ms: u64, scope: Orpha
         .iter()
         .map(|r| {
             let (name, child, parent): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-            let (ccols, pcols): (Vec<String>, Vec<String>) = (r.get(3), r.get(4));
+            let (ccols, pcols, period): (Vec<String>, Vec<String>, bool) = (r.get(3), r.get(4), r.get(5));
             let not_null = ccols.iter().map(|c| format!("c.{c} IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
-            let join = ccols.iter().zip(&pcols).map(|(c, p)| format!("p.{p} = c.{c}")).collect::<Vec<_>>().join(" AND ");
-            format!(
-                "SELECT {}::text, count(*) FROM {child} c WHERE {not_null} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {join})",
-                crate::db::quote_literal(&name)
-            )
+            let name = crate::db::quote_literal(&name);
+            let equal = |pairs: &[String], parents: &[String]| {
+                pairs.iter().zip(parents).map(|(c, p)| format!("p.{p} = c.{c}")).collect::<Vec<_>>().join(" AND ")
+            };
+            match (period, ccols.split_last(), pcols.split_last()) {
+                (true, Some((c_period, c_rest)), Some((p_period, p_rest))) => format!(
+                    "SELECT {name}::text, count(*) FROM {child} c WHERE {not_null} AND NOT coalesce(c.{c_period} <@ \
+                     (SELECT range_agg(p.{p_period}) FROM {parent} p WHERE {}), false)",
+                    if c_rest.is_empty() { "true".to_owned() } else { equal(c_rest, p_rest) }
+                ),
+                _ => format!(
+                    "SELECT {name}::text, count(*) FROM {child} c WHERE {not_null} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {})",
+                    equal(&ccols, &pcols)
+                ),
+            }
         })
         .collect();
     let sql = parts.join("\nUNION ALL\n");

@@ -4,6 +4,7 @@
 //! seeded with the plan's baseline and keeps it until Ctrl-C. Errors are printed readably.
 
 mod run;
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ enum Command {
         /// The plan whose baseline seeds the sandbox.
         #[arg(default_value = DEFAULT_PLAN)]
         plan: PathBuf,
+        #[command(flatten)]
+        server: server::ServerArgs,
     },
 }
 
@@ -55,7 +58,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Run(args)) => return run::main(args),
         Some(Command::Check { plan }) => check(&plan),
-        Some(Command::Sandbox { plan }) => sandbox(&plan),
+        Some(Command::Sandbox { server, .. }) if server.list_versions => server::list(&server),
+        Some(Command::Sandbox { plan, server }) => sandbox(&plan, &server),
         Some(Command::Gui { plan }) => pgstage::gui::run(Some(plan)),
         None => pgstage::gui::run(Some(PathBuf::from(DEFAULT_PLAN))),
     };
@@ -91,13 +95,14 @@ pub(crate) fn print_summary(loaded: &LoadedPlan) {
     }
 }
 
-fn sandbox(path: &Path) -> Result<(), String> {
+fn sandbox(path: &Path, server: &server::ServerArgs) -> Result<(), String> {
     let loaded = plan::load(path).map_err(|e| e.to_string())?;
     print_summary(&loaded);
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let started = Instant::now();
-    let sandbox =
-        Sandbox::start(&SandboxOptions { tcp: true, parent_dir: None, ..Default::default() }).map_err(|e| e.to_string())?;
+    let options = SandboxOptions { tcp: true, server: server.choice(), ..Default::default() };
+    let sandbox = Sandbox::start(&options).map_err(|e| e.to_string())?;
+    println!("{}", server.using(sandbox.binaries()));
     println!("sandbox: {} started in {:?}", sandbox.binaries().version, sandbox.startup);
     let dbname = "staging";
     let seeded = runtime.block_on(sandbox.seed(&loaded, dbname)).map_err(|e| e.to_string())?;

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pgstage::db::connect::{self, ConnectOptions, Session};
-use pgstage::engine::{Acknowledgement, Engine, Event, Met, MigrationStatus, RunOptions, RunResult, Status};
+use pgstage::engine::{Acknowledgement, Engine, Event, Met, MigrationStatus, Rehearsal, RunOptions, RunResult, Status, major_of};
 use pgstage::plan::CriterionKind;
 use pgstage::plan::{self, LoadedPlan};
+use pgstage::rehearsal::{self, Record};
 use pgstage::sandbox::{Sandbox, SandboxOptions};
 
 #[derive(Args)]
@@ -39,6 +40,8 @@ pub struct RunArgs {
     /// Run even though the plan's target guard refuses the database.
     #[arg(long)]
     override_target_guard: bool,
+    #[command(flatten)]
+    server: super::server::ServerArgs,
 }
 
 pub fn main(args: RunArgs) -> ExitCode {
@@ -59,20 +62,38 @@ fn fail(message: String) -> ExitCode {
 }
 
 async fn run(args: RunArgs) -> Result<RunResult, String> {
+    if args.db.is_some() && args.server.given() {
+        return Err("--pg-version, --pg-bindir and --list-versions choose the sandbox's server: not with --db".into());
+    }
+    if args.server.list_versions {
+        super::server::list(&args.server)?;
+        std::process::exit(0);
+    }
     let loaded = plan::load(&args.plan).map_err(|e| e.to_string())?;
     super::print_summary(&loaded);
     // The sandbox lives until the run is over.
-    let (session, _sandbox) = match &args.db {
+    let (session, sandbox) = match &args.db {
         Some(conn) => (connect::connect(conn, &ConnectOptions::default()).await.map_err(|e| e.to_string())?, None),
         None => {
-            let (session, sandbox) = sandbox_session(&loaded).await?;
+            let (session, sandbox) = sandbox_session(&loaded, &args.server).await?;
             (session, Some(sandbox))
         }
     };
     println!("target: {} (PostgreSQL {}{})", session.target, session.server_version, if session.tls { ", TLS" } else { "" });
     let operator = args.operator.clone().unwrap_or_else(|| ConnectOptions::default().os_user);
     let acknowledgements = acknowledgements(&loaded, &args, &operator)?;
-    let options = RunOptions { operator, acknowledgements, override_target_guard: args.override_target_guard };
+    let record = Record::default_location();
+    let rehearsal = match (&sandbox, &record) {
+        (None, Some(record)) => last_rehearsal(&loaded, record, &session.server_version),
+        _ => None,
+    };
+    let options = RunOptions {
+        operator,
+        acknowledgements,
+        override_target_guard: args.override_target_guard,
+        sandbox: sandbox.as_ref().map(Sandbox::info),
+        rehearsal,
+    };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
         while let Some(event) = rx.recv().await {
@@ -80,6 +101,9 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
         }
     });
     let mut engine = Engine::start(loaded, session, options, tx).await.map_err(|e| e.to_string())?;
+    if let Some(warning) = engine.result().rehearsal_warning() {
+        println!("WARNING: {warning}");
+    }
     let controls = engine.controls();
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -92,6 +116,13 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
     ctrl_c.abort();
     let _ = printer.await;
     print_summary(&result);
+    if let Some(record) = &record {
+        match record.remember(&result) {
+            Ok(true) => println!("rehearsal recorded in {}", record.path().display()),
+            Ok(false) => {}
+            Err(e) => eprintln!("pgstage: warning: {e}"),
+        }
+    }
     if let Some(path) = &args.report {
         pgstage::report::write(&result, path).map_err(|e| e.to_string())?;
         println!("report: {}", path.display());
@@ -99,12 +130,13 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
     Ok(result)
 }
 
-async fn sandbox_session(plan: &LoadedPlan) -> Result<(Session, Sandbox), String> {
-    println!("sandbox: starting PostgreSQL from the system binaries…");
-    let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions::default()))
+async fn sandbox_session(plan: &LoadedPlan, server: &super::server::ServerArgs) -> Result<(Session, Sandbox), String> {
+    let options = SandboxOptions { server: server.choice(), ..Default::default() };
+    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    println!("{}", server.using(sandbox.binaries()));
     let dbname = "pgstage_sandbox";
     let seeded = sandbox.seed(plan, dbname).await.map_err(|e| e.to_string())?;
     println!(
@@ -115,6 +147,30 @@ async fn sandbox_session(plan: &LoadedPlan) -> Result<(Session, Sandbox), String
     );
     let session = connect::connect_config(&sandbox.config(dbname)).await.map_err(|e| e.to_string())?;
     Ok((session, sandbox))
+}
+
+/// The plan's last rehearsal on record, said in a line (a warning when on another major
+/// version than `server_version`'s).
+fn last_rehearsal(plan: &LoadedPlan, record: &Record, server_version: &str) -> Option<Rehearsal> {
+    match record.last(&rehearsal::plan_checksum(plan)) {
+        Ok(Some(r)) => {
+            if major_of(server_version) == Some(r.major) {
+                println!(
+                    "rehearsal: sandbox run {} on PostgreSQL {} ({}), the same major version",
+                    r.run_id, r.server_version, r.finished_at
+                );
+            }
+            Some(r)
+        }
+        Ok(None) => {
+            println!("rehearsal: none of this plan (as it is now) on record in {}", record.path().display());
+            None
+        }
+        Err(e) => {
+            eprintln!("pgstage: warning: {e}");
+            None
+        }
+    }
 }
 
 fn acknowledgements(plan: &LoadedPlan, args: &RunArgs, operator: &str) -> Result<Vec<Acknowledgement>, String> {
@@ -220,6 +276,9 @@ fn print_summary(r: &RunResult) {
     println!(
         "  (✔ met, ✘ hard criterion not met, ! expectation not met: a deviation, not a blocker, – not applicable, … not reached: what it judges did not run)"
     );
+    if let Some(warning) = r.rehearsal_warning() {
+        println!("\nWARNING: {warning}");
+    }
     if r.verdict.go {
         println!("\nVERDICT: GO");
     } else {

@@ -54,6 +54,10 @@ pub struct RunOptions {
     pub acknowledgements: Vec<Acknowledgement>,
     /// Run even though the plan's target guard refuses this database.
     pub override_target_guard: bool,
+    /// The sandbox the session is on, if it is (stated in the report).
+    pub sandbox: Option<SandboxInfo>,
+    /// For a database: the plan's last rehearsal on record (see `pgstage::rehearsal`).
+    pub rehearsal: Option<Rehearsal>,
 }
 
 /// Pause and cancel, usable from another task while the engine runs.
@@ -208,6 +212,8 @@ impl Engine {
             baseline: BaselineSource::Measured,
             completed_steps: vec![],
             verdict: Verdict { go: false, criteria: vec![], reasons: vec![], default_criteria: false },
+            sandbox: options.sandbox.clone(),
+            rehearsal: options.rehearsal.clone(),
         };
         let session = Arc::new(session);
         let controls = Controls {

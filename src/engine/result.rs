@@ -45,6 +45,56 @@ pub struct RunResult {
     #[serde(default)]
     pub completed_steps: Vec<String>,
     pub verdict: Verdict,
+    /// The sandbox the run ran on (pgstage's throwaway local cluster, not staging); absent
+    /// for a database given by connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxInfo>,
+    /// For a run on a database: the last sandbox rehearsal of this plan (same checksum) on
+    /// record on the machine that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rehearsal: Option<Rehearsal>,
+}
+
+/// Which server binaries a sandbox ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxInfo {
+    /// e.g. "17.10".
+    pub version: String,
+    pub major: u32,
+    /// The directory of its `initdb` and `postgres`.
+    pub bindir: String,
+}
+
+/// A sandbox run of a plan, as recorded for the runs on staging that follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rehearsal {
+    pub run_id: String,
+    /// The sandbox's version, e.g. "17.10".
+    pub server_version: String,
+    pub major: u32,
+    pub finished_at: String,
+    pub go: bool,
+}
+
+/// The major version in a `server_version` ("15.18 (Debian …)" → 15, "18beta1" → 18).
+pub fn major_of(server_version: &str) -> Option<u32> {
+    server_version.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+impl RunResult {
+    /// The warning a run on a database deserves when its plan was rehearsed on another major
+    /// version.
+    pub fn rehearsal_warning(&self) -> Option<String> {
+        let rehearsal = self.rehearsal.as_ref()?;
+        let major = major_of(&self.server_version)?;
+        (rehearsal.major != major).then(|| {
+            format!(
+                "this plan was rehearsed on PostgreSQL {} (sandbox run {}, {}), but this server runs PostgreSQL {major}: \
+                 a rehearsal on one major version says little about another (rehearse with `--sandbox --pg-version {major}`)",
+                rehearsal.server_version, rehearsal.run_id, rehearsal.finished_at
+            )
+        })
+    }
 }
 
 /// Where a run's baseline (pre-flight figures, catalog snapshot) comes from.

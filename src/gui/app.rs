@@ -15,6 +15,7 @@ use super::table::TableState;
 use super::worker::{Command, Message, Target, Worker};
 use crate::engine::{Acknowledgement, RunOptions};
 use crate::plan::{self, LoadedPlan};
+use crate::sandbox::{ServerBinaries, ServerChoice};
 
 const SETTINGS_KEY: &str = "pgstage";
 const MAX_RECENT: usize = 8;
@@ -78,6 +79,10 @@ pub struct ConnectionForm {
     pub password: String,
     pub sslmode: String,
     pub conninfo: String,
+    /// The PostgreSQL server binaries found (`None` until the worker has looked).
+    pub pg_versions: Option<Vec<ServerBinaries>>,
+    /// The sandbox's server: the binaries in this directory, or the first found.
+    pub pg_bindir: Option<PathBuf>,
 }
 
 impl Default for ConnectionForm {
@@ -91,6 +96,8 @@ impl Default for ConnectionForm {
             password: String::new(),
             sslmode: "prefer".into(),
             conninfo: String::new(),
+            pg_versions: None,
+            pg_bindir: None,
         }
     }
 }
@@ -98,7 +105,10 @@ impl Default for ConnectionForm {
 impl ConnectionForm {
     pub fn target(&self) -> Target {
         match self.mode {
-            ConnMode::Sandbox => Target::Sandbox,
+            ConnMode::Sandbox => Target::Sandbox(match &self.pg_bindir {
+                Some(dir) => ServerChoice::BinDir(dir.clone()),
+                None => ServerChoice::Default,
+            }),
             ConnMode::String => Target::Connection(self.conninfo.clone()),
             ConnMode::Fields => {
                 let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
@@ -181,7 +191,9 @@ impl PgstageApp {
         };
         cc.egui_ctx.set_theme(if settings.dark { egui::Theme::Dark } else { egui::Theme::Light });
         let ctx = cc.egui_ctx.clone();
-        let worker = Worker::spawn(&options.runtime, move || ctx.request_repaint());
+        // Rehearsals are recorded only where settings are (not by the tests' windows).
+        let record = if options.persist { crate::rehearsal::Record::default_location() } else { None };
+        let worker = Worker::spawn(&options.runtime, record, move || ctx.request_repaint());
         let mut app = Self {
             settings,
             persist: options.persist,
@@ -295,6 +307,7 @@ impl PgstageApp {
             operator: self.settings.operator.clone(),
             acknowledgements: self.acks.values().cloned().collect(),
             override_target_guard: self.override_guard,
+            ..Default::default()
         };
         self.run = RunView::default();
         self.export_status = None;
@@ -391,6 +404,7 @@ impl PgstageApp {
                     self.tab = Tab::Verdict;
                 }
             }
+            Message::Versions(found) => self.conn.pg_versions = Some(found),
             Message::Idle => self.busy = false,
         }
     }

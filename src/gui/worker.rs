@@ -7,15 +7,17 @@ use std::path::PathBuf;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::db::connect::{self, ConnectOptions, Session};
-use crate::engine::{Controls, Engine, Event, RunOptions};
+use crate::engine::{Controls, Engine, Event, RunOptions, major_of};
 use crate::plan::LoadedPlan;
-use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::rehearsal::{self, Record};
+use crate::sandbox::{Sandbox, SandboxOptions, ServerBinaries, ServerChoice};
 
 /// Where to run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
-    /// A throwaway local cluster seeded with the plan's baseline (a fresh database per run).
-    Sandbox,
+    /// A throwaway local cluster seeded with the plan's baseline (a fresh database per run),
+    /// on the server binaries chosen.
+    Sandbox(ServerChoice),
     /// A libpq connection string or URL (it may hold a password: never log it).
     Connection(String),
 }
@@ -36,6 +38,8 @@ pub enum Message {
     Started(Controls),
     StartFailed(String),
     Engine(Box<Event>),
+    /// The PostgreSQL server binaries found on this machine (sent once, at start).
+    Versions(Vec<ServerBinaries>),
     /// The worker finished a command and waits for the next.
     Idle,
 }
@@ -46,12 +50,20 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Spawn the worker on `runtime`; `repaint` is called after every message.
-    pub fn spawn(runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) -> Self {
+    /// Spawn the worker on `runtime`, recording sandbox runs as rehearsals in `record` and
+    /// reading it for runs on a database; `repaint` is called after every message.
+    pub fn spawn(runtime: &tokio::runtime::Handle, record: Option<Record>, repaint: impl Fn() + Send + Sync + 'static) -> Self {
         let (commands, command_rx) = unbounded_channel();
         let (message_tx, messages) = unbounded_channel();
         let out = Outbox { tx: message_tx, repaint: std::sync::Arc::new(repaint) };
-        runtime.spawn(work(command_rx, out));
+        let found = out.clone();
+        // Each candidate's `postgres --version` runs off the UI thread.
+        runtime.spawn(async move {
+            if let Ok(versions) = tokio::task::spawn_blocking(crate::sandbox::installed).await {
+                found.send(Message::Versions(versions));
+            }
+        });
+        runtime.spawn(work(command_rx, out, record));
         Self { commands, messages }
     }
 
@@ -84,13 +96,15 @@ impl Outbox {
 
 struct State {
     out: Outbox,
-    sandbox: Option<Sandbox>,
+    /// The sandbox, and the choice it was started for.
+    sandbox: Option<(ServerChoice, Sandbox)>,
     runs: u32,
     engine: Option<Engine>,
+    record: Option<Record>,
 }
 
-async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox) {
-    let mut state = State { out, sandbox: None, runs: 0, engine: None };
+async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox, record: Option<Record>) {
+    let mut state = State { out, sandbox: None, runs: 0, engine: None, record };
     while let Some(command) = commands.recv().await {
         match command {
             Command::TestConnection { target, plan } => match state.session(&target, &plan).await {
@@ -130,21 +144,25 @@ impl State {
                 let conninfo = conninfo.clone();
                 connect::connect(&conninfo, &ConnectOptions::default()).await.map_err(|e| e.to_string())
             }
-            Target::Sandbox => {
+            Target::Sandbox(choice) => {
+                if self.sandbox.as_ref().is_some_and(|(running, _)| running != choice) {
+                    self.sandbox = None; // another version asked for: stop this one
+                }
                 if self.sandbox.is_none() {
-                    self.out.send(Message::Log("sandbox: starting PostgreSQL from the system binaries…".into()));
-                    let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions::default()))
+                    self.out.send(Message::Log(format!("sandbox: starting PostgreSQL ({choice})…")));
+                    let options = SandboxOptions { server: choice.clone(), ..Default::default() };
+                    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
                         .await
                         .map_err(|e| e.to_string())?
                         .map_err(|e| e.to_string())?;
                     self.out.send(Message::Log(format!(
                         "sandbox: {} started in {:.2} s",
-                        sandbox.binaries().version,
+                        sandbox.binaries(),
                         sandbox.startup.as_secs_f64()
                     )));
-                    self.sandbox = Some(sandbox);
+                    self.sandbox = Some((choice.clone(), sandbox));
                 }
-                let sandbox = self.sandbox.as_ref().expect("started above");
+                let (_, sandbox) = self.sandbox.as_ref().expect("started above");
                 self.runs += 1;
                 let dbname = format!("pgstage_sandbox_{}", self.runs);
                 let took = sandbox.seed(plan, &dbname).await.map_err(|e| e.to_string())?;
@@ -154,9 +172,25 @@ impl State {
         }
     }
 
-    async fn start(&mut self, plan: LoadedPlan, target: Target, options: RunOptions) -> Result<(), String> {
+    async fn start(&mut self, plan: LoadedPlan, target: Target, mut options: RunOptions) -> Result<(), String> {
         let session = self.session(&target, &plan).await?;
         self.out.send(Message::Log(format!("connected to {} (PostgreSQL {})", session.target, session.server_version)));
+        match (&target, &self.sandbox, &self.record) {
+            (Target::Sandbox(_), Some((_, sandbox)), _) => options.sandbox = Some(sandbox.info()),
+            (Target::Connection(_), _, Some(record)) => match record.last(&rehearsal::plan_checksum(&plan)) {
+                Ok(last) => options.rehearsal = last,
+                Err(e) => self.out.send(Message::Log(format!("warning: {e}"))),
+            },
+            _ => {}
+        }
+        if let Some(r) = &options.rehearsal
+            && major_of(&session.server_version) == Some(r.major)
+        {
+            self.out.send(Message::Log(format!(
+                "rehearsal: sandbox run {} on PostgreSQL {}, the same major version",
+                r.run_id, r.server_version
+            )));
+        }
         let (tx, mut rx) = unbounded_channel::<Event>();
         let out = self.out.clone();
         tokio::spawn(async move {
@@ -165,6 +199,9 @@ impl State {
             }
         });
         let engine = Engine::start(plan, session, options, tx).await.map_err(|e| e.to_string())?;
+        if let Some(warning) = engine.result().rehearsal_warning() {
+            self.out.send(Message::Log(format!("WARNING: {warning}")));
+        }
         self.out.send(Message::Started(engine.controls()));
         self.engine = Some(engine);
         Ok(())
@@ -189,7 +226,14 @@ impl State {
     async fn finish_if_over(&mut self) {
         let over = self.engine.as_ref().is_some_and(|e| e.next_step().is_none());
         if over && let Some(engine) = self.engine.take() {
-            engine.finish().await;
+            let result = engine.finish().await;
+            if let Some(record) = &self.record {
+                match record.remember(&result) {
+                    Ok(true) => self.out.send(Message::Log(format!("rehearsal recorded in {}", record.path().display()))),
+                    Ok(false) => {}
+                    Err(e) => self.out.send(Message::Log(format!("warning: {e}"))),
+                }
+            }
         }
     }
 }

@@ -101,6 +101,35 @@ pub fn outcome_line(o: &Outcome) -> String {
     }
 }
 
+/// The server in words: its version, and for a sandbox that it is one (not staging) and
+/// whose binaries it ran.
+pub fn server_line(r: &RunResult) -> String {
+    match &r.sandbox {
+        Some(s) => format!(
+            "PostgreSQL {} (sandbox: a throwaway local cluster, not staging; PostgreSQL {} from {})",
+            r.server_version, s.version, s.bindir
+        ),
+        None => format!("PostgreSQL {}", r.server_version),
+    }
+}
+
+/// For a run on a database: the plan's last rehearsal on record (when there is one), and the
+/// warning when it ran on another major version.
+pub fn rehearsal_line(r: &RunResult) -> Option<String> {
+    let h = r.rehearsal.as_ref()?;
+    let line = format!(
+        "sandbox run {} on PostgreSQL {}, {} ({})",
+        h.run_id,
+        h.server_version,
+        h.finished_at,
+        if h.go { "GO" } else { "NO-GO" }
+    );
+    Some(match r.rehearsal_warning() {
+        Some(warning) => format!("{line}. WARNING: {warning}"),
+        None => line,
+    })
+}
+
 /// "GO", "NO-GO", or undecided while the run is in progress.
 pub fn verdict_word(r: &RunResult) -> &'static str {
     if r.outcome == Outcome::InProgress && r.verdict.criteria.is_empty() {

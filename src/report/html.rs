@@ -160,7 +160,7 @@ fn header(o: &mut String, r: &RunResult) {
             None => e(&r.finished_at),
         }
     };
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         ("Plan", e(&r.plan.name)),
         ("Phase", e(&r.plan.phase)),
         ("Plan file", code(&r.plan.path)),
@@ -170,13 +170,17 @@ fn header(o: &mut String, r: &RunResult) {
         ("Operator", e(&r.operator)),
         ("Started", e(&r.started_at)),
         ("Finished", finished),
-        ("Server", format!("PostgreSQL {}", e(&r.server_version))),
+        ("Server", e(&c::server_line(r))),
         ("Host", if t.port.is_empty() { code(&t.host) } else { format!("{} port {}", code(&t.host), e(&t.port)) }),
         ("Database", format!("{} as user {}", code(&t.database), code(&t.user))),
         ("Outcome", e(&c::outcome_line(&r.outcome))),
         ("Baseline", e(&c::baseline_line(r))),
         ("Report", format!("pgstage {}, run result format_version {}", env!("CARGO_PKG_VERSION"), r.format_version)),
     ];
+    if let Some(line) = c::rehearsal_line(r) {
+        let after_database = rows.iter().position(|(k, _)| *k == "Database").map_or(rows.len(), |i| i + 1);
+        rows.insert(after_database, ("Rehearsal", e(&line)));
+    }
     o.push_str("<table class=\"kv\">\n");
     for (k, v) in rows {
         let _ = writeln!(o, "<tr><th>{k}</th><td>{v}</td></tr>");

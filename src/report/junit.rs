@@ -120,6 +120,10 @@ fn properties(o: &mut String, r: &RunResult) {
     for (k, v) in props {
         let _ = writeln!(o, "      <property name=\"{k}\" value=\"{}\"/>", e(v));
     }
+    let sandbox = r.sandbox.as_ref().map(|_| ("sandbox", c::server_line(r)));
+    for (k, v) in sandbox.into_iter().chain(c::rehearsal_line(r).map(|l| ("rehearsal", l))) {
+        let _ = writeln!(o, "      <property name=\"{k}\" value=\"{}\"/>", e(&v));
+    }
     o.push_str("    </properties>\n");
 }
 

@@ -133,7 +133,7 @@ fn header(o: &mut String, r: &RunResult) {
             None => cell(&r.finished_at),
         }
     };
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         ("Plan", cell(&r.plan.name)),
         ("Phase", cell(&r.plan.phase)),
         ("Plan file", code(&r.plan.path)),
@@ -143,13 +143,17 @@ fn header(o: &mut String, r: &RunResult) {
         ("Operator", cell(&r.operator)),
         ("Started", cell(&r.started_at)),
         ("Finished", finished),
-        ("Server", format!("PostgreSQL {}", cell(&r.server_version))),
+        ("Server", cell(&c::server_line(r))),
         ("Host", if t.port.is_empty() { code(&t.host) } else { format!("{} port {}", code(&t.host), cell(&t.port)) }),
         ("Database", format!("{} as user {}", code(&t.database), code(&t.user))),
         ("Outcome", cell(&c::outcome_line(&r.outcome))),
         ("Baseline", cell(&c::baseline_line(r))),
         ("Report", format!("pgstage {}, run result format_version {}", env!("CARGO_PKG_VERSION"), r.format_version)),
     ];
+    if let Some(line) = c::rehearsal_line(r) {
+        let after_database = rows.iter().position(|(k, _)| *k == "Database").map_or(rows.len(), |i| i + 1);
+        rows.insert(after_database, ("Rehearsal", cell(&line)));
+    }
     o.push_str("| | |\n|---|---|\n");
     for (k, v) in rows {
         let _ = writeln!(o, "| **{k}** | {v} |");

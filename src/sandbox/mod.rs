@@ -2,7 +2,8 @@
 //! in a temporary directory, listening on a unix socket there and on 127.0.0.1, run as an
 //! unprivileged user when pgstage runs as root, and stopped and deleted when dropped.
 //!
-//! It is pgstage's embedded default target (rehearse a whole plan on any workstation) and
+//! The server binaries are the first found, a given major version, or a given directory
+//! ([`ServerChoice`]; [`installed`] lists them). It is pgstage's embedded default target (rehearse a whole plan on any workstation) and
 //! the test harness's server. [`Sandbox::seed`] builds a plan's baseline in a database.
 
 mod binaries;
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-pub use binaries::{INSTALL_HINT, MIN_MAJOR, ServerBinaries};
+pub use binaries::{BINDIR_VAR, INSTALL_HINT, MIN_MAJOR, ServerBinaries, ServerChoice, installed};
 pub use cleanup::{install_signal_handler, stop_all};
 
 use crate::db;
@@ -30,6 +31,13 @@ pub enum SandboxError {
         searched.join(", ")
     )]
     NoServerBinaries { searched: Vec<String>, too_old: Vec<String> },
+    #[error("{dir} holds no usable PostgreSQL server: {reason}; {INSTALL_HINT}")]
+    NotServerBinaries { dir: String, reason: String },
+    #[error(
+        "no PostgreSQL {major} server binaries found (found: {}); {INSTALL_HINT}",
+        if found.is_empty() { "none".to_owned() } else { found.join(", ") }
+    )]
+    VersionNotFound { major: u32, found: Vec<String> },
     #[error("sandbox: {action}: {source}")]
     Io { action: String, source: std::io::Error },
     #[error("sandbox: initdb failed ({status}):\n{output}")]
@@ -62,6 +70,8 @@ pub struct SandboxOptions {
     /// Require a password (scram-sha-256) on TCP connections; the unix socket stays `trust`,
     /// so the superuser's password can be set there (`ALTER ROLE ... PASSWORD`).
     pub password_auth: bool,
+    /// Which server binaries to run.
+    pub server: ServerChoice,
 }
 
 /// A server certificate (chain) and its private key, in PEM, for [`SandboxOptions::tls`].
@@ -100,7 +110,7 @@ impl Sandbox {
     /// initdb a fresh cluster and start it; returns once it accepts connections.
     pub fn start(options: &SandboxOptions) -> Result<Self, SandboxError> {
         let started = Instant::now();
-        let binaries = binaries::find()?;
+        let binaries = binaries::find(&options.server)?;
         let parent = options.parent_dir.clone().unwrap_or_else(default_parent);
         cleanup::sweep_stale(&parent);
         let owner = RunAs::current()?;
@@ -275,6 +285,15 @@ impl Sandbox {
 
     pub fn binaries(&self) -> &ServerBinaries {
         &self.binaries
+    }
+
+    /// What a run result says about this sandbox.
+    pub fn info(&self) -> crate::engine::SandboxInfo {
+        crate::engine::SandboxInfo {
+            version: self.binaries.number().to_owned(),
+            major: self.binaries.major,
+            bindir: self.binaries.dir.display().to_string(),
+        }
     }
 
     /// A tokio-postgres configuration for `dbname` over the unix socket.

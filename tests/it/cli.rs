@@ -5,8 +5,18 @@ use std::process::{Command, Output};
 
 use crate::support::{path, week2_plan, write_plan};
 
+/// Sandbox runs are recorded as rehearsals here, not in the user's state directory.
+fn state_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("pgstage-cli-state-{}", std::process::id()))
+}
+
 fn pgstage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgstage")).args(args).current_dir(crate::support::root()).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(args)
+        .current_dir(crate::support::root())
+        .env("PGSTAGE_STATE_DIR", state_dir())
+        .output()
+        .unwrap()
 }
 
 fn text(out: &Output) -> String {
@@ -45,6 +55,7 @@ fn run_on_the_sandbox_exits_0_on_go_and_writes_the_report() {
     assert_eq!(json["verdict"]["go"], true);
     assert_eq!(json["operator"], "ci");
     std::fs::remove_file(&report).unwrap();
+    let _ = std::fs::remove_dir_all(state_dir());
 }
 
 #[test]

@@ -15,15 +15,18 @@ pub const SKIP: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'p
 /// definitions itself: one deparser call per object (`pg_get_indexdef`,
 /// `pg_get_constraintdef`, `pg_get_expr` per column default). Per query: a label, the kinds it
 /// covers, and the SQL (`{skip}` stands for [`SKIP`]) giving name, kind letter
-/// (`T`able, `F`oreign key, other `C`onstraint, `I`ndex) and definition.
-pub const REFERENCE: [(&str, &[Kind], &str); 3] = [
+/// (`T`able, `F`oreign key, other `C`onstraint, `N`OT NULL constraint, `I`ndex) and definition.
+pub const REFERENCE: [(&str, &[Kind], &str); 4] = [
     (
         "tables",
         &[Kind::Table],
         "SELECT n.nspname || '.' || c.relname, 'T',
                 coalesce((SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
                             || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-                            || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
+                            || coalesce(CASE a.attgenerated WHEN 's' THEN ' generated always as '
+                                                            WHEN 'v' THEN ' generated always as (virtual) '
+                                                            ELSE ' default ' END
+                                        || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
                           FROM pg_attribute a
                           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
@@ -39,6 +42,25 @@ pub const REFERENCE: [(&str, &[Kind], &str); 3] = [
          JOIN pg_class c ON c.oid = k.conrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE k.contype IN ('f', 'p', 'u', 'c', 'x') AND {skip}",
+    ),
+    (
+        // PostgreSQL 18's own; before 18, one per NOT NULL column of a table, named as 18
+        // names them (names here are short enough to need no shortening).
+        "NOT NULL constraints",
+        &[Kind::NotNull],
+        "SELECT n.nspname || '.' || c.relname || '.' || k.conname, 'N', pg_get_constraintdef(k.oid)
+         FROM pg_constraint k
+         JOIN pg_class c ON c.oid = k.conrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE k.contype = 'n' AND {skip}
+         UNION ALL
+         SELECT n.nspname || '.' || c.relname || '.' || c.relname || '_' || a.attname || '_not_null', 'N',
+                'NOT NULL ' || quote_ident(a.attname)
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE current_setting('server_version_num')::int < 180000
+           AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND {skip}",
     ),
     (
         "indexes",
@@ -72,6 +94,7 @@ pub async fn differences(client: &Client, snap: &Snapshot) -> (usize, Vec<String
                 "T" => Kind::Table,
                 "F" => Kind::ForeignKey,
                 "C" => Kind::Constraint,
+                "N" => Kind::NotNull,
                 _ => Kind::Index,
             };
             expected.entry(kind).or_default().insert(r.get(0), r.get(2));
@@ -209,4 +232,20 @@ pub const EDGE_CASES_15: &str = r#"
 CREATE UNIQUE INDEX child_nnd ON public.child (email) NULLS NOT DISTINCT;
 ALTER TABLE public.child ADD CONSTRAINT child_uq_nnd UNIQUE NULLS NOT DISTINCT (email, code);
 CREATE TABLE public.delset (a int PRIMARY KEY, n int, m int, FOREIGN KEY (n, m) REFERENCES public.ref (n, m) ON DELETE SET NULL (n));
+"#;
+
+/// PostgreSQL 18's additions: NOT NULL constraints with names, NO INHERIT, NOT VALID and
+/// inherited; keys WITHOUT OVERLAPS, foreign keys with PERIOD, NOT ENFORCED constraints;
+/// virtual generated columns.
+pub const EDGE_CASES_18: &str = r#"
+CREATE TABLE public.nn (id int PRIMARY KEY, a int NOT NULL, b int, c int, "Odd Col" int NOT NULL);
+ALTER TABLE public.nn ADD CONSTRAINT nn_named NOT NULL b;
+ALTER TABLE public.nn ADD CONSTRAINT "nn invalid" NOT NULL c NOT VALID;
+CREATE TABLE public.nn_child (extra int NOT NULL) INHERITS (public.nn);
+CREATE TABLE public.nn_no_inherit (x int CONSTRAINT x_nn NOT NULL NO INHERIT);
+CREATE TABLE public.rooms (room int4range, during tsrange, PRIMARY KEY (room, during WITHOUT OVERLAPS));
+CREATE TABLE public.bookings (room int4range, during tsrange, UNIQUE (room, during WITHOUT OVERLAPS),
+    FOREIGN KEY (room, PERIOD during) REFERENCES public.rooms (room, PERIOD during));
+CREATE TABLE public.virtual_gen (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL, s int GENERATED ALWAYS AS (a * 3) STORED);
+CREATE TABLE public.loose (r int REFERENCES public.ref (id) NOT ENFORCED, n int CHECK (n > 0) NOT ENFORCED);
 "#;

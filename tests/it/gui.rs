@@ -1,7 +1,8 @@
 //! The desktop app, driven through its real UI (egui_kittest, AccessKit queries): the bundled
 //! plan runs on the sandbox to GO, the checks table sorts by status and by duration, the
 //! report exports; a failing fixture shows NO-GO with its reason; a broken plan shows its
-//! error instead of crashing.
+//! error instead of crashing; the connect panel offers the PostgreSQL versions found and the
+//! sandbox runs the one chosen.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -187,4 +188,32 @@ fn keyboard_steps_and_pauses_and_a_missing_dialog_is_explained() {
         h.state().run.steps[1].status == pgstage::gui::run_state::StepStatus::Done
     });
     assert_eq!(h.state().run.migrations.len(), 1);
+}
+
+#[test]
+fn the_connect_panel_offers_the_versions_found_and_the_sandbox_runs_the_one_chosen() {
+    let mut h = harness(path("plans/week2_staging.ron"), None);
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Connect & pre-flight").click();
+    step_until(&mut h, "the versions found", Duration::from_secs(30), |h| h.state().conn.pg_versions.is_some());
+    h.run_steps(2);
+    let found = h.state().conn.pg_versions.clone().unwrap();
+    assert!(!found.is_empty());
+    // The last one offered: another version than the default when there is one.
+    let chosen = found.last().unwrap().clone();
+    let entry = format!("{}  ({})", chosen.number(), chosen.dir.display());
+    h.get_by_label("server binaries").click();
+    h.run_steps(2);
+    h.get_all_by_label(&entry).last().expect("the chosen version is offered").click();
+    h.run_steps(2);
+    assert_eq!(h.state().conn.pg_bindir.as_ref(), Some(&chosen.dir));
+    run_all_until_verdict(&mut h);
+    let result = h.state().run.result.clone().unwrap();
+    assert_eq!(
+        result.sandbox.as_ref().map(|s| (s.major, s.bindir.clone())),
+        Some((chosen.major, chosen.dir.display().to_string()))
+    );
+    assert!(result.server_version.starts_with(chosen.number()), "{} on {chosen}", result.server_version);
+    assert!(h.state().log.iter().any(|l| l.contains(&format!("sandbox: {chosen} started"))), "{:?}", h.state().log);
 }

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use pgstage::db::snapshot::{Kind, Snapshot, SnapshotDiff, row_counts};
 use pgstage::db::split;
 
-use crate::deparser::{EDGE_CASES, EDGE_CASES_15, differences};
-use crate::support::{Template, apply, fresh_db, path, week2_files, week2_plan};
+use crate::deparser::{EDGE_CASES, EDGE_CASES_15, EDGE_CASES_18, differences};
+use crate::support::{Template, apply, fresh_db, path, server_version_num, week2_files, week2_plan};
 
 async fn snapshot(client: &tokio_postgres::Client) -> Snapshot {
     Snapshot::take(client).await.unwrap_or_else(|e| panic!("{e}"))
@@ -185,7 +185,17 @@ async fn snapshot_diff_sees_appeared_vanished_and_changed_objects() {
     let appeared: Vec<_> = diff.appeared.iter().map(|o| (o.kind, o.name.as_str())).collect();
     assert_eq!(appeared, [(Kind::Function, "public.f()")]);
     let vanished: Vec<_> = diff.vanished.iter().map(|o| (o.kind, o.name.as_str())).collect();
-    assert_eq!(vanished, [(Kind::Table, "public.b"), (Kind::Constraint, "public.b.b_pkey"), (Kind::Index, "public.b_pkey")]);
+    // The NOT NULL constraint of b's primary key: catalogued by PostgreSQL 18, one per NOT NULL
+    // column before, so the same on every version.
+    assert_eq!(
+        vanished,
+        [
+            (Kind::Table, "public.b"),
+            (Kind::Constraint, "public.b.b_pkey"),
+            (Kind::NotNull, "public.b.b_id_not_null"),
+            (Kind::Index, "public.b_pkey")
+        ]
+    );
     let changed: Vec<_> = diff.changed.iter().map(|c| (c.object.kind, c.object.name.as_str(), c.after.as_str())).collect();
     assert_eq!(
         changed,
@@ -194,6 +204,111 @@ async fn snapshot_diff_sees_appeared_vanished_and_changed_objects() {
             (Kind::Table, "public.a", "row level security enabled"),
         ]
     );
+}
+
+/// A rollback that forgets to drop a NOT NULL the migrations added is no return to the
+/// baseline, on every version; on PostgreSQL 18, whose NOT NULL constraints have names and
+/// can be NO INHERIT or NOT VALID, neither is one that leaves such a change behind while every
+/// column stays NOT NULL.
+#[tokio::test]
+async fn rollback_that_leaves_a_not_null_behind_differs_from_the_baseline() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = week2_plan();
+    let baseline = snapshot(&db.client).await;
+    apply(&db.client, &week2_files()).await;
+    db.client.batch_execute("ALTER TABLE public.users ALTER COLUMN full_name SET NOT NULL").await.unwrap();
+    apply(&db.client, &[plan.resolve(&plan.plan.rollback.as_ref().unwrap().script)]).await;
+    let diff = baseline.diff(&snapshot(&db.client).await);
+    let appeared: Vec<_> = diff.appeared.iter().map(|o| (o.kind, o.name.as_str())).collect();
+    assert_eq!(appeared, [(Kind::NotNull, "public.users.users_full_name_not_null")], "{diff:#?}");
+    assert_eq!(diff.changed.len(), 1, "{diff:#?}");
+    assert!(diff.changed[0].after.contains("full_name text not null"), "{diff:#?}");
+    db.client.batch_execute("ALTER TABLE public.users ALTER COLUMN full_name DROP NOT NULL").await.unwrap();
+    assert!(baseline.diff(&snapshot(&db.client).await).is_empty());
+    if server_version_num(&db.client).await < 180_000 {
+        return;
+    }
+    // PostgreSQL 18: the same columns NOT NULL, the constraint renamed; then NO INHERIT.
+    let users_id: String = db
+        .client
+        .query_one("SELECT conname::text FROM pg_constraint WHERE conrelid = 'public.users'::regclass AND contype = 'n' AND conkey = '{1}'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    db.client.batch_execute(&format!("ALTER TABLE public.users RENAME CONSTRAINT {users_id} TO users_id_nn")).await.unwrap();
+    let diff = baseline.diff(&snapshot(&db.client).await);
+    assert_eq!(diff.appeared.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["public.users.users_id_nn"]);
+    assert_eq!(diff.vanished.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), [format!("public.users.{users_id}")]);
+    assert!(diff.changed.is_empty(), "{diff:#?}");
+    db.client
+        .batch_execute(&format!(
+            "ALTER TABLE public.users RENAME CONSTRAINT users_id_nn TO {users_id};
+             ALTER TABLE public.users ALTER CONSTRAINT {users_id} NO INHERIT"
+        ))
+        .await
+        .unwrap();
+    let diff = baseline.diff(&snapshot(&db.client).await);
+    let changed: Vec<_> = diff.changed.iter().map(|c| (c.object.kind, c.object.name.clone(), c.after.as_str())).collect();
+    assert_eq!(changed, [(Kind::NotNull, format!("public.users.{users_id}"), "NOT NULL id NO INHERIT")], "{diff:#?}");
+}
+
+/// A generated column is no column with a default, and (PostgreSQL 18) a virtual one no stored
+/// one: a migration that swaps one for the other, same expression, changes the table.
+#[tokio::test]
+async fn generated_columns_differ_from_defaults_and_virtual_from_stored() {
+    let db = fresh_db(Template::Empty).await;
+    db.client.batch_execute("CREATE TABLE g (a int, b int GENERATED ALWAYS AS (2 * 1) STORED)").await.unwrap();
+    let stored = snapshot(&db.client).await;
+    db.client.batch_execute("ALTER TABLE g DROP COLUMN b; ALTER TABLE g ADD COLUMN b int DEFAULT (2 * 1)").await.unwrap();
+    let diff = stored.diff(&snapshot(&db.client).await);
+    let changed: Vec<_> = diff.changed.iter().map(|c| (c.before.as_str(), c.after.as_str())).collect();
+    assert_eq!(changed, [("a integer, b integer generated always as (2 * 1)", "a integer, b integer default (2 * 1)")]);
+    if server_version_num(&db.client).await < 180_000 {
+        return;
+    }
+    db.client
+        .batch_execute("ALTER TABLE g DROP COLUMN b; ALTER TABLE g ADD COLUMN b int GENERATED ALWAYS AS (2 * 1) VIRTUAL")
+        .await
+        .unwrap();
+    let diff = stored.diff(&snapshot(&db.client).await);
+    let changed: Vec<_> = diff.changed.iter().map(|c| c.after.as_str()).collect();
+    assert_eq!(changed, ["a integer, b integer generated always as (virtual) (2 * 1)"]);
+}
+
+/// Before PostgreSQL 18 the snapshot names each NOT NULL column's constraint as 18 would: on 18,
+/// the names it gives (long names shortened, multi-byte characters kept whole) are those.
+#[tokio::test]
+async fn not_null_names_are_those_postgresql_18_gives() {
+    let db = fresh_db(Template::Empty).await;
+    if server_version_num(&db.client).await < 180_000 {
+        return;
+    }
+    let tables = [
+        ("short", "c"),
+        ("a_table_name_that_is_quite_long_indeed_and_then_some_more_of_it", "id"),
+        ("t", "a_column_name_that_is_quite_long_indeed_and_then_some_more_of_it"),
+        ("ééééééééééééééééééééééééééééé", "ççççççççççççççççççççççççç"),
+        ("Mixed Case", "Odd Col"),
+    ];
+    for (table, column) in tables {
+        let sql = format!(
+            "CREATE TABLE public.{} ({} int NOT NULL)",
+            pgstage::db::quote_ident(table),
+            pgstage::db::quote_ident(column)
+        );
+        db.client.batch_execute(&sql).await.unwrap();
+        let name: String = db
+            .client
+            .query_one(
+                "SELECT k.conname::text FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+                 WHERE c.relname = $1 AND k.contype = 'n'",
+                &[&table],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(pgstage::db::snapshot::not_null_name(table, column), name, "{table}.{column}");
+    }
 }
 
 /// The snapshot writes index and constraint definitions itself (PostgreSQL's deparsers are
@@ -228,7 +343,7 @@ async fn snapshot_definitions_match_postgresqls_own_deparsers() {
     let constraints = db
         .client
         .query(
-            "SELECT n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid), k.contype = 'f'
+            "SELECT n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid), k.contype::text
              FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname = 'public'",
             &[],
@@ -236,9 +351,13 @@ async fn snapshot_definitions_match_postgresqls_own_deparsers() {
         .await
         .unwrap();
     for row in &constraints {
-        let (name, def, fk): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
-        let kind = if fk { Kind::ForeignKey } else { Kind::Constraint };
-        assert_eq!(snap.objects[&kind].get(&name), Some(&def), "constraint {name}");
+        let (name, def, contype): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        let kind = match contype.as_str() {
+            "f" => Kind::ForeignKey,
+            "n" => Kind::NotNull, // PostgreSQL 18
+            _ => Kind::Constraint,
+        };
+        assert_eq!(snap.objects.get(&kind).and_then(|o| o.get(&name)), Some(&def), "constraint {name}");
     }
 }
 
@@ -253,6 +372,9 @@ async fn snapshot_matches_the_deparsers_on_edge_cases() {
     let version: i32 = db.client.query_one("SELECT current_setting('server_version_num')::int", &[]).await.unwrap().get(0);
     if version >= 150_000 {
         db.client.batch_execute(EDGE_CASES_15).await.unwrap_or_else(|e| panic!("{}", pgstage::db::describe(&e)));
+    }
+    if version >= 180_000 {
+        db.client.batch_execute(EDGE_CASES_18).await.unwrap_or_else(|e| panic!("{}", pgstage::db::describe(&e)));
     }
     // Each setup adds to the session state of the one before.
     let setups = [
@@ -304,8 +426,8 @@ async fn take_with_a_helper_connection_reads_the_same_snapshot() {
     }
     let one = snapshot(&db.client).await;
     let tables = &one.objects[&Kind::Table];
-    assert!(tables["public.ga"].contains("default (a * 2)"), "{}", tables["public.ga"]);
-    assert!(tables["public.gb"].contains("default (b * 2)"), "{}", tables["public.gb"]);
+    assert!(tables["public.ga"].contains("generated always as (a * 2)"), "{}", tables["public.ga"]);
+    assert!(tables["public.gb"].contains("generated always as (b * 2)"), "{}", tables["public.gb"]);
     let policies = &one.objects[&Kind::Policy];
     assert_eq!(policies["public.pa.p1"], "ALL TO public USING ((y > 0))");
     assert!(policies["public.pe.p1"].contains("= pe.x"), "{}", policies["public.pe.p1"]);

@@ -75,6 +75,7 @@ pub async fn server() -> &'static Server {
             let baseline_template = unique_name("tpl_baseline");
             let server = Server { backend, baseline_template };
             let admin = server.admin().await;
+            announce(&server, &admin).await;
             db::create_database(&admin, &server.baseline_template, None).await.unwrap();
             let client = db::connect_config(&server.config(&server.baseline_template)).await.unwrap();
             sandbox::seed_baseline(&client, &week2_plan()).await.unwrap_or_else(|e| panic!("{e}"));
@@ -82,6 +83,18 @@ pub async fn server() -> &'static Server {
             server
         })
         .await
+}
+
+/// Say which server the tests run on, once per test binary, on stderr past the test
+/// harness's capture (`scripts/test` prints it in the version matrix's summary).
+async fn announce(server: &Server, admin: &Client) {
+    use std::io::Write;
+    let version: String = admin.query_one("SELECT version()", &[]).await.unwrap().get(0);
+    let from = match server.sandbox() {
+        Some(s) => format!("sandbox from {}", s.binaries().dir.display()),
+        None => "PGSTAGE_TEST_URL".to_owned(),
+    };
+    let _ = writeln!(std::io::stderr(), "test server: {} ({from})", version.split(" on ").next().unwrap_or(&version));
 }
 
 impl Server {
@@ -165,6 +178,12 @@ fn register_template_cleanup(server: &Server) {
     }
     // SAFETY: registering a plain extern "C" fn.
     unsafe { libc::atexit(at_exit) };
+}
+
+/// The connected server's `server_version_num` (e.g. 180004), for tests of what differs
+/// between versions.
+pub async fn server_version_num(client: &Client) -> i32 {
+    client.query_one("SELECT current_setting('server_version_num')::int", &[]).await.unwrap().get(0)
 }
 
 /// Apply SQL files in order, each in one round trip; panics with the error (file:line:col).

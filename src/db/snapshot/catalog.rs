@@ -24,11 +24,14 @@ pub(super) struct Rel<'a> {
 /// A column of a table.
 struct Column<'a> {
     number: i16,
+    name: &'a str,
     quoted: Cow<'a, str>,
     type_name: &'a str,
     not_null: bool,
     type_oid: u32,
     collation: u32,
+    /// `attgenerated`: 0, `s` (stored) or `v` (virtual, PostgreSQL 18).
+    generated: u8,
 }
 
 /// A hasher for oids and other small integer keys (the default one is made for untrusted
@@ -154,11 +157,13 @@ impl<'a> Catalog<'a> {
             let (table, number) = (r.oid(0), r.int2(1));
             by_table.entry(table).or_default().push(Column {
                 number,
+                name: r.str(2),
                 quoted: quoter.quote(r.str(2)),
                 type_name: r.str(3),
                 not_null: r.bool(4),
                 type_oid: r.oid(5),
                 collation: r.oid(6),
+                generated: r.char(7),
             });
         }
         for columns in by_table.values_mut() {
@@ -196,8 +201,9 @@ impl<'a> Catalog<'a> {
         self.columns.get(&table).into_iter().flatten().map(|c| (c.number, c.quoted.as_ref()))
     }
 
-    /// "name type[ not null][ default expression], …", in column order; `defaults` maps
-    /// (table, column number) to the default's expression.
+    /// "name type[ not null][ default expression | generated always as [(virtual) ]expression],
+    /// …", in column order; `defaults` maps (table, column number) to the default's (or the
+    /// generated column's) expression.
     pub(super) fn table_definition(&self, table: u32, defaults: &OidMap<(u32, i16), &str>) -> String {
         let columns = self.columns.get(&table).map_or(&[][..], Vec::as_slice);
         let mut def = String::with_capacity(columns.len() * 32);
@@ -212,11 +218,31 @@ impl<'a> Catalog<'a> {
                 def.push_str(" not null");
             }
             if let Some(default) = defaults.get(&(table, c.number)) {
-                def.push_str(" default ");
+                def.push_str(match c.generated {
+                    b's' => " generated always as ",
+                    b'v' => " generated always as (virtual) ",
+                    _ => " default ",
+                });
                 def.push_str(default);
             }
         }
         def
+    }
+
+    /// Before PostgreSQL 18, which catalogues them, the NOT NULL constraints of every table:
+    /// one per NOT NULL column, named as 18 names them (see [`super::not_null_name`]), and
+    /// defined as `pg_get_constraintdef` defines them there.
+    pub(super) fn column_not_nulls(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (oid, rel) in &self.rels {
+            if rel.kind != b'r' as i8 && rel.kind != b'p' as i8 {
+                continue;
+            }
+            for c in self.columns.get(oid).into_iter().flatten().filter(|c| c.not_null) {
+                out.push((self.qualified(rel, Some(&super::not_null_name(rel.name, c.name))), format!("NOT NULL {}", c.quoted)));
+            }
+        }
+        out
     }
 
     fn column(&self, table: u32, number: i16) -> Option<&Column<'a>> {
@@ -291,21 +317,34 @@ impl<'a> Catalog<'a> {
         Some(def)
     }
 
-    /// `pg_get_constraintdef` of a primary key, unique constraint or foreign key on columns
-    /// only; `None` for any other.
+    /// `pg_get_constraintdef` of a primary key, unique constraint, foreign key or NOT NULL
+    /// constraint (PostgreSQL 18) on columns only; `None` for any other.
     pub(super) fn constraint_definition(&self, row: CopyRow) -> Option<String> {
         let table = row.oid(1);
         row.opt(4)?;
         let mut def = String::with_capacity(64);
         let contype = row.char(3);
+        if contype == b'n' {
+            def.push_str("NOT NULL ");
+            def.push_str(&self.column(table, row.numbers::<i16>(4).next()?)?.quoted);
+            if row.bool(16) {
+                def.push_str(" NO INHERIT");
+            }
+            if !row.bool(12) {
+                def.push_str(" NOT VALID");
+            }
+            return Some(def);
+        }
+        // Not with ON DELETE SET NULL (columns), WITHOUT OVERLAPS / PERIOD, NOT ENFORCED.
+        if !row.bool(14) {
+            return None;
+        }
         if contype == b'p' || contype == b'u' {
             // Not with INCLUDE or NULLS NOT DISTINCT.
             let (include_free, nulls_not_distinct) = *self.index_kinds.get(&row.oid(13))?;
             if !include_free || nulls_not_distinct {
                 return None;
             }
-        } else if contype == b'f' && !row.bool(14) {
-            return None; // ON DELETE SET NULL (columns)
         }
         match contype {
             b'p' => def.push_str("PRIMARY KEY ("),

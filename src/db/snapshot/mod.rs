@@ -16,7 +16,7 @@ use super::{DbError, quote_ident};
 pub enum Kind {
     Table,
     ForeignKey,
-    /// Primary key, unique, check and exclusion constraints.
+    /// Primary key, unique, check and exclusion constraints (never NOT NULL, on any version).
     Constraint,
     Index,
     Policy,
@@ -24,13 +24,19 @@ pub enum Kind {
     Trigger,
     View,
     Sequence,
+    /// NOT NULL constraints: on PostgreSQL 18 the catalog's own (`pg_constraint`, contype
+    /// `n`, with their names, NO INHERIT and NOT VALID); before 18, which keeps none, one per
+    /// NOT NULL column of a table, named as 18 names them. So on every version the count is
+    /// that of the NOT NULL columns of tables (18 also catalogues a NOT VALID one).
+    NotNull,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Table,
         Kind::ForeignKey,
         Kind::Constraint,
+        Kind::NotNull,
         Kind::Index,
         Kind::Policy,
         Kind::Function,
@@ -50,6 +56,7 @@ impl Kind {
             Kind::Trigger => "triggers",
             Kind::View => "views",
             Kind::Sequence => "sequences",
+            Kind::NotNull => "NOT NULL constraints",
         }
     }
 }
@@ -186,6 +193,20 @@ impl SnapshotDiff {
     pub fn appeared_of(&self, kind: Kind) -> impl Iterator<Item = &str> {
         self.appeared.iter().filter(move |o| o.kind == kind).map(|o| o.name.as_str())
     }
+}
+
+/// The name PostgreSQL 18 gives a NOT NULL constraint made without one:
+/// `<table>_<column>_not_null`, the longer of the two names shortened (at a character
+/// boundary) until the whole fits in 63 bytes, as `makeObjectName` does. (18 adds a number
+/// when that name is taken; the snapshot of an older server, which has no such names, does not.)
+pub fn not_null_name(table: &str, column: &str) -> String {
+    const LABEL: &str = "not_null";
+    let available = 63 - LABEL.len() - 2;
+    let (mut t, mut c) = (table.len(), column.len());
+    while t + c > available {
+        if t > c { t -= 1 } else { c -= 1 }
+    }
+    format!("{}_{}_{LABEL}", &table[..table.floor_char_boundary(t)], &column[..column.floor_char_boundary(c)])
 }
 
 /// Exact row counts of every table in `schema` (one query; `count(*)` on each table).

@@ -47,13 +47,13 @@ catalog_query!(
      WHERE n.nspname = ANY ($1::text[]) AND NOT ({skip})"
 );
 
-// COPY, 7 columns. Columns of tables (and of materialized views, for their indexes): name,
-// type, not null, type and collation.
-pub(super) const COLUMNS_WIDTH: usize = 7;
+// COPY, 8 columns. Columns of tables (and of materialized views, for their indexes): name,
+// type, not null, type and collation, generated (stored `s`, or virtual `v` since 18).
+pub(super) const COLUMNS_WIDTH: usize = 8;
 catalog_query!(
     COLUMNS,
     "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-            a.atttypid, a.attcollation
+            a.atttypid, a.attcollation, a.attgenerated
      FROM pg_attribute a
      JOIN pg_class c ON c.oid = a.attrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -87,18 +87,23 @@ catalog_query!(
 
 pub(super) const OPCLASSES: &str = "SELECT oid, opcdefault, opcintype FROM pg_opclass";
 
-// COPY, 16 columns. Constraints of tables (of every schema: those of the snapshot's are
-// picked by table): keys and foreign keys as catalog rows, with their index and whether
-// without ON DELETE SET NULL (columns); checks and exclusions deparsed.
-pub(super) const CONSTRAINTS_WIDTH: usize = 16;
+// COPY, 17 columns. Constraints of tables (of every schema: those of the snapshot's are
+// picked by table): keys, foreign keys and NOT NULL constraints (PostgreSQL 18) as catalog
+// rows, with their index, whether plain (no ON DELETE SET NULL (columns) (15), WITHOUT
+// OVERLAPS / PERIOD or NOT ENFORCED (18)) and NO INHERIT; checks and exclusions deparsed.
+pub(super) const CONSTRAINTS_WIDTH: usize = 17;
 pub(super) const CONSTRAINTS_SQL: &str = "SELECT k.oid, k.conrelid, k.conname, k.contype, k.conkey, k.confrelid, k.confkey,
             k.confupdtype, k.confdeltype, k.confmatchtype, k.condeferrable, k.condeferred, k.convalidated,
-            k.conindid, {v15},
-            CASE WHEN k.contype IN ('c', 'x') THEN pg_get_constraintdef(k.oid) END
+            k.conindid, {plain},
+            CASE WHEN k.contype IN ('c', 'x') THEN pg_get_constraintdef(k.oid) END, k.connoinherit
      FROM pg_constraint k
-     WHERE k.conrelid <> 0 AND k.contype IN ('f', 'p', 'u', 'c', 'x')";
-catalog_query!(CONSTRAINTS_15, CONSTRAINTS_SQL.replace("{v15}", "k.confdelsetcols IS NULL"));
-catalog_query!(CONSTRAINTS_14, CONSTRAINTS_SQL.replace("{v15}", "true"));
+     WHERE k.conrelid <> 0 AND k.contype IN ('f', 'p', 'u', 'c', 'x', 'n')";
+catalog_query!(
+    CONSTRAINTS_18,
+    CONSTRAINTS_SQL.replace("{plain}", "k.confdelsetcols IS NULL AND NOT k.conperiod AND k.conenforced")
+);
+catalog_query!(CONSTRAINTS_15, CONSTRAINTS_SQL.replace("{plain}", "k.confdelsetcols IS NULL"));
+catalog_query!(CONSTRAINTS_14, CONSTRAINTS_SQL.replace("{plain}", "true"));
 
 // COPY, 9 columns. RLS policies, with fingerprints of their conditions (64-bit hashes of the
 // node trees) and whether those hold a whole-row reference or a subquery (which may name the

@@ -44,8 +44,11 @@ impl Snapshot {
                 query(client, &FUNCTIONS, &[]),
                 async {
                     let setup = received(setup_for_client.await)?;
-                    let (indexes, constraints) =
-                        if setup.v15 { (&*INDEXES_15, &*CONSTRAINTS_15) } else { (&*INDEXES_14, &*CONSTRAINTS_14) };
+                    let (indexes, constraints) = match setup.version {
+                        180_000.. => (&*INDEXES_15, &*CONSTRAINTS_18),
+                        150_000.. => (&*INDEXES_15, &*CONSTRAINTS_15),
+                        _ => (&*INDEXES_14, &*CONSTRAINTS_14),
+                    };
                     tokio::try_join!(
                         CopyRows::read(client, indexes, INDEXES_WIDTH),
                         CopyRows::read(client, constraints, CONSTRAINTS_WIDTH),
@@ -91,8 +94,11 @@ impl Snapshot {
 
         // Keys, foreign keys and indexes written here (on two threads: the server is done);
         // what is left to the deparsers.
-        let ((mut foreign_keys, mut other_constraints, deparse_constraints), (mut index_defs, deparse_indexes)) =
+        let ((mut foreign_keys, mut other_constraints, mut not_nulls, deparse_constraints), (mut index_defs, deparse_indexes)) =
             beside(|| constraint_definitions(&catalog, &constraints), || index_definitions(&catalog, &indexes));
+        if setup.version < 180_000 {
+            not_nulls = catalog.column_not_nulls();
+        }
         let (default_groups, default_of) = expressions::defaults(&defaults);
         let policies = expressions::policies(&policies, &catalog);
         let views_and_sequences: Vec<u32> =
@@ -114,6 +120,7 @@ impl Snapshot {
             let def = constraint_defs.remove(&oid).flatten().unwrap_or_default();
             match kind {
                 Kind::ForeignKey => foreign_keys.push((name, def)),
+                Kind::NotNull => not_nulls.push((name, def)),
                 _ => other_constraints.push((name, def)),
             }
         }
@@ -133,6 +140,7 @@ impl Snapshot {
                 [
                     (Kind::ForeignKey, sorted(foreign_keys)),
                     (Kind::Constraint, sorted(other_constraints)),
+                    (Kind::NotNull, sorted(not_nulls)),
                     (Kind::Index, sorted(index_defs)),
                 ]
             },
@@ -185,25 +193,30 @@ fn beside<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A
 
 type Named = Vec<(String, String)>;
 
-/// Foreign keys and other constraints written from their rows, and those left to the deparser
-/// (oid, name, kind).
-fn constraint_definitions(catalog: &Catalog, constraints: &CopyRows) -> (Named, Named, Vec<(u32, String, Kind)>) {
-    let (mut foreign_keys, mut others, mut leftover) = (Vec::new(), Vec::new(), Vec::new());
+/// Foreign keys, other constraints and NOT NULL constraints written from their rows, and
+/// those left to the deparser (oid, name, kind).
+fn constraint_definitions(catalog: &Catalog, constraints: &CopyRows) -> (Named, Named, Named, Vec<(u32, String, Kind)>) {
+    let (mut foreign_keys, mut others, mut not_nulls, mut leftover) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for row in constraints.rows() {
         let Some(rel) = catalog.rels.get(&row.oid(1)) else { continue };
         let name = catalog.qualified(rel, Some(row.str(2)));
-        let kind = if row.char(3) == b'f' { Kind::ForeignKey } else { Kind::Constraint };
+        let kind = match row.char(3) {
+            b'f' => Kind::ForeignKey,
+            b'n' => Kind::NotNull,
+            _ => Kind::Constraint,
+        };
         let def = match row.opt(15) {
             Some(def) => Some(def.to_owned()),
             None => catalog.constraint_definition(row),
         };
         match (def, kind) {
             (Some(def), Kind::ForeignKey) => foreign_keys.push((name, def)),
+            (Some(def), Kind::NotNull) => not_nulls.push((name, def)),
             (Some(def), _) => others.push((name, def)),
             (None, _) => leftover.push((row.oid(0), name, kind)),
         }
     }
-    (foreign_keys, others, leftover)
+    (foreign_keys, others, not_nulls, leftover)
 }
 
 /// Indexes written from their rows, and those left to the deparser (oid, name).
@@ -224,7 +237,8 @@ fn index_definitions(catalog: &Catalog, indexes: &CopyRows) -> (Named, Vec<(u32,
 /// What the rest of a snapshot needs to know about the client's session.
 #[derive(Clone)]
 struct Setup {
-    v15: bool,
+    /// `server_version_num`.
+    version: i32,
     /// The effective search path, with the implicit schemas.
     search_path: Vec<String>,
     /// The `search_path` setting, for a helper connection.
@@ -238,7 +252,7 @@ impl Setup {
     async fn read(client: &Client) -> Result<Self, DbError> {
         let row = client.query_one(SETUP, &[]).await.map_err(DbError::query)?;
         Ok(Setup {
-            v15: row.get::<_, i32>(0) >= 150_000,
+            version: row.get(0),
             search_path: row.get(1),
             search_path_setting: row.get(2),
             quote_all: row.get(3),

@@ -5,12 +5,45 @@ use egui::RichText;
 
 use super::{GREEN, RED, section, status_label};
 use crate::engine::Status;
-use crate::gui::app::{ConnMode, PgstageApp};
+use crate::gui::app::{ConnMode, ConnectionForm, PgstageApp};
+use crate::sandbox::{INSTALL_HINT, ServerBinaries};
 
 pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         section(ui, "Target", |ui| target(app, ui));
         section(ui, "Pre-flight", |ui| preflight(app, ui));
+    });
+}
+
+/// The sandbox's PostgreSQL: the first found, or one of the versions found on this machine
+/// (rehearse on staging's major version).
+fn server_version(form: &mut ConnectionForm, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.label("PostgreSQL");
+        let Some(found) = &form.pg_versions else {
+            ui.label("looking for the server binaries on this machine…");
+            return;
+        };
+        if found.is_empty() {
+            ui.label(RichText::new(format!("no server binaries found: {INSTALL_HINT}")).color(RED));
+            return;
+        }
+        let label = |b: &ServerBinaries| format!("{}  ({})", b.number(), b.dir.display());
+        let selected = match &form.pg_bindir {
+            Some(dir) => found.iter().find(|b| &b.dir == dir).map_or_else(|| dir.display().to_string(), label),
+            None => format!("default: {}", label(&found[0])),
+        };
+        egui::ComboBox::from_label("server binaries")
+            .selected_text(selected)
+            .width(420.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut form.pg_bindir, None, format!("default: {}", label(&found[0])));
+                for b in found {
+                    ui.selectable_value(&mut form.pg_bindir, Some(b.dir.clone()), label(b));
+                }
+            })
+            .response
+            .on_hover_text("Rehearse on the major version staging runs: a rehearsal on one says little about another");
     });
 }
 
@@ -29,6 +62,7 @@ fn target(app: &mut PgstageApp, ui: &mut egui::Ui) {
             ui.label(
                 "The sandbox runs PostgreSQL from the system's server binaries, as an unprivileged user, and deletes it on exit.",
             );
+            server_version(form, ui);
         }
         ConnMode::Fields => {
             egui::Grid::new("conn_fields").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {

@@ -1,0 +1,97 @@
+//! The rehearsals on record on this machine: the last sandbox run of each plan (by the plan
+//! file's SHA-256), with the server version it ran on, so that a run of the same plan on
+//! staging can say when it was rehearsed on another major version.
+//!
+//! One JSON file, `rehearsals.json`, in `PGSTAGE_STATE_DIR`, else `$XDG_STATE_HOME/pgstage`,
+//! else `~/.local/state/pgstage`; written atomically. It holds run ids, versions and times,
+//! nothing secret.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::engine::{Outcome, Rehearsal, RunResult};
+use crate::plan::LoadedPlan;
+
+/// Why the record could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum RehearsalError {
+    #[error("the rehearsal record {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("the rehearsal record {path} is not valid: {source}")]
+    Invalid { path: String, source: serde_json::Error },
+}
+
+/// The record in a directory.
+#[derive(Debug, Clone)]
+pub struct Record {
+    file: PathBuf,
+}
+
+impl Record {
+    /// The record in `dir` (created when first written).
+    pub fn in_dir(dir: &Path) -> Self {
+        Record { file: dir.join("rehearsals.json") }
+    }
+
+    /// The user's record (see the module's documentation); `None` without a home directory.
+    pub fn default_location() -> Option<Self> {
+        let dir = std::env::var_os("PGSTAGE_STATE_DIR").map(PathBuf::from).or_else(|| {
+            std::env::var_os("XDG_STATE_HOME")
+                .map(|d| PathBuf::from(d).join("pgstage"))
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/pgstage")))
+        })?;
+        Some(Self::in_dir(&dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.file
+    }
+
+    fn read(&self) -> Result<BTreeMap<String, Rehearsal>, RehearsalError> {
+        let path = self.file.display().to_string();
+        match std::fs::read(&self.file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| RehearsalError::Invalid { path, source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(source) => Err(RehearsalError::Io { path, source }),
+        }
+    }
+
+    /// The last rehearsal on record of the plan whose file has this checksum.
+    pub fn last(&self, plan_checksum: &str) -> Result<Option<Rehearsal>, RehearsalError> {
+        Ok(self.read()?.remove(plan_checksum))
+    }
+
+    /// Record `result` when it is a sandbox run that went through to its verdict; returns
+    /// whether it was recorded.
+    pub fn remember(&self, result: &RunResult) -> Result<bool, RehearsalError> {
+        let Some(sandbox) = &result.sandbox else { return Ok(false) };
+        if result.outcome != Outcome::Completed {
+            return Ok(false);
+        }
+        let mut all = self.read()?;
+        all.insert(
+            result.plan.checksum.clone(),
+            Rehearsal {
+                run_id: result.run_id.clone(),
+                server_version: sandbox.version.clone(),
+                major: sandbox.major,
+                finished_at: result.finished_at.clone(),
+                go: result.verdict.go,
+            },
+        );
+        let io = |source| RehearsalError::Io { path: self.file.display().to_string(), source };
+        if let Some(dir) = self.file.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let temporary = self.file.with_extension(format!("json.{}", std::process::id()));
+        let text = serde_json::to_string_pretty(&all).expect("rehearsals serialize");
+        std::fs::write(&temporary, text).map_err(io)?;
+        std::fs::rename(&temporary, &self.file).map_err(io)?;
+        Ok(true)
+    }
+}
+
+/// The checksum a run records for `plan` (SHA-256 of the plan file, as in the run result).
+pub fn plan_checksum(plan: &LoadedPlan) -> String {
+    crate::db::ledger::checksum(&std::fs::read(&plan.path).unwrap_or_default())
+}
