@@ -148,8 +148,13 @@ pub async fn no_orphans(client: &Client, statement_timeout_ms: u64, scope: Orpha
         })
         .collect();
     let sql = parts.join("\nUNION ALL\n");
+    // Nested loops over the children, probing the parents' keys (always indexed): the cost
+    // follows the referencing rows, never a hash of a whole big parent table.
     client
-        .batch_execute(&format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {statement_timeout_ms}"))
+        .batch_execute(&format!(
+            "BEGIN READ ONLY; SET LOCAL statement_timeout = {statement_timeout_ms};
+             SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+        ))
         .await
         .map_err(DbError::query)?;
     let rows = client.query(&sql, &[]).await;
