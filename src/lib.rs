@@ -8,6 +8,7 @@
 pub mod check;
 pub mod db;
 pub mod engine;
+pub mod findings;
 pub mod gui;
 pub mod plan;
 pub mod rehearsal;

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod conninfo;
 pub mod figures;
 pub mod ledger;
+pub mod lock_modes;
 pub mod snapshot;
 pub mod split;
 
@@ -103,6 +104,14 @@ pub async fn create_database(admin: &Client, name: &str, template: Option<&str>)
 /// `name` as a quoted SQL identifier.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `schema.name` as a quoted qualified identifier (split at the first dot).
+pub fn quote_qualified(name: &str) -> String {
+    match name.split_once('.') {
+        Some((schema, relation)) => format!("{}.{}", quote_ident(schema), quote_ident(relation)),
+        None => quote_ident(name),
+    }
 }
 
 /// `text` as a quoted SQL string literal.

@@ -15,6 +15,7 @@ use tokio_postgres::Client;
 use super::blockers;
 use super::event::{Event, Step};
 use super::result::{EarlierApply, MigrationResult, MigrationStatus, StatementTiming};
+use super::trace::{self, Tracer};
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
 use crate::plan::{Execution, LoadedPlan, Migration};
@@ -84,6 +85,8 @@ pub struct Context<'a> {
     pub watcher: Option<&'a Client>,
     /// The session's server process id.
     pub pid: i32,
+    /// Probe whether reads and writes of each locked pre-existing table could go on.
+    pub probe: bool,
 }
 
 /// A migration result before anything ran.
@@ -105,6 +108,9 @@ pub fn not_run(m: &Migration, p: Option<&Prepared>) -> MigrationResult {
         applied_earlier: None,
         data: Default::default(),
         lock_waits: Vec::new(),
+        trace: Vec::new(),
+        findings: Vec::new(),
+        blocked_sessions: Vec::new(),
     }
 }
 
@@ -135,7 +141,13 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared) -> Resul
 /// Run the statements of `p` in the current transaction (opened by the caller). Fills
 /// `result`'s progress, timings and lock waits; on failure or cancel its status and error
 /// (file:line:column) too, and returns false (the caller rolls back).
-pub async fn run_statements(ctx: &Context<'_>, step: Step, p: &Prepared, result: &mut MigrationResult) -> bool {
+pub async fn run_statements(
+    ctx: &Context<'_>,
+    step: Step,
+    p: &Prepared,
+    result: &mut MigrationResult,
+    mut tracer: Option<&mut Tracer>,
+) -> bool {
     let started = Instant::now();
     let total = p.statements.len();
     for (i, statement) in p.statements.iter().enumerate() {
@@ -147,7 +159,9 @@ pub async fn run_statements(ctx: &Context<'_>, step: Step, p: &Prepared, result:
         }
         let t = Instant::now();
         let seen = Mutex::new(None);
-        let run = ctx.client.batch_execute(&statement.sql);
+        // With a tracer, the trace query rides in the same round trip as the statement.
+        let sql = if tracer.is_some() { trace::traced(&statement.sql) } else { statement.sql.clone() };
+        let run = ctx.client.simple_query(&sql);
         let outcome = match ctx.watcher {
             Some(reader) => {
                 let at = format!("{}:{}", p.shown, statement.line);
@@ -167,35 +181,66 @@ pub async fn run_statements(ctx: &Context<'_>, step: Step, p: &Prepared, result:
             }
             result.lock_waits.push(wait);
         }
-        if let Err(e) = outcome {
-            let cancelled =
-                ctx.cancelled.load(Ordering::SeqCst) && e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED);
-            let (line, column) = match e.as_db_error().and_then(|d| d.position()) {
-                Some(tokio_postgres::error::ErrorPosition::Original(pos)) => split::locate(&p.script, statement, *pos as usize),
-                _ => (statement.line, statement.column),
-            };
-            result.status = if cancelled { MigrationStatus::Cancelled } else { MigrationStatus::Failed };
-            let mut what = if cancelled {
-                "cancelled by the operator".to_owned()
-            } else if ctx.client.is_closed() || e.as_db_error().is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC")) {
-                format!("connection lost: {}", describe(&e))
-            } else {
-                describe(&e)
-            };
-            if let Some(wait) = result.lock_waits.last().filter(|_| wait.is_some()) {
-                what.push_str(&format!("\n  {}", blockers::sentence(wait)));
+        let messages = match outcome {
+            Ok(messages) => messages,
+            Err(e) => {
+                fail(ctx, p, statement, e, wait.is_some(), started, result);
+                return false;
             }
-            result.error = Some(format!("{}:{line}:{column}: {what}", p.shown));
-            result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-            return false;
+        };
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if let Some(tracer) = tracer.as_deref_mut()
+            && let Some(trace) = tracer.observe(statement, &p.shown, ms, &messages)
+            && ctx.probe
+            && let Some(reader) = ctx.watcher
+        {
+            // Locks that can keep reads or writes waiting, on tables: ask another session.
+            let probed = |l: &&mut super::result::LockTaken| {
+                matches!(l.kind.as_str(), "table" | "partitioned table" | "materialized view")
+                    && l.blocks.is_some_and(|b| b != crate::db::lock_modes::Blocks::DdlOnly)
+            };
+            for lock in trace.locks.iter_mut().filter(probed) {
+                (lock.read_blocked, lock.write_blocked) = trace::probe(reader, &lock.relation).await;
+            }
         }
-        result.statement_timings.push(StatementTiming { line: statement.line, ms: t.elapsed().as_secs_f64() * 1000.0 });
+        result.statement_timings.push(StatementTiming { line: statement.line, ms });
         result.statements_done = i + 1;
         let what = statement.sql.lines().next().unwrap_or_default().chars().take(80).collect();
         let _ = ctx.events.send(Event::Progress { step, done: i + 1, total, what });
     }
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     true
+}
+
+/// A statement failed (or was cancelled): fill `result` with the error at file:line:column,
+/// and who blocked it when it waited for a lock.
+fn fail(
+    ctx: &Context<'_>,
+    p: &Prepared,
+    statement: &Statement,
+    e: tokio_postgres::Error,
+    waited: bool,
+    started: Instant,
+    result: &mut MigrationResult,
+) {
+    let cancelled = ctx.cancelled.load(Ordering::SeqCst) && e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED);
+    let (line, column) = match e.as_db_error().and_then(|d| d.position()) {
+        Some(tokio_postgres::error::ErrorPosition::Original(pos)) => split::locate(&p.script, statement, *pos as usize),
+        _ => (statement.line, statement.column),
+    };
+    result.status = if cancelled { MigrationStatus::Cancelled } else { MigrationStatus::Failed };
+    let mut what = if cancelled {
+        "cancelled by the operator".to_owned()
+    } else if ctx.client.is_closed() || e.as_db_error().is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC")) {
+        format!("connection lost: {}", describe(&e))
+    } else {
+        describe(&e)
+    };
+    if let Some(wait) = result.lock_waits.last().filter(|_| waited) {
+        what.push_str(&format!("\n  {}", blockers::sentence(wait)));
+    }
+    result.error = Some(format!("{}:{line}:{column}: {what}", p.shown));
+    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 }
 
 /// Record an applied migration in the ledger, in its transaction (with what it did to the

@@ -16,8 +16,12 @@ use crate::db::snapshot::{Kind, Snapshot, SnapshotDiff};
 const USER_TABLES: &str = "c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstage') \
      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
-/// At most this many tables of unknown size get an `EXISTS` probe before a migration.
+/// At most this many tables of unknown size get a bounded count before a migration.
 const MAX_PROBES: usize = 2_000;
+
+/// A bounded count reads at most this many rows of a table (a figure of at least this many
+/// rows stands for "big").
+const COUNT_CAP: i64 = 100_000;
 
 /// A pre-existing table as it was before a migration.
 #[derive(Debug, Clone)]
@@ -33,6 +37,8 @@ struct Table {
 #[derive(Debug, Clone, Default)]
 pub struct Before {
     tables: HashMap<u32, Table>,
+    /// Storage (`relfilenode`) of pre-existing tables and indexes, by `schema.name`.
+    pub storage: HashMap<String, i64>,
     /// Cumulative row counts of the transaction so far (a batch's earlier migrations).
     counted: HashMap<u32, (i64, i64, i64)>,
 }
@@ -41,6 +47,7 @@ pub struct Before {
 /// outside the migration's transaction, so the probes hold no lock while it runs.
 pub async fn before(client: &Client, baseline: &Snapshot) -> Result<Before, tokio_postgres::Error> {
     let pre_existing: BTreeSet<&str> = baseline.names(Kind::Table).map(String::as_str).collect();
+    let indexes: BTreeSet<&str> = baseline.names(Kind::Index).map(String::as_str).collect();
     let rows = client
         .query(
             &format!(
@@ -48,44 +55,60 @@ pub async fn before(client: &Client, baseline: &Snapshot) -> Result<Before, toki
                         greatest(c.reltuples::int8, coalesce(s.n_live_tup, 0))
                  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                  LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid
-                 WHERE {USER_TABLES}"
+                 WHERE {USER_TABLES}",
+                USER_TABLES = USER_TABLES.replace("c.relkind IN ('r', 'm')", "c.relkind IN ('r', 'm', 'i')")
             ),
             &[],
         )
         .await?;
     let mut tables = HashMap::new();
+    let mut storage = HashMap::new();
     for r in &rows {
         let (schema, relname): (String, String) = (r.get(1), r.get(2));
         let name = format!("{schema}.{relname}");
+        if indexes.contains(name.as_str()) {
+            storage.insert(name, r.get(3));
+            continue;
+        }
         if !pre_existing.contains(name.as_str()) {
             continue;
         }
+        storage.insert(name.clone(), r.get(3));
         let estimate: i64 = r.get(4);
         let rows = (estimate > 0).then_some(estimate);
         tables.insert(r.get::<_, u32>(0), Table { name, schema, relname, relfilenode: r.get(3), rows });
     }
-    // Statistics say nothing (never analyzed) or zero: look whether a row is there.
+    // Statistics say nothing (never analyzed) or zero: count, reading at most COUNT_CAP rows.
     let unknown: Vec<u32> = tables.iter().filter(|(_, t)| t.rows.is_none()).map(|(oid, _)| *oid).take(MAX_PROBES).collect();
     if !unknown.is_empty() {
         let sql = unknown
             .iter()
             .map(|oid| {
                 let t = &tables[oid];
-                format!("SELECT {oid}::oid, EXISTS (SELECT 1 FROM {}.{})", quote_ident(&t.schema), quote_ident(&t.relname))
+                format!(
+                    "SELECT {oid}::oid, (SELECT count(*) FROM (SELECT 1 FROM {}.{} LIMIT {COUNT_CAP}) s)",
+                    quote_ident(&t.schema),
+                    quote_ident(&t.relname)
+                )
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         for r in client.query(&sql, &[]).await? {
-            let (oid, any): (u32, bool) = (r.get(0), r.get(1));
+            let (oid, n): (u32, i64) = (r.get(0), r.get(1));
             if let Some(t) = tables.get_mut(&oid) {
-                t.rows = if any { None } else { Some(0) };
+                t.rows = Some(n);
             }
         }
     }
-    Ok(Before { tables, counted: HashMap::new() })
+    Ok(Before { tables, storage, counted: HashMap::new() })
 }
 
 impl Before {
+    /// Rows of each pre-existing table before the migration (statistics; `None`: unknown).
+    pub fn rows(&self) -> HashMap<String, Option<i64>> {
+        self.tables.values().map(|t| (t.name.clone(), t.rows)).collect()
+    }
+
     /// Inside the migration's transaction, after its statements: what it did to each
     /// pre-existing table. Updates `self` so that the next migration of a batch is measured
     /// from here.

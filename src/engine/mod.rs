@@ -16,6 +16,7 @@ pub mod guard;
 mod objects;
 pub mod result;
 mod steps;
+pub mod trace;
 pub mod verdict;
 
 use std::sync::Arc;

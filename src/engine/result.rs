@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::db::snapshot::{Kind, SnapshotDiff};
+pub use crate::plan::FindingSeverity;
 use crate::plan::{CriterionKind, Metric, MsRange};
 
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).
@@ -222,6 +223,90 @@ pub struct MigrationResult {
     /// Statements that waited for another session's lock, with who held it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lock_waits: Vec<LockWait>,
+    /// Per statement that locked or rewrote a pre-existing relation: what it took, how long it
+    /// was held, and what probes of other sessions saw.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<StatementTrace>,
+    /// What the trace shows a DBA should know, with the safer pattern.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// Application sessions this migration kept waiting (seen while it ran and before COMMIT).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_sessions: Vec<BlockedSession>,
+}
+
+/// One statement's effect on pre-existing relations, measured in the migration's transaction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatementTrace {
+    /// `file:line`.
+    pub statement: String,
+    pub line: usize,
+    /// The statement's first words, for people.
+    pub sql: String,
+    /// When it ended, ms since the migration began.
+    pub at_ms: f64,
+    pub ms: f64,
+    /// Locks on pre-existing relations this statement took (newly held after it).
+    pub locks: Vec<LockTaken>,
+    /// Pre-existing tables or indexes it gave new storage (a rewrite, or TRUNCATE).
+    pub rewrote: Vec<String>,
+}
+
+/// A lock a migration took on a pre-existing relation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LockTaken {
+    /// `schema.name`.
+    pub relation: String,
+    /// "table", "index", "sequence", "view", "materialized view", "partitioned table"…
+    pub kind: String,
+    /// As `pg_locks` names it, e.g. "ShareRowExclusiveLock".
+    pub mode: String,
+    pub blocks: Option<crate::db::lock_modes::Blocks>,
+    /// From this statement to COMMIT (or ROLLBACK), ms.
+    pub held_ms: f64,
+    /// A probe from another session right after the statement: could a read (ACCESS SHARE)
+    /// go on? `None` when not probed.
+    pub read_blocked: Option<bool>,
+    /// … and a write (ROW EXCLUSIVE)?
+    pub write_blocked: Option<bool>,
+}
+
+/// An application session that waited for a lock the migration held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockedSession {
+    pub pid: i32,
+    pub application_name: String,
+    pub user: String,
+    /// How long it had waited when last seen, ms.
+    pub waited_ms: f64,
+    pub query: String,
+}
+
+/// Something the lock trace shows, with what to do instead.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule, e.g. "index-without-concurrently".
+    pub rule: String,
+    pub severity: FindingSeverity,
+    /// `file:line` of the statement.
+    pub statement: String,
+    pub relation: String,
+    /// The lock mode (as `pg_locks` names it), when the finding is about a lock.
+    pub lock: String,
+    pub blocks: String,
+    /// What was observed, in words.
+    pub message: String,
+    /// The safer pattern.
+    pub advice: String,
+    /// The relation's size on the database it ran against.
+    pub rows: Option<i64>,
+    pub bytes: Option<i64>,
+    /// For scans and rewrites: how long the lock was held here, and at the rate measured, what
+    /// a bigger table would cost.
+    pub estimate: String,
+    /// The plan accepts this finding for this migration, for this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<String>,
 }
 
 /// When a migration was applied by an earlier run (from the ledger).

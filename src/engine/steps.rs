@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::apply::{self, LedgerState};
 use super::objects::{compare_created, compare_created_tables_only, compare_present};
+use super::trace::{self, Tracer};
 use super::{
     CheckResult, DataChanges, Engine, Event, MigrationResult, MigrationStatus, RollbackResult, Status, Step, StepEnd, data,
     db_end, db_failed,
@@ -15,6 +16,7 @@ use crate::check::integrity::OrphanScope;
 use crate::check::{self, TxMode};
 use crate::db::snapshot::{Kind, Snapshot};
 use crate::db::{DbError, describe, ledger};
+use crate::findings;
 use crate::plan::{Check, Migration, OrphanScan, TransactionMode};
 
 impl Engine {
@@ -196,8 +198,9 @@ impl Engine {
             // Statement by statement, each committed on its own: the timeouts go on the session.
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
+        let mut tracer = (!m.non_transactional).then(|| Tracer::new(self.pre_existing_relations(), before.storage.clone()));
         let ctx = self.apply_context();
-        let mut ok = apply::run_statements(&ctx, step, &p, &mut result).await;
+        let mut ok = apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut()).await;
         if ok {
             // Before COMMIT: what this transaction did to pre-existing tables.
             match before.after(self.client()).await {
@@ -208,6 +211,10 @@ impl Engine {
                     ok = false;
                 }
             }
+        }
+        // Before COMMIT: the application sessions waiting for this migration's locks.
+        if ok && let Some(reader) = &self.reader {
+            result.blocked_sessions = trace::blocked_by(&reader.session.client, self.pid).await.unwrap_or_default();
         }
         if ok && self.record_baseline && !m.non_transactional {
             ok = self.record_baseline_now(&p.shown, &mut result).await;
@@ -221,6 +228,7 @@ impl Engine {
             if own_tx {
                 let _ = self.client().batch_execute("ROLLBACK").await;
             }
+            result.trace = tracer.map(Tracer::finish).unwrap_or_default();
             let end = match result.status {
                 MigrationStatus::Cancelled => StepEnd::Cancelled,
                 _ => StepEnd::Failed(result.error.clone().unwrap_or_default()),
@@ -228,7 +236,9 @@ impl Engine {
             self.finish_migration(i, result);
             return Err(end);
         }
-        if own_tx && let Err(e) = self.client().batch_execute("COMMIT").await {
+        let committed = if own_tx { self.client().batch_execute("COMMIT").await } else { Ok(()) };
+        result.trace = tracer.map(Tracer::finish).unwrap_or_default();
+        if let Err(e) = committed {
             result.status = MigrationStatus::Failed;
             result.error = Some(format!("{}: commit failed: {}", p.shown, describe(&e)));
             let why = result.error.clone().unwrap_or_default();
@@ -240,6 +250,7 @@ impl Engine {
             let after = self.snapshot().await?;
             let diff = self.current.diff(&after);
             compare_created(&m, &diff, &after, &mut result);
+            self.find(&m, &p, &before.rows(), &after, &diff, &mut result).await;
             let columns_before = result.data.tables.iter().map(|t| t.dropped_columns.len()).sum::<usize>();
             data::add_dropped_columns(&mut result.data.tables, &diff, &self.baseline);
             if result.data.tables.iter().map(|t| t.dropped_columns.len()).sum::<usize>() != columns_before {
@@ -250,6 +261,64 @@ impl Engine {
         }
         self.finish_migration(i, result);
         Ok(())
+    }
+
+    /// Relations that exist before a migration (`schema.name`): what its trace follows.
+    fn pre_existing_relations(&self) -> std::collections::HashSet<String> {
+        [Kind::Table, Kind::Index, Kind::View, Kind::Sequence].into_iter().flat_map(|k| self.current.names(k).cloned()).collect()
+    }
+
+    /// The lock findings of a migration, weighted by the sizes of their relations here, with
+    /// the plan's acceptances.
+    async fn find(
+        &self,
+        m: &Migration,
+        p: &apply::Prepared,
+        rows: &std::collections::HashMap<String, Option<i64>>,
+        after: &Snapshot,
+        diff: &crate::db::snapshot::SnapshotDiff,
+        result: &mut MigrationResult,
+    ) {
+        let ctx = findings::Context {
+            migration: result,
+            statements: &p.statements,
+            rows,
+            after,
+            diff,
+            max_write_lock_ms: self.plan.plan.execution.max_write_lock_ms,
+        };
+        let mut found = findings::find(&ctx);
+        let relations: Vec<String> = found.iter().map(|f| f.relation.clone()).collect();
+        if !relations.is_empty()
+            && let Ok(sizes) = self
+                .client()
+                .query(
+                    "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
+                     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname || '.' || c.relname = ANY ($1)",
+                    &[&relations],
+                )
+                .await
+        {
+            for f in &mut found {
+                if let Some(r) = sizes.iter().find(|r| r.get::<_, String>(0) == f.relation) {
+                    f.rows = Some(rows.get(&f.relation).copied().flatten().unwrap_or(r.get(1)));
+                    f.bytes = Some(r.get(2));
+                }
+            }
+        }
+        findings::apply_acceptances(&mut found, m, self.schema());
+        for f in &found {
+            let _ = self.events.send(Event::Log(format!(
+                "{} {} at {}: {}{}",
+                f.severity.label(),
+                f.rule,
+                f.statement,
+                f.message,
+                f.accepted.as_ref().map(|r| format!(" (accepted: {r})")).unwrap_or_default()
+            )));
+        }
+        result.findings = found;
     }
 
     /// In the first migration's transaction: record the pre-flight results and the baseline
@@ -408,7 +477,7 @@ impl Engine {
         self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         let mut scratch = apply::not_run(&rollback_as_migration(&file), Some(&script));
         let ctx = self.apply_context();
-        let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch).await;
+        let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch, None).await;
         let ok = ok
             && match self.client().batch_execute(&format!("{}; COMMIT", ledger::forget_sql(&ids))).await {
                 Ok(()) => true,
@@ -447,7 +516,7 @@ impl Engine {
             let ctx = self.apply_context();
             let mut again = apply::not_run(m, Some(&p));
             again.data = migrations[i].data.clone();
-            if !(apply::run_statements(&ctx, Step::Rollback, &p, &mut again).await
+            if !(apply::run_statements(&ctx, Step::Rollback, &p, &mut again, None).await
                 && apply::record(&ctx, m, &p, &mut again).await)
             {
                 let _ = self.client().batch_execute("ROLLBACK").await;
@@ -481,6 +550,7 @@ impl Engine {
             events: &self.events,
             watcher: self.reader.as_ref().map(|r| &r.session.client),
             pid: self.pid,
+            probe: self.plan.plan.execution.probe_blocking || self.result.sandbox.is_some(),
         }
     }
 
@@ -499,5 +569,6 @@ fn rollback_as_migration(file: &std::path::Path) -> Migration {
         creates: Default::default(),
         non_transactional: false,
         data_loss: vec![],
+        accept: vec![],
     }
 }

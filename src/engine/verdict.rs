@@ -180,6 +180,54 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
                 (Met::No, why)
             }
         },
+        Rule::NoLockFindings(severity) => {
+            let bad: Vec<String> = run
+                .migrations
+                .iter()
+                .flat_map(|m| m.findings.iter().map(move |f| (m, f)))
+                .filter(|(_, f)| f.accepted.is_none() && f.severity >= *severity)
+                .map(|(m, f)| format!("{}: {} {} at {} on {}", m.id, f.severity.label(), f.rule, f.statement, f.relation))
+                .collect();
+            if !bad.is_empty() {
+                return (Met::No, bad.join("; "));
+            }
+            if let Some(why) = not_reached(run) {
+                return (Met::NotReached, why);
+            }
+            let accepted = run.migrations.iter().flat_map(|m| &m.findings).filter(|f| f.accepted.is_some()).count();
+            (Met::Yes, format!("no unaccepted {} finding or worse ({accepted} accepted){}", severity.label(), earlier_note(run)))
+        }
+        Rule::MaxBlockedMs(limit) => {
+            let probed: Vec<(&str, &crate::engine::result::LockTaken)> = run
+                .migrations
+                .iter()
+                .flat_map(|m| m.trace.iter().flat_map(move |t| t.locks.iter().map(move |l| (t.statement.as_str(), l))))
+                .filter(|(_, l)| l.read_blocked.is_some() || l.write_blocked.is_some())
+                .collect();
+            let over: Vec<String> = probed
+                .iter()
+                .filter(|(_, l)| (l.read_blocked == Some(true) || l.write_blocked == Some(true)) && l.held_ms > *limit as f64)
+                .map(|(at, l)| {
+                    let what = if l.read_blocked == Some(true) { "reads and writes" } else { "writes" };
+                    format!("{what} of {} blocked {:.0} ms from {at}", l.relation, l.held_ms)
+                })
+                .collect();
+            if !over.is_empty() {
+                return (Met::No, over.join("; "));
+            }
+            if let Some(why) = not_reached(run) {
+                return (Met::NotReached, why);
+            }
+            if probed.is_empty() {
+                return (Met::NotApplicable, "no lock of a pre-existing table was probed".into());
+            }
+            let max = probed
+                .iter()
+                .filter(|(_, l)| l.read_blocked == Some(true) || l.write_blocked == Some(true))
+                .map(|(_, l)| l.held_ms)
+                .fold(0.0, f64::max);
+            (Met::Yes, format!("longest block {max:.0} ms ≤ {limit} ms{}", earlier_note(run)))
+        }
         Rule::ReplicationLagAtMost(limit) => {
             let lag_check = plan.preflight.checks.iter().find(|c| c.probe == Probe::Metric(Metric::ReplicationLagSeconds));
             match lag_check.and_then(|check| run.preflight.iter().find(|c| c.id == check.id)) {

@@ -87,6 +87,14 @@ pub struct Execution {
     pub lock_timeout_ms: u64,
     #[serde(default = "default_statement_timeout_ms")]
     pub statement_timeout_ms: u64,
+    /// A lock that blocks writes (or reads) of a pre-existing relation held longer than this is
+    /// a finding.
+    #[serde(default = "default_max_write_lock_ms")]
+    pub max_write_lock_ms: u64,
+    /// Probe, from another session, whether reads and writes of each relation a migration
+    /// locks could go on. Always on for the sandbox; on staging it can be turned off.
+    #[serde(default = "yes")]
+    pub probe_blocking: bool,
 }
 
 impl Default for Execution {
@@ -95,8 +103,14 @@ impl Default for Execution {
             transaction: TransactionMode::default(),
             lock_timeout_ms: default_lock_timeout_ms(),
             statement_timeout_ms: default_statement_timeout_ms(),
+            max_write_lock_ms: default_max_write_lock_ms(),
+            probe_blocking: true,
         }
     }
+}
+
+fn default_max_write_lock_ms() -> u64 {
+    1_000
 }
 
 fn default_lock_timeout_ms() -> u64 {
@@ -175,6 +189,43 @@ pub struct Migration {
     /// column), each with its reason: "No data loss" accepts these and the report shows them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_loss: Vec<DeclaredLoss>,
+    /// Lock findings the plan accepts for this migration, each with its reason (shown in the
+    /// report as accepted, never hidden).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<AcceptedFinding>,
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum FindingSeverity {
+    /// Worth knowing (e.g. the same pattern on an empty table).
+    Info,
+    #[default]
+    Warning,
+    /// Blocks application traffic for a time that grows with the table.
+    Error,
+}
+
+impl FindingSeverity {
+    pub fn label(self) -> &'static str {
+        match self {
+            FindingSeverity::Info => "info",
+            FindingSeverity::Warning => "warning",
+            FindingSeverity::Error => "error",
+        }
+    }
+}
+
+/// A lock finding accepted on purpose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedFinding {
+    /// The rule, e.g. "index-without-concurrently".
+    pub rule: String,
+    /// Only on this relation (`schema.name`, or a name in the baseline's schema); any when absent.
+    #[serde(default)]
+    pub relation: Option<String>,
+    pub reason: String,
 }
 
 /// A loss of pre-existing data a migration declares on purpose.
@@ -503,6 +554,10 @@ pub enum Rule {
     RollbackMatchesBaseline,
     /// Replication lag at most this many seconds (n/a without replicas).
     ReplicationLagAtMost(u64),
+    /// No lock finding of this severity or worse that the plan does not accept.
+    NoLockFindings(FindingSeverity),
+    /// Reads and writes of every pre-existing relation never blocked longer than this many ms.
+    MaxBlockedMs(u64),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

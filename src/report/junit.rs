@@ -36,6 +36,7 @@ pub fn render(r: &RunResult) -> String {
     for (key, _) in c::CHECK_SECTIONS {
         suites.push(Suite { name: key, cases: checks_or_not_reached(r, r.section(key)) });
     }
+    suites.push(Suite { name: "locks", cases: lock_cases(r) });
     suites.push(Suite { name: "rollback", cases: rollback_cases(r) });
     suites.push(Suite { name: "verdict", cases: verdict_cases(r) });
 
@@ -278,4 +279,32 @@ fn verdict_cases(r: &RunResult) -> Vec<Case> {
     };
     cases.push(Case { name: "Verdict: GO".into(), seconds: 0.0, verdict: go, out: String::new() });
     cases
+}
+
+/// A case per lock finding: an error is a failure, a warning passes with it in
+/// `<system-out>`, information and accepted findings pass saying so.
+fn lock_cases(r: &RunResult) -> Vec<Case> {
+    super::locks::findings(r)
+        .into_iter()
+        .map(|(id, f)| {
+            let body = format!(
+                "{}\nstatement: {}\nrelation: {} ({})\nlock: {} (blocks {})\nsafer: {}",
+                f.message,
+                f.statement,
+                f.relation,
+                super::locks::size_text(f),
+                f.lock,
+                f.blocks,
+                f.advice
+            );
+            let (verdict, out) = match (&f.accepted, f.severity) {
+                (Some(reason), _) => (Verdict::Pass, format!("accepted by the plan: {reason}\n{body}")),
+                (None, crate::engine::FindingSeverity::Error) => {
+                    (Verdict::Failure { kind: "LOCK FINDING", message: f.message.clone(), body }, String::new())
+                }
+                (None, severity) => (Verdict::Pass, format!("{}: {body}", severity.label().to_uppercase())),
+            };
+            Case { name: format!("{id}: {} at {}", f.rule, f.statement), seconds: 0.0, verdict, out }
+        })
+        .collect()
 }

@@ -23,6 +23,7 @@ pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
             checks_section(&mut o, r, &c::section(r, key));
         }
     }
+    super::locks::markdown(&mut o, r);
     rollback(&mut o, r);
     deviations(&mut o, r);
     verdict(&mut o, r);

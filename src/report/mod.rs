@@ -10,6 +10,7 @@
 pub mod content;
 mod html;
 mod junit;
+pub mod locks;
 mod markdown;
 mod svg;
 

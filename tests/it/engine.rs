@@ -37,6 +37,7 @@ pub(crate) fn migration(id: &str, file: &str) -> Migration {
         creates: Creates::default(),
         non_transactional: false,
         data_loss: vec![],
+        accept: vec![],
     }
 }
 

@@ -8,6 +8,7 @@ mod deparser;
 mod engine;
 mod gui;
 mod integrity;
+mod locks;
 mod plan;
 mod privileges;
 mod report;

@@ -21,7 +21,7 @@ fn check<'a>(r: &'a RunResult, id: &str) -> &'a pgstage::engine::CheckResult {
 
 /// Remove every check but the built-in integrity ones, the rollback and the criteria (so the
 /// default set judges what is left).
-fn bare(p: &mut Plan) {
+pub(crate) fn bare(p: &mut Plan) {
     p.preflight.checks.clear();
     p.preflight.manual.clear();
     p.verification.clear();

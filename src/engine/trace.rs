@@ -1,0 +1,175 @@
+//! The lock trace: after each statement of a migration, in its own transaction, the relation
+//! locks the session newly holds on pre-existing relations (mode, relation, kind, what the
+//! mode blocks) and the tables or indexes it gave new storage (a rewrite), read from
+//! `pg_locks` and `pg_class` in the same round trip as the statement itself; at COMMIT, how
+//! long each lock was held. Probes from another session ([`probe`]) say whether reads and
+//! writes of each locked table could go on meanwhile.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use super::result::{BlockedSession, LockTaken, StatementTrace};
+use crate::db::lock_modes;
+use crate::db::split::Statement;
+
+/// Appended to each statement (after a newline, so a trailing comment cannot swallow it):
+/// the session's relation locks outside the system schemas, with each relation's storage.
+pub const TRACE_SQL: &str = "SELECT n.nspname || '.' || c.relname, c.relkind, l.mode, c.relfilenode
+ FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation
+ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstage') AND n.nspname NOT LIKE 'pg\\_toast%'";
+
+/// The statement and the trace query, as one simple-protocol round trip.
+pub fn traced(sql: &str) -> String {
+    format!("{sql}\n;{TRACE_SQL}")
+}
+
+fn kind(relkind: &str) -> &'static str {
+    match relkind {
+        "r" => "table",
+        "p" => "partitioned table",
+        "i" => "index",
+        "I" => "partitioned index",
+        "S" => "sequence",
+        "v" => "view",
+        "m" => "materialized view",
+        "f" => "foreign table",
+        _ => "relation",
+    }
+}
+
+/// Follows one migration's statements.
+pub struct Tracer {
+    /// Relations that existed before the migration (`schema.name`).
+    pre_existing: HashSet<String>,
+    /// Storage of pre-existing relations, as last seen.
+    storage: HashMap<String, i64>,
+    held: HashSet<(String, String)>,
+    started: Instant,
+    pub traces: Vec<StatementTrace>,
+}
+
+impl Tracer {
+    pub fn new(pre_existing: HashSet<String>, storage: HashMap<String, i64>) -> Self {
+        Tracer { pre_existing, storage, held: HashSet::new(), started: Instant::now(), traces: Vec::new() }
+    }
+
+    /// Read the trace rows that followed `statement`; returns the new trace when the statement
+    /// locked or rewrote a pre-existing relation.
+    pub fn observe(
+        &mut self,
+        statement: &Statement,
+        shown: &str,
+        ms: f64,
+        messages: &[SimpleQueryMessage],
+    ) -> Option<&mut StatementTrace> {
+        let mut trace = StatementTrace {
+            statement: format!("{shown}:{}", statement.line),
+            line: statement.line,
+            sql: statement.sql.split_whitespace().take(12).collect::<Vec<_>>().join(" "),
+            at_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            ms,
+            ..Default::default()
+        };
+        // The trace query's rows come last, after any rows of the statement itself: they are
+        // the ones with four columns whose third is a lock mode.
+        for m in messages {
+            let SimpleQueryMessage::Row(row) = m else { continue };
+            let (Some(relation), Some(relkind), Some(mode), Some(node)) = (row.get(0), row.get(1), row.get(2), row.get(3)) else {
+                continue;
+            };
+            if row.columns().len() != 4 || !lock_modes::MODES.contains(&mode) || !self.pre_existing.contains(relation) {
+                continue;
+            }
+            let node: i64 = node.parse().unwrap_or_default();
+            if let Some(old) = self.storage.insert(relation.to_owned(), node)
+                && old != node
+                && !trace.rewrote.iter().any(|r| r == relation)
+            {
+                trace.rewrote.push(relation.to_owned());
+            }
+            if self.held.insert((relation.to_owned(), mode.to_owned())) {
+                trace.locks.push(LockTaken {
+                    relation: relation.to_owned(),
+                    kind: kind(relkind).to_owned(),
+                    mode: mode.to_owned(),
+                    blocks: Some(lock_modes::blocks(mode)),
+                    ..Default::default()
+                });
+            }
+        }
+        if trace.locks.is_empty() && trace.rewrote.is_empty() {
+            return None;
+        }
+        trace
+            .locks
+            .sort_by(|a, b| (&a.relation, lock_modes::strength(&a.mode)).cmp(&(&b.relation, lock_modes::strength(&b.mode))));
+        self.traces.push(trace);
+        self.traces.last_mut()
+    }
+
+    /// At COMMIT or ROLLBACK: how long each lock was held.
+    pub fn finish(mut self) -> Vec<StatementTrace> {
+        let end = self.started.elapsed().as_secs_f64() * 1000.0;
+        for t in &mut self.traces {
+            for l in &mut t.locks {
+                l.held_ms = end - t.at_ms;
+            }
+        }
+        self.traces
+    }
+}
+
+/// Probes from another session: could a write (ROW EXCLUSIVE), and a read (ACCESS SHARE), of
+/// `table` go on right now? `LOCK … NOWAIT` in a transaction that is rolled back: it never
+/// waits, so it never queues anyone behind it. `None` when the probe could not tell (no
+/// privilege, for instance).
+pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>) {
+    let quoted = crate::db::quote_qualified(table);
+    let try_lock = |mode: &'static str| {
+        let sql = format!("BEGIN READ WRITE; LOCK TABLE ONLY {quoted} IN {mode} MODE NOWAIT");
+        async move {
+            let outcome = reader.batch_execute(&sql).await;
+            let _ = reader.batch_execute("ROLLBACK").await;
+            match outcome {
+                Ok(()) => Some(false),
+                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Some(true),
+                Err(_) => None,
+            }
+        }
+    };
+    let write = try_lock("ROW EXCLUSIVE").await;
+    // A free write means a free read: only ACCESS EXCLUSIVE blocks reads, and it blocks writes too.
+    let read = match write {
+        Some(false) => Some(false),
+        _ => try_lock("ACCESS SHARE").await,
+    };
+    (read, write)
+}
+
+/// Sessions waiting now for a lock `pid` holds (from another connection).
+pub async fn blocked_by(reader: &Client, pid: i32) -> Result<Vec<BlockedSession>, tokio_postgres::Error> {
+    let rows = reader
+        .query(
+            "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
+                    coalesce(extract(epoch FROM now() - min(l.waitstart)) * 1000, 0)::float8, coalesce(left(a.query, 300), '')
+             FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_locks l ON l.pid = a.pid AND NOT l.granted
+             WHERE $1 = ANY (pg_catalog.pg_blocking_pids(a.pid))
+             GROUP BY a.pid, a.application_name, a.usename, a.query ORDER BY a.pid",
+            &[&pid],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| BlockedSession {
+            pid: r.get(0),
+            application_name: r.get(1),
+            user: r.get(2),
+            waited_ms: r.get(3),
+            query: r.get(4),
+        })
+        .collect())
+}

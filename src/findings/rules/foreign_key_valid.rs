@@ -1,0 +1,85 @@
+//! `foreign-key-valid`: `ALTER TABLE … ADD … FOREIGN KEY` (or `REFERENCES`) without `NOT VALID`
+//! on a table that already has rows scans it to validate every row while holding SHARE ROW
+//! EXCLUSIVE on both tables: writes to either wait for the whole scan. Safer: add the key
+//! `NOT VALID` (no scan), then `VALIDATE CONSTRAINT` in a later migration (SHARE UPDATE
+//! EXCLUSIVE: reads and writes go on).
+
+use super::Rule;
+use crate::engine::result::Finding;
+use crate::findings::{Context, by_size, estimate, shape};
+
+pub const RULE: Rule = Rule { id: "foreign-key-valid", summary: "foreign key added as VALID on an existing table", check };
+
+/// The table an `ALTER TABLE` changes, as written (unquoted, lower-case when unquoted).
+pub fn altered_table(sql: &str) -> Option<String> {
+    let shaped = shape(sql);
+    let rest = shaped.strip_prefix("ALTER TABLE ")?;
+    let rest = rest.strip_prefix("IF EXISTS ").unwrap_or(rest);
+    let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
+    let name = rest.split(' ').next()?;
+    Some(name.replace('"', "").to_lowercase())
+}
+
+fn check(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in &ctx.migration.trace {
+        let sql = shape(ctx.sql(t));
+        if !sql.starts_with("ALTER TABLE")
+            || !(sql.contains("FOREIGN KEY") || sql.contains(" REFERENCES "))
+            || sql.contains("NOT VALID")
+        {
+            continue;
+        }
+        let Some(target) = altered_table(ctx.sql(t)) else { continue };
+        let matches = |relation: &str| relation == target || relation.ends_with(&format!(".{target}"));
+        for l in t.locks.iter().filter(|l| l.mode == "ShareRowExclusiveLock" && matches(&l.relation)) {
+            let rows = ctx.rows(&l.relation);
+            out.push(Finding {
+                rule: RULE.id.into(),
+                severity: by_size(rows),
+                statement: t.statement.clone(),
+                relation: l.relation.clone(),
+                lock: l.mode.clone(),
+                blocks: "writes (of both tables)".into(),
+                message: format!("foreign key added as VALID on {}: every row validated under SHARE ROW EXCLUSIVE", l.relation),
+                advice: "ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then ALTER TABLE … VALIDATE CONSTRAINT … in a later migration"
+                    .into(),
+                estimate: estimate(rows, t.ms),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::findings::test_utils::{Fixture, rules_of};
+
+    #[test]
+    fn a_valid_foreign_key_on_an_existing_table_is_found_and_not_valid_is_not() {
+        let locks = [("public.moves", "ShareRowExclusiveLock"), ("public.users", "ShareRowExclusiveLock")];
+        let f = Fixture::new()
+            .rows("public.moves", Some(100))
+            .statement(
+                7,
+                "ALTER TABLE public.moves ADD CONSTRAINT fk FOREIGN KEY (owner_id) REFERENCES public.users (id)",
+                5.0,
+                &locks,
+                9.0,
+            )
+            .findings(10_000);
+        assert_eq!(rules_of(&f), ["foreign-key-valid"]);
+        assert_eq!(f[0].relation, "public.moves", "the scanned table, not the referenced one");
+        let f = Fixture::new()
+            .statement(
+                7,
+                "ALTER TABLE public.moves ADD CONSTRAINT fk FOREIGN KEY (owner_id) REFERENCES public.users (id) NOT VALID",
+                1.0,
+                &locks,
+                2.0,
+            )
+            .findings(10_000);
+        assert!(f.is_empty());
+    }
+}

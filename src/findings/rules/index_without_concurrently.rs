@@ -1,0 +1,74 @@
+//! `index-without-concurrently`: `CREATE INDEX` without `CONCURRENTLY` on a table that had
+//! rows takes SHARE on it for the whole build and the rest of the transaction: every INSERT,
+//! UPDATE and DELETE waits. Safer: `CREATE INDEX CONCURRENTLY` in a migration of its own
+//! (`non_transactional: true`), then check the index is valid.
+
+use super::Rule;
+use crate::engine::result::Finding;
+use crate::findings::{Context, by_size, estimate, shape};
+
+pub const RULE: Rule = Rule { id: "index-without-concurrently", summary: "index built without CONCURRENTLY", check };
+
+fn check(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in &ctx.migration.trace {
+        let sql = shape(ctx.sql(t));
+        let is_index = sql.starts_with("CREATE INDEX") || sql.starts_with("CREATE UNIQUE INDEX");
+        if !is_index || sql.contains(" CONCURRENTLY ") {
+            continue;
+        }
+        for l in t.locks.iter().filter(|l| l.mode == "ShareLock" && l.kind.contains("table")) {
+            let rows = ctx.rows(&l.relation);
+            out.push(Finding {
+                rule: RULE.id.into(),
+                severity: by_size(rows),
+                statement: t.statement.clone(),
+                relation: l.relation.clone(),
+                lock: l.mode.clone(),
+                blocks: "writes".into(),
+                message: format!(
+                    "CREATE INDEX without CONCURRENTLY took SHARE on {} for {:.1} ms: writes waited",
+                    l.relation, l.held_ms
+                ),
+                advice:
+                    "CREATE INDEX CONCURRENTLY, in a migration of its own marked non_transactional; then check the index is valid"
+                        .into(),
+                estimate: estimate(rows, t.ms),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::result::FindingSeverity;
+    use crate::findings::test_utils::{Fixture, rules_of};
+
+    #[test]
+    fn an_index_on_a_table_with_rows_is_an_error_and_concurrently_is_fine() {
+        let f = Fixture::new()
+            .rows("public.users", Some(5000))
+            .statement(3, "CREATE INDEX idx_users_email ON public.users (email)", 12.0, &[("public.users", "ShareLock")], 20.0)
+            .findings(10_000);
+        assert_eq!(rules_of(&f), ["index-without-concurrently"]);
+        assert_eq!(f[0].severity, FindingSeverity::Error);
+        assert!(f[0].estimate.contains("5000 rows"), "{}", f[0].estimate);
+        let f = Fixture::new()
+            .rows("public.users", Some(0))
+            .statement(3, "create index i on public.users (email)", 1.0, &[("public.users", "ShareLock")], 2.0)
+            .findings(10_000);
+        assert_eq!(f[0].severity, FindingSeverity::Info, "an empty table says so");
+        let f = Fixture::new()
+            .statement(
+                3,
+                "CREATE INDEX CONCURRENTLY i ON public.users (email)",
+                1.0,
+                &[("public.users", "ShareUpdateExclusiveLock")],
+                2.0,
+            )
+            .findings(10_000);
+        assert!(f.is_empty());
+    }
+}

@@ -1,0 +1,58 @@
+//! `set-not-null-scan`: `ALTER COLUMN … SET NOT NULL` on a table with rows holds ACCESS
+//! EXCLUSIVE while it scans every row (unless a valid CHECK already proves no NULL, PostgreSQL
+//! 12+): reads and writes wait. Safer: `ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID`,
+//! `VALIDATE CONSTRAINT` (no ACCESS EXCLUSIVE), then `SET NOT NULL` (no scan), then drop the
+//! check.
+
+use super::Rule;
+use crate::engine::result::Finding;
+use crate::findings::{Context, by_size, estimate, shape};
+
+pub const RULE: Rule = Rule { id: "set-not-null-scan", summary: "SET NOT NULL by a full scan", check };
+
+fn check(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in &ctx.migration.trace {
+        let sql = shape(ctx.sql(t));
+        if !sql.starts_with("ALTER TABLE") || !sql.contains("SET NOT NULL") {
+            continue;
+        }
+        for l in t.locks.iter().filter(|l| l.mode == "AccessExclusiveLock" && l.kind.contains("table")) {
+            let rows = ctx.rows(&l.relation);
+            out.push(Finding {
+                rule: RULE.id.into(),
+                severity: by_size(rows),
+                statement: t.statement.clone(),
+                relation: l.relation.clone(),
+                lock: l.mode.clone(),
+                blocks: "reads and writes".into(),
+                message: format!("SET NOT NULL on {} scanned it under ACCESS EXCLUSIVE", l.relation),
+                advice: "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (no scan); drop the check"
+                    .into(),
+                estimate: estimate(rows, t.ms),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::findings::test_utils::{Fixture, rules_of};
+
+    #[test]
+    fn set_not_null_under_access_exclusive_is_found() {
+        let f = Fixture::new()
+            .rows("public.users", Some(10))
+            .statement(
+                2,
+                "ALTER TABLE public.users ALTER COLUMN email SET NOT NULL",
+                3.0,
+                &[("public.users", "AccessExclusiveLock")],
+                3.0,
+            )
+            .findings(10_000);
+        assert_eq!(rules_of(&f), ["set-not-null-scan"]);
+    }
+}

@@ -1,0 +1,66 @@
+//! `statements-under-access-exclusive`: once a statement holds ACCESS EXCLUSIVE on a
+//! pre-existing relation, every later statement of the transaction extends the time reads and
+//! writes of it wait. Safer: take the ACCESS EXCLUSIVE lock last (or in a migration of its own),
+//! with a short `lock_timeout`, so the outage is one statement long.
+
+use super::Rule;
+use crate::engine::result::{Finding, FindingSeverity};
+use crate::findings::Context;
+
+pub const RULE: Rule =
+    Rule { id: "statements-under-access-exclusive", summary: "later statements run while ACCESS EXCLUSIVE is held", check };
+
+fn check(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let timings = &ctx.migration.statement_timings;
+    for t in &ctx.migration.trace {
+        for l in t.locks.iter().filter(|l| l.mode == "AccessExclusiveLock") {
+            let later: Vec<_> = timings.iter().filter(|s| s.line > t.line).collect();
+            if later.is_empty() {
+                continue;
+            }
+            let ms: f64 = later.iter().map(|s| s.ms).sum();
+            out.push(Finding {
+                rule: RULE.id.into(),
+                severity: if ctx.rows(&l.relation) == Some(0) { FindingSeverity::Info } else { FindingSeverity::Warning },
+                statement: t.statement.clone(),
+                relation: l.relation.clone(),
+                lock: l.mode.clone(),
+                blocks: "reads and writes".into(),
+                message: format!(
+                    "{} more statements ({ms:.1} ms) ran while ACCESS EXCLUSIVE on {} was held (held {:.1} ms in all)",
+                    later.len(),
+                    l.relation,
+                    l.held_ms
+                ),
+                advice: "move the statement that takes ACCESS EXCLUSIVE to the end of the migration, or into a migration of its own, with a short lock_timeout"
+                    .into(),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::findings::test_utils::{Fixture, rules_of};
+
+    #[test]
+    fn statements_after_access_exclusive_are_found_and_a_last_one_is_not() {
+        let mut f = Fixture::new().statement(
+            1,
+            "ALTER TABLE public.users ADD COLUMN x int",
+            1.0,
+            &[("public.users", "AccessExclusiveLock")],
+            9.0,
+        );
+        f.migration.statement_timings = vec![
+            crate::engine::result::StatementTiming { line: 1, ms: 1.0 },
+            crate::engine::result::StatementTiming { line: 5, ms: 7.0 },
+        ];
+        assert_eq!(rules_of(&f.findings(10_000)), ["statements-under-access-exclusive"]);
+        f.migration.statement_timings.pop();
+        assert!(f.findings(10_000).is_empty());
+    }
+}

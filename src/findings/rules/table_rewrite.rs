@@ -1,0 +1,73 @@
+//! `table-rewrite`: a statement gave a pre-existing table new storage (ALTER COLUMN TYPE, a
+//! volatile DEFAULT on ADD COLUMN, SET TABLESPACE, VACUUM FULL, CLUSTER): the whole table and
+//! its indexes were rewritten under ACCESS EXCLUSIVE, reads and writes waiting. Safer: add a
+//! new column, backfill it in batches, switch readers, drop the old one; for defaults, a
+//! non-volatile default (metadata only since PostgreSQL 11) and a backfill.
+
+use super::Rule;
+use crate::engine::result::Finding;
+use crate::findings::{Context, by_size, estimate};
+
+pub const RULE: Rule = Rule { id: "table-rewrite", summary: "table rewritten (type change, volatile default…)", check };
+
+fn check(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in &ctx.migration.trace {
+        for relation in &t.rewrote {
+            let strongest = t
+                .locks
+                .iter()
+                .filter(|l| &l.relation == relation && l.kind.contains("table"))
+                .max_by_key(|l| crate::db::lock_modes::strength(&l.mode));
+            let Some(lock) = strongest else {
+                // An index rebuilt with its table, or a table rewritten by an earlier lock.
+                if ctx.rows.contains_key(relation) {
+                    out.push(rewrite(ctx, t, relation, "AccessExclusiveLock"));
+                }
+                continue;
+            };
+            out.push(rewrite(ctx, t, relation, &lock.mode));
+        }
+    }
+    out
+}
+
+fn rewrite(ctx: &Context, t: &crate::engine::result::StatementTrace, relation: &str, mode: &str) -> Finding {
+    let rows = ctx.rows(relation);
+    Finding {
+        rule: RULE.id.into(),
+        severity: by_size(rows),
+        statement: t.statement.clone(),
+        relation: relation.to_owned(),
+        lock: mode.to_owned(),
+        blocks: crate::db::lock_modes::blocks(mode).label().into(),
+        message: format!("{relation} was rewritten (new storage) by this statement"),
+        advice: "add a new column, backfill it in batches, switch to it, drop the old one; for a default, use a non-volatile one and backfill"
+            .into(),
+        estimate: estimate(rows, t.ms),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::findings::test_utils::{Fixture, rules_of};
+
+    #[test]
+    fn a_rewrite_is_found_with_its_lock() {
+        let f = Fixture::new()
+            .rows("public.moves", Some(67))
+            .statement(
+                4,
+                "ALTER TABLE public.moves ALTER COLUMN priority TYPE int",
+                8.0,
+                &[("public.moves", "AccessExclusiveLock")],
+                8.0,
+            )
+            .rewrote("public.moves")
+            .findings(10_000);
+        assert_eq!(rules_of(&f), ["table-rewrite"]);
+        assert_eq!(f[0].lock, "AccessExclusiveLock");
+        assert_eq!(f[0].blocks, "reads and writes");
+    }
+}

@@ -1,0 +1,165 @@
+//! What each statement locks, rewrites and blocks, measured on a real server: fixture
+//! migrations on tables with rows (an index without CONCURRENTLY, a type change, a VALID
+//! foreign key, a volatile default), the bundled Week 2 plan's foreign-key locks on the
+//! tables it references, probes of reads and writes from another session, findings accepted
+//! by the plan, and the criteria over them.
+
+use pgstage::engine::{Finding, LockTaken, Met, MigrationResult, RunResult};
+use pgstage::plan::{AcceptedFinding, Criterion, CriterionKind, FindingSeverity, LoadedPlan, Rule};
+
+use crate::engine::{migration, plan_with, run};
+use crate::staging::bare;
+use crate::support::{Template, fresh_db, week2_plan};
+
+/// One fixture migration on the baseline, judged by "no error finding" and "nothing blocked
+/// longer than 10 s".
+fn fixture(file: &str, accept: Option<&str>) -> LoadedPlan {
+    plan_with(|p| {
+        bare(p);
+        let mut m = migration("930", file);
+        if let Some(rule) = accept {
+            m.accept.push(AcceptedFinding {
+                rule: rule.into(),
+                relation: None,
+                reason: "off-hours window, table is small (DBA-77)".into(),
+            });
+        }
+        p.migrations = vec![m];
+        p.integrity.no_data_loss = true;
+        p.criteria = vec![
+            Criterion {
+                id: "C-LOCKS".into(),
+                title: "No error finding".into(),
+                group: "Locks".into(),
+                rule: Rule::NoLockFindings(FindingSeverity::Error),
+                kind: CriterionKind::Hard,
+            },
+            Criterion {
+                id: "C-BLOCKED".into(),
+                title: "Nothing blocked over 10 s".into(),
+                group: "Locks".into(),
+                rule: Rule::MaxBlockedMs(10_000),
+                kind: CriterionKind::Hard,
+            },
+            Criterion {
+                id: "C-APPLIED".into(),
+                title: "Applied".into(),
+                group: "Execution".into(),
+                rule: Rule::AllMigrationsApplied,
+                kind: CriterionKind::Hard,
+            },
+        ];
+    })
+}
+
+fn lock<'a>(m: &'a MigrationResult, relation: &str, mode: &str) -> &'a LockTaken {
+    m.trace
+        .iter()
+        .flat_map(|t| &t.locks)
+        .find(|l| l.relation == relation && l.mode == mode)
+        .unwrap_or_else(|| panic!("no {mode} on {relation} in {:#?}", m.trace))
+}
+
+fn finding<'a>(r: &'a RunResult, rule: &str) -> &'a Finding {
+    r.migrations[0]
+        .findings
+        .iter()
+        .find(|f| f.rule == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {:#?}", r.migrations[0].findings))
+}
+
+#[tokio::test]
+async fn an_index_without_concurrently_blocks_writes_and_is_an_error_finding() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(fixture("tests/fixtures/sql/930_index_no_concurrently.sql", None), &db).await;
+    let m = &r.migrations[0];
+    let share = lock(m, "public.audit_log", "ShareLock");
+    assert_eq!(share.blocks, Some(pgstage::db::lock_modes::Blocks::Writes));
+    assert_eq!((share.write_blocked, share.read_blocked), (Some(true), Some(false)), "the probes: writes wait, reads go on");
+    assert!(share.held_ms > 0.0);
+    let f = finding(&r, "index-without-concurrently");
+    assert_eq!((f.severity, f.relation.as_str(), f.lock.as_str()), (FindingSeverity::Error, "public.audit_log", "ShareLock"));
+    assert!(f.statement.ends_with("930_index_no_concurrently.sql:2"), "{}", f.statement);
+    assert!(f.advice.contains("CONCURRENTLY") && f.rows.is_some_and(|n| n > 0) && f.bytes.is_some_and(|b| b > 0), "{f:?}");
+    assert!(!r.verdict.go);
+    let c = r.verdict.criteria.iter().find(|c| c.id == "C-LOCKS").unwrap();
+    assert_eq!(c.met, Met::No, "{}", c.reason);
+    assert_eq!(r.verdict.criteria.iter().find(|c| c.id == "C-BLOCKED").unwrap().met, Met::Yes);
+}
+
+#[tokio::test]
+async fn a_type_change_rewrites_under_access_exclusive_and_blocks_reads_and_writes() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(fixture("tests/fixtures/sql/931_type_change.sql", None), &db).await;
+    let m = &r.migrations[0];
+    let t = m.trace.iter().find(|t| t.rewrote.iter().any(|x| x == "public.moves")).expect("the rewrite is traced");
+    assert!(t.statement.ends_with("931_type_change.sql:2"));
+    let ax = lock(m, "public.moves", "AccessExclusiveLock");
+    assert_eq!((ax.read_blocked, ax.write_blocked), (Some(true), Some(true)));
+    let f = finding(&r, "table-rewrite");
+    assert_eq!(
+        (f.severity, f.lock.as_str(), f.blocks.as_str()),
+        (FindingSeverity::Error, "AccessExclusiveLock", "reads and writes")
+    );
+}
+
+#[tokio::test]
+async fn a_valid_foreign_key_on_an_existing_table_is_found() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(fixture("tests/fixtures/sql/932_valid_fk.sql", None), &db).await;
+    let m = &r.migrations[0];
+    for table in ["public.moves", "public.workspaces"] {
+        assert_eq!(lock(m, table, "ShareRowExclusiveLock").write_blocked, Some(true), "{table}");
+    }
+    let f = finding(&r, "foreign-key-valid");
+    assert_eq!(f.relation, "public.moves");
+    assert!(f.advice.contains("NOT VALID"));
+}
+
+#[tokio::test]
+async fn a_volatile_default_rewrites_the_table() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(fixture("tests/fixtures/sql/933_volatile_default.sql", None), &db).await;
+    let f = finding(&r, "table-rewrite");
+    assert_eq!((f.relation.as_str(), f.lock.as_str()), ("public.audit_log", "AccessExclusiveLock"));
+    assert!(r.migrations[0].trace[0].rewrote.contains(&"public.audit_log".to_owned()));
+}
+
+#[tokio::test]
+async fn an_accepted_finding_is_shown_as_accepted_not_hidden() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(fixture("tests/fixtures/sql/930_index_no_concurrently.sql", Some("index-without-concurrently")), &db).await;
+    let f = finding(&r, "index-without-concurrently");
+    assert_eq!(f.accepted.as_deref(), Some("off-hours window, table is small (DBA-77)"));
+    assert!(r.verdict.go, "{:?}", r.verdict.reasons);
+    for format in [pgstage::report::Format::Markdown, pgstage::report::Format::Html] {
+        let report = pgstage::report::render_with(&r, &[], format);
+        assert!(
+            report.contains("index-without-concurrently") && report.contains("off-hours window, table is small (DBA-77)"),
+            "{format:?}"
+        );
+        assert!(report.contains("accepted"), "{format:?}");
+    }
+}
+
+#[tokio::test]
+async fn week2_foreign_keys_lock_the_tables_they_reference_with_the_statements_that_took_them() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(week2_plan(), &db).await;
+    assert!(r.verdict.go, "{:?}", r.verdict.reasons);
+    for table in ["public.workspaces", "public.users", "public.moves", "public.projects"] {
+        let (m, t, l) = r
+            .migrations
+            .iter()
+            .flat_map(|m| m.trace.iter().map(move |t| (m, t)))
+            .flat_map(|(m, t)| t.locks.iter().map(move |l| (m, t, l)))
+            .find(|(_, _, l)| l.relation == table && l.mode == "ShareRowExclusiveLock")
+            .unwrap_or_else(|| panic!("no SHARE ROW EXCLUSIVE on {table}"));
+        assert!(t.statement.starts_with(&format!("migrations/week2/{}", m.id)), "{}", t.statement);
+        assert!(t.sql.to_uppercase().contains("REFERENCES") || t.sql.to_uppercase().contains("CREATE TABLE"), "{}", t.sql);
+        assert_eq!((l.write_blocked, l.read_blocked), (Some(true), Some(false)), "{table}: writes wait, reads go on");
+        assert!(l.held_ms >= 0.0);
+    }
+    let md = pgstage::report::render_with(&r, &[], pgstage::report::Format::Markdown);
+    assert!(md.contains("## Locks") && md.contains("ShareRowExclusiveLock") && md.contains("public.workspaces"));
+}
