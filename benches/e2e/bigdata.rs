@@ -1,5 +1,5 @@
-//! 4. **bigdata** (`--only bigdata`): the bundled plan on the sample baseline against the same
-//! plan on a baseline with several million rows (about 1 GB: 20,000 more workspaces, 2 million
+//! Part 4 of the bench, **bigdata** (`--only bigdata`): the bundled plan on the sample baseline
+//! against the same plan on a baseline with several million rows (about 1 GB: 20,000 more workspaces, 2 million
 //! moves spread over them, 2 million audit-log rows), alternating, each on a fresh clone. The
 //! target: the whole engine run on the big one within 1.2× of the small one, since no step
 //! scans every row by default.

@@ -141,6 +141,7 @@ mod tests {
             creates: Default::default(),
             non_transactional: false,
             data_loss: loss,
+            accept: vec![],
         }
     }
 

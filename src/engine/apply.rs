@@ -160,7 +160,10 @@ pub async fn run_statements(
         let t = Instant::now();
         let seen = Mutex::new(None);
         // With a tracer, the trace query rides in the same round trip as the statement.
-        let sql = if tracer.is_some() { trace::traced(&statement.sql) } else { statement.sql.clone() };
+        let sql = match &tracer {
+            Some(t) => trace::traced(&statement.sql, t.max_oid),
+            None => statement.sql.clone(),
+        };
         let run = ctx.client.simple_query(&sql);
         let outcome = match ctx.watcher {
             Some(reader) => {

@@ -34,7 +34,7 @@ pub async fn watch(
     tokio::time::sleep(FIRST_LOOK).await;
     loop {
         if let Ok(Some(wait)) = look(reader, pid, &statement, started).await {
-            let _ = events.send(Event::LockWait(wait.clone()));
+            let _ = events.send(Event::LockWait(Box::new(wait.clone())));
             *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(wait);
         }
         tokio::time::sleep(EVERY).await;

@@ -37,8 +37,9 @@ struct Table {
 #[derive(Debug, Clone, Default)]
 pub struct Before {
     tables: HashMap<u32, Table>,
-    /// Storage (`relfilenode`) of pre-existing tables and indexes, by `schema.name`.
-    pub storage: HashMap<String, i64>,
+    /// Every relation of the user schemas as it was before the migration: oid → (`schema.name`,
+    /// `relkind`, `relfilenode`). What the lock trace follows.
+    pub relations: HashMap<u32, (String, String, i64)>,
     /// Cumulative row counts of the transaction so far (a batch's earlier migrations).
     counted: HashMap<u32, (i64, i64, i64)>,
 }
@@ -47,33 +48,29 @@ pub struct Before {
 /// outside the migration's transaction, so the probes hold no lock while it runs.
 pub async fn before(client: &Client, baseline: &Snapshot) -> Result<Before, tokio_postgres::Error> {
     let pre_existing: BTreeSet<&str> = baseline.names(Kind::Table).map(String::as_str).collect();
-    let indexes: BTreeSet<&str> = baseline.names(Kind::Index).map(String::as_str).collect();
     let rows = client
         .query(
             &format!(
                 "SELECT c.oid, n.nspname, c.relname, c.relfilenode::int8,
-                        greatest(c.reltuples::int8, coalesce(s.n_live_tup, 0))
+                        greatest(c.reltuples::int8, coalesce(s.n_live_tup, 0)), c.relkind::text
                  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                  LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid
                  WHERE {USER_TABLES}",
-                USER_TABLES = USER_TABLES.replace("c.relkind IN ('r', 'm')", "c.relkind IN ('r', 'm', 'i')")
+                USER_TABLES =
+                    USER_TABLES.replace("c.relkind IN ('r', 'm')", "c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')")
             ),
             &[],
         )
         .await?;
     let mut tables = HashMap::new();
-    let mut storage = HashMap::new();
+    let mut relations = HashMap::new();
     for r in &rows {
-        let (schema, relname): (String, String) = (r.get(1), r.get(2));
+        let (schema, relname, relkind): (String, String, String) = (r.get(1), r.get(2), r.get(5));
         let name = format!("{schema}.{relname}");
-        if indexes.contains(name.as_str()) {
-            storage.insert(name, r.get(3));
+        relations.insert(r.get::<_, u32>(0), (name.clone(), relkind.clone(), r.get(3)));
+        if !matches!(relkind.as_str(), "r" | "m") || !pre_existing.contains(name.as_str()) {
             continue;
         }
-        if !pre_existing.contains(name.as_str()) {
-            continue;
-        }
-        storage.insert(name.clone(), r.get(3));
         let estimate: i64 = r.get(4);
         let rows = (estimate > 0).then_some(estimate);
         tables.insert(r.get::<_, u32>(0), Table { name, schema, relname, relfilenode: r.get(3), rows });
@@ -100,7 +97,7 @@ pub async fn before(client: &Client, baseline: &Snapshot) -> Result<Before, toki
             }
         }
     }
-    Ok(Before { tables, storage, counted: HashMap::new() })
+    Ok(Before { tables, relations, counted: HashMap::new() })
 }
 
 impl Before {

@@ -54,9 +54,9 @@ pub enum Event {
         section: String,
         result: CheckResult,
     },
-    MigrationFinished(MigrationResult),
+    MigrationFinished(Box<MigrationResult>),
     /// A statement waits for a lock another session holds (sent again while it waits).
-    LockWait(LockWait),
+    LockWait(Box<LockWait>),
     StepFinished {
         step: Step,
         ok: bool,

@@ -198,7 +198,7 @@ impl Engine {
             // Statement by statement, each committed on its own: the timeouts go on the session.
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
-        let mut tracer = (!m.non_transactional).then(|| Tracer::new(self.pre_existing_relations(), before.storage.clone()));
+        let mut tracer = (!m.non_transactional).then(|| Tracer::new(before.relations.clone()));
         let ctx = self.apply_context();
         let mut ok = apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut()).await;
         if ok {
@@ -261,11 +261,6 @@ impl Engine {
         }
         self.finish_migration(i, result);
         Ok(())
-    }
-
-    /// Relations that exist before a migration (`schema.name`): what its trace follows.
-    fn pre_existing_relations(&self) -> std::collections::HashSet<String> {
-        [Kind::Table, Kind::Index, Kind::View, Kind::Sequence].into_iter().flat_map(|k| self.current.names(k).cloned()).collect()
     }
 
     /// The lock findings of a migration, weighted by the sizes of their relations here, with
@@ -339,7 +334,7 @@ impl Engine {
     }
 
     fn finish_migration(&mut self, i: usize, result: MigrationResult) {
-        let _ = self.events.send(Event::MigrationFinished(result.clone()));
+        let _ = self.events.send(Event::MigrationFinished(Box::new(result.clone())));
         self.result.migrations[i] = result;
     }
 

@@ -43,12 +43,13 @@ pub enum Tab {
     Connect,
     Run,
     Results,
+    Locks,
     Charts,
     Verdict,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [Tab::Plan, Tab::Connect, Tab::Run, Tab::Results, Tab::Charts, Tab::Verdict];
+    pub const ALL: [Tab; 7] = [Tab::Plan, Tab::Connect, Tab::Run, Tab::Results, Tab::Locks, Tab::Charts, Tab::Verdict];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -56,6 +57,7 @@ impl Tab {
             Tab::Connect => "Connect & pre-flight",
             Tab::Run => "Run",
             Tab::Results => "Results",
+            Tab::Locks => "Locks",
             Tab::Charts => "Charts",
             Tab::Verdict => "Verdict & export",
         }
@@ -175,6 +177,7 @@ pub struct PgstageApp {
     pub run: RunView,
     pub checks_table: TableState,
     pub migrations_table: TableState,
+    pub locks: super::panels::locks::LocksPanel,
     pub signoff: SignOffForm,
     pub export_path: String,
     pub export_status: Option<Result<String, String>>,
@@ -211,6 +214,7 @@ impl PgstageApp {
             run: RunView::default(),
             checks_table: TableState::default(),
             migrations_table: TableState::default(),
+            locks: Default::default(),
             signoff: SignOffForm::default(),
             export_path: String::new(),
             export_status: None,
@@ -475,6 +479,7 @@ impl eframe::App for PgstageApp {
             Tab::Connect => panels::connect::show(self, ui),
             Tab::Run => panels::run::show(self, ui),
             Tab::Results => panels::results::show(self, ui),
+            Tab::Locks => self.locks.show(ui, &self.run.migrations, self.run.version),
             Tab::Charts => panels::charts::show(self, ui),
             Tab::Verdict => panels::verdict::show(self, ui),
         });

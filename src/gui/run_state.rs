@@ -119,8 +119,8 @@ impl RunView {
             }
             Event::MigrationFinished(m) => {
                 match self.migrations.iter_mut().find(|x| x.id == m.id) {
-                    Some(x) => *x = m,
-                    None => self.migrations.push(m),
+                    Some(x) => *x = *m,
+                    None => self.migrations.push(*m),
                 }
                 self.version += 1;
             }
@@ -133,7 +133,7 @@ impl RunView {
                 self.result = Some(*result);
                 self.version += 1;
             }
-            Event::LockWait(wait) => self.lock_wait = Some(wait),
+            Event::LockWait(wait) => self.lock_wait = Some(*wait),
             Event::Log(_) => {}
         }
     }

@@ -21,7 +21,7 @@ fn runtime() -> tokio::runtime::Handle {
     RUNTIME.get_or_init(|| tokio::runtime::Runtime::new().unwrap()).handle().clone()
 }
 
-fn harness(plan: PathBuf, report: Option<PathBuf>) -> Harness<'static, PgstageApp> {
+pub(crate) fn harness(plan: PathBuf, report: Option<PathBuf>) -> Harness<'static, PgstageApp> {
     Harness::builder().with_size([1360.0, 880.0]).build_eframe(move |cc| {
         let dialogs = Arc::new(FixedPaths { plan: None, report });
         PgstageApp::new(cc, AppOptions { plan: Some(plan), dialogs, runtime: runtime(), persist: false })
@@ -29,7 +29,7 @@ fn harness(plan: PathBuf, report: Option<PathBuf>) -> Harness<'static, PgstageAp
 }
 
 /// Step the UI (in real time: the worker runs on its own threads) until `done`, or fail.
-fn step_until(
+pub(crate) fn step_until(
     h: &mut Harness<'static, PgstageApp>,
     what: &str,
     patience: Duration,
@@ -43,7 +43,7 @@ fn step_until(
     }
 }
 
-fn tick_manual_items(h: &mut Harness<'static, PgstageApp>) {
+pub(crate) fn tick_manual_items(h: &mut Harness<'static, PgstageApp>) {
     let titles: Vec<String> = h.state().plan.as_ref().unwrap().plan.preflight.manual.iter().map(|m| m.title.clone()).collect();
     for title in titles {
         h.get_by_label_contains(&title).click();
@@ -51,7 +51,7 @@ fn tick_manual_items(h: &mut Harness<'static, PgstageApp>) {
     }
 }
 
-fn run_all_until_verdict(h: &mut Harness<'static, PgstageApp>) {
+pub(crate) fn run_all_until_verdict(h: &mut Harness<'static, PgstageApp>) {
     h.get_by_label("Run").click();
     h.step();
     h.get_by_label("Run all").click();

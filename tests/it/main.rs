@@ -7,6 +7,7 @@ mod connect;
 mod deparser;
 mod engine;
 mod gui;
+mod gui_locks;
 mod integrity;
 mod locks;
 mod plan;

@@ -2,6 +2,7 @@
 
 pub mod charts;
 pub mod connect;
+pub mod locks;
 pub mod plan;
 pub mod results;
 pub mod run;
@@ -103,6 +104,7 @@ fn tab_help(tab: Tab) -> &'static str {
         Tab::Connect => "Where to run (sandbox or staging) and the pre-flight results",
         Tab::Run => "Step through the run: progress, timings, live log",
         Tab::Results => "Migrations and checks in sortable, filterable tables",
+        Tab::Locks => "What each statement locked, for how long, what it blocked; findings with the safer pattern",
         Tab::Charts => "Schema counts, migration timings, planned vs actual timeline",
         Tab::Verdict => "GO / NO-GO with every criterion; sign-off and export",
     }

@@ -1,0 +1,231 @@
+//! The Locks tab: what each statement locked on pre-existing relations, as a sortable table
+//! (mode, what it blocks, how long it was held, what the probes saw) and a timeline (one lane
+//! per relation, a bar per lock from the statement that took it to COMMIT, coloured by what it
+//! blocks, probe-confirmed blocks marked), and the findings with their advice. The panel owns
+//! its table state and reads only the migrations' results.
+
+use egui::{Color32, RichText};
+use egui_plot::{Bar, BarChart, Legend, Plot, Points};
+
+use super::{AMBER, GREY, RED, section};
+use crate::db::lock_modes::Blocks;
+use crate::engine::{FindingSeverity, MigrationResult};
+use crate::gui::table::{Key, Rows, TableState};
+use crate::report::locks::{LockRow, finding_status, size_text};
+
+pub const COLUMNS: &[&str] = &["Migration", "Statement", "Relation", "Lock", "Blocks", "Held (ms)", "Reads", "Writes"];
+
+/// A lock of the trace with its place on the run's time axis.
+struct Lock {
+    row: LockRow,
+    blocks: Option<Blocks>,
+    start_ms: f64,
+    held_ms: f64,
+    probed_block: bool,
+}
+
+fn locks(migrations: &[MigrationResult]) -> Vec<Lock> {
+    let mut out = Vec::new();
+    let mut offset = 0.0;
+    for m in migrations {
+        for t in &m.trace {
+            for l in &t.locks {
+                out.push(Lock {
+                    row: LockRow {
+                        migration: m.id.clone(),
+                        statement: t.statement.clone(),
+                        relation: l.relation.clone(),
+                        kind: l.kind.clone(),
+                        mode: l.mode.clone(),
+                        blocks: l.blocks.map_or("–", |b| b.label()).to_owned(),
+                        held: format!("{:.1}", l.held_ms),
+                        reads: probe(l.read_blocked),
+                        writes: probe(l.write_blocked),
+                    },
+                    blocks: l.blocks,
+                    start_ms: offset + t.at_ms,
+                    held_ms: l.held_ms,
+                    probed_block: l.read_blocked == Some(true) || l.write_blocked == Some(true),
+                });
+            }
+        }
+        offset += m.duration_ms;
+    }
+    out
+}
+
+fn probe(p: Option<bool>) -> &'static str {
+    match p {
+        Some(true) => "blocked",
+        Some(false) => "go on",
+        None => "–",
+    }
+}
+
+fn colour(blocks: Option<Blocks>) -> Color32 {
+    match blocks {
+        Some(Blocks::ReadsAndWrites) => RED,
+        Some(Blocks::Writes) => AMBER,
+        _ => GREY,
+    }
+}
+
+struct LockRows<'a>(&'a [Lock]);
+
+impl Rows for LockRows<'_> {
+    fn columns(&self) -> &'static [&'static str] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn key(&self, i: usize) -> String {
+        let r = &self.0[i].row;
+        format!("{}/{}/{}", r.statement, r.relation, r.mode)
+    }
+    fn sort_key(&self, i: usize, column: usize) -> Key {
+        let l = &self.0[i];
+        match column {
+            0 => Key::Text(l.row.migration.clone()),
+            1 => Key::Num(l.start_ms),
+            2 => Key::Text(l.row.relation.clone()),
+            3 => Key::Num(crate::db::lock_modes::strength(&l.row.mode) as f64),
+            4 => Key::Num(l.blocks.map_or(0.0, |b| b as u8 as f64)),
+            5 => Key::Num(l.held_ms),
+            6 => Key::Text(l.row.reads.into()),
+            _ => Key::Text(l.row.writes.into()),
+        }
+    }
+    fn keep(&self, i: usize, text: &str, _status: Option<&str>) -> bool {
+        let r = &self.0[i].row;
+        text.is_empty() || [&r.relation, &r.mode, &r.statement, &r.migration].iter().any(|f| f.to_lowercase().contains(text))
+    }
+    fn cell(&self, ui: &mut egui::Ui, i: usize, column: usize) {
+        let l = &self.0[i];
+        let r = &l.row;
+        match column {
+            0 => ui.label(&r.migration),
+            1 => ui.label(RichText::new(&r.statement).monospace()).on_hover_text(&r.statement),
+            2 => ui.label(format!("{} ({})", r.relation, r.kind)),
+            3 => ui.label(RichText::new(&r.mode).monospace()),
+            4 => ui.label(RichText::new(&r.blocks).color(colour(l.blocks))),
+            5 => ui.label(RichText::new(&r.held).monospace()),
+            6 => ui.label(RichText::new(r.reads).color(if r.reads == "blocked" { RED } else { GREY })),
+            _ => ui.label(RichText::new(r.writes).color(if r.writes == "blocked" { RED } else { GREY })),
+        };
+    }
+}
+
+/// The Locks tab, with its own table state.
+#[derive(Default)]
+pub struct LocksPanel {
+    pub table: TableState,
+}
+
+impl LocksPanel {
+    pub fn show(&mut self, ui: &mut egui::Ui, migrations: &[MigrationResult], version: u64) {
+        let all = locks(migrations);
+        if all.is_empty() {
+            ui.label("No lock on a pre-existing relation traced yet: run the migrations (Run tab).");
+            return;
+        }
+        section(ui, "Findings", |ui| findings(ui, migrations));
+        section(ui, "Locks", |ui| {
+            ui.horizontal(|ui| {
+                ui.label("Filter:");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.table.filter)
+                        .hint_text("relation, mode, statement…")
+                        .desired_width(220.0),
+                );
+                let rows = LockRows(&all);
+                self.table.refresh(&rows, version);
+                ui.label(RichText::new(format!("{} of {} locks", self.table.order().len(), all.len())).weak());
+            });
+            ui.push_id("locks_table", |ui| {
+                ui.set_max_height((ui.available_height() * 0.5).max(160.0));
+                self.table.show(ui, "locks", &LockRows(&all), version, &[70.0, 300.0, 220.0, 170.0, 120.0, 80.0, 70.0]);
+            });
+        });
+        section(ui, "Lock timeline", |ui| timeline(ui, &all));
+    }
+}
+
+fn findings(ui: &mut egui::Ui, migrations: &[MigrationResult]) {
+    let found: Vec<_> = migrations.iter().flat_map(|m| m.findings.iter().map(move |f| (m, f))).collect();
+    if found.is_empty() {
+        ui.label("None: nothing the trace shows needs a safer pattern.");
+        return;
+    }
+    for (m, f) in found {
+        let colour = match (f.accepted.is_some(), f.severity) {
+            (true, _) | (_, FindingSeverity::Info) => GREY,
+            (_, FindingSeverity::Warning) => AMBER,
+            (_, FindingSeverity::Error) => RED,
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(f.severity.label()).strong().color(colour));
+            ui.label(RichText::new(&f.rule).monospace());
+            ui.label(format!("{} · {} · {}", m.id, f.statement, f.relation));
+            ui.label(RichText::new(finding_status(f)).weak());
+        });
+        ui.label(format!("    {} ({}). Safer: {}", f.message, size_text(f), f.advice));
+    }
+}
+
+fn timeline(ui: &mut egui::Ui, all: &[Lock]) {
+    let mut lanes: Vec<&str> = Vec::new();
+    for l in all {
+        if !lanes.contains(&l.row.relation.as_str()) {
+            lanes.push(&l.row.relation);
+        }
+    }
+    let lane = |r: &str| lanes.iter().position(|x| *x == r).unwrap_or(0) as f64;
+    let series = [
+        (Some(Blocks::ReadsAndWrites), "blocks reads and writes"),
+        (Some(Blocks::Writes), "blocks writes"),
+        (Some(Blocks::DdlOnly), "blocks only DDL"),
+    ];
+    let charts: Vec<BarChart> = series
+        .iter()
+        .map(|(blocks, name)| {
+            let bars = all
+                .iter()
+                .filter(|l| l.blocks == *blocks)
+                .map(|l| {
+                    Bar::new(lane(&l.row.relation), l.held_ms.max(0.5))
+                        .base_offset(l.start_ms)
+                        .width(0.6)
+                        .name(format!("{} {} from {} for {:.1} ms", l.row.relation, l.row.mode, l.row.statement, l.held_ms))
+                })
+                .collect();
+            BarChart::new(*name, bars).color(colour(*blocks)).horizontal()
+        })
+        .collect();
+    let probed: Vec<[f64; 2]> = all.iter().filter(|l| l.probed_block).map(|l| [l.start_ms, lane(&l.row.relation)]).collect();
+    let labels: Vec<String> = lanes.iter().map(|s| (*s).to_owned()).collect();
+    let height = (lanes.len() as f32 * 22.0 + 60.0).clamp(120.0, 360.0);
+    Plot::new("lock_timeline")
+        .height(height)
+        .legend(Legend::default())
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_axis_label("ms since the first migration began")
+        .x_axis_formatter(|mark, _| format!("{:.0} ms", mark.value))
+        .y_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() > 0.01 || i < 0.0 {
+                String::new()
+            } else {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            }
+        })
+        .y_axis_min_width(140.0)
+        .show(ui, |plot| {
+            for c in charts {
+                plot.bar_chart(c);
+            }
+            plot.points(Points::new("a probe from another session was blocked", probed).radius(3.5).color(RED));
+        });
+}
