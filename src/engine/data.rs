@@ -45,8 +45,13 @@ pub struct Before {
 }
 
 /// Read the pre-existing tables of `baseline` (by name) with their storage and row estimate;
-/// outside the migration's transaction, so the probes hold no lock while it runs.
-pub async fn before(client: &Client, baseline: &Snapshot) -> Result<Before, tokio_postgres::Error> {
+/// outside the migration's transaction, so the counts hold no lock while it runs. Tables
+/// counted by an earlier migration of the run (`counted`, by oid) are not counted again.
+pub async fn before(
+    client: &Client,
+    baseline: &Snapshot,
+    counted: &mut HashMap<u32, i64>,
+) -> Result<Before, tokio_postgres::Error> {
     let pre_existing: BTreeSet<&str> = baseline.names(Kind::Table).map(String::as_str).collect();
     let rows = client
         .query(
@@ -76,6 +81,9 @@ pub async fn before(client: &Client, baseline: &Snapshot) -> Result<Before, toki
         tables.insert(r.get::<_, u32>(0), Table { name, schema, relname, relfilenode: r.get(3), rows });
     }
     // Statistics say nothing (never analyzed) or zero: count, reading at most COUNT_CAP rows.
+    for (oid, t) in tables.iter_mut().filter(|(_, t)| t.rows.is_none()) {
+        t.rows = counted.get(oid).copied();
+    }
     let unknown: Vec<u32> = tables.iter().filter(|(_, t)| t.rows.is_none()).map(|(oid, _)| *oid).take(MAX_PROBES).collect();
     if !unknown.is_empty() {
         let sql = unknown
@@ -94,6 +102,7 @@ pub async fn before(client: &Client, baseline: &Snapshot) -> Result<Before, toki
             let (oid, n): (u32, i64) = (r.get(0), r.get(1));
             if let Some(t) = tables.get_mut(&oid) {
                 t.rows = Some(n);
+                counted.insert(oid, n);
             }
         }
     }

@@ -112,6 +112,8 @@ pub struct Engine {
     record_baseline: bool,
     /// The session's server process id (watched for lock waits).
     pid: i32,
+    /// Rows of pre-existing tables without statistics, counted once per run (by oid).
+    counted: std::collections::HashMap<u32, i64>,
     current: Snapshot,
     result: RunResult,
     started: Instant,
@@ -236,6 +238,7 @@ impl Engine {
             baseline_known: false,
             record_baseline: false,
             pid,
+            counted: Default::default(),
             current: Snapshot::default(),
             result,
             started: Instant::now(),

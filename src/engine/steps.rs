@@ -145,7 +145,7 @@ impl Engine {
         }
         let batch = self.plan.plan.execution.transaction == TransactionMode::Batch;
         let range = if batch { 0..self.plan.plan.migrations.len() } else { first..first + 1 };
-        let mut before = data::before(self.client(), &self.baseline).await.map_err(db_failed)?;
+        let mut before = data::before(self.client(), &self.baseline, &mut self.counted).await.map_err(db_failed)?;
         if batch {
             self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }

@@ -163,3 +163,45 @@ async fn week2_foreign_keys_lock_the_tables_they_reference_with_the_statements_t
     let md = pgstage::report::render_with(&r, &[], pgstage::report::Format::Markdown);
     assert!(md.contains("## Locks") && md.contains("ShareRowExclusiveLock") && md.contains("public.workspaces"));
 }
+
+#[tokio::test]
+async fn an_application_write_kept_waiting_by_the_migration_is_recorded_and_the_long_lock_found() {
+    let db = fresh_db(Template::Baseline).await;
+    let mut plan = fixture("tests/fixtures/sql/934_fk_then_work.sql", None);
+    plan.plan.execution.max_write_lock_ms = 500;
+    let task = {
+        let plan = plan.clone();
+        let config = db.config();
+        tokio::spawn(async move {
+            let session = pgstage::db::connect::connect_config(&config).await.unwrap();
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let mut engine = pgstage::engine::Engine::start(plan, session, crate::engine::options(), tx).await.unwrap();
+            engine.run().await;
+            engine.finish().await
+        })
+    };
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND state = 'active' AND application_name LIKE 'pgstage run %'";
+    crate::support::wait_for_count(
+        &db.client,
+        sleeping,
+        1,
+        std::time::Duration::from_secs(30),
+        "the migration never reached its sleep",
+    )
+    .await;
+    let app = pgstage::db::connect_config(&db.config()).await.unwrap();
+    app.batch_execute("SET application_name = 'checkout service'").await.unwrap();
+    app.batch_execute("INSERT INTO public.workspaces (name, slug) VALUES ('waits', 'pgstage-lock-waits')").await.unwrap();
+    let r = task.await.unwrap();
+    let m = &r.migrations[0];
+    let blocked = m
+        .blocked_sessions
+        .iter()
+        .find(|b| b.application_name == "checkout service")
+        .unwrap_or_else(|| panic!("{:?}", m.blocked_sessions));
+    assert!(blocked.waited_ms > 100.0 && blocked.query.contains("INSERT INTO public.workspaces"), "{blocked:?}");
+    let f = finding(&r, "write-lock-held-too-long");
+    assert_eq!((f.relation.as_str(), f.lock.as_str()), ("public.workspaces", "ShareRowExclusiveLock"));
+    let md = pgstage::report::render_with(&r, &[], pgstage::report::Format::Markdown);
+    assert!(md.contains("Application sessions kept waiting") && md.contains("checkout service"));
+}
