@@ -76,7 +76,7 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 for m in &p.migrations {
                     ui.label(RichText::new(&m.id).monospace());
                     ui.label(&m.title);
-                    ui.label(format!("{}–{} ms", m.expected_ms.min(), m.expected_ms.max()));
+                    ui.label(crate::plan::MsRange::label(m.expected_ms));
                     ui.label(format!(
                         "{} tables{}{}",
                         m.creates.tables.len(),

@@ -1,0 +1,70 @@
+//! `pgstage init DIR` and `pgstage import RUNBOOK.md`: draft a plan, write it, and say how
+//! it did when rehearsed on the sandbox.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use pgstage::draft::init::{InitOptions, init};
+
+use super::args::OutputArgs;
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// The migrations folder: numbered files, Flyway, golang-migrate or Sqitch.
+    dir: PathBuf,
+    /// The first migration of the batch (its version or Sqitch name); the ones before it
+    /// are the baseline. Default: every file is in the batch.
+    #[arg(long, value_name = "ID")]
+    from: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The run-book (Markdown).
+    runbook: PathBuf,
+    /// The folder holding the migrations the run-book lists.
+    #[arg(long, value_name = "DIR")]
+    migrations: PathBuf,
+    /// A folder whose migrations build the starting state (e.g. last week's), for the sandbox.
+    #[arg(long, value_name = "DIR")]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+pub fn init_main(args: &InitArgs) -> Result<(), String> {
+    let options = InitOptions { dir: args.dir.clone(), from: args.from.clone(), output: args.output.output() };
+    println!("rehearsing {} on a sandbox…", args.dir.display());
+    let drafted = runtime()?.block_on(init(&options)).map_err(|e| e.to_string())?;
+    for (m, r) in drafted.plan.migrations.iter().zip(&drafted.confirmed.migrations) {
+        let what: Vec<String> = r.created.iter().map(|(k, v)| format!("{} {k}", v.len())).collect();
+        println!("  {} {}: {:.1} ms, {}", m.id, m.title, r.duration_ms, what.join(", "));
+    }
+    if let Some(p) = &drafted.written_rollback {
+        println!("rollback: {} (the down files in reverse order)", p.display());
+    }
+    println!("plan: {}", drafted.plan_path.display());
+    super::check::print_findings(&pgstage::plan::lint(&drafted.plan));
+    verdict(&drafted.confirmed)
+}
+
+pub fn import_main(args: &ImportArgs) -> Result<(), String> {
+    let _ = args;
+    Err("not yet".into())
+}
+
+/// The draft as written, rehearsed: GO, or why not.
+fn verdict(run: &pgstage::engine::RunResult) -> Result<(), String> {
+    if run.verdict.go {
+        println!("the draft, rehearsed on the sandbox: GO");
+        Ok(())
+    } else {
+        Err(format!("the draft, rehearsed on the sandbox, is NO-GO: {}", run.verdict.reasons.join("; ")))
+    }
+}

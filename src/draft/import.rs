@@ -1,0 +1,1 @@
+//! `pgstage import RUNBOOK.md`: a plan drafted from a Markdown run-book.
