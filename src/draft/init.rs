@@ -14,10 +14,10 @@ use super::{DraftError, Output, relative, render};
 use crate::db::quote_literal;
 use crate::db::snapshot::Kind;
 use crate::engine::{MigrationResult, RunResult};
-use crate::plan::defaults::version_order;
+use crate::plan::defaults::same_version;
 use crate::plan::{
     Baseline, Check, Creates, Criterion, CriterionKind, Expect, LoadedPlan, Metric, Migration, MsRange, Plan, Probe, Rollback,
-    Rule, Severity,
+    Rule, Severity, TargetGuard,
 };
 
 /// What `pgstage init` is asked to do.
@@ -45,15 +45,13 @@ pub async fn init(options: &InitOptions) -> Result<Drafted, DraftError> {
     let sources = sources::discover(&options.dir)?;
     let split = match &options.from {
         None => 0,
-        Some(from) => sources
-            .migrations
-            .iter()
-            .position(|m| &m.version == from || version_order(&m.version) == version_order(from))
-            .ok_or_else(|| DraftError::UnknownFrom {
+        Some(from) => {
+            sources.migrations.iter().position(|m| same_version(&m.version, from)).ok_or_else(|| DraftError::UnknownFrom {
                 from: from.clone(),
                 dir: options.dir.clone(),
                 known: sources.migrations.iter().map(|m| m.version.as_str()).collect::<Vec<_>>().join(", "),
-            })?,
+            })?
+        }
     };
     let (baseline, batch) = sources.migrations.split_at(split);
     let out = &options.output;
@@ -123,7 +121,11 @@ fn skeleton(sources: &Sources, baseline: &[MigrationFile], batch: &[MigrationFil
         planned_hours: 0.0,
         objective: format!("Validate migrations {range} ({}) on staging.", sources.layout.name()),
         notes: vec![],
-        target: Default::default(),
+        target: TargetGuard {
+            deny_databases: ["*prod*", "*production*", "*live*"].map(String::from).to_vec(),
+            deny_hosts: vec!["*prod*".into()],
+            ..Default::default()
+        },
         execution: Default::default(),
         baseline: Baseline {
             migrations: baseline.iter().map(|m| relative(dir, &m.path)).collect(),
@@ -387,6 +389,9 @@ fn header(
     }
     if plan.rollback.is_none() {
         h.push("  - there is no rollback: add one (rollback.script) so that the run rehearses it".into());
+    }
+    for (change, p) in &sources.verify {
+        h.push(format!("  - Sqitch verify script of {change} not turned into a check: {}", p.display()));
     }
     for p in &sources.ignored {
         h.push(format!("  - not a migration, left out: {}", p.display()));

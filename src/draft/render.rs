@@ -5,7 +5,8 @@ use crate::plan::Plan;
 
 /// The plan file's text.
 pub fn plan_text(plan: &Plan, header: &[String]) -> String {
-    let pretty = ron::ser::PrettyConfig::new().struct_names(false).indentor("    ".to_owned());
+    // Unescaped strings: SQL keeps its quotes readable (raw strings where it needs them).
+    let pretty = ron::ser::PrettyConfig::new().struct_names(false).indentor("    ".to_owned()).escape_strings(false);
     let body = ron::ser::to_string_pretty(plan, pretty).expect("a plan is plain data and always serializes");
     let mut out = String::new();
     for line in header {

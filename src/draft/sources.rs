@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::db::{ledger, split};
-use crate::plan::defaults::{Direction, FileName, version_order};
+use crate::plan::defaults::{Direction, FileName, same_version};
 
 /// How a folder names its migrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +179,7 @@ pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
     }
     sources.migrations = ups.into_iter().map(|(_, f)| f).collect();
     for m in &mut sources.migrations {
-        if sources.downs.iter().any(|d| version_order(&d.version) == version_order(&m.version)) {
+        if sources.downs.iter().any(|d| same_version(&d.version, &m.version)) {
             m.kind = MigrationKind::Up;
         }
     }
@@ -234,7 +234,6 @@ fn sqitch(sources: &mut Sources) -> Result<(), SourceError> {
 impl Sources {
     /// The down file of the change `version`.
     pub fn down_of(&self, version: &str) -> Option<&MigrationFile> {
-        let order = version_order(version);
-        self.downs.iter().find(|d| d.version == version || (self.layout != Layout::Sqitch && version_order(&d.version) == order))
+        self.downs.iter().find(|d| same_version(&d.version, version))
     }
 }

@@ -90,6 +90,12 @@ pub fn version_order(version: &str) -> Vec<u64> {
     version.split('.').map(|p| p.parse().unwrap_or(u64::MAX)).collect()
 }
 
+/// The same version written two ways (`2` and `000002`, `1.1` and `1.01`), or the same name.
+pub fn same_version(a: &str, b: &str) -> bool {
+    let numeric = |v: &str| !v.is_empty() && v.split('.').all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
+    a == b || (numeric(a) && numeric(b) && version_order(a) == version_order(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

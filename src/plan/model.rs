@@ -65,7 +65,7 @@ pub struct Plan {
 }
 
 /// Which databases the plan may run against.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetGuard {
     /// Glob patterns (`*`, `?`) on the database name; empty means any name not denied.
@@ -80,6 +80,13 @@ pub struct TargetGuard {
     /// Refuse a database whose `pgstage.environment` setting or comment says `production`.
     #[serde(default = "yes")]
     pub refuse_marked_production: bool,
+}
+
+impl Default for TargetGuard {
+    /// No pattern, and a database marked as production refused (as when the field is left out).
+    fn default() -> Self {
+        Self { allow_databases: vec![], deny_databases: vec![], deny_hosts: vec![], refuse_marked_production: true }
+    }
 }
 
 fn yes() -> bool {

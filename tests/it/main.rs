@@ -5,6 +5,7 @@
 mod cli;
 mod connect;
 mod deparser;
+mod draft;
 mod engine;
 mod gui;
 mod gui_locks;
