@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use pgstage::draft::import::import;
 use pgstage::draft::init::{InitOptions, init};
+use pgstage::draft::render;
+use pgstage::draft::runbook::Target;
 
 use super::args::OutputArgs;
 
@@ -27,9 +30,10 @@ pub struct ImportArgs {
     /// The folder holding the migrations the run-book lists.
     #[arg(long, value_name = "DIR")]
     migrations: PathBuf,
-    /// A folder whose migrations build the starting state (e.g. last week's), for the sandbox.
+    /// A folder whose migrations build the starting state (e.g. last week's), for the
+    /// sandbox; repeatable, applied in order.
     #[arg(long, value_name = "DIR")]
-    baseline: Option<PathBuf>,
+    baseline: Vec<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -55,8 +59,42 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
 }
 
 pub fn import_main(args: &ImportArgs) -> Result<(), String> {
-    let _ = args;
-    Err("not yet".into())
+    let out = args.output.output();
+    let dir = out.dir().map_err(|e| e.to_string())?;
+    let plan_path = dir.join(args.output.plan.file_name().unwrap_or("plan.ron".as_ref()));
+    out.may_write(&plan_path).map_err(|e| e.to_string())?;
+    let imported = import(&args.runbook, &args.migrations, &args.baseline, &dir).map_err(|e| e.to_string())?;
+    if let Some((name, text)) = &imported.rollback_script {
+        out.write(&dir.join(name), text).map_err(|e| e.to_string())?;
+        println!("rollback: {} (the run-book's own SQL)", dir.join(name).display());
+    }
+    let p = &imported.plan;
+    let header = vec![
+        p.name.clone(),
+        format!(
+            "Drafted by `pgstage import {} --migrations {}` from the run-book; paths are relative to this file.",
+            args.runbook.display(),
+            args.migrations.display()
+        ),
+        "Review before use: the notes list the run-book's contradictions and every line not mapped to the plan.".into(),
+    ];
+    out.write(&plan_path, &render::plan_text(p, &header)).map_err(|e| e.to_string())?;
+    let mapped = imported.mapping.iter().filter(|m| matches!(m.to, Target::Element(_))).count();
+    println!(
+        "run-book: {} lines, {mapped} mapped, {} unmapped (listed in the plan's notes)",
+        imported.mapping.len(),
+        imported.unmapped().count()
+    );
+    for c in &imported.contradictions {
+        println!("  contradiction: {c}");
+    }
+    println!("plan: {}", plan_path.display());
+    let loaded = pgstage::plan::load(&plan_path).map_err(|e| e.to_string())?;
+    println!("rehearsing the draft on a sandbox…");
+    let run = runtime()?
+        .block_on(async { pgstage::draft::rehearse::Rig::start().await?.rehearse(&loaded).await })
+        .map_err(|e| e.to_string())?;
+    verdict(&run)
 }
 
 /// The draft as written, rehearsed: GO, or why not.

@@ -7,6 +7,7 @@ pub mod import;
 pub mod init;
 pub mod rehearse;
 pub mod render;
+pub mod runbook;
 pub mod sources;
 
 use std::path::{Component, Path, PathBuf};
