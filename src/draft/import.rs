@@ -439,3 +439,34 @@ fn notes(book: &RunBook, contradictions: &[String]) -> Vec<String> {
     }
     out
 }
+
+/// The migrations folder a run-book's files are in, and the folders before it (their
+/// versions all lower) as its baseline: looked for beside the run-book and under
+/// `migrations/` there and in the current directory. For the window, which has no flags.
+pub fn folders_for(runbook: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
+    let text = std::fs::read_to_string(runbook).ok()?;
+    let first = runbook::read(&text).migrations.into_iter().next()?;
+    let here = runbook.parent().unwrap_or(Path::new("."));
+    let mut candidates = vec![here.to_owned()];
+    for root in [here.join("migrations"), PathBuf::from("migrations")] {
+        let mut dirs: Vec<PathBuf> =
+            std::fs::read_dir(&root).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        dirs.sort();
+        candidates.extend(dirs);
+    }
+    let found = candidates.into_iter().find(|d| d.join(&first.file).is_file())?;
+    let first_version = crate::plan::defaults::version_order(&first.id);
+    let mut baseline: Vec<PathBuf> = std::fs::read_dir(found.parent()?)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && *p != found)
+        .filter(|p| {
+            sources::discover(p)
+                .is_ok_and(|s| s.migrations.iter().all(|m| crate::plan::defaults::version_order(&m.version) < first_version))
+        })
+        .collect();
+    baseline.sort();
+    Some((found, baseline))
+}

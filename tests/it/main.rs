@@ -9,6 +9,7 @@ mod draft;
 mod engine;
 mod gui;
 mod gui_locks;
+mod import;
 mod integrity;
 mod locks;
 mod plan;
