@@ -169,7 +169,7 @@ fn in_schema<'a>(names: &'a [String], schema: &str) -> impl Iterator<Item = &'a 
     names.iter().filter(move |n| n.starts_with(&prefix))
 }
 
-fn created<'a>(m: &'a MigrationResult, kind: Kind) -> &'a [String] {
+fn created(m: &MigrationResult, kind: Kind) -> &[String] {
     m.created.get(kind.label()).map_or(&[], Vec::as_slice)
 }
 

@@ -164,12 +164,11 @@ impl Reading {
                 // The stand-in does not fit either: the next one.
                 if let ErrorKind::UnknownVariant(variants) = e.kind {
                     for v in variants.iter().rev() {
-                        let v = Some(v.to_string());
                         left.extend([
-                            Value::Struct(v.clone(), vec![]),
-                            Value::Tuple(v.clone(), vec![int(0)]),
-                            Value::Tuple(v.clone(), vec![str("")]),
-                            Value::Ident(v.unwrap_or_default()),
+                            Value::Struct(Some(v.to_string()), vec![]),
+                            Value::Tuple(Some(v.to_string()), vec![int(0)]),
+                            Value::Tuple(Some(v.to_string()), vec![str("")]),
+                            Value::Ident(v.to_string()),
                         ]);
                     }
                 }

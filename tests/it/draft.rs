@@ -74,8 +74,11 @@ fn ids(loaded: &LoadedPlan) -> Vec<&str> {
     loaded.plan.migrations.iter().map(|m| m.id.as_str()).collect()
 }
 
-/// What the draft says migration `i` creates, as (tables, functions, indexes, policies, triggers).
-fn creates(loaded: &LoadedPlan, i: usize) -> (Vec<&str>, Vec<&str>, Option<u32>, Option<u32>, Option<u32>) {
+/// (tables, functions, indexes, policies, triggers).
+type Announced<'a> = (Vec<&'a str>, Vec<&'a str>, Option<u32>, Option<u32>, Option<u32>);
+
+/// What the draft says migration `i` creates.
+fn creates(loaded: &LoadedPlan, i: usize) -> Announced<'_> {
     let c = &loaded.plan.migrations[i].creates;
     (
         c.tables.iter().map(String::as_str).collect(),

@@ -173,3 +173,39 @@ fn unreadable_plan_says_so() {
     assert!(matches!(e, PlanError::Read { .. }));
     assert!(e.to_string().starts_with("cannot read plan "), "{e}");
 }
+
+#[test]
+fn lint_finds_the_bundled_plans_own_contradictions() {
+    let findings: Vec<(String, String)> =
+        plan::lint(&week2_plan().plan).into_iter().map(|f| (f.rule.id().to_owned(), f.field)).collect();
+    assert_eq!(
+        findings,
+        [
+            ("announced-counts".to_owned(), "schema_summary[4]".to_owned()),
+            ("announced-counts".to_owned(), "schema_summary[3]".to_owned()),
+            ("timeline-overlap".to_owned(), "timeline[3]".to_owned()),
+            ("timeline-hours".to_owned(), "timeline".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn lint_finds_empty_sections_and_duplicate_checks() {
+    let mut p = week2_plan().plan;
+    p.performance.index_usage.clear();
+    p.schema_summary.push(p.schema_summary[0].clone());
+    p.schema_summary.last_mut().unwrap().id = "S-TABLES-AGAIN".into();
+    let findings = plan::lint(&p);
+    let messages: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("[empty-section] `criteria[12].rule`: C-PERF") && m.contains("section performance")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m
+            == "[duplicate-check] `schema_summary[7]`: S-TABLES-AGAIN measures the same as S-TABLES with the same expectation"),
+        "{messages:#?}"
+    );
+}
