@@ -122,6 +122,7 @@ fn migrations_of(book: &RunBook, sources: &Sources, dir: &Path) -> Result<Vec<Mi
                 foreign_keys: None,
             },
             non_transactional: file.non_transactional,
+            data_loss: vec![],
         });
     }
     Ok(out)
