@@ -28,7 +28,7 @@ pub enum DraftError {
     UnknownFrom { from: String, dir: PathBuf, known: String },
     #[error("the rehearsal on the sandbox could not run: {0}")]
     Rehearsal(String),
-    #[error("the migrations do not apply on the sandbox, fix them first: {0}")]
+    #[error("the rehearsal on the sandbox failed, fix that first: {0}")]
     MigrationFailed(String),
     #[error("cannot read the run-book {}: {source}", path.display())]
     RunBook { path: PathBuf, source: std::io::Error },
