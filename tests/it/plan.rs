@@ -209,3 +209,13 @@ fn lint_finds_empty_sections_and_duplicate_checks() {
         "{messages:#?}"
     );
 }
+
+#[test]
+fn problems_inside_some_do_not_stop_the_reading() {
+    let got: Vec<(usize, usize, String)> =
+        located("nested_problems.ron").into_iter().map(|p| (p.line, p.column, p.field)).collect();
+    assert_eq!(
+        got,
+        [(4, 20, "rollback.script".into()), (5, 47, "criteria[0].rule".into()), (6, 39, "timeline[0].minutes".into())]
+    );
+}
