@@ -113,7 +113,7 @@ impl Node {
     /// The node at `path`, if every step exists.
     pub fn get_mut(&mut self, path: &[Seg]) -> Option<&mut Node> {
         let Some((first, rest)) = path.split_first() else { return Some(self) };
-        let next = match (&mut self.into_content().value, first) {
+        let next = match (&mut self.content_mut().value, first) {
             (Value::Struct(_, fields), Seg::Field(name)) => fields.iter_mut().find(|f| &f.name == name).map(|f| &mut f.node),
             (Value::List(items) | Value::Tuple(_, items), Seg::Index(i)) => items.get_mut(*i),
             _ => None,
@@ -122,7 +122,7 @@ impl Node {
     }
 
     /// Through `Some(…)` (or an enum's one value) to what it holds, where fields are.
-    fn into_content(&mut self) -> &mut Node {
+    fn content_mut(&mut self) -> &mut Node {
         if matches!(&self.value, Value::Tuple(Some(_), items) if items.len() == 1 && matches!(items[0].value, Value::Struct(..)))
         {
             let Value::Tuple(_, items) = &mut self.value else { unreachable!() };
@@ -134,7 +134,7 @@ impl Node {
     /// Take out the field at `path` (its last step a field name); false if it is no field.
     pub fn remove_field(&mut self, path: &[Seg]) -> bool {
         let Some((Seg::Field(name), parent)) = path.split_last() else { return false };
-        match self.get_mut(parent).map(|p| &mut p.into_content().value) {
+        match self.get_mut(parent).map(|p| &mut p.content_mut().value) {
             Some(Value::Struct(_, fields)) => {
                 let before = fields.len();
                 fields.retain(|f| &f.name != name);
@@ -147,7 +147,7 @@ impl Node {
     /// Set the field or item at `path` to `value` (adding the field when missing).
     pub fn put(&mut self, path: &[Seg], value: Value) -> bool {
         let Some((last, parent)) = path.split_last() else { return false };
-        let Some(parent) = self.get_mut(parent).map(Node::into_content) else { return false };
+        let Some(parent) = self.get_mut(parent).map(Node::content_mut) else { return false };
         let pos = parent.pos;
         match (&mut parent.value, last) {
             (Value::Struct(_, fields), Seg::Field(name)) => match fields.iter_mut().find(|f| &f.name == name) {
