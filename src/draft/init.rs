@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::rehearse::{self, Rig};
 use super::sources::{self, MigrationFile, Sources};
 use super::{DraftError, Output, relative, render};
+use crate::check::Observed;
 use crate::db::quote_literal;
 use crate::db::snapshot::Kind;
 use crate::engine::{MigrationResult, RunResult};
@@ -70,7 +71,9 @@ pub async fn init(options: &InitOptions) -> Result<Drafted, DraftError> {
         }
         return Err(DraftError::MigrationFailed(failures.join("; ")));
     }
-    let review = fill(&mut plan, &run, !baseline.is_empty());
+    let mut review = fill(&mut plan, &run, !baseline.is_empty());
+    verify_checks(&rig, &sources, &mut plan, &mut review).await?;
+    criteria(&mut plan);
     let header = header(&plan, &sources, options, &run, &review, written_rollback.as_deref());
     out.write(&plan_path, &render::plan_text(&plan, &header))?;
     let loaded = crate::plan::load(&plan_path).map_err(|e| DraftError::Invalid(e.to_string()))?;
@@ -306,9 +309,36 @@ fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<String> {
         let tables = n(before, Kind::Table);
         r.checks.push(s("R-TABLES", format!("Back to {tables} tables"), Metric::Tables, Expect::Equals(tables)));
     }
-    criteria(plan);
     review.push("add the manual items the operator acknowledges (backup taken, files reviewed), checks of your data (sample_data), RLS isolation tests (rls) and index usage (performance)".into());
     review
+}
+
+/// Sqitch verify scripts of the batch as checks: their SQL (without its own BEGIN / ROLLBACK),
+/// expecting the rows it returned on the rehearsed database.
+async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &mut Vec<String>) -> Result<(), DraftError> {
+    let is_tx =
+        |l: &str| matches!(l.trim().trim_end_matches(';').trim().to_uppercase().as_str(), "BEGIN" | "ROLLBACK" | "COMMIT");
+    for (change, path) in &sources.verify {
+        if !plan.migrations.iter().any(|m| &m.id == change) {
+            continue;
+        }
+        let (_, text) = sources::read_text(path)?;
+        let sql = text.lines().filter(|l| !is_tx(l)).collect::<Vec<_>>().join("\n").trim().to_owned();
+        let expect = match rig.observe(&sql).await? {
+            Observed::Value { rows: 0, .. } => Expect::NoRows,
+            Observed::Value { rows, .. } => Expect::Rows(rows),
+            other => {
+                review.push(format!(
+                    "Sqitch verify script {} fails on the rehearsed database ({other:?}): not a check",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        let title = format!("Sqitch verify: {change}");
+        plan.verification.push(check(format!("V-{change}-VERIFY"), change, title, Probe::Sql(sql), expect));
+    }
+    Ok(())
 }
 
 /// The criteria, written out: all migrations applied, objects as announced, sections pass,
@@ -389,9 +419,6 @@ fn header(
     }
     if plan.rollback.is_none() {
         h.push("  - there is no rollback: add one (rollback.script) so that the run rehearses it".into());
-    }
-    for (change, p) in &sources.verify {
-        h.push(format!("  - Sqitch verify script of {change} not turned into a check: {}", p.display()));
     }
     for p in &sources.ignored {
         h.push(format!("  - not a migration, left out: {}", p.display()));

@@ -2,6 +2,7 @@
 //! creates, how long it takes) and for `pgstage check --rehearse` (what a migration
 //! announces but its SQL does not create).
 
+use crate::check::{self, Observed, TxMode};
 use crate::db::connect;
 use crate::engine::{Acknowledgement, Engine, Outcome, RunOptions, RunResult};
 use crate::plan::{Finding, LintRule, LoadedPlan};
@@ -13,6 +14,8 @@ use super::DraftError;
 pub struct Rig {
     sandbox: Sandbox,
     runs: std::sync::atomic::AtomicU32,
+    /// The database of the last rehearsal, left as the run left it (migrated).
+    last: std::sync::Mutex<Option<String>>,
 }
 
 impl Rig {
@@ -21,7 +24,7 @@ impl Rig {
             .await
             .map_err(|e| DraftError::Rehearsal(e.to_string()))?
             .map_err(|e| DraftError::Rehearsal(e.to_string()))?;
-        Ok(Self { sandbox, runs: Default::default() })
+        Ok(Self { sandbox, runs: Default::default(), last: Default::default() })
     }
 
     /// Run `plan` on a new database seeded with its baseline; every manual item acknowledged.
@@ -29,7 +32,17 @@ impl Rig {
         let n = self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dbname = format!("pgstage_rehearsal_{n}");
         self.sandbox.seed(plan, &dbname).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(dbname.clone());
         rehearse_on(plan, &self.sandbox.config(&dbname), Some(self.sandbox.info())).await
+    }
+
+    /// What check SQL sees on the database of the last rehearsal (read-only, as a check runs).
+    pub async fn observe(&self, sql: &str) -> Result<Observed, DraftError> {
+        let failed = |e: String| DraftError::Rehearsal(e);
+        let dbname =
+            self.last.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| failed("nothing rehearsed yet".into()))?;
+        let client = crate::db::connect_config(&self.sandbox.config(&dbname)).await.map_err(|e| failed(e.to_string()))?;
+        check::run_sql(&client, sql, TxMode::ReadOnly, 60_000).await.map_err(|e| failed(e.to_string()))
     }
 }
 

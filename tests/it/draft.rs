@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use pgstage::db::connect;
 use pgstage::engine::{Engine, RunOptions, RunResult};
-use pgstage::plan::{self, LoadedPlan};
+use pgstage::plan::{self, Expect, LoadedPlan};
 
 use crate::support::{Template, fresh_db, root};
 
@@ -153,7 +153,20 @@ async fn init_sqitch_plan_with_deploy_revert_verify() {
     assert_eq!(ids(&loaded), ["projects", "audit"], "the @tag line is not a change: {out}");
     assert_eq!(loaded.plan.migrations[0].title, "Projects of an account", "the plan's note");
     assert!(loaded.plan.rollback.is_some());
+    let verify: Vec<(&str, &Expect)> = loaded
+        .plan
+        .verification
+        .iter()
+        .filter(|c| c.title.starts_with("Sqitch verify"))
+        .map(|c| (c.id.as_str(), &c.expect))
+        .collect();
+    assert_eq!(
+        verify,
+        [("V-projects-VERIFY", &Expect::NoRows), ("V-audit-VERIFY", &Expect::Rows(1))],
+        "the batch's verify scripts"
+    );
     let result = ends_go(&loaded).await;
+    assert!(result.verification.iter().any(|c| c.id == "V-audit-VERIFY" && c.status == pgstage::engine::Status::Pass));
     assert!(result.rollback.as_ref().is_some_and(|r| r.matches_baseline()));
 }
 
