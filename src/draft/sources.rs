@@ -237,3 +237,52 @@ impl Sources {
         self.downs.iter().find(|d| same_version(&d.version, version))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(what: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pgstage-sources-{what}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let empty = folder("empty", &[("notes.sql", "SELECT 1;")]);
+        assert!(matches!(discover(&empty), Err(SourceError::Empty { .. })));
+        let twice = folder("twice", &[("1_a.sql", "SELECT 1;"), ("01_b.sql", "SELECT 2;")]);
+        let e = discover(&twice).unwrap_err();
+        assert!(matches!(e, SourceError::Duplicate { ref version, .. } if version == "01" || version == "1"), "{e}");
+        let sqitch = folder("sqitch", &[("sqitch.plan", "%project=x\n\nusers 2024-01-01T00:00:00Z A <a@b>\n")]);
+        assert_eq!(
+            discover(&sqitch).unwrap_err().to_string(),
+            format!("{}:3: no deploy/users.sql", sqitch.join("sqitch.plan").display())
+        );
+        let split = folder("split", &[("001_open.sql", "SELECT 'never closed;")]);
+        assert!(matches!(discover(&split), Err(SourceError::Split { .. })));
+        for d in [empty, twice, sqitch, split] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_concurrent_index_is_non_transactional_and_a_bom_is_no_sql() {
+        let dir = folder(
+            "ntx",
+            &[("001_idx.sql", "\u{feff}CREATE INDEX CONCURRENTLY i ON t (c);\r\n"), ("002_t.sql", "CREATE TABLE u ();")],
+        );
+        let s = discover(&dir).unwrap();
+        assert_eq!(s.layout, Layout::Numbered);
+        assert_eq!(s.migrations.iter().map(|m| m.non_transactional).collect::<Vec<_>>(), [true, false]);
+        assert_eq!(s.migrations[0].checksum, ledger::checksum(&std::fs::read(dir.join("001_idx.sql")).unwrap()), "of the bytes");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -813,3 +813,31 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_ron_with_positions() {
+        let text = "// c\n(\n  a: r#\"x \"y\"\"#, /* n /* m */ */ b: [1, -2.5, Some((3, 4))],\n  c: Sql(\"q\\n\"), d: (),\n)";
+        let root = parse(text).unwrap();
+        let Value::Struct(None, fields) = &root.value else { panic!("{root:?}") };
+        let names: Vec<(&str, Pos)> = fields.iter().map(|f| (f.name.as_str(), f.pos)).collect();
+        assert_eq!(names[0], ("a", Pos { line: 3, column: 3 }));
+        assert_eq!(names[3].0, "d");
+        assert_eq!(fields[0].node.value, Value::Str("x \"y\"".into()));
+        assert_eq!(
+            fields[2].node.value,
+            Value::Tuple(Some("Sql".into()), vec![Node { pos: Pos { line: 4, column: 10 }, value: Value::Str("q\n".into()) }])
+        );
+        assert_eq!(root.locate(&path_of("b[2]")).pos, Pos { line: 3, column: 47 });
+        assert!(parse("(a: 1 b: 2)").is_err(), "a missing comma does not parse");
+    }
+
+    #[test]
+    fn paths_read_back() {
+        let p = path_of("migrations[1].creates.tables[0]");
+        assert_eq!(path_text(&p), "migrations[1].creates.tables[0]");
+    }
+}
