@@ -17,9 +17,15 @@ pub struct CheckArgs {
     /// announces.
     #[arg(long)]
     rehearse: bool,
+    /// With --rehearse: the server binaries the sandbox runs.
+    #[command(flatten)]
+    server: super::server::ServerArgs,
 }
 
 pub fn main(args: &CheckArgs) -> Result<(), String> {
+    if args.server.list_versions {
+        return super::server::list(&args.server);
+    }
     let loaded = plan::load(&args.plan).map_err(|e| e.to_string())?;
     super::print_summary(&loaded);
     let (_, problems) = apply::prepare(&loaded);
@@ -37,7 +43,7 @@ pub fn main(args: &CheckArgs) -> Result<(), String> {
     if args.rehearse {
         let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
         let run = runtime.block_on(async {
-            let rig = pgstage::draft::rehearse::Rig::start().await?;
+            let rig = pgstage::draft::rehearse::Rig::start(args.server.choice()).await?;
             rig.rehearse(&loaded).await
         });
         let run = run.map_err(|e| e.to_string())?;

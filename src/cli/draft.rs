@@ -10,6 +10,7 @@ use pgstage::draft::render;
 use pgstage::draft::runbook::Target;
 
 use super::args::OutputArgs;
+use super::server::{self, ServerArgs};
 
 #[derive(Args)]
 pub struct InitArgs {
@@ -21,6 +22,8 @@ pub struct InitArgs {
     from: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 #[derive(Args)]
@@ -36,6 +39,8 @@ pub struct ImportArgs {
     baseline: Vec<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -43,7 +48,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 pub fn init_main(args: &InitArgs) -> Result<(), String> {
-    let options = InitOptions { dir: args.dir.clone(), from: args.from.clone(), output: args.output.output() };
+    if args.server.list_versions {
+        return server::list(&args.server);
+    }
+    let options = InitOptions {
+        dir: args.dir.clone(),
+        from: args.from.clone(),
+        output: args.output.output(),
+        server: args.server.choice(),
+    };
     println!("rehearsing {} on a sandbox…", args.dir.display());
     let drafted = runtime()?.block_on(init(&options)).map_err(|e| e.to_string())?;
     for (m, r) in drafted.plan.migrations.iter().zip(&drafted.confirmed.migrations) {
@@ -59,6 +72,9 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
 }
 
 pub fn import_main(args: &ImportArgs) -> Result<(), String> {
+    if args.server.list_versions {
+        return server::list(&args.server);
+    }
     let out = args.output.output();
     let dir = out.dir().map_err(|e| e.to_string())?;
     let plan_path = dir.join(args.output.plan.file_name().unwrap_or("plan.ron".as_ref()));
@@ -92,7 +108,7 @@ pub fn import_main(args: &ImportArgs) -> Result<(), String> {
     let loaded = pgstage::plan::load(&plan_path).map_err(|e| e.to_string())?;
     println!("rehearsing the draft on a sandbox…");
     let run = runtime()?
-        .block_on(async { pgstage::draft::rehearse::Rig::start().await?.rehearse(&loaded).await })
+        .block_on(async { pgstage::draft::rehearse::Rig::start(args.server.choice()).await?.rehearse(&loaded).await })
         .map_err(|e| e.to_string())?;
     verdict(&run)
 }

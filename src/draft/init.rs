@@ -28,6 +28,8 @@ pub struct InitOptions {
     /// The first migration of the batch; the files before it are the baseline.
     pub from: Option<String>,
     pub output: Output,
+    /// The server binaries the rehearsal's sandbox runs.
+    pub server: crate::sandbox::ServerChoice,
 }
 
 /// A draft written, and how it did on the sandbox.
@@ -61,7 +63,7 @@ pub async fn init(options: &InitOptions) -> Result<Drafted, DraftError> {
     out.may_write(&plan_path)?;
     let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out)?;
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
-    let rig = Rig::start().await?;
+    let rig = Rig::start(options.server.clone()).await?;
     let measuring = LoadedPlan { plan: plan.clone(), path: plan_path.clone(), dir: dir.clone() };
     let run = rig.rehearse(&measuring).await?;
     let failures = rehearse::failures(&run);

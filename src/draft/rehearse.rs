@@ -6,7 +6,7 @@ use crate::check::{self, Observed, TxMode};
 use crate::db::connect;
 use crate::engine::{Acknowledgement, Engine, Outcome, RunOptions, RunResult};
 use crate::plan::{Finding, LintRule, LoadedPlan};
-use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::sandbox::{Sandbox, SandboxOptions, ServerChoice};
 
 use super::DraftError;
 
@@ -19,8 +19,10 @@ pub struct Rig {
 }
 
 impl Rig {
-    pub async fn start() -> Result<Self, DraftError> {
-        let sandbox = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions::default()))
+    /// Start a sandbox on the server binaries `server` chooses.
+    pub async fn start(server: ServerChoice) -> Result<Self, DraftError> {
+        let options = SandboxOptions { server, ..Default::default() };
+        let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
             .await
             .map_err(|e| DraftError::Rehearsal(e.to_string()))?
             .map_err(|e| DraftError::Rehearsal(e.to_string()))?;
