@@ -123,6 +123,7 @@ fn migrations_of(book: &RunBook, sources: &Sources, dir: &Path) -> Result<Vec<Mi
             },
             non_transactional: file.non_transactional,
             data_loss: vec![],
+            accept: vec![],
         });
     }
     Ok(out)

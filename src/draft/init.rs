@@ -148,6 +148,7 @@ fn skeleton(sources: &Sources, baseline: &[MigrationFile], batch: &[MigrationFil
                 creates: Creates::default(),
                 non_transactional: m.non_transactional,
                 data_loss: vec![],
+                accept: vec![],
             })
             .collect(),
         verification: vec![],
