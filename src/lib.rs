@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod db;
+pub mod draft;
 pub mod engine;
 pub mod findings;
 pub mod gui;

@@ -137,7 +137,7 @@ mod tests {
             id: "020".into(),
             title: "purge".into(),
             file: "020.sql".into(),
-            expected_ms: MsRange(0, 1),
+            expected_ms: Some(MsRange(0, 1)),
             creates: Default::default(),
             non_transactional: false,
             data_loss: loss,

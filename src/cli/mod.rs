@@ -1,8 +1,12 @@
 //! The command line: a bare `pgstage` (or `pgstage gui [PLAN]`) opens the window;
 //! `pgstage run PLAN` runs a plan headless (exit code 0 GO, 1 NO-GO, 2 error);
-//! `pgstage check PLAN` validates a plan offline; `pgstage sandbox [PLAN]` starts the sandbox
-//! seeded with the plan's baseline and keeps it until Ctrl-C. Errors are printed readably.
+//! `pgstage check PLAN` validates a plan offline; `pgstage init DIR` and `pgstage import
+//! RUNBOOK.md` draft one; `pgstage sandbox [PLAN]` starts the sandbox seeded with the plan's
+//! baseline and keeps it until Ctrl-C. Errors are printed readably.
 
+mod args;
+mod check;
+mod draft;
 mod run;
 mod server;
 
@@ -34,11 +38,13 @@ enum Command {
     },
     /// Run a plan headless: pre-flight, migrations, checks, rollback rehearsal, verdict.
     Run(run::RunArgs),
-    /// Load and validate a plan without touching any database.
-    Check {
-        /// The plan file (RON).
-        plan: PathBuf,
-    },
+    /// Load and validate a plan: every problem at once, its files as the run reads them, and
+    /// its contradictions; no database unless --rehearse.
+    Check(check::CheckArgs),
+    /// Draft a plan from a migrations folder, rehearsed on the sandbox.
+    Init(draft::InitArgs),
+    /// Draft a plan from a Markdown run-book and the migrations it lists.
+    Import(draft::ImportArgs),
     /// Start a throwaway PostgreSQL seeded with the plan's baseline; Ctrl-C stops and deletes it.
     Sandbox {
         /// The plan whose baseline seeds the sandbox.
@@ -57,7 +63,9 @@ pub fn main() -> ExitCode {
     }
     let result = match cli.command {
         Some(Command::Run(args)) => return run::main(args),
-        Some(Command::Check { plan }) => check(&plan),
+        Some(Command::Check(args)) => check::main(&args),
+        Some(Command::Init(args)) => draft::init_main(&args),
+        Some(Command::Import(args)) => draft::import_main(&args),
         Some(Command::Sandbox { server, .. }) if server.list_versions => server::list(&server),
         Some(Command::Sandbox { plan, server }) => sandbox(&plan, &server),
         Some(Command::Gui { plan }) => pgstage::gui::run(Some(plan)),
@@ -72,16 +80,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn check(path: &Path) -> Result<(), String> {
-    let loaded = plan::load(path).map_err(|e| e.to_string())?;
-    print_summary(&loaded);
-    println!("plan OK");
-    Ok(())
-}
-
 pub(crate) fn print_summary(loaded: &LoadedPlan) {
     let p = &loaded.plan;
-    println!("{} ({}), scheduled {}, {} h planned", p.name, p.phase, p.scheduled, p.planned_hours);
+    let mut head = p.name.clone();
+    if !p.phase.is_empty() {
+        head += &format!(" ({})", p.phase);
+    }
+    if !p.scheduled.is_empty() {
+        head += &format!(", scheduled {}", p.scheduled);
+    }
+    if p.planned_hours > 0.0 {
+        head += &format!(", {} h planned", p.planned_hours);
+    }
+    println!("{head}");
     println!(
         "  {} migrations, {} pre-flight checks + {} manual items, {} verification checks, {} schema-summary checks",
         p.migrations.len(),

@@ -216,12 +216,11 @@ fn print_event(event: &Event) {
                 MigrationStatus::NotRun => "NOT RUN",
             };
             println!(
-                "  {status:<9} {} {} statements in {:.0} ms (expected {}–{} ms)",
+                "  {status:<9} {} {} statements in {:.0} ms (expected {})",
                 m.file,
                 m.statements_done,
                 m.duration_ms,
-                m.expected_ms.min(),
-                m.expected_ms.max()
+                pgstage::plan::MsRange::label(m.expected_ms)
             );
             for x in &m.object_mismatches {
                 println!("            objects: {x}");

@@ -75,13 +75,15 @@ pub fn describe_config(config: &tokio_postgres::Config) -> String {
 /// transaction unless the file has its own). An error names the file, line and column.
 pub async fn run_script_file(client: &Client, path: &Path) -> Result<(), DbError> {
     let sql = std::fs::read_to_string(path).map_err(|source| DbError::Read { path: path.to_owned(), source })?;
-    client.batch_execute(&sql).await.map_err(|e| {
+    // A byte-order mark some editors write is no SQL.
+    let sql = sql.strip_prefix('\u{feff}').unwrap_or(&sql);
+    client.batch_execute(sql).await.map_err(|e| {
         // With the simple protocol the server's position counts characters of the whole text.
         let position = match e.as_db_error().and_then(|db| db.position()) {
             Some(tokio_postgres::error::ErrorPosition::Original(p)) => *p as usize,
             _ => 0,
         };
-        let (line, column) = char_position(&sql, position);
+        let (line, column) = char_position(sql, position);
         DbError::Script { file: path.to_owned(), line, column, message: describe(&e) }
     })
 }

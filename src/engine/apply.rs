@@ -67,7 +67,9 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
 pub fn prepare_file(file: &Path, cwd: &Path) -> Result<Prepared, String> {
     let shown = file.strip_prefix(cwd).unwrap_or(file).display().to_string();
     let bytes = std::fs::read(file).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    let script = String::from_utf8_lossy(&bytes).into_owned();
+    // A byte-order mark some editors write is no SQL; the checksum is of the file as it is.
+    let text = String::from_utf8_lossy(&bytes);
+    let script = text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned();
     let statements = split::split(&script).map_err(|e| format!("{shown}: {e}"))?;
     Ok(Prepared { checksum: ledger::checksum(&bytes), file: file.to_owned(), shown, script, statements })
 }

@@ -200,7 +200,8 @@ pub struct MigrationResult {
     pub title: String,
     pub file: String,
     pub checksum: String,
-    pub expected_ms: MsRange,
+    /// `None`: the plan does not judge this migration's time.
+    pub expected_ms: Option<MsRange>,
     pub status: MigrationStatus,
     pub duration_ms: f64,
     pub statements: usize,

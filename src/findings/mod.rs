@@ -120,7 +120,7 @@ pub(crate) mod test_utils {
                 id: "900".into(),
                 title: "fixture".into(),
                 file: "900.sql".into(),
-                expected_ms: MsRange(0, 1),
+                expected_ms: Some(MsRange(0, 1)),
                 creates: Default::default(),
                 non_transactional: false,
                 data_loss: vec![],

@@ -167,6 +167,8 @@ pub struct PgstageApp {
     pending_pick: Option<(Pick, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
     pub plan: Option<LoadedPlan>,
     pub plan_error: Option<String>,
+    /// When the plan was drafted from a run-book: what became of each of its lines.
+    pub imported: Option<Vec<crate::draft::runbook::Mapping>>,
     pub tab: Tab,
     pub conn: ConnectionForm,
     pub conn_status: Option<Result<String, String>>,
@@ -206,6 +208,7 @@ impl PgstageApp {
             pending_pick: None,
             plan: None,
             plan_error: None,
+            imported: None,
             tab: Tab::Plan,
             conn: ConnectionForm::default(),
             conn_status: None,
@@ -230,9 +233,19 @@ impl PgstageApp {
         app
     }
 
-    /// Load a plan; a load error is shown in the window (file:line:col), not a crash.
+    /// Load a plan (or draft one from a Markdown run-book); a load error is shown in the
+    /// window (file:line:col), not a crash.
     pub fn open_plan(&mut self, path: &Path) {
-        match plan::load(path) {
+        self.imported = None;
+        let loaded = if path.extension().is_some_and(|e| e == "md") {
+            crate::gui::import::draft(path).map(|(loaded, mapping)| {
+                self.imported = Some(mapping);
+                loaded
+            })
+        } else {
+            plan::load(path).map_err(|e| e.to_string())
+        };
+        match loaded {
             Ok(loaded) => {
                 self.log(format!("plan loaded: {}", path.display()));
                 self.settings.recent_plans.retain(|p| p != path);
@@ -246,7 +259,7 @@ impl PgstageApp {
             }
             Err(e) => {
                 self.log(format!("plan not loaded: {e}"));
-                self.plan_error = Some(e.to_string());
+                self.plan_error = Some(e);
             }
         }
         self.tab = Tab::Plan;

@@ -36,6 +36,7 @@ impl Dialogs for Native {
                 Pick::OpenPlan => rfd::FileDialog::new()
                     .set_title("Open a pgstage plan")
                     .add_filter("pgstage plan", &["ron"])
+                    .add_filter("Markdown run-book (drafts a plan)", &["md"])
                     .set_directory(std::env::current_dir().unwrap_or_default())
                     .pick_file(),
                 Pick::SaveReport => rfd::FileDialog::new()

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod dialog;
+pub mod import;
 pub mod panels;
 pub mod run_state;
 pub mod table;

@@ -2,13 +2,17 @@
 //! validation (ids, files, ranges). Start with [`load`].
 
 mod criteria;
+pub mod defaults;
+pub mod lint;
 mod load;
 mod model;
+mod tree;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
 pub use criteria::default_criteria;
+pub use lint::{Finding, LintRule, lint};
 pub use load::{PlanError, SyntaxError, parse, read};
 pub use model::*;
 pub use validate::{Problem, SECTIONS, validate};
@@ -51,14 +55,10 @@ pub fn resolve(dir: &Path, path: &Path) -> PathBuf {
     out
 }
 
-/// Read, parse and validate the plan at `path`.
+/// Read, parse and validate the plan at `path`; every problem is reported at once.
 pub fn load(path: &Path) -> Result<LoadedPlan, PlanError> {
-    let plan = read(path)?;
     let dir = path.parent().map(Path::to_owned).unwrap_or_default();
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-    let problems = validate(&plan, &dir);
-    if !problems.is_empty() {
-        return Err(PlanError::Invalid { path: path.to_owned(), problems });
-    }
+    let plan = read(path, &dir)?;
     Ok(LoadedPlan { plan, path: path.to_owned(), dir })
 }

@@ -14,10 +14,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
+    /// The plan's title; when left out, the plan file's header comment or its file name.
+    #[serde(default, alias = "title")]
     pub name: String,
+    #[serde(default)]
     pub phase: String,
     /// When the run is scheduled, as the run-book states it (e.g. "2024-02-06 09:00").
+    #[serde(default)]
     pub scheduled: String,
+    /// Hours planned for the whole validation; 0 when the plan does not say.
+    #[serde(default)]
     pub planned_hours: f64,
     #[serde(default)]
     pub objective: String,
@@ -28,9 +34,12 @@ pub struct Plan {
     pub target: TargetGuard,
     #[serde(default)]
     pub execution: Execution,
+    /// Left out when the target already holds the starting state (the sandbox then starts empty).
+    #[serde(default)]
     pub baseline: Baseline,
     #[serde(default)]
     pub preflight: Preflight,
+    #[serde(default)]
     pub migrations: Vec<Migration>,
     #[serde(default)]
     pub verification: Vec<Check>,
@@ -56,7 +65,7 @@ pub struct Plan {
 }
 
 /// Which databases the plan may run against.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetGuard {
     /// Glob patterns (`*`, `?`) on the database name; empty means any name not denied.
@@ -71,6 +80,13 @@ pub struct TargetGuard {
     /// Refuse a database whose `pgstage.environment` setting or comment says `production`.
     #[serde(default = "yes")]
     pub refuse_marked_production: bool,
+}
+
+impl Default for TargetGuard {
+    /// No pattern, and a database marked as production refused (as when the field is left out).
+    fn default() -> Self {
+        Self { allow_databases: vec![], deny_databases: vec![], deny_hosts: vec![], refuse_marked_production: true }
+    }
 }
 
 fn yes() -> bool {
@@ -138,10 +154,17 @@ pub struct Baseline {
     #[serde(default = "default_schema")]
     pub schema: String,
     /// Scripts that build the baseline, in order (used to seed the sandbox).
+    #[serde(default)]
     pub migrations: Vec<PathBuf>,
     /// A deterministic script that gives every baseline table rows.
     #[serde(default)]
     pub sample_data: Option<PathBuf>,
+}
+
+impl Default for Baseline {
+    fn default() -> Self {
+        Self { schema: default_schema(), migrations: vec![], sample_data: None }
+    }
 }
 
 fn default_schema() -> String {
@@ -174,11 +197,16 @@ pub struct ManualItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Migration {
+    /// When left out, the file name's leading number (or its stem).
+    #[serde(default)]
     pub id: String,
+    /// When left out, the file name without its number and extension.
+    #[serde(default)]
     pub title: String,
     pub file: PathBuf,
-    /// Expected execution time, milliseconds, inclusive.
-    pub expected_ms: MsRange,
+    /// Expected execution time, milliseconds, inclusive; `None`: the time is not judged.
+    #[serde(default)]
+    pub expected_ms: Option<MsRange>,
     #[serde(default)]
     pub creates: Creates,
     /// The file holds statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY,
@@ -272,6 +300,11 @@ impl MsRange {
     }
     pub fn contains(self, ms: u64) -> bool {
         (self.0..=self.1).contains(&ms)
+    }
+
+    /// `"400–500 ms"`, or `"not judged"` for no range.
+    pub fn label(range: Option<MsRange>) -> String {
+        range.map_or_else(|| "not judged".to_owned(), |r| format!("{}–{} ms", r.0, r.1))
     }
 }
 

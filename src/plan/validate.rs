@@ -8,16 +8,20 @@ use std::path::Path;
 
 use super::model::{Check, Expect, Plan, Probe, Rule, TransactionMode};
 
-/// One thing wrong with a plan, located by its field path.
+/// One thing wrong with a plan, located by its line, column and field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// 1-based; 0 until the loader has placed it in the file.
+    pub line: usize,
+    pub column: usize,
     pub field: String,
     pub message: String,
 }
 
 impl fmt::Display for Problem {
+    /// `14:13: in `migrations[1].expected_msec`: …` (the loader puts the file name first).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`: {}", self.field, self.message)
+        write!(f, "{}:{}: in `{}`: {}", self.line, self.column, self.field, self.message)
     }
 }
 
@@ -41,7 +45,7 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn problem(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { field: field.into(), message: message.into() });
+        self.problems.push(Problem { line: 0, column: 0, field: field.into(), message: message.into() });
     }
 
     fn id(&mut self, id: &str, field: String) {
@@ -63,8 +67,11 @@ impl Validator<'_> {
     }
 
     fn plan(&mut self, plan: &Plan) {
-        if !(plan.planned_hours.is_finite() && plan.planned_hours > 0.0) {
-            self.problem("planned_hours", format!("must be a positive number of hours, got {}", plan.planned_hours));
+        if !(plan.planned_hours.is_finite() && plan.planned_hours >= 0.0) {
+            self.problem(
+                "planned_hours",
+                format!("must be a positive number of hours (or left out), got {}", plan.planned_hours),
+            );
         }
         for (i, path) in plan.baseline.migrations.iter().enumerate() {
             self.file(path, format!("baseline.migrations[{i}]"));
@@ -93,9 +100,10 @@ impl Validator<'_> {
                     "a migration that cannot run in a transaction cannot be part of a one-transaction batch (execution.transaction: Batch)",
                 );
             }
-            if m.expected_ms.min() > m.expected_ms.max() {
-                let message =
-                    format!("impossible range: minimum {} ms is above maximum {} ms", m.expected_ms.min(), m.expected_ms.max());
+            if let Some(r) = m.expected_ms
+                && r.min() > r.max()
+            {
+                let message = format!("impossible range: minimum {} ms is above maximum {} ms", r.min(), r.max());
                 self.problem(format!("{at}.expected_ms"), message);
             }
         }

@@ -6,7 +6,7 @@ use crate::db::snapshot::Kind;
 use crate::engine::{
     BaselineSource, CheckResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status, TableChange,
 };
-use crate::plan::CriterionKind;
+use crate::plan::{CriterionKind, MsRange};
 
 /// A section of checks, in run order, with its title for people.
 pub struct Section<'a> {
@@ -173,7 +173,7 @@ pub fn fmt_ms(ms: f64) -> String {
 }
 
 pub fn range_text(m: &MigrationResult) -> String {
-    format!("{}–{} ms", m.expected_ms.min(), m.expected_ms.max())
+    MsRange::label(m.expected_ms)
 }
 
 /// How a migration's time compares with its expected range.
@@ -192,9 +192,10 @@ pub fn timing(m: &MigrationResult) -> Timing {
     }
     // As the verdict judges it: the time rounded to whole milliseconds, range inclusive.
     let ms = m.duration_ms.round() as u64;
-    if ms < m.expected_ms.min() {
+    let Some(range) = m.expected_ms else { return Timing::NotMeasured };
+    if ms < range.min() {
         Timing::Faster
-    } else if ms > m.expected_ms.max() {
+    } else if ms > range.max() {
         Timing::Slower
     } else {
         Timing::Within

@@ -161,7 +161,7 @@ pub fn timing_chart(migrations: &[MigrationResult]) -> String {
     let (w, left, right, top, bottom) = (960.0, 270.0, 140.0, 34.0, 36.0);
     let h = top + row_h * migrations.len() as f64 + bottom;
     let plot_w = w - left - right;
-    let max = migrations.iter().flat_map(|m| [m.expected_ms.max() as f64, m.duration_ms]).fold(0.0, f64::max);
+    let max = migrations.iter().flat_map(|m| [m.expected_ms.map_or(0.0, |r| r.max() as f64), m.duration_ms]).fold(0.0, f64::max);
     let (xmax, step) = axis(max * 1.05);
     let x = |v: f64| left + v.min(xmax) / xmax * plot_w;
     let mut o = String::new();
@@ -217,7 +217,7 @@ pub fn timing_chart(migrations: &[MigrationResult]) -> String {
             mid + 12.0,
             e(&c::range_text(m))
         );
-        let (b0, b1) = (x(m.expected_ms.min() as f64), x(m.expected_ms.max() as f64));
+        let (b0, b1) = m.expected_ms.map_or((x(0.0), x(0.0)), |r| (x(r.min() as f64), x(r.max() as f64)));
         let _ = writeln!(
             o,
             "<rect x=\"{b0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#dbe7f5\" stroke=\"#7a9cc6\"><title>expected {}</title></rect>",

@@ -78,3 +78,46 @@ fn run_refuses_an_unknown_manual_item() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("--ack MI-NOPE: no such manual item (the plan has: MI-REVIEW"), "{}", text(&out));
 }
+
+#[test]
+fn check_refuses_what_the_run_would_refuse_for_its_files() {
+    let mut loaded = week2_plan();
+    loaded.plan.migrations[1].file = path("tests/fixtures/sql/910_concurrent_index.sql");
+    let plan = write_plan(&loaded, "cli-concurrent");
+    let out = pgstage(&["check", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("the run would refuse its migration files"), "{all}");
+    assert!(
+        all.contains(
+            "910_concurrent_index.sql:3:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction; mark migration 014"
+        ),
+        "{all}"
+    );
+    std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn check_lints_the_plan_and_rehearse_finds_what_a_migration_does_not_create() {
+    let ok = pgstage(&["check", "plans/week2_staging.ron"]);
+    let all = text(&ok);
+    assert!(all.contains("lint: [announced-counts] `schema_summary[4]`: S-INDEXES expects at least 130 indexes"), "{all}");
+    assert!(all.contains("lint: [timeline-overlap] `timeline[3]`"), "{all}");
+    assert!(!all.contains("rehearsed-counts"), "no rehearsal without --rehearse: {all}");
+    let mut loaded = week2_plan();
+    loaded.plan.migrations[0].creates.indexes = Some(13);
+    loaded.plan.migrations[1].creates.tables.push("leaderboards".into());
+    let plan = write_plan(&loaded, "cli-rehearse");
+    let out = pgstage(&["check", "--rehearse", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "findings are warnings: {all}");
+    assert!(
+        all.contains("lint: [rehearsed-counts] `migrations[0].creates`: migration 013: indexes: expected 13, created 12"),
+        "{all}"
+    );
+    assert!(
+        all.contains("lint: [rehearsed-counts] `migrations[1].creates`: migration 014: table leaderboards not created"),
+        "{all}"
+    );
+    std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
+}

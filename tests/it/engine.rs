@@ -33,7 +33,7 @@ pub(crate) fn migration(id: &str, file: &str) -> Migration {
         id: id.into(),
         title: format!("fixture {id}"),
         file: path(file),
-        expected_ms: MsRange(0, 60_000),
+        expected_ms: Some(MsRange(0, 60_000)),
         creates: Creates::default(),
         non_transactional: false,
         data_loss: vec![],

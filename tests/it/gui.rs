@@ -217,3 +217,21 @@ fn the_connect_panel_offers_the_versions_found_and_the_sandbox_runs_the_one_chos
     assert!(result.server_version.starts_with(chosen.number()), "{} on {chosen}", result.server_version);
     assert!(h.state().log.iter().any(|l| l.contains(&format!("sandbox: {chosen} started"))), "{:?}", h.state().log);
 }
+
+#[test]
+fn opening_a_runbook_drafts_a_plan_and_shows_the_mapping() {
+    let mut h = harness(path("tests/fixtures/runbooks/week2_tuesday_staging_validation_plan.md"), None);
+    h.step();
+    let app = h.state();
+    assert!(app.plan_error.is_none(), "{:?}", app.plan_error);
+    let plan = &app.plan.as_ref().expect("a plan drafted from the run-book").plan;
+    assert_eq!(plan.migrations.len(), 5);
+    assert_eq!(plan.verification.len(), 16);
+    assert!(app.imported.is_some());
+    assert!(h.query_by_label_contains("Drafted from a run-book: 476 lines").is_some(), "the mapping is shown");
+    assert!(
+        h.query_all_by_label("-> migrations[013].expected_ms").next().is_some(),
+        "line by line, with the element each line became"
+    );
+    assert!(h.query_all_by_label_contains("unmapped: a status or sign-off").next().is_some(), "unmapped lines say why");
+}

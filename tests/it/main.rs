@@ -5,9 +5,11 @@
 mod cli;
 mod connect;
 mod deparser;
+mod draft;
 mod engine;
 mod gui;
 mod gui_locks;
+mod import;
 mod integrity;
 mod locks;
 mod plan;

@@ -1,7 +1,7 @@
 //! Plan files: the bundled plan loads, validates and says what the seed run-book says;
 //! broken plans fail with the file, line, column, field and what was expected.
 
-use pgstage::plan::{self, Expect, Metric, PlanError, Probe, SyntaxError};
+use pgstage::plan::{self, Expect, Metric, PlanError, Probe, Problem, SyntaxError};
 
 use crate::support::{path, week2_plan};
 
@@ -16,11 +16,22 @@ fn syntax_error(fixture: &str) -> SyntaxError {
     }
 }
 
-fn problems(fixture: &str) -> Vec<(String, String)> {
+fn located(fixture: &str) -> Vec<Problem> {
     match load_error(fixture) {
-        PlanError::Invalid { problems, .. } => problems.into_iter().map(|p| (p.field, p.message)).collect(),
-        other => panic!("expected validation problems, got: {other}"),
+        PlanError::Invalid { problems, .. } => problems,
+        other => panic!("expected problems, got: {other}"),
     }
+}
+
+fn problems(fixture: &str) -> Vec<(String, String)> {
+    located(fixture).into_iter().map(|p| (p.field, p.message)).collect()
+}
+
+/// The one problem of a fixture that has one.
+fn only_problem(fixture: &str) -> Problem {
+    let mut all = located(fixture);
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.remove(0)
 }
 
 #[test]
@@ -31,7 +42,7 @@ fn bundled_plan_encodes_the_seed() {
     assert_eq!(p.planned_hours, 5.0);
     let ids: Vec<&str> = p.migrations.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["013", "014", "015", "016", "017"]);
-    let ranges: Vec<(u64, u64)> = p.migrations.iter().map(|m| (m.expected_ms.min(), m.expected_ms.max())).collect();
+    let ranges: Vec<(u64, u64)> = p.migrations.iter().filter_map(|m| m.expected_ms).map(|r| (r.min(), r.max())).collect();
     assert_eq!(ranges, [(400, 500), (350, 400), (400, 450), (300, 350), (350, 400)]);
     let tables: usize = p.migrations.iter().map(|m| m.creates.tables.len()).sum();
     assert_eq!(tables, 16);
@@ -71,20 +82,65 @@ fn syntax_error_names_file_line_and_column() {
 
 #[test]
 fn unknown_field_names_the_field_and_what_was_expected() {
-    let e = syntax_error("unknown_field.ron");
+    let e = only_problem("unknown_field.ron");
     assert_eq!((e.line, e.column), (14, 13));
     assert_eq!(e.field, "migrations[1].expected_msec");
     assert!(e.message.contains("`expected_msec`"), "{}", e.message);
     assert!(e.message.contains("`expected_ms`"), "the message lists the valid fields: {}", e.message);
-    assert!(e.to_string().contains("unknown_field.ron:14:13: in `migrations[1].expected_msec`: "), "{e}");
+    let text = load_error("unknown_field.ron").to_string();
+    assert!(text.contains("unknown_field.ron:14:13: in `migrations[1].expected_msec`: "), "{text}");
 }
 
 #[test]
 fn wrong_type_names_the_field() {
-    let e = syntax_error("wrong_type.ron");
-    assert_eq!((e.line, e.column), (10, 22));
+    let e = only_problem("wrong_type.ron");
+    // The column of the value itself (RON's own error points at the blank before it).
+    assert_eq!((e.line, e.column), (10, 23));
     assert_eq!(e.field, "migrations[0].expected_ms");
     assert!(e.message.contains("MsRange"), "{}", e.message);
+}
+
+#[test]
+fn five_problems_are_five_errors_at_once() {
+    let all = located("five_problems.ron");
+    let got: Vec<(usize, usize, &str)> = all.iter().map(|p| (p.line, p.column, p.field.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (3, 20, "planned_hours"),
+            (5, 82, "migrations[0].expected_msec"),
+            (6, 9, "migrations[1].file"),
+            (10, 52, "verification[0].probe"),
+            (11, 14, "verification[1].id"),
+        ],
+        "{all:#?}"
+    );
+    assert!(all[0].message.contains("expected f64"), "{}", all[0].message);
+    assert!(all[1].message.starts_with("unknown field `expected_msec`"), "{}", all[1].message);
+    assert_eq!(all[2].message, "missing field `file`");
+    assert!(all[3].message.starts_with("unknown variant `Tabels`, expected one of `Tables`"), "{}", all[3].message);
+    assert!(all[4].message.starts_with("duplicate id \"V01\""), "{}", all[4].message);
+    let text = load_error("five_problems.ron").to_string();
+    assert!(text.contains("has 5 problems:\n"), "{text}");
+    assert!(text.contains("five_problems.ron:6:9: in `migrations[1].file`: missing field `file`"), "{text}");
+}
+
+#[test]
+fn what_a_plan_leaves_out_is_derived() {
+    let dir = std::env::temp_dir().join(format!("pgstage-defaults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = path("migrations/week2/013_create_positioning_campaigns.sql");
+    let plan = format!("// Next week's batch.\n(migrations: [(file: {:?})])\n", file.display().to_string());
+    std::fs::write(dir.join("next_week.ron"), &plan).unwrap();
+    let loaded = plan::load(&dir.join("next_week.ron")).unwrap_or_else(|e| panic!("{e}"));
+    let p = &loaded.plan;
+    assert_eq!(p.name, "Next week's batch", "the title from the header comment");
+    assert_eq!((p.migrations[0].id.as_str(), p.migrations[0].title.as_str()), ("013", "create positioning campaigns"));
+    assert_eq!(p.migrations[0].expected_ms, None, "no range: the time is not judged");
+    assert!(p.baseline.migrations.is_empty() && p.phase.is_empty() && p.planned_hours == 0.0);
+    std::fs::write(dir.join("next_week.ron"), plan.replace("// Next week's batch.\n", "")).unwrap();
+    assert_eq!(plan::load(&dir.join("next_week.ron")).unwrap().plan.name, "next week", "else from the file name");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -108,7 +164,7 @@ fn duplicate_ids_and_impossible_ranges_are_all_reported() {
         ]
     );
     let text = load_error("duplicate_id.ron").to_string();
-    assert!(text.contains("duplicate_id.ron is invalid:\n  - `migrations[0].expected_ms`"), "{text}");
+    assert!(text.contains("duplicate_id.ron:10:23: in `migrations[0].expected_ms`: impossible range"), "{text}");
 }
 
 #[test]
@@ -116,4 +172,50 @@ fn unreadable_plan_says_so() {
     let e = plan::load(&path("tests/fixtures/plans/does_not_exist.ron")).unwrap_err();
     assert!(matches!(e, PlanError::Read { .. }));
     assert!(e.to_string().starts_with("cannot read plan "), "{e}");
+}
+
+#[test]
+fn lint_finds_the_bundled_plans_own_contradictions() {
+    let findings: Vec<(String, String)> =
+        plan::lint(&week2_plan().plan).into_iter().map(|f| (f.rule.id().to_owned(), f.field)).collect();
+    assert_eq!(
+        findings,
+        [
+            ("announced-counts".to_owned(), "schema_summary[4]".to_owned()),
+            ("announced-counts".to_owned(), "schema_summary[3]".to_owned()),
+            ("timeline-overlap".to_owned(), "timeline[3]".to_owned()),
+            ("timeline-hours".to_owned(), "timeline".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn lint_finds_empty_sections_and_duplicate_checks() {
+    let mut p = week2_plan().plan;
+    p.performance.index_usage.clear();
+    p.schema_summary.push(p.schema_summary[0].clone());
+    p.schema_summary.last_mut().unwrap().id = "S-TABLES-AGAIN".into();
+    let findings = plan::lint(&p);
+    let messages: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("[empty-section] `criteria[12].rule`: C-PERF") && m.contains("section performance")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m
+            == "[duplicate-check] `schema_summary[7]`: S-TABLES-AGAIN measures the same as S-TABLES with the same expectation"),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn problems_inside_some_do_not_stop_the_reading() {
+    let got: Vec<(usize, usize, String)> =
+        located("nested_problems.ron").into_iter().map(|p| (p.line, p.column, p.field)).collect();
+    assert_eq!(
+        got,
+        [(4, 20, "rollback.script".into()), (5, 47, "criteria[0].rule".into()), (6, 39, "timeline[0].minutes".into())]
+    );
 }

@@ -111,8 +111,9 @@ fn migration_chart(ui: &mut egui::Ui, app: &PgstageApp, height: f32) {
         migrations
             .iter()
             .enumerate()
-            .map(|(i, m)| {
-                let (lo, hi) = (m.expected_ms.min() as f64, m.expected_ms.max() as f64);
+            .filter_map(|(i, m)| m.expected_ms.map(|r| (i, m, r)))
+            .map(|(i, m, r)| {
+                let (lo, hi) = (r.min() as f64, r.max() as f64);
                 Bar::new(i as f64, hi - lo).base_offset(lo).width(0.6).name(format!("{}: expected {lo}–{hi} ms", m.id))
             })
             .collect(),

@@ -42,6 +42,9 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 ui.label(RichText::new(format!("Note: {note}")).italics());
             }
         });
+        if let Some(mapping) = &app.imported {
+            mapping_section(ui, mapping);
+        }
         section(ui, "Manual checklist (the operator confirms each item)", |ui| {
             ui.horizontal(|ui| {
                 ui.label("Operator:");
@@ -76,7 +79,7 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 for m in &p.migrations {
                     ui.label(RichText::new(&m.id).monospace());
                     ui.label(&m.title);
-                    ui.label(format!("{}–{} ms", m.expected_ms.min(), m.expected_ms.max()));
+                    ui.label(crate::plan::MsRange::label(m.expected_ms));
                     ui.label(format!(
                         "{} tables{}{}",
                         m.creates.tables.len(),
@@ -131,4 +134,34 @@ fn open_by_path(app: &mut PgstageApp, ui: &mut egui::Ui) {
         }
     });
     ui.data_mut(|d| d.insert_temp(id, path));
+}
+
+/// What became of each line of the run-book the plan was drafted from.
+fn mapping_section(ui: &mut egui::Ui, mapping: &[crate::draft::runbook::Mapping]) {
+    use crate::draft::runbook::Target;
+    let mapped = mapping.iter().filter(|m| matches!(m.to, Target::Element(_))).count();
+    let unmapped = mapping.iter().filter(|m| matches!(m.to, Target::Unmapped(_))).count();
+    let title = format!("Drafted from a run-book: {} lines, {mapped} mapped, {unmapped} unmapped", mapping.len());
+    section(ui, &title, |ui| {
+        egui::CollapsingHeader::new("Line by line").default_open(true).show(ui, |ui| {
+            egui::Grid::new("plan_mapping").striped(true).num_columns(3).max_col_width(620.0).show(ui, |ui| {
+                for m in mapping.iter().filter(|m| m.to != Target::Layout) {
+                    ui.label(RichText::new(m.line.to_string()).monospace().weak());
+                    // The run-book's tree drawing and arrows have no glyph in the window's fonts.
+                    let text: String = m
+                        .text
+                        .chars()
+                        .map(|c| if c.is_ascii() || matches!(c, '✅' | '–' | '—' | '·') { c } else { ' ' })
+                        .collect();
+                    ui.add(egui::Label::new(text.trim()).truncate());
+                    match &m.to {
+                        Target::Element(e) => ui.label(RichText::new(format!("-> {e}")).monospace()),
+                        Target::Unmapped(why) => ui.colored_label(RED, format!("unmapped: {why}")),
+                        Target::Layout => ui.label(""),
+                    };
+                    ui.end_row();
+                }
+            });
+        });
+    });
 }

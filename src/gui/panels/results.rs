@@ -97,7 +97,7 @@ impl Rows for MigrationRows<'_> {
         match column {
             0 => Key::Text(m.id.clone()),
             1 => Key::Text(m.file.clone()),
-            2 => Key::Num(m.expected_ms.min() as f64),
+            2 => Key::Num(m.expected_ms.map_or(-1.0, |r| r.min() as f64)),
             3 => Key::Num(m.duration_ms),
             4 => Key::Num(m.object_mismatches.len() as f64),
             _ => Key::Text(migration_status(m).to_owned()),
@@ -113,7 +113,7 @@ impl Rows for MigrationRows<'_> {
         match column {
             0 => ui.label(RichText::new(&m.id).monospace()),
             1 => ui.label(&m.file).on_hover_text(&m.file),
-            2 => ui.label(format!("{}–{}", m.expected_ms.min(), m.expected_ms.max())),
+            2 => ui.label(pgstage_range(m.expected_ms)),
             3 => ui.label(RichText::new(format!("{:.0}", m.duration_ms)).monospace()),
             4 => ui.label(if m.object_mismatches.is_empty() {
                 "as expected".to_owned()
@@ -248,4 +248,8 @@ fn details(app: &mut PgstageApp, ui: &mut egui::Ui) {
 
 fn short(checksum: &str) -> &str {
     &checksum[..checksum.len().min(12)]
+}
+
+fn pgstage_range(range: Option<crate::plan::MsRange>) -> String {
+    range.map_or_else(|| "–".to_owned(), |r| format!("{}–{}", r.min(), r.max()))
 }

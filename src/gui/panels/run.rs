@@ -129,18 +129,19 @@ fn migration_bar(
         .filter(|r| r.duration_ms > 0.0)
         .map(|r| r.duration_ms)
         .or_else(|| RunView::elapsed(s).map(|t| t.as_secs_f64() * 1000.0));
-    let timing = match elapsed_ms {
-        Some(ms) => {
-            let side = if ms < m.expected_ms.min() as f64 {
+    let timing = match (elapsed_ms, m.expected_ms) {
+        (Some(ms), Some(r)) => {
+            let side = if ms < r.min() as f64 {
                 " — faster than expected"
-            } else if ms > m.expected_ms.max() as f64 {
+            } else if ms > r.max() as f64 {
                 " — slower than expected"
             } else {
                 " — within range"
             };
-            format!("{ms:.0} ms of {}–{} ms expected{side}", m.expected_ms.min(), m.expected_ms.max())
+            format!("{ms:.0} ms of {}–{} ms expected{side}", r.min(), r.max())
         }
-        None => format!("expected {}–{} ms", m.expected_ms.min(), m.expected_ms.max()),
+        (Some(ms), None) => format!("{ms:.0} ms (time not judged)"),
+        (None, range) => format!("expected {}", crate::plan::MsRange::label(range)),
     };
     let status = result.map(|r| match r.status {
         MigrationStatus::Applied => "applied",

@@ -1,0 +1,124 @@
+//! `pgstage init DIR` and `pgstage import RUNBOOK.md`: draft a plan, write it, and say how
+//! it did when rehearsed on the sandbox.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use pgstage::draft::import::import;
+use pgstage::draft::init::{InitOptions, init};
+use pgstage::draft::render;
+use pgstage::draft::runbook::Target;
+
+use super::args::OutputArgs;
+use super::server::{self, ServerArgs};
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// The migrations folder: numbered files, Flyway, golang-migrate or Sqitch.
+    dir: PathBuf,
+    /// The first migration of the batch (its version or Sqitch name); the ones before it
+    /// are the baseline. Default: every file is in the batch.
+    #[arg(long, value_name = "ID")]
+    from: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The run-book (Markdown).
+    runbook: PathBuf,
+    /// The folder holding the migrations the run-book lists.
+    #[arg(long, value_name = "DIR")]
+    migrations: PathBuf,
+    /// A folder whose migrations build the starting state (e.g. last week's), for the
+    /// sandbox; repeatable, applied in order.
+    #[arg(long, value_name = "DIR")]
+    baseline: Vec<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+pub fn init_main(args: &InitArgs) -> Result<(), String> {
+    if args.server.list_versions {
+        return server::list(&args.server);
+    }
+    let options = InitOptions {
+        dir: args.dir.clone(),
+        from: args.from.clone(),
+        output: args.output.output(),
+        server: args.server.choice(),
+    };
+    println!("rehearsing {} on a sandbox…", args.dir.display());
+    let drafted = runtime()?.block_on(init(&options)).map_err(|e| e.to_string())?;
+    for (m, r) in drafted.plan.migrations.iter().zip(&drafted.confirmed.migrations) {
+        let what: Vec<String> = r.created.iter().map(|(k, v)| format!("{} {k}", v.len())).collect();
+        println!("  {} {}: {:.1} ms, {}", m.id, m.title, r.duration_ms, what.join(", "));
+    }
+    if let Some(p) = &drafted.written_rollback {
+        println!("rollback: {} (the down files in reverse order)", p.display());
+    }
+    println!("plan: {}", drafted.plan_path.display());
+    super::check::print_findings(&pgstage::plan::lint(&drafted.plan));
+    verdict(&drafted.confirmed)
+}
+
+pub fn import_main(args: &ImportArgs) -> Result<(), String> {
+    if args.server.list_versions {
+        return server::list(&args.server);
+    }
+    let out = args.output.output();
+    let dir = out.dir().map_err(|e| e.to_string())?;
+    let plan_path = dir.join(args.output.plan.file_name().unwrap_or("plan.ron".as_ref()));
+    out.may_write(&plan_path).map_err(|e| e.to_string())?;
+    let imported = import(&args.runbook, &args.migrations, &args.baseline, &dir).map_err(|e| e.to_string())?;
+    if let Some((name, text)) = &imported.rollback_script {
+        out.write(&dir.join(name), text).map_err(|e| e.to_string())?;
+        println!("rollback: {} (the run-book's own SQL)", dir.join(name).display());
+    }
+    let p = &imported.plan;
+    let header = vec![
+        p.name.clone(),
+        format!(
+            "Drafted by `pgstage import {} --migrations {}` from the run-book; paths are relative to this file.",
+            args.runbook.display(),
+            args.migrations.display()
+        ),
+        "Review before use: the notes list the run-book's contradictions and every line not mapped to the plan.".into(),
+    ];
+    out.write(&plan_path, &render::plan_text(p, &header)).map_err(|e| e.to_string())?;
+    let mapped = imported.mapping.iter().filter(|m| matches!(m.to, Target::Element(_))).count();
+    println!(
+        "run-book: {} lines, {mapped} mapped, {} unmapped (listed in the plan's notes)",
+        imported.mapping.len(),
+        imported.unmapped().count()
+    );
+    for c in &imported.contradictions {
+        println!("  contradiction: {c}");
+    }
+    println!("plan: {}", plan_path.display());
+    let loaded = pgstage::plan::load(&plan_path).map_err(|e| e.to_string())?;
+    println!("rehearsing the draft on a sandbox…");
+    let run = runtime()?
+        .block_on(async { pgstage::draft::rehearse::Rig::start(args.server.choice()).await?.rehearse(&loaded).await })
+        .map_err(|e| e.to_string())?;
+    verdict(&run)
+}
+
+/// The draft as written, rehearsed: GO, or why not.
+fn verdict(run: &pgstage::engine::RunResult) -> Result<(), String> {
+    if run.verdict.go {
+        println!("the draft, rehearsed on the sandbox: GO");
+        Ok(())
+    } else {
+        Err(format!("the draft, rehearsed on the sandbox, is NO-GO: {}", run.verdict.reasons.join("; ")))
+    }
+}

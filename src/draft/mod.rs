@@ -1,0 +1,84 @@
+//! Drafting plans: `pgstage init` from a migrations folder ([`init`]), `pgstage import` from
+//! a Markdown run-book ([`import`]). Both read the migration files ([`sources`]), rehearse
+//! them on a sandbox through the real engine ([`rehearse`]) and write a plan that passes
+//! `pgstage check`, with comments saying what to review ([`render`]).
+
+pub mod import;
+pub mod init;
+pub mod rehearse;
+pub mod render;
+pub mod runbook;
+pub mod sources;
+
+use std::path::{Component, Path, PathBuf};
+
+pub use sources::{Layout, MigrationFile, MigrationKind, SourceError, Sources};
+
+/// Why a draft could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DraftError {
+    #[error(transparent)]
+    Sources(#[from] SourceError),
+    #[error("{} exists; use --force to write over it", .0.display())]
+    Exists(PathBuf),
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("--from {from}: no such migration in {} (it has: {known})", dir.display())]
+    UnknownFrom { from: String, dir: PathBuf, known: String },
+    #[error("the rehearsal on the sandbox could not run: {0}")]
+    Rehearsal(String),
+    #[error("the rehearsal on the sandbox failed, fix that first: {0}")]
+    MigrationFailed(String),
+    #[error("cannot read the run-book {}: {source}", path.display())]
+    RunBook { path: PathBuf, source: std::io::Error },
+    #[error("the drafted plan does not load (a pgstage bug): {0}")]
+    Invalid(String),
+}
+
+/// Where a drafted plan goes, and whether it may replace a file.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub plan: PathBuf,
+    pub force: bool,
+}
+
+impl Output {
+    /// The plan's directory, absolute (created if missing).
+    pub fn dir(&self) -> Result<PathBuf, DraftError> {
+        let parent = self.plan.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|source| DraftError::Write { path: parent.to_owned(), source })?;
+        absolute(parent)
+    }
+
+    /// Refuse to replace `path` unless forced.
+    pub fn may_write(&self, path: &Path) -> Result<(), DraftError> {
+        if path.exists() && !self.force { Err(DraftError::Exists(path.to_owned())) } else { Ok(()) }
+    }
+
+    /// Write `text` to `path`, after [`Output::may_write`].
+    pub fn write(&self, path: &Path, text: &str) -> Result<(), DraftError> {
+        self.may_write(path)?;
+        std::fs::write(path, text).map_err(|source| DraftError::Write { path: path.to_owned(), source })
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, DraftError> {
+    std::fs::canonicalize(path).map_err(|source| DraftError::Write { path: path.to_owned(), source })
+}
+
+/// `to` written relative to the directory `from` (both made absolute), as a plan stores it.
+pub fn relative(from: &Path, to: &Path) -> PathBuf {
+    let (Ok(from), Ok(to)) = (std::fs::canonicalize(from), std::fs::canonicalize(to)) else { return to.to_owned() };
+    let a: Vec<Component> = from.components().collect();
+    let b: Vec<Component> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..a.len() {
+        out.push("..");
+    }
+    for c in &b[common..] {
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,98 @@
+//! Rehearsing a plan on a sandbox through the real engine, for drafting (what each migration
+//! creates, how long it takes) and for `pgstage check --rehearse` (what a migration
+//! announces but its SQL does not create).
+
+use crate::check::{self, Observed, TxMode};
+use crate::db::connect;
+use crate::engine::{Acknowledgement, Engine, Outcome, RunOptions, RunResult};
+use crate::plan::{Finding, LintRule, LoadedPlan};
+use crate::sandbox::{Sandbox, SandboxOptions, ServerChoice};
+
+use super::DraftError;
+
+/// A sandbox to rehearse on; each rehearsal gets a database of its own.
+pub struct Rig {
+    sandbox: Sandbox,
+    runs: std::sync::atomic::AtomicU32,
+    /// The database of the last rehearsal, left as the run left it (migrated).
+    last: std::sync::Mutex<Option<String>>,
+}
+
+impl Rig {
+    /// Start a sandbox on the server binaries `server` chooses.
+    pub async fn start(server: ServerChoice) -> Result<Self, DraftError> {
+        let options = SandboxOptions { server, ..Default::default() };
+        let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
+            .await
+            .map_err(|e| DraftError::Rehearsal(e.to_string()))?
+            .map_err(|e| DraftError::Rehearsal(e.to_string()))?;
+        Ok(Self { sandbox, runs: Default::default(), last: Default::default() })
+    }
+
+    /// Run `plan` on a new database seeded with its baseline; every manual item acknowledged.
+    pub async fn rehearse(&self, plan: &LoadedPlan) -> Result<RunResult, DraftError> {
+        let n = self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dbname = format!("pgstage_rehearsal_{n}");
+        self.sandbox.seed(plan, &dbname).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(dbname.clone());
+        rehearse_on(plan, &self.sandbox.config(&dbname), Some(self.sandbox.info())).await
+    }
+
+    /// What check SQL sees on the database of the last rehearsal (read-only, as a check runs).
+    pub async fn observe(&self, sql: &str) -> Result<Observed, DraftError> {
+        let failed = |e: String| DraftError::Rehearsal(e);
+        let dbname =
+            self.last.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| failed("nothing rehearsed yet".into()))?;
+        let client = crate::db::connect_config(&self.sandbox.config(&dbname)).await.map_err(|e| failed(e.to_string()))?;
+        check::run_sql(&client, sql, TxMode::ReadOnly, 60_000).await.map_err(|e| failed(e.to_string()))
+    }
+}
+
+/// Run `plan` on the database `config` names, which already holds the baseline.
+pub async fn rehearse_on(
+    plan: &LoadedPlan,
+    config: &tokio_postgres::Config,
+    sandbox: Option<crate::engine::SandboxInfo>,
+) -> Result<RunResult, DraftError> {
+    let failed = |e: String| DraftError::Rehearsal(e);
+    let session = connect::connect_config(config).await.map_err(|e| failed(e.to_string()))?;
+    let operator = "pgstage rehearsal".to_owned();
+    let acknowledgements = plan
+        .plan
+        .preflight
+        .manual
+        .iter()
+        .map(|m| Acknowledgement { item: m.id.clone(), title: m.title.clone(), by: operator.clone(), at: String::new() })
+        .collect();
+    let options = RunOptions { operator, acknowledgements, override_target_guard: true, sandbox, ..Default::default() };
+    let (events, _) = tokio::sync::mpsc::unbounded_channel();
+    let mut engine = Engine::start(plan.clone(), session, options, events).await.map_err(|e| failed(e.to_string()))?;
+    engine.run().await;
+    Ok(engine.finish().await)
+}
+
+/// The migrations that did not apply, in words; empty when all did.
+pub fn failures(run: &RunResult) -> Vec<String> {
+    let mut out: Vec<String> = run.migrations.iter().filter_map(|m| m.error.clone()).collect();
+    if out.is_empty()
+        && let Outcome::Failed { step, error } = &run.outcome
+    {
+        out.push(format!("{step}: {error}"));
+    }
+    out
+}
+
+/// What migrations announce that their SQL, rehearsed, does not create (or the reverse).
+pub fn mismatches(run: &RunResult) -> Vec<Finding> {
+    run.migrations
+        .iter()
+        .enumerate()
+        .flat_map(|(i, m)| {
+            m.object_mismatches.iter().map(move |x| Finding {
+                rule: LintRule::RehearsedCounts,
+                field: format!("migrations[{i}].creates"),
+                message: format!("migration {}: {x} (rehearsed on the sandbox)", m.id),
+            })
+        })
+        .collect()
+}

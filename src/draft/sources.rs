@@ -1,0 +1,288 @@
+//! Migration sources: the files of a migrations folder, read the way the tool that wrote
+//! them reads them. Numbered files (`013_name.sql`), Flyway (`V1_2__name.sql`, undo
+//! `U1_2__name.sql`), golang-migrate (`000001_name.up.sql` / `.down.sql`) and Sqitch
+//! (`sqitch.plan` with `deploy/`, `revert/`, `verify/`). Files may have CRLF line ends and a
+//! byte-order mark.
+
+use std::path::{Path, PathBuf};
+
+use crate::db::{ledger, split};
+use crate::plan::defaults::{Direction, FileName, same_version};
+
+/// How a folder names its migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Numbered,
+    Flyway,
+    GolangMigrate,
+    Sqitch,
+}
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Numbered => "numbered files",
+            Layout::Flyway => "Flyway",
+            Layout::GolangMigrate => "golang-migrate",
+            Layout::Sqitch => "Sqitch",
+        }
+    }
+}
+
+/// What a file does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationKind {
+    /// Applies a change (there is no down file).
+    Simple,
+    /// Applies a change that has a down file.
+    Up,
+    /// Reverts one.
+    Down,
+}
+
+/// One migration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFile {
+    /// `013`, `1.2`, `000001`, or the Sqitch change's name.
+    pub version: String,
+    pub description: String,
+    pub kind: MigrationKind,
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes, as the ledger records it.
+    pub checksum: String,
+    /// Holds a statement that cannot run in a transaction (`CREATE INDEX CONCURRENTLY`…).
+    pub non_transactional: bool,
+}
+
+/// A migrations folder, read.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub layout: Layout,
+    pub dir: PathBuf,
+    /// The changes in the order they apply.
+    pub migrations: Vec<MigrationFile>,
+    /// Down (revert) files, by the version of the change they revert.
+    pub downs: Vec<MigrationFile>,
+    /// Sqitch verify scripts, by change.
+    pub verify: Vec<(String, PathBuf)>,
+    /// A hand-written rollback script of the folder (`rollback.sql`).
+    pub rollback: Option<PathBuf>,
+    /// A sample-data script (`sample_data.sql`), for a baseline folder.
+    pub sample_data: Option<PathBuf>,
+    /// `.sql` files that are none of these (listed in the draft, not used).
+    pub ignored: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: not UTF-8 text", path.display())]
+    NotText { path: PathBuf },
+    #[error("{}: {message}", path.display())]
+    Split { path: PathBuf, message: String },
+    #[error("{}: no migration file (numbered, Flyway V<n>__name.sql, golang-migrate .up.sql, or sqitch.plan)", dir.display())]
+    Empty { dir: PathBuf },
+    #[error("version {version} twice: {} and {}", first.display(), second.display())]
+    Duplicate { version: String, first: PathBuf, second: PathBuf },
+    #[error("{}:{line}: {message}", path.display())]
+    SqitchPlan { path: PathBuf, line: usize, message: String },
+}
+
+/// A file's text without a byte-order mark, CRLF kept (the splitter reads both).
+pub fn read_text(path: &Path) -> Result<(Vec<u8>, String), SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Read { path: path.to_owned(), source })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| SourceError::NotText { path: path.to_owned() })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).to_owned();
+    Ok((bytes, text))
+}
+
+fn file(path: &Path, version: String, description: String, kind: MigrationKind) -> Result<MigrationFile, SourceError> {
+    let (bytes, text) = read_text(path)?;
+    let statements = split::split(&text).map_err(|e| SourceError::Split { path: path.to_owned(), message: e.to_string() })?;
+    Ok(MigrationFile {
+        version,
+        description,
+        kind,
+        path: path.to_owned(),
+        checksum: ledger::checksum(&bytes),
+        non_transactional: statements.iter().any(|s| s.non_transactional.is_some()),
+    })
+}
+
+/// Read the migrations folder `dir`.
+pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
+    let read = |e: std::io::Error| SourceError::Read { path: dir.to_owned(), source: e };
+    let mut sources = Sources {
+        layout: Layout::Numbered,
+        dir: dir.to_owned(),
+        migrations: vec![],
+        downs: vec![],
+        verify: vec![],
+        rollback: None,
+        sample_data: None,
+        ignored: vec![],
+    };
+    if dir.join("sqitch.plan").is_file() {
+        sqitch(&mut sources)?;
+        return Ok(sources);
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(read)?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.to_lowercase().ends_with(".sql"))
+        .collect();
+    names.sort();
+    let flyway = |n: &str| (n.starts_with('V') || n.starts_with('U')) && n.contains("__");
+    sources.layout = if names.iter().any(|n| n.ends_with(".up.sql")) {
+        Layout::GolangMigrate
+    } else if names.iter().any(|n| flyway(n)) {
+        Layout::Flyway
+    } else {
+        Layout::Numbered
+    };
+    let mut ups = Vec::new();
+    for name in names {
+        let path = dir.join(&name);
+        let parts = FileName::parse(&name);
+        let numbered = parts.version.chars().next().is_some_and(|c| c.is_ascii_digit());
+        let belongs = match sources.layout {
+            Layout::Flyway => flyway(&name),
+            Layout::GolangMigrate => name.ends_with(".up.sql") || name.ends_with(".down.sql"),
+            _ => numbered,
+        };
+        if !belongs || !numbered {
+            let lower = name.to_lowercase();
+            if lower.starts_with("rollback") && sources.rollback.is_none() {
+                sources.rollback = Some(path);
+            } else if lower.starts_with("sample_data") && sources.sample_data.is_none() {
+                sources.sample_data = Some(path);
+            } else {
+                sources.ignored.push(path);
+            }
+            continue;
+        }
+        let down = parts.direction == Direction::Down;
+        let kind = if down { MigrationKind::Down } else { MigrationKind::Simple };
+        let f = (parts.order(), file(&path, parts.version, parts.description, kind)?);
+        if down { sources.downs.push(f.1) } else { ups.push(f) }
+    }
+    ups.sort_by(|a, b| a.0.cmp(&b.0));
+    for pair in ups.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            let (first, second) = (pair[0].1.path.clone(), pair[1].1.path.clone());
+            return Err(SourceError::Duplicate { version: pair[0].1.version.clone(), first, second });
+        }
+    }
+    sources.migrations = ups.into_iter().map(|(_, f)| f).collect();
+    for m in &mut sources.migrations {
+        if sources.downs.iter().any(|d| same_version(&d.version, &m.version)) {
+            m.kind = MigrationKind::Up;
+        }
+    }
+    if sources.migrations.is_empty() {
+        return Err(SourceError::Empty { dir: dir.to_owned() });
+    }
+    Ok(sources)
+}
+
+/// `sqitch.plan`: one change a line (`name [deps] date planner <email> # note`), `%`
+/// pragmas and `@tags` skipped; scripts in `deploy/`, `revert/`, `verify/`.
+fn sqitch(sources: &mut Sources) -> Result<(), SourceError> {
+    sources.layout = Layout::Sqitch;
+    let plan = sources.dir.join("sqitch.plan");
+    let (_, text) = read_text(&plan)?;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('%') || line.starts_with('@') || line.starts_with('#') {
+            continue;
+        }
+        let name = line.split_whitespace().next().unwrap_or_default().trim_start_matches('+');
+        if line.starts_with('-') {
+            return Err(SourceError::SqitchPlan {
+                path: plan,
+                line: i + 1,
+                message: format!("change {name} is reworked or removed (`-`): not supported, draft from a plan without it"),
+            });
+        }
+        let note = line.split_once(" # ").map_or(String::new(), |(_, n)| n.trim().to_owned());
+        let description = if note.is_empty() { name.replace(['_', '-'], " ") } else { note };
+        let deploy = sources.dir.join("deploy").join(format!("{name}.sql"));
+        if !deploy.is_file() {
+            return Err(SourceError::SqitchPlan { path: plan, line: i + 1, message: format!("no deploy/{name}.sql") });
+        }
+        let revert = sources.dir.join("revert").join(format!("{name}.sql"));
+        let kind = if revert.is_file() { MigrationKind::Up } else { MigrationKind::Simple };
+        sources.migrations.push(file(&deploy, name.to_owned(), description.clone(), kind)?);
+        if revert.is_file() {
+            sources.downs.push(file(&revert, name.to_owned(), description, MigrationKind::Down)?);
+        }
+        let verify = sources.dir.join("verify").join(format!("{name}.sql"));
+        if verify.is_file() {
+            sources.verify.push((name.to_owned(), verify));
+        }
+    }
+    if sources.migrations.is_empty() {
+        return Err(SourceError::Empty { dir: sources.dir.clone() });
+    }
+    Ok(())
+}
+
+impl Sources {
+    /// The down file of the change `version`.
+    pub fn down_of(&self, version: &str) -> Option<&MigrationFile> {
+        self.downs.iter().find(|d| same_version(&d.version, version))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(what: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pgstage-sources-{what}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let empty = folder("empty", &[("notes.sql", "SELECT 1;")]);
+        assert!(matches!(discover(&empty), Err(SourceError::Empty { .. })));
+        let twice = folder("twice", &[("1_a.sql", "SELECT 1;"), ("01_b.sql", "SELECT 2;")]);
+        let e = discover(&twice).unwrap_err();
+        assert!(matches!(e, SourceError::Duplicate { ref version, .. } if version == "01" || version == "1"), "{e}");
+        let sqitch = folder("sqitch", &[("sqitch.plan", "%project=x\n\nusers 2024-01-01T00:00:00Z A <a@b>\n")]);
+        assert_eq!(
+            discover(&sqitch).unwrap_err().to_string(),
+            format!("{}:3: no deploy/users.sql", sqitch.join("sqitch.plan").display())
+        );
+        let split = folder("split", &[("001_open.sql", "SELECT 'never closed;")]);
+        assert!(matches!(discover(&split), Err(SourceError::Split { .. })));
+        for d in [empty, twice, sqitch, split] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_concurrent_index_is_non_transactional_and_a_bom_is_no_sql() {
+        let dir = folder(
+            "ntx",
+            &[("001_idx.sql", "\u{feff}CREATE INDEX CONCURRENTLY i ON t (c);\r\n"), ("002_t.sql", "CREATE TABLE u ();")],
+        );
+        let s = discover(&dir).unwrap();
+        assert_eq!(s.layout, Layout::Numbered);
+        assert_eq!(s.migrations.iter().map(|m| m.non_transactional).collect::<Vec<_>>(), [true, false]);
+        assert_eq!(s.migrations[0].checksum, ledger::checksum(&std::fs::read(dir.join("001_idx.sql")).unwrap()), "of the bytes");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

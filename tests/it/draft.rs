@@ -1,0 +1,184 @@
+//! Drafting plans: `pgstage init` on a folder of each naming scheme (numbered, Flyway,
+//! golang-migrate, Sqitch; CRLF and byte-order marks among the files) writes a plan that
+//! checks clean and ends GO when run on the harness's server; down files become a rollback
+//! that returns to the baseline. `pgstage import` of the Week 2 run-book: see `import`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pgstage::db::connect;
+use pgstage::engine::{Engine, RunOptions, RunResult};
+use pgstage::plan::{self, Expect, LoadedPlan};
+
+use crate::support::{Template, fresh_db, root};
+
+pub fn pgstage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgstage")).args(args).current_dir(root()).output().unwrap()
+}
+
+pub fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// A directory of its own under the temp dir, emptied.
+pub fn scratch(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pgstage-draft-{what}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `pgstage check PLAN` says OK with no contradiction.
+pub fn checks_clean(plan: &Path) {
+    let out = pgstage(&["check", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.ends_with("plan OK\n"), "the draft checks clean, without contradictions: {all}");
+}
+
+/// Run a plan on a fresh database of the harness's server, seeded with its baseline.
+pub async fn run_on_harness(loaded: &LoadedPlan) -> RunResult {
+    let db = fresh_db(Template::Empty).await;
+    pgstage::sandbox::seed_baseline(&db.client, loaded).await.unwrap_or_else(|e| panic!("{e}"));
+    let session = connect::connect_config(&db.config()).await.unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = RunOptions { operator: "tester".into(), ..Default::default() };
+    let mut engine = Engine::start(loaded.clone(), session, options, tx).await.unwrap_or_else(|e| panic!("{e}"));
+    for id in loaded.plan.preflight.manual.iter().map(|m| m.id.clone()) {
+        engine.acknowledge(&id, "tester");
+    }
+    engine.run().await;
+    engine.finish().await
+}
+
+/// `pgstage init` on a fixture folder; the plan it wrote, loaded, and what it printed.
+fn init(scheme: &str, extra: &[&str]) -> (LoadedPlan, String) {
+    let dir = scratch(scheme);
+    let out_plan = dir.join("plans").join("next.ron");
+    let folder = format!("tests/fixtures/init/{scheme}");
+    let mut args = vec!["init", folder.as_str(), "-o", out_plan.to_str().unwrap()];
+    args.extend(extra);
+    let out = pgstage(&args);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("the draft, rehearsed on the sandbox: GO"), "{all}");
+    checks_clean(&out_plan);
+    let loaded = plan::load(&out_plan).unwrap_or_else(|e| panic!("{e}"));
+    for m in &loaded.plan.migrations {
+        assert!(m.file.is_relative() && loaded.resolve(&m.file).is_file(), "paths relative to the plan: {:?}", m.file);
+    }
+    (loaded, all)
+}
+
+fn ids(loaded: &LoadedPlan) -> Vec<&str> {
+    loaded.plan.migrations.iter().map(|m| m.id.as_str()).collect()
+}
+
+/// (tables, functions, indexes, policies, triggers).
+type Announced<'a> = (Vec<&'a str>, Vec<&'a str>, Option<u32>, Option<u32>, Option<u32>);
+
+/// What the draft says migration `i` creates.
+fn creates(loaded: &LoadedPlan, i: usize) -> Announced<'_> {
+    let c = &loaded.plan.migrations[i].creates;
+    (
+        c.tables.iter().map(String::as_str).collect(),
+        c.functions.iter().map(String::as_str).collect(),
+        c.indexes,
+        c.policies,
+        c.triggers,
+    )
+}
+
+async fn ends_go(loaded: &LoadedPlan) -> RunResult {
+    let result = run_on_harness(loaded).await;
+    assert!(result.verdict.go, "NO-GO: {:?}", result.verdict.reasons);
+    result
+}
+
+#[tokio::test]
+async fn init_numbered_files_with_a_baseline_and_a_rollback() {
+    let (loaded, _) = init("numbered", &["--from", "002"]);
+    let p = &loaded.plan;
+    assert_eq!(ids(&loaded), ["002", "003"]);
+    assert_eq!(p.baseline.migrations.len(), 1, "001 is the baseline");
+    assert!(p.baseline.migrations[0].ends_with("001_accounts.sql"));
+    assert_eq!(creates(&loaded, 0), (vec!["projects"], vec![], Some(2), Some(1), None));
+    assert_eq!(creates(&loaded, 1), (vec![], vec!["touch_updated_at"], None, None, Some(1)), "003 has CRLF and a BOM");
+    assert!(p.rollback.as_ref().is_some_and(|r| r.script.ends_with("rollback.sql")), "the folder's rollback.sql");
+    assert!(p.migrations.iter().all(|m| m.expected_ms.is_some_and(|r| r.min() <= r.max())));
+    let titles: Vec<&str> = p.verification.iter().map(|c| c.title.as_str()).collect();
+    assert!(
+        titles.contains(&"index idx_projects_account exists") && titles.contains(&"trigger projects_touch on projects exists")
+    );
+    let rules: Vec<String> = p.criteria.iter().map(|c| format!("{:?}", c.rule)).collect();
+    for rule in ["AllMigrationsApplied", "NoDataLoss", "RollbackMatchesBaseline", "SectionsPass"] {
+        assert!(rules.iter().any(|r| r.starts_with(rule)), "criterion {rule} written out: {rules:?}");
+    }
+    let text = std::fs::read_to_string(&loaded.path).unwrap();
+    assert!(text.contains("// Paths are relative to this file. Review before use:"), "{text}");
+    assert!(text.contains("not a migration, left out: ") && text.contains("helpers.sql"), "the file left out is named: {text}");
+    let result = ends_go(&loaded).await;
+    assert!(result.rollback.as_ref().is_some_and(|r| r.matches_baseline()));
+}
+
+#[tokio::test]
+async fn init_flyway_without_a_rollback() {
+    let (loaded, _) = init("flyway", &[]);
+    assert_eq!(ids(&loaded), ["1", "1.1", "2"], "Flyway versions, in order");
+    assert_eq!(creates(&loaded, 1).0, ["projects"], "V1_1 has a BOM");
+    assert!(loaded.plan.baseline.migrations.is_empty() && loaded.plan.rollback.is_none());
+    let text = std::fs::read_to_string(&loaded.path).unwrap();
+    assert!(text.contains("there is no rollback"), "{text}");
+    ends_go(&loaded).await;
+}
+
+#[tokio::test]
+async fn init_golang_migrate_down_files_rehearse_a_rollback_to_the_baseline() {
+    let (loaded, _) = init("golang", &["--from", "2"]);
+    assert_eq!(ids(&loaded), ["000002", "000003"]);
+    let script = loaded.resolve(&loaded.plan.rollback.as_ref().expect("down files make the rollback").script);
+    let sql = std::fs::read_to_string(&script).unwrap();
+    let (audit, projects) = (sql.find("000003_audit.down.sql").unwrap(), sql.find("000002_projects.down.sql").unwrap());
+    assert!(audit < projects, "in reverse order: {sql}");
+    assert!(!sql.contains("000001"), "the baseline's down file is not part of it: {sql}");
+    let result = ends_go(&loaded).await;
+    let rollback = result.rollback.as_ref().expect("rehearsed");
+    assert!(rollback.error.is_none() && rollback.matches_baseline(), "{rollback:?}");
+    assert!(rollback.reapplied);
+}
+
+#[tokio::test]
+async fn init_sqitch_plan_with_deploy_revert_verify() {
+    let (loaded, out) = init("sqitch", &["--from", "projects"]);
+    assert_eq!(ids(&loaded), ["projects", "audit"], "the @tag line is not a change: {out}");
+    assert_eq!(loaded.plan.migrations[0].title, "Projects of an account", "the plan's note");
+    assert!(loaded.plan.rollback.is_some());
+    let verify: Vec<(&str, &Expect)> = loaded
+        .plan
+        .verification
+        .iter()
+        .filter(|c| c.title.starts_with("Sqitch verify"))
+        .map(|c| (c.id.as_str(), &c.expect))
+        .collect();
+    assert_eq!(
+        verify,
+        [("V-projects-VERIFY", &Expect::NoRows), ("V-audit-VERIFY", &Expect::Rows(1))],
+        "the batch's verify scripts"
+    );
+    let result = ends_go(&loaded).await;
+    assert!(result.verification.iter().any(|c| c.id == "V-audit-VERIFY" && c.status == pgstage::engine::Status::Pass));
+    assert!(result.rollback.as_ref().is_some_and(|r| r.matches_baseline()));
+}
+
+#[test]
+fn init_never_writes_over_a_plan_without_force() {
+    let dir = scratch("force");
+    let plan = dir.join("plan.ron");
+    std::fs::write(&plan, "keep me").unwrap();
+    let out = pgstage(&["init", "tests/fixtures/init/flyway", "-o", plan.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("exists; use --force"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&plan).unwrap(), "keep me");
+    let out = pgstage(&["init", "tests/fixtures/init/flyway", "--from", "9", "-o", plan.to_str().unwrap(), "--force"]);
+    assert!(text(&out).contains("--from 9: no such migration") && text(&out).contains("(it has: 1, 1.1, 2)"), "{}", text(&out));
+}
