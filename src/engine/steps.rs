@@ -145,7 +145,7 @@ impl Engine {
         }
         let batch = self.plan.plan.execution.transaction == TransactionMode::Batch;
         let range = if batch { 0..self.plan.plan.migrations.len() } else { first..first + 1 };
-        let mut before = data::before(self.client(), &self.baseline, &mut self.counted).await.map_err(db_failed)?;
+        let mut before = data::before(&self.session.client, &self.baseline, &mut self.counted).await.map_err(db_failed)?;
         if batch {
             self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
@@ -506,15 +506,27 @@ impl Engine {
             if !matches!(migrations[i].status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied) {
                 continue;
             }
-            self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+            // As the first apply did: in a transaction, or statement by statement for a
+            // non-transactional migration (CREATE INDEX CONCURRENTLY cannot run in one).
+            let setup = if m.non_transactional {
+                apply::session_timeouts_sql(&self.plan.plan.execution)
+            } else {
+                apply::begin_sql(&self.plan.plan.execution)
+            };
+            self.client().batch_execute(&setup).await.map_err(db_failed)?;
             let p = self.prepared[i].clone().expect("applied migrations were prepared");
             let ctx = self.apply_context();
             let mut again = apply::not_run(m, Some(&p));
             again.data = migrations[i].data.clone();
-            if !(apply::run_statements(&ctx, Step::Rollback, &p, &mut again, None).await
-                && apply::record(&ctx, m, &p, &mut again).await)
-            {
-                let _ = self.client().batch_execute("ROLLBACK").await;
+            let ok = apply::run_statements(&ctx, Step::Rollback, &p, &mut again, None).await
+                && apply::record(&ctx, m, &p, &mut again).await;
+            if m.non_transactional {
+                let _ = self.client().batch_execute("RESET lock_timeout; RESET statement_timeout").await;
+            }
+            if !ok {
+                if !m.non_transactional {
+                    let _ = self.client().batch_execute("ROLLBACK").await;
+                }
                 if let Some(r) = &mut self.result.rollback {
                     r.lock_waits.append(&mut again.lock_waits);
                 }
@@ -524,7 +536,9 @@ impl Engine {
                 }
                 return Err(StepEnd::Failed(why));
             }
-            self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
+            if !m.non_transactional {
+                self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
+            }
         }
         if let Some(r) = &mut self.result.rollback {
             r.reapplied = true;
