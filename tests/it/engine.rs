@@ -472,3 +472,22 @@ async fn a_terminated_catalog_reader_does_not_stop_the_run() {
     }
     assert!(logs.iter().any(|l| l.contains("snapshots go on over the session alone")), "{logs:?}");
 }
+
+#[tokio::test]
+async fn the_rollback_rehearsal_re_applies_a_non_transactional_migration_outside_a_transaction() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| {
+        let mut m = migration("910", "tests/fixtures/sql/910_concurrent_index.sql");
+        m.non_transactional = true;
+        p.migrations = vec![m];
+        p.preflight.checks.clear();
+        let rollback = p.rollback.as_mut().unwrap();
+        rollback.script = path("tests/fixtures/sql/910_rollback.sql");
+        rollback.checks.clear();
+    });
+    let result = run(plan, &db).await;
+    let rollback = result.rollback.as_ref().unwrap();
+    assert!(rollback.error.is_none() && rollback.reapplied, "{:?}", rollback.error);
+    assert!(rollback.matches_baseline(), "{:?}", rollback.diff_from_baseline);
+    assert!(exists(&db, "public.concurrent_marker_note").await, "re-applied");
+}
