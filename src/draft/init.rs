@@ -185,7 +185,7 @@ pub fn range_around(ms: f64) -> MsRange {
 }
 
 fn check(id: String, group: &str, title: String, probe: Probe, expect: Expect) -> Check {
-    Check { id, title, group: group.to_owned(), probe, expect, on_miss: Severity::Fail }
+    Check { id, title, group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false }
 }
 
 /// Fill the draft from the rehearsal; returns what to review, in words.

@@ -214,7 +214,14 @@ impl Engine {
             schema_counts: SchemaCounts { schema: p.baseline.schema.clone(), ..Default::default() },
             baseline: BaselineSource::Measured,
             completed_steps: vec![],
-            verdict: Verdict { go: false, criteria: vec![], reasons: vec![], default_criteria: false },
+            sensitivity: vec![],
+            verdict: Verdict {
+                go: false,
+                criteria: vec![],
+                reasons: vec![],
+                default_criteria: false,
+                able_to_fail: String::new(),
+            },
             sandbox: options.sandbox.clone(),
             rehearsal: options.rehearsal.clone(),
         };
@@ -334,6 +341,7 @@ impl Engine {
             let step = self.next_step().map(|s| step_title(&self.plan, s)).unwrap_or_default();
             self.result.outcome = Outcome::Cancelled { step };
         }
+        self.judge_sensitivity();
         self.result.verdict = verdict::decide(&self.plan.plan, &self.result);
         self.result.finished_at = now();
         let _ = ledger::unlock(&self.session.client).await;

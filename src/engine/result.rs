@@ -45,6 +45,10 @@ pub struct RunResult {
     /// "verification", "integrity", "performance", "rollback"): what a criterion may judge.
     #[serde(default)]
     pub completed_steps: Vec<String>,
+    /// Per verification and schema-summary check: what it gave on the baseline state (before
+    /// the migrations, after the rollback rehearsal), and so whether it was shown able to fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitivity: Vec<Sensitivity>,
     pub verdict: Verdict,
     /// The sandbox the run ran on (pgstage's throwaway local cluster, not staging); absent
     /// for a database given by connection.
@@ -95,6 +99,49 @@ impl RunResult {
                 rehearsal.server_version, rehearsal.run_id, rehearsal.finished_at
             )
         })
+    }
+}
+
+/// Whether a check can tell a migrated database from an unmigrated one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sensitivity {
+    /// The check's section and id.
+    pub section: String,
+    pub id: String,
+    /// Its runs on the baseline state: (when, passed, actual).
+    pub on_baseline: Vec<BaselineRun>,
+    pub verdict: Able,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineRun {
+    /// "before the migrations" or "after the rollback rehearsal".
+    pub when: String,
+    pub passed: bool,
+    pub actual: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Able {
+    /// It failed on the baseline state: it tells the two apart.
+    ShownAbleToFail,
+    /// It passed on the baseline state too: it cannot tell a migrated database from an
+    /// unmigrated one.
+    Insensitive,
+    /// The plan marks it as holding before and after on purpose.
+    Invariant,
+    /// It never ran on the baseline state (a resumed run without a rollback rehearsal).
+    Unknown,
+}
+
+impl Able {
+    pub fn label(self) -> &'static str {
+        match self {
+            Able::ShownAbleToFail => "shown able to fail",
+            Able::Insensitive => "INSENSITIVE: passes on the baseline too",
+            Able::Invariant => "invariant (by the plan)",
+            Able::Unknown => "not run on the baseline",
+        }
     }
 }
 
@@ -452,6 +499,9 @@ pub struct Verdict {
     /// The plan names no criteria: these are pgstage's default set.
     #[serde(default)]
     pub default_criteria: bool,
+    /// "14 of 23 verification and schema checks shown able to fail; insensitive: …".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub able_to_fail: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,6 +77,8 @@ impl Engine {
             self.baseline_known = true;
             self.record_baseline = true;
             self.preflight_checks(&[]).await?;
+            let now = self.current.clone();
+            self.baseline_runs("before the migrations", &now).await?;
         } else {
             self.resume(&applied).await?;
         }
@@ -103,6 +105,57 @@ impl Engine {
             });
         }
         Ok(())
+    }
+
+    /// Run the verification and schema-summary checks on the baseline state (`now`, before
+    /// the migrations or after the rollback): a check that passes there too cannot tell a
+    /// migrated database from an unmigrated one. Nothing is recorded as a result.
+    async fn baseline_runs(&mut self, when: &str, now: &Snapshot) -> Result<(), StepEnd> {
+        let plan = self.plan.plan.clone();
+        for (section, checks) in [("verification", &plan.verification), ("schema_summary", &plan.schema_summary)] {
+            for c in checks {
+                let r = self.check(c, TxMode::ReadOnly, now).await.map_err(db_end)?;
+                let run = super::BaselineRun { when: when.to_owned(), passed: r.status == Status::Pass, actual: r.actual };
+                match self.result.sensitivity.iter_mut().find(|s| s.section == section && s.id == c.id) {
+                    Some(s) => s.on_baseline.push(run),
+                    None => self.result.sensitivity.push(super::Sensitivity {
+                        section: section.to_owned(),
+                        id: c.id.clone(),
+                        on_baseline: vec![run],
+                        verdict: super::Able::Unknown,
+                    }),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Each verification and schema-summary check: shown able to fail, insensitive, invariant
+    /// or unknown, from its runs on the baseline state.
+    pub(super) fn judge_sensitivity(&mut self) {
+        let plan = &self.plan.plan;
+        for (section, checks) in [("verification", &plan.verification), ("schema_summary", &plan.schema_summary)] {
+            for c in checks {
+                if !self.result.sensitivity.iter().any(|s| s.section == section && s.id == c.id) {
+                    self.result.sensitivity.push(super::Sensitivity {
+                        section: section.to_owned(),
+                        id: c.id.clone(),
+                        on_baseline: vec![],
+                        verdict: super::Able::Unknown,
+                    });
+                }
+                let s = self.result.sensitivity.iter_mut().find(|s| s.section == section && s.id == c.id).expect("just added");
+                s.verdict = if c.invariant {
+                    super::Able::Invariant
+                } else if s.on_baseline.is_empty() {
+                    super::Able::Unknown
+                } else if s.on_baseline.iter().any(|r| !r.passed) {
+                    super::Able::ShownAbleToFail
+                } else {
+                    super::Able::Insensitive
+                };
+            }
+        }
     }
 
     /// The gate before the first migration: pre-flight passed and manual items acknowledged.
@@ -495,6 +548,9 @@ impl Engine {
         for c in &rollback.checks {
             let r = self.check(c, TxMode::ReadOnly, &after).await.map_err(db_end)?;
             self.record("rollback", r);
+        }
+        if self.result.rollback.as_ref().is_some_and(|r| r.error.is_none()) {
+            self.baseline_runs("after the rollback rehearsal", &after).await?;
         }
         self.current = after;
         if self.result.rollback.as_ref().is_some_and(|r| r.error.is_some()) {

@@ -33,7 +33,7 @@ pub fn decide(plan: &Plan, run: &RunResult) -> Verdict {
     if !criteria.iter().any(|c| c.kind == CriterionKind::Hard && c.met == Met::Yes) && reasons.is_empty() {
         reasons.push("no hard criterion was met".into());
     }
-    Verdict { go: reasons.is_empty(), criteria, reasons, default_criteria }
+    Verdict { go: reasons.is_empty(), criteria, reasons, default_criteria, able_to_fail: able_to_fail(run) }
 }
 
 fn judge(c: &Criterion, plan: &Plan, run: &RunResult) -> CriterionResult {
@@ -267,4 +267,29 @@ fn from_check(run: &RunResult, id: &str, section: &str) -> (Met, String) {
             yes_no(c.status == Status::Pass, text.clone(), text)
         }
     }
+}
+
+/// How many verification and schema checks were shown able to fail, and which were not.
+fn able_to_fail(run: &RunResult) -> String {
+    use super::result::Able;
+    if run.sensitivity.is_empty() {
+        return String::new();
+    }
+    let of = |a: Able| run.sensitivity.iter().filter(|s| s.verdict == a).map(|s| s.id.as_str()).collect::<Vec<_>>();
+    let shown = of(Able::ShownAbleToFail);
+    let mut text = format!(
+        "{} of {} verification and schema checks shown able to fail (they fail on the baseline state)",
+        shown.len(),
+        run.sensitivity.len()
+    );
+    for (what, ids) in [
+        ("insensitive", of(Able::Insensitive)),
+        ("invariant by the plan", of(Able::Invariant)),
+        ("not run on the baseline", of(Able::Unknown)),
+    ] {
+        if !ids.is_empty() {
+            text.push_str(&format!("; {what}: {}", ids.join(", ")));
+        }
+    }
+    text
 }

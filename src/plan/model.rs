@@ -340,6 +340,10 @@ pub struct Check {
     /// What a miss means: a failure (default) or a warning.
     #[serde(default)]
     pub on_miss: Severity,
+    /// The check holds before the migrations as after them, on purpose (a verification or
+    /// schema-summary check that passes on the baseline is otherwise flagged as unable to fail).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub invariant: bool,
 }
 
 /// Where a check's actual value comes from.

@@ -517,6 +517,9 @@ fn verdict(o: &mut String, r: &RunResult) {
     if r.verdict.default_criteria {
         o.push_str("<p>The plan names no criteria: pgstage's default set judged this run.</p>\n");
     }
+    if !r.verdict.able_to_fail.is_empty() {
+        let _ = writeln!(o, "<p><strong>Checks proven able to fail:</strong> {}.</p>", e(&r.verdict.able_to_fail));
+    }
     if r.verdict.criteria.is_empty() {
         o.push_str("<p class=\"muted\">No criteria judged yet.</p>\n");
     } else {

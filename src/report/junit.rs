@@ -116,6 +116,7 @@ fn properties(o: &mut String, r: &RunResult) {
         ("started_at", r.started_at.as_str()),
         ("finished_at", r.finished_at.as_str()),
         ("verdict", c::verdict_word(r)),
+        ("able_to_fail", r.verdict.able_to_fail.as_str()),
     ];
     o.push_str("    <properties>\n");
     for (k, v) in props {

@@ -453,6 +453,9 @@ fn verdict(o: &mut String, r: &RunResult) {
     if r.verdict.default_criteria {
         o.push_str("The plan names no criteria: pgstage's default set judged this run.\n\n");
     }
+    if !r.verdict.able_to_fail.is_empty() {
+        let _ = writeln!(o, "**Checks proven able to fail:** {}.\n", cell(&r.verdict.able_to_fail));
+    }
     if r.verdict.criteria.is_empty() {
         o.push_str("No criteria judged yet.\n\n");
     } else {

@@ -17,6 +17,7 @@ mod privileges;
 mod report;
 mod sandbox;
 mod schema;
+mod sensitivity;
 mod staging;
 mod support;
 mod versions;

@@ -261,7 +261,13 @@ fn a_cancelled_or_unfinished_run_is_reported_as_such() {
     );
 
     result.outcome = Outcome::InProgress;
-    result.verdict = pgstage::engine::Verdict { go: false, criteria: vec![], reasons: vec![], default_criteria: false };
+    result.verdict = pgstage::engine::Verdict {
+        go: false,
+        criteria: vec![],
+        reasons: vec![],
+        default_criteria: false,
+        able_to_fail: String::new(),
+    };
     result.finished_at = String::new();
     for format in [Format::Markdown, Format::Html] {
         let text = report::render_with(&result, &[], format);
