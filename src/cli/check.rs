@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use pgstage::engine::apply;
-use pgstage::plan::{self, Finding};
+use pgstage::plan::{self, Contradiction};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -67,7 +67,7 @@ pub fn main(args: &CheckArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn print_findings(findings: &[Finding]) {
+pub fn print_findings(findings: &[Contradiction]) {
     for f in findings {
         println!("  lint: {f}");
     }

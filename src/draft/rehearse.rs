@@ -5,7 +5,7 @@
 use crate::check::{self, Observed, TxMode};
 use crate::db::connect;
 use crate::engine::{Acknowledgement, Engine, Outcome, RunOptions, RunResult};
-use crate::plan::{Finding, LintRule, LoadedPlan};
+use crate::plan::{Contradiction, LintRule, LoadedPlan};
 use crate::sandbox::{Sandbox, SandboxOptions, ServerChoice};
 
 use super::DraftError;
@@ -83,12 +83,12 @@ pub fn failures(run: &RunResult) -> Vec<String> {
 }
 
 /// What migrations announce that their SQL, rehearsed, does not create (or the reverse).
-pub fn mismatches(run: &RunResult) -> Vec<Finding> {
+pub fn mismatches(run: &RunResult) -> Vec<Contradiction> {
     run.migrations
         .iter()
         .enumerate()
         .flat_map(|(i, m)| {
-            m.object_mismatches.iter().map(move |x| Finding {
+            m.object_mismatches.iter().map(move |x| Contradiction {
                 rule: LintRule::RehearsedCounts,
                 field: format!("migrations[{i}].creates"),
                 message: format!("migration {}: {x} (rehearsed on the sandbox)", m.id),

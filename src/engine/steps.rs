@@ -69,6 +69,25 @@ impl Engine {
             metric: None,
         };
         self.record("preflight", files);
+        let contradictions = crate::plan::lint(&self.plan.plan);
+        let lint = CheckResult {
+            id: "PF-PLAN".into(),
+            group: "plan".into(),
+            title: "The plan does not contradict itself (counts, timeline, criteria, duplicates)".into(),
+            expected: "no contradiction".into(),
+            actual: match contradictions.len() {
+                0 => "no contradiction".into(),
+                1 => "1 contradiction".into(),
+                n => format!("{n} contradictions"),
+            },
+            // The plan's own wording: worth a look before sign-off, not a reason to stop.
+            status: if contradictions.is_empty() { Status::Pass } else { Status::Warn },
+            duration_ms: 0.0,
+            sql: String::new(),
+            detail: contradictions.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+            metric: None,
+        };
+        self.record("preflight", lint);
         self.current = self.snapshot().await?;
         let ids: Vec<String> = self.plan.plan.migrations.iter().map(|m| m.id.clone()).collect();
         let applied = ledger::applied_of(self.client(), &ids).await.map_err(db_end)?;

@@ -56,21 +56,21 @@ impl fmt::Display for LintRule {
 
 /// One contradiction in a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub struct Contradiction {
     pub rule: LintRule,
     /// The field it is about, as in plan errors (`schema_summary[4]`).
     pub field: String,
     pub message: String,
 }
 
-impl fmt::Display for Finding {
+impl fmt::Display for Contradiction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}] `{}`: {}", self.rule, self.field, self.message)
     }
 }
 
 /// Every contradiction of `plan`, in the order of the rules.
-pub fn lint(plan: &Plan) -> Vec<Finding> {
+pub fn lint(plan: &Plan) -> Vec<Contradiction> {
     let mut out = Vec::new();
     announced_counts(plan, &mut out);
     timeline(plan, &mut out);
@@ -131,7 +131,7 @@ fn new_in_title(title: &str) -> Option<i64> {
     })
 }
 
-fn announced_counts(plan: &Plan, out: &mut Vec<Finding>) {
+fn announced_counts(plan: &Plan, out: &mut Vec<Contradiction>) {
     let baseline = |metric: Metric| {
         plan.preflight.checks.iter().find(|c| c.probe == Probe::Metric(metric)).and_then(|c| floor(&c.expect).map(|f| (c, f)))
     };
@@ -170,7 +170,7 @@ fn announced_counts(plan: &Plan, out: &mut Vec<Finding>) {
                     _ => None,
                 };
                 if let Some(message) = message {
-                    out.push(Finding { rule: LintRule::AnnouncedCounts, field: field.clone(), message });
+                    out.push(Contradiction { rule: LintRule::AnnouncedCounts, field: field.clone(), message });
                     said = true;
                 }
             }
@@ -196,7 +196,7 @@ fn announced_counts(plan: &Plan, out: &mut Vec<Finding>) {
                     _ => None,
                 };
                 if let Some(message) = message {
-                    out.push(Finding { rule: LintRule::AnnouncedCounts, field: field.clone(), message });
+                    out.push(Contradiction { rule: LintRule::AnnouncedCounts, field: field.clone(), message });
                     said = true;
                 }
             }
@@ -208,7 +208,7 @@ fn announced_counts(plan: &Plan, out: &mut Vec<Finding>) {
             {
                 let message =
                     format!("{} says \"{}\": {n} new {}, but the migrations announce {sum}{partial}", c.id, c.title, a.what);
-                out.push(Finding { rule: LintRule::AnnouncedCounts, field: field.clone(), message });
+                out.push(Contradiction { rule: LintRule::AnnouncedCounts, field: field.clone(), message });
             }
         }
     }
@@ -220,13 +220,13 @@ fn clock(at: &str) -> Option<u32> {
     Some(h.parse::<u32>().ok()? * 60 + m.parse::<u32>().ok()?)
 }
 
-fn timeline(plan: &Plan, out: &mut Vec<Finding>) {
+fn timeline(plan: &Plan, out: &mut Vec<Contradiction>) {
     let t = &plan.timeline;
     for (i, pair) in t.windows(2).enumerate() {
         let (Some(a), Some(b)) = (clock(&pair[0].at), clock(&pair[1].at)) else { continue };
         if b < a + pair[0].minutes {
             let end = a + pair[0].minutes;
-            out.push(Finding {
+            out.push(Contradiction {
                 rule: LintRule::TimelineOverlap,
                 field: format!("timeline[{}]", i + 1),
                 message: format!(
@@ -245,7 +245,7 @@ fn timeline(plan: &Plan, out: &mut Vec<Finding>) {
     let minutes: u32 = t.iter().map(|e| e.minutes).sum();
     let planned = (plan.planned_hours * 60.0).round() as u32;
     if !t.is_empty() && plan.planned_hours > 0.0 && minutes != planned {
-        out.push(Finding {
+        out.push(Contradiction {
             rule: LintRule::TimelineHours,
             field: "timeline".into(),
             message: format!(
@@ -257,11 +257,11 @@ fn timeline(plan: &Plan, out: &mut Vec<Finding>) {
     }
 }
 
-fn empty_sections(plan: &Plan, out: &mut Vec<Finding>) {
+fn empty_sections(plan: &Plan, out: &mut Vec<Contradiction>) {
     for (i, c) in plan.criteria.iter().enumerate() {
         let Rule::SectionsPass(sections) = &c.rule else { continue };
         for s in sections.iter().filter(|s| super::SECTIONS.contains(&s.as_str()) && !plan.section_has_checks(s)) {
-            out.push(Finding {
+            out.push(Contradiction {
                 rule: LintRule::EmptySection,
                 field: format!("criteria[{i}].rule"),
                 message: format!(
@@ -273,7 +273,7 @@ fn empty_sections(plan: &Plan, out: &mut Vec<Finding>) {
     }
 }
 
-fn duplicates(plan: &Plan, out: &mut Vec<Finding>) {
+fn duplicates(plan: &Plan, out: &mut Vec<Contradiction>) {
     // Checks that run at the same moment: before, after the migrations, after the rollback.
     let moments: [Vec<(String, &Check)>; 4] = [
         listed("preflight.checks", &plan.preflight.checks),
@@ -289,7 +289,7 @@ fn duplicates(plan: &Plan, out: &mut Vec<Finding>) {
     for checks in &moments {
         for (j, (field, c)) in checks.iter().enumerate() {
             if let Some((_, first)) = checks[..j].iter().find(|(_, d)| d.probe == c.probe && d.expect == c.expect) {
-                out.push(Finding {
+                out.push(Contradiction {
                     rule: LintRule::DuplicateCheck,
                     field: field.clone(),
                     message: format!("{} measures the same as {} with the same expectation", c.id, first.id),

@@ -12,7 +12,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use criteria::default_criteria;
-pub use lint::{Finding, LintRule, lint};
+pub use lint::{Contradiction, LintRule, lint};
 pub use load::{PlanError, SyntaxError, parse, read};
 pub use model::*;
 pub use validate::{Problem, SECTIONS, validate};

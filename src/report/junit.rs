@@ -116,11 +116,13 @@ fn properties(o: &mut String, r: &RunResult) {
         ("started_at", r.started_at.as_str()),
         ("finished_at", r.finished_at.as_str()),
         ("verdict", c::verdict_word(r)),
-        ("able_to_fail", r.verdict.able_to_fail.as_str()),
     ];
     o.push_str("    <properties>\n");
     for (k, v) in props {
         let _ = writeln!(o, "      <property name=\"{k}\" value=\"{}\"/>", e(v));
+    }
+    if !r.verdict.able_to_fail.is_empty() {
+        let _ = writeln!(o, "      <property name=\"able_to_fail\" value=\"{}\"/>", e(&r.verdict.able_to_fail));
     }
     let sandbox = r.sandbox.as_ref().map(|_| ("sandbox", c::server_line(r)));
     for (k, v) in sandbox.into_iter().chain(c::rehearsal_line(r).map(|l| ("rehearsal", l))) {
