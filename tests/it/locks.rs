@@ -162,6 +162,13 @@ async fn week2_foreign_keys_lock_the_tables_they_reference_with_the_statements_t
     }
     let md = pgstage::report::render_with(&r, &[], pgstage::report::Format::Markdown);
     assert!(md.contains("## Locks") && md.contains("ShareRowExclusiveLock") && md.contains("public.workspaces"));
+    // campaign_cohorts.workspace_id cascades from workspaces and has no index of its own.
+    let unindexed = r.migrations[0]
+        .findings
+        .iter()
+        .find(|f| f.rule == "foreign-key-without-index" && f.message.contains("campaign_cohorts_workspace_id_fkey"))
+        .expect("the unindexed foreign key");
+    assert_eq!(unindexed.statement, "migrations/week2/013_create_positioning_campaigns.sql:86");
 }
 
 #[tokio::test]

@@ -44,10 +44,18 @@ fn check(ctx: &Context) -> Vec<Finding> {
             same_table && cols.len() >= columns.len() && columns.iter().all(|c| cols[..columns.len()].contains(c))
         });
         if !covered {
+            // The statement that made the key: the first that creates or alters its table.
+            let shaped = |s: &str| crate::findings::shape(s).replace('"', "");
+            let table_upper = format!("{schema}.{relation}").to_uppercase();
+            let made = ctx.statements.iter().find(|s| {
+                let sql = shaped(&s.sql);
+                (sql.starts_with("CREATE TABLE") || sql.starts_with("ALTER TABLE"))
+                    && (sql.contains(&format!(" {table_upper} ")) || sql.contains(&format!(" {table_upper}(")))
+            });
             out.push(Finding {
                 rule: RULE.id.into(),
                 severity: FindingSeverity::Warning,
-                statement: ctx.file().to_owned(),
+                statement: made.map_or_else(|| ctx.file().to_owned(), |s| format!("{}:{}", ctx.file(), s.line)),
                 relation: table.to_owned(),
                 message: format!("foreign key {name} ({}) has no index on its columns", columns.join(", ")),
                 advice: format!(
