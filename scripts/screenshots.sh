@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Take the README's screenshots of the real window under Xvfb (dark and light theme).
-# Needs: xvfb imagemagick xdotool (apt-get install xvfb imagemagick xdotool), and a release
-# build (cargo build --release). The window opens at 0,0; the clicks below follow its layout.
+# Take the README's screenshots of the real window under Xvfb: every tab in the dark and the
+# light theme at 1600×1000, and the Results and Charts tabs at 1024×700 (the smallest size
+# every tab must work at). Needs: xvfb imagemagick xdotool (apt-get install xvfb imagemagick
+# xdotool libxcursor1 libxi6 libxkbcommon-x11-0 libegl1 libegl-mesa0), and a release build
+# (cargo build --release). The window opens at 0,0; the clicks below follow its layout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=assets/screenshots
@@ -9,32 +11,45 @@ mkdir -p "$out"
 export DISPLAY=:97
 unset WAYLAND_DISPLAY
 export XDG_RUNTIME_DIR=$(mktemp -d); chmod 700 "$XDG_RUNTIME_DIR"
-export XDG_CONFIG_HOME=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d)   # fresh settings: dark theme
-Xvfb $DISPLAY -screen 0 1360x880x24 >/dev/null 2>&1 &
+export XDG_CONFIG_HOME=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d) XDG_STATE_HOME=$(mktemp -d)   # fresh settings: dark theme
+Xvfb $DISPLAY -screen 0 1600x1000x24 >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill $app $xvfb 2>/dev/null || true' EXIT
 sleep 1
 target/release/pgstage >/dev/null 2>&1 &
 app=$!
 sleep 3
+window=$(xdotool search --name pgstage | head -1)
+xdotool windowsize "$window" 1600 1000; sleep 1
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-0.6}"; }
 shot() { import -window root "$out/$1.png"; }
+small() { import -window root -crop 1024x700+0+0 +repage "$out/$1.png"; }
 tab() { case $1 in plan) click 28 41;; connect) click 123 41;; run) click 216 41;; results) click 273 41;; charts) click 337 41;; verdict) click 426 41;; esac; }
 
+shot plan-unticked-dark
 for y in 468 491 514 537 560 583; do click 15 "$y" 0.2; done   # the manual checklist
 shot plan-dark
 tab run
-click 129 80 2.5        # Next step: pre-flight (starts the sandbox)
-click 129 80 0.8        # 013
-click 129 80 0.8        # 014
+click 129 80 5          # Next step: pre-flight (starts the sandbox)
+click 129 80 1.5        # 013
+click 129 80 1.5        # 014
 shot run-in-progress-dark
-click 35 80 3           # Run all
-tab results; shot results-dark
+click 35 80 5           # Run all
+tab run; shot run-dark
+tab connect; shot connect-dark
+tab results; click 300 164; shot results-dark   # 013 selected: its SQL and timings below
 tab charts; shot charts-dark
 tab verdict; shot verdict-dark
-click 1308 16 0.8       # light theme
-shot verdict-light
+xdotool windowsize "$window" 1024 700; sleep 1
+tab results; small results-1024-dark
+tab charts; small charts-1024-dark
+tab verdict; small verdict-1024-dark
+xdotool windowsize "$window" 1600 1000; sleep 1
+click 1548 16 0.8       # light theme
+tab verdict; shot verdict-light
 tab results; shot results-light
 tab charts; shot charts-light
+tab run; shot run-light
+tab connect; shot connect-light
 tab plan; shot plan-light
 echo "screenshots in $out"

@@ -160,6 +160,9 @@ pub async fn run_statements(
             return false;
         }
         let t = Instant::now();
+        let first = statement.sql.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+        let what = format!("line {}: {}", statement.line, first.chars().take(80).collect::<String>());
+        let _ = ctx.events.send(Event::Progress { step, done: i, total, what });
         let seen = Mutex::new(None);
         // With a tracer, the trace query rides in the same round trip as the statement.
         let sql = match &tracer {

@@ -21,6 +21,11 @@ pub async fn refusal(client: &Client, guard: &TargetGuard, host: &str) -> Result
     Ok(judge(guard, &dbname, host, &environment, &comment))
 }
 
+/// The host of a session's `user@host:port/dbname` target, as the guard matches it.
+pub fn host_of(target: &str) -> String {
+    target.split('@').nth(1).unwrap_or("").split([':', '/']).next().unwrap_or("").to_owned()
+}
+
 /// The guard's decision from the facts (pure, for tests).
 pub fn judge(guard: &TargetGuard, dbname: &str, host: &str, environment: &str, comment: &str) -> Option<String> {
     if let Some(p) = guard.deny_databases.iter().find(|p| glob(p, dbname)) {

@@ -161,7 +161,7 @@ impl Engine {
         events: UnboundedSender<Event>,
     ) -> Result<Self, EngineError> {
         let client = &session.client;
-        let host = session.target.split('@').nth(1).unwrap_or("").split([':', '/']).next().unwrap_or("").to_owned();
+        let host = guard::host_of(&session.target);
         if let Some(why) = guard::refusal(client, &plan.plan.target, &host).await? {
             if !options.override_target_guard {
                 return Err(EngineError::TargetRefused(why));

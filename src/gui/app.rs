@@ -8,14 +8,16 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::confirm::{Confirm, Discarding};
+pub use super::connection::{ConnMode, ConnectionForm};
 use super::dialog::{Dialogs, Pick};
+use super::log::{Level, LogLine};
 use super::panels;
 use super::run_state::RunView;
 use super::table::TableState;
 use super::worker::{Command, Message, Target, Worker};
-use crate::engine::{Acknowledgement, RunOptions};
+use crate::engine::{Acknowledgement, Event, MigrationStatus, RunOptions};
 use crate::plan::{self, LoadedPlan};
-use crate::sandbox::{ServerBinaries, ServerChoice};
 
 const SETTINGS_KEY: &str = "pgstage";
 const MAX_RECENT: usize = 8;
@@ -64,83 +66,6 @@ impl Tab {
     }
 }
 
-/// How the connection is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnMode {
-    Sandbox,
-    Fields,
-    String,
-}
-
-pub struct ConnectionForm {
-    pub mode: ConnMode,
-    pub host: String,
-    pub port: String,
-    pub dbname: String,
-    pub user: String,
-    pub password: String,
-    pub sslmode: String,
-    pub conninfo: String,
-    /// The PostgreSQL server binaries found (`None` until the worker has looked).
-    pub pg_versions: Option<Vec<ServerBinaries>>,
-    /// The sandbox's server: the binaries in this directory, or the first found.
-    pub pg_bindir: Option<PathBuf>,
-}
-
-impl Default for ConnectionForm {
-    fn default() -> Self {
-        Self {
-            mode: ConnMode::Sandbox,
-            host: "localhost".into(),
-            port: "5432".into(),
-            dbname: String::new(),
-            user: String::new(),
-            password: String::new(),
-            sslmode: "prefer".into(),
-            conninfo: String::new(),
-            pg_versions: None,
-            pg_bindir: None,
-        }
-    }
-}
-
-impl ConnectionForm {
-    pub fn target(&self) -> Target {
-        match self.mode {
-            ConnMode::Sandbox => Target::Sandbox(match &self.pg_bindir {
-                Some(dir) => ServerChoice::BinDir(dir.clone()),
-                None => ServerChoice::Default,
-            }),
-            ConnMode::String => Target::Connection(self.conninfo.clone()),
-            ConnMode::Fields => {
-                let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
-                let mut parts = vec![];
-                for (k, v) in [
-                    ("host", &self.host),
-                    ("port", &self.port),
-                    ("dbname", &self.dbname),
-                    ("user", &self.user),
-                    ("password", &self.password),
-                    ("sslmode", &self.sslmode),
-                ] {
-                    if !v.trim().is_empty() {
-                        parts.push(format!("{k}={}", quote(v.trim())));
-                    }
-                }
-                Target::Connection(parts.join(" "))
-            }
-        }
-    }
-
-    /// The connection as remembered: never with its password.
-    pub fn remembered(&self) -> Option<String> {
-        let Target::Connection(conninfo) = self.target() else { return None };
-        let mut info = crate::db::conninfo::parse(&conninfo).ok()?;
-        info.password = None;
-        Some(info.redacted())
-    }
-}
-
 /// Sign-off fields that go into the exported report.
 #[derive(Debug, Clone, Default)]
 pub struct SignOffForm {
@@ -171,10 +96,11 @@ pub struct PgstageApp {
     pub imported: Option<Vec<crate::draft::runbook::Mapping>>,
     pub tab: Tab,
     pub conn: ConnectionForm,
-    pub conn_status: Option<Result<String, String>>,
+    /// The last connection test's (or refused start's) answer, for the target it was about.
+    pub conn_status: Option<ConnStatus>,
     /// The worker is processing a command.
     pub busy: bool,
-    /// Manual items ticked by the operator: id → who / when.
+    /// Manual items ticked by the operator for the next run: id → who / when.
     pub acks: BTreeMap<String, Acknowledgement>,
     pub run: RunView,
     pub checks_table: TableState,
@@ -183,8 +109,25 @@ pub struct PgstageApp {
     pub signoff: SignOffForm,
     pub export_path: String,
     pub export_status: Option<Result<String, String>>,
-    pub log: Vec<String>,
+    /// The finished run's report was written somewhere (nothing is lost by discarding it).
+    pub exported: bool,
+    pub log: Vec<LogLine>,
     pub override_guard: bool,
+    /// A question the operator must answer before anything else (a modal).
+    pub confirm: Option<Confirm>,
+    /// A path field to focus on the next frame (Ctrl+O / Ctrl+E without a native dialog).
+    pub focus: Option<Pick>,
+}
+
+/// What a connection test found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnStatus {
+    /// Connected; the plan's target guard refuses this database when `refused` says why.
+    Connected {
+        what: String,
+        refused: Option<String>,
+    },
+    Failed(String),
 }
 
 impl PgstageApp {
@@ -194,6 +137,7 @@ impl PgstageApp {
         } else {
             Settings::default()
         };
+        panels::style::apply(&cc.egui_ctx);
         cc.egui_ctx.set_theme(if settings.dark { egui::Theme::Dark } else { egui::Theme::Light });
         let ctx = cc.egui_ctx.clone();
         // Rehearsals are recorded only where settings are (not by the tests' windows).
@@ -221,8 +165,11 @@ impl PgstageApp {
             signoff: SignOffForm::default(),
             export_path: String::new(),
             export_status: None,
+            exported: false,
             log: Vec::new(),
             override_guard: false,
+            confirm: None,
+            focus: None,
         };
         if app.settings.operator.is_empty() {
             app.settings.operator = crate::db::connect::ConnectOptions::default().os_user;
@@ -233,9 +180,22 @@ impl PgstageApp {
         app
     }
 
-    /// Load a plan (or draft one from a Markdown run-book); a load error is shown in the
-    /// window (file:line:col), not a crash.
+    /// A finished run whose report was not written anywhere: discarding it loses it.
+    pub fn unexported_result(&self) -> bool {
+        self.run.result.is_some() && !self.exported
+    }
+
+    /// Load a plan, after asking when that would discard an unexported result. A load error
+    /// is shown in the window (file:line:col), not a crash.
     pub fn open_plan(&mut self, path: &Path) {
+        if self.unexported_result() {
+            self.confirm = Some(Confirm::Discard(Discarding::ForPlan(path.to_owned())));
+            return;
+        }
+        self.load_plan(path);
+    }
+
+    fn load_plan(&mut self, path: &Path) {
         self.imported = None;
         let loaded = if path.extension().is_some_and(|e| e == "md") {
             crate::gui::import::draft(path).map(|(loaded, mapping)| {
@@ -254,19 +214,67 @@ impl PgstageApp {
                 self.export_path = default_report_name(&loaded);
                 self.plan = Some(loaded);
                 self.plan_error = None;
-                self.acks.clear();
-                self.run = RunView::default();
+                self.reset_run();
             }
             Err(e) => {
-                self.log(format!("plan not loaded: {e}"));
+                self.log_at(Level::Error, format!("plan not loaded: {e}"));
                 self.plan_error = Some(e);
             }
         }
         self.tab = Tab::Plan;
     }
 
+    /// Forget the run shown: its result, sign-off and checklist (the next run starts empty).
+    fn reset_run(&mut self) {
+        self.run = RunView::default();
+        self.acks.clear();
+        self.signoff = SignOffForm::default();
+        self.export_status = None;
+        self.exported = false;
+        self.checks_table.selected = None;
+        self.migrations_table.selected = None;
+    }
+
+    /// Prepare a new run after a finished one (asks first when its result was not exported).
+    pub fn new_run(&mut self) {
+        if self.unexported_result() {
+            self.confirm = Some(Confirm::Discard(Discarding::ForNewRun));
+            return;
+        }
+        self.reset_run();
+        self.log("new run: tick the manual checklist (Plan tab), then Run all or Next step");
+        self.tab = Tab::Plan;
+    }
+
+    /// The operator's answer to the open question.
+    pub fn answer(&mut self, yes: bool) {
+        let Some(question) = self.confirm.take() else { return };
+        if !yes {
+            return;
+        }
+        match question {
+            Confirm::Discard(what) => {
+                self.exported = true; // the operator chose to lose it
+                match what {
+                    Discarding::ForNewRun => self.new_run(),
+                    Discarding::ForPlan(path) => self.load_plan(&path),
+                }
+            }
+            Confirm::Cancel => self.cancel_now(),
+        }
+    }
+
     pub fn log(&mut self, line: impl Into<String>) {
-        self.log.push(line.into());
+        self.log.push(LogLine::from_text(line));
+    }
+
+    pub fn log_at(&mut self, level: Level, line: impl Into<String>) {
+        self.log.push(LogLine::new(level, line));
+    }
+
+    /// The log as text, one line each (for tests and copying).
+    pub fn log_text(&self) -> String {
+        self.log.iter().map(|l| format!("{l}\n")).collect()
     }
 
     pub fn ask_path(&mut self, what: Pick) {
@@ -280,6 +288,7 @@ impl PgstageApp {
             };
             self.log(format!("no native file dialog is available here (no xdg portal, no zenity): {hint}"));
             self.tab = if what == Pick::OpenPlan { Tab::Plan } else { Tab::Verdict };
+            self.focus = Some(what);
             return;
         }
         let suggested = self.export_path.clone();
@@ -304,6 +313,30 @@ impl PgstageApp {
         }
     }
 
+    /// The manual checklist items not ticked yet (a run cannot start before they are).
+    pub fn unticked(&self) -> Vec<String> {
+        let Some(plan) = &self.plan else { return vec![] };
+        plan.plan.preflight.manual.iter().filter(|m| !self.acks.contains_key(&m.id)).map(|m| m.title.clone()).collect()
+    }
+
+    /// Why a run cannot start now, if it cannot.
+    pub fn why_not_startable(&self) -> Option<String> {
+        if self.plan.is_none() {
+            return Some("Open a plan first".into());
+        }
+        if self.busy {
+            return Some("The worker is busy".into());
+        }
+        let unticked = self.unticked();
+        (!unticked.is_empty()).then(|| {
+            format!(
+                "Tick the manual checklist first (Plan tab): {} not confirmed yet — {}",
+                crate::report::content::count_of(unticked.len(), "items"),
+                unticked.join(", ")
+            )
+        })
+    }
+
     /// Start a run (if none is under way) and run all of it, or just its next step.
     pub fn run_command(&mut self, all: bool) {
         if self.run.active() {
@@ -311,10 +344,15 @@ impl PgstageApp {
             self.busy = true;
             return;
         }
-        let Some(plan) = self.plan.clone() else {
-            self.log("open a plan first");
+        if self.run.result.is_some() {
+            self.new_run();
             return;
-        };
+        }
+        if let Some(why) = self.why_not_startable() {
+            self.log_at(Level::Warning, format!("run not started: {why}"));
+            return;
+        }
+        let Some(plan) = self.plan.clone() else { return };
         if let Some(remembered) = self.conn.remembered() {
             self.settings.recent_connections.retain(|c| c != &remembered);
             self.settings.recent_connections.insert(0, remembered);
@@ -328,39 +366,73 @@ impl PgstageApp {
         };
         self.run = RunView::default();
         self.export_status = None;
+        self.exported = false;
         self.worker.send(Command::Start { plan, target: self.conn.target(), options, run_all: all });
         if !all {
             self.worker.send(Command::Step);
         }
+        self.log(format!("run requested on {}", self.target_words()));
         self.busy = true;
         self.tab = Tab::Run;
     }
 
+    /// The target in words, for the log and the header.
+    pub fn target_words(&self) -> String {
+        match self.conn.target() {
+            Target::Sandbox(choice) => format!("a throwaway sandbox ({choice})"),
+            Target::Connection(_) => self.conn.remembered().unwrap_or_else(|| "the connection given".into()),
+        }
+    }
+
     pub fn pause(&mut self) {
-        if let Some(c) = &self.run.controls {
+        if let Some(c) = &self.run.controls
+            && self.busy
+            && self.run.active()
+        {
             c.pause();
             self.log("pausing after the current step");
         }
     }
 
+    /// Ask before cancelling the run.
     pub fn cancel(&mut self) {
-        if let Some(c) = self.run.controls.clone() {
-            self.log("cancelling: the running statement is cancelled and its migration rolled back");
+        if self.run.active() {
+            self.confirm = Some(Confirm::Cancel);
+        }
+    }
+
+    fn cancel_now(&mut self) {
+        let Some(c) = self.run.controls.clone() else { return };
+        if self.busy && self.run.current().is_some() {
+            self.log_at(Level::Warning, "cancelling: the running statement is cancelled and its migration rolled back");
+        } else {
+            let next = self.run.steps.iter().find(|s| s.status == super::run_state::StepStatus::Pending).map(|s| s.title.clone());
+            self.log_at(
+                Level::Warning,
+                format!(
+                    "cancelling between steps: nothing was running, nothing is rolled back; the run stops before {}",
+                    next.unwrap_or_else(|| "its end".into())
+                ),
+            );
+        }
+        self.run.cancelled = true;
+        if self.busy {
             self.runtime.spawn(async move { c.cancel().await });
-            if !self.busy {
-                // Between steps: one more step records the cancellation and finishes the run.
-                self.worker.send(Command::Step);
-                self.busy = true;
-            }
+        } else {
+            // Between steps: the worker marks the run cancelled, then one more step records
+            // the cancellation and finishes the run.
+            self.worker.send(Command::CancelPaused);
+            self.busy = true;
         }
     }
 
     pub fn test_connection(&mut self) {
         let Some(plan) = self.plan.clone() else {
-            self.conn_status = Some(Err("open a plan first (the sandbox is seeded with its baseline)".into()));
+            self.conn_status = Some(ConnStatus::Failed("open a plan first (the sandbox is seeded with its baseline)".into()));
             return;
         };
         self.conn_status = None;
+        self.conn.tested = Some(self.conn.target());
         self.worker.send(Command::TestConnection { target: self.conn.target(), plan });
         self.busy = true;
     }
@@ -377,64 +449,126 @@ impl PgstageApp {
             comment: self.signoff.comment.clone(),
         }];
         let signoff: &[crate::report::SignOff] = if self.signoff.name.trim().is_empty() { &[] } else { &signoff };
-        self.export_status = Some(match crate::report::write_with(result, signoff, path) {
-            Ok(()) => Ok(format!("report written: {}", path.display())),
-            Err(e) => Err(e.to_string()),
-        });
-        if let Some(Ok(m)) | Some(Err(m)) = self.export_status.clone() {
-            self.log(m);
+        let written = if path.as_os_str().is_empty() {
+            Err("type a path for the report first (.md, .html, .json or .xml)".to_owned())
+        } else {
+            crate::report::write_with(result, signoff, path).map_err(|e| format!("report not written: {e}"))
+        };
+        match &written {
+            Ok(()) => {
+                self.exported = true;
+                self.log_at(Level::Success, format!("report written: {}", path.display()));
+            }
+            Err(e) => self.log_at(Level::Error, e.clone()),
         }
+        self.export_status = Some(written.map(|()| format!("report written: {}", path.display())));
     }
 
     fn handle(&mut self, message: Message) {
         match message {
             Message::Log(line) => self.log(line),
-            Message::ConnectionOk(what) => {
-                self.log(format!("connection OK: {what}"));
-                self.conn_status = Some(Ok(what));
+            Message::ConnectionOk { what, refused } => {
+                match &refused {
+                    None => self.log_at(Level::Success, format!("connection OK: {what}")),
+                    Some(why) => {
+                        self.log_at(Level::Warning, format!("connected to {what}, but the target guard refuses it: {why}"))
+                    }
+                }
+                self.conn_status = Some(ConnStatus::Connected { what, refused });
             }
             Message::ConnectionFailed(e) => {
-                self.log(format!("connection failed: {e}"));
-                self.conn_status = Some(Err(e));
+                self.log_at(Level::Error, format!("connection failed: {e}"));
+                self.conn_status = Some(ConnStatus::Failed(e));
             }
-            Message::Started(controls) => self.run = RunView::new(controls),
+            Message::Started(controls) => {
+                self.log(format!("run started on {}", self.target_words()));
+                self.run = RunView::new(controls);
+            }
             Message::StartFailed(e) => {
-                self.log(format!("run not started: {e}"));
-                self.conn_status = Some(Err(e));
+                self.log_at(Level::Error, format!("run not started: {e}"));
+                self.conn.tested = Some(self.conn.target());
+                self.conn_status = Some(ConnStatus::Failed(format!("run not started: {e}")));
                 self.tab = Tab::Connect;
             }
-            Message::Engine(event) => {
-                match &*event {
-                    crate::engine::Event::Log(line) => self.log(line.clone()),
-                    crate::engine::Event::LockWait(w)
-                        if self.run.lock_wait.as_ref().is_none_or(|l| l.statement != w.statement) =>
-                    {
-                        self.log(format!("lock wait: {}", crate::engine::blockers::sentence(w)));
-                    }
-                    _ => {}
-                }
-                let finished = matches!(*event, crate::engine::Event::Finished(_));
-                self.run.apply(*event);
-                if finished {
-                    let verdict = self.run.result.as_ref().is_some_and(|r| r.verdict.go);
-                    self.log(format!("verdict: {}", if verdict { "GO" } else { "NO-GO" }));
-                    self.tab = Tab::Verdict;
-                }
-            }
+            Message::Engine(event, at) => self.engine_event(*event, at),
             Message::Versions(found) => self.conn.pg_versions = Some(found),
             Message::Idle => self.busy = false,
         }
     }
 
+    fn engine_event(&mut self, event: Event, at: std::time::Instant) {
+        match &event {
+            Event::Log(line) => self.log(line.clone()),
+            Event::LockWait(w) if self.run.lock_wait.as_ref().is_none_or(|l| l.statement != w.statement) => {
+                self.log_at(Level::Warning, format!("lock wait: {}", crate::engine::blockers::sentence(w)));
+            }
+            Event::StepStarted { title, .. } => {
+                let n = self.run.steps.iter().position(|s| &s.title == title).map_or(0, |i| i + 1);
+                self.log(format!("step {n}/{} started: {title}", self.run.steps.len()));
+            }
+            Event::MigrationFinished(m) => {
+                let c = crate::report::content::fmt_ms;
+                match m.status {
+                    MigrationStatus::Applied => self.log_at(
+                        Level::Success,
+                        format!("{} applied in {} ({} statements)", m.id, c(m.duration_ms), m.statements_done),
+                    ),
+                    MigrationStatus::AlreadyApplied => self.log(format!("{} already applied (ledger): skipped", m.id)),
+                    MigrationStatus::Failed => self.log_at(
+                        Level::Error,
+                        format!("{} failed and was rolled back: {}", m.id, m.error.clone().unwrap_or_default()),
+                    ),
+                    MigrationStatus::Cancelled => self.log_at(Level::Warning, format!("{} cancelled and rolled back", m.id)),
+                    MigrationStatus::NotRun => {}
+                }
+            }
+            _ => {}
+        }
+        let finished_step = match &event {
+            Event::StepFinished { step, .. } => Some(*step),
+            _ => None,
+        };
+        let finished = matches!(event, Event::Finished(_));
+        self.run.apply_at(event, at);
+        if let Some(step) = finished_step
+            && let Some(s) = self.run.steps.iter().find(|s| s.step == step)
+        {
+            let took = RunView::elapsed(s).map(|d| crate::gui::panels::run::seconds(d.as_secs_f64())).unwrap_or_default();
+            let line = format!("{}: {} ({took})", s.title, crate::gui::panels::run::step_word(s));
+            let level = if s.status == super::run_state::StepStatus::Done { Level::Success } else { Level::Error };
+            self.log_at(level, line);
+        }
+        if finished && let Some(r) = self.run.result.clone() {
+            use crate::engine::Outcome;
+            match &r.outcome {
+                Outcome::Failed { step, error } => self.log_at(Level::Error, format!("run failed at {step}: {error}")),
+                Outcome::Cancelled { step } if self.run.steps.iter().any(|s| &s.title == step && s.started.is_some()) => {
+                    self.log_at(Level::Warning, format!("run cancelled during {step}"))
+                }
+                Outcome::Cancelled { step } => {
+                    self.log_at(Level::Warning, format!("run cancelled between steps, before {step} started"))
+                }
+                _ => {}
+            }
+            let word = crate::report::content::verdict_word(&r);
+            let rehearsal = if r.sandbox.is_some() { " (rehearsal on a throwaway sandbox, not staging)" } else { "" };
+            self.log_at(if r.verdict.go { Level::Success } else { Level::Error }, format!("verdict: {word}{rehearsal}"));
+            self.tab = Tab::Verdict;
+        }
+    }
+
     fn shortcuts(&mut self, ctx: &egui::Context) {
         use egui::{Key, Modifiers};
+        if self.confirm.is_some() {
+            return;
+        }
         let typing = ctx.egui_wants_keyboard_input();
         let (open, export, space, escape) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::COMMAND, Key::O),
                 i.consume_key(Modifiers::COMMAND, Key::E),
                 !typing && i.consume_key(Modifiers::NONE, Key::Space),
-                i.consume_key(Modifiers::NONE, Key::Escape),
+                !typing && i.consume_key(Modifiers::NONE, Key::Escape),
             )
         });
         if open {
@@ -443,7 +577,7 @@ impl PgstageApp {
         if export {
             self.ask_path(Pick::SaveReport);
         }
-        if space && !self.busy && self.run.result.is_none() {
+        if space && self.run.result.is_none() && self.why_not_startable().is_none() {
             self.run_command(false);
         }
         if escape {
@@ -476,6 +610,11 @@ impl eframe::App for PgstageApp {
                 (_, None) => self.log("file dialog closed without a choice"),
             }
         }
+        // A test or a refused start is about the target it was for: not about another one.
+        if self.conn.tested.as_ref().is_some_and(|t| *t != self.conn.target()) {
+            self.conn.tested = None;
+            self.conn_status = None;
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -496,44 +635,14 @@ impl eframe::App for PgstageApp {
             Tab::Charts => panels::charts::show(self, ui),
             Tab::Verdict => panels::verdict::show(self, ui),
         });
+        if let Some(answer) = super::confirm::show(self, &ctx) {
+            self.answer(answer);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         if self.persist {
             eframe::set_value(storage, SETTINGS_KEY, &self.settings);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn remembered_connections_never_keep_the_password() {
-        let mut form = ConnectionForm {
-            mode: ConnMode::Fields,
-            host: "staging.db".into(),
-            dbname: "app_staging".into(),
-            user: "dba".into(),
-            password: "s3cr3t pass'word".into(),
-            ..Default::default()
-        };
-        let Target::Connection(conninfo) = form.target() else { panic!("fields give a connection") };
-        assert!(conninfo.contains("password='s3cr3t pass\\'word'"), "the session gets it: {conninfo}");
-        let remembered = form.remembered().unwrap();
-        assert!(!remembered.contains("s3cr3t") && !remembered.contains("password"), "{remembered}");
-        assert!(remembered.contains("host=staging.db") && remembered.contains("dbname=app_staging"), "{remembered}");
-
-        form.mode = ConnMode::String;
-        form.conninfo = "postgres://dba:hunter2@staging.db:5433/app_staging?sslmode=verify-full".into();
-        let remembered = form.remembered().unwrap();
-        assert!(!remembered.contains("hunter2"), "{remembered}");
-        assert!(remembered.contains("sslmode=verify-full"), "{remembered}");
-        let settings = Settings { recent_connections: vec![remembered], ..Default::default() };
-        assert!(!ron::to_string(&settings).unwrap().contains("hunter2"));
-
-        form.mode = ConnMode::Sandbox;
-        assert_eq!(form.remembered(), None);
     }
 }

@@ -2,8 +2,11 @@
 //! runtime off the UI thread ([`worker`]); results arrive as events and each one repaints.
 
 pub mod app;
+pub mod confirm;
+pub mod connection;
 pub mod dialog;
 pub mod import;
+pub mod log;
 pub mod panels;
 pub mod run_state;
 pub mod table;

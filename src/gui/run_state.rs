@@ -11,7 +11,12 @@ pub enum StepStatus {
     Pending,
     Running,
     Done,
+    /// It stopped with an error, or some of its checks failed.
     Failed,
+    /// The operator cancelled it while it ran.
+    Cancelled,
+    /// The run ended before it (an earlier step failed, or the run was cancelled).
+    NotRun,
 }
 
 #[derive(Debug, Clone)]
@@ -25,6 +30,8 @@ pub struct StepView {
     pub progress: (usize, usize),
     /// The unit being worked on.
     pub what: String,
+    /// Checks of this step that failed.
+    pub failed_checks: usize,
 }
 
 /// One row of the checks table: a check result and the section it belongs to.
@@ -45,6 +52,10 @@ pub struct RunView {
     /// Bumped whenever `checks` or `migrations` change (tables re-sort then).
     pub version: u64,
     pub started: Option<Instant>,
+    /// When the final result arrived (the overall elapsed time stops there).
+    pub finished: Option<Instant>,
+    /// The operator cancelled the run.
+    pub cancelled: bool,
     /// The statement now waiting for another session's lock, and who holds it.
     pub lock_wait: Option<crate::engine::LockWait>,
 }
@@ -68,6 +79,9 @@ impl RunView {
         if self.steps.is_empty() {
             return 0.0;
         }
+        if self.result.is_some() {
+            return 1.0;
+        }
         let done = self.steps.iter().filter(|s| matches!(s.status, StepStatus::Done | StepStatus::Failed)).count() as f32;
         let running = self
             .steps
@@ -78,6 +92,11 @@ impl RunView {
     }
 
     pub fn apply(&mut self, event: Event) {
+        self.apply_at(event, Instant::now());
+    }
+
+    /// Apply `event`, received at `at` (steps are timed by when their events arrived).
+    pub fn apply_at(&mut self, event: Event, at: Instant) {
         match event {
             Event::RunStarted { run_id, steps } => {
                 self.run_id = Some(run_id);
@@ -91,13 +110,14 @@ impl RunView {
                         elapsed: None,
                         progress: (0, 0),
                         what: String::new(),
+                        failed_checks: 0,
                     })
                     .collect();
             }
             Event::StepStarted { step, .. } => {
                 if let Some(s) = self.step_mut(step) {
                     s.status = StepStatus::Running;
-                    s.started = Some(Instant::now());
+                    s.started = Some(at);
                 }
             }
             Event::Progress { step, done, total, what } => {
@@ -108,12 +128,22 @@ impl RunView {
                 }
             }
             Event::StepFinished { step, ok } => {
+                let cancelled = self.cancelled;
                 if let Some(s) = self.step_mut(step) {
-                    s.status = if ok { StepStatus::Done } else { StepStatus::Failed };
-                    s.elapsed = s.started.map(|t| t.elapsed());
+                    s.status = match (ok, cancelled) {
+                        (true, _) if s.failed_checks == 0 => StepStatus::Done,
+                        (true, _) | (false, false) => StepStatus::Failed,
+                        (false, true) => StepStatus::Cancelled,
+                    };
+                    s.elapsed = s.started.map(|t| at.saturating_duration_since(t));
                 }
             }
             Event::CheckFinished { section, result } => {
+                if result.status == crate::engine::Status::Fail
+                    && let Some(s) = self.steps.iter_mut().find(|s| s.status == StepStatus::Running)
+                {
+                    s.failed_checks += 1;
+                }
                 self.checks.push(CheckRow { section, result });
                 self.version += 1;
             }
@@ -130,7 +160,13 @@ impl RunView {
                     .iter()
                     .flat_map(|s| result.section(s).iter().map(move |r| CheckRow { section: (*s).to_owned(), result: r.clone() }))
                     .collect();
+                for s in &mut self.steps {
+                    if matches!(s.status, StepStatus::Pending | StepStatus::Running) {
+                        s.status = StepStatus::NotRun;
+                    }
+                }
                 self.result = Some(*result);
+                self.finished = Some(at);
                 self.version += 1;
             }
             Event::LockWait(wait) => self.lock_wait = Some(*wait),
@@ -140,6 +176,12 @@ impl RunView {
 
     fn step_mut(&mut self, step: Step) -> Option<&mut StepView> {
         self.steps.iter_mut().find(|s| s.step == step)
+    }
+
+    /// Time since the run started, stopped when it finished.
+    pub fn total_elapsed(&self) -> Option<Duration> {
+        let started = self.started?;
+        Some(self.finished.map_or_else(|| started.elapsed(), |f| f.duration_since(started)))
     }
 
     /// Elapsed time of a step (running or finished).

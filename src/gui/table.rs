@@ -41,6 +41,29 @@ pub trait Rows {
     fn keep(&self, i: usize, text: &str, status: Option<&str>) -> bool;
     /// Draw cell `column` of row `i`.
     fn cell(&self, ui: &mut egui::Ui, i: usize, column: usize);
+    /// Cell `column` of row `i` as plain text (what copying gives).
+    fn text(&self, i: usize, column: usize) -> String;
+    /// The SQL behind row `i`, if any.
+    fn sql(&self, i: usize) -> Option<String>;
+    /// The column that takes the width left (and gives it back when the window shrinks).
+    fn flexible(&self) -> usize {
+        self.columns().len() - 1
+    }
+    /// Row `i` as one tab-separated line.
+    fn row_text(&self, i: usize) -> String {
+        (0..self.columns().len()).map(|c| self.text(i, c)).collect::<Vec<_>>().join("\t")
+    }
+}
+
+/// The rows in `order` with a header line, tab-separated (pastes into a spreadsheet).
+pub fn table_text(rows: &dyn Rows, order: &[usize]) -> String {
+    let mut out = rows.columns().join("\t");
+    for &i in order {
+        out.push('\n');
+        out.push_str(&rows.row_text(i));
+    }
+    out.push('\n');
+    out
 }
 
 /// What a display order depends on: data version, sort, text filter, status filter.
@@ -93,26 +116,42 @@ impl TableState {
         };
     }
 
-    /// Draw the table; returns the key of a row clicked this frame.
-    pub fn show(&mut self, ui: &mut egui::Ui, id: &str, rows: &dyn Rows, version: u64, widths: &[f32]) -> Option<String> {
+    /// Draw the table at most `height` high; returns the key of a row clicked this frame.
+    /// A click anywhere on a row selects it; its context menu copies the row, its SQL or
+    /// the table.
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        id: &str,
+        rows: &dyn Rows,
+        version: u64,
+        widths: &[f32],
+        height: f32,
+    ) -> Option<String> {
         self.refresh(rows, version);
         let columns = rows.columns();
+        // Text in the cells is not selectable: a click on it is a click on the row.
+        ui.style_mut().interaction.selectable_labels = false;
         let mut builder = TableBuilder::new(ui)
             .id_salt(id)
             .striped(true)
-            .resizable(true)
+            // Widths follow the window (resized columns would keep a wide window's widths).
+            .resizable(false)
+            .min_scrolled_height(height.min(60.0))
+            .max_scroll_height(height)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
         for (c, _) in columns.iter().enumerate() {
             let width = widths.get(c).copied().unwrap_or(100.0);
-            builder = builder.column(if c + 1 == columns.len() {
-                Column::remainder().at_least(60.0)
+            builder = builder.column(if c == rows.flexible() {
+                Column::remainder().at_least(120.0).clip(true)
             } else {
                 Column::initial(width).at_least(36.0).clip(true)
             });
         }
         let mut clicked_header = None;
         let mut clicked_row = None;
+        let mut copy = None;
         let sort = self.sort;
         builder
             .header(22.0, |mut header| {
@@ -138,11 +177,28 @@ impl TableState {
                     for c in 0..columns.len() {
                         row.col(|ui| rows.cell(ui, i, c));
                     }
-                    if row.response().clicked() {
+                    let response = row.response();
+                    if response.clicked() || response.secondary_clicked() {
                         clicked_row = Some(key);
                     }
+                    response.context_menu(|ui| {
+                        if ui.button("Copy row").clicked() {
+                            copy = Some(rows.row_text(i));
+                        }
+                        if let Some(sql) = rows.sql(i)
+                            && ui.button("Copy SQL").clicked()
+                        {
+                            copy = Some(sql);
+                        }
+                        if ui.button("Copy table").clicked() {
+                            copy = Some(table_text(rows, &self.order));
+                        }
+                    });
                 });
             });
+        if let Some(text) = copy {
+            ui.ctx().copy_text(text);
+        }
         if let Some(c) = clicked_header {
             self.toggle_sort(c);
         }
@@ -176,6 +232,12 @@ mod tests {
             self.0[i].0.contains(text)
         }
         fn cell(&self, _: &mut egui::Ui, _: usize, _: usize) {}
+        fn text(&self, i: usize, column: usize) -> String {
+            if column == 0 { self.0[i].0.to_owned() } else { self.0[i].1.to_string() }
+        }
+        fn sql(&self, _: usize) -> Option<String> {
+            None
+        }
     }
 
     #[test]
@@ -194,5 +256,6 @@ mod tests {
         t.filter = "c".into();
         t.refresh(&rows, 1);
         assert_eq!(t.order(), [2]);
+        assert_eq!(table_text(&rows, t.order()), "name\tvalue\nc\t100\n");
     }
 }

@@ -23,21 +23,41 @@ pub enum Target {
 }
 
 pub enum Command {
-    TestConnection { target: Target, plan: LoadedPlan },
-    Start { plan: LoadedPlan, target: Target, options: RunOptions, run_all: bool },
+    TestConnection {
+        target: Target,
+        plan: LoadedPlan,
+    },
+    Start {
+        plan: LoadedPlan,
+        target: Target,
+        options: RunOptions,
+        run_all: bool,
+    },
     Step,
     RunAll,
-    Acknowledge { item: String, by: String },
+    /// Cancel between steps: mark the run cancelled, then let the next step record it (in
+    /// this order: no statement of the next step may start).
+    CancelPaused,
+    Acknowledge {
+        item: String,
+        by: String,
+    },
 }
 
 pub enum Message {
     /// A line for the log pane.
     Log(String),
-    ConnectionOk(String),
+    /// Connected; `refused` says why the plan's target guard would refuse a run there.
+    ConnectionOk {
+        what: String,
+        refused: Option<String>,
+    },
     ConnectionFailed(String),
     Started(Controls),
     StartFailed(String),
-    Engine(Box<Event>),
+    /// An engine event, and when the worker received it (steps are timed by it: the UI may
+    /// drain several events in one frame).
+    Engine(Box<Event>, std::time::Instant),
     /// The PostgreSQL server binaries found on this machine (sent once, at start).
     Versions(Vec<ServerBinaries>),
     /// The worker finished a command and waits for the next.
@@ -108,12 +128,15 @@ async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox, record: Opt
     while let Some(command) = commands.recv().await {
         match command {
             Command::TestConnection { target, plan } => match state.session(&target, &plan).await {
-                Ok(s) => state.out.send(Message::ConnectionOk(format!(
-                    "{} — PostgreSQL {}{}",
-                    s.target,
-                    s.server_version,
-                    if s.tls { ", TLS" } else { "" }
-                ))),
+                Ok(s) => {
+                    let what = format!("{} — PostgreSQL {}{}", s.target, s.server_version, if s.tls { ", TLS" } else { "" });
+                    let host = crate::engine::guard::host_of(&s.target);
+                    let refused = match crate::engine::guard::refusal(&s.client, &plan.plan.target, &host).await {
+                        Ok(refused) => refused,
+                        Err(e) => Some(format!("the guard could not read the database's name and marks: {e}")),
+                    };
+                    state.out.send(Message::ConnectionOk { what, refused })
+                }
                 Err(e) => state.out.send(Message::ConnectionFailed(e)),
             },
             Command::Start { plan, target, options, run_all } => {
@@ -126,6 +149,12 @@ async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox, record: Opt
             }
             Command::Step => state.step().await,
             Command::RunAll => state.run_all().await,
+            Command::CancelPaused => {
+                if let Some(engine) = &state.engine {
+                    engine.controls().cancel().await;
+                }
+                state.step().await;
+            }
             Command::Acknowledge { item, by } => {
                 if let Some(engine) = &mut state.engine {
                     engine.acknowledge(&item, &by);
@@ -195,7 +224,7 @@ impl State {
         let out = self.out.clone();
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
-                out.send(Message::Engine(Box::new(event)));
+                out.send(Message::Engine(Box::new(event), std::time::Instant::now()));
             }
         });
         let engine = Engine::start(plan, session, options, tx).await.map_err(|e| e.to_string())?;

@@ -75,6 +75,15 @@ pub(super) fn classify(f: &Facts, ctx: &Ctx) -> ConnectError {
             _ => ConnectError::Server { target, message: f.server_text.clone() },
         };
     }
+    if speaks_another_protocol(f) {
+        let reason = format!(
+            "the server on host \"{}\" port {} does not speak the PostgreSQL protocol ({}): is this the right port?",
+            ctx.host,
+            ctx.port,
+            f.text()
+        );
+        return ConnectError::Unreachable { target, reason };
+    }
     match f.kind.as_str() {
         KIND_CONFIG if f.cause.contains("password missing") => {
             let looked = match &ctx.password {
@@ -88,6 +97,15 @@ pub(super) fn classify(f: &Facts, ctx: &Ctx) -> ConnectError {
         KIND_CONNECT => connect_failure(f, ctx),
         _ => ConnectError::Server { target, message: f.text() },
     }
+}
+
+/// The peer answered, but not as PostgreSQL does (an HTTP or SSH server on that port…).
+pub(super) fn speaks_another_protocol(f: &Facts) -> bool {
+    let text = f.text();
+    f.kind == "unexpected message from server"
+        || f.kind == "error parsing response from server"
+        || text.contains("bytes remaining on stream")
+        || text.contains("unexpected response from SSL request")
 }
 
 /// A failure before PostgreSQL said anything: the socket, DNS, or target_session_attrs.

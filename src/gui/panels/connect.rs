@@ -3,9 +3,10 @@
 
 use egui::RichText;
 
-use super::{GREEN, RED, section, status_label};
+use super::{AMBER, GREEN, RED, section, status_label};
 use crate::engine::Status;
-use crate::gui::app::{ConnMode, ConnectionForm, PgstageApp};
+use crate::gui::app::{ConnMode, ConnStatus, ConnectionForm, PgstageApp};
+use crate::gui::connection;
 use crate::sandbox::{INSTALL_HINT, ServerBinaries};
 
 pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
@@ -95,12 +96,7 @@ fn target(app: &mut PgstageApp, ui: &mut egui::Ui) {
             });
         }
         ConnMode::String => {
-            ui.add(
-                egui::TextEdit::singleline(&mut form.conninfo)
-                    .hint_text("host=staging.db port=5432 dbname=app_staging user=dba sslmode=verify-full")
-                    .desired_width(f32::INFINITY),
-            )
-            .on_hover_text("A password given here is used for this session only: never stored or logged");
+            conninfo_field(ui, &mut form.conninfo);
             if !app.settings.recent_connections.is_empty() {
                 ui.horizontal_wrapped(|ui| {
                     ui.label("Recent:");
@@ -125,13 +121,42 @@ fn target(app: &mut PgstageApp, ui: &mut egui::Ui) {
             .on_hover_text("Run even on a database the plan refuses (named or marked as production): only if you are sure");
     });
     match &app.conn_status {
-        Some(Ok(what)) => {
+        Some(ConnStatus::Connected { what, refused: None }) => {
             ui.colored_label(GREEN, format!("Connected: {what}"));
         }
-        Some(Err(e)) => {
+        Some(ConnStatus::Connected { what, refused: Some(why) }) => {
+            ui.colored_label(AMBER, RichText::new(format!("Connected: {what}")).strong());
+            let then = if app.override_guard {
+                "the override above is ticked: a run would go ahead anyway"
+            } else {
+                "a run there will be refused unless you tick the override above"
+            };
+            ui.colored_label(AMBER, format!("…but the plan's target guard refuses this database: {why}; {then}."));
+        }
+        Some(ConnStatus::Failed(e)) => {
             ui.colored_label(RED, RichText::new(e).strong());
         }
         None => {}
+    }
+}
+
+/// The connection string field. While it is not being edited its password shows as dots.
+fn conninfo_field(ui: &mut egui::Ui, conninfo: &mut String) {
+    let id = ui.make_persistent_id("conninfo_field");
+    let editing = ui.memory(|m| m.has_focus(id));
+    let mut shown = if editing { std::mem::take(conninfo) } else { connection::masked(conninfo) };
+    let response = ui
+        .add(
+            egui::TextEdit::singleline(&mut shown)
+                .id(id)
+                .hint_text("host=staging.db port=5432 dbname=app_staging user=dba sslmode=verify-full")
+                .desired_width(f32::INFINITY),
+        )
+        .on_hover_text("A password given here is used for this session only: never stored or logged, and shown as dots");
+    if editing {
+        *conninfo = shown;
+    } else if response.gained_focus() || response.has_focus() {
+        ui.ctx().request_repaint(); // the next frame shows the real text to edit
     }
 }
 
@@ -150,8 +175,8 @@ fn preflight(app: &mut PgstageApp, ui: &mut egui::Ui) {
             let r = &row.result;
             status_label(ui, r.status);
             ui.label(&r.title);
-            ui.label(&r.expected);
-            let actual = RichText::new(&r.actual);
+            ui.label(super::results::value_text(r, &r.expected));
+            let actual = RichText::new(super::results::value_text(r, &r.actual));
             ui.label(if matches!(r.status, Status::Fail | Status::Warn) { actual.strong() } else { actual });
             ui.label(RichText::new(r.detail.lines().next().unwrap_or("")).weak());
             ui.end_row();

@@ -114,6 +114,23 @@ impl Rows for LockRows<'_> {
             _ => ui.label(RichText::new(r.writes).color(if r.writes == "blocked" { RED } else { GREY })),
         };
     }
+    fn text(&self, i: usize, column: usize) -> String {
+        let l = &self.0[i];
+        let r = &l.row;
+        match column {
+            0 => r.migration.clone(),
+            1 => r.statement.clone(),
+            2 => format!("{} ({})", r.relation, r.kind),
+            3 => r.mode.clone(),
+            4 => r.blocks.to_string(),
+            5 => r.held.to_string(),
+            6 => r.reads.to_string(),
+            _ => r.writes.to_string(),
+        }
+    }
+    fn sql(&self, _: usize) -> Option<String> {
+        None
+    }
 }
 
 /// The Locks tab, with its own table state.
@@ -144,7 +161,7 @@ impl LocksPanel {
             });
             ui.push_id("locks_table", |ui| {
                 ui.set_max_height((ui.available_height() * 0.5).max(160.0));
-                self.table.show(ui, "locks", &LockRows(&all), version, &[70.0, 300.0, 220.0, 170.0, 120.0, 80.0, 70.0]);
+                self.table.show(ui, "locks", &LockRows(&all), version, &[70.0, 300.0, 220.0, 170.0, 120.0, 80.0, 70.0], 400.0);
             });
         });
         section(ui, "Lock timeline", |ui| timeline(ui, &all));

@@ -3,15 +3,19 @@
 pub mod charts;
 pub mod connect;
 pub mod locks;
+pub mod phases;
 pub mod plan;
 pub mod results;
 pub mod run;
+pub mod sql;
+pub mod style;
 pub mod verdict;
 
 use egui::{Color32, RichText};
 
 use super::app::{PgstageApp, Tab};
 use super::dialog::Pick;
+use super::log::Level;
 use crate::engine::Status;
 
 pub const GREEN: Color32 = Color32::from_rgb(46, 160, 67);
@@ -79,7 +83,12 @@ pub fn top_bar(app: &mut PgstageApp, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             for tab in Tab::ALL {
                 let text = match (tab, &app.run.result) {
-                    (Tab::Verdict, Some(r)) => format!("{} ({})", tab.label(), if r.verdict.go { "GO" } else { "NO-GO" }),
+                    (Tab::Verdict, Some(r)) => format!(
+                        "{} ({}{})",
+                        tab.label(),
+                        crate::report::content::verdict_word(r),
+                        if r.sandbox.is_some() { ", rehearsal" } else { "" }
+                    ),
                     _ => tab.label().to_owned(),
                 };
                 if ui.selectable_label(app.tab == tab, text).on_hover_text(tab_help(tab)).clicked() {
@@ -87,11 +96,21 @@ pub fn top_bar(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 }
             }
             if app.run.active() || app.run.result.is_some() {
-                let bar = egui::ProgressBar::new(app.run.fraction()).desired_width(220.0).show_percentage();
+                let bar = style::bar(app.run.fraction()).desired_width(160.0).show_percentage();
                 ui.add(bar).on_hover_text("Steps of the run done so far");
             }
             if app.busy {
                 ui.spinner();
+            }
+            let sandbox = match &app.run.result {
+                Some(r) => r.sandbox.is_some(),
+                None => app.conn.mode == super::app::ConnMode::Sandbox,
+            };
+            if sandbox {
+                ui.label(RichText::new("SANDBOX REHEARSAL — not staging").strong().color(AMBER)).on_hover_text(
+                    "This run is on a throwaway local sandbox seeded with the plan's baseline: a rehearsal, not a staging \
+                     validation",
+                );
             }
         });
         ui.add_space(4.0);
@@ -117,10 +136,23 @@ pub fn log_pane(app: &mut PgstageApp, ui: &mut egui::Ui) {
             if ui.small_button("Clear").on_hover_text("Clear the log pane").clicked() {
                 app.log.clear();
             }
+            if ui.small_button("Copy").on_hover_text("Copy the whole log").clicked() {
+                ui.ctx().copy_text(app.log_text());
+            }
         });
         egui::ScrollArea::vertical().stick_to_bottom(true).auto_shrink([false, false]).show(ui, |ui| {
             for line in &app.log {
-                ui.label(RichText::new(line).monospace().size(12.0));
+                let color = match line.level {
+                    Level::Info => ui.visuals().text_color(),
+                    Level::Success => GREEN,
+                    Level::Warning => AMBER,
+                    Level::Error => RED,
+                };
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&line.at).monospace().size(12.0).weak()).on_hover_text("UTC");
+                    ui.label(RichText::new(line.label()).monospace().size(12.0).color(color));
+                    ui.add(egui::Label::new(RichText::new(&line.text).monospace().size(12.0).color(color)).wrap());
+                });
             }
         });
     });

@@ -1,10 +1,13 @@
-//! The Plan tab: metadata, notes, timeline, migrations, checks, and the manual checklist
-//! the operator ticks (who / when recorded). A plan that does not load shows its error.
+//! The Plan tab: metadata, notes, timeline, migrations, every check (id, title, expectation)
+//! per section, and the manual checklist the operator ticks (who / when recorded) before a
+//! run can start. A plan that does not load shows its error; Enter in the path field loads.
 
 use egui::RichText;
 
 use super::{RED, section};
 use crate::gui::app::PgstageApp;
+use crate::plan::Check;
+use crate::report::content::{count_of, hours};
 
 pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
     if let Some(error) = app.plan_error.clone() {
@@ -24,10 +27,10 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 for (k, v) in [
                     ("Phase", p.phase.clone()),
                     ("Scheduled", p.scheduled.clone()),
-                    ("Planned hours", format!("{}", p.planned_hours)),
+                    ("Planned time", hours(p.planned_hours)),
                     ("File", plan.path.display().to_string()),
                     ("Baseline schema", p.baseline.schema.clone()),
-                    ("Transactions", format!("{:?}", p.execution.transaction)),
+                    ("Transactions", transactions(p.execution.transaction).to_owned()),
                 ] {
                     ui.label(RichText::new(k).weak());
                     ui.label(v);
@@ -80,35 +83,17 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                     ui.label(RichText::new(&m.id).monospace());
                     ui.label(&m.title);
                     ui.label(crate::plan::MsRange::label(m.expected_ms));
-                    ui.label(format!(
-                        "{} tables{}{}",
-                        m.creates.tables.len(),
-                        m.creates.indexes.map(|n| format!(", {n} indexes")).unwrap_or_default(),
-                        if m.creates.functions.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", {} functions", m.creates.functions.len())
-                        }
-                    ));
+                    let mut parts = vec![count_of(m.creates.tables.len(), "tables")];
+                    parts.extend(m.creates.indexes.map(|n| count_of(n as usize, "indexes")));
+                    if !m.creates.functions.is_empty() {
+                        parts.push(count_of(m.creates.functions.len(), "functions"));
+                    }
+                    ui.label(parts.join(", "));
                     ui.end_row();
                 }
             });
         });
-        section(ui, "Checks", |ui| {
-            let counts = [
-                ("pre-flight", p.preflight.checks.len()),
-                ("verification", p.verification.len()),
-                ("schema summary", p.schema_summary.len()),
-                ("integrity", p.integrity.checks.len() + 3),
-                ("sample data (rolled back)", p.sample_data.len()),
-                ("RLS isolation", p.rls.iter().map(|r| r.tables.len()).sum()),
-                ("performance", p.performance.index_usage.len()),
-                ("success criteria", p.criteria.len()),
-            ];
-            for (what, n) in counts {
-                ui.label(format!("{n} {what}"));
-            }
-        });
+        section(ui, "Checks", |ui| checks(ui, p));
         section(ui, "Team", |ui| {
             egui::Grid::new("plan_team").striped(true).num_columns(3).show(ui, |ui| {
                 for r in &p.team {
@@ -122,14 +107,77 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
     });
 }
 
+fn transactions(mode: crate::plan::TransactionMode) -> &'static str {
+    match mode {
+        crate::plan::TransactionMode::PerMigration => "one per migration",
+        crate::plan::TransactionMode::Batch => "one for the whole batch",
+    }
+}
+
+/// Every check the plan will run, per section, each with its expectation.
+fn checks(ui: &mut egui::Ui, p: &crate::plan::Plan) {
+    let list = |ui: &mut egui::Ui, title: &str, checks: &[Check]| {
+        egui::CollapsingHeader::new(format!("{title} ({})", checks.len())).id_salt(("plan_checks", title)).show(ui, |ui| {
+            egui::Grid::new(("plan_check_grid", title)).striped(true).num_columns(3).show(ui, |ui| {
+                for c in checks {
+                    ui.label(RichText::new(&c.id).monospace());
+                    ui.label(&c.title);
+                    ui.label(RichText::new(crate::check::expected_text(&c.expect)).weak());
+                    ui.end_row();
+                }
+            });
+        });
+    };
+    list(ui, "Pre-flight", &p.preflight.checks);
+    list(ui, "Verification", &p.verification);
+    list(ui, "Schema summary", &p.schema_summary);
+    list(ui, "Integrity", &p.integrity.checks);
+    list(ui, "Sample data (rolled back)", &p.sample_data);
+    let named = |ui: &mut egui::Ui, title: &str, rows: Vec<(String, String, String)>| {
+        egui::CollapsingHeader::new(format!("{title} ({})", rows.len())).id_salt(("plan_checks", title)).show(ui, |ui| {
+            egui::Grid::new(("plan_check_grid", title)).striped(true).num_columns(3).show(ui, |ui| {
+                for (id, title, what) in rows {
+                    ui.label(RichText::new(id).monospace());
+                    ui.label(title);
+                    ui.label(RichText::new(what).weak());
+                    ui.end_row();
+                }
+            });
+        });
+    };
+    let rls = p.rls.iter().map(|r| (r.id.clone(), r.title.clone(), count_of(r.tables.len(), "tables"))).collect();
+    named(ui, "RLS isolation", rls);
+    let perf = p
+        .performance
+        .index_usage
+        .iter()
+        .map(|u| {
+            (u.id.clone(), u.title.clone(), u.index.clone().map_or_else(|| "a plan of its own".into(), |i| format!("uses {i}")))
+        })
+        .collect();
+    named(ui, "Performance", perf);
+    let criteria = p
+        .criteria
+        .iter()
+        .map(|c| (c.id.clone(), c.title.clone(), crate::report::content::kind_label(c.kind).to_owned()))
+        .collect();
+    named(ui, "Success criteria", criteria);
+}
+
 fn open_by_path(app: &mut PgstageApp, ui: &mut egui::Ui) {
     let id = ui.make_persistent_id("plan_path_field");
     let mut path: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
     ui.horizontal(|ui| {
         ui.label("Plan file:");
-        ui.add(egui::TextEdit::singleline(&mut path).hint_text("plans/week2_staging.ron").desired_width(360.0))
-            .on_hover_text("Type a plan's path when no file dialog is available");
-        if ui.button("Load").on_hover_text("Load the plan at this path").clicked() && !path.trim().is_empty() {
+        let field = ui
+            .add(egui::TextEdit::singleline(&mut path).hint_text("plans/week2_staging.ron").desired_width(360.0))
+            .on_hover_text("Type a plan's path when no file dialog is available; Enter loads it");
+        if app.focus == Some(crate::gui::dialog::Pick::OpenPlan) {
+            field.request_focus();
+            app.focus = None;
+        }
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button("Load").on_hover_text("Load the plan at this path").clicked() || enter) && !path.trim().is_empty() {
             app.open_plan(std::path::Path::new(path.trim()));
         }
     });

@@ -1,26 +1,40 @@
-//! The Run tab: Run all / Next step / Pause / Cancel, the overall progress, the steps with
-//! the current one highlighted, and a bar per migration (statements done / total) with its
-//! elapsed time against the expected range.
+//! The Run tab: Run all / Next step (only once the manual checklist is complete) / Pause /
+//! Cancel (confirmed) / New run, the overall progress and elapsed time, the steps with the
+//! current one highlighted, and per migration its statements, time against the expected
+//! range, the statement now running, and its SQL with per-statement timings.
 
 use egui::RichText;
 
-use super::{AMBER, GREEN, GREY, RED, section};
-use crate::engine::{MigrationStatus, Step};
+use super::{AMBER, GREEN, GREY, RED, section, sql, style};
+use crate::engine::{MigrationResult, MigrationStatus, Step};
 use crate::gui::app::PgstageApp;
-use crate::gui::run_state::{RunView, StepStatus};
+use crate::gui::run_state::{RunView, StepStatus, StepView};
+use crate::report::content::{self, Timing, fmt_ms};
 
 pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
     controls(app, ui);
-    ui.add(egui::ProgressBar::new(app.run.fraction()).show_percentage().text(overall_text(&app.run)))
-        .on_hover_text("Overall progress of the run");
+    ui.horizontal(|ui| {
+        let elapsed = app.run.total_elapsed().map(|d| format!("elapsed {}", seconds(d.as_secs_f64())));
+        let width = (ui.available_width() - 140.0).max(120.0);
+        ui.add(style::bar(app.run.fraction()).desired_width(width).show_percentage().text(overall_text(&app.run)))
+            .on_hover_text("Overall progress of the run");
+        if let Some(elapsed) = elapsed {
+            ui.label(RichText::new(elapsed).monospace()).on_hover_text("Wall-clock time since the run started");
+        }
+    });
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         section(ui, "Steps", |ui| steps(app, ui));
     });
 }
 
+/// Seconds for people, through the reports' wording of milliseconds.
+pub fn seconds(s: f64) -> String {
+    if s >= 1.0 { format!("{s:.1} s") } else { fmt_ms(s * 1000.0) }
+}
+
 fn overall_text(run: &RunView) -> String {
     match (&run.result, run.current()) {
-        (Some(r), _) => format!("finished: {}", if r.verdict.go { "GO" } else { "NO-GO" }),
+        (Some(r), _) => format!("finished: {}", content::verdict_word(r)),
         (None, Some(i)) => format!("running: {}", run.steps[i].title),
         (None, None) if run.active() => "paused between steps".into(),
         _ => "not started".into(),
@@ -28,23 +42,36 @@ fn overall_text(run: &RunView) -> String {
 }
 
 fn controls(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    let has_plan = app.plan.is_some();
     let finished = app.run.result.is_some();
+    let why_not = if app.run.active() { app.busy.then(|| "A step is running".to_owned()) } else { app.why_not_startable() };
     ui.horizontal(|ui| {
-        let start_label = if finished { "Run again" } else { "Run all" };
-        let can_run = has_plan && !app.busy;
-        if ui.add_enabled(can_run, egui::Button::new(start_label)).on_hover_text("Run every remaining step").clicked() {
-            if finished {
-                app.run = Default::default();
+        if finished {
+            if ui
+                .add_enabled(!app.busy, egui::Button::new("New run…"))
+                .on_hover_text("Start over: an empty checklist and sign-off (asks first when the result was not exported)")
+                .clicked()
+            {
+                app.new_run();
             }
-            app.run_command(true);
-        }
-        if ui
-            .add_enabled(can_run && !finished, egui::Button::new("Next step (Space)"))
-            .on_hover_text("Run only the next step, then wait")
-            .clicked()
-        {
-            app.run_command(false);
+        } else {
+            let can = why_not.is_none();
+            let why = why_not.clone().unwrap_or_default();
+            if ui
+                .add_enabled(can, egui::Button::new("Run all"))
+                .on_hover_text("Run every remaining step")
+                .on_disabled_hover_text(&why)
+                .clicked()
+            {
+                app.run_command(true);
+            }
+            if ui
+                .add_enabled(can, egui::Button::new("Next step (Space)"))
+                .on_hover_text("Run only the next step, then wait")
+                .on_disabled_hover_text(&why)
+                .clicked()
+            {
+                app.run_command(false);
+            }
         }
         if ui
             .add_enabled(app.run.active() && app.busy, egui::Button::new("Pause (Esc)"))
@@ -53,19 +80,38 @@ fn controls(app: &mut PgstageApp, ui: &mut egui::Ui) {
         {
             app.pause();
         }
+        ui.add_space(16.0);
         if ui
-            .add_enabled(app.run.active(), egui::Button::new("Cancel"))
-            .on_hover_text("Cancel the running statement (PostgreSQL cancel request); its migration is rolled back")
+            .add_enabled(app.run.active(), egui::Button::new("Cancel…"))
+            .on_hover_text("Cancel the run (asks first): a running statement is cancelled and its migration rolled back")
             .clicked()
         {
             app.cancel();
         }
-        let target = match app.conn.mode {
-            crate::gui::app::ConnMode::Sandbox => "target: sandbox".to_owned(),
-            _ => "target: staging connection (Connect tab)".to_owned(),
+        let target = match &app.run.result {
+            Some(r) if r.sandbox.is_some() => "target: sandbox (a rehearsal, not staging)".to_owned(),
+            Some(r) => format!("target: {}", r.target),
+            None if app.conn.mode == crate::gui::app::ConnMode::Sandbox => "target: sandbox (a rehearsal, not staging)".into(),
+            None => "target: staging connection (Connect tab)".to_owned(),
         };
         ui.label(RichText::new(target).weak());
     });
+    if !finished && !app.run.active() && !app.unticked().is_empty() {
+        ui.colored_label(AMBER, why_not.unwrap_or_default());
+    }
+}
+
+/// A step's state in words.
+pub fn step_word(s: &StepView) -> String {
+    match s.status {
+        StepStatus::Pending => "waiting".into(),
+        StepStatus::Running => "running".into(),
+        StepStatus::Done => "done".into(),
+        StepStatus::Failed if s.failed_checks > 0 => format!("FAILED: {} failed", content::count_of(s.failed_checks, "checks")),
+        StepStatus::Failed => "FAILED".into(),
+        StepStatus::Cancelled => "CANCELLED".into(),
+        StepStatus::NotRun => "not run".into(),
+    }
 }
 
 fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
@@ -75,25 +121,35 @@ fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
     }
     let plan = app.plan.clone();
     for (i, s) in app.run.steps.clone().iter().enumerate() {
-        let (mark, color) = match s.status {
-            StepStatus::Pending => ("waiting", GREY),
-            StepStatus::Running => ("running", AMBER),
-            StepStatus::Done => ("done", GREEN),
-            StepStatus::Failed => ("stopped", RED),
+        let color = match s.status {
+            StepStatus::Pending | StepStatus::NotRun => GREY,
+            StepStatus::Running => AMBER,
+            StepStatus::Done => GREEN,
+            StepStatus::Failed | StepStatus::Cancelled => RED,
         };
         let frame = egui::Frame::group(ui.style()).fill(if s.status == StepStatus::Running {
             ui.visuals().selection.bg_fill.gamma_multiply(0.35)
         } else {
             egui::Color32::TRANSPARENT
         });
+        let migration = match s.step {
+            Step::Migration(m) => plan.as_ref().and_then(|p| p.plan.migrations.get(m)).map(|m| m.id.clone()),
+            _ => None,
+        };
+        let result = migration.as_ref().and_then(|id| app.run.migrations.iter().find(|r| &r.id == id)).cloned();
         frame.show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("{:>2}.", i + 1)).monospace());
                 ui.label(RichText::new(&s.title).strong());
-                ui.label(RichText::new(mark).color(color));
-                if let Some(t) = RunView::elapsed(s) {
-                    ui.label(RichText::new(format!("{:.0} ms", t.as_secs_f64() * 1000.0)).monospace());
+                ui.label(RichText::new(step_word(s)).strong().color(color));
+                // A migration's time is its statements' time, as on its bar and in the reports.
+                let time = match &result {
+                    Some(r) if r.status != MigrationStatus::NotRun => Some(r.duration_ms),
+                    _ => RunView::elapsed(s).map(|t| t.as_secs_f64() * 1000.0),
+                };
+                if let Some(ms) = time {
+                    ui.label(RichText::new(fmt_ms(ms)).monospace());
                 }
             });
             if s.status == StepStatus::Running
@@ -102,10 +158,10 @@ fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 lock_wait(ui, wait);
             }
             if let Step::Migration(m) = s.step {
-                migration_bar(app, ui, plan.as_ref(), m, s);
+                migration_bar(app, ui, m, s, result.as_ref());
             } else if s.status == StepStatus::Running && s.progress.1 > 0 {
                 ui.add(
-                    egui::ProgressBar::new(s.progress.0 as f32 / s.progress.1 as f32)
+                    style::bar(s.progress.0 as f32 / s.progress.1 as f32)
                         .text(format!("{}/{} · {}", s.progress.0, s.progress.1, s.what)),
                 );
             }
@@ -113,53 +169,57 @@ fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
     }
 }
 
-fn migration_bar(
-    app: &PgstageApp,
-    ui: &mut egui::Ui,
-    plan: Option<&crate::plan::LoadedPlan>,
-    index: usize,
-    s: &crate::gui::run_state::StepView,
-) {
-    let Some(m) = plan.and_then(|p| p.plan.migrations.get(index)) else { return };
-    let result = app.run.migrations.iter().find(|r| r.id == m.id);
+fn migration_bar(app: &PgstageApp, ui: &mut egui::Ui, index: usize, s: &StepView, result: Option<&MigrationResult>) {
+    let Some(m) = app.plan.as_ref().and_then(|p| p.plan.migrations.get(index)) else { return };
+    let range = crate::plan::MsRange::label(m.expected_ms);
+    let running = s.status == StepStatus::Running;
+    let result = result.filter(|r| r.status != MigrationStatus::NotRun);
+    if result.is_none() && !running {
+        let why = if s.status == StepStatus::NotRun { "not run · " } else { "" };
+        ui.label(RichText::new(format!("{why}expected {range}")).weak());
+        return;
+    }
     let total = result.map_or(s.progress.1, |r| r.statements).max(s.progress.1);
     let done = result.map_or(s.progress.0, |r| r.statements_done).max(s.progress.0);
     let fraction = if total > 0 { done as f32 / total as f32 } else { 0.0 };
-    let elapsed_ms = result
-        .filter(|r| r.duration_ms > 0.0)
-        .map(|r| r.duration_ms)
-        .or_else(|| RunView::elapsed(s).map(|t| t.as_secs_f64() * 1000.0));
-    let timing = match (elapsed_ms, m.expected_ms) {
-        (Some(ms), Some(r)) => {
-            let side = if ms < r.min() as f64 {
-                " — faster than expected"
-            } else if ms > r.max() as f64 {
-                " — slower than expected"
-            } else {
-                " — within range"
-            };
-            format!("{ms:.0} ms of {}–{} ms expected{side}", r.min(), r.max())
+    let timing = match result {
+        Some(r) => {
+            let status = content::migration_status_label(&r.status).to_lowercase();
+            match content::timing(r) {
+                Timing::Faster => format!("{} of {range} expected — faster than expected · {status}", fmt_ms(r.duration_ms)),
+                Timing::Within => format!("{} of {range} expected — within range · {status}", fmt_ms(r.duration_ms)),
+                Timing::Slower => format!("{} of {range} expected — SLOWER than expected · {status}", fmt_ms(r.duration_ms)),
+                Timing::NotMeasured if r.status == MigrationStatus::AlreadyApplied => {
+                    "already applied (ledger): not run again".to_owned()
+                }
+                Timing::NotMeasured => format!("{status} after {} · expected {range}", fmt_ms(r.duration_ms)),
+            }
         }
-        (Some(ms), None) => format!("{ms:.0} ms (time not judged)"),
-        (None, range) => format!("expected {}", crate::plan::MsRange::label(range)),
+        None => {
+            let so_far = RunView::elapsed(s).map_or(String::new(), |t| format!("{} so far · ", seconds(t.as_secs_f64())));
+            format!("{so_far}expected {range}")
+        }
     };
-    let status = result.map(|r| match r.status {
-        MigrationStatus::Applied => "applied",
-        MigrationStatus::AlreadyApplied => "already applied (ledger)",
-        MigrationStatus::Failed => "failed",
-        MigrationStatus::Cancelled => "cancelled",
-        MigrationStatus::NotRun => "not run",
-    });
-    if result.is_none() && s.status == crate::gui::run_state::StepStatus::Pending {
-        ui.label(RichText::new(timing).weak());
-        return;
+    ui.add(style::bar(fraction).text(format!("{done}/{total} statements · {timing}")));
+    if running && !s.what.is_empty() {
+        ui.label(RichText::new(format!("now running: {}", s.what)).monospace().color(AMBER));
     }
-    ui.add(
-        egui::ProgressBar::new(fraction)
-            .text(format!("{done}/{total} statements · {timing}{}", status.map(|s| format!(" · {s}")).unwrap_or_default())),
-    );
+    let file = sql::file_of(app.plan.as_ref(), &m.id);
     if let Some(e) = result.and_then(|r| r.error.as_ref()) {
         ui.colored_label(RED, RichText::new(e).monospace());
+        if let Some(path) = &file {
+            sql::failing_line(ui, path, e);
+        }
+    }
+    if let Some(path) = file {
+        let running_line =
+            if running { s.what.strip_prefix("line ").and_then(|w| w.split(':').next()?.parse().ok()) } else { None };
+        egui::CollapsingHeader::new(format!("SQL and statement timings of {}", m.id)).id_salt(("run_sql", &m.id)).show(
+            ui,
+            |ui| {
+                sql::listing(ui, &path, result, running_line);
+            },
+        );
     }
 }
 

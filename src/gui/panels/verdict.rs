@@ -1,5 +1,7 @@
-//! The Verdict & export tab: GO / NO-GO large and clear with every criterion and its reason,
-//! sign-off fields that go into the report, and the export (a native save dialog, or a path).
+//! The Verdict & export tab: GO / NO-GO large and clear with every criterion and its reason
+//! (a sandbox run says plainly that it is a rehearsal, not a staging validation), sign-off
+//! fields that go into the report, and the export (a native save dialog, or a path: Enter
+//! exports; an error shows beside the button).
 
 use egui::RichText;
 
@@ -8,6 +10,7 @@ use crate::engine::Met;
 use crate::gui::app::PgstageApp;
 use crate::gui::dialog::Pick;
 use crate::plan::CriterionKind;
+use crate::report::content;
 
 pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
     let Some(result) = app.run.result.clone() else {
@@ -15,15 +18,38 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
         return;
     };
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        let (text, color) = if result.verdict.go { ("GO", GREEN) } else { ("NO-GO", RED) };
+        let word = content::verdict_word(&result);
+        let color = if result.verdict.go { GREEN } else { RED };
         ui.horizontal(|ui| {
-            ui.label(RichText::new(text).size(48.0).strong().color(color));
+            ui.label(RichText::new(word).size(48.0).strong().color(color));
             ui.vertical(|ui| {
                 ui.label(RichText::new(format!("{} — run {}", result.plan.name, result.run_id)).strong());
-                ui.label(format!("on {} (PostgreSQL {}), by {}", result.target, result.server_version, result.operator));
-                ui.label(format!("started {}, finished {}", result.started_at, result.finished_at));
+                ui.label(format!("on {} ({}), by {}", result.target, content::server_line(&result), result.operator));
+                let took = content::elapsed(&result.started_at, &result.finished_at).map_or(String::new(), |t| format!(" ({t})"));
+                ui.label(format!("started {}, finished {}{took}", result.started_at, result.finished_at));
+                ui.label(content::outcome_line(&result.outcome));
             });
         });
+        if let Some(sandbox) = &result.sandbox {
+            egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.5, AMBER)).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(
+                    RichText::new("REHEARSAL on a throwaway sandbox — not a staging validation").size(18.0).strong().color(AMBER),
+                );
+                ui.add(
+                    egui::Label::new(format!(
+                        "This run went to {word} on pgstage's local sandbox (PostgreSQL {}, seeded from the plan's baseline, \
+                         deleted on exit): no live traffic, no other roles, no real data. It says the plan runs clean; it \
+                         says nothing yet about staging. Validate on staging before production.",
+                        sandbox.version
+                    ))
+                    .wrap(),
+                );
+            });
+        }
+        if let Some(line) = content::rehearsal_line(&result) {
+            ui.label(RichText::new(format!("Rehearsal: {line}")).weak());
+        }
         for reason in &result.verdict.reasons {
             ui.colored_label(RED, format!("• {reason}"));
         }
@@ -34,20 +60,27 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 }
                 ui.end_row();
                 for c in &result.verdict.criteria {
-                    let (mark, color) = match (c.met, c.kind) {
-                        (Met::Yes, _) => ("met", GREEN),
-                        (Met::No, CriterionKind::Hard) => ("NOT MET", RED),
-                        (Met::No, CriterionKind::Expectation) => ("deviation", AMBER),
-                        (Met::NotApplicable, _) => ("n/a", GREY),
-                        (Met::NotReached, _) => ("not reached", AMBER),
+                    let color = match (c.met, c.kind) {
+                        (Met::Yes, _) => GREEN,
+                        (Met::No, CriterionKind::Hard) => RED,
+                        (Met::No, CriterionKind::Expectation) | (Met::NotReached, _) => AMBER,
+                        (Met::NotApplicable, _) => GREY,
                     };
-                    ui.label(RichText::new(mark).strong().color(color));
+                    ui.label(RichText::new(content::met_label(c.met, c.kind)).strong().color(color));
                     ui.label(&c.title);
-                    ui.label(RichText::new(format!("{:?}", c.kind)).weak());
+                    ui.label(RichText::new(content::kind_label(c.kind)).weak());
                     ui.add(egui::Label::new(&c.reason).wrap());
                     ui.end_row();
                 }
             });
+            ui.label(
+                RichText::new(format!(
+                    "Migration time in the criteria is the statements' own time: {} in all. The Charts tab's phase \
+                     times are wall-clock times of whole steps (connecting, ledger, snapshots included).",
+                    content::fmt_ms(result.total_migration_ms())
+                ))
+                .weak(),
+            );
         });
         section(ui, "Sign-off", |ui| {
             egui::Grid::new("signoff").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
@@ -65,34 +98,39 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 ui.end_row();
             });
         });
-        section(ui, "Export", |ui| {
-            ui.horizontal(|ui| {
-                if ui.button("Save as… (Ctrl+E)").on_hover_text("Choose where to save: .md, .html, .json or .xml").clicked() {
-                    app.ask_path(Pick::SaveReport);
-                }
-                ui.label("or path:");
-                ui.add(egui::TextEdit::singleline(&mut app.export_path).desired_width(320.0))
-                    .on_hover_text("The format follows the extension: .md, .html, .json, .xml (JUnit)");
-                if ui.button("Export").on_hover_text("Write the report to this path").clicked() {
-                    let path = std::path::PathBuf::from(app.export_path.trim());
-                    app.export_to(&path);
-                }
-            });
-            if !app.dialogs.available() {
-                ui.label(
-                    RichText::new("No native file dialog is available here (no xdg portal, no zenity): use the path field.")
-                        .weak(),
-                );
-            }
-            match &app.export_status {
-                Some(Ok(m)) => {
-                    ui.colored_label(GREEN, m);
-                }
-                Some(Err(e)) => {
-                    ui.colored_label(RED, e);
-                }
-                None => {}
-            }
-        });
+        section(ui, "Export", |ui| export(app, ui));
     });
+}
+
+fn export(app: &mut PgstageApp, ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("Save as… (Ctrl+E)").on_hover_text("Choose where to save: .md, .html, .json or .xml").clicked() {
+            app.ask_path(Pick::SaveReport);
+        }
+        ui.label("or path:");
+        let field = ui
+            .add(egui::TextEdit::singleline(&mut app.export_path).desired_width(320.0))
+            .on_hover_text("The format follows the extension: .md, .html, .json, .xml (JUnit); Enter exports");
+        if app.focus == Some(Pick::SaveReport) {
+            field.request_focus();
+            app.focus = None;
+        }
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Export").on_hover_text("Write the report to this path").clicked() || enter {
+            let path = std::path::PathBuf::from(app.export_path.trim());
+            app.export_to(&path);
+        }
+        match &app.export_status {
+            Some(Ok(m)) => {
+                ui.colored_label(GREEN, m);
+            }
+            Some(Err(e)) => {
+                ui.colored_label(RED, RichText::new(e).strong());
+            }
+            None => {}
+        }
+    });
+    if !app.dialogs.available() {
+        ui.label(RichText::new("No native file dialog is available here (no xdg portal, no zenity): use the path field.").weak());
+    }
 }

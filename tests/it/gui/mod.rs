@@ -2,7 +2,12 @@
 //! plan runs on the sandbox to GO, the checks table sorts by status and by duration, the
 //! report exports; a failing fixture shows NO-GO with its reason; a broken plan shows its
 //! error instead of crashing; the connect panel offers the PostgreSQL versions found and the
-//! sandbox runs the one chosen.
+//! sandbox runs the one chosen. The window's honesty (what ran, what did not, what a sandbox
+//! run is), its details and its layout have modules of their own.
+
+mod details;
+mod layout;
+mod states;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -16,13 +21,17 @@ use pgstage::gui::{AppOptions, PgstageApp};
 
 use crate::support::{path, week2_plan, write_plan};
 
-fn runtime() -> tokio::runtime::Handle {
+pub(crate) fn runtime() -> tokio::runtime::Handle {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| tokio::runtime::Runtime::new().unwrap()).handle().clone()
 }
 
 pub(crate) fn harness(plan: PathBuf, report: Option<PathBuf>) -> Harness<'static, PgstageApp> {
-    Harness::builder().with_size([1360.0, 880.0]).build_eframe(move |cc| {
+    sized_harness(plan, report, [1360.0, 880.0])
+}
+
+pub(crate) fn sized_harness(plan: PathBuf, report: Option<PathBuf>, size: [f32; 2]) -> Harness<'static, PgstageApp> {
+    Harness::builder().with_size(size).build_eframe(move |cc| {
         let dialogs = Arc::new(FixedPaths { plan: None, report });
         PgstageApp::new(cc, AppOptions { plan: Some(plan), dialogs, runtime: runtime(), persist: false })
     })
@@ -37,17 +46,22 @@ pub(crate) fn step_until(
 ) {
     let start = Instant::now();
     while !done(h) {
-        assert!(start.elapsed() < patience, "timed out waiting for: {what}; log:\n{}", h.state().log.join("\n"));
+        assert!(start.elapsed() < patience, "timed out waiting for: {what}; log:\n{}", h.state().log_text());
         std::thread::sleep(Duration::from_millis(20));
         h.step();
     }
 }
 
+/// Click the widget labelled `label` through AccessKit (it may be scrolled out of view).
+pub(crate) fn click_visible(h: &mut Harness<'static, PgstageApp>, label: &str) {
+    h.get_by_label(label).click_accesskit();
+    h.run_steps(2);
+}
+
 pub(crate) fn tick_manual_items(h: &mut Harness<'static, PgstageApp>) {
-    let titles: Vec<String> = h.state().plan.as_ref().unwrap().plan.preflight.manual.iter().map(|m| m.title.clone()).collect();
-    for title in titles {
-        h.get_by_label_contains(&title).click();
-        h.step();
+    let manual = h.state().plan.as_ref().unwrap().plan.preflight.manual.clone();
+    for m in manual {
+        click_visible(h, &format!("{} — {}", m.title, m.owner));
     }
 }
 
@@ -71,6 +85,11 @@ fn bundled_plan_runs_to_go_and_the_checks_table_sorts() {
     run_all_until_verdict(&mut h);
     assert!(h.state().run.result.as_ref().unwrap().verdict.go, "{:?}", h.state().run.result.as_ref().unwrap().verdict.reasons);
     assert!(h.query_by_label("GO").is_some(), "the verdict is shown large");
+    assert!(
+        h.query_by_label("REHEARSAL on a throwaway sandbox — not a staging validation").is_some(),
+        "a sandbox GO says it is a rehearsal, not a staging validation"
+    );
+    assert!(h.query_by_label("SANDBOX REHEARSAL — not staging").is_some(), "and so does the window's header");
 
     h.get_by_label("Results").click();
     h.step();
@@ -106,9 +125,9 @@ fn bundled_plan_runs_to_go_and_the_checks_table_sorts() {
     assert!(durations.windows(2).all(|w| w[0] <= w[1]), "{durations:?}");
 
     // Export through the (fixed-path) dialog, as Ctrl+E does.
-    h.get_by_label("Verdict & export (GO)").click();
+    h.get_by_label("Verdict & export (GO, rehearsal)").click();
     h.step();
-    h.get_by_label("Save as… (Ctrl+E)").click();
+    click_visible(&mut h, "Save as… (Ctrl+E)");
     step_until(&mut h, "the export", Duration::from_secs(10), |h| h.state().export_status.is_some());
     assert!(matches!(h.state().export_status, Some(Ok(_))), "{:?}", h.state().export_status);
     let text = std::fs::read_to_string(&report).unwrap();
@@ -170,8 +189,14 @@ fn keyboard_steps_and_pauses_and_a_missing_dialog_is_explained() {
     h.step();
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
     h.step();
-    assert!(h.state().log.iter().any(|l| l.contains("no native file dialog is available here")), "{:?}", h.state().log);
+    assert!(h.state().log_text().contains("no native file dialog is available here"), "{}", h.state().log_text());
     assert!(h.query_all_by_label_contains("Plan file:").next().is_some(), "the path field is offered");
+    h.step();
+    let focused: Vec<_> =
+        h.query_all_by_role(egui::accesskit::Role::TextInput).filter(|n| n.is_focused()).map(|n| n.value()).collect();
+    assert_eq!(focused, [Some(String::new())], "Ctrl+O focuses the (empty) plan path field, not the operator's");
+    h.key_press(egui::Key::Escape); // leave the field: Space is a shortcut again
+    h.step();
 
     tick_manual_items(&mut h);
     h.key_press(egui::Key::Space); // next step: pre-flight
@@ -215,7 +240,7 @@ fn the_connect_panel_offers_the_versions_found_and_the_sandbox_runs_the_one_chos
         Some((chosen.major, chosen.dir.display().to_string()))
     );
     assert!(result.server_version.starts_with(chosen.number()), "{} on {chosen}", result.server_version);
-    assert!(h.state().log.iter().any(|l| l.contains(&format!("sandbox: {chosen} started"))), "{:?}", h.state().log);
+    assert!(h.state().log_text().contains(&format!("sandbox: {chosen} started")), "{}", h.state().log_text());
 }
 
 #[test]

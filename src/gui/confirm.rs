@@ -1,0 +1,83 @@
+//! Questions the window asks before doing something that cannot be undone: discarding a
+//! result that was not exported, and cancelling a run. Shown as a modal; nothing else reacts
+//! until it is answered.
+
+use std::path::PathBuf;
+
+use egui::RichText;
+
+use super::app::PgstageApp;
+use super::panels::{AMBER, RED};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    /// The finished run's result was not exported: lose it?
+    Discard(Discarding),
+    /// Cancel the run under way?
+    Cancel,
+}
+
+/// What discarding the result is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Discarding {
+    ForNewRun,
+    ForPlan(PathBuf),
+}
+
+/// Show the open question; `Some(answer)` once the operator answered.
+pub fn show(app: &PgstageApp, ctx: &egui::Context) -> Option<bool> {
+    let question = app.confirm.as_ref()?;
+    let (title, body, yes, no) = match question {
+        Confirm::Discard(what) => {
+            let then = match what {
+                Discarding::ForNewRun => "Start a new run".to_owned(),
+                Discarding::ForPlan(p) => format!("Open {}", p.display()),
+            };
+            let verdict = app.run.result.as_ref().map_or("", crate::report::content::verdict_word);
+            (
+                "Discard the result that was not exported?".to_owned(),
+                format!(
+                    "The finished run ({verdict}) has not been exported: {then} discards its result, sign-off and checklist. \
+                     Export it first (Verdict & export) to keep it."
+                ),
+                "Discard the result",
+                "Keep it",
+            )
+        }
+        Confirm::Cancel => {
+            let running = app.busy && app.run.current().is_some();
+            let body = if running {
+                let what = app.run.current().map(|i| app.run.steps[i].title.clone()).unwrap_or_default();
+                format!(
+                    "{what} is running: its statement gets PostgreSQL's cancel request and its migration is rolled back. \
+                     The run ends NO-GO."
+                )
+            } else {
+                "The run is paused between steps: nothing is running and nothing is rolled back. The remaining steps do not \
+                 run and the run ends NO-GO."
+                    .to_owned()
+            };
+            ("Cancel the run?".to_owned(), body, "Cancel the run", "Keep running")
+        }
+    };
+    let mut answer = None;
+    let modal = egui::Modal::new(egui::Id::unique("confirm")).show(ctx, |ui| {
+        ui.set_max_width(480.0);
+        ui.label(RichText::new(title).strong().size(16.0).color(AMBER));
+        ui.add_space(6.0);
+        ui.add(egui::Label::new(body).wrap());
+        ui.add_space(10.0);
+        ui.horizontal(|ui| {
+            if ui.button(RichText::new(yes).color(RED).strong()).on_hover_text("Go ahead").clicked() {
+                answer = Some(true);
+            }
+            if ui.button(no).on_hover_text("Change nothing").clicked() {
+                answer = Some(false);
+            }
+        });
+    });
+    if modal.should_close() && answer.is_none() {
+        answer = Some(false);
+    }
+    answer
+}

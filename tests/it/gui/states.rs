@@ -1,0 +1,216 @@
+//! Honest states: a run cannot start before the checklist is complete, a step whose checks
+//! failed is shown failed, what did not run is never shown as fine, a new run starts empty and
+//! asks before an unexported result is lost, a cancel is confirmed and, between steps, claims
+//! no cancelled statement; the log says all of it with times and severities.
+
+use std::time::Duration;
+
+use egui_kittest::kittest::{NodeT, Queryable};
+use pgstage::engine::MigrationStatus;
+use pgstage::gui::log::Level;
+use pgstage::gui::run_state::StepStatus;
+use pgstage::plan::Expect;
+
+use super::{harness, run_all_until_verdict, step_until, tick_manual_items};
+use crate::support::{path, week2_plan, write_plan};
+
+#[test]
+fn a_run_cannot_start_before_the_checklist_is_complete_and_failed_checks_fail_their_step() {
+    let mut loaded = week2_plan();
+    let tables = loaded.plan.preflight.checks.iter_mut().find(|c| c.id == "PF-TABLES").unwrap();
+    tables.expect = Expect::Equals(9999);
+    let plan_file = write_plan(&loaded, "gui-checklist");
+    let mut h = harness(plan_file.clone(), None);
+    h.step();
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("Tick the manual checklist first (Plan tab): 6 items not confirmed yet").next().is_some(),
+        "the Run tab says why the run cannot start"
+    );
+    h.get_by_label("Run all").click();
+    h.get_by_label("Next step (Space)").click();
+    h.key_press(egui::Key::Space);
+    h.run_steps(3);
+    assert!(h.state().run.steps.is_empty() && !h.state().busy, "nothing started");
+
+    h.get_by_label("Plan").click();
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Next step (Space)").click();
+    step_until(&mut h, "the pre-flight step", Duration::from_secs(60), |h| {
+        h.state().run.steps.first().is_some_and(|s| !matches!(s.status, StepStatus::Pending | StepStatus::Running))
+    });
+    h.run_steps(2);
+    assert_eq!(h.state().run.steps[0].status, StepStatus::Failed, "a pre-flight with a FAIL row is not done");
+    let failed = h.state().run.checks.iter().filter(|c| c.result.status == pgstage::engine::Status::Fail).count();
+    assert!(failed >= 1);
+    let word = if failed == 1 { "FAILED: 1 check failed".to_owned() } else { format!("FAILED: {failed} checks failed") };
+    assert!(h.query_by_label(&word).is_some(), "the step says so: {word}");
+    assert!(
+        h.state().log.iter().any(|l| l.level == Level::Error && l.text.starts_with("Pre-flight: FAILED")),
+        "{}",
+        h.state().log_text()
+    );
+    std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn what_did_not_run_is_never_shown_as_fine() {
+    let mut loaded = week2_plan();
+    loaded.plan.migrations[2].file = path("tests/fixtures/sql/015_broken.sql");
+    let plan_file = write_plan(&loaded, "gui-honest");
+    let mut h = harness(plan_file.clone(), None);
+    h.step();
+    tick_manual_items(&mut h);
+    run_all_until_verdict(&mut h);
+    let migrations = h.state().run.migrations.clone();
+    assert_eq!(migrations[2].status, MigrationStatus::Failed);
+    assert_eq!(migrations[3].status, MigrationStatus::NotRun);
+
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("faster than expected").all(|n| !n
+            .accesskit_node()
+            .label()
+            .unwrap_or_default()
+            .contains("015"))
+    );
+    let bars: Vec<String> = h
+        .query_all_by_role(egui::accesskit::Role::ProgressIndicator)
+        .filter_map(|n| n.accesskit_node().label())
+        .collect::<Vec<_>>();
+    let failed = bars.iter().find(|b| b.contains("failed after")).expect("015's bar says it failed");
+    assert!(!failed.contains("faster") && !failed.contains("within"), "{failed}");
+    assert!(h.query_all_by_label_contains("not run · expected 300–350 ms").next().is_some(), "016 did not run: no time");
+    // The header shows the same time as the bar (the statements' time).
+    let m013 = &migrations[0];
+    let time = pgstage::report::content::fmt_ms(m013.duration_ms);
+    assert!(h.query_by_label(&time).is_some(), "013's header shows {time}");
+    assert!(
+        bars.iter().any(|b| b.starts_with(&format!("{0}/{0} statements · {time} of 400–500 ms", m013.statements))),
+        "{bars:?}"
+    );
+
+    h.get_by_label("Results").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("as expected").is_none() && h.query_all_by_label("as announced").count() == 2, "013 and 014");
+    assert!(h.query_by_label("rolled back: nothing kept").is_some(), "015's objects");
+    assert!(h.query_all_by_label("–").count() >= 4, "016 and 017 show no time and no objects");
+
+    let log = h.state().log.clone();
+    assert!(log.iter().all(|l| l.at.len() == 8 && l.at.as_bytes()[2] == b':'), "every line has its time");
+    assert!(log.iter().any(|l| l.level == Level::Success && l.text.starts_with("013 applied in ")));
+    assert!(log.iter().any(|l| l.level == Level::Error && l.text.starts_with("015 failed and was rolled back: ")));
+    assert!(log.iter().any(|l| l.level == Level::Error && l.text.starts_with("run failed at Migration 015")));
+    assert!(log.iter().any(|l| l.text.starts_with("step 1/") && l.text.ends_with("started: Pre-flight")));
+    std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_new_run_starts_empty_and_asks_before_discarding_an_unexported_result() {
+    let report = std::env::temp_dir().join(format!("pgstage-gui-newrun-{}.md", std::process::id()));
+    let mut h = harness(path("plans/week2_staging.ron"), None);
+    h.step();
+    tick_manual_items(&mut h);
+    run_all_until_verdict(&mut h);
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    assert!(h.query_all_by_label_contains("elapsed ").next().is_some(), "the overall elapsed time");
+    let elapsed = h.state().run.total_elapsed().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(h.state().run.total_elapsed(), Some(elapsed), "it stops when the run ends");
+    h.state_mut().signoff.name = "Maria Nowak".into();
+
+    h.get_by_label("New run…").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Discard the result that was not exported?").is_some());
+    h.get_by_label("Keep it").click();
+    h.run_steps(2);
+    assert!(h.state().run.result.is_some() && h.state().signoff.name == "Maria Nowak", "kept");
+
+    // Loading another plan asks too.
+    h.get_by_label("Plan").click();
+    h.step();
+    h.get_all_by_role(egui::accesskit::Role::TextInput).next().unwrap().click();
+    h.step();
+    h.get_all_by_role(egui::accesskit::Role::TextInput).next().unwrap().type_text("plans/week2_staging.ron");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(h.query_by_label("Discard the result that was not exported?").is_some(), "Enter in the path field loads: ask");
+    h.get_by_label("Keep it").click();
+    h.run_steps(2);
+    assert!(h.state().run.result.is_some());
+
+    h.state_mut().export_path = report.display().to_string();
+    h.get_by_label("Verdict & export (GO, rehearsal)").click();
+    h.step();
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Export").click_accesskit();
+    h.run_steps(2);
+    assert!(h.state().exported, "{:?}", h.state().export_status);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("New run…").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Discard the result that was not exported?").is_none(), "exported: nothing to lose");
+    {
+        let app = h.state();
+        assert!(app.run.result.is_none() && app.run.steps.is_empty());
+        assert!(app.acks.is_empty(), "the checklist starts empty");
+        assert!(app.signoff.name.is_empty(), "so does the sign-off");
+    }
+    h.get_by_label("Run").click();
+    h.step();
+    assert!(h.query_all_by_label_contains("Tick the manual checklist first").next().is_some());
+    h.get_by_label("Plan").click();
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Next step (Space)").click();
+    step_until(&mut h, "the new run's pre-flight", Duration::from_secs(60), |h| {
+        h.state().run.steps.first().is_some_and(|s| s.status == StepStatus::Done)
+    });
+    assert_eq!(h.state().run.steps[1].status, StepStatus::Pending, "stepping through again, one step at a time");
+    std::fs::remove_file(&report).unwrap();
+}
+
+#[test]
+fn cancel_asks_first_and_between_steps_claims_no_cancelled_statement() {
+    let plan_file = write_plan(&week2_plan(), "gui-cancel");
+    let mut h = harness(plan_file.clone(), None);
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Next step (Space)").click();
+    step_until(&mut h, "the pre-flight step", Duration::from_secs(60), |h| {
+        h.state().run.steps.first().is_some_and(|s| s.status == StepStatus::Done) && !h.state().busy
+    });
+    h.get_by_label("Cancel…").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Cancel the run?").is_some(), "a cancel is confirmed first");
+    h.get_by_label("Keep running").click();
+    h.run_steps(2);
+    assert!(h.state().run.active() && h.state().run.result.is_none(), "kept running");
+    h.get_by_label("Cancel…").click();
+    h.run_steps(2);
+    assert!(h.query_all_by_label_contains("nothing is running and nothing is rolled back").next().is_some());
+    h.get_by_label("Cancel the run").click();
+    step_until(&mut h, "the cancelled run's verdict", Duration::from_secs(30), |h| h.state().run.result.is_some());
+    h.run_steps(2);
+    let app = h.state();
+    let result = app.run.result.as_ref().unwrap();
+    assert!(!result.verdict.go);
+    assert!(result.migrations.iter().all(|m| m.status == MigrationStatus::NotRun), "no migration started");
+    assert_eq!(app.run.steps[1].status, StepStatus::NotRun, "013 is not shown cancelled: it never started");
+    let log = app.log_text();
+    assert!(!log.contains("the running statement is cancelled"), "{log}");
+    assert!(log.contains("cancelling between steps: nothing was running"), "{log}");
+    assert!(log.contains("run cancelled between steps, before Migration 013"), "{log}");
+    std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
+}
