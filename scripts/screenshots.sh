@@ -24,7 +24,7 @@ xdotool windowsize "$window" 1600 1000; sleep 1
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-0.6}"; }
 shot() { import -window root "$out/$1.png"; }
 small() { import -window root -crop 1024x700+0+0 +repage "$out/$1.png"; }
-tab() { case $1 in plan) click 28 41;; connect) click 123 41;; run) click 216 41;; results) click 273 41;; charts) click 337 41;; verdict) click 426 41;; esac; }
+tab() { case $1 in plan) click 28 41;; connect) click 123 41;; run) click 216 41;; results) click 273 41;; locks) click 335 41;; charts) click 393 41;; verdict) click 477 41;; esac; }
 
 shot plan-unticked-dark
 for y in 468 491 514 537 560 583; do click 15 "$y" 0.2; done   # the manual checklist
@@ -38,6 +38,7 @@ click 35 80 5           # Run all
 tab run; shot run-dark
 tab connect; shot connect-dark
 tab results; click 300 164; shot results-dark   # 013 selected: its SQL and timings below
+tab locks; shot locks-dark
 tab charts; shot charts-dark
 tab verdict; shot verdict-dark
 xdotool windowsize "$window" 1024 700; sleep 1
