@@ -33,7 +33,8 @@ fn locks(migrations: &[MigrationResult]) -> Vec<Lock> {
                 out.push(Lock {
                     row: LockRow {
                         migration: m.id.clone(),
-                        statement: t.statement.clone(),
+                        // The file's name and the line: the folder is the same for all.
+                        statement: t.statement.rsplit('/').next().unwrap_or(&t.statement).to_owned(),
                         relation: l.relation.clone(),
                         kind: l.kind.clone(),
                         mode: l.mode.clone(),
@@ -146,7 +147,7 @@ impl LocksPanel {
             ui.label("No lock on a pre-existing relation traced yet: run the migrations (Run tab).");
             return;
         }
-        section(ui, "Findings", |ui| findings(ui, migrations));
+        findings(ui, migrations);
         section(ui, "Locks", |ui| {
             ui.horizontal(|ui| {
                 ui.label("Filter:");
@@ -168,13 +169,41 @@ impl LocksPanel {
     }
 }
 
+/// The findings under one header that says how many of what; open when one is an open error.
 fn findings(ui: &mut egui::Ui, migrations: &[MigrationResult]) {
     let found: Vec<_> = migrations.iter().flat_map(|m| m.findings.iter().map(move |f| (m, f))).collect();
     if found.is_empty() {
-        ui.label("None: nothing the trace shows needs a safer pattern.");
+        section(ui, "Findings", |ui| {
+            ui.label("None: nothing the trace shows needs a safer pattern.");
+        });
         return;
     }
-    for (m, f) in found {
+    let open = |s: FindingSeverity| found.iter().filter(|(_, f)| f.accepted.is_none() && f.severity == s).count();
+    let accepted = found.iter().filter(|(_, f)| f.accepted.is_some()).count();
+    let mut rules: Vec<&str> = found.iter().map(|(_, f)| f.rule.as_str()).collect();
+    rules.dedup();
+    let summary = format!(
+        "Findings: {} errors, {} warnings, {} information, {accepted} accepted ({})",
+        open(FindingSeverity::Error),
+        open(FindingSeverity::Warning),
+        open(FindingSeverity::Info),
+        rules.join(", ")
+    );
+    let colour = if open(FindingSeverity::Error) > 0 {
+        RED
+    } else if open(FindingSeverity::Warning) > 0 {
+        AMBER
+    } else {
+        GREY
+    };
+    egui::CollapsingHeader::new(RichText::new(summary).strong().color(colour))
+        .id_salt("lock_findings")
+        .default_open(open(FindingSeverity::Error) > 0)
+        .show(ui, |ui| finding_lines(ui, &found));
+}
+
+fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::engine::Finding)]) {
+    for (m, f) in found.iter().copied() {
         let colour = match (f.accepted.is_some(), f.severity) {
             (true, _) | (_, FindingSeverity::Info) => GREY,
             (_, FindingSeverity::Warning) => AMBER,
@@ -191,8 +220,18 @@ fn findings(ui: &mut egui::Ui, migrations: &[MigrationResult]) {
 }
 
 fn timeline(ui: &mut egui::Ui, all: &[Lock]) {
+    // One bar per statement and relation: its strongest lock (the weaker ones it took with
+    // it, such as ACCESS SHARE, would only overlap).
+    let strongest = |l: &&Lock| {
+        !all.iter().any(|o| {
+            o.row.statement == l.row.statement
+                && o.row.relation == l.row.relation
+                && crate::db::lock_modes::strength(&o.row.mode) > crate::db::lock_modes::strength(&l.row.mode)
+        })
+    };
+    let all: Vec<&Lock> = all.iter().filter(strongest).collect();
     let mut lanes: Vec<&str> = Vec::new();
-    for l in all {
+    for l in &all {
         if !lanes.contains(&l.row.relation.as_str()) {
             lanes.push(&l.row.relation);
         }
@@ -224,7 +263,7 @@ fn timeline(ui: &mut egui::Ui, all: &[Lock]) {
     let height = (lanes.len() as f32 * 22.0 + 60.0).clamp(120.0, 360.0);
     Plot::new("lock_timeline")
         .height(height)
-        .legend(Legend::default())
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)

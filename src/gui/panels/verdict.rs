@@ -53,6 +53,11 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
         for reason in &result.verdict.reasons {
             ui.colored_label(RED, format!("• {reason}"));
         }
+        if !result.verdict.able_to_fail.is_empty() {
+            let insensitive = result.sensitivity.iter().any(|s| s.verdict == crate::engine::Able::Insensitive);
+            let text = RichText::new(format!("Checks proven able to fail: {}", result.verdict.able_to_fail));
+            ui.add(egui::Label::new(if insensitive { text.color(AMBER) } else { text }).wrap());
+        }
         section(ui, "Success criteria", |ui| {
             egui::Grid::new("criteria").striped(true).num_columns(4).spacing([12.0, 4.0]).max_col_width(620.0).show(ui, |ui| {
                 for h in ["", "Criterion", "Kind", "Reason"] {

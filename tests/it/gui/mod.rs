@@ -90,6 +90,10 @@ fn bundled_plan_runs_to_go_and_the_checks_table_sorts() {
         "a sandbox GO says it is a rehearsal, not a staging validation"
     );
     assert!(h.query_by_label("SANDBOX REHEARSAL — not staging").is_some(), "and so does the window's header");
+    assert!(
+        h.query_by_label_contains("Checks proven able to fail: 23 of 23 verification and schema checks").is_some(),
+        "the verdict says how many checks were shown able to fail"
+    );
 
     h.get_by_label("Results").click();
     h.step();
