@@ -2,7 +2,8 @@
 //! second connection asks the server, after a moment and then every half second, whether the
 //! session waits for a lock (`pg_locks`) and which sessions block it (`pg_blocking_pids`,
 //! `pg_stat_activity`): pid, user, application_name, client, state and for how long, query,
-//! and the locks they hold on the relation waited for.
+//! and the locks they hold on the relation waited for. Their SQL is shown with any password
+//! literal blanked ([`redact`]).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -86,7 +87,7 @@ pub async fn look(
             client: r.get(3),
             state: r.get(4),
             for_ms: r.get(5),
-            query: r.get::<_, String>(6).chars().take(500).collect(),
+            query: redact(&r.get::<_, String>(6)).chars().take(500).collect(),
             holds: r.get(7),
         })
         .collect();
@@ -102,4 +103,55 @@ pub async fn look(
 pub fn sentence(wait: &LockWait) -> String {
     let who: Vec<String> = wait.blockers.iter().map(Blocker::describe).collect();
     format!("{} waited {:.1} s for {}, blocked by {}", wait.statement, wait.waited_ms / 1000.0, wait.waiting_for, who.join("; "))
+}
+
+/// `query` with the literal after each PASSWORD keyword blanked (`ALTER ROLE … PASSWORD '…'`):
+/// other sessions' SQL is shown to whoever reads the report, never their secrets.
+pub fn redact(query: &str) -> String {
+    let lower = query.to_ascii_lowercase();
+    let mut out = String::with_capacity(query.len());
+    let mut rest = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("password") {
+        let at = from + found + "password".len();
+        let after = &query[at..];
+        let skipped = after.len() - after.trim_start().len();
+        let start = at + skipped;
+        if query[start..].starts_with('\'') {
+            // The literal ends at the next quote not doubled.
+            let mut end = start + 1;
+            let bytes = query.as_bytes();
+            while end < bytes.len() {
+                if bytes[end] == b'\'' {
+                    if bytes.get(end + 1) == Some(&b'\'') {
+                        end += 2;
+                        continue;
+                    }
+                    break;
+                }
+                end += 1;
+            }
+            out.push_str(&query[rest..start]);
+            out.push_str("'…'");
+            rest = (end + 1).min(query.len());
+            from = rest;
+        } else {
+            from = at;
+        }
+    }
+    out.push_str(&query[rest..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_in_other_sessions_sql_are_blanked() {
+        assert_eq!(
+            super::redact("ALTER ROLE app PASSWORD 'it''s s3cret' VALID UNTIL 'x'"),
+            "ALTER ROLE app PASSWORD '…' VALID UNTIL 'x'"
+        );
+        assert_eq!(super::redact("create user u with password  'p'"), "create user u with password  '…'");
+        assert_eq!(super::redact("SELECT password_hash FROM users"), "SELECT password_hash FROM users");
+    }
 }

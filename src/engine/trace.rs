@@ -174,7 +174,7 @@ pub async fn blocked_by(reader: &Client, pid: i32) -> Result<Vec<BlockedSession>
             application_name: r.get(1),
             user: r.get(2),
             waited_ms: r.get(3),
-            query: r.get(4),
+            query: super::blockers::redact(&r.get::<_, String>(4)),
         })
         .collect())
 }

@@ -256,8 +256,17 @@ fn sections_pass(plan: &Plan, run: &RunResult, sections: &[String]) -> (Met, Str
     if checks.is_empty() {
         return (Met::NotApplicable, format!("no check in {}", sections.join(", ")));
     }
-    let passed = checks.iter().filter(|c| c.status == Status::Pass).count();
-    (Met::Yes, format!("{passed}/{} passed, none failed", checks.len()))
+    // Per section, so "16/16 verification queries" reads 16/16, not the sum with the summary.
+    let per: Vec<String> = sections
+        .iter()
+        .map(|s| (s, run.section(s)))
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(s, c)| {
+            let passed = c.iter().filter(|c| c.status == Status::Pass).count();
+            if sections.len() == 1 { format!("{passed}/{} passed", c.len()) } else { format!("{s} {passed}/{} passed", c.len()) }
+        })
+        .collect();
+    (Met::Yes, format!("{}, none failed", per.join(", ")))
 }
 
 /// A criterion that mirrors one built-in check of `section`.

@@ -85,6 +85,8 @@ async fn bundled_plan_on_the_sandbox_is_go_with_the_seeds_figures() {
     assert_eq!(after[&Kind::Table], 59);
     assert!(after[&Kind::ForeignKey] >= 82 && after[&Kind::Policy] >= 33 && after[&Kind::Index] >= 130);
     assert_eq!(result.verification.len(), 16);
+    let verify = result.verdict.criteria.iter().find(|c| c.id == "C-VERIFY").unwrap();
+    assert_eq!(verify.reason, "verification 16/16 passed, schema_summary 7/7 passed, none failed", "counted per section");
     assert!(result.verification.iter().all(|c| c.status == Status::Pass), "{:?}", result.verification);
     let functions = result.schema_summary.iter().find(|c| c.id == "S-FUNCTIONS").unwrap();
     assert_eq!((functions.actual.as_str(), functions.status), ("12", Status::Pass));

@@ -204,15 +204,18 @@ async fn the_same_run_as_the_builder_has_every_grant() {
 /// Another session holding a lock that conflicts with what 013 needs on `workspaces`.
 async fn hold_lock(db: &TestDb, sql: &str) -> (tokio_postgres::Client, i32) {
     let holder = pgstage::db::connect_config(&db.config()).await.unwrap();
-    holder.batch_execute(&format!("SET application_name = 'report job'; BEGIN; {sql}")).await.unwrap();
     let pid: i32 = holder.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    holder.batch_execute(&format!("SET application_name = 'report job'; BEGIN; {sql}")).await.unwrap();
     (holder, pid)
 }
 
 #[tokio::test]
 async fn a_lock_timeout_names_the_blocker_and_the_statement() {
     let db = fresh_db(Template::Baseline).await;
-    let (holder, pid) = hold_lock(&db, "LOCK TABLE public.workspaces IN ROW EXCLUSIVE MODE").await;
+    // The holder's SQL carries a password literal: it is shown, the password is not.
+    let (holder, pid) =
+        hold_lock(&db, "LOCK TABLE public.workspaces IN ROW EXCLUSIVE MODE; SELECT 1 /* ALTER ROLE app PASSWORD 'hunter2' */")
+            .await;
     let plan = plan_with(|p| {
         p.execution.lock_timeout_ms = 1500;
         p.rollback = None;
@@ -231,6 +234,7 @@ async fn a_lock_timeout_names_the_blocker_and_the_statement() {
     ] {
         assert!(error.contains(says), "{says}: {error}");
     }
+    assert!(!error.contains("hunter2") && error.contains("PASSWORD '…'"), "{error}");
     let wait = &result.migrations[0].lock_waits[0];
     assert_eq!((wait.blockers[0].pid, wait.blockers[0].application_name.as_str()), (pid, "report job"));
     assert!(wait.statement.starts_with("migrations/week2/013_create_positioning_campaigns.sql:"), "{}", wait.statement);
