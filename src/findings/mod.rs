@@ -56,6 +56,32 @@ pub fn by_size(rows: Option<i64>) -> FindingSeverity {
     }
 }
 
+/// A finding about a scan or a rewrite of `lock`'s relation by the statement of `trace`: its
+/// severity and estimate follow the relation's size here.
+pub fn sized(
+    ctx: &Context,
+    rule: &str,
+    trace: &StatementTrace,
+    lock: &crate::engine::result::LockTaken,
+    blocks: &str,
+    message: String,
+    advice: &str,
+) -> Finding {
+    let rows = ctx.rows(&lock.relation);
+    Finding {
+        rule: rule.into(),
+        severity: by_size(rows),
+        statement: trace.statement.clone(),
+        relation: lock.relation.clone(),
+        lock: lock.mode.clone(),
+        blocks: blocks.into(),
+        message,
+        advice: advice.into(),
+        estimate: estimate(rows, trace.ms),
+        ..Default::default()
+    }
+}
+
 /// Every rule over one migration.
 pub fn find(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -6,7 +6,7 @@
 
 use super::Rule;
 use crate::engine::result::Finding;
-use crate::findings::{Context, by_size, estimate, shape};
+use crate::findings::{Context, shape, sized};
 
 pub const RULE: Rule = Rule { id: "foreign-key-valid", summary: "foreign key added as VALID on an existing table", check };
 
@@ -33,20 +33,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
         let Some(target) = altered_table(ctx.sql(t)) else { continue };
         let matches = |relation: &str| relation == target || relation.ends_with(&format!(".{target}"));
         for l in t.locks.iter().filter(|l| l.mode == "ShareRowExclusiveLock" && matches(&l.relation)) {
-            let rows = ctx.rows(&l.relation);
-            out.push(Finding {
-                rule: RULE.id.into(),
-                severity: by_size(rows),
-                statement: t.statement.clone(),
-                relation: l.relation.clone(),
-                lock: l.mode.clone(),
-                blocks: "writes (of both tables)".into(),
-                message: format!("foreign key added as VALID on {}: every row validated under SHARE ROW EXCLUSIVE", l.relation),
-                advice: "ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then ALTER TABLE … VALIDATE CONSTRAINT … in a later migration"
-                    .into(),
-                estimate: estimate(rows, t.ms),
-                ..Default::default()
-            });
+            let message = format!("foreign key added as VALID on {}: every row validated under SHARE ROW EXCLUSIVE", l.relation);
+            out.push(sized(
+                ctx,
+                RULE.id,
+                t,
+                l,
+                "writes (of both tables)",
+                message,
+                "ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then ALTER TABLE … VALIDATE CONSTRAINT … in a later migration",
+            ));
         }
     }
     out

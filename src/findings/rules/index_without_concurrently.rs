@@ -5,7 +5,7 @@
 
 use super::Rule;
 use crate::engine::result::Finding;
-use crate::findings::{Context, by_size, estimate, shape};
+use crate::findings::{Context, shape, sized};
 
 pub const RULE: Rule = Rule { id: "index-without-concurrently", summary: "index built without CONCURRENTLY", check };
 
@@ -18,24 +18,17 @@ fn check(ctx: &Context) -> Vec<Finding> {
             continue;
         }
         for l in t.locks.iter().filter(|l| l.mode == "ShareLock" && l.kind.contains("table")) {
-            let rows = ctx.rows(&l.relation);
-            out.push(Finding {
-                rule: RULE.id.into(),
-                severity: by_size(rows),
-                statement: t.statement.clone(),
-                relation: l.relation.clone(),
-                lock: l.mode.clone(),
-                blocks: "writes".into(),
-                message: format!(
-                    "CREATE INDEX without CONCURRENTLY took SHARE on {} for {:.1} ms: writes waited",
-                    l.relation, l.held_ms
-                ),
-                advice:
-                    "CREATE INDEX CONCURRENTLY, in a migration of its own marked non_transactional; then check the index is valid"
-                        .into(),
-                estimate: estimate(rows, t.ms),
-                ..Default::default()
-            });
+            let message =
+                format!("CREATE INDEX without CONCURRENTLY took SHARE on {} for {:.1} ms: writes waited", l.relation, l.held_ms);
+            out.push(sized(
+                ctx,
+                RULE.id,
+                t,
+                l,
+                "writes",
+                message,
+                "CREATE INDEX CONCURRENTLY, in a migration of its own marked non_transactional; then check the index is valid",
+            ));
         }
     }
     out

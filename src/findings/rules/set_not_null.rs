@@ -6,7 +6,7 @@
 
 use super::Rule;
 use crate::engine::result::Finding;
-use crate::findings::{Context, by_size, estimate, shape};
+use crate::findings::{Context, shape, sized};
 
 pub const RULE: Rule = Rule { id: "set-not-null-scan", summary: "SET NOT NULL by a full scan", check };
 
@@ -18,20 +18,8 @@ fn check(ctx: &Context) -> Vec<Finding> {
             continue;
         }
         for l in t.locks.iter().filter(|l| l.mode == "AccessExclusiveLock" && l.kind.contains("table")) {
-            let rows = ctx.rows(&l.relation);
-            out.push(Finding {
-                rule: RULE.id.into(),
-                severity: by_size(rows),
-                statement: t.statement.clone(),
-                relation: l.relation.clone(),
-                lock: l.mode.clone(),
-                blocks: "reads and writes".into(),
-                message: format!("SET NOT NULL on {} scanned it under ACCESS EXCLUSIVE", l.relation),
-                advice: "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (no scan); drop the check"
-                    .into(),
-                estimate: estimate(rows, t.ms),
-                ..Default::default()
-            });
+            let message = format!("SET NOT NULL on {} scanned it under ACCESS EXCLUSIVE", l.relation);
+            out.push(sized(ctx, RULE.id, t, l, "reads and writes", message, "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (no scan); drop the check"));
         }
     }
     out
