@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::content::{count_of, fmt_ms};
 use super::escape as e;
 use super::markdown::cell;
-use crate::engine::{Finding, RunResult};
+use crate::engine::{BlockedSession, Finding, LockTaken, MigrationResult, RunResult, StatementTrace};
 
 /// One lock of the trace, in words.
 pub struct LockRow {
@@ -23,7 +23,8 @@ pub struct LockRow {
     pub writes: &'static str,
 }
 
-fn probe(p: Option<bool>) -> &'static str {
+/// What a probe from another session saw: "blocked", "go on", or "–" (not probed).
+pub fn probe(p: Option<bool>) -> &'static str {
     match p {
         Some(true) => "blocked",
         Some(false) => "go on",
@@ -31,26 +32,37 @@ fn probe(p: Option<bool>) -> &'static str {
     }
 }
 
-pub fn lock_rows(r: &RunResult) -> Vec<LockRow> {
-    let mut rows = Vec::new();
-    for m in &r.migrations {
-        for t in &m.trace {
-            for l in &t.locks {
-                rows.push(LockRow {
-                    migration: m.id.clone(),
-                    statement: t.statement.clone(),
-                    relation: l.relation.clone(),
-                    kind: l.kind.clone(),
-                    mode: l.mode.clone(),
-                    blocks: l.blocks.map_or("–", |b| b.label()).to_owned(),
-                    held: fmt_ms(l.held_ms),
-                    reads: probe(l.read_blocked),
-                    writes: probe(l.write_blocked),
-                });
-            }
+impl LockRow {
+    pub fn new(m: &MigrationResult, t: &StatementTrace, l: &LockTaken) -> Self {
+        LockRow {
+            migration: m.id.clone(),
+            statement: t.statement.clone(),
+            relation: l.relation.clone(),
+            kind: l.kind.clone(),
+            mode: l.mode.clone(),
+            blocks: l.blocks.map_or("–", |b| b.label()).to_owned(),
+            held: fmt_ms(l.held_ms),
+            reads: probe(l.read_blocked),
+            writes: probe(l.write_blocked),
         }
     }
-    rows
+}
+
+pub fn lock_rows(r: &RunResult) -> Vec<LockRow> {
+    r.migrations
+        .iter()
+        .flat_map(|m| m.trace.iter().flat_map(move |t| t.locks.iter().map(move |l| LockRow::new(m, t, l))))
+        .collect()
+}
+
+/// The application sessions each migration kept waiting.
+fn blocked(r: &RunResult) -> impl Iterator<Item = (&str, &BlockedSession)> {
+    r.migrations.iter().flat_map(|m| m.blocked_sessions.iter().map(move |b| (m.id.as_str(), b)))
+}
+
+/// What a finding saw, with its estimate when there is one.
+fn what(f: &Finding) -> String {
+    if f.estimate.is_empty() { f.message.clone() } else { format!("{} ({})", f.message, f.estimate) }
 }
 
 pub fn findings(r: &RunResult) -> Vec<(&str, &Finding)> {
@@ -104,7 +116,7 @@ pub fn markdown(o: &mut String, r: &RunResult) {
     } else {
         o.push_str("| Migration | Severity | Rule | Statement | Relation | Lock | Blocks | Size here | What happened | Safer pattern | Status |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (id, f) in &found {
-            let what = if f.estimate.is_empty() { f.message.clone() } else { format!("{} ({})", f.message, f.estimate) };
+            let what = what(f);
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
@@ -123,14 +135,10 @@ pub fn markdown(o: &mut String, r: &RunResult) {
         }
         o.push('\n');
     }
-    let blocked: Vec<String> = r
-        .migrations
-        .iter()
-        .flat_map(|m| m.blocked_sessions.iter().map(move |b| (m, b)))
-        .map(|(m, b)| {
+    let blocked: Vec<String> = blocked(r)
+        .map(|(id, b)| {
             format!(
-                "- {}: pid {} ({}, user {}) waited {}: `{}`",
-                m.id,
+                "- {id}: pid {} ({}, user {}) waited {}: `{}`",
                 b.pid,
                 b.application_name,
                 b.user,
@@ -176,7 +184,7 @@ pub fn html(o: &mut String, r: &RunResult) {
     } else {
         o.push_str("<table>\n<thead><tr><th>Migration</th><th>Severity</th><th>Rule</th><th>Statement</th><th>Relation</th><th>Lock</th><th>Blocks</th><th>Size here</th><th>What happened</th><th>Safer pattern</th><th>Status</th></tr></thead>\n<tbody>\n");
         for (id, f) in &found {
-            let what = if f.estimate.is_empty() { f.message.clone() } else { format!("{} ({})", f.message, f.estimate) };
+            let what = what(f);
             let class = match (f.accepted.is_some(), f.severity) {
                 (true, _) => "b-na",
                 (_, crate::engine::FindingSeverity::Error) => "b-fail",
@@ -201,14 +209,11 @@ pub fn html(o: &mut String, r: &RunResult) {
         }
         o.push_str("</tbody>\n</table>\n");
     }
-    let blocked: Vec<String> = r
-        .migrations
-        .iter()
-        .flat_map(|m| m.blocked_sessions.iter().map(move |b| (m, b)))
-        .map(|(m, b)| {
+    let blocked: Vec<String> = blocked(r)
+        .map(|(id, b)| {
             format!(
                 "<li>{}: pid {} ({}, user {}) waited {}: <code>{}</code></li>",
-                e(&m.id),
+                e(id),
                 b.pid,
                 e(&b.application_name),
                 e(&b.user),

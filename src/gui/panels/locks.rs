@@ -30,19 +30,12 @@ fn locks(migrations: &[MigrationResult]) -> Vec<Lock> {
     for m in migrations {
         for t in &m.trace {
             for l in &t.locks {
+                let mut row = LockRow::new(m, t, l);
+                // The file's name and the line: the folder is the same for all.
+                row.statement = t.statement.rsplit('/').next().unwrap_or(&t.statement).to_owned();
+                row.held = format!("{:.1}", l.held_ms);
                 out.push(Lock {
-                    row: LockRow {
-                        migration: m.id.clone(),
-                        // The file's name and the line: the folder is the same for all.
-                        statement: t.statement.rsplit('/').next().unwrap_or(&t.statement).to_owned(),
-                        relation: l.relation.clone(),
-                        kind: l.kind.clone(),
-                        mode: l.mode.clone(),
-                        blocks: l.blocks.map_or("–", |b| b.label()).to_owned(),
-                        held: format!("{:.1}", l.held_ms),
-                        reads: probe(l.read_blocked),
-                        writes: probe(l.write_blocked),
-                    },
+                    row,
                     blocks: l.blocks,
                     start_ms: offset + t.at_ms,
                     held_ms: l.held_ms,
@@ -53,14 +46,6 @@ fn locks(migrations: &[MigrationResult]) -> Vec<Lock> {
         offset += m.duration_ms;
     }
     out
-}
-
-fn probe(p: Option<bool>) -> &'static str {
-    match p {
-        Some(true) => "blocked",
-        Some(false) => "go on",
-        None => "–",
-    }
 }
 
 fn colour(blocks: Option<Blocks>) -> Color32 {
