@@ -425,6 +425,35 @@ fn skip_options(words: &[String], i: usize) -> (usize, bool) {
     (words.len(), concurrently)
 }
 
+/// Whether `sql` begins, ends or splits a transaction itself (BEGIN, START TRANSACTION,
+/// COMMIT, END, ROLLBACK, ABORT, PREPARE TRANSACTION, and their savepoint forms): after one, a
+/// failure no longer aborts what follows, so its script cannot be pipelined.
+pub fn controls_transaction(sql: &str) -> bool {
+    let words = leading_words(sql, 2);
+    let w = |i: usize| words.get(i).map_or("", |s| s.as_str());
+    matches!(w(0), "begin" | "commit" | "end" | "rollback" | "abort" | "savepoint" | "release")
+        || (w(0), w(1)) == ("start", "transaction")
+        || (w(0), w(1)) == ("prepare", "transaction")
+}
+
+/// The identifiers of `sql` as the server reads them: unquoted ones folded to lower case,
+/// quoted ones as written; not those inside strings, comments or dollar-quoted bodies.
+pub fn identifiers(sql: &str) -> Vec<String> {
+    let mut lexer = Lexer { src: sql.as_bytes(), pos: 0 };
+    let mut names = Vec::new();
+    while let Ok(Some((tok, a, b))) = lexer.next_token() {
+        let text = &sql[a..b];
+        match tok {
+            Tok::Ident => names.push(text.to_ascii_lowercase()),
+            Tok::Other if text.len() >= 2 && text.starts_with('"') && text.ends_with('"') => {
+                names.push(text[1..text.len() - 1].replace("\"\"", "\""));
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
 /// Recognizes statements that cannot run inside a transaction block.
 fn classify(sql: &str) -> Option<NonTransactional> {
     use NonTransactional::*;
@@ -489,6 +518,39 @@ mod tests {
         let stmts = split(sql).unwrap();
         assert_eq!(stmts.len(), 1, "{sql}");
         stmts[0].non_transactional
+    }
+
+    #[test]
+    fn identifiers_fold_unquoted_names_and_skip_strings_and_bodies() {
+        let sql = r#"CREATE TABLE "Odd""Name" (id int REFERENCES Public.Users(id)) -- workspaces
+            ; SELECT 'moves', $$projects$$"#;
+        assert_eq!(
+            identifiers(sql),
+            ["create", "table", "Odd\"Name", "id", "int", "references", "public", "users", "id", "select"]
+        );
+    }
+
+    #[test]
+    fn transaction_control_is_recognised() {
+        for sql in [
+            "BEGIN",
+            "begin isolation level serializable",
+            "START TRANSACTION",
+            "COMMIT",
+            "END",
+            "ROLLBACK",
+            "abort",
+            "SAVEPOINT a",
+            "RELEASE SAVEPOINT a",
+            "PREPARE TRANSACTION 'x'",
+        ] {
+            assert!(controls_transaction(sql), "{sql}");
+        }
+        for sql in
+            ["CREATE TABLE begin_log (id int)", "PREPARE q AS SELECT 1", "START", "SELECT 'commit'", "DO $$BEGIN NULL; END$$"]
+        {
+            assert!(!controls_transaction(sql), "{sql}");
+        }
     }
 
     fn unterminated(script: &str) -> (&'static str, usize, usize) {

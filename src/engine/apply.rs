@@ -4,17 +4,20 @@
 //! the file, line and column. A statement that waits for another session's lock names who
 //! holds it ([`super::blockers`]).
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use futures_util::stream::{FuturesUnordered, StreamExt, TryStreamExt};
 use tokio::sync::mpsc::UnboundedSender;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, SimpleQueryStream};
 
 use super::blockers;
 use super::event::{Event, Step};
-use super::result::{EarlierApply, MigrationResult, MigrationStatus, StatementTiming};
+use super::result::{EarlierApply, LockTaken, MigrationResult, MigrationStatus, StatementTiming};
 use super::trace::{self, Tracer};
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
@@ -77,6 +80,8 @@ pub fn prepare_file(file: &Path, cwd: &Path) -> Result<Prepared, String> {
 /// Everything applying needs from the run.
 pub struct Context<'a> {
     pub client: &'a Client,
+    /// The session `client` belongs to (for cancel requests).
+    pub session: &'a crate::db::connect::Session,
     pub execution: &'a Execution,
     pub run_id: &'a str,
     pub operator: &'a str,
@@ -140,52 +145,101 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared) -> Resul
     })
 }
 
-/// Run the statements of `p` in the current transaction (opened by the caller). Fills
-/// `result`'s progress, timings and lock waits; on failure or cancel its status and error
-/// (file:line:column) too, and returns false (the caller rolls back).
+/// Run the statements of `p`, timed one by one; fills `result`'s progress, timings and lock
+/// waits, and on failure or cancel its status and error (file:line:column), and returns false
+/// (the caller rolls back). In a transaction (`in_transaction`, opened by the caller) the
+/// statements are pipelined: all sent at once, each still its own query with its own result,
+/// so the server runs them back to back as `psql -f` would, without a round trip between them;
+/// an error aborts the transaction, and nothing after it takes effect. Outside one (a
+/// non-transactional migration, or a file with its own transaction control) each is sent only
+/// once the previous one succeeded.
 pub async fn run_statements(
     ctx: &Context<'_>,
     step: Step,
     p: &Prepared,
     result: &mut MigrationResult,
     mut tracer: Option<&mut Tracer>,
+    in_transaction: bool,
 ) -> bool {
     let started = Instant::now();
     let total = p.statements.len();
+    let pipelined = in_transaction && !p.statements.iter().any(|s| split::controls_transaction(&s.sql));
+    let max_oid = tracer.as_ref().map(|t| t.max_oid);
+    // With a tracer, the trace query rides in the same query as the statement.
+    let sql = |s: &Statement| match max_oid {
+        Some(max_oid) => trace::traced(&s.sql, max_oid),
+        None => s.sql.clone(),
+    };
+    let mut sent = VecDeque::new();
+    let mut probes = FuturesUnordered::new();
+    let mut last = Instant::now();
     for (i, statement) in p.statements.iter().enumerate() {
         if ctx.cancelled.load(Ordering::SeqCst) {
+            stop(ctx, sent).await;
             result.status = MigrationStatus::Cancelled;
             result.error =
                 Some(format!("{}: cancelled before statement {} of {total} (line {})", p.shown, i + 1, statement.line));
             return false;
         }
-        let t = Instant::now();
         let first = statement.sql.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
         let what = format!("line {}: {}", statement.line, first.chars().take(80).collect::<String>());
         let _ = ctx.events.send(Event::Progress { step, done: i, total, what });
-        let seen = Mutex::new(None);
-        // With a tracer, the trace query rides in the same round trip as the statement.
-        let sql = match &tracer {
-            Some(t) => trace::traced(&statement.sql, t.max_oid),
-            None => statement.sql.clone(),
-        };
-        let run = ctx.client.simple_query(&sql);
-        let outcome = match ctx.watcher {
-            Some(reader) => {
-                let at = format!("{}:{}", p.shown, statement.line);
-                tokio::select! {
-                    outcome = run => outcome,
-                    _ = blockers::watch(reader, ctx.pid, at, ctx.events, &seen) => unreachable!("the watcher never ends"),
+        if sent.is_empty() {
+            // The next statements, sent at once: in a pipeline, up to one that may lock a
+            // pre-existing table (when its locks are probed), else just this one.
+            let probing = ctx.probe && ctx.watcher.is_some();
+            let end = match (&tracer, pipelined) {
+                (_, false) => i + 1,
+                (Some(t), true) if probing => p.statements[i..].iter().position(|s| t.may_lock(s)).map_or(total, |at| i + at + 1),
+                (_, true) => total,
+            };
+            last = Instant::now();
+            for s in &p.statements[i..end] {
+                match ctx.client.simple_query_raw(&sql(s)).await {
+                    Ok(stream) => sent.push_back(stream),
+                    Err(e) => {
+                        fail(ctx, p, s, e, false, started, result);
+                        stop(ctx, sent).await;
+                        return false;
+                    }
                 }
             }
-            None => run.await,
+        }
+        let stream = sent.pop_front().expect("the statement was sent");
+        let seen = Mutex::new(None);
+        let outcome = {
+            let at = format!("{}:{}", p.shown, statement.line);
+            let watch = async {
+                match ctx.watcher {
+                    Some(reader) => blockers::watch(reader, ctx.pid, at, ctx.events, &seen).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let (mut run, mut watch) = (pin!(stream.try_collect::<Vec<_>>()), pin!(watch));
+            // While the statement runs: the probes of earlier ones, and the cancel request
+            // again for as long as the operator's cancel has not ended it.
+            loop {
+                tokio::select! {
+                    outcome = &mut run => break outcome,
+                    Some((t, l, (read, write))) = probes.next(), if !probes.is_empty() => {
+                        settle(tracer.as_deref_mut(), t, l, read, write);
+                    }
+                    () = watch.as_mut() => unreachable!("the watcher never ends"),
+                    () = tokio::time::sleep(RECANCEL), if ctx.cancelled.load(Ordering::SeqCst) => {
+                        let _ = ctx.session.cancel().await;
+                    }
+                }
+            }
         };
+        let done = Instant::now();
+        let ms = (done - last).as_secs_f64() * 1000.0;
+        last = done;
         let wait = seen.into_inner().unwrap_or_else(|e| e.into_inner());
         if let Some(mut wait) = wait.clone() {
             // Failed while waiting (a lock timeout): it waited all along. Otherwise the last
             // look is the wait known for sure.
             if outcome.is_err() {
-                wait.waited_ms = t.elapsed().as_secs_f64() * 1000.0;
+                wait.waited_ms = ms;
             }
             result.lock_waits.push(wait);
         }
@@ -193,22 +247,27 @@ pub async fn run_statements(
             Ok(messages) => messages,
             Err(e) => {
                 fail(ctx, p, statement, e, wait.is_some(), started, result);
+                stop(ctx, sent).await;
                 return false;
             }
         };
-        let ms = t.elapsed().as_secs_f64() * 1000.0;
         if let Some(tracer) = tracer.as_deref_mut()
-            && let Some(trace) = tracer.observe(statement, &p.shown, ms, &messages)
+            && tracer.observe(statement, &p.shown, ms, &messages).is_some()
             && ctx.probe
             && let Some(reader) = ctx.watcher
         {
-            // Locks that can keep reads or writes waiting, on tables: ask another session.
-            let probed = |l: &&mut super::result::LockTaken| {
-                matches!(l.kind.as_str(), "table" | "partitioned table" | "materialized view")
-                    && l.blocks.is_some_and(|b| b != crate::db::lock_modes::Blocks::DdlOnly)
-            };
-            for lock in trace.locks.iter_mut().filter(probed) {
-                (lock.read_blocked, lock.write_blocked) = trace::probe(reader, &lock.relation).await;
+            // Locks that can keep reads or writes waiting, on tables: ask another session
+            // while the next statements run (the locks are held until COMMIT).
+            let t = tracer.traces.len() - 1;
+            for (l, lock) in tracer.traces[t].locks.iter().enumerate().filter(|(_, l)| probed(l)) {
+                let relation = lock.relation.clone();
+                probes.push(async move { (t, l, trace::probe(reader, &relation).await) });
+            }
+        }
+        if sent.is_empty() {
+            // The end of a segment: its probes answer before the next statement starts.
+            while let Some((t, l, (read, write))) = probes.next().await {
+                settle(tracer.as_deref_mut(), t, l, read, write);
             }
         }
         result.statement_timings.push(StatementTiming { line: statement.line, ms });
@@ -218,6 +277,42 @@ pub async fn run_statements(
     }
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     true
+}
+
+/// How often a cancelled run asks the server again to cancel what it runs (a cancel request
+/// that arrives between two pipelined statements is dropped by the server).
+const RECANCEL: Duration = Duration::from_millis(100);
+
+/// A probe's answer, into the lock it asked about (trace `t`, lock `l`).
+fn settle(tracer: Option<&mut Tracer>, t: usize, l: usize, read: Option<bool>, write: Option<bool>) {
+    if let Some(lock) = tracer.and_then(|tracer| tracer.traces.get_mut(t)).and_then(|trace| trace.locks.get_mut(l)) {
+        (lock.read_blocked, lock.write_blocked) = (read, write);
+    }
+}
+
+/// Locks the probes ask about: on tables, in a mode that keeps reads or writes waiting.
+fn probed(lock: &LockTaken) -> bool {
+    matches!(lock.kind.as_str(), "table" | "partitioned table" | "materialized view")
+        && lock.blocks.is_some_and(|b| b != crate::db::lock_modes::Blocks::DdlOnly)
+}
+
+/// After a failure or a cancel: the statements already sent end as errors in the aborted
+/// transaction. Wait for them, asking the server to cancel whichever one is still running
+/// when the operator cancelled, so that the rollback that follows is not kept waiting.
+async fn stop(ctx: &Context<'_>, sent: VecDeque<SimpleQueryStream>) {
+    for stream in sent {
+        let mut rest = pin!(stream.try_collect::<Vec<_>>());
+        loop {
+            tokio::select! {
+                _ = &mut rest => break,
+                () = tokio::time::sleep(RECANCEL) => {
+                    if ctx.cancelled.load(Ordering::SeqCst) {
+                        let _ = ctx.session.cancel().await;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A statement failed (or was cancelled): fill `result` with the error at file:line:column,

@@ -4,7 +4,7 @@
 //! rewritten (a new `relfilenode`), tables dropped; and, from the catalog diff after it, the
 //! columns it dropped. Row figures before come from the statistics, not from scanning.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tokio_postgres::Client;
 
@@ -40,6 +40,9 @@ pub struct Before {
     /// Every relation of the user schemas as it was before the migration: oid → (`schema.name`,
     /// `relkind`, `relfilenode`). What the lock trace follows.
     pub relations: HashMap<u32, (String, String, i64)>,
+    /// The names (unqualified) of the tables, partitioned tables and materialized views among
+    /// them: a statement that names none of them cannot lock one (but for code it runs).
+    pub table_names: HashSet<String>,
     /// Cumulative row counts of the transaction so far (a batch's earlier migrations).
     counted: HashMap<u32, (i64, i64, i64)>,
 }
@@ -69,9 +72,13 @@ pub async fn before(
         .await?;
     let mut tables = HashMap::new();
     let mut relations = HashMap::new();
+    let mut table_names = HashSet::new();
     for r in &rows {
         let (schema, relname, relkind): (String, String, String) = (r.get(1), r.get(2), r.get(5));
         let name = format!("{schema}.{relname}");
+        if matches!(relkind.as_str(), "r" | "p" | "m") {
+            table_names.insert(relname.clone());
+        }
         relations.insert(r.get::<_, u32>(0), (name.clone(), relkind.clone(), r.get(3)));
         if !matches!(relkind.as_str(), "r" | "m") || !pre_existing.contains(name.as_str()) {
             continue;
@@ -106,7 +113,7 @@ pub async fn before(
             }
         }
     }
-    Ok(Before { tables, relations, counted: HashMap::new() })
+    Ok(Before { tables, relations, table_names, counted: HashMap::new() })
 }
 
 impl Before {

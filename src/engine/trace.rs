@@ -8,11 +8,12 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use tokio_postgres::{Client, SimpleQueryMessage};
+use futures_util::TryStreamExt;
+use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryStream};
 
 use super::result::{BlockedSession, LockTaken, StatementTrace};
 use crate::db::lock_modes;
-use crate::db::split::Statement;
+use crate::db::split::{self, Statement};
 
 /// Appended to each statement (after a newline, so a trailing comment cannot swallow it): the
 /// session's granted relation locks on relations no newer than the newest pre-existing one
@@ -48,15 +49,27 @@ pub struct Tracer {
     /// last seen).
     relations: HashMap<u32, (String, String, i64)>,
     pub max_oid: u32,
+    /// Unqualified names of the pre-existing tables (see [`Tracer::may_lock`]).
+    table_names: HashSet<String>,
     held: HashSet<(u32, String)>,
     started: Instant,
     pub traces: Vec<StatementTrace>,
 }
 
 impl Tracer {
-    pub fn new(relations: HashMap<u32, (String, String, i64)>) -> Self {
+    pub fn new(relations: HashMap<u32, (String, String, i64)>, table_names: HashSet<String>) -> Self {
         let max_oid = relations.keys().copied().max().unwrap_or(0);
-        Tracer { relations, max_oid, held: HashSet::new(), started: Instant::now(), traces: Vec::new() }
+        Tracer { relations, max_oid, table_names, held: HashSet::new(), started: Instant::now(), traces: Vec::new() }
+    }
+
+    /// Whether `statement` may lock a pre-existing table: it names one, or it runs code (`DO`,
+    /// `CALL`, a query that may call functions) that may touch any. The probes of such a
+    /// statement's locks must run before the next statement starts, so that what they find
+    /// blocked is what this statement's locks block.
+    pub fn may_lock(&self, statement: &Statement) -> bool {
+        let words = split::identifiers(&statement.sql);
+        matches!(words.first().map(String::as_str), Some("do" | "call" | "select" | "execute" | "with" | "values" | "table"))
+            || words.iter().any(|w| self.table_names.contains(w))
     }
 
     /// Read the trace rows that followed `statement`; returns the new trace when the statement
@@ -129,30 +142,33 @@ impl Tracer {
 }
 
 /// Probes from another session: could a write (ROW EXCLUSIVE), and a read (ACCESS SHARE), of
-/// `table` go on right now? `LOCK … NOWAIT` in a transaction that is rolled back: it never
-/// waits, so it never queues anyone behind it. `None` when the probe could not tell (no
-/// privilege, for instance).
+/// `table` go on right now? Each a `LOCK … NOWAIT` in a `DO` block: it never waits, so it never
+/// queues anyone behind it, and the lock, if granted, ends with the block's own transaction. One
+/// query each, sent together: the connection is left as it was whatever the outcome, so other
+/// work can share it. `None` when the probe could not tell (no privilege, for instance).
 pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>) {
+    const TAG: &str = "$pgstage_probe$";
     let quoted = crate::db::quote_qualified(table);
-    let try_lock = |mode: &'static str| {
-        let sql = format!("BEGIN READ WRITE; LOCK TABLE ONLY {quoted} IN {mode} MODE NOWAIT");
-        async move {
-            let outcome = reader.batch_execute(&sql).await;
-            let _ = reader.batch_execute("ROLLBACK").await;
-            match outcome {
-                Ok(()) => Some(false),
-                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Some(true),
-                Err(_) => None,
-            }
+    if quoted.contains(TAG) {
+        return (None, None);
+    }
+    let sql = |mode: &str| format!("DO {TAG}BEGIN LOCK TABLE ONLY {quoted} IN {mode} MODE NOWAIT; END{TAG}");
+    let (write, read) =
+        (reader.simple_query_raw(&sql("ROW EXCLUSIVE")).await, reader.simple_query_raw(&sql("ACCESS SHARE")).await);
+    let blocked = |outcome: Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>| match outcome {
+        Ok(_) => Some(false),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Some(true),
+        Err(_) => None,
+    };
+    let outcome = |sent: Result<SimpleQueryStream, tokio_postgres::Error>| async move {
+        match sent {
+            Ok(stream) => blocked(stream.try_collect().await),
+            Err(_) => None,
         }
     };
-    let write = try_lock("ROW EXCLUSIVE").await;
+    let (write, read) = (outcome(write).await, outcome(read).await);
     // A free write means a free read: only ACCESS EXCLUSIVE blocks reads, and it blocks writes too.
-    let read = match write {
-        Some(false) => Some(false),
-        _ => try_lock("ACCESS SHARE").await,
-    };
-    (read, write)
+    (if write == Some(false) { Some(false) } else { read }, write)
 }
 
 /// Sessions waiting now for a lock `pid` holds (from another connection).
