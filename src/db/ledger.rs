@@ -11,6 +11,7 @@
 
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
+use tokio_postgres::types::Type;
 
 use super::{DbError, quote_literal};
 
@@ -65,7 +66,8 @@ pub async fn ensure(client: &Client) -> Result<(), DbError> {
 }
 
 async fn table_exists(client: &Client, table: &str) -> Result<bool, DbError> {
-    Ok(client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&table]).await.map_err(DbError::query)?.get(0))
+    let rows = client.query_typed("SELECT to_regclass($1) IS NOT NULL", &[(&table, Type::TEXT)]).await.map_err(DbError::query)?;
+    Ok(rows.first().is_some_and(|r| r.get(0)))
 }
 
 /// The ledger entry of `migration`, if applied. `None` also when there is no ledger yet.
@@ -73,15 +75,17 @@ pub async fn entry(client: &Client, migration: &str) -> Result<Option<Entry>, Db
     if !table_exists(client, "pgstage.ledger").await? {
         return Ok(None);
     }
-    let row = client
-        .query_opt(
+    // One round trip each (no separate prepare): this runs before every migration.
+    let rows = client
+        .query_typed(
             "SELECT migration, checksum, run_id, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                     operator, duration_ms, to_jsonb(l) ->> 'data_changes'
              FROM pgstage.ledger l WHERE migration = $1",
-            &[&migration],
+            &[(&migration, Type::TEXT)],
         )
         .await
         .map_err(DbError::query)?;
+    let row = rows.into_iter().next();
     Ok(row.map(|r| Entry {
         migration: r.get(0),
         checksum: r.get(1),

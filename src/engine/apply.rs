@@ -164,12 +164,11 @@ pub async fn run_statements(
     let started = Instant::now();
     let total = p.statements.len();
     let pipelined = in_transaction && !p.statements.iter().any(|s| split::controls_transaction(&s.sql));
-    let max_oid = tracer.as_ref().map(|t| t.max_oid);
-    // With a tracer, the trace query rides in the same query as the statement.
-    let sql = |s: &Statement| match max_oid {
-        Some(max_oid) => trace::traced(&s.sql, max_oid),
-        None => s.sql.clone(),
-    };
+    // The statements the trace follows (those that may lock a pre-existing relation): the
+    // trace query rides in the same query as the statement.
+    let traced: Vec<bool> = p.statements.iter().map(|s| tracer.as_ref().is_some_and(|t| t.may_lock(s))).collect();
+    let max_oid = tracer.as_ref().map_or(0, |t| t.max_oid);
+    let sql = |i: usize| if traced[i] { trace::traced(&p.statements[i].sql, max_oid) } else { p.statements[i].sql.clone() };
     let mut sent = VecDeque::new();
     let mut probes = FuturesUnordered::new();
     let mut last = Instant::now();
@@ -190,15 +189,17 @@ pub async fn run_statements(
             let probing = ctx.probe && ctx.watcher.is_some();
             let end = match (&tracer, pipelined) {
                 (_, false) => i + 1,
-                (Some(t), true) if probing => p.statements[i..].iter().position(|s| t.may_lock(s)).map_or(total, |at| i + at + 1),
+                (Some(t), true) if probing => {
+                    p.statements[i..].iter().position(|s| t.may_block(s)).map_or(total, |at| i + at + 1)
+                }
                 (_, true) => total,
             };
             last = Instant::now();
-            for s in &p.statements[i..end] {
-                match ctx.client.simple_query_raw(&sql(s)).await {
+            for k in i..end {
+                match ctx.client.simple_query_raw(&sql(k)).await {
                     Ok(stream) => sent.push_back(stream),
                     Err(e) => {
-                        fail(ctx, p, s, e, false, started, result);
+                        fail(ctx, p, &p.statements[k], e, false, started, result);
                         stop(ctx, sent).await;
                         return false;
                     }
@@ -252,6 +253,7 @@ pub async fn run_statements(
             }
         };
         if let Some(tracer) = tracer.as_deref_mut()
+            && traced[i]
             && tracer.observe(statement, &p.shown, ms, &messages).is_some()
             && ctx.probe
             && let Some(reader) = ctx.watcher

@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tokio_postgres::Client;
+use tokio_postgres::types::Type;
 
 use super::result::TableChange;
 use crate::db::quote_ident;
@@ -40,9 +41,13 @@ pub struct Before {
     /// Every relation of the user schemas as it was before the migration: oid → (`schema.name`,
     /// `relkind`, `relfilenode`). What the lock trace follows.
     pub relations: HashMap<u32, (String, String, i64)>,
-    /// The names (unqualified) of the tables, partitioned tables and materialized views among
-    /// them: a statement that names none of them cannot lock one (but for code it runs).
+    /// The names (unqualified) of them all, and of the tables, partitioned tables and
+    /// materialized views among them: a statement that names none of them cannot lock one
+    /// (but for code it runs).
+    pub relation_names: HashSet<String>,
     pub table_names: HashSet<String>,
+    /// The database has enabled event triggers (code that may run after any DDL statement).
+    pub event_triggers: bool,
     /// Cumulative row counts of the transaction so far (a batch's earlier migrations).
     counted: HashMap<u32, (i64, i64, i64)>,
 }
@@ -57,12 +62,12 @@ pub async fn before(
 ) -> Result<Before, tokio_postgres::Error> {
     let pre_existing: BTreeSet<&str> = baseline.names(Kind::Table).map(String::as_str).collect();
     let rows = client
-        .query(
+        .query_typed(
             &format!(
                 "SELECT c.oid, n.nspname, c.relname, c.relfilenode::int8,
-                        greatest(c.reltuples::int8, coalesce(s.n_live_tup, 0)), c.relkind::text
+                        greatest(c.reltuples::int8, pg_catalog.pg_stat_get_live_tuples(c.oid)), c.relkind::text,
+                        EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D')
                  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                 LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid
                  WHERE {USER_TABLES}",
                 USER_TABLES =
                     USER_TABLES.replace("c.relkind IN ('r', 'm')", "c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')")
@@ -73,12 +78,15 @@ pub async fn before(
     let mut tables = HashMap::new();
     let mut relations = HashMap::new();
     let mut table_names = HashSet::new();
+    let mut relation_names = HashSet::new();
+    let event_triggers = rows.first().is_some_and(|r| r.get(6));
     for r in &rows {
         let (schema, relname, relkind): (String, String, String) = (r.get(1), r.get(2), r.get(5));
         let name = format!("{schema}.{relname}");
         if matches!(relkind.as_str(), "r" | "p" | "m") {
             table_names.insert(relname.clone());
         }
+        relation_names.insert(relname.clone());
         relations.insert(r.get::<_, u32>(0), (name.clone(), relkind.clone(), r.get(3)));
         if !matches!(relkind.as_str(), "r" | "m") || !pre_existing.contains(name.as_str()) {
             continue;
@@ -113,7 +121,7 @@ pub async fn before(
             }
         }
     }
-    Ok(Before { tables, relations, table_names, counted: HashMap::new() })
+    Ok(Before { tables, relations, relation_names, table_names, event_triggers, counted: HashMap::new() })
 }
 
 impl Before {
@@ -128,11 +136,11 @@ impl Before {
     pub async fn after(&mut self, client: &Client) -> Result<Vec<TableChange>, tokio_postgres::Error> {
         let oids: Vec<u32> = self.tables.keys().copied().collect();
         let rows = client
-            .query(
-                "SELECT c.oid, c.relfilenode::int8, coalesce(x.n_tup_ins, 0), coalesce(x.n_tup_upd, 0), coalesce(x.n_tup_del, 0)
-                 FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_stat_xact_user_tables x ON x.relid = c.oid
-                 WHERE c.oid = ANY($1)",
-                &[&oids],
+            .query_typed(
+                "SELECT c.oid, c.relfilenode::int8, pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid),
+                        pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)
+                 FROM pg_catalog.pg_class c WHERE c.oid = ANY($1)",
+                &[(&oids, Type::OID_ARRAY)],
             )
             .await?;
         let mut seen = BTreeSet::new();

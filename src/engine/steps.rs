@@ -270,12 +270,27 @@ impl Engine {
             // Statement by statement, each committed on its own: the timeouts go on the session.
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
-        let mut tracer = (!m.non_transactional).then(|| Tracer::new(before.relations.clone(), before.table_names.clone()));
+        let mut tracer = (!m.non_transactional).then(|| Tracer::new(before));
         let ctx = self.apply_context();
         let mut ok = apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut(), !m.non_transactional).await;
+        let mut sizes = std::collections::HashMap::new();
         if ok {
-            // Before COMMIT: what this transaction did to pre-existing tables.
-            match before.after(self.client()).await {
+            // Before COMMIT, together: what this transaction did to pre-existing tables; the
+            // sizes of the relations it locked (for its findings); and, from the reader, the
+            // application sessions waiting for its locks.
+            let locked: Vec<String> =
+                tracer.iter().flat_map(|t| &t.traces).flat_map(|t| &t.locks).map(|l| l.relation.clone()).collect();
+            let blocked = async {
+                match &self.reader {
+                    Some(reader) => trace::blocked_by(&reader.session.client, self.pid).await.unwrap_or_default(),
+                    None => Vec::new(),
+                }
+            };
+            let (changes, found_sizes, blocked) =
+                tokio::join!(before.after(self.client()), trace::sizes(self.client(), &locked), blocked);
+            sizes = found_sizes.unwrap_or_default();
+            result.blocked_sessions = blocked;
+            match changes {
                 Ok(tables) => result.data = DataChanges { rows_measured: !m.non_transactional, tables },
                 Err(e) => {
                     result.status = MigrationStatus::Failed;
@@ -283,10 +298,6 @@ impl Engine {
                     ok = false;
                 }
             }
-        }
-        // Before COMMIT: the application sessions waiting for this migration's locks.
-        if ok && let Some(reader) = &self.reader {
-            result.blocked_sessions = trace::blocked_by(&reader.session.client, self.pid).await.unwrap_or_default();
         }
         if ok && self.record_baseline && !m.non_transactional {
             ok = self.record_baseline_now(&p.shown, &mut result).await;
@@ -322,7 +333,7 @@ impl Engine {
             let after = self.snapshot().await?;
             let diff = self.current.diff(&after);
             compare_created(&m, &diff, &after, &mut result);
-            self.find(&m, &p, &before.rows(), &after, &diff, &mut result).await;
+            self.find(&m, &p, &before.rows(), &sizes, &after, &diff, &mut result);
             let columns_before = result.data.tables.iter().map(|t| t.dropped_columns.len()).sum::<usize>();
             data::add_dropped_columns(&mut result.data.tables, &diff, &self.baseline);
             if result.data.tables.iter().map(|t| t.dropped_columns.len()).sum::<usize>() != columns_before {
@@ -335,13 +346,15 @@ impl Engine {
         Ok(())
     }
 
-    /// The lock findings of a migration, weighted by the sizes of their relations here, with
-    /// the plan's acceptances.
-    async fn find(
+    /// The lock findings of a migration, weighted by the sizes of their relations here (read
+    /// before its COMMIT: `sizes`), with the plan's acceptances.
+    #[allow(clippy::too_many_arguments)]
+    fn find(
         &self,
         m: &Migration,
         p: &apply::Prepared,
         rows: &std::collections::HashMap<String, Option<i64>>,
+        sizes: &std::collections::HashMap<String, (i64, i64)>,
         after: &Snapshot,
         diff: &crate::db::snapshot::SnapshotDiff,
         result: &mut MigrationResult,
@@ -355,23 +368,10 @@ impl Engine {
             max_write_lock_ms: self.plan.plan.execution.max_write_lock_ms,
         };
         let mut found = findings::find(&ctx);
-        let relations: Vec<String> = found.iter().map(|f| f.relation.clone()).collect();
-        if !relations.is_empty()
-            && let Ok(sizes) = self
-                .client()
-                .query(
-                    "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
-                     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                     WHERE n.nspname || '.' || c.relname = ANY ($1)",
-                    &[&relations],
-                )
-                .await
-        {
-            for f in &mut found {
-                if let Some(r) = sizes.iter().find(|r| r.get::<_, String>(0) == f.relation) {
-                    f.rows = Some(rows.get(&f.relation).copied().flatten().unwrap_or(r.get(1)));
-                    f.bytes = Some(r.get(2));
-                }
+        for f in &mut found {
+            if let Some((estimate, bytes)) = sizes.get(&f.relation) {
+                f.rows = Some(rows.get(&f.relation).copied().flatten().unwrap_or(*estimate));
+                f.bytes = Some(*bytes);
             }
         }
         findings::apply_acceptances(&mut found, m, self.schema());

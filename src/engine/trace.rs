@@ -49,26 +49,57 @@ pub struct Tracer {
     /// last seen).
     relations: HashMap<u32, (String, String, i64)>,
     pub max_oid: u32,
-    /// Unqualified names of the pre-existing tables (see [`Tracer::may_lock`]).
+    /// Unqualified names of the pre-existing relations, and of the tables among them (see
+    /// [`Tracer::may_lock`]).
+    relation_names: HashSet<String>,
     table_names: HashSet<String>,
+    event_triggers: bool,
     held: HashSet<(u32, String)>,
     started: Instant,
     pub traces: Vec<StatementTrace>,
 }
 
 impl Tracer {
-    pub fn new(relations: HashMap<u32, (String, String, i64)>, table_names: HashSet<String>) -> Self {
+    pub fn new(before: &super::data::Before) -> Self {
+        let relations = before.relations.clone();
         let max_oid = relations.keys().copied().max().unwrap_or(0);
-        Tracer { relations, max_oid, table_names, held: HashSet::new(), started: Instant::now(), traces: Vec::new() }
+        Tracer {
+            relations,
+            max_oid,
+            relation_names: before.relation_names.clone(),
+            table_names: before.table_names.clone(),
+            event_triggers: before.event_triggers,
+            held: HashSet::new(),
+            started: Instant::now(),
+            traces: Vec::new(),
+        }
     }
 
-    /// Whether `statement` may lock a pre-existing table: it names one, or it runs code (`DO`,
-    /// `CALL`, a query that may call functions) that may touch any. The probes of such a
-    /// statement's locks must run before the next statement starts, so that what they find
-    /// blocked is what this statement's locks block.
+    /// Whether `statement` may lock a pre-existing relation, so that the trace must follow it:
+    /// it names one, or it runs code that may touch any (`DO`, `CALL`, a query or DML, whose
+    /// functions and triggers run; a function, whose body is checked), or the database has
+    /// event triggers (which run after any DDL). Any other statement creates or changes only
+    /// what the migration itself created.
     pub fn may_lock(&self, statement: &Statement) -> bool {
         let words = split::identifiers(&statement.sql);
-        matches!(words.first().map(String::as_str), Some("do" | "call" | "select" | "execute" | "with" | "values" | "table"))
+        self.may_block_words(&words)
+            || words.iter().any(|w| matches!(w.as_str(), "function" | "procedure") || self.relation_names.contains(w))
+    }
+
+    /// Whether `statement` may take a lock that keeps reads or writes of a pre-existing table
+    /// waiting: it names one, runs code, or event triggers may run. Its locks' probes must
+    /// answer before the next statement starts, so that what they find blocked is what this
+    /// statement's locks block.
+    pub fn may_block(&self, statement: &Statement) -> bool {
+        self.may_block_words(&split::identifiers(&statement.sql))
+    }
+
+    fn may_block_words(&self, words: &[String]) -> bool {
+        self.event_triggers
+            || matches!(
+                words.first().map(String::as_str),
+                Some("do" | "call" | "select" | "execute" | "with" | "values" | "table" | "lock" | "refresh")
+            )
             || words.iter().any(|w| self.table_names.contains(w))
     }
 
@@ -169,6 +200,23 @@ pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>)
     let (write, read) = (outcome(write).await, outcome(read).await);
     // A free write means a free read: only ACCESS EXCLUSIVE blocks reads, and it blocks writes too.
     (if write == Some(false) { Some(false) } else { read }, write)
+}
+
+/// Rows (the planner's estimate) and bytes (with indexes and TOAST) of each of `relations`
+/// (`schema.name`), for the findings about them.
+pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<String, (i64, i64)>, tokio_postgres::Error> {
+    if relations.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = client
+        .query_typed(
+            "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname || '.' || c.relname = ANY ($1)",
+            &[(&relations, tokio_postgres::types::Type::TEXT_ARRAY)],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
 }
 
 /// Sessions waiting now for a lock `pid` holds (from another connection).
