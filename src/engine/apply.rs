@@ -148,11 +148,13 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared) -> Resul
 /// Run the statements of `p`, timed one by one; fills `result`'s progress, timings and lock
 /// waits, and on failure or cancel its status and error (file:line:column), and returns false
 /// (the caller rolls back). In a transaction (`in_transaction`, opened by the caller) the
-/// statements are pipelined: all sent at once, each still its own query with its own result,
-/// so the server runs them back to back as `psql -f` would, without a round trip between them;
-/// an error aborts the transaction, and nothing after it takes effect. Outside one (a
-/// non-transactional migration, or a file with its own transaction control) each is sent only
-/// once the previous one succeeded.
+/// statements are pipelined: sent together, each still its own query with its own result, so
+/// the server runs them back to back as `psql -f` would, without a round trip between them; an
+/// error aborts the transaction, and nothing after it takes effect. When the locks are probed,
+/// a pipeline ends at each statement that may take one on a pre-existing table
+/// ([`Tracer::may_block`]), whose probes answer before the next statement is sent. Outside a
+/// transaction (a non-transactional migration, or a file with its own transaction control)
+/// each statement is sent only once the previous one succeeded.
 pub async fn run_statements(
     ctx: &Context<'_>,
     step: Step,

@@ -1,9 +1,9 @@
-//! The lock trace: after each statement of a migration, in its own transaction, the relation
-//! locks the session newly holds on pre-existing relations (mode, relation, kind, what the
-//! mode blocks) and the tables or indexes it gave new storage (a rewrite), read from
-//! `pg_locks` and `pg_class` in the same round trip as the statement itself; at COMMIT, how
-//! long each lock was held. Probes from another session ([`probe`]) say whether reads and
-//! writes of each locked table could go on meanwhile.
+//! The lock trace: after each statement of a migration that may lock a pre-existing relation
+//! ([`Tracer::may_lock`]), in its own transaction, the relation locks the session newly holds
+//! on pre-existing relations (mode, relation, kind, what the mode blocks) and the tables or
+//! indexes it gave new storage (a rewrite), read from `pg_locks` and `pg_class` in the same
+//! query as the statement itself; at COMMIT, how long each lock was held. Probes from another
+//! session ([`probe`]) say whether reads and writes of each locked table could go on meanwhile.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;

@@ -493,3 +493,34 @@ async fn the_rollback_rehearsal_re_applies_a_non_transactional_migration_outside
     assert!(rollback.matches_baseline(), "{:?}", rollback.diff_from_baseline);
     assert!(exists(&db, "public.concurrent_marker_note").await, "re-applied");
 }
+
+#[tokio::test]
+async fn cancel_during_pipelined_statements_ends_them_all_and_leaves_nothing() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| {
+        p.migrations = vec![migration("901", "tests/fixtures/sql/901_slow_pipelined.sql")];
+        p.preflight.manual.clear();
+    });
+    let (mut engine, mut events) = start(plan, &db).await;
+    let controls = engine.controls();
+    let task = tokio::spawn(async move {
+        engine.run().await;
+        engine.finish().await
+    });
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await.expect("progress").expect("events") {
+            Event::Progress { step: Step::Migration(0), done: 0, .. } => break,
+            _ => continue,
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let t = std::time::Instant::now();
+    controls.cancel().await;
+    let result = tokio::time::timeout(Duration::from_secs(20), task).await.expect("cancel is prompt").unwrap();
+    assert!(t.elapsed() < Duration::from_millis(2500), "the queued statements did not run on: {:?}", t.elapsed());
+    assert_eq!(result.migrations[0].status, MigrationStatus::Cancelled, "{:?}", result.migrations[0].error);
+    for table in ["public.slow_a", "public.slow_b", "public.slow_c", "public.slow_d"] {
+        assert!(!exists(&db, table).await, "{table} rolled back");
+    }
+    assert!(ledger(&db).await.is_empty());
+}

@@ -212,3 +212,34 @@ async fn an_application_write_kept_waiting_by_the_migration_is_recorded_and_the_
     let md = pgstage::report::render_with(&r, &[], pgstage::report::Format::Markdown);
     assert!(md.contains("Application sessions kept waiting") && md.contains("checkout service"));
 }
+
+#[tokio::test]
+async fn with_an_event_trigger_the_trace_follows_statements_that_name_no_existing_relation() {
+    let db = fresh_db(Template::Baseline).await;
+    db.client
+        .batch_execute(
+            "CREATE TABLE public.ddl_audit (tag text);
+             CREATE FUNCTION public.log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS
+               $$BEGIN INSERT INTO public.ddl_audit VALUES (tg_tag); END$$;
+             CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION public.log_ddl();",
+        )
+        .await
+        .unwrap();
+    let r = run(fixture("tests/fixtures/sql/937_new_table_only.sql", None), &db).await;
+    let m = &r.migrations[0];
+    let audit = lock(m, "public.ddl_audit", "RowExclusiveLock");
+    assert_eq!(audit.blocks, Some(pgstage::db::lock_modes::Blocks::DdlOnly));
+    let trace = m.trace.iter().find(|t| t.locks.iter().any(|l| l.relation == "public.ddl_audit")).unwrap();
+    assert!(trace.sql.starts_with("CREATE TABLE public.scratch_notes"), "{trace:#?}");
+}
+
+#[tokio::test]
+async fn each_statements_probes_answer_before_the_next_statement_takes_a_stronger_lock() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(fixture("tests/fixtures/sql/938_index_then_type_change.sql", None), &db).await;
+    let m = &r.migrations[0];
+    let share = lock(m, "public.moves", "ShareLock");
+    assert_eq!((share.write_blocked, share.read_blocked), (Some(true), Some(false)), "after the index: writes wait, reads go on");
+    let exclusive = lock(m, "public.moves", "AccessExclusiveLock");
+    assert_eq!((exclusive.write_blocked, exclusive.read_blocked), (Some(true), Some(true)), "after the type change: both wait");
+}
