@@ -181,7 +181,12 @@ fn slow_plan() -> LoadedPlan {
 
 /// Run the slow plan in a task; return once its migration has created its table and sleeps.
 async fn run_into_the_slow_statement(db: &TestDb) -> (Controls, tokio::task::JoinHandle<RunResult>) {
-    let (mut engine, mut events) = start(slow_plan(), db).await;
+    run_into(slow_plan(), 1, db).await
+}
+
+/// Run `plan` in a task; return a moment after its first migration reported `done` statements.
+async fn run_into(plan: LoadedPlan, done: usize, db: &TestDb) -> (Controls, tokio::task::JoinHandle<RunResult>) {
+    let (mut engine, mut events) = start(plan, db).await;
     let controls = engine.controls();
     let task = tokio::spawn(async move {
         engine.run().await;
@@ -189,7 +194,7 @@ async fn run_into_the_slow_statement(db: &TestDb) -> (Controls, tokio::task::Joi
     });
     loop {
         match tokio::time::timeout(Duration::from_secs(30), events.recv()).await.expect("progress").expect("events") {
-            Event::Progress { step: Step::Migration(0), done: 1, .. } => break,
+            Event::Progress { step: Step::Migration(0), done: d, .. } if d == done => break,
             _ => continue,
         }
     }
@@ -501,19 +506,7 @@ async fn cancel_during_pipelined_statements_ends_them_all_and_leaves_nothing() {
         p.migrations = vec![migration("901", "tests/fixtures/sql/901_slow_pipelined.sql")];
         p.preflight.manual.clear();
     });
-    let (mut engine, mut events) = start(plan, &db).await;
-    let controls = engine.controls();
-    let task = tokio::spawn(async move {
-        engine.run().await;
-        engine.finish().await
-    });
-    loop {
-        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await.expect("progress").expect("events") {
-            Event::Progress { step: Step::Migration(0), done: 0, .. } => break,
-            _ => continue,
-        }
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (controls, task) = run_into(plan, 0, &db).await;
     let t = std::time::Instant::now();
     controls.cancel().await;
     let result = tokio::time::timeout(Duration::from_secs(20), task).await.expect("cancel is prompt").unwrap();
