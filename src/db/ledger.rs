@@ -70,9 +70,10 @@ async fn table_exists(client: &Client, table: &str) -> Result<bool, DbError> {
     Ok(rows.first().is_some_and(|r| r.get(0)))
 }
 
-/// The ledger entry of `migration`, if applied. `None` also when there is no ledger yet.
-pub async fn entry(client: &Client, migration: &str) -> Result<Option<Entry>, DbError> {
-    if !table_exists(client, "pgstage.ledger").await? {
+/// The ledger entry of `migration`, if applied. `None` also when there is no ledger yet
+/// (unless `exists`: the caller made sure there is one).
+pub async fn entry(client: &Client, migration: &str, exists: bool) -> Result<Option<Entry>, DbError> {
+    if !exists && !table_exists(client, "pgstage.ledger").await? {
         return Ok(None);
     }
     // One round trip each (no separate prepare): this runs before every migration.

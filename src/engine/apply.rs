@@ -128,8 +128,9 @@ pub enum LedgerState {
     Drift(String),
 }
 
-pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared) -> Result<LedgerState, String> {
-    let entry = ledger::entry(client, &m.id).await.map_err(|e| e.to_string())?;
+/// What the ledger says of `m` (`ledger_exists`: this run has created it if it was missing).
+pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared, ledger_exists: bool) -> Result<LedgerState, String> {
+    let entry = ledger::entry(client, &m.id, ledger_exists).await.map_err(|e| e.to_string())?;
     Ok(match entry {
         None => LedgerState::New,
         Some(e) if e.checksum == p.checksum => LedgerState::Applied(e),

@@ -112,6 +112,8 @@ pub struct Engine {
     record_baseline: bool,
     /// The session's server process id (watched for lock waits).
     pid: i32,
+    /// The ledger is known to exist (this run made sure of it before the first migration).
+    ledger_ready: bool,
     /// Rows of pre-existing tables without statistics, counted once per run (by oid).
     counted: std::collections::HashMap<u32, i64>,
     current: Snapshot,
@@ -245,6 +247,7 @@ impl Engine {
             baseline_known: false,
             record_baseline: false,
             pid,
+            ledger_ready: false,
             counted: Default::default(),
             current: Snapshot::default(),
             result,

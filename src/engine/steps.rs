@@ -214,6 +214,7 @@ impl Engine {
         if first == 0 {
             self.gate()?;
             ledger::ensure(self.client()).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
+            self.ledger_ready = true;
         }
         let batch = self.plan.plan.execution.transaction == TransactionMode::Batch;
         let range = if batch { 0..self.plan.plan.migrations.len() } else { first..first + 1 };
@@ -245,7 +246,7 @@ impl Engine {
         let p = self.prepared[i].clone().ok_or_else(|| StepEnd::Failed(format!("migration {} could not be prepared", m.id)))?;
         let step = if in_batch { Step::Migration(0) } else { Step::Migration(i) };
         let mut result = apply::not_run(&m, Some(&p));
-        match apply::ledger_state(self.client(), &m, &p).await.map_err(StepEnd::Failed)? {
+        match apply::ledger_state(self.client(), &m, &p, self.ledger_ready).await.map_err(StepEnd::Failed)? {
             LedgerState::Applied(entry) => {
                 let _ = self.events.send(Event::Log(format!(
                     "migration {} already applied at {} by run {} ({}): skipped",

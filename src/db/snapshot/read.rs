@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Row};
 
 use super::catalog::{Catalog, OidMap, Quoter};
@@ -69,12 +69,13 @@ impl Snapshot {
                     let setup = received(setup_for_helper.await)?;
                     let on_path = match helper {
                         Some(h) if !setup.search_path.iter().any(|s| s.starts_with("pg_temp_")) => {
-                            query(h, "SELECT set_config('search_path', $1, false)", &[&setup.search_path_setting]).await?;
+                            query(h, "SELECT set_config('search_path', $1, false)", &[(&setup.search_path_setting, Type::TEXT)])
+                                .await?;
                             h
                         }
                         _ => client,
                     };
-                    let path: [&(dyn ToSql + Sync); 1] = [&setup.search_path];
+                    let path: [(&(dyn ToSql + Sync), Type); 1] = [(&setup.search_path, Type::TEXT_ARRAY)];
                     tokio::try_join!(
                         CopyRows::read(on_path, &COLUMNS, COLUMNS_WIDTH),
                         query(on_path, &TRIGGERS, &[]),
@@ -250,7 +251,8 @@ struct Setup {
 
 impl Setup {
     async fn read(client: &Client) -> Result<Self, DbError> {
-        let row = client.query_one(SETUP, &[]).await.map_err(DbError::query)?;
+        let rows = query(client, SETUP, &[]).await?;
+        let row = rows.first().ok_or_else(|| DbError::Query("the catalog set-up query returned no row".into()))?;
         Ok(Setup {
             version: row.get(0),
             search_path: row.get(1),
@@ -261,8 +263,10 @@ impl Setup {
     }
 }
 
-async fn query(client: &Client, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, DbError> {
-    client.query(sql, params).await.map_err(DbError::query)
+/// One query in one round trip (parse, bind and execute sent together, no separate prepare):
+/// a snapshot's queries are each run once.
+async fn query(client: &Client, sql: &str, params: &[(&(dyn ToSql + Sync), Type)]) -> Result<Vec<Row>, DbError> {
+    client.query_typed(sql, params).await.map_err(DbError::query)
 }
 
 /// The deparsing query `sql` for `oids`, when there are any.
@@ -270,5 +274,5 @@ async fn deparse(client: &Client, sql: &str, oids: &[u32]) -> Result<Vec<Row>, D
     if oids.is_empty() {
         return Ok(vec![]);
     }
-    query(client, sql, &[&oids]).await
+    query(client, sql, &[(&oids, Type::OID_ARRAY)]).await
 }
