@@ -75,32 +75,55 @@ impl Tracer {
         }
     }
 
-    /// Whether `statement` may lock a pre-existing relation, so that the trace must follow it:
-    /// it names one, or it runs code that may touch any (`DO`, `CALL`, a query or DML, whose
-    /// functions and triggers run; a function, whose body is checked), or the database has
-    /// event triggers (which run after any DDL). Any other statement creates or changes only
-    /// what the migration itself created.
+    /// Whether `statement` may lock a pre-existing relation, so that the trace must follow it.
+    /// Only a `CREATE`, `COMMENT`, `GRANT` or `REVOKE` that names no pre-existing relation,
+    /// defines no function (whose body is checked), reaches no further than what it names
+    /// ([`Tracer::may_block`]) and runs on a database without event triggers is not followed:
+    /// it creates or changes only what the migration itself made.
     pub fn may_lock(&self, statement: &Statement) -> bool {
         let words = split::identifiers(&statement.sql);
-        self.may_block_words(&words)
-            || words.iter().any(|w| matches!(w.as_str(), "function" | "procedure") || self.relation_names.contains(w))
+        let only_its_own = matches!(words.first().map(String::as_str), Some("create" | "comment" | "grant" | "revoke"))
+            && !words.iter().any(|w| matches!(w.as_str(), "function" | "procedure") || self.relation_names.contains(w));
+        !only_its_own || self.may_block_words(&words)
     }
 
     /// Whether `statement` may take a lock that keeps reads or writes of a pre-existing table
-    /// waiting: it names one, runs code, or event triggers may run. Its locks' probes must
-    /// answer before the next statement starts, so that what they find blocked is what this
-    /// statement's locks block.
+    /// waiting: it names one; it runs code (`DO`, `CALL`, a query, `LOCK`, `REFRESH`); it may
+    /// reach tables it does not name (`CASCADE`, `DROP TABLE` or `DROP SCHEMA`, whose foreign
+    /// keys are dropped on the tables they reference, an `ALTER` of a type or constraint, a
+    /// foreign key, inheritance, partitions, tablespaces, `ALL`, `OWNED`, extensions,
+    /// publications); or event triggers may run. Its locks' probes must answer before the next
+    /// statement starts, so that what they find blocked is what this statement's locks block.
     pub fn may_block(&self, statement: &Statement) -> bool {
         self.may_block_words(&split::identifiers(&statement.sql))
     }
 
     fn may_block_words(&self, words: &[String]) -> bool {
-        self.event_triggers
-            || matches!(
-                words.first().map(String::as_str),
-                Some("do" | "call" | "select" | "execute" | "with" | "values" | "table" | "lock" | "refresh")
+        let word = |i: usize| words.get(i).map_or("", String::as_str);
+        let reaching = |w: &str| {
+            matches!(
+                w,
+                "cascade"
+                    | "references"
+                    | "foreign"
+                    | "inherit"
+                    | "inherits"
+                    | "attach"
+                    | "detach"
+                    | "partition"
+                    | "tablespace"
+                    | "all"
+                    | "owned"
+                    | "extension"
+                    | "publication"
+                    | "subscription"
             )
-            || words.iter().any(|w| self.table_names.contains(w))
+        };
+        self.event_triggers
+            || matches!(word(0), "do" | "call" | "select" | "execute" | "with" | "values" | "table" | "lock" | "refresh")
+            || (word(0) == "drop" && matches!(word(1), "table" | "schema" | "owned" | "extension" | "type" | "domain"))
+            || (word(0) == "alter" && words.iter().any(|w| matches!(w.as_str(), "type" | "constraint")))
+            || words.iter().any(|w| reaching(w) || self.table_names.contains(w))
     }
 
     /// Read the trace rows that followed `statement`; returns the new trace when the statement
@@ -241,4 +264,63 @@ pub async fn blocked_by(reader: &Client, pid: i32) -> Result<Vec<BlockedSession>
             query: super::blockers::redact(&r.get::<_, String>(4)),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tracer(event_triggers: bool) -> Tracer {
+        let mut before = super::super::data::Before::default();
+        before.relation_names = ["workspaces", "users", "workspaces_pkey", "old_seq"].map(String::from).into();
+        before.table_names = ["workspaces", "users"].map(String::from).into();
+        before.event_triggers = event_triggers;
+        Tracer::new(&before)
+    }
+
+    /// (may_lock, may_block) of one statement.
+    fn reach(t: &Tracer, sql: &str) -> (bool, bool) {
+        let s = split::split(sql).unwrap().remove(0);
+        (t.may_lock(&s), t.may_block(&s))
+    }
+
+    #[test]
+    fn only_statements_that_reach_no_further_than_new_objects_go_untraced_and_unprobed() {
+        let t = tracer(false);
+        for (sql, expected) in [
+            ("CREATE TABLE public.c (id int, w uuid REFERENCES public.workspaces (id))", (true, true)),
+            ("CREATE TABLE public.c (id int PRIMARY KEY, note text)", (false, false)),
+            ("CREATE INDEX idx_c_note ON public.c (note)", (false, false)),
+            ("CREATE POLICY p ON public.c USING (public.is_workspace_member(w))", (false, false)),
+            ("CREATE POLICY p ON public.c USING (w IN (SELECT id FROM public.users))", (true, true)),
+            ("COMMENT ON TABLE public.c IS 'users and workspaces'", (false, false)),
+            ("GRANT SELECT ON public.c TO app", (false, false)),
+            ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO app", (true, true)),
+            ("CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$SELECT 1$$", (true, false)),
+            ("CREATE TRIGGER t BEFORE UPDATE ON public.c FOR EACH ROW EXECUTE FUNCTION public.f()", (true, false)),
+            ("ALTER TABLE public.c ENABLE ROW LEVEL SECURITY", (true, false)),
+            ("ALTER TABLE public.c ALTER COLUMN w TYPE text", (true, true)),
+            ("ALTER TABLE public.c ADD CONSTRAINT c_w FOREIGN KEY (w) REFERENCES public.d (id)", (true, true)),
+            ("DROP POLICY IF EXISTS p ON public.c", (true, false)),
+            ("DROP TABLE public.c", (true, true)),
+            ("DROP SCHEMA old", (true, true)),
+            ("DROP FUNCTION public.f() CASCADE", (true, true)),
+            ("ALTER INDEX public.workspaces_pkey RENAME TO wp", (true, false)),
+            ("INSERT INTO public.c VALUES (1)", (true, false)),
+            ("UPDATE public.users SET note = 'x'", (true, true)),
+            ("SELECT public.f()", (true, true)),
+            ("DO $$BEGIN PERFORM 1; END$$", (true, true)),
+            ("CREATE EXTENSION IF NOT EXISTS pg_trgm", (true, true)),
+            ("CREATE TABLE public.e (id bigint DEFAULT nextval('old_seq'))", (false, false)),
+        ] {
+            assert_eq!(reach(&t, sql), expected, "{sql}");
+        }
+    }
+
+    #[test]
+    fn with_event_triggers_every_statement_is_followed_and_probed() {
+        let t = tracer(true);
+        assert_eq!(reach(&t, "CREATE INDEX idx_c_note ON public.c (note)"), (true, true));
+        assert_eq!(reach(&t, "COMMENT ON TABLE public.c IS 'x'"), (true, true));
+    }
 }
