@@ -43,15 +43,25 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
         .migrations
         .iter()
         .map(|m| {
-            let prepared = match prepare_file(&plan.resolve(&m.file), &cwd) {
+            let mut prepared = match prepare_file(&plan.resolve(&m.file), &cwd) {
                 Ok(p) => p,
                 Err(problem) => {
                     problems.push(problem);
                     return None;
                 }
             };
+            if !m.non_transactional {
+                strip_own_transaction(&mut prepared);
+            }
             let (shown, statements) = (&prepared.shown, &prepared.statements);
             if !m.non_transactional {
+                for s in statements.iter().filter(|s| split::controls_transaction(&s.sql)) {
+                    let first = s.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+                    problems.push(format!(
+                        "{shown}:{}:{}: `{first}` inside migration {}: pgstage applies each migration in one transaction of its own (with its ledger record), and transaction control in the file would commit or end it part way; remove it (a BEGIN at the top with a COMMIT at the end is taken off by itself), or mark the migration `non_transactional: true`",
+                        s.line, s.column, m.id
+                    ));
+                }
                 for s in statements.iter().filter(|s| s.non_transactional.is_some()) {
                     let kind = s.non_transactional.unwrap().describe();
                     problems.push(format!(
@@ -75,6 +85,31 @@ pub fn prepare_file(file: &Path, cwd: &Path) -> Result<Prepared, String> {
     let script = text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned();
     let statements = split::split(&script).map_err(|e| format!("{shown}: {e}"))?;
     Ok(Prepared { checksum: ledger::checksum(&bytes), file: file.to_owned(), shown, script, statements })
+}
+
+/// Take off a file's own transaction around all of it (a plain `BEGIN` or `START TRANSACTION`
+/// first, `COMMIT` or `END` last, as Sqitch writes deploy scripts): the transaction pgstage
+/// opens takes its place. Returns whether there was one.
+pub fn strip_own_transaction(p: &mut Prepared) -> bool {
+    let words = |s: &Statement| s.sql.split_whitespace().map(str::to_ascii_lowercase).collect::<Vec<_>>();
+    let opens = p.statements.first().is_some_and(|s| {
+        matches!(
+            words(s).iter().map(String::as_str).collect::<Vec<_>>()[..],
+            ["begin"] | ["begin", "transaction" | "work"] | ["start", "transaction"]
+        )
+    });
+    let closes = p.statements.len() >= 2
+        && p.statements.last().is_some_and(|s| {
+            matches!(
+                words(s).iter().map(String::as_str).collect::<Vec<_>>()[..],
+                ["commit" | "end"] | ["commit" | "end", "transaction" | "work"]
+            )
+        });
+    if opens && closes {
+        p.statements.pop();
+        p.statements.remove(0);
+    }
+    opens && closes
 }
 
 /// Everything applying needs from the run.
@@ -389,4 +424,39 @@ pub fn begin_sql(execution: &Execution) -> String {
 /// The plan's timeouts for the whole session (for migrations that run outside a transaction).
 pub fn session_timeouts_sql(execution: &Execution) -> String {
     format!("SET lock_timeout = {}; SET statement_timeout = {}", execution.lock_timeout_ms, execution.statement_timeout_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(script: &str) -> Prepared {
+        Prepared {
+            file: PathBuf::from("m.sql"),
+            shown: "m.sql".into(),
+            script: script.into(),
+            checksum: String::new(),
+            statements: split::split(script).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_files_own_transaction_around_all_of_it_is_taken_off_and_nothing_else() {
+        let mut p = prepared("BEGIN;\nCREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nCOMMIT;\n");
+        assert!(strip_own_transaction(&mut p));
+        let lines: Vec<usize> = p.statements.iter().map(|s| s.line).collect();
+        assert_eq!(lines, [2, 3], "the statements keep their lines");
+        for script in [
+            "BEGIN ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE a (id int);\nCOMMIT;",
+            "BEGIN;\nCREATE TABLE a (id int);",
+            "CREATE TABLE a (id int);\nCOMMIT;",
+            "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);",
+            "COMMIT;",
+        ] {
+            let mut p = prepared(script);
+            let before = p.statements.len();
+            assert!(!strip_own_transaction(&mut p), "{script}");
+            assert_eq!(p.statements.len(), before, "{script}");
+        }
+    }
 }

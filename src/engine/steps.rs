@@ -539,7 +539,8 @@ impl Engine {
             .collect();
         let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
         let cwd = std::env::current_dir().unwrap_or_default();
-        let script = apply::prepare_file(&file, &cwd).map_err(StepEnd::Failed)?;
+        let mut script = apply::prepare_file(&file, &cwd).map_err(StepEnd::Failed)?;
+        apply::strip_own_transaction(&mut script);
         // Statement by statement, in one transaction, so that an error names file:line and a
         // lock wait names who blocks it.
         self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;

@@ -517,3 +517,32 @@ async fn cancel_during_pipelined_statements_ends_them_all_and_leaves_nothing() {
     }
     assert!(ledger(&db).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_files_own_transaction_gives_way_to_the_runs_and_a_commit_part_way_is_refused() {
+    let db = fresh_db(Template::Baseline).await;
+    let wrapped = plan_with(|p| {
+        p.migrations = vec![migration("939", "tests/fixtures/sql/939_own_transaction.sql")];
+        p.preflight.checks.clear();
+        p.rollback = None;
+    });
+    let result = run(wrapped, &db).await;
+    let m = &result.migrations[0];
+    assert_eq!(m.status, MigrationStatus::Applied, "{:?}", m.error);
+    assert_eq!(m.statements, 2, "BEGIN and COMMIT taken off");
+    let rows: i64 = db.client.query_one("SELECT count(*) FROM public.wrapped_notes", &[]).await.unwrap().get(0);
+    assert_eq!(rows, 2);
+    assert_eq!(ledger(&db).await.len(), 1);
+
+    let part_way = plan_with(|p| {
+        p.migrations = vec![migration("940", "tests/fixtures/sql/940_commit_part_way.sql")];
+        p.preflight.checks.clear();
+        p.rollback = None;
+    });
+    let result = run(part_way, &db).await;
+    let files = result.preflight.iter().find(|c| c.id == "PF-FILES").unwrap();
+    assert_eq!(files.status, Status::Fail);
+    assert!(files.detail.contains("940_commit_part_way.sql:3:1: `COMMIT` inside migration 940"), "{}", files.detail);
+    assert_eq!(result.migrations[0].status, MigrationStatus::NotRun);
+    assert!(!exists(&db, "public.half_one").await, "detected before anything ran");
+}
