@@ -89,7 +89,8 @@ fn what_did_not_run_is_never_shown_as_fine() {
     // The header shows the same time as the bar (the statements' time).
     let m013 = &migrations[0];
     let time = pgstage::report::content::fmt_ms(m013.duration_ms);
-    assert!(h.query_by_label(&time).is_some(), "013's header shows {time}");
+    // (Another migration may have taken the same whole milliseconds: any node with it will do.)
+    assert!(h.query_all_by_label(&time).next().is_some(), "013's header shows {time}");
     assert!(
         bars.iter().any(|b| b.starts_with(&format!("{0}/{0} statements · {time} of 400–500 ms", m013.statements))),
         "{bars:?}"
