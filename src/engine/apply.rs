@@ -18,7 +18,7 @@ use tokio_postgres::{Client, SimpleQueryStream};
 use super::blockers;
 use super::event::{Event, Step};
 use super::result::{EarlierApply, LockTaken, MigrationResult, MigrationStatus, StatementTiming};
-use super::trace::{self, Tracer};
+use super::trace::{self, Reach, Tracer};
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
 use crate::plan::{Execution, LoadedPlan, Migration};
@@ -188,7 +188,7 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared, ledger_e
 /// the server runs them back to back as `psql -f` would, without a round trip between them; an
 /// error aborts the transaction, and nothing after it takes effect. When the locks are probed,
 /// a pipeline ends at each statement that may take one on a pre-existing table
-/// ([`Tracer::may_block`]), whose probes answer before the next statement is sent. Outside a
+/// ([`Tracer::reach`]), whose probes answer before the next statement is sent. Outside a
 /// transaction (a non-transactional migration, or a file with its own transaction control)
 /// each statement is sent only once the previous one succeeded.
 pub async fn run_statements(
@@ -202,11 +202,14 @@ pub async fn run_statements(
     let started = Instant::now();
     let total = p.statements.len();
     let pipelined = in_transaction && !p.statements.iter().any(|s| split::controls_transaction(&s.sql));
-    // The statements the trace follows (those that may lock a pre-existing relation): the
-    // trace query rides in the same query as the statement.
-    let traced: Vec<bool> = p.statements.iter().map(|s| tracer.as_ref().is_some_and(|t| t.may_lock(s))).collect();
+    // How far each statement may reach: the trace query rides in the same query as those that
+    // may lock a pre-existing relation; when locks are probed, a pipeline ends at those whose
+    // locks may keep the application waiting.
+    let probing = ctx.probe && ctx.watcher.is_some();
+    let no_reach = Reach { trace: false, probe_first: false };
+    let reach: Vec<Reach> = p.statements.iter().map(|s| tracer.as_ref().map_or(no_reach, |t| t.reach(s))).collect();
     let max_oid = tracer.as_ref().map_or(0, |t| t.max_oid);
-    let sql = |i: usize| if traced[i] { trace::traced(&p.statements[i].sql, max_oid) } else { p.statements[i].sql.clone() };
+    let sql = |i: usize| if reach[i].trace { trace::traced(&p.statements[i].sql, max_oid) } else { p.statements[i].sql.clone() };
     let mut sent = VecDeque::new();
     let mut probes = FuturesUnordered::new();
     let mut last = Instant::now();
@@ -222,15 +225,12 @@ pub async fn run_statements(
         let what = format!("line {}: {}", statement.line, first.chars().take(80).collect::<String>());
         let _ = ctx.events.send(Event::Progress { step, done: i, total, what });
         if sent.is_empty() {
-            // The next statements, sent at once: in a pipeline, up to one that may lock a
-            // pre-existing table (when its locks are probed), else just this one.
-            let probing = ctx.probe && ctx.watcher.is_some();
-            let end = match (&tracer, pipelined) {
-                (_, false) => i + 1,
-                (Some(t), true) if probing => {
-                    p.statements[i..].iter().position(|s| t.may_block(s)).map_or(total, |at| i + at + 1)
-                }
-                (_, true) => total,
+            // The next statements, sent at once: in a pipeline, up to one whose locks are
+            // probed first, else just this one.
+            let end = match pipelined {
+                false => i + 1,
+                true if probing => reach[i..].iter().position(|r| r.probe_first).map_or(total, |at| i + at + 1),
+                true => total,
             };
             last = Instant::now();
             for k in i..end {
@@ -291,7 +291,7 @@ pub async fn run_statements(
             }
         };
         if let Some(tracer) = tracer.as_deref_mut()
-            && traced[i]
+            && reach[i].trace
             && tracer.observe(statement, &p.shown, ms, &messages).is_some()
             && ctx.probe
             && let Some(reader) = ctx.watcher

@@ -1,5 +1,5 @@
 //! The lock trace: after each statement of a migration that may lock a pre-existing relation
-//! ([`Tracer::may_lock`]), in its own transaction, the relation locks the session newly holds
+//! ([`Tracer::reach`]), in its own transaction, the relation locks the session newly holds
 //! on pre-existing relations (mode, relation, kind, what the mode blocks) and the tables or
 //! indexes it gave new storage (a rewrite), read from `pg_locks` and `pg_class` in the same
 //! query as the statement itself; at COMMIT, how long each lock was held. Probes from another
@@ -43,6 +43,13 @@ fn kind(relkind: &str) -> &'static str {
     }
 }
 
+/// What a statement may reach ([`Tracer::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    pub trace: bool,
+    pub probe_first: bool,
+}
+
 /// Follows one migration's statements.
 pub struct Tracer {
     /// Relations that existed before the migration: oid → (`schema.name`, relkind, storage as
@@ -50,7 +57,7 @@ pub struct Tracer {
     relations: HashMap<u32, (String, String, i64)>,
     pub max_oid: u32,
     /// Unqualified names of the pre-existing relations, and of the tables among them (see
-    /// [`Tracer::may_lock`]).
+    /// [`Tracer::reach`]).
     relation_names: HashSet<String>,
     table_names: HashSet<String>,
     event_triggers: bool,
@@ -75,30 +82,30 @@ impl Tracer {
         }
     }
 
-    /// Whether `statement` may lock a pre-existing relation, so that the trace must follow it.
-    /// Only a `CREATE`, `COMMENT`, `GRANT` or `REVOKE` that names no pre-existing relation,
-    /// defines no function (whose body is checked), reaches no further than what it names
-    /// ([`Tracer::may_block`]) and runs on a database without event triggers is not followed:
-    /// it creates or changes only what the migration itself made.
-    pub fn may_lock(&self, statement: &Statement) -> bool {
-        let words = split::identifiers(&statement.sql);
-        let only_its_own = matches!(words.first().map(String::as_str), Some("create" | "comment" | "grant" | "revoke"))
-            && !words.iter().any(|w| matches!(w.as_str(), "function" | "procedure") || self.relation_names.contains(w));
-        !only_its_own || self.may_block_words(&words)
-    }
-
-    /// Whether `statement` may take a lock that keeps reads or writes of a pre-existing table
+    /// How far `statement` may reach, from one read of its words.
+    ///
+    /// `trace`: it may lock a pre-existing relation, so the trace must follow it. Only a
+    /// `CREATE`, `COMMENT`, `GRANT` or `REVOKE` that names no pre-existing relation, defines no
+    /// function (whose body is checked), does not reach further (below) and runs on a database
+    /// without event triggers is not followed: it creates or changes only what the migration
+    /// itself made.
+    ///
+    /// `probe_first`: it may take a lock that keeps reads or writes of a pre-existing table
     /// waiting: it names one; it runs code (`DO`, `CALL`, a query, `LOCK`, `REFRESH`); it may
     /// reach tables it does not name (`CASCADE`, `DROP TABLE` or `DROP SCHEMA`, whose foreign
     /// keys are dropped on the tables they reference, an `ALTER` of a type or constraint, a
     /// foreign key, inheritance, partitions, tablespaces, `ALL`, `OWNED`, extensions,
     /// publications); or event triggers may run. Its locks' probes must answer before the next
     /// statement starts, so that what they find blocked is what this statement's locks block.
-    pub fn may_block(&self, statement: &Statement) -> bool {
-        self.may_block_words(&split::identifiers(&statement.sql))
+    pub fn reach(&self, statement: &Statement) -> Reach {
+        let words = split::identifiers(&statement.sql);
+        let probe_first = self.probe_first(&words);
+        let only_its_own = matches!(words.first().map(String::as_str), Some("create" | "comment" | "grant" | "revoke"))
+            && !words.iter().any(|w| matches!(w.as_str(), "function" | "procedure") || self.relation_names.contains(w));
+        Reach { trace: !only_its_own || probe_first, probe_first }
     }
 
-    fn may_block_words(&self, words: &[String]) -> bool {
+    fn probe_first(&self, words: &[String]) -> bool {
         let word = |i: usize| words.get(i).map_or("", String::as_str);
         let reaching = |w: &str| {
             matches!(
@@ -278,10 +285,10 @@ mod tests {
         Tracer::new(&before)
     }
 
-    /// (may_lock, may_block) of one statement.
+    /// (trace, probe first) of one statement.
     fn reach(t: &Tracer, sql: &str) -> (bool, bool) {
-        let s = split::split(sql).unwrap().remove(0);
-        (t.may_lock(&s), t.may_block(&s))
+        let r = t.reach(&split::split(sql).unwrap().remove(0));
+        (r.trace, r.probe_first)
     }
 
     #[test]
