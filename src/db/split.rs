@@ -436,6 +436,25 @@ pub fn controls_transaction(sql: &str) -> bool {
         || (w(0), w(1)) == ("prepare", "transaction")
 }
 
+/// Whether `sql` is a plain `BEGIN` (`BEGIN TRANSACTION`, `BEGIN WORK`, `START TRANSACTION`),
+/// without an isolation level or access mode.
+pub fn opens_plain_transaction(sql: &str) -> bool {
+    let words = leading_words(sql, 3);
+    matches!(
+        words.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["begin"] | ["begin", "transaction" | "work"] | ["start", "transaction"]
+    )
+}
+
+/// Whether `sql` is a `COMMIT` (`COMMIT TRANSACTION`, `COMMIT WORK`, `END`…), not `AND CHAIN`.
+pub fn commits_transaction(sql: &str) -> bool {
+    let words = leading_words(sql, 3);
+    matches!(
+        words.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["commit" | "end"] | ["commit" | "end", "transaction" | "work"]
+    )
+}
+
 /// The identifiers of `sql` as the server reads them: unquoted ones folded to lower case,
 /// quoted ones as written; not those inside strings, comments or dollar-quoted bodies.
 pub fn identifiers(sql: &str) -> Vec<String> {

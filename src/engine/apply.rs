@@ -91,20 +91,8 @@ pub fn prepare_file(file: &Path, cwd: &Path) -> Result<Prepared, String> {
 /// first, `COMMIT` or `END` last, as Sqitch writes deploy scripts): the transaction pgstage
 /// opens takes its place. Returns whether there was one.
 pub fn strip_own_transaction(p: &mut Prepared) -> bool {
-    let words = |s: &Statement| s.sql.split_whitespace().map(str::to_ascii_lowercase).collect::<Vec<_>>();
-    let opens = p.statements.first().is_some_and(|s| {
-        matches!(
-            words(s).iter().map(String::as_str).collect::<Vec<_>>()[..],
-            ["begin"] | ["begin", "transaction" | "work"] | ["start", "transaction"]
-        )
-    });
-    let closes = p.statements.len() >= 2
-        && p.statements.last().is_some_and(|s| {
-            matches!(
-                words(s).iter().map(String::as_str).collect::<Vec<_>>()[..],
-                ["commit" | "end"] | ["commit" | "end", "transaction" | "work"]
-            )
-        });
+    let opens = p.statements.first().is_some_and(|s| split::opens_plain_transaction(&s.sql));
+    let closes = p.statements.len() >= 2 && p.statements.last().is_some_and(|s| split::commits_transaction(&s.sql));
     if opens && closes {
         p.statements.pop();
         p.statements.remove(0);
