@@ -126,6 +126,8 @@ struct CatalogReader {
     session: Session,
     /// Its server process, not counted among other sessions.
     pid: i32,
+    /// The query for the sessions a migration blocks, once prepared ([`trace::blocked_by`]).
+    blocked: tokio::sync::OnceCell<tokio_postgres::Statement>,
 }
 
 impl CatalogReader {
@@ -140,7 +142,7 @@ impl CatalogReader {
             )
             .await
             .ok()?;
-        Some(CatalogReader { pid: row.get(0), session: reader })
+        Some(CatalogReader { pid: row.get(0), session: reader, blocked: Default::default() })
     }
 }
 
@@ -162,27 +164,12 @@ impl Engine {
         options: RunOptions,
         events: UnboundedSender<Event>,
     ) -> Result<Self, EngineError> {
-        let client = &session.client;
-        let host = guard::host_of(&session.target);
-        if let Some(why) = guard::refusal(client, &plan.plan.target, &host).await? {
-            if !options.override_target_guard {
-                return Err(EngineError::TargetRefused(why));
-            }
-            let _ = events.send(Event::Log(format!("target guard overridden: {why}")));
-        }
-        if let Err(h) = ledger::try_lock(client).await? {
-            return Err(EngineError::Locked { holder: h.application, since: h.since, client: h.client });
-        }
         let run_id = new_run_id();
-        client
-            .batch_execute(&format!("SET application_name = {}", crate::db::quote_literal(&format!("pgstage run {run_id}"))))
-            .await
-            .map_err(DbError::query)?;
-        // If pgstage dies mid-statement, the server notices within a second, rolls back and
-        // frees the lock, instead of finishing a long statement first (PostgreSQL 14+).
-        let _ = client.batch_execute("SET client_connection_check_interval = 1000").await;
-        let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.map_err(DbError::query)?.get(0);
-        let reader = CatalogReader::open(&session, &run_id).await;
+        // The catalog reader connects while the session is checked and set up (and is given
+        // up if the session is refused).
+        let (pid, reader) = tokio::try_join!(Self::set_up(&plan, &session, &options, &events, &run_id), async {
+            Ok(CatalogReader::open(&session, &run_id).await)
+        })?;
         let steps = steps_of(&plan);
         let text = std::fs::read(&plan.path).unwrap_or_default();
         let p = &plan.plan;
@@ -253,6 +240,37 @@ impl Engine {
             result,
             started: Instant::now(),
         })
+    }
+
+    /// The session's part of [`Engine::start`]: the target guard, the runner lock, its name
+    /// and settings; returns its server process id.
+    async fn set_up(
+        plan: &LoadedPlan,
+        session: &Session,
+        options: &RunOptions,
+        events: &UnboundedSender<Event>,
+        run_id: &str,
+    ) -> Result<i32, EngineError> {
+        let client = &session.client;
+        let host = guard::host_of(&session.target);
+        if let Some(why) = guard::refusal(client, &plan.plan.target, &host).await? {
+            if !options.override_target_guard {
+                return Err(EngineError::TargetRefused(why));
+            }
+            let _ = events.send(Event::Log(format!("target guard overridden: {why}")));
+        }
+        if let Err(h) = ledger::try_lock(client).await? {
+            return Err(EngineError::Locked { holder: h.application, since: h.since, client: h.client });
+        }
+        client
+            .batch_execute(&format!("SET application_name = {}", crate::db::quote_literal(&format!("pgstage run {run_id}"))))
+            .await
+            .map_err(DbError::query)?;
+        // If pgstage dies mid-statement, the server notices within a second, rolls back and
+        // frees the lock, instead of finishing a long statement first (PostgreSQL 14+).
+        let _ = client.batch_execute("SET client_connection_check_interval = 1000").await;
+        let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.map_err(DbError::query)?.get(0);
+        Ok(pid)
     }
 
     pub fn controls(&self) -> Controls {

@@ -283,7 +283,9 @@ impl Engine {
                 tracer.iter().flat_map(|t| &t.traces).flat_map(|t| &t.locks).map(|l| l.relation.clone()).collect();
             let blocked = async {
                 match &self.reader {
-                    Some(reader) => trace::blocked_by(&reader.session.client, self.pid).await.unwrap_or_default(),
+                    Some(reader) => {
+                        trace::blocked_by(&reader.session.client, self.pid, &reader.blocked).await.unwrap_or_default()
+                    }
                     None => Vec::new(),
                 }
             };

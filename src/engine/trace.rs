@@ -249,18 +249,27 @@ pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<Stri
     Ok(rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
 }
 
-/// Sessions waiting now for a lock `pid` holds (from another connection).
-pub async fn blocked_by(reader: &Client, pid: i32) -> Result<Vec<BlockedSession>, tokio_postgres::Error> {
-    let rows = reader
-        .query(
-            "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
-                    coalesce(extract(epoch FROM now() - min(l.waitstart)) * 1000, 0)::float8, coalesce(left(a.query, 300), '')
-             FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_locks l ON l.pid = a.pid AND NOT l.granted
-             WHERE $1 = ANY (pg_catalog.pg_blocking_pids(a.pid))
-             GROUP BY a.pid, a.application_name, a.usename, a.query ORDER BY a.pid",
-            &[&pid],
-        )
+/// Sessions waiting now for a lock `pid` holds, asked on another connection (`reader`) with a
+/// statement prepared there once (`prepared`: the pid written in, so that the server plans it
+/// once, not at each migration).
+pub async fn blocked_by(
+    reader: &Client,
+    pid: i32,
+    prepared: &tokio::sync::OnceCell<tokio_postgres::Statement>,
+) -> Result<Vec<BlockedSession>, tokio_postgres::Error> {
+    let statement = prepared
+        .get_or_try_init(|| async {
+            let sql = format!(
+                "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
+                        coalesce(extract(epoch FROM now() - min(l.waitstart)) * 1000, 0)::float8, coalesce(left(a.query, 300), '')
+                 FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_locks l ON l.pid = a.pid AND NOT l.granted
+                 WHERE {pid} = ANY (pg_catalog.pg_blocking_pids(a.pid))
+                 GROUP BY a.pid, a.application_name, a.usename, a.query ORDER BY a.pid"
+            );
+            reader.prepare(&sql).await
+        })
         .await?;
+    let rows = reader.query(statement, &[]).await?;
     Ok(rows
         .iter()
         .map(|r| BlockedSession {

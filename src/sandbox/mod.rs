@@ -341,11 +341,14 @@ impl Sandbox {
 }
 
 /// Build `plan`'s baseline in the connected database: its baseline migrations, then its
-/// sample data, each file in one round trip.
+/// sample data, each file in one round trip; then `ANALYZE`, so that the baseline has the
+/// statistics a staging has (autovacuum keeps them there): row estimates for the findings,
+/// and plans in the performance checks, read as they would on staging.
 pub async fn seed_baseline(client: &tokio_postgres::Client, plan: &LoadedPlan) -> Result<(), SandboxError> {
     for script in plan.baseline_scripts() {
         db::run_script_file(client, &script).await?;
     }
+    client.batch_execute("ANALYZE").await.map_err(db::DbError::query)?;
     Ok(())
 }
 

@@ -119,3 +119,27 @@ fn killed_process_leaves_no_server_and_the_next_start_sweeps_its_files() {
     drop(next);
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+/// The seeded baseline carries statistics, as a staging does (autovacuum analyzes it): every
+/// table has a row estimate, the planner's and the findings' figures are the real ones, and no
+/// migration has to count rows first.
+#[tokio::test]
+async fn the_seeded_baseline_has_statistics() {
+    let db = crate::support::fresh_db(crate::support::Template::Baseline).await;
+    let rows = db
+        .client
+        .query(
+            "SELECT c.relname, c.reltuples::int8 FROM pg_class c
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 43, "the Week 1 baseline's tables");
+    for r in &rows {
+        let (table, estimate): (String, i64) = (r.get(0), r.get(1));
+        let counted: i64 =
+            db.client.query_one(&format!("SELECT count(*) FROM public.{}", db::quote_ident(&table)), &[]).await.unwrap().get(0);
+        assert_eq!(estimate, counted, "{table}: never analyzed (-1) or an estimate other than its rows");
+    }
+}
