@@ -1,8 +1,9 @@
 //! What a migration did to pre-existing data, measured in its own transaction before COMMIT:
-//! rows inserted, updated and deleted per table (`pg_stat_xact_user_tables`, which counts this
-//! transaction alone, never the application's concurrent traffic), tables truncated or
-//! rewritten (a new `relfilenode`), tables dropped; and, from the catalog diff after it, the
-//! columns it dropped. Row figures before come from the statistics, not from scanning.
+//! rows inserted, updated and deleted per table (`pg_stat_get_xact_tuples_*`, the counters of
+//! `pg_stat_xact_user_tables`, which count this transaction alone, never the application's
+//! concurrent traffic), tables truncated or rewritten (a new `relfilenode`), tables dropped;
+//! and, from the catalog diff after it, the columns it dropped. Row figures before come from
+//! the statistics, not from scanning.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 

@@ -543,8 +543,8 @@ impl Engine {
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut script = apply::prepare_file(&file, &cwd).map_err(StepEnd::Failed)?;
         apply::strip_own_transaction(&mut script);
-        // Statement by statement, in one transaction, so that an error names file:line and a
-        // lock wait names who blocks it.
+        // Each statement its own query (pipelined), in one transaction, so that an error names
+        // file:line and a lock wait names who blocks it.
         self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         let mut scratch = apply::not_run(&rollback_as_migration(&file), Some(&script));
         let ctx = self.apply_context();
