@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
-use crate::db::{DbError, describe};
+use crate::db::DbError;
 use crate::engine::result::{CheckResult, Status};
 
 /// Schemas integrity checks never look at.
@@ -159,7 +159,7 @@ pub async fn no_orphans(client: &Client, statement_timeout_ms: u64, scope: Orpha
         .map_err(DbError::query)?;
     let rows = client.query(&sql, &[]).await;
     client.batch_execute("ROLLBACK").await.map_err(DbError::query)?;
-    let rows = rows.map_err(|e| DbError::Query(describe(&e)))?;
+    let rows = rows.map_err(DbError::query)?;
     let orphans: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).filter(|(_, n)| *n > 0).collect();
     let total: i64 = orphans.iter().map(|(_, n)| n).sum();
     Ok(Outcome {

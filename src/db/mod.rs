@@ -20,6 +20,10 @@ pub enum DbError {
     Connect(#[from] connect::ConnectError),
     #[error("{0}")]
     Query(String),
+    /// A query gave up waiting for a lock another session holds (`lock_timeout`, SQLSTATE
+    /// 55P03): nothing is wrong with the query, and who holds the lock is worth naming.
+    #[error("{0}")]
+    LockTimeout(String),
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{}:{line}:{column}: {message}", file.display())]
@@ -29,7 +33,10 @@ pub enum DbError {
 impl DbError {
     /// A server or protocol error, with the server's message, detail and hint.
     pub fn query(e: tokio_postgres::Error) -> Self {
-        DbError::Query(describe(&e))
+        match e.code() {
+            Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => DbError::LockTimeout(describe(&e)),
+            _ => DbError::Query(describe(&e)),
+        }
     }
 }
 

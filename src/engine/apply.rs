@@ -414,6 +414,12 @@ pub fn session_timeouts_sql(execution: &Execution) -> String {
     format!("SET lock_timeout = {}; SET statement_timeout = {}", execution.lock_timeout_ms, execution.statement_timeout_ms)
 }
 
+/// The session's settings between migrations: the plan's lock timeout, no statement timeout
+/// (checks set their own).
+pub fn session_lock_timeout_sql(execution: &Execution) -> String {
+    format!("SET lock_timeout = {}; RESET statement_timeout", execution.lock_timeout_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 
 use super::result::TableChange;
@@ -100,7 +101,22 @@ pub async fn before(
     for (oid, t) in tables.iter_mut().filter(|(_, t)| t.rows.is_none()) {
         t.rows = counted.get(oid).copied();
     }
-    let unknown: Vec<u32> = tables.iter().filter(|(_, t)| t.rows.is_none()).map(|(oid, _)| *oid).take(MAX_PROBES).collect();
+    let mut unknown: Vec<u32> = tables.iter().filter(|(_, t)| t.rows.is_none()).map(|(oid, _)| *oid).take(MAX_PROBES).collect();
+    if !unknown.is_empty() {
+        // Not those another session holds (or waits for) in ACCESS EXCLUSIVE: the count would
+        // wait for it, and their rows are only a figure for the findings (left unknown).
+        let held: HashSet<u32> = client
+            .query_typed(
+                "SELECT relation FROM pg_catalog.pg_locks
+                 WHERE relation = ANY ($1) AND mode = 'AccessExclusiveLock' AND pid <> pg_catalog.pg_backend_pid()",
+                &[(&unknown, Type::OID_ARRAY)],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        unknown.retain(|oid| !held.contains(oid));
+    }
     if !unknown.is_empty() {
         let sql = unknown
             .iter()
@@ -114,7 +130,11 @@ pub async fn before(
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        for r in client.query(&sql, &[]).await? {
+        let counts = match client.query(&sql, &[]).await {
+            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => vec![],
+            counts => counts?,
+        };
+        for r in counts {
             let (oid, n): (u32, i64) = (r.get(0), r.get(1));
             if let Some(t) = tables.get_mut(&oid) {
                 t.rows = Some(n);

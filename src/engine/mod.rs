@@ -262,8 +262,14 @@ impl Engine {
         if let Err(h) = ledger::try_lock(client).await? {
             return Err(EngineError::Locked { holder: h.application, since: h.since, client: h.client });
         }
+        // Nothing the run does waits longer than the plan's lock timeout for another
+        // session's lock: not a migration, and not a snapshot or a check either.
         client
-            .batch_execute(&format!("SET application_name = {}", crate::db::quote_literal(&format!("pgstage run {run_id}"))))
+            .batch_execute(&format!(
+                "SET application_name = {}; {}",
+                crate::db::quote_literal(&format!("pgstage run {run_id}")),
+                apply::session_lock_timeout_sql(&plan.plan.execution)
+            ))
             .await
             .map_err(DbError::query)?;
         // If pgstage dies mid-statement, the server notices within a second, rolls back and

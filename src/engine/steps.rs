@@ -3,10 +3,14 @@
 //! baseline (pre-flight figures, catalog snapshot) is measured, or, when some of the plan's
 //! migrations are already in the ledger, the one recorded before the first of them ([`baseline`]).
 
+use std::future::Future;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use super::apply::{self, LedgerState};
+use super::blockers;
 use super::objects::{compare_created, compare_created_tables_only, compare_present};
+use super::result::LockWait;
 use super::trace::{self, Tracer};
 use super::{
     CheckResult, DataChanges, Engine, Event, MigrationResult, MigrationStatus, RollbackResult, Status, Step, StepEnd, data,
@@ -19,17 +23,27 @@ use crate::db::{DbError, describe, ledger};
 use crate::findings;
 use crate::plan::{Check, Migration, OrphanScan, TransactionMode};
 
+/// A lock timeout, with the wait the watcher last saw: who held the lock.
+fn named(e: DbError, wait: Option<LockWait>) -> DbError {
+    match (e, wait) {
+        (DbError::LockTimeout(e), Some(wait)) => DbError::LockTimeout(format!("{e}\n  {}", blockers::sentence(&wait))),
+        (e, _) => e,
+    }
+}
+
 impl Engine {
     /// A catalog snapshot, split over the catalog reader connection when there is one. If that
     /// fails (a DBA may terminate the reader) but the session alone can read it, the run goes on
-    /// without the reader.
+    /// without the reader; a lock it gave up waiting for fails it, naming who held the lock.
     async fn snapshot(&mut self) -> Result<Snapshot, StepEnd> {
-        let alone = |e: DbError| StepEnd::Failed(e.to_string());
-        let Some(reader) = &self.reader else { return Snapshot::take(self.client()).await.map_err(alone) };
-        match Snapshot::take_with(self.client(), Some(&reader.session.client)).await {
+        let failed = |e: DbError| StepEnd::Failed(e.to_string());
+        let Some(reader) = &self.reader else { return Snapshot::take(self.client()).await.map_err(failed) };
+        let taken = self.watched("the catalog snapshot", Snapshot::take_with(self.client(), Some(&reader.session.client))).await;
+        match taken.0 {
             Ok(snapshot) => Ok(snapshot),
+            Err(e @ DbError::LockTimeout(_)) => Err(failed(named(e, taken.1))),
             Err(e) => {
-                let snapshot = Snapshot::take(self.client()).await.map_err(alone)?;
+                let snapshot = Snapshot::take(self.client()).await.map_err(failed)?;
                 let _ = self.events.send(Event::Log(format!("catalog reader: {e}; snapshots go on over the session alone")));
                 self.reader = None;
                 Ok(snapshot)
@@ -37,6 +51,23 @@ impl Engine {
         }
     }
 
+    /// `work` on the session while the reader watches it for lock waits (each one seen is an
+    /// event, `what` naming what waits); with the last wait seen.
+    async fn watched<T>(&self, what: &str, work: impl Future<Output = T>) -> (T, Option<LockWait>) {
+        let Some(reader) = &self.reader else { return (work.await, None) };
+        let seen = Mutex::new(None);
+        let outcome = {
+            let watch = blockers::watch(&reader.session.client, self.pid, what.to_owned(), &self.events, &seen);
+            tokio::select! {
+                outcome = work => outcome,
+                () = watch => unreachable!("the watcher never ends"),
+            }
+        };
+        (outcome, seen.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// A check, watched for lock waits: one that did not pass after waiting for a lock says who
+    /// held it, and a lock timeout outside its own SQL names the holder too.
     async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, DbError> {
         let own_sessions: Vec<i32> = self.reader.iter().map(|r| r.pid).collect();
         let ctx = check::Context {
@@ -47,7 +78,20 @@ impl Engine {
             schema: self.schema(),
             own_sessions: &own_sessions,
         };
-        check::run(&ctx, c, mode).await
+        match self.watched(&format!("check {}", c.id), check::run(&ctx, c, mode)).await {
+            (Ok(mut r), Some(wait)) if r.status != Status::Pass => {
+                r.detail = [r.detail.as_str(), &blockers::sentence(&wait)].join("\n").trim_start().to_owned();
+                Ok(r)
+            }
+            (outcome, wait) => outcome.map_err(|e| named(e, wait)),
+        }
+    }
+
+    /// Run `work` on the session, watched for lock waits ([`Engine::watched`]); a lock timeout
+    /// names who held the lock.
+    async fn on_session<T>(&self, what: &str, work: impl Future<Output = Result<T, DbError>>) -> Result<T, StepEnd> {
+        let (outcome, wait) = self.watched(what, work).await;
+        outcome.map_err(|e| db_end(named(e, wait)))
     }
 
     pub(super) async fn preflight(&mut self) -> Result<(), StepEnd> {
@@ -308,7 +352,7 @@ impl Engine {
         let ctx = self.apply_context();
         ok = ok && apply::record(&ctx, &m, &p, &mut result).await;
         if m.non_transactional {
-            let _ = self.client().batch_execute("RESET lock_timeout; RESET statement_timeout").await;
+            let _ = self.client().batch_execute(&apply::session_lock_timeout_sql(&self.plan.plan.execution)).await;
         }
         if !ok {
             if own_tx {
@@ -333,7 +377,17 @@ impl Engine {
         }
         if !in_batch {
             self.record_baseline = false;
-            let after = self.snapshot().await?;
+            let after = match self.snapshot().await {
+                Ok(after) => after,
+                Err(end) => {
+                    // Committed and in the ledger: applied, whatever stops the run after it.
+                    self.finish_migration(i, result);
+                    return Err(match end {
+                        StepEnd::Failed(why) => StepEnd::Failed(format!("{}: committed; then {why}", p.shown)),
+                        cancelled => cancelled,
+                    });
+                }
+            };
             let diff = self.current.diff(&after);
             compare_created(&m, &diff, &after, &mut result);
             self.find(&m, &p, &before.rows(), &sizes, &after, &diff, &mut result);
@@ -464,7 +518,7 @@ impl Engine {
             }
         }
         for t in &plan.rls {
-            for r in check::rls::run(self.client(), t, self.timeout()).await.map_err(db_end)? {
+            for r in self.on_session(&format!("RLS test {}", t.id), check::rls::run(self.client(), t, self.timeout())).await? {
                 self.record("rls", r);
             }
             done += 1;
@@ -476,7 +530,7 @@ impl Engine {
     pub(super) async fn integrity(&mut self) -> Result<(), StepEnd> {
         let integrity = self.plan.plan.integrity.clone();
         if integrity.constraints_validated {
-            let r = check::integrity::constraints_validated(self.client()).await.map_err(db_end)?;
+            let r = self.on_session("check INT-VALIDATED", check::integrity::constraints_validated(self.client())).await?;
             self.record("integrity", r);
         }
         if integrity.no_orphans {
@@ -490,7 +544,8 @@ impl Engine {
                 OrphanScan::All => OrphanScope::All,
                 OrphanScan::Unguaranteed => OrphanScope::Unguaranteed { changed: &changed },
             };
-            let r = check::integrity::no_orphans(self.client(), self.timeout(), scope).await.map_err(db_end)?;
+            let r =
+                self.on_session("check INT-ORPHANS", check::integrity::no_orphans(self.client(), self.timeout(), scope)).await?;
             self.record("integrity", r);
         }
         if integrity.no_data_loss {
@@ -498,8 +553,8 @@ impl Engine {
             self.record("integrity", r);
         }
         if integrity.privileges_of_new_objects {
-            let r =
-                check::privileges::check(self.client(), self.schema(), &self.baseline, &self.current).await.map_err(db_end)?;
+            let privileges = check::privileges::check(self.client(), self.schema(), &self.baseline, &self.current);
+            let r = self.on_session("check INT-PRIVILEGES", privileges).await?;
             self.record("integrity", r);
         }
         for c in &integrity.checks {
@@ -511,7 +566,9 @@ impl Engine {
 
     pub(super) async fn performance(&mut self) -> Result<(), StepEnd> {
         for u in self.plan.plan.performance.index_usage.clone() {
-            let r = check::performance::index_usage(self.client(), &u, self.timeout()).await.map_err(db_end)?;
+            let r = self
+                .on_session(&format!("check {}", u.id), check::performance::index_usage(self.client(), &u, self.timeout()))
+                .await?;
             self.record("performance", r);
             self.stop_if_cancelled()?;
         }
@@ -600,7 +657,7 @@ impl Engine {
             let ok = apply::run_statements(&ctx, Step::Rollback, &p, &mut again, None, !m.non_transactional).await
                 && apply::record(&ctx, m, &p, &mut again).await;
             if m.non_transactional {
-                let _ = self.client().batch_execute("RESET lock_timeout; RESET statement_timeout").await;
+                let _ = self.client().batch_execute(&apply::session_lock_timeout_sql(&self.plan.plan.execution)).await;
             }
             if !ok {
                 if !m.non_transactional {

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pgstage::db::connect;
+use pgstage::db::snapshot::{Kind, Snapshot};
 use pgstage::engine::{Engine, Met, MigrationStatus, Outcome, RunResult, Status, Step};
-use pgstage::plan::{DeclaredLoss, LoadedPlan, Loss, Plan, Rule};
+use pgstage::plan::{Check, DeclaredLoss, Expect, LoadedPlan, Loss, Plan, Probe, Rule, Severity};
 use tokio::sync::mpsc::unbounded_channel;
 
 use crate::engine::{exists, ledger, migration, options, plan_with, run, sandbox_conninfo, session};
@@ -280,6 +281,135 @@ fn plan_with_slow_015(dir: &std::path::Path) -> LoadedPlan {
     let mut plan = week2_plan();
     plan.plan.migrations[2].file = slow;
     plan
+}
+
+/// A table whose column defaults name no column (`busy_plain`), and one with a generated
+/// column, whose expression names one (`busy_generated`), in a schema of their own (the
+/// plan's baseline counts are of `public`).
+async fn busy_tables(db: &TestDb) {
+    db.client
+        .batch_execute(
+            "CREATE SCHEMA side;
+             CREATE TABLE side.busy_plain (id bigserial PRIMARY KEY, note text NOT NULL DEFAULT 'none', at timestamptz DEFAULT now());
+             CREATE TABLE side.busy_generated (id bigint PRIMARY KEY, doubled bigint GENERATED ALWAYS AS (id * 2) STORED)",
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_lock_on_a_table_whose_defaults_name_no_column_does_not_hold_up_the_catalog_snapshot() {
+    let db = fresh_db(Template::Baseline).await;
+    busy_tables(&db).await;
+    let quiet = Snapshot::take(&db.client).await.unwrap();
+    let (holder, _) = hold_lock(&db, "LOCK TABLE side.busy_plain IN ACCESS EXCLUSIVE MODE").await;
+    // A new connection (nothing of the table cached), that gives up on a lock after 3 s.
+    let fresh = pgstage::db::connect_config(&db.config()).await.unwrap();
+    fresh.batch_execute("SET lock_timeout = 3000").await.unwrap();
+    let during = Snapshot::take(&fresh).await.unwrap_or_else(|e| panic!("the snapshot waited for the lock: {e}"));
+    assert_eq!(quiet, during);
+    let table = &during.objects[&Kind::Table]["side.busy_plain"];
+    assert!(table.contains("default 'none'::text") && table.contains("default now()"), "{table}");
+    // The generated column's expression is deparsed with its table's column names: that
+    // snapshot waits, and gives up.
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    let (holder, _) = hold_lock(&db, "LOCK TABLE side.busy_generated IN ACCESS EXCLUSIVE MODE").await;
+    let waited = Snapshot::take(&fresh).await;
+    assert!(matches!(waited, Err(pgstage::db::DbError::LockTimeout(_))), "{waited:?}");
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(Snapshot::take(&fresh).await.unwrap(), quiet);
+}
+
+#[tokio::test]
+async fn a_lock_the_catalog_snapshot_must_wait_for_fails_the_run_within_the_lock_timeout_naming_its_holder() {
+    let db = fresh_db(Template::Baseline).await;
+    busy_tables(&db).await;
+    let (holder, pid) = hold_lock(&db, "LOCK TABLE side.busy_generated IN ACCESS EXCLUSIVE MODE").await;
+    let plan = plan_with(|p| {
+        p.execution.lock_timeout_ms = 1500;
+        p.rollback = None;
+    });
+    let result = tokio::time::timeout(Duration::from_secs(30), run(plan, &db)).await.expect("the run waited on");
+    let Outcome::Failed { step, error } = &result.outcome else { panic!("{:?}", result.outcome) };
+    assert_eq!(step, "Pre-flight");
+    for says in [
+        "lock timeout",
+        "55P03",
+        "the catalog snapshot waited",
+        "AccessShareLock on side.busy_generated",
+        &format!("pid {pid}"),
+        "application_name 'report job'",
+        "AccessExclusiveLock on side.busy_generated",
+    ] {
+        assert!(error.contains(says), "{says}: {error}");
+    }
+    assert!(result.migrations.iter().all(|m| m.status == MigrationStatus::NotRun), "{:?}", result.migrations);
+    assert!(!exists(&db, "public.positioning").await && !exists(&db, "pgstage.ledger").await);
+    drop(holder);
+}
+
+#[tokio::test]
+async fn a_snapshot_that_gives_up_after_a_commit_leaves_the_migration_applied_and_the_next_run_resumes() {
+    let db = fresh_db(Template::Baseline).await;
+    busy_tables(&db).await;
+    let plan = plan_with(|p| {
+        p.execution.lock_timeout_ms = 1500;
+        p.rollback = None;
+    });
+    let (mut engine, _rx) = crate::engine::start(plan.clone(), &db).await;
+    assert_eq!(engine.step().await, Some(Step::Preflight));
+    // Taken once the pre-flight has read the catalog: 013 does not need it, its snapshot does.
+    let (holder, pid) = hold_lock(&db, "LOCK TABLE side.busy_generated IN ACCESS EXCLUSIVE MODE").await;
+    assert_eq!(engine.step().await, Some(Step::Migration(0)));
+    let result = engine.finish().await;
+    let Outcome::Failed { error, .. } = &result.outcome else { panic!("{:?}", result.outcome) };
+    for says in ["013_create_positioning_campaigns.sql: committed; then", "lock timeout", &format!("pid {pid}")] {
+        assert!(error.contains(says), "{says}: {error}");
+    }
+    assert_eq!(result.migrations[0].status, MigrationStatus::Applied, "{:?}", result.migrations[0]);
+    assert_eq!(ledger(&db).await, ["013"]);
+    assert!(exists(&db, "public.positioning").await);
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    let again = run(plan, &db).await;
+    assert_eq!(again.migrations[0].status, MigrationStatus::AlreadyApplied);
+    assert!(again.migrations[1..].iter().all(|m| m.status == MigrationStatus::Applied), "{:?}", again.migrations);
+    drop(holder);
+}
+
+#[tokio::test]
+async fn a_check_that_gave_up_waiting_for_a_lock_says_who_held_it() {
+    let db = fresh_db(Template::Baseline).await;
+    busy_tables(&db).await;
+    let (holder, pid) = hold_lock(&db, "LOCK TABLE side.busy_plain IN ACCESS EXCLUSIVE MODE").await;
+    let plan = plan_with(|p| {
+        bare(p);
+        p.execution.lock_timeout_ms = 1500;
+        p.preflight.checks.push(Check {
+            id: "PF-BUSY".into(),
+            title: "busy_plain is empty".into(),
+            group: "baseline".into(),
+            probe: Probe::Sql("SELECT count(*) = 0 FROM side.busy_plain".into()),
+            expect: Expect::True,
+            on_miss: Severity::Fail,
+            invariant: false,
+        });
+    });
+    let result = tokio::time::timeout(Duration::from_secs(30), run(plan, &db)).await.expect("the run waited on");
+    let busy = check(&result, "PF-BUSY");
+    assert_eq!(busy.status, Status::Fail);
+    for says in [
+        "lock timeout",
+        "55P03",
+        "check PF-BUSY waited",
+        "AccessShareLock on side.busy_plain",
+        &format!("pid {pid}"),
+        "application_name 'report job'",
+    ] {
+        assert!(busy.detail.contains(says) || busy.actual.contains(says), "{says}: {busy:?}");
+    }
+    assert!(matches!(&result.outcome, Outcome::Failed { error, .. } if error.contains("PF-BUSY")), "{:?}", result.outcome);
+    assert!(result.migrations.iter().all(|m| m.status == MigrationStatus::NotRun));
+    drop(holder);
 }
 
 #[tokio::test]

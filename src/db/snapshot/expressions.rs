@@ -1,8 +1,8 @@
 //! Expressions deparsed once per distinct expression: column defaults and the conditions of
-//! RLS policies. `pg_get_expr` opens the table, which on a big catalog costs more than the
-//! deparsing, and what it writes depends only on the expression and the table's column names;
-//! the catalog rows carry a fingerprint of each expression (a 64-bit hash of its node tree),
-//! and one expression of each group is deparsed.
+//! RLS policies. What `pg_get_expr` writes depends only on the expression and, when it refers
+//! to columns, the table's column names (for which it opens the table: on a big catalog that
+//! costs more than the deparsing); the catalog rows carry a fingerprint of each expression (a
+//! 64-bit hash of its node tree), and one expression of each group is deparsed.
 
 use std::collections::HashMap;
 

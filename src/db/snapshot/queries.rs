@@ -66,7 +66,12 @@ catalog_query!(
 pub(super) const DEFAULTS_WIDTH: usize = 5;
 pub(super) const DEFAULTS: &str =
     "SELECT oid, adrelid, adnum, hashtextextended(adbin::text, 0), strpos(adbin::text, '{VAR ') > 0 FROM pg_attrdef";
-pub(super) const DEPARSE_DEFAULTS: &str = "SELECT oid, pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE oid = ANY ($1)";
+// Given its table, `pg_get_expr` opens it (ACCESS SHARE: it waits behind another session's
+// ACCESS EXCLUSIVE, and builds the table's cache entry on a fresh connection); only an
+// expression that refers to columns (a generated column) needs the table to name them.
+pub(super) const DEPARSE_DEFAULTS: &str = "SELECT oid,
+        pg_get_expr(adbin, CASE WHEN strpos(adbin::text, '{VAR ') > 0 THEN adrelid ELSE 0 END)
+     FROM pg_attrdef WHERE oid = ANY ($1)";
 
 // COPY, 10 columns. Indexes (of every schema: those of the snapshot's are picked by name):
 // key columns, operator classes, collations and options; whether without expressions and
