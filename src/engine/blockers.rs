@@ -1,10 +1,11 @@
-//! Who holds the lock a statement waits for. While a statement runs, a watcher on the run's
-//! second connection asks the server, after a moment and then every half second, whether the
-//! session waits for a lock (`pg_locks`) and which sessions block it (`pg_blocking_pids`,
-//! `pg_stat_activity`): pid, user, application_name, client, state and for how long, query,
-//! and the locks they hold on the relation waited for. Their SQL is shown with any password
+//! Who holds the lock a statement, a snapshot or a check waits for. While one runs, a watcher
+//! on the run's second connection asks the server, after a moment and then every half second,
+//! whether the session waits for a lock (`pg_locks`) and which sessions block it
+//! (`pg_blocking_pids`, `pg_stat_activity`): pid, user, application_name, client, state and
+//! for how long, query, and the locks they hold on the relation waited for. Their SQL is shown with any password
 //! literal blanked ([`redact`]).
 
+use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use tokio_postgres::Client;
 
 use super::event::Event;
 use super::result::{Blocker, LockWait};
+use crate::db::DbError;
 
 /// How long a statement runs before the watcher first looks.
 const FIRST_LOOK: Duration = Duration::from_millis(250);
@@ -39,6 +41,35 @@ pub async fn watch(
             *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(wait);
         }
         tokio::time::sleep(EVERY).await;
+    }
+}
+
+/// `work` (on the session `pid`) while `reader` watches it ([`watch`], `what` naming what
+/// waits); with the last wait seen. Without a reader, `work` alone.
+pub async fn watched<T>(
+    reader: Option<&Client>,
+    pid: i32,
+    what: &str,
+    events: &UnboundedSender<Event>,
+    work: impl Future<Output = T>,
+) -> (T, Option<LockWait>) {
+    let Some(reader) = reader else { return (work.await, None) };
+    let seen = Mutex::new(None);
+    let outcome = {
+        let watch = watch(reader, pid, what.to_owned(), events, &seen);
+        tokio::select! {
+            outcome = work => outcome,
+            () = watch => unreachable!("the watcher never ends"),
+        }
+    };
+    (outcome, seen.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// A lock timeout, with the wait last seen before it: who held the lock.
+pub fn named(e: DbError, wait: Option<LockWait>) -> DbError {
+    match (e, wait) {
+        (DbError::LockTimeout(e), Some(wait)) => DbError::LockTimeout(format!("{e}\n  {}", sentence(&wait))),
+        (e, _) => e,
     }
 }
 

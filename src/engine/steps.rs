@@ -4,7 +4,6 @@
 //! migrations are already in the ledger, the one recorded before the first of them ([`baseline`]).
 
 use std::future::Future;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use super::apply::{self, LedgerState};
@@ -23,14 +22,6 @@ use crate::db::{DbError, describe, ledger};
 use crate::findings;
 use crate::plan::{Check, Migration, OrphanScan, TransactionMode};
 
-/// A lock timeout, with the wait the watcher last saw: who held the lock.
-fn named(e: DbError, wait: Option<LockWait>) -> DbError {
-    match (e, wait) {
-        (DbError::LockTimeout(e), Some(wait)) => DbError::LockTimeout(format!("{e}\n  {}", blockers::sentence(&wait))),
-        (e, _) => e,
-    }
-}
-
 impl Engine {
     /// A catalog snapshot, split over the catalog reader connection when there is one. If that
     /// fails (a DBA may terminate the reader) but the session alone can read it, the run goes on
@@ -38,10 +29,11 @@ impl Engine {
     async fn snapshot(&mut self) -> Result<Snapshot, StepEnd> {
         let failed = |e: DbError| StepEnd::Failed(e.to_string());
         let Some(reader) = &self.reader else { return Snapshot::take(self.client()).await.map_err(failed) };
-        let taken = self.watched("the catalog snapshot", Snapshot::take_with(self.client(), Some(&reader.session.client))).await;
-        match taken.0 {
+        let (taken, wait) =
+            self.watched("the catalog snapshot", Snapshot::take_with(self.client(), Some(&reader.session.client))).await;
+        match taken {
             Ok(snapshot) => Ok(snapshot),
-            Err(e @ DbError::LockTimeout(_)) => Err(failed(named(e, taken.1))),
+            Err(e @ DbError::LockTimeout(_)) => Err(failed(blockers::named(e, wait))),
             Err(e) => {
                 let snapshot = Snapshot::take(self.client()).await.map_err(failed)?;
                 let _ = self.events.send(Event::Log(format!("catalog reader: {e}; snapshots go on over the session alone")));
@@ -51,19 +43,11 @@ impl Engine {
         }
     }
 
-    /// `work` on the session while the reader watches it for lock waits (each one seen is an
-    /// event, `what` naming what waits); with the last wait seen.
+    /// `work` on the session, watched from the reader for lock waits ([`blockers::watched`]).
+    /// On the heap: a snapshot's future is large, and the step's future holds this one.
     async fn watched<T>(&self, what: &str, work: impl Future<Output = T>) -> (T, Option<LockWait>) {
-        let Some(reader) = &self.reader else { return (work.await, None) };
-        let seen = Mutex::new(None);
-        let outcome = {
-            let watch = blockers::watch(&reader.session.client, self.pid, what.to_owned(), &self.events, &seen);
-            tokio::select! {
-                outcome = work => outcome,
-                () = watch => unreachable!("the watcher never ends"),
-            }
-        };
-        (outcome, seen.into_inner().unwrap_or_else(|e| e.into_inner()))
+        let reader = self.reader.as_ref().map(|r| &r.session.client);
+        Box::pin(blockers::watched(reader, self.pid, what, &self.events, work)).await
     }
 
     /// A check, watched for lock waits: one that did not pass after waiting for a lock says who
@@ -83,7 +67,7 @@ impl Engine {
                 r.detail = [r.detail.as_str(), &blockers::sentence(&wait)].join("\n").trim_start().to_owned();
                 Ok(r)
             }
-            (outcome, wait) => outcome.map_err(|e| named(e, wait)),
+            (outcome, wait) => outcome.map_err(|e| blockers::named(e, wait)),
         }
     }
 
@@ -91,7 +75,7 @@ impl Engine {
     /// names who held the lock.
     async fn on_session<T>(&self, what: &str, work: impl Future<Output = Result<T, DbError>>) -> Result<T, StepEnd> {
         let (outcome, wait) = self.watched(what, work).await;
-        outcome.map_err(|e| db_end(named(e, wait)))
+        outcome.map_err(|e| db_end(blockers::named(e, wait)))
     }
 
     pub(super) async fn preflight(&mut self) -> Result<(), StepEnd> {
