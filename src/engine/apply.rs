@@ -304,8 +304,14 @@ pub async fn run_statements(
         let _ = ctx.events.send(Event::Progress { step, done: i + 1, total, what });
     }
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let what = AFTER_THE_STATEMENTS.to_owned();
+    let _ = ctx.events.send(Event::Progress { step, done: total, total, what });
     true
 }
+
+/// What a step does once its statements ran (shown while it lasts, which a lock held by
+/// another session can make seconds).
+pub const AFTER_THE_STATEMENTS: &str = "statements done: ledger, COMMIT, catalog snapshot";
 
 /// How often a cancelled run asks the server again to cancel what it runs (a cancel request
 /// that arrives between two pipelined statements is dropped by the server).

@@ -367,7 +367,9 @@ impl Engine {
                     // Committed and in the ledger: applied, whatever stops the run after it.
                     self.finish_migration(i, result);
                     return Err(match end {
-                        StepEnd::Failed(why) => StepEnd::Failed(format!("{}: committed; then {why}", p.shown)),
+                        StepEnd::Failed(why) => {
+                            StepEnd::Failed(format!("{}: applied and committed (in the ledger); then {why}", p.shown))
+                        }
                         cancelled => cancelled,
                     });
                 }

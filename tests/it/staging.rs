@@ -363,7 +363,11 @@ async fn a_snapshot_that_gives_up_after_a_commit_leaves_the_migration_applied_an
     assert_eq!(engine.step().await, Some(Step::Migration(0)));
     let result = engine.finish().await;
     let Outcome::Failed { error, .. } = &result.outcome else { panic!("{:?}", result.outcome) };
-    for says in ["013_create_positioning_campaigns.sql: committed; then", "lock timeout", &format!("pid {pid}")] {
+    for says in [
+        "013_create_positioning_campaigns.sql: applied and committed (in the ledger); then",
+        "lock timeout",
+        &format!("pid {pid}"),
+    ] {
         assert!(error.contains(says), "{says}: {error}");
     }
     assert_eq!(result.migrations[0].status, MigrationStatus::Applied, "{:?}", result.migrations[0]);

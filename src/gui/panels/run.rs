@@ -202,7 +202,8 @@ fn migration_bar(app: &PgstageApp, ui: &mut egui::Ui, index: usize, s: &StepView
     };
     ui.add(style::bar(fraction).text(format!("{done}/{total} statements · {timing}")));
     if running && !s.what.is_empty() {
-        ui.label(RichText::new(format!("now running: {}", s.what)).monospace().color(AMBER));
+        let now = if done < total { format!("now running: {}", s.what) } else { format!("now: {}", s.what) };
+        ui.label(RichText::new(now).monospace().color(AMBER));
     }
     let file = sql::file_of(app.plan.as_ref(), &m.id);
     if let Some(e) = result.and_then(|r| r.error.as_ref()) {
