@@ -25,7 +25,8 @@ use crate::plan::{Check, Migration, OrphanScan, TransactionMode};
 impl Engine {
     /// A catalog snapshot, split over the catalog reader connection when there is one. If that
     /// fails (a DBA may terminate the reader) but the session alone can read it, the run goes on
-    /// without the reader; a lock it gave up waiting for fails it, naming who held the lock.
+    /// without the reader; a lock it gave up waiting for fails it, naming who held the lock, and
+    /// the operator's cancel (which interrupts it) ends it.
     async fn snapshot(&mut self) -> Result<Snapshot, StepEnd> {
         let failed = |e: DbError| StepEnd::Failed(e.to_string());
         let Some(reader) = &self.reader else { return Snapshot::take(self.client()).await.map_err(failed) };
@@ -34,6 +35,7 @@ impl Engine {
         match taken {
             Ok(snapshot) => Ok(snapshot),
             Err(e @ DbError::LockTimeout(_)) => Err(failed(blockers::named(e, wait))),
+            Err(_) if self.controls.is_cancelled() => Err(StepEnd::Cancelled),
             Err(e) => {
                 let snapshot = Snapshot::take(self.client()).await.map_err(failed)?;
                 let _ = self.events.send(Event::Log(format!("catalog reader: {e}; snapshots go on over the session alone")));

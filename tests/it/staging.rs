@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pgstage::db::connect;
 use pgstage::db::snapshot::{Kind, Snapshot};
-use pgstage::engine::{Engine, Met, MigrationStatus, Outcome, RunResult, Status, Step};
+use pgstage::engine::{Engine, Event, Met, MigrationStatus, Outcome, RunResult, Status, Step};
 use pgstage::plan::{Check, DeclaredLoss, Expect, LoadedPlan, Loss, Plan, Probe, Rule, Severity};
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -377,6 +377,35 @@ async fn a_snapshot_that_gives_up_after_a_commit_leaves_the_migration_applied_an
     let again = run(plan, &db).await;
     assert_eq!(again.migrations[0].status, MigrationStatus::AlreadyApplied);
     assert!(again.migrations[1..].iter().all(|m| m.status == MigrationStatus::Applied), "{:?}", again.migrations);
+    drop(holder);
+}
+
+#[tokio::test]
+async fn cancelling_while_the_catalog_snapshot_waits_for_a_lock_cancels_the_run_at_once() {
+    let db = fresh_db(Template::Baseline).await;
+    busy_tables(&db).await;
+    let (holder, _) = hold_lock(&db, "LOCK TABLE side.busy_generated IN ACCESS EXCLUSIVE MODE").await;
+    let plan = plan_with(|p| {
+        p.execution.lock_timeout_ms = 60_000;
+        p.rollback = None;
+    });
+    let (mut engine, mut events) = crate::engine::start(plan, &db).await;
+    let controls = engine.controls();
+    let cancel = async {
+        // Once the watcher has seen the snapshot wait.
+        while let Some(event) = events.recv().await {
+            if matches!(&event, Event::LockWait(w) if w.statement == "the catalog snapshot") {
+                controls.cancel().await;
+                break;
+            }
+        }
+    };
+    let ((), stepped) = tokio::time::timeout(Duration::from_secs(30), async { tokio::join!(cancel, engine.step()) })
+        .await
+        .expect("the cancel did not end the wait");
+    assert_eq!(stepped, Some(Step::Preflight));
+    let result = engine.finish().await;
+    assert!(matches!(&result.outcome, Outcome::Cancelled { step } if step == "Pre-flight"), "{:?}", result.outcome);
     drop(holder);
 }
 
