@@ -283,10 +283,11 @@ fn plan_with_slow_015(dir: &std::path::Path) -> LoadedPlan {
     plan
 }
 
-/// A table whose column defaults name no column (`busy_plain`), and one with a generated
-/// column, whose expression names one (`busy_generated`), in a schema of their own (the
-/// plan's baseline counts are of `public`).
-async fn busy_tables(db: &TestDb) {
+/// A baseline database with a table whose column defaults name no column (`busy_plain`), and
+/// one with a generated column, whose expression names one (`busy_generated`), in a schema of
+/// their own (the plan's baseline counts are of `public`).
+async fn busy_db() -> TestDb {
+    let db = fresh_db(Template::Baseline).await;
     db.client
         .batch_execute(
             "CREATE SCHEMA side;
@@ -295,12 +296,19 @@ async fn busy_tables(db: &TestDb) {
         )
         .await
         .unwrap();
+    db
+}
+
+/// [`busy_db`], with `table` held in ACCESS EXCLUSIVE by another session (and its pid).
+async fn locked_by_another_session(table: &str) -> (TestDb, tokio_postgres::Client, i32) {
+    let db = busy_db().await;
+    let (holder, pid) = hold_lock(&db, &format!("LOCK TABLE side.{table} IN ACCESS EXCLUSIVE MODE")).await;
+    (db, holder, pid)
 }
 
 #[tokio::test]
 async fn a_lock_on_a_table_whose_defaults_name_no_column_does_not_hold_up_the_catalog_snapshot() {
-    let db = fresh_db(Template::Baseline).await;
-    busy_tables(&db).await;
+    let db = busy_db().await;
     let quiet = Snapshot::take(&db.client).await.unwrap();
     let (holder, _) = hold_lock(&db, "LOCK TABLE side.busy_plain IN ACCESS EXCLUSIVE MODE").await;
     // A new connection (nothing of the table cached), that gives up on a lock after 3 s.
@@ -322,9 +330,7 @@ async fn a_lock_on_a_table_whose_defaults_name_no_column_does_not_hold_up_the_ca
 
 #[tokio::test]
 async fn a_lock_the_catalog_snapshot_must_wait_for_fails_the_run_within_the_lock_timeout_naming_its_holder() {
-    let db = fresh_db(Template::Baseline).await;
-    busy_tables(&db).await;
-    let (holder, pid) = hold_lock(&db, "LOCK TABLE side.busy_generated IN ACCESS EXCLUSIVE MODE").await;
+    let (db, holder, pid) = locked_by_another_session("busy_generated").await;
     let plan = plan_with(|p| {
         p.execution.lock_timeout_ms = 1500;
         p.rollback = None;
@@ -350,8 +356,7 @@ async fn a_lock_the_catalog_snapshot_must_wait_for_fails_the_run_within_the_lock
 
 #[tokio::test]
 async fn a_snapshot_that_gives_up_after_a_commit_leaves_the_migration_applied_and_the_next_run_resumes() {
-    let db = fresh_db(Template::Baseline).await;
-    busy_tables(&db).await;
+    let db = busy_db().await;
     let plan = plan_with(|p| {
         p.execution.lock_timeout_ms = 1500;
         p.rollback = None;
@@ -382,9 +387,7 @@ async fn a_snapshot_that_gives_up_after_a_commit_leaves_the_migration_applied_an
 
 #[tokio::test]
 async fn cancelling_while_the_catalog_snapshot_waits_for_a_lock_cancels_the_run_at_once() {
-    let db = fresh_db(Template::Baseline).await;
-    busy_tables(&db).await;
-    let (holder, _) = hold_lock(&db, "LOCK TABLE side.busy_generated IN ACCESS EXCLUSIVE MODE").await;
+    let (db, holder, _) = locked_by_another_session("busy_generated").await;
     let plan = plan_with(|p| {
         p.execution.lock_timeout_ms = 60_000;
         p.rollback = None;
@@ -411,9 +414,7 @@ async fn cancelling_while_the_catalog_snapshot_waits_for_a_lock_cancels_the_run_
 
 #[tokio::test]
 async fn a_check_that_gave_up_waiting_for_a_lock_says_who_held_it() {
-    let db = fresh_db(Template::Baseline).await;
-    busy_tables(&db).await;
-    let (holder, pid) = hold_lock(&db, "LOCK TABLE side.busy_plain IN ACCESS EXCLUSIVE MODE").await;
+    let (db, holder, pid) = locked_by_another_session("busy_plain").await;
     let plan = plan_with(|p| {
         bare(p);
         p.execution.lock_timeout_ms = 1500;
