@@ -53,8 +53,9 @@ impl Engine {
     }
 
     /// A check, watched for lock waits: one that did not pass after waiting for a lock says who
-    /// held it, and a lock timeout outside its own SQL names the holder too.
-    async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, DbError> {
+    /// held it, and a lock timeout outside its own SQL names the holder too. One the operator's
+    /// cancel interrupted is no result: the step ends cancelled.
+    async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, StepEnd> {
         let own_sessions: Vec<i32> = self.reader.iter().map(|r| r.pid).collect();
         let ctx = check::Context {
             client: self.client(),
@@ -64,19 +65,22 @@ impl Engine {
             schema: self.schema(),
             own_sessions: &own_sessions,
         };
-        match self.watched(&format!("check {}", c.id), check::run(&ctx, c, mode)).await {
+        let watched = self.watched(&format!("check {}", c.id), check::run(&ctx, c, mode)).await;
+        self.stop_if_cancelled()?;
+        match watched {
             (Ok(mut r), Some(wait)) if r.status != Status::Pass => {
                 r.detail = [r.detail.as_str(), &blockers::sentence(&wait)].join("\n").trim_start().to_owned();
                 Ok(r)
             }
-            (outcome, wait) => outcome.map_err(|e| blockers::named(e, wait)),
+            (outcome, wait) => outcome.map_err(|e| db_end(blockers::named(e, wait))),
         }
     }
 
     /// Run `work` on the session, watched for lock waits ([`Engine::watched`]); a lock timeout
-    /// names who held the lock.
+    /// names who held the lock, and the operator's cancel ends the step.
     async fn on_session<T>(&self, what: &str, work: impl Future<Output = Result<T, DbError>>) -> Result<T, StepEnd> {
         let (outcome, wait) = self.watched(what, work).await;
+        self.stop_if_cancelled()?;
         outcome.map_err(|e| db_end(blockers::named(e, wait)))
     }
 
@@ -143,7 +147,7 @@ impl Engine {
         let checks = self.plan.plan.preflight.checks.clone();
         for (i, c) in checks.iter().enumerate() {
             if !skip.contains(&c.id) {
-                let r = self.check(c, TxMode::ReadOnly, &self.current).await.map_err(|e| StepEnd::Failed(e.to_string()))?;
+                let r = self.check(c, TxMode::ReadOnly, &self.current).await?;
                 self.record("preflight", r);
             }
             let _ = self.events.send(Event::Progress {
@@ -163,7 +167,7 @@ impl Engine {
         let plan = self.plan.plan.clone();
         for (section, checks) in [("verification", &plan.verification), ("schema_summary", &plan.schema_summary)] {
             for c in checks {
-                let r = self.check(c, TxMode::ReadOnly, now).await.map_err(db_end)?;
+                let r = self.check(c, TxMode::ReadOnly, now).await?;
                 let run = super::BaselineRun { when: when.to_owned(), passed: r.status == Status::Pass, actual: r.actual };
                 match self.result.sensitivity.iter_mut().find(|s| s.section == section && s.id == c.id) {
                     Some(s) => s.on_baseline.push(run),
@@ -498,7 +502,7 @@ impl Engine {
         let mut done = 0;
         for (section, checks, mode) in sections {
             for c in checks {
-                let r = self.check(c, mode, &self.current).await.map_err(db_end)?;
+                let r = self.check(c, mode, &self.current).await?;
                 self.record(section, r);
                 done += 1;
                 let _ = self.events.send(Event::Progress { step: Step::Verification, done, total, what: c.title.clone() });
@@ -546,7 +550,7 @@ impl Engine {
             self.record("integrity", r);
         }
         for c in &integrity.checks {
-            let r = self.check(c, TxMode::ReadOnly, &self.current).await.map_err(db_end)?;
+            let r = self.check(c, TxMode::ReadOnly, &self.current).await?;
             self.record("integrity", r);
         }
         Ok(())
@@ -614,7 +618,7 @@ impl Engine {
         result.diff_from_baseline = self.baseline.diff(&after);
         self.result.rollback = Some(result);
         for c in &rollback.checks {
-            let r = self.check(c, TxMode::ReadOnly, &after).await.map_err(db_end)?;
+            let r = self.check(c, TxMode::ReadOnly, &after).await?;
             self.record("rollback", r);
         }
         if self.result.rollback.as_ref().is_some_and(|r| r.error.is_none()) {
@@ -684,8 +688,7 @@ impl Engine {
             events: &self.events,
             watcher: self.reader.as_ref().map(|r| &r.session.client),
             pid: self.pid,
-            probe: std::env::var("NOPROBE").is_err()
-                && (self.plan.plan.execution.probe_blocking || self.result.sandbox.is_some()),
+            probe: self.plan.plan.execution.probe_blocking || self.result.sandbox.is_some(),
         }
     }
 

@@ -412,22 +412,54 @@ async fn cancelling_while_the_catalog_snapshot_waits_for_a_lock_cancels_the_run_
     drop(holder);
 }
 
+/// A pre-flight check of `side.busy_plain` (which `lock_timeout_ms` bounds waiting for), then
+/// one that passes.
+fn busy_check_plan(lock_timeout_ms: u64) -> LoadedPlan {
+    plan_with(|p| {
+        bare(p);
+        p.execution.lock_timeout_ms = lock_timeout_ms;
+        for (id, sql) in [("PF-BUSY", "SELECT count(*) = 0 FROM side.busy_plain"), ("PF-NEXT", "SELECT true")] {
+            p.preflight.checks.push(Check {
+                id: id.into(),
+                title: format!("{id} holds"),
+                group: "baseline".into(),
+                probe: Probe::Sql(sql.into()),
+                expect: Expect::True,
+                on_miss: Severity::Fail,
+                invariant: false,
+            });
+        }
+    })
+}
+
+#[tokio::test]
+async fn cancelling_while_a_check_waits_for_a_lock_records_no_result_and_runs_no_further_check() {
+    let (db, holder, _) = locked_by_another_session("busy_plain").await;
+    let (mut engine, mut events) = crate::engine::start(busy_check_plan(60_000), &db).await;
+    let controls = engine.controls();
+    let cancel = async {
+        while let Some(event) = events.recv().await {
+            if matches!(&event, Event::LockWait(w) if w.statement == "check PF-BUSY") {
+                controls.cancel().await;
+                break;
+            }
+        }
+    };
+    let ((), stepped) = tokio::time::timeout(Duration::from_secs(30), async { tokio::join!(cancel, engine.step()) })
+        .await
+        .expect("the cancel did not end the wait");
+    assert_eq!(stepped, Some(Step::Preflight));
+    let result = engine.finish().await;
+    assert!(matches!(&result.outcome, Outcome::Cancelled { step } if step == "Pre-flight"), "{:?}", result.outcome);
+    let ids: Vec<&str> = result.all_checks().map(|c| c.id.as_str()).collect();
+    assert!(!ids.contains(&"PF-BUSY") && !ids.contains(&"PF-NEXT"), "{ids:?}");
+    drop(holder);
+}
+
 #[tokio::test]
 async fn a_check_that_gave_up_waiting_for_a_lock_says_who_held_it() {
     let (db, holder, pid) = locked_by_another_session("busy_plain").await;
-    let plan = plan_with(|p| {
-        bare(p);
-        p.execution.lock_timeout_ms = 1500;
-        p.preflight.checks.push(Check {
-            id: "PF-BUSY".into(),
-            title: "busy_plain is empty".into(),
-            group: "baseline".into(),
-            probe: Probe::Sql("SELECT count(*) = 0 FROM side.busy_plain".into()),
-            expect: Expect::True,
-            on_miss: Severity::Fail,
-            invariant: false,
-        });
-    });
+    let plan = busy_check_plan(1500);
     let result = tokio::time::timeout(Duration::from_secs(30), run(plan, &db)).await.expect("the run waited on");
     let busy = check(&result, "PF-BUSY");
     assert_eq!(busy.status, Status::Fail);
