@@ -311,7 +311,7 @@ pub async fn run_statements(
 
 /// What a step does once its statements ran (shown while it lasts, which a lock held by
 /// another session can make seconds).
-pub const AFTER_THE_STATEMENTS: &str = "statements done: ledger, COMMIT, catalog snapshot";
+const AFTER_THE_STATEMENTS: &str = "statements done: ledger, COMMIT, catalog snapshot";
 
 /// How often a cancelled run asks the server again to cancel what it runs (a cancel request
 /// that arrives between two pipelined statements is dropped by the server).

@@ -2,8 +2,8 @@
 //! on the run's second connection asks the server, after a moment and then every half second,
 //! whether the session waits for a lock (`pg_locks`) and which sessions block it
 //! (`pg_blocking_pids`, `pg_stat_activity`): pid, user, application_name, client, state and
-//! for how long, query, and the locks they hold on the relation waited for. Their SQL is shown with any password
-//! literal blanked ([`redact`]).
+//! for how long, query, and the locks they hold on the relation waited for. Their SQL is
+//! shown with any password literal blanked ([`redact`]).
 
 use std::future::Future;
 use std::sync::Mutex;

@@ -53,9 +53,10 @@ impl Engine {
     }
 
     /// A check, watched for lock waits: one that did not pass after waiting for a lock says who
-    /// held it, and a lock timeout outside its own SQL names the holder too. One the operator's
-    /// cancel interrupted is no result: the step ends cancelled.
+    /// held it, and a lock timeout outside its own SQL names the holder too. Once the operator has
+    /// cancelled, none runs, and one the cancel interrupted is no result: the step ends.
     async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, StepEnd> {
+        self.stop_if_cancelled()?;
         let own_sessions: Vec<i32> = self.reader.iter().map(|r| r.pid).collect();
         let ctx = check::Context {
             client: self.client(),
@@ -79,6 +80,7 @@ impl Engine {
     /// Run `work` on the session, watched for lock waits ([`Engine::watched`]); a lock timeout
     /// names who held the lock, and the operator's cancel ends the step.
     async fn on_session<T>(&self, what: &str, work: impl Future<Output = Result<T, DbError>>) -> Result<T, StepEnd> {
+        self.stop_if_cancelled()?;
         let (outcome, wait) = self.watched(what, work).await;
         self.stop_if_cancelled()?;
         outcome.map_err(|e| db_end(blockers::named(e, wait)))
@@ -506,7 +508,6 @@ impl Engine {
                 self.record(section, r);
                 done += 1;
                 let _ = self.events.send(Event::Progress { step: Step::Verification, done, total, what: c.title.clone() });
-                self.stop_if_cancelled()?;
             }
         }
         for t in &plan.rls {
@@ -562,7 +563,6 @@ impl Engine {
                 .on_session(&format!("check {}", u.id), check::performance::index_usage(self.client(), &u, self.timeout()))
                 .await?;
             self.record("performance", r);
-            self.stop_if_cancelled()?;
         }
         Ok(())
     }
