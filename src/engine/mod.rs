@@ -15,6 +15,7 @@ pub mod event;
 pub mod guard;
 mod objects;
 pub mod result;
+mod rollback;
 mod steps;
 pub mod trace;
 pub mod verdict;

@@ -1,10 +1,10 @@
 //! The steps themselves: pre-flight (and the gate before the first migration), applying
-//! migrations, verification, integrity, performance and the rollback rehearsal. The
-//! baseline (pre-flight figures, catalog snapshot) is measured, or, when some of the plan's
-//! migrations are already in the ledger, the one recorded before the first of them ([`baseline`]).
+//! migrations, verification, integrity and performance (the rollback rehearsal is
+//! [`super::rollback`]). The baseline (pre-flight figures, catalog snapshot) is measured, or,
+//! when some of the plan's migrations are already in the ledger, the one recorded before the
+//! first of them ([`baseline`]).
 
 use std::future::Future;
-use std::time::Instant;
 
 use super::apply::{self, LedgerState};
 use super::blockers;
@@ -12,8 +12,7 @@ use super::objects::{compare_created, compare_created_tables_only, compare_prese
 use super::result::LockWait;
 use super::trace::{self, Tracer};
 use super::{
-    CheckResult, DataChanges, Engine, Event, MigrationResult, MigrationStatus, RollbackResult, Status, Step, StepEnd, data,
-    db_end, db_failed,
+    CheckResult, DataChanges, Engine, Event, MigrationResult, MigrationStatus, Status, Step, StepEnd, data, db_end, db_failed,
 };
 use crate::check::integrity::OrphanScope;
 use crate::check::{self, TxMode};
@@ -27,7 +26,7 @@ impl Engine {
     /// fails (a DBA may terminate the reader) but the session alone can read it, the run goes on
     /// without the reader; a lock it gave up waiting for fails it, naming who held the lock, and
     /// the operator's cancel (which interrupts it) ends it.
-    async fn snapshot(&mut self) -> Result<Snapshot, StepEnd> {
+    pub(super) async fn snapshot(&mut self) -> Result<Snapshot, StepEnd> {
         let failed = |e: DbError| StepEnd::Failed(e.to_string());
         let Some(reader) = &self.reader else { return Snapshot::take(self.client()).await.map_err(failed) };
         let (taken, wait) =
@@ -55,7 +54,7 @@ impl Engine {
     /// A check, watched for lock waits: one that did not pass after waiting for a lock says who
     /// held it, and a lock timeout outside its own SQL names the holder too. Once the operator has
     /// cancelled, none runs, and one the cancel interrupted is no result: the step ends.
-    async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, StepEnd> {
+    pub(super) async fn check(&self, c: &Check, mode: TxMode, now: &Snapshot) -> Result<CheckResult, StepEnd> {
         self.stop_if_cancelled()?;
         let own_sessions: Vec<i32> = self.reader.iter().map(|r| r.pid).collect();
         let ctx = check::Context {
@@ -165,7 +164,7 @@ impl Engine {
     /// Run the verification and schema-summary checks on the baseline state (`now`, before
     /// the migrations or after the rollback): a check that passes there too cannot tell a
     /// migrated database from an unmigrated one. Nothing is recorded as a result.
-    async fn baseline_runs(&mut self, when: &str, now: &Snapshot) -> Result<(), StepEnd> {
+    pub(super) async fn baseline_runs(&mut self, when: &str, now: &Snapshot) -> Result<(), StepEnd> {
         let plan = self.plan.plan.clone();
         for (section, checks) in [("verification", &plan.verification), ("schema_summary", &plan.schema_summary)] {
             for c in checks {
@@ -567,116 +566,8 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) async fn rollback(&mut self) -> Result<(), StepEnd> {
-        let Some(rollback) = self.plan.plan.rollback.clone() else { return Ok(()) };
-        let file = self.plan.resolve(&rollback.script);
-        let started = Instant::now();
-        let mut result = RollbackResult {
-            script: file.display().to_string(),
-            duration_ms: 0.0,
-            diff_from_baseline: Default::default(),
-            checks: vec![],
-            reapplied: false,
-            error: None,
-            lock_waits: vec![],
-            baseline_unknown: false,
-        };
-        let applied: Vec<String> = self
-            .result
-            .migrations
-            .iter()
-            .filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
-            .map(|m| m.id.clone())
-            .collect();
-        let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let mut script = apply::prepare_file(&file, &cwd).map_err(StepEnd::Failed)?;
-        apply::strip_own_transaction(&mut script);
-        // Each statement its own query (pipelined), in one transaction, so that an error names
-        // file:line and a lock wait names who blocks it.
-        self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
-        let mut scratch = apply::not_run(&rollback_as_migration(&file), Some(&script));
-        let ctx = self.apply_context();
-        let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch, None, true).await;
-        let ok = ok
-            && match self.client().batch_execute(&format!("{}; COMMIT", ledger::forget_sql(&ids))).await {
-                Ok(()) => true,
-                Err(e) => {
-                    scratch.error =
-                        Some(format!("{}: forgetting the migrations in the ledger failed: {}", script.shown, describe(&e)));
-                    false
-                }
-            };
-        if !ok {
-            let _ = self.client().batch_execute("ROLLBACK").await;
-            result.error = scratch.error.take();
-        }
-        result.lock_waits = std::mem::take(&mut scratch.lock_waits);
-        result.baseline_unknown = !self.baseline_known;
-        result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let after = self.snapshot().await?;
-        result.diff_from_baseline = self.baseline.diff(&after);
-        self.result.rollback = Some(result);
-        for c in &rollback.checks {
-            let r = self.check(c, TxMode::ReadOnly, &after).await?;
-            self.record("rollback", r);
-        }
-        if self.result.rollback.as_ref().is_some_and(|r| r.error.is_none()) {
-            self.baseline_runs("after the rollback rehearsal", &after).await?;
-        }
-        self.current = after;
-        if self.result.rollback.as_ref().is_some_and(|r| r.error.is_some()) {
-            return Err(StepEnd::Failed(self.result.rollback.as_ref().and_then(|r| r.error.clone()).unwrap_or_default()));
-        }
-        // Re-apply, so the rehearsal leaves staging migrated as the run found it after step 2.
-        let migrations = self.result.migrations.clone();
-        for (i, m) in self.plan.plan.migrations.clone().iter().enumerate() {
-            if !matches!(migrations[i].status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied) {
-                continue;
-            }
-            // As the first apply did: in a transaction, or statement by statement for a
-            // non-transactional migration (CREATE INDEX CONCURRENTLY cannot run in one).
-            let setup = if m.non_transactional {
-                apply::session_timeouts_sql(&self.plan.plan.execution)
-            } else {
-                apply::begin_sql(&self.plan.plan.execution)
-            };
-            self.client().batch_execute(&setup).await.map_err(db_failed)?;
-            let p = self.prepared[i].clone().expect("applied migrations were prepared");
-            let ctx = self.apply_context();
-            let mut again = apply::not_run(m, Some(&p));
-            again.data = migrations[i].data.clone();
-            let ok = apply::run_statements(&ctx, Step::Rollback, &p, &mut again, None, !m.non_transactional).await
-                && apply::record(&ctx, m, &p, &mut again).await;
-            if m.non_transactional {
-                let _ = self.client().batch_execute(&apply::session_lock_timeout_sql(&self.plan.plan.execution)).await;
-            }
-            if !ok {
-                if !m.non_transactional {
-                    let _ = self.client().batch_execute("ROLLBACK").await;
-                }
-                if let Some(r) = &mut self.result.rollback {
-                    r.lock_waits.append(&mut again.lock_waits);
-                }
-                let why = format!("re-applying after the rollback rehearsal: {}", again.error.unwrap_or_default());
-                if let Some(r) = &mut self.result.rollback {
-                    r.error = Some(why.clone());
-                }
-                return Err(StepEnd::Failed(why));
-            }
-            if !m.non_transactional {
-                self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
-            }
-        }
-        if let Some(r) = &mut self.result.rollback {
-            r.reapplied = true;
-        }
-        self.current = self.snapshot().await?;
-        Ok(())
-    }
-
     /// What applying a migration needs from this run.
-    fn apply_context(&self) -> apply::Context<'_> {
+    pub(super) fn apply_context(&self) -> apply::Context<'_> {
         apply::Context {
             client: self.client(),
             session: &self.session,
@@ -694,19 +585,5 @@ impl Engine {
 
     pub(super) fn stop_if_cancelled(&self) -> Result<(), StepEnd> {
         if self.controls.is_cancelled() { Err(StepEnd::Cancelled) } else { Ok(()) }
-    }
-}
-
-/// The rollback script, as a migration for the apply machinery (progress, errors, waits).
-fn rollback_as_migration(file: &std::path::Path) -> Migration {
-    Migration {
-        id: "rollback".into(),
-        title: "Rollback".into(),
-        file: file.to_owned(),
-        expected_ms: None,
-        creates: Default::default(),
-        non_transactional: false,
-        data_loss: vec![],
-        accept: vec![],
     }
 }

@@ -1,0 +1,138 @@
+//! The rollback rehearsal: the plan's rollback script in one transaction (pipelined, each
+//! statement its own query so that an error names file:line and a lock wait its holder), the
+//! ledger told to forget the batch in the same transaction; then a snapshot compared with the
+//! baseline, the rollback checks, the verification checks on the rolled-back state (to show
+//! them able to fail), and the migrations applied again so that staging is left as the run
+//! found it after the migrations.
+
+use std::time::Instant;
+
+use super::apply;
+use super::{Engine, MigrationStatus, RollbackResult, Step, StepEnd, db_failed};
+use crate::check::TxMode;
+use crate::db::{describe, ledger};
+use crate::plan::Migration;
+
+impl Engine {
+    pub(super) async fn rollback(&mut self) -> Result<(), StepEnd> {
+        let Some(rollback) = self.plan.plan.rollback.clone() else { return Ok(()) };
+        let file = self.plan.resolve(&rollback.script);
+        let started = Instant::now();
+        let mut result = RollbackResult {
+            script: file.display().to_string(),
+            duration_ms: 0.0,
+            diff_from_baseline: Default::default(),
+            checks: vec![],
+            reapplied: false,
+            error: None,
+            lock_waits: vec![],
+            baseline_unknown: false,
+        };
+        let applied: Vec<String> = self
+            .result
+            .migrations
+            .iter()
+            .filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
+            .map(|m| m.id.clone())
+            .collect();
+        let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mut script = apply::prepare_file(&file, &cwd).map_err(StepEnd::Failed)?;
+        apply::strip_own_transaction(&mut script);
+        // Each statement its own query (pipelined), in one transaction, so that an error names
+        // file:line and a lock wait names who blocks it.
+        self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+        let mut scratch = apply::not_run(&rollback_as_migration(&file), Some(&script));
+        let ctx = self.apply_context();
+        let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch, None, true).await;
+        let ok = ok
+            && match self.client().batch_execute(&format!("{}; COMMIT", ledger::forget_sql(&ids))).await {
+                Ok(()) => true,
+                Err(e) => {
+                    scratch.error =
+                        Some(format!("{}: forgetting the migrations in the ledger failed: {}", script.shown, describe(&e)));
+                    false
+                }
+            };
+        if !ok {
+            let _ = self.client().batch_execute("ROLLBACK").await;
+            result.error = scratch.error.take();
+        }
+        result.lock_waits = std::mem::take(&mut scratch.lock_waits);
+        result.baseline_unknown = !self.baseline_known;
+        result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let after = self.snapshot().await?;
+        result.diff_from_baseline = self.baseline.diff(&after);
+        self.result.rollback = Some(result);
+        for c in &rollback.checks {
+            let r = self.check(c, TxMode::ReadOnly, &after).await?;
+            self.record("rollback", r);
+        }
+        if self.result.rollback.as_ref().is_some_and(|r| r.error.is_none()) {
+            self.baseline_runs("after the rollback rehearsal", &after).await?;
+        }
+        self.current = after;
+        if self.result.rollback.as_ref().is_some_and(|r| r.error.is_some()) {
+            return Err(StepEnd::Failed(self.result.rollback.as_ref().and_then(|r| r.error.clone()).unwrap_or_default()));
+        }
+        // Re-apply, so the rehearsal leaves staging migrated as the run found it after step 2.
+        let migrations = self.result.migrations.clone();
+        for (i, m) in self.plan.plan.migrations.clone().iter().enumerate() {
+            if !matches!(migrations[i].status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied) {
+                continue;
+            }
+            // As the first apply did: in a transaction, or statement by statement for a
+            // non-transactional migration (CREATE INDEX CONCURRENTLY cannot run in one).
+            let setup = if m.non_transactional {
+                apply::session_timeouts_sql(&self.plan.plan.execution)
+            } else {
+                apply::begin_sql(&self.plan.plan.execution)
+            };
+            self.client().batch_execute(&setup).await.map_err(db_failed)?;
+            let p = self.prepared[i].clone().expect("applied migrations were prepared");
+            let ctx = self.apply_context();
+            let mut again = apply::not_run(m, Some(&p));
+            again.data = migrations[i].data.clone();
+            let ok = apply::run_statements(&ctx, Step::Rollback, &p, &mut again, None, !m.non_transactional).await
+                && apply::record(&ctx, m, &p, &mut again).await;
+            if m.non_transactional {
+                let _ = self.client().batch_execute(&apply::session_lock_timeout_sql(&self.plan.plan.execution)).await;
+            }
+            if !ok {
+                if !m.non_transactional {
+                    let _ = self.client().batch_execute("ROLLBACK").await;
+                }
+                if let Some(r) = &mut self.result.rollback {
+                    r.lock_waits.append(&mut again.lock_waits);
+                }
+                let why = format!("re-applying after the rollback rehearsal: {}", again.error.unwrap_or_default());
+                if let Some(r) = &mut self.result.rollback {
+                    r.error = Some(why.clone());
+                }
+                return Err(StepEnd::Failed(why));
+            }
+            if !m.non_transactional {
+                self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
+            }
+        }
+        if let Some(r) = &mut self.result.rollback {
+            r.reapplied = true;
+        }
+        self.current = self.snapshot().await?;
+        Ok(())
+    }
+}
+
+/// The rollback script, as a migration for the apply machinery (progress, errors, waits).
+fn rollback_as_migration(file: &std::path::Path) -> Migration {
+    Migration {
+        id: "rollback".into(),
+        title: "Rollback".into(),
+        file: file.to_owned(),
+        expected_ms: None,
+        creates: Default::default(),
+        non_transactional: false,
+        data_loss: vec![],
+        accept: vec![],
+    }
+}
