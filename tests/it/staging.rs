@@ -392,12 +392,20 @@ async fn cancelling_while_the_catalog_snapshot_waits_for_a_lock_cancels_the_run_
         p.execution.lock_timeout_ms = 60_000;
         p.rollback = None;
     });
-    let (mut engine, mut events) = crate::engine::start(plan, &db).await;
+    let result = cancel_the_preflight_once_it_waits(plan, &db, "the catalog snapshot").await;
+    assert!(matches!(&result.outcome, Outcome::Cancelled { step } if step == "Pre-flight"), "{:?}", result.outcome);
+    drop(holder);
+}
+
+/// Run the pre-flight of `plan` and cancel the run as soon as the watcher has seen `waiting`
+/// (what waits: "the catalog snapshot", "check ID") wait for a lock; the run's result. Fails
+/// if the cancel does not end the step.
+async fn cancel_the_preflight_once_it_waits(plan: LoadedPlan, db: &TestDb, waiting: &str) -> RunResult {
+    let (mut engine, mut events) = crate::engine::start(plan, db).await;
     let controls = engine.controls();
     let cancel = async {
-        // Once the watcher has seen the snapshot wait.
         while let Some(event) = events.recv().await {
-            if matches!(&event, Event::LockWait(w) if w.statement == "the catalog snapshot") {
+            if matches!(&event, Event::LockWait(w) if w.statement == waiting) {
                 controls.cancel().await;
                 break;
             }
@@ -407,9 +415,7 @@ async fn cancelling_while_the_catalog_snapshot_waits_for_a_lock_cancels_the_run_
         .await
         .expect("the cancel did not end the wait");
     assert_eq!(stepped, Some(Step::Preflight));
-    let result = engine.finish().await;
-    assert!(matches!(&result.outcome, Outcome::Cancelled { step } if step == "Pre-flight"), "{:?}", result.outcome);
-    drop(holder);
+    engine.finish().await
 }
 
 /// A pre-flight check of `side.busy_plain` (which `lock_timeout_ms` bounds waiting for), then
@@ -435,21 +441,7 @@ fn busy_check_plan(lock_timeout_ms: u64) -> LoadedPlan {
 #[tokio::test]
 async fn cancelling_while_a_check_waits_for_a_lock_records_no_result_and_runs_no_further_check() {
     let (db, holder, _) = locked_by_another_session("busy_plain").await;
-    let (mut engine, mut events) = crate::engine::start(busy_check_plan(60_000), &db).await;
-    let controls = engine.controls();
-    let cancel = async {
-        while let Some(event) = events.recv().await {
-            if matches!(&event, Event::LockWait(w) if w.statement == "check PF-BUSY") {
-                controls.cancel().await;
-                break;
-            }
-        }
-    };
-    let ((), stepped) = tokio::time::timeout(Duration::from_secs(30), async { tokio::join!(cancel, engine.step()) })
-        .await
-        .expect("the cancel did not end the wait");
-    assert_eq!(stepped, Some(Step::Preflight));
-    let result = engine.finish().await;
+    let result = cancel_the_preflight_once_it_waits(busy_check_plan(60_000), &db, "check PF-BUSY").await;
     assert!(matches!(&result.outcome, Outcome::Cancelled { step } if step == "Pre-flight"), "{:?}", result.outcome);
     let ids: Vec<&str> = result.all_checks().map(|c| c.id.as_str()).collect();
     assert!(!ids.contains(&"PF-BUSY") && !ids.contains(&"PF-NEXT"), "{ids:?}");
