@@ -426,6 +426,12 @@ pub fn session_lock_timeout_sql(execution: &Execution) -> String {
     format!("SET lock_timeout = {}; RESET statement_timeout", execution.lock_timeout_ms)
 }
 
+/// `COMMIT`, then the session's settings between migrations again, in the same round trip: a
+/// migration's own `SET lock_timeout` (not `LOCAL`) outlives its transaction.
+pub fn commit_sql(execution: &Execution) -> String {
+    format!("COMMIT; {}", session_lock_timeout_sql(execution))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,7 +46,11 @@ impl Engine {
         let ctx = self.apply_context();
         let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch, None, true).await;
         let ok = ok
-            && match self.client().batch_execute(&format!("{}; COMMIT", ledger::forget_sql(&ids))).await {
+            && match self
+                .client()
+                .batch_execute(&format!("{}; {}", ledger::forget_sql(&ids), apply::commit_sql(&self.plan.plan.execution)))
+                .await
+            {
                 Ok(()) => true,
                 Err(e) => {
                     scratch.error =
@@ -112,7 +116,7 @@ impl Engine {
                 return Err(StepEnd::Failed(why));
             }
             if !m.non_transactional {
-                self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
+                self.client().batch_execute(&apply::commit_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
             }
         }
         if let Some(r) = &mut self.result.rollback {

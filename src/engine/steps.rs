@@ -270,7 +270,7 @@ impl Engine {
             }
         }
         if batch {
-            self.client().batch_execute("COMMIT").await.map_err(db_failed)?;
+            self.client().batch_execute(&apply::commit_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
             self.record_baseline = false;
         }
         Ok(())
@@ -357,7 +357,8 @@ impl Engine {
             self.finish_migration(i, result);
             return Err(end);
         }
-        let committed = if own_tx { self.client().batch_execute("COMMIT").await } else { Ok(()) };
+        let committed =
+            if own_tx { self.client().batch_execute(&apply::commit_sql(&self.plan.plan.execution)).await } else { Ok(()) };
         result.trace = tracer.map(Tracer::finish).unwrap_or_default();
         if let Err(e) = committed {
             result.status = MigrationStatus::Failed;

@@ -397,6 +397,28 @@ async fn cancelling_while_the_catalog_snapshot_waits_for_a_lock_cancels_the_run_
     drop(holder);
 }
 
+#[tokio::test]
+async fn a_migrations_own_session_timeouts_do_not_outlive_it() {
+    let db = busy_db().await;
+    let plan = plan_with(|p| {
+        bare(p);
+        p.execution.lock_timeout_ms = 1500;
+        p.migrations = vec![migration("941", "tests/fixtures/sql/941_own_session_settings.sql")];
+    });
+    let (mut engine, _rx) = crate::engine::start(plan, &db).await;
+    assert_eq!(engine.step().await, Some(Step::Preflight));
+    // Taken once the pre-flight has read the catalog: the snapshot after 941 must give up
+    // within the plan's lock timeout, not the migration's own (none).
+    let (holder, pid) = hold_lock(&db, "LOCK TABLE side.busy_generated IN ACCESS EXCLUSIVE MODE").await;
+    let stepped = tokio::time::timeout(Duration::from_secs(30), engine.step()).await.expect("the snapshot waited on");
+    assert_eq!(stepped, Some(Step::Migration(0)));
+    let result = engine.finish().await;
+    assert_eq!(result.migrations[0].status, MigrationStatus::Applied);
+    let Outcome::Failed { error, .. } = &result.outcome else { panic!("{:?}", result.outcome) };
+    assert!(error.contains("lock timeout") && error.contains(&format!("pid {pid}")), "{error}");
+    drop(holder);
+}
+
 /// Run the pre-flight of `plan` and cancel the run as soon as the watcher has seen `waiting`
 /// (what waits: "the catalog snapshot", "check ID") wait for a lock; the run's result. Fails
 /// if the cancel does not end the step.
