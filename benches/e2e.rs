@@ -30,8 +30,9 @@ use std::time::{Duration, Instant};
 
 use pgstage::db::connect::{self, Session};
 use pgstage::db::snapshot::{Kind, Snapshot};
-use pgstage::engine::{Engine, MigrationStatus, Outcome, RunOptions, RunResult, Step, step_title};
+use pgstage::engine::{Engine, RunOptions, Step, step_title};
 use pgstage::plan::{self, Integrity, LoadedPlan, Performance, Preflight};
+use pgstage::run_result::{MigrationStatus, Outcome, RunResult};
 use pgstage::sandbox::{Sandbox, SandboxOptions};
 use tokio::runtime::Runtime;
 use tokio_postgres::Client;

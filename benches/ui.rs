@@ -12,13 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pgstage::engine::RunResult;
 use pgstage::gui::AppOptions;
 use pgstage::gui::app::{PgstageApp, Tab};
 use pgstage::gui::dialog::FixedPaths;
 use pgstage::gui::panels::results::{CHECK_COLUMNS, CheckRows};
 use pgstage::gui::run_state::CheckRow;
 use pgstage::gui::table::TableState;
+use pgstage::run_result::RunResult;
 
 const ROWS: usize = 100_000;
 const FRAMES: usize = 300;

@@ -14,4 +14,5 @@ pub mod gui;
 pub mod plan;
 pub mod rehearsal;
 pub mod report;
+pub mod run_result;
 pub mod sandbox;

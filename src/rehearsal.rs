@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::engine::{Outcome, Rehearsal, RunResult};
 use crate::plan::LoadedPlan;
+use crate::run_result::{Outcome, Rehearsal, RunResult};
 
 /// Why the record could not be read or written.
 #[derive(Debug, thiserror::Error)]

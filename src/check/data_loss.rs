@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use crate::engine::result::{CheckResult, MigrationResult, MigrationStatus, Status, TableChange};
 use crate::plan::{DeclaredLoss, Loss, Migration};
+use crate::run_result::{CheckResult, MigrationResult, MigrationStatus, Status, TableChange};
 
 /// One loss a migration caused.
 struct Observed<'a> {
@@ -129,8 +129,8 @@ pub fn check(migrations: &[Migration], results: &[MigrationResult], schema: &str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::result::DataChanges;
     use crate::plan::MsRange;
+    use crate::run_result::DataChanges;
 
     fn migration(loss: Vec<DeclaredLoss>) -> Migration {
         Migration {
@@ -146,7 +146,7 @@ mod tests {
     }
 
     fn applied(tables: Vec<TableChange>) -> MigrationResult {
-        let mut r = crate::engine::apply::not_run(&migration(vec![]), None);
+        let mut r = crate::run_result::MigrationResult::not_run(&migration(vec![]));
         r.status = MigrationStatus::Applied;
         r.data = DataChanges { rows_measured: true, tables };
         r

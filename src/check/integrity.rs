@@ -7,7 +7,7 @@ use std::time::Instant;
 use tokio_postgres::Client;
 
 use crate::db::DbError;
-use crate::engine::result::{CheckResult, Status};
+use crate::run_result::{CheckResult, Status};
 
 /// Schemas integrity checks never look at.
 const SKIP: &str = "('pg_catalog', 'information_schema', 'pgstage')";

@@ -17,8 +17,8 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::db::figures::{self, Replication};
 use crate::db::snapshot::{Kind, Snapshot};
 use crate::db::{self, DbError, split};
-use crate::engine::result::{CheckResult, Status};
 use crate::plan::{Check, Expect, Metric, Probe, Severity};
+use crate::run_result::{CheckResult, Status};
 
 /// What a probe saw.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,8 +8,8 @@ use std::time::Instant;
 use tokio_postgres::Client;
 
 use crate::db::{DbError, describe};
-use crate::engine::result::{CheckResult, Status};
 use crate::plan::IndexUsage;
+use crate::run_result::{CheckResult, Status};
 
 pub async fn index_usage(client: &Client, usage: &IndexUsage, statement_timeout_ms: u64) -> Result<CheckResult, DbError> {
     let started = Instant::now();

@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 
 use crate::db::DbError;
 use crate::db::snapshot::{Kind, Snapshot};
-use crate::engine::result::{CheckResult, Status};
+use crate::run_result::{CheckResult, Status};
 
 /// "Nearly all": the share of pre-existing objects a role must hold a privilege on for the
 /// new ones to be expected to have it too.

@@ -15,8 +15,8 @@ use std::time::Instant;
 use tokio_postgres::Client;
 
 use crate::db::{DbError, describe, quote_ident, quote_literal};
-use crate::engine::result::{CheckResult, Status};
 use crate::plan::RlsTest;
+use crate::run_result::{CheckResult, Status};
 
 /// Rows of other workspaces sampled at most (enough to prove a leak, or that there is
 /// something to hide).

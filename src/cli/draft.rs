@@ -114,7 +114,7 @@ pub fn import_main(args: &ImportArgs) -> Result<(), String> {
 }
 
 /// The draft as written, rehearsed: GO, or why not.
-fn verdict(run: &pgstage::engine::RunResult) -> Result<(), String> {
+fn verdict(run: &pgstage::run_result::RunResult) -> Result<(), String> {
     if run.verdict.go {
         println!("the draft, rehearsed on the sandbox: GO");
         Ok(())

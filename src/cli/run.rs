@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pgstage::db::connect::{self, ConnectOptions, Session};
-use pgstage::engine::{Acknowledgement, Engine, Event, Met, MigrationStatus, Rehearsal, RunOptions, RunResult, Status, major_of};
+use pgstage::engine::{Engine, Event, RunOptions};
 use pgstage::plan::CriterionKind;
 use pgstage::plan::{self, LoadedPlan};
 use pgstage::rehearsal::{self, Record};
+use pgstage::run_result::{Acknowledgement, Met, MigrationStatus, Rehearsal, RunResult, Status, major_of};
 use pgstage::sandbox::{Sandbox, SandboxOptions};
 
 #[derive(Args)]
@@ -236,7 +237,7 @@ fn print_event(event: &Event) {
             let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
             let due = last.as_ref().is_none_or(|(s, at)| *s != wait.statement || wait.waited_ms - at >= 5000.0);
             if due {
-                println!("  WAITING   {}", pgstage::engine::blockers::sentence(wait));
+                println!("  WAITING   {}", wait.sentence());
                 *last = Some((wait.statement.clone(), wait.waited_ms));
             }
         }

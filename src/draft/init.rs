@@ -14,12 +14,12 @@ use super::{DraftError, Output, relative, render};
 use crate::check::Observed;
 use crate::db::quote_literal;
 use crate::db::snapshot::Kind;
-use crate::engine::{MigrationResult, RunResult};
 use crate::plan::defaults::same_version;
 use crate::plan::{
     Baseline, Check, Creates, Criterion, CriterionKind, Expect, LoadedPlan, Metric, Migration, MsRange, Plan, Probe, Rollback,
     Rule, Severity, TargetGuard,
 };
+use crate::run_result::{MigrationResult, RunResult};
 
 /// What `pgstage init` is asked to do.
 #[derive(Debug, Clone)]

@@ -4,8 +4,9 @@
 
 use crate::check::{self, Observed, TxMode};
 use crate::db::connect;
-use crate::engine::{Acknowledgement, Engine, Outcome, RunOptions, RunResult};
+use crate::engine::{Engine, RunOptions};
 use crate::plan::{Contradiction, LintRule, LoadedPlan};
+use crate::run_result::{Acknowledgement, Outcome, RunResult};
 use crate::sandbox::{Sandbox, SandboxOptions, ServerChoice};
 
 use super::DraftError;
@@ -52,7 +53,7 @@ impl Rig {
 pub async fn rehearse_on(
     plan: &LoadedPlan,
     config: &tokio_postgres::Config,
-    sandbox: Option<crate::engine::SandboxInfo>,
+    sandbox: Option<crate::run_result::SandboxInfo>,
 ) -> Result<RunResult, DraftError> {
     let failed = |e: String| DraftError::Rehearsal(e);
     let session = connect::connect_config(config).await.map_err(|e| failed(e.to_string()))?;

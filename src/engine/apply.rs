@@ -17,11 +17,11 @@ use tokio_postgres::{Client, SimpleQueryStream};
 
 use super::blockers;
 use super::event::{Event, Step};
-use super::result::{EarlierApply, LockTaken, MigrationResult, MigrationStatus, StatementTiming};
 use super::trace::{self, Reach, Tracer};
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
 use crate::plan::{Execution, LoadedPlan, Migration};
+use crate::run_result::{EarlierApply, LockTaken, MigrationResult, MigrationStatus, StatementTiming};
 
 /// A migration file read, checksummed and split, before anything runs.
 #[derive(Debug, Clone)]
@@ -119,28 +119,12 @@ pub struct Context<'a> {
     pub probe: bool,
 }
 
-/// A migration result before anything ran.
+/// A migration result before anything ran, with what reading its file gave if it was read.
 pub fn not_run(m: &Migration, p: Option<&Prepared>) -> MigrationResult {
-    MigrationResult {
-        id: m.id.clone(),
-        title: m.title.clone(),
-        file: p.map_or_else(|| m.file.display().to_string(), |p| p.shown.clone()),
-        checksum: p.map(|p| p.checksum.clone()).unwrap_or_default(),
-        expected_ms: m.expected_ms,
-        status: MigrationStatus::NotRun,
-        duration_ms: 0.0,
-        statements: p.map_or(0, |p| p.statements.len()),
-        statements_done: 0,
-        statement_timings: Vec::new(),
-        created: Default::default(),
-        object_mismatches: Vec::new(),
-        error: None,
-        applied_earlier: None,
-        data: Default::default(),
-        lock_waits: Vec::new(),
-        trace: Vec::new(),
-        findings: Vec::new(),
-        blocked_sessions: Vec::new(),
+    let result = MigrationResult::not_run(m);
+    match p {
+        Some(p) => result.read_as(&p.shown, &p.checksum, p.statements.len()),
+        None => result,
     }
 }
 
@@ -374,7 +358,7 @@ fn fail(
         describe(&e)
     };
     if let Some(wait) = result.lock_waits.last().filter(|_| waited) {
-        what.push_str(&format!("\n  {}", blockers::sentence(wait)));
+        what.push_str(&format!("\n  {}", wait.sentence()));
     }
     result.error = Some(format!("{}:{line}:{column}: {what}", p.shown));
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;

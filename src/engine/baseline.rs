@@ -6,11 +6,11 @@
 //! sessions, replication lag) are measured again. Without a record they are n/a, with the
 //! reason, and nothing that needs the baseline is called met.
 
-use super::result::{BaselineSource, CheckResult, Status};
 use super::{Engine, StepEnd, db_end};
 use crate::db::ledger;
 use crate::db::snapshot::Snapshot;
 use crate::plan::{Check, Metric, Probe};
+use crate::run_result::{BaselineSource, CheckResult, Status};
 
 /// Whether a pre-flight check measures the server now rather than the baseline.
 fn measures_now(c: &Check) -> bool {

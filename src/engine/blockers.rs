@@ -13,8 +13,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_postgres::Client;
 
 use super::event::Event;
-use super::result::{Blocker, LockWait};
 use crate::db::DbError;
+use crate::run_result::{Blocker, LockWait};
 
 /// How long a statement runs before the watcher first looks.
 const FIRST_LOOK: Duration = Duration::from_millis(250);
@@ -68,7 +68,7 @@ pub async fn watched<T>(
 /// A lock timeout, with the wait last seen before it: who held the lock.
 pub fn named(e: DbError, wait: Option<LockWait>) -> DbError {
     match (e, wait) {
-        (DbError::LockTimeout(e), Some(wait)) => DbError::LockTimeout(format!("{e}\n  {}", sentence(&wait))),
+        (DbError::LockTimeout(e), Some(wait)) => DbError::LockTimeout(format!("{e}\n  {}", wait.sentence())),
         (e, _) => e,
     }
 }
@@ -128,12 +128,6 @@ pub async fn look(
         waited_ms: started.elapsed().as_secs_f64() * 1000.0,
         blockers,
     }))
-}
-
-/// The blockers of `wait` in one sentence, for errors.
-pub fn sentence(wait: &LockWait) -> String {
-    let who: Vec<String> = wait.blockers.iter().map(Blocker::describe).collect();
-    format!("{} waited {:.1} s for {}, blocked by {}", wait.statement, wait.waited_ms / 1000.0, wait.waiting_for, who.join("; "))
 }
 
 /// `query` with the literal after each PASSWORD keyword blanked (`ALTER ROLE … PASSWORD '…'`):

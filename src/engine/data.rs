@@ -11,9 +11,9 @@ use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 
-use super::result::TableChange;
 use crate::db::quote_ident;
 use crate::db::snapshot::{Kind, Snapshot, SnapshotDiff};
+use crate::run_result::TableChange;
 
 /// Schemas whose tables are never pre-existing data: the system's and pgstage's own.
 const USER_TABLES: &str = "c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstage') \

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::result::{CheckResult, LockWait, MigrationResult, RunResult};
+use crate::run_result::{CheckResult, LockWait, MigrationResult, RunResult};
 
 /// One step of a run, in order. With one transaction per migration each migration is a
 /// step of its own; with one transaction for the batch, `Migration(0)` applies them all.

@@ -14,7 +14,7 @@ mod data;
 pub mod event;
 pub mod guard;
 mod objects;
-pub mod result;
+
 mod rollback;
 mod steps;
 pub mod trace;
@@ -27,12 +27,15 @@ use std::time::{Instant, SystemTime};
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use event::{Event, Step};
-pub use result::*;
 
 use crate::db::connect::Session;
 use crate::db::snapshot::Snapshot;
 use crate::db::{DbError, describe, ledger};
 use crate::plan::{LoadedPlan, TransactionMode};
+use crate::run_result::{
+    Acknowledgement, BaselineSource, CheckResult, FORMAT_VERSION, Outcome, PlanInfo, Rehearsal, RunResult, SandboxInfo,
+    SchemaCounts, Verdict,
+};
 use apply::Prepared;
 
 /// Why a run could not start. Failures once it runs are part of the [`RunResult`].

@@ -2,8 +2,8 @@
 //! functions, explicit indexes, policies, triggers and foreign keys.
 
 use crate::db::snapshot::{Kind, Snapshot, SnapshotDiff};
-use crate::engine::result::{MigrationResult, MigrationStatus};
 use crate::plan::Migration;
+use crate::run_result::{MigrationResult, MigrationStatus};
 
 /// Compare what a migration created (snapshot diff) with what the plan announced.
 pub fn compare_created(m: &Migration, diff: &SnapshotDiff, after: &Snapshot, result: &mut MigrationResult) {

@@ -8,10 +8,11 @@
 use std::time::Instant;
 
 use super::apply;
-use super::{Engine, MigrationStatus, RollbackResult, Step, StepEnd, db_failed};
+use super::{Engine, Step, StepEnd, db_failed};
 use crate::check::TxMode;
 use crate::db::{describe, ledger};
 use crate::plan::Migration;
+use crate::run_result::{MigrationStatus, RollbackResult};
 
 impl Engine {
     pub(super) async fn rollback(&mut self) -> Result<(), StepEnd> {

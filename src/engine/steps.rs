@@ -9,17 +9,17 @@ use std::future::Future;
 use super::apply::{self, LedgerState};
 use super::blockers;
 use super::objects::{compare_created, compare_created_tables_only, compare_present};
-use super::result::LockWait;
 use super::trace::{self, Tracer};
-use super::{
-    CheckResult, DataChanges, Engine, Event, MigrationResult, MigrationStatus, Status, Step, StepEnd, data, db_end, db_failed,
-};
+use super::{Engine, Event, Step, StepEnd, data, db_end, db_failed};
 use crate::check::integrity::OrphanScope;
 use crate::check::{self, TxMode};
 use crate::db::snapshot::{Kind, Snapshot};
 use crate::db::{DbError, describe, ledger};
 use crate::findings;
 use crate::plan::{Check, Migration, OrphanScan, TransactionMode};
+use crate::run_result::{
+    Able, BaselineRun, CheckResult, DataChanges, LockWait, MigrationResult, MigrationStatus, Sensitivity, Status,
+};
 
 impl Engine {
     /// A catalog snapshot, split over the catalog reader connection when there is one. If that
@@ -69,7 +69,7 @@ impl Engine {
         self.stop_if_cancelled()?;
         match watched {
             (Ok(mut r), Some(wait)) if r.status != Status::Pass => {
-                r.detail = [r.detail.as_str(), &blockers::sentence(&wait)].join("\n").trim_start().to_owned();
+                r.detail = [r.detail.as_str(), &wait.sentence()].join("\n").trim_start().to_owned();
                 Ok(r)
             }
             (outcome, wait) => outcome.map_err(|e| db_end(blockers::named(e, wait))),
@@ -169,14 +169,14 @@ impl Engine {
         for (section, checks) in [("verification", &plan.verification), ("schema_summary", &plan.schema_summary)] {
             for c in checks {
                 let r = self.check(c, TxMode::ReadOnly, now).await?;
-                let run = super::BaselineRun { when: when.to_owned(), passed: r.status == Status::Pass, actual: r.actual };
+                let run = BaselineRun { when: when.to_owned(), passed: r.status == Status::Pass, actual: r.actual };
                 match self.result.sensitivity.iter_mut().find(|s| s.section == section && s.id == c.id) {
                     Some(s) => s.on_baseline.push(run),
-                    None => self.result.sensitivity.push(super::Sensitivity {
+                    None => self.result.sensitivity.push(Sensitivity {
                         section: section.to_owned(),
                         id: c.id.clone(),
                         on_baseline: vec![run],
-                        verdict: super::Able::Unknown,
+                        verdict: Able::Unknown,
                     }),
                 }
             }
@@ -191,22 +191,22 @@ impl Engine {
         for (section, checks) in [("verification", &plan.verification), ("schema_summary", &plan.schema_summary)] {
             for c in checks {
                 if !self.result.sensitivity.iter().any(|s| s.section == section && s.id == c.id) {
-                    self.result.sensitivity.push(super::Sensitivity {
+                    self.result.sensitivity.push(Sensitivity {
                         section: section.to_owned(),
                         id: c.id.clone(),
                         on_baseline: vec![],
-                        verdict: super::Able::Unknown,
+                        verdict: Able::Unknown,
                     });
                 }
                 let s = self.result.sensitivity.iter_mut().find(|s| s.section == section && s.id == c.id).expect("just added");
                 s.verdict = if c.invariant {
-                    super::Able::Invariant
+                    Able::Invariant
                 } else if s.on_baseline.is_empty() {
-                    super::Able::Unknown
+                    Able::Unknown
                 } else if s.on_baseline.iter().any(|r| !r.passed) {
-                    super::Able::ShownAbleToFail
+                    Able::ShownAbleToFail
                 } else {
-                    super::Able::Insensitive
+                    Able::Insensitive
                 };
             }
         }

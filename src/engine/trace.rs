@@ -11,9 +11,9 @@ use std::time::Instant;
 use futures_util::TryStreamExt;
 use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryStream};
 
-use super::result::{BlockedSession, LockTaken, StatementTrace};
 use crate::db::lock_modes;
 use crate::db::split::{self, Statement};
+use crate::run_result::{BlockedSession, LockTaken, StatementTrace};
 
 /// Appended to each statement (after a newline, so a trailing comment cannot swallow it): the
 /// session's granted relation locks on relations no newer than the newest pre-existing one

@@ -2,8 +2,8 @@
 //! criterion not met or not reached, a run that did not complete, or a run in which no check
 //! ran makes it NO-GO. A criterion whose inputs did not run is "not reached", never met.
 
-use super::result::{CriterionResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status, Verdict};
 use crate::plan::{Criterion, CriterionKind, Metric, Plan, Probe, Rule};
+use crate::run_result::{CriterionResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status, Verdict};
 
 pub fn decide(plan: &Plan, run: &RunResult) -> Verdict {
     let (criteria, default_criteria) = plan.effective_criteria();
@@ -195,7 +195,7 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             (Met::Yes, format!("no unaccepted {} finding or worse ({accepted} accepted){}", severity.label(), earlier_note(run)))
         }
         Rule::MaxBlockedMs(limit) => {
-            let probed: Vec<(&str, &crate::engine::result::LockTaken)> = run
+            let probed: Vec<(&str, &crate::run_result::LockTaken)> = run
                 .migrations
                 .iter()
                 .flat_map(|m| m.trace.iter().flat_map(move |t| t.locks.iter().map(move |l| (t.statement.as_str(), l))))
@@ -283,7 +283,7 @@ fn from_check(run: &RunResult, id: &str, section: &str) -> (Met, String) {
 
 /// How many verification and schema checks were shown able to fail, and which were not.
 fn able_to_fail(run: &RunResult) -> String {
-    use super::result::Able;
+    use crate::run_result::Able;
     if run.sensitivity.is_empty() {
         return String::new();
     }

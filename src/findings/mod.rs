@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use crate::db::snapshot::{Snapshot, SnapshotDiff};
 use crate::db::split::Statement;
-use crate::engine::result::{Finding, FindingSeverity, MigrationResult, StatementTrace};
 use crate::plan::{AcceptedFinding, Migration};
+use crate::run_result::{Finding, FindingSeverity, MigrationResult, StatementTrace};
 
 /// What the rules read.
 pub struct Context<'a> {
@@ -62,7 +62,7 @@ pub fn sized(
     ctx: &Context,
     rule: &str,
     trace: &StatementTrace,
-    lock: &crate::engine::result::LockTaken,
+    lock: &crate::run_result::LockTaken,
     blocks: &str,
     message: String,
     advice: &str,
@@ -129,8 +129,8 @@ pub(crate) mod test_utils {
     //! Build a migration result with a trace, for the rules' own tests.
 
     use super::*;
-    use crate::engine::result::{LockTaken, MigrationStatus};
     use crate::plan::MsRange;
+    use crate::run_result::{LockTaken, MigrationStatus};
 
     pub struct Fixture {
         pub migration: MigrationResult,
@@ -152,7 +152,7 @@ pub(crate) mod test_utils {
                 data_loss: vec![],
                 accept: vec![],
             };
-            let mut migration = crate::engine::apply::not_run(&m, None);
+            let mut migration = crate::run_result::MigrationResult::not_run(&m);
             migration.status = MigrationStatus::Applied;
             Fixture {
                 migration,

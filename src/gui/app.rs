@@ -16,8 +16,9 @@ use super::panels;
 use super::run_state::RunView;
 use super::table::TableState;
 use super::worker::{Command, Message, Target, Worker};
-use crate::engine::{Acknowledgement, Event, MigrationStatus, RunOptions};
+use crate::engine::{Event, RunOptions};
 use crate::plan::{self, LoadedPlan};
+use crate::run_result::{Acknowledgement, MigrationStatus};
 
 const SETTINGS_KEY: &str = "pgstage";
 const MAX_RECENT: usize = 8;
@@ -500,7 +501,7 @@ impl PgstageApp {
         match &event {
             Event::Log(line) => self.log(line.clone()),
             Event::LockWait(w) if self.run.lock_wait.as_ref().is_none_or(|l| l.statement != w.statement) => {
-                self.log_at(Level::Warning, format!("lock wait: {}", crate::engine::blockers::sentence(w)));
+                self.log_at(Level::Warning, format!("lock wait: {}", w.sentence()));
             }
             Event::StepStarted { title, .. } => {
                 let n = self.run.steps.iter().position(|s| &s.title == title).map_or(0, |i| i + 1);
@@ -539,7 +540,7 @@ impl PgstageApp {
             self.log_at(level, line);
         }
         if finished && let Some(r) = self.run.result.clone() {
-            use crate::engine::Outcome;
+            use crate::run_result::Outcome;
             match &r.outcome {
                 Outcome::Failed { step, error } => self.log_at(Level::Error, format!("run failed at {step}: {error}")),
                 Outcome::Cancelled { step } if self.run.steps.iter().any(|s| &s.title == step && s.started.is_some()) => {

@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::{CheckResult, Controls, Event, MigrationResult, RunResult, Step};
+use crate::engine::{Controls, Event, Step};
+use crate::run_result::{CheckResult, MigrationResult, RunResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepStatus {
@@ -57,7 +58,7 @@ pub struct RunView {
     /// The operator cancelled the run.
     pub cancelled: bool,
     /// The statement now waiting for another session's lock, and who holds it.
-    pub lock_wait: Option<crate::engine::LockWait>,
+    pub lock_wait: Option<crate::run_result::LockWait>,
 }
 
 impl RunView {
@@ -139,7 +140,7 @@ impl RunView {
                 }
             }
             Event::CheckFinished { section, result } => {
-                if result.status == crate::engine::Status::Fail
+                if result.status == crate::run_result::Status::Fail
                     && let Some(s) = self.steps.iter_mut().find(|s| s.status == StepStatus::Running)
                 {
                     s.failed_checks += 1;

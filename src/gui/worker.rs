@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::db::connect::{self, ConnectOptions, Session};
-use crate::engine::{Controls, Engine, Event, RunOptions, major_of};
+use crate::engine::{Controls, Engine, Event, RunOptions};
 use crate::plan::LoadedPlan;
 use crate::rehearsal::{self, Record};
+use crate::run_result::major_of;
 use crate::sandbox::{Sandbox, SandboxOptions, ServerBinaries, ServerChoice};
 
 /// Where to run.

@@ -3,10 +3,10 @@
 //! they never disagree.
 
 use crate::db::snapshot::Kind;
-use crate::engine::{
+use crate::plan::{CriterionKind, MsRange};
+use crate::run_result::{
     BaselineSource, CheckResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status, TableChange,
 };
-use crate::plan::{CriterionKind, MsRange};
 
 /// A section of checks, in run order, with its title for people.
 pub struct Section<'a> {
@@ -639,7 +639,7 @@ pub fn lock_wait_lines(r: &RunResult) -> Vec<String> {
         .iter()
         .flat_map(|m| &m.lock_waits)
         .chain(r.rollback.iter().flat_map(|x| &x.lock_waits))
-        .map(crate::engine::blockers::sentence)
+        .map(crate::run_result::LockWait::sentence)
         .collect()
 }
 

@@ -8,8 +8,8 @@ use std::fmt::Write;
 use super::content::{self as c, Section};
 use super::escape as e;
 use super::{SignOff, svg};
-use crate::engine::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 use crate::plan::CriterionKind;
+use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
 const CSS: &str = r#"
 :root { --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --head: #f3f5f7;

@@ -9,8 +9,8 @@ use std::fmt::Write;
 
 use super::content as c;
 use super::escape as e;
-use crate::engine::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 use crate::plan::CriterionKind;
+use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
 enum Verdict {
     Pass,
@@ -165,7 +165,7 @@ fn checks_or_not_reached(r: &RunResult, checks: &[CheckResult]) -> Vec<Case> {
     checks.iter().map(check_case).collect()
 }
 
-fn migration_case(m: &crate::engine::MigrationResult) -> Case {
+fn migration_case(m: &crate::run_result::MigrationResult) -> Case {
     let name = format!("{} {}", m.id, m.title);
     let against = match c::timing(m) {
         c::Timing::NotMeasured => String::new(),
@@ -302,7 +302,7 @@ fn lock_cases(r: &RunResult) -> Vec<Case> {
             );
             let (verdict, out) = match (&f.accepted, f.severity) {
                 (Some(reason), _) => (Verdict::Pass, format!("accepted by the plan: {reason}\n{body}")),
-                (None, crate::engine::FindingSeverity::Error) => {
+                (None, crate::run_result::FindingSeverity::Error) => {
                     (Verdict::Failure { kind: "LOCK FINDING", message: f.message.clone(), body }, String::new())
                 }
                 (None, severity) => (Verdict::Pass, format!("{}: {body}", severity.label().to_uppercase())),

@@ -5,10 +5,10 @@
 
 use std::fmt::Write;
 
+use super::cell;
 use super::content::{count_of, fmt_ms};
 use super::escape as e;
-use super::markdown::cell;
-use crate::engine::{BlockedSession, Finding, LockTaken, MigrationResult, RunResult, StatementTrace};
+use crate::run_result::{BlockedSession, Finding, LockTaken, MigrationResult, RunResult, StatementTrace};
 
 /// One lock of the trace, in words.
 pub struct LockRow {
@@ -187,8 +187,8 @@ pub fn html(o: &mut String, r: &RunResult) {
             let what = what(f);
             let class = match (f.accepted.is_some(), f.severity) {
                 (true, _) => "b-na",
-                (_, crate::engine::FindingSeverity::Error) => "b-fail",
-                (_, crate::engine::FindingSeverity::Warning) => "b-warn",
+                (_, crate::run_result::FindingSeverity::Error) => "b-fail",
+                (_, crate::run_result::FindingSeverity::Warning) => "b-warn",
                 _ => "b-na",
             };
             let _ = writeln!(

@@ -5,9 +5,9 @@
 
 use std::fmt::Write;
 
-use super::SignOff;
 use super::content::{self as c, Section};
-use crate::engine::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
+use super::{SignOff, cell};
+use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
 pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
     let mut o = String::new();
@@ -29,37 +29,6 @@ pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
     verdict(&mut o, r);
     sign_off(&mut o, r, signoff);
     o
-}
-
-/// Text for a Markdown table cell or a line of prose: inline HTML, table pipes and emphasis
-/// cannot break out; newlines become `<br>`.
-pub fn cell(text: &str) -> String {
-    let text = text.trim();
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut chars = text.chars().peekable();
-    while let Some(ch) = chars.next() {
-        match ch {
-            // Only where it could open a tag, a comment or an autolink ("5 ms < 10 ms" stays).
-            '<' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')) => out.push_str("&lt;"),
-            '>' if out.is_empty() => out.push_str("&gt;"),
-            '&' => {
-                // Only where it would start a character reference.
-                let rest: String = chars.clone().take(12).collect();
-                let entity =
-                    rest.find(';').is_some_and(|i| i > 0 && rest[..i].chars().all(|x| x.is_ascii_alphanumeric() || x == '#'));
-                out.push_str(if entity { "&amp;" } else { "&" });
-            }
-            '|' | '\\' | '*' | '`' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '\r' => {}
-            '\n' => out.push_str("<br>"),
-            c if c.is_control() && c != '\t' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// An inline code span (e.g. a path or checksum), safe in a table cell.

@@ -13,13 +13,16 @@ mod junit;
 pub mod locks;
 mod markdown;
 mod svg;
+mod text;
 
 use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::RunResult;
+pub use text::{cell, escape};
+
+use crate::run_result::RunResult;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -154,24 +157,4 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// Text for HTML, SVG and XML (text and attribute values alike): `& < > " '` become
-/// references, and characters XML 1.0 forbids (C0 controls other than tab, newline and carriage
-/// return) become U+FFFD.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::content::{self as c, SchemaRow, Timing};
 use super::escape as e;
-use crate::engine::{MigrationResult, MigrationStatus};
+use crate::run_result::{MigrationResult, MigrationStatus};
 
 const FONT: &str = "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif\"";
 const BEFORE: &str = "#9db4cc";

@@ -288,8 +288,8 @@ impl Sandbox {
     }
 
     /// What a run result says about this sandbox.
-    pub fn info(&self) -> crate::engine::SandboxInfo {
-        crate::engine::SandboxInfo {
+    pub fn info(&self) -> crate::run_result::SandboxInfo {
+        crate::run_result::SandboxInfo {
             version: self.binaries.number().to_owned(),
             major: self.binaries.major,
             bindir: self.binaries.dir.display().to_string(),

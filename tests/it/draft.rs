@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use pgstage::db::connect;
-use pgstage::engine::{Engine, RunOptions, RunResult};
+use pgstage::engine::{Engine, RunOptions};
 use pgstage::plan::{self, Expect, LoadedPlan};
+use pgstage::run_result::RunResult;
 
 use crate::support::{Template, fresh_db, root};
 
@@ -166,7 +167,7 @@ async fn init_sqitch_plan_with_deploy_revert_verify() {
         "the batch's verify scripts"
     );
     let result = ends_go(&loaded).await;
-    assert!(result.verification.iter().any(|c| c.id == "V-audit-VERIFY" && c.status == pgstage::engine::Status::Pass));
+    assert!(result.verification.iter().any(|c| c.id == "V-audit-VERIFY" && c.status == pgstage::run_result::Status::Pass));
     assert!(result.rollback.as_ref().is_some_and(|r| r.matches_baseline()));
 }
 

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use pgstage::db::connect::{self, Session};
 use pgstage::db::snapshot::{Kind, row_counts};
-use pgstage::engine::{Controls, Engine, EngineError, Event, MigrationStatus, Outcome, RunOptions, RunResult, Status, Step};
+use pgstage::engine::{Controls, Engine, EngineError, Event, RunOptions, Step};
 use pgstage::plan::{Creates, LoadedPlan, Metric, Migration, MsRange, Plan, TransactionMode};
+use pgstage::run_result::{MigrationStatus, Outcome, RunResult, Status};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::support::{Template, TestDb, fresh_db, path, wait_for_count, week2_plan, write_plan};

@@ -3,7 +3,7 @@
 //! PERIOD is kept by parents whose periods cover the child's together, not by an equal one.
 
 use pgstage::check::integrity::{self, OrphanScope};
-use pgstage::engine::Status;
+use pgstage::run_result::Status;
 
 use crate::support::{Template, fresh_db, server_version_num};
 

@@ -4,8 +4,8 @@
 //! tables it references, probes of reads and writes from another session, findings accepted
 //! by the plan, and the criteria over them.
 
-use pgstage::engine::{Finding, LockTaken, Met, MigrationResult, RunResult};
 use pgstage::plan::{AcceptedFinding, Criterion, CriterionKind, FindingSeverity, LoadedPlan, Rule};
+use pgstage::run_result::{Finding, LockTaken, Met, MigrationResult, RunResult};
 
 use crate::engine::{migration, plan_with, run};
 use crate::staging::bare;

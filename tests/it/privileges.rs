@@ -4,7 +4,7 @@
 
 use pgstage::check::privileges;
 use pgstage::db::snapshot::Snapshot;
-use pgstage::engine::Status;
+use pgstage::run_result::Status;
 
 use crate::support::{Template, fresh_db, server_version_num};
 

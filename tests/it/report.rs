@@ -18,8 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use pgstage::engine::{CheckResult, MigrationStatus, Outcome, RunResult, Status};
 use pgstage::report::{self, Format, SignOff};
+use pgstage::run_result::{CheckResult, MigrationStatus, Outcome, RunResult, Status};
 
 use crate::support::path;
 
@@ -125,7 +125,7 @@ fn json_is_the_full_run_result_and_reads_back() {
         let text = report::render_with(&result, &[], Format::Json);
         assert_eq!(text, report::json(&result));
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(value["format_version"], pgstage::engine::FORMAT_VERSION);
+        assert_eq!(value["format_version"], pgstage::run_result::FORMAT_VERSION);
         assert!(value.get("signoff").is_none(), "no sign-off key without a sign-off");
         let back: RunResult = serde_json::from_str(&text).unwrap();
         assert_eq!(back, result, "{name}: JSON must round-trip");
@@ -261,7 +261,7 @@ fn a_cancelled_or_unfinished_run_is_reported_as_such() {
     );
 
     result.outcome = Outcome::InProgress;
-    result.verdict = pgstage::engine::Verdict {
+    result.verdict = pgstage::run_result::Verdict {
         go: false,
         criteria: vec![],
         reasons: vec![],
@@ -509,7 +509,7 @@ fn a_run_that_stopped_in_preflight_still_renders_every_section() {
     result.acknowledgements.clear();
     result.schema_counts.before.clear();
     for m in &mut result.migrations {
-        *m = pgstage::engine::MigrationResult {
+        *m = pgstage::run_result::MigrationResult {
             status: MigrationStatus::NotRun,
             duration_ms: 0.0,
             statements_done: 0,

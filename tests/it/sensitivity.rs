@@ -3,8 +3,8 @@
 //! there too cannot tell a migrated database from an unmigrated one and is flagged, unless the
 //! plan marks it an invariant.
 
-use pgstage::engine::Able;
 use pgstage::plan::{Check, Expect, Probe, Severity};
+use pgstage::run_result::Able;
 
 use crate::engine::{plan_with, run};
 use crate::support::{Template, fresh_db};

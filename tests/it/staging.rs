@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use pgstage::db::connect;
 use pgstage::db::snapshot::{Kind, Snapshot};
-use pgstage::engine::{Engine, Event, Met, MigrationStatus, Outcome, RunResult, Status, Step};
+use pgstage::engine::{Engine, Event, Step};
 use pgstage::plan::{Check, DeclaredLoss, Expect, LoadedPlan, Loss, Plan, Probe, Rule, Severity};
+use pgstage::run_result::{Met, MigrationStatus, Outcome, RunResult, Status};
 use tokio::sync::mpsc::unbounded_channel;
 
 use crate::engine::{exists, ledger, migration, options, plan_with, run, sandbox_conninfo, session};
 use crate::support::{Template, TestDb, fresh_db, path, wait_for_count, week2_plan, write_plan};
 
-fn check<'a>(r: &'a RunResult, id: &str) -> &'a pgstage::engine::CheckResult {
+fn check<'a>(r: &'a RunResult, id: &str) -> &'a pgstage::run_result::CheckResult {
     r.all_checks().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"))
 }
 
@@ -519,7 +520,9 @@ async fn a_run_killed_during_015_resumes_with_013_014_applied_earlier_then_rerun
     assert_eq!(status, [AlreadyApplied, AlreadyApplied, Applied, Applied, Applied]);
     let earlier = resumed.migrations[0].applied_earlier.as_ref().unwrap();
     assert_eq!(earlier.operator, "night shift");
-    assert!(matches!(&resumed.baseline, pgstage::engine::BaselineSource::Recorded { run_id, .. } if *run_id == earlier.run_id));
+    assert!(
+        matches!(&resumed.baseline, pgstage::run_result::BaselineSource::Recorded { run_id, .. } if *run_id == earlier.run_id)
+    );
     let tables = check(&resumed, "PF-TABLES");
     assert_eq!((tables.status, tables.actual.as_str()), (Status::Pass, "43"), "judged against the recorded baseline");
     assert!(tables.detail.contains(&earlier.run_id), "{}", tables.detail);

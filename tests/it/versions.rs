@@ -75,7 +75,7 @@ fn rehearse(major: u32, state: &Path) -> (String, String, serde_json::Value) {
     let out = pgstage(&args, state);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let text_json = std::fs::read_to_string(&json).unwrap();
-    let result: pgstage::engine::RunResult = serde_json::from_str(&text_json).unwrap();
+    let result: pgstage::run_result::RunResult = serde_json::from_str(&text_json).unwrap();
     pgstage::report::write(&result, &md).unwrap();
     (text(&out), std::fs::read_to_string(&md).unwrap(), serde_json::from_str(&text_json).unwrap())
 }

@@ -5,8 +5,8 @@
 //! EXCLUSIVE: reads and writes go on).
 
 use super::Rule;
-use crate::engine::result::Finding;
 use crate::findings::{Context, shape, sized};
+use crate::run_result::Finding;
 
 pub const RULE: Rule = Rule { id: "foreign-key-valid", summary: "foreign key added as VALID on an existing table", check };
 

@@ -5,8 +5,8 @@
 
 use super::Rule;
 use crate::db::snapshot::Kind;
-use crate::engine::result::{Finding, FindingSeverity};
 use crate::findings::Context;
+use crate::run_result::{Finding, FindingSeverity};
 
 pub const RULE: Rule = Rule { id: "foreign-key-without-index", summary: "a foreign key whose columns no index covers", check };
 

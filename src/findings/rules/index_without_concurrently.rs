@@ -4,8 +4,8 @@
 //! (`non_transactional: true`), then check the index is valid.
 
 use super::Rule;
-use crate::engine::result::Finding;
 use crate::findings::{Context, shape, sized};
+use crate::run_result::Finding;
 
 pub const RULE: Rule = Rule { id: "index-without-concurrently", summary: "index built without CONCURRENTLY", check };
 
@@ -36,8 +36,8 @@ fn check(ctx: &Context) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::result::FindingSeverity;
     use crate::findings::test_utils::{Fixture, rules_of};
+    use crate::run_result::FindingSeverity;
 
     #[test]
     fn an_index_on_a_table_with_rows_is_an_error_and_concurrently_is_fine() {

@@ -10,7 +10,7 @@ mod table_rewrite;
 mod write_lock_held_too_long;
 
 use super::Context;
-use crate::engine::result::Finding;
+use crate::run_result::Finding;
 
 /// A rule: its id (kebab-case, as plans name it in `accept`) and its check.
 pub struct Rule {

@@ -5,8 +5,8 @@
 //! check.
 
 use super::Rule;
-use crate::engine::result::Finding;
 use crate::findings::{Context, shape, sized};
+use crate::run_result::Finding;
 
 pub const RULE: Rule = Rule { id: "set-not-null-scan", summary: "SET NOT NULL by a full scan", check };
 

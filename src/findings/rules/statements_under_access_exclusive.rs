@@ -4,8 +4,8 @@
 //! with a short `lock_timeout`, so the outage is one statement long.
 
 use super::Rule;
-use crate::engine::result::{Finding, FindingSeverity};
 use crate::findings::Context;
+use crate::run_result::{Finding, FindingSeverity};
 
 pub const RULE: Rule =
     Rule { id: "statements-under-access-exclusive", summary: "later statements run while ACCESS EXCLUSIVE is held", check };
@@ -56,8 +56,8 @@ mod tests {
             9.0,
         );
         f.migration.statement_timings = vec![
-            crate::engine::result::StatementTiming { line: 1, ms: 1.0 },
-            crate::engine::result::StatementTiming { line: 5, ms: 7.0 },
+            crate::run_result::StatementTiming { line: 1, ms: 1.0 },
+            crate::run_result::StatementTiming { line: 5, ms: 7.0 },
         ];
         assert_eq!(rules_of(&f.findings(10_000)), ["statements-under-access-exclusive"]);
         f.migration.statement_timings.pop();

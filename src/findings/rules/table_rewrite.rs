@@ -5,8 +5,8 @@
 //! non-volatile default (metadata only since PostgreSQL 11) and a backfill.
 
 use super::Rule;
-use crate::engine::result::Finding;
 use crate::findings::{Context, by_size, estimate};
+use crate::run_result::Finding;
 
 pub const RULE: Rule = Rule { id: "table-rewrite", summary: "table rewritten (type change, volatile default…)", check };
 
@@ -32,7 +32,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-fn rewrite(ctx: &Context, t: &crate::engine::result::StatementTrace, relation: &str, mode: &str) -> Finding {
+fn rewrite(ctx: &Context, t: &crate::run_result::StatementTrace, relation: &str, mode: &str) -> Finding {
     let rows = ctx.rows(relation);
     Finding {
         rule: RULE.id.into(),

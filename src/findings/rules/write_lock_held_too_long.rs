@@ -6,8 +6,8 @@
 
 use super::Rule;
 use crate::db::lock_modes::Blocks;
-use crate::engine::result::{Finding, FindingSeverity};
 use crate::findings::Context;
+use crate::run_result::{Finding, FindingSeverity};
 
 pub const RULE: Rule =
     Rule { id: "write-lock-held-too-long", summary: "a write-blocking lock held longer than the plan's limit", check };

@@ -10,10 +10,10 @@ use egui_plot::{Bar, BarChart, Legend, Plot, PlotPoint, Text};
 use super::phases::BLUE;
 use super::{AMBER, GREEN, GREY, RED, section};
 use crate::db::snapshot::Kind;
-use crate::engine::{MigrationResult, MigrationStatus, RunResult};
 use crate::gui::app::PgstageApp;
 use crate::plan::{Expect, LoadedPlan, Probe};
 use crate::report::content::{self, Timing, fmt_ms};
+use crate::run_result::{MigrationResult, MigrationStatus, RunResult};
 
 const KINDS: [(Kind, &str); 6] = [
     (Kind::Table, "tables"),

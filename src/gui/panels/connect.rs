@@ -4,9 +4,9 @@
 use egui::RichText;
 
 use super::{AMBER, GREEN, RED, section, status_label};
-use crate::engine::Status;
 use crate::gui::app::{ConnMode, ConnStatus, ConnectionForm, PgstageApp};
 use crate::gui::connection;
+use crate::run_result::Status;
 use crate::sandbox::{INSTALL_HINT, ServerBinaries};
 
 pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {

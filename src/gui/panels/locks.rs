@@ -9,9 +9,9 @@ use egui_plot::{Bar, BarChart, Legend, Plot, Points};
 
 use super::{AMBER, GREY, RED, section};
 use crate::db::lock_modes::Blocks;
-use crate::engine::{FindingSeverity, MigrationResult};
 use crate::gui::table::{Key, Rows, TableState};
 use crate::report::locks::{LockRow, finding_status, size_text};
+use crate::run_result::{FindingSeverity, MigrationResult};
 
 pub const COLUMNS: &[&str] = &["Migration", "Statement", "Relation", "Lock", "Blocks", "Held (ms)", "Reads", "Writes"];
 
@@ -187,7 +187,7 @@ fn findings(ui: &mut egui::Ui, migrations: &[MigrationResult]) {
         .show(ui, |ui| finding_lines(ui, &found));
 }
 
-fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::engine::Finding)]) {
+fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::run_result::Finding)]) {
     for (m, f) in found.iter().copied() {
         let colour = match (f.accepted.is_some(), f.severity) {
             (true, _) | (_, FindingSeverity::Info) => GREY,

@@ -16,7 +16,7 @@ use egui::{Color32, RichText};
 use super::app::{PgstageApp, Tab};
 use super::dialog::Pick;
 use super::log::Level;
-use crate::engine::Status;
+use crate::run_result::Status;
 
 pub const GREEN: Color32 = Color32::from_rgb(46, 160, 67);
 pub const RED: Color32 = Color32::from_rgb(218, 54, 51);

@@ -6,11 +6,11 @@
 use egui::RichText;
 
 use super::{RED, section, sql, status_color};
-use crate::engine::{MigrationResult, MigrationStatus, Status};
 use crate::gui::app::PgstageApp;
 use crate::gui::run_state::CheckRow;
 use crate::gui::table::{Key, Rows, table_text};
 use crate::report::content::{self, fmt_ms};
+use crate::run_result::{MigrationResult, MigrationStatus, Status};
 
 pub const CHECK_COLUMNS: &[&str] = &["Id", "Group", "Title", "Expected", "Actual", "Status", "Duration (ms)"];
 pub const MIGRATION_COLUMNS: &[&str] = &["Id", "File", "Expected (ms)", "Actual (ms)", "Objects", "Status"];
@@ -89,7 +89,7 @@ impl Rows for CheckRows<'_> {
 
 /// A check's expected or actual value as shown: with its unit (MB, s), booleans written the
 /// same way on both sides, and "1 row" not "1 rows".
-pub fn value_text(r: &crate::engine::CheckResult, value: &str) -> String {
+pub fn value_text(r: &crate::run_result::CheckResult, value: &str) -> String {
     use crate::plan::Metric;
     let value = match value {
         "t" if r.expected == "true" => "true",
@@ -111,7 +111,7 @@ pub fn value_text(r: &crate::engine::CheckResult, value: &str) -> String {
 
 /// Whether a check ran a query of its own (object counts come from the catalog snapshot and
 /// manual items from the operator: nothing of their own to time).
-fn timed(r: &crate::engine::CheckResult) -> bool {
+fn timed(r: &crate::run_result::CheckResult) -> bool {
     !(r.sql.is_empty() && r.metric.is_none_or(|m| crate::check::counted(m).is_some()))
 }
 
@@ -359,7 +359,7 @@ fn details(app: &mut PgstageApp, ui: &mut egui::Ui) {
             };
         }
         for w in &m.lock_waits {
-            ui.colored_label(super::AMBER, crate::engine::blockers::sentence(w));
+            ui.colored_label(super::AMBER, w.sentence());
         }
         for (kind, names) in &m.created {
             ui.label(format!("{kind}: {}", names.join(", ")));

@@ -6,10 +6,11 @@
 use egui::RichText;
 
 use super::{AMBER, GREEN, GREY, RED, section, sql, style};
-use crate::engine::{MigrationResult, MigrationStatus, Step};
+use crate::engine::Step;
 use crate::gui::app::PgstageApp;
 use crate::gui::run_state::{RunView, StepStatus, StepView};
 use crate::report::content::{self, Timing, fmt_ms};
+use crate::run_result::{MigrationResult, MigrationStatus};
 
 pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
     controls(app, ui);
@@ -225,7 +226,7 @@ fn migration_bar(app: &PgstageApp, ui: &mut egui::Ui, index: usize, s: &StepView
 }
 
 /// The statement waiting for another session's lock, and who holds it.
-fn lock_wait(ui: &mut egui::Ui, wait: &crate::engine::LockWait) {
+fn lock_wait(ui: &mut egui::Ui, wait: &crate::run_result::LockWait) {
     ui.label(
         RichText::new(format!("⏳ {} waits {:.1} s for {}", wait.statement, wait.waited_ms / 1000.0, wait.waiting_for))
             .color(AMBER)

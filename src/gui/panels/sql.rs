@@ -8,8 +8,8 @@ use std::sync::Arc;
 use egui::{Color32, RichText};
 
 use super::{AMBER, RED};
-use crate::engine::MigrationResult;
 use crate::report::content::fmt_ms;
+use crate::run_result::MigrationResult;
 
 /// The line and column an error names (`file.sql:56:49: ERROR: …`).
 pub fn error_position(error: &str) -> Option<(usize, usize)> {

@@ -6,11 +6,11 @@
 use egui::RichText;
 
 use super::{AMBER, GREEN, GREY, RED, section};
-use crate::engine::Met;
 use crate::gui::app::PgstageApp;
 use crate::gui::dialog::Pick;
 use crate::plan::CriterionKind;
 use crate::report::content;
+use crate::run_result::Met;
 
 pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
     let Some(result) = app.run.result.clone() else {
@@ -54,7 +54,7 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
             ui.colored_label(RED, format!("• {reason}"));
         }
         if !result.verdict.able_to_fail.is_empty() {
-            let insensitive = result.sensitivity.iter().any(|s| s.verdict == crate::engine::Able::Insensitive);
+            let insensitive = result.sensitivity.iter().any(|s| s.verdict == crate::run_result::Able::Insensitive);
             let text = RichText::new(format!("Checks proven able to fail: {}", result.verdict.able_to_fail));
             ui.add(egui::Label::new(if insensitive { text.color(AMBER) } else { text }).wrap());
         }

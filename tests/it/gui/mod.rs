@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use pgstage::engine::Status;
 use pgstage::gui::dialog::FixedPaths;
 use pgstage::gui::{AppOptions, PgstageApp};
+use pgstage::run_result::Status;
 
 use crate::support::{path, week2_plan, write_plan};
 

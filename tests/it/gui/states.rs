@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use egui_kittest::kittest::{NodeT, Queryable};
-use pgstage::engine::MigrationStatus;
 use pgstage::gui::log::Level;
 use pgstage::gui::run_state::StepStatus;
 use pgstage::plan::Expect;
+use pgstage::run_result::MigrationStatus;
 
 use super::{harness, run_all_until_verdict, step_until, tick_manual_items};
 use crate::support::{path, week2_plan, write_plan};
@@ -45,7 +45,7 @@ fn a_run_cannot_start_before_the_checklist_is_complete_and_failed_checks_fail_th
     });
     h.run_steps(2);
     assert_eq!(h.state().run.steps[0].status, StepStatus::Failed, "a pre-flight with a FAIL row is not done");
-    let failed = h.state().run.checks.iter().filter(|c| c.result.status == pgstage::engine::Status::Fail).count();
+    let failed = h.state().run.checks.iter().filter(|c| c.result.status == pgstage::run_result::Status::Fail).count();
     assert!(failed >= 1);
     let word = if failed == 1 { "FAILED: 1 check failed".to_owned() } else { format!("FAILED: {failed} checks failed") };
     assert!(h.query_by_label(&word).is_some(), "the step says so: {word}");

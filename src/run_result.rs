@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::snapshot::{Kind, SnapshotDiff};
 pub use crate::plan::FindingSeverity;
-use crate::plan::{CriterionKind, Metric, MsRange};
+use crate::plan::{CriterionKind, Metric, Migration, MsRange};
 
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).
 pub const FORMAT_VERSION: u32 = 1;
@@ -284,6 +284,40 @@ pub struct MigrationResult {
 }
 
 /// One statement's effect on pre-existing relations, measured in the migration's transaction.
+impl MigrationResult {
+    /// A migration before anything ran, as the plan names it; [`MigrationResult::read_as`]
+    /// adds what reading its file gave.
+    pub fn not_run(m: &Migration) -> Self {
+        MigrationResult {
+            id: m.id.clone(),
+            title: m.title.clone(),
+            file: m.file.display().to_string(),
+            checksum: String::new(),
+            expected_ms: m.expected_ms,
+            status: MigrationStatus::NotRun,
+            duration_ms: 0.0,
+            statements: 0,
+            statements_done: 0,
+            statement_timings: Vec::new(),
+            created: Default::default(),
+            object_mismatches: Vec::new(),
+            error: None,
+            applied_earlier: None,
+            data: Default::default(),
+            lock_waits: Vec::new(),
+            trace: Vec::new(),
+            findings: Vec::new(),
+            blocked_sessions: Vec::new(),
+        }
+    }
+
+    /// The file as read: its path as shown in messages, its checksum and how many statements
+    /// it holds.
+    pub fn read_as(self, shown: &str, checksum: &str, statements: usize) -> Self {
+        MigrationResult { file: shown.to_owned(), checksum: checksum.to_owned(), statements, ..self }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatementTrace {
     /// `file:line`.
@@ -412,6 +446,20 @@ pub struct LockWait {
     /// How long it had waited when last seen, ms.
     pub waited_ms: f64,
     pub blockers: Vec<Blocker>,
+}
+
+impl LockWait {
+    /// The wait and its blockers in one sentence, for errors and logs.
+    pub fn sentence(&self) -> String {
+        let who: Vec<String> = self.blockers.iter().map(Blocker::describe).collect();
+        format!(
+            "{} waited {:.1} s for {}, blocked by {}",
+            self.statement,
+            self.waited_ms / 1000.0,
+            self.waiting_for,
+            who.join("; ")
+        )
+    }
 }
 
 /// A session that held a lock another statement waited for (`pg_blocking_pids`).
