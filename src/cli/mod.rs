@@ -68,8 +68,8 @@ pub fn main() -> ExitCode {
         Some(Command::Import(args)) => draft::import_main(&args),
         Some(Command::Sandbox { server, .. }) if server.list_versions => server::list(&server),
         Some(Command::Sandbox { plan, server }) => sandbox(&plan, &server),
-        Some(Command::Gui { plan }) => pgstage::gui::run(Some(plan)),
-        None => pgstage::gui::run(Some(PathBuf::from(DEFAULT_PLAN))),
+        Some(Command::Gui { plan }) => window(plan),
+        None => window(PathBuf::from(DEFAULT_PLAN)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +78,16 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+#[cfg(feature = "gui")]
+fn window(plan: PathBuf) -> Result<(), String> {
+    pgstage::gui::run(Some(plan))
+}
+
+#[cfg(not(feature = "gui"))]
+fn window(_plan: PathBuf) -> Result<(), String> {
+    Err("this pgstage was built without the window (`--no-default-features`): use `pgstage run`, `check`, `init`, `import` or `sandbox`, or build with the default features".to_owned())
 }
 
 pub(crate) fn print_summary(loaded: &LoadedPlan) {

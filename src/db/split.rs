@@ -21,7 +21,7 @@ pub struct Statement {
     pub non_transactional: Option<NonTransactional>,
 }
 
-/// Statements PostgreSQL 14-17 rejects inside a transaction block.
+/// Statements PostgreSQL rejects inside a transaction block (the same list on 14 to 18).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NonTransactional {
     CreateIndexConcurrently,

@@ -7,7 +7,9 @@ mod connect;
 mod deparser;
 mod draft;
 mod engine;
+#[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
 mod gui_locks;
 mod import;
 mod integrity;

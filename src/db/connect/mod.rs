@@ -157,6 +157,7 @@ impl fmt::Debug for ConnectOptions {
 
 /// The login name of the effective user (libpq's default user), else `$USER`, else "".
 fn os_user() -> String {
+    // SAFETY: `passwd` is a plain C struct of integers and pointers; all zeroes is a valid value.
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
     let mut result: *mut libc::passwd = std::ptr::null_mut();
