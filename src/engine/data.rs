@@ -50,7 +50,8 @@ pub struct Before {
     pub table_names: HashSet<String>,
     /// The database has enabled event triggers (code that may run after any DDL statement).
     pub event_triggers: bool,
-    /// Cumulative row counts of the transaction so far (a batch's earlier migrations).
+    /// The row counters as last read in the open transaction: at its start ([`Before::begin`]),
+    /// then after each migration of a batch.
     counted: HashMap<u32, (i64, i64, i64)>,
 }
 
@@ -146,6 +147,31 @@ pub async fn before(
 }
 
 impl Before {
+    /// Open the migration's (or the batch's) transaction with `begin_sql` and, in the same
+    /// round trip, read the row counters of the pre-existing tables as they stand at its start.
+    /// Those counters (`pg_stat_get_xact_tuples_*`) still hold the session's earlier
+    /// transactions until the server flushes them (about once a second when idle, on every
+    /// version), so the migration's own changes are their difference at its end
+    /// ([`Before::after`]), never their value.
+    pub async fn begin(&mut self, client: &Client, begin_sql: &str) -> Result<(), tokio_postgres::Error> {
+        let oids: Vec<String> = self.tables.keys().map(u32::to_string).collect();
+        let sql = format!(
+            "{begin_sql};\nSELECT c.oid, pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid), \
+             pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) \
+             FROM pg_catalog.pg_class c WHERE c.oid = ANY ('{{{}}}'::pg_catalog.oid[])",
+            oids.join(",")
+        );
+        self.counted.clear();
+        for m in client.simple_query(&sql).await? {
+            let tokio_postgres::SimpleQueryMessage::Row(r) = m else { continue };
+            let n = |i: usize| r.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+            if let Some(oid) = r.get(0).and_then(|v| v.parse::<u32>().ok()) {
+                self.counted.insert(oid, (n(1), n(2), n(3)));
+            }
+        }
+        Ok(())
+    }
+
     /// Rows of each pre-existing table before the migration (statistics; `None`: unknown).
     pub fn rows(&self) -> HashMap<String, Option<i64>> {
         self.tables.values().map(|t| (t.name.clone(), t.rows)).collect()

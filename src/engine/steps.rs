@@ -255,7 +255,7 @@ impl Engine {
         let range = if batch { 0..self.plan.plan.migrations.len() } else { first..first + 1 };
         let mut before = data::before(&self.session.client, &self.baseline, &mut self.counted).await.map_err(db_failed)?;
         if batch {
-            self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+            before.begin(&self.session.client, &apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
         for i in range.clone() {
             if let Err(end) = self.apply_one(i, batch, &mut before).await {
@@ -301,7 +301,7 @@ impl Engine {
         }
         let own_tx = !in_batch && !m.non_transactional;
         if own_tx {
-            self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+            before.begin(&self.session.client, &apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         } else if m.non_transactional {
             // Statement by statement, each committed on its own: the timeouts go on the session.
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;

@@ -7,6 +7,7 @@ mod connect;
 mod deparser;
 mod draft;
 mod engine;
+mod figures;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
