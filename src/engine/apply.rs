@@ -404,16 +404,38 @@ pub fn session_timeouts_sql(execution: &Execution) -> String {
     format!("SET lock_timeout = {}; SET statement_timeout = {}", execution.lock_timeout_ms, execution.statement_timeout_ms)
 }
 
-/// The session's settings between migrations: the plan's lock timeout, no statement timeout
-/// (checks set their own).
-pub fn session_lock_timeout_sql(execution: &Execution) -> String {
-    format!("SET lock_timeout = {}; RESET statement_timeout", execution.lock_timeout_ms)
-}
+/// pgstage's own settings of the run's session, set when it starts and again after each
+/// migration. `RESET ALL` first: a migration's own `SET` (not `LOCAL`: `search_path`, `role`,
+/// `lock_timeout`, `session_replication_role`…) outlives its transaction, where `psql -1 -f`
+/// would have ended the session with the file; left set, it would change what the next
+/// migration does and how pgstage's own reads deparse the catalog.
+#[derive(Debug, Clone)]
+pub struct SessionSettings(String);
 
-/// `COMMIT`, then the session's settings between migrations again, in the same round trip: a
-/// migration's own `SET lock_timeout` (not `LOCAL`) outlives its transaction.
-pub fn commit_sql(execution: &Execution) -> String {
-    format!("COMMIT; {}", session_lock_timeout_sql(execution))
+impl SessionSettings {
+    /// The run's name, the plan's lock timeout (nothing waits longer for another session's
+    /// lock), no statement timeout (checks set their own) and, where the server took it, the
+    /// check for a client gone mid-statement.
+    pub fn new(execution: &Execution, run_id: &str, check_interval: bool) -> Self {
+        let mut sql = format!(
+            "RESET ALL; SET application_name = {}; SET lock_timeout = {}",
+            crate::db::quote_literal(&format!("pgstage run {run_id}")),
+            execution.lock_timeout_ms
+        );
+        if check_interval {
+            sql.push_str("; SET client_connection_check_interval = 1000");
+        }
+        SessionSettings(sql)
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.0
+    }
+
+    /// `COMMIT`, then the session's settings again, in the same round trip.
+    pub fn commit_sql(&self) -> String {
+        format!("COMMIT; {}", self.0)
+    }
 }
 
 #[cfg(test)]

@@ -116,6 +116,8 @@ pub struct Engine {
     record_baseline: bool,
     /// The session's server process id (watched for lock waits).
     pid: i32,
+    /// pgstage's own session settings, set again after each migration.
+    settings: apply::SessionSettings,
     /// The ledger is known to exist (this run made sure of it before the first migration).
     ledger_ready: bool,
     /// Rows of pre-existing tables without statistics, counted once per run (by oid).
@@ -171,7 +173,7 @@ impl Engine {
         let run_id = new_run_id();
         // The catalog reader connects while the session is checked and set up (and is given
         // up if the session is refused).
-        let (pid, reader) = tokio::try_join!(Self::set_up(&plan, &session, &options, &events, &run_id), async {
+        let ((pid, settings), reader) = tokio::try_join!(Self::set_up(&plan, &session, &options, &events, &run_id), async {
             Ok(CatalogReader::open(&session, &run_id).await)
         })?;
         let steps = steps_of(&plan);
@@ -238,6 +240,7 @@ impl Engine {
             baseline_known: false,
             record_baseline: false,
             pid,
+            settings,
             ledger_ready: false,
             counted: Default::default(),
             current: Snapshot::default(),
@@ -247,14 +250,14 @@ impl Engine {
     }
 
     /// The session's part of [`Engine::start`]: the target guard, the runner lock, its name
-    /// and settings; returns its server process id.
+    /// and settings; returns its server process id and those settings.
     async fn set_up(
         plan: &LoadedPlan,
         session: &Session,
         options: &RunOptions,
         events: &UnboundedSender<Event>,
         run_id: &str,
-    ) -> Result<i32, EngineError> {
+    ) -> Result<(i32, apply::SessionSettings), EngineError> {
         let client = &session.client;
         let host = guard::host_of(&session.target);
         if let Some(why) = guard::refusal(client, &plan.plan.target, &host).await? {
@@ -266,21 +269,16 @@ impl Engine {
         if let Err(h) = ledger::try_lock(client).await? {
             return Err(EngineError::Locked { holder: h.application, since: h.since, client: h.client });
         }
+        // If pgstage dies mid-statement, the server notices within a second, rolls back and
+        // frees the lock, instead of finishing a long statement first (PostgreSQL 14+; not on
+        // every platform).
+        let check_interval = client.batch_execute("SET client_connection_check_interval = 1000").await.is_ok();
         // Nothing the run does waits longer than the plan's lock timeout for another
         // session's lock: not a migration, and not a snapshot or a check either.
-        client
-            .batch_execute(&format!(
-                "SET application_name = {}; {}",
-                crate::db::quote_literal(&format!("pgstage run {run_id}")),
-                apply::session_lock_timeout_sql(&plan.plan.execution)
-            ))
-            .await
-            .map_err(DbError::query)?;
-        // If pgstage dies mid-statement, the server notices within a second, rolls back and
-        // frees the lock, instead of finishing a long statement first (PostgreSQL 14+).
-        let _ = client.batch_execute("SET client_connection_check_interval = 1000").await;
+        let settings = apply::SessionSettings::new(&plan.plan.execution, run_id, check_interval);
+        client.batch_execute(settings.sql()).await.map_err(DbError::query)?;
         let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.map_err(DbError::query)?.get(0);
-        Ok(pid)
+        Ok((pid, settings))
     }
 
     pub fn controls(&self) -> Controls {

@@ -47,11 +47,7 @@ impl Engine {
         let ctx = self.apply_context();
         let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch, None, true).await;
         let ok = ok
-            && match self
-                .client()
-                .batch_execute(&format!("{}; {}", ledger::forget_sql(&ids), apply::commit_sql(&self.plan.plan.execution)))
-                .await
-            {
+            && match self.client().batch_execute(&format!("{}; {}", ledger::forget_sql(&ids), self.settings.commit_sql())).await {
                 Ok(()) => true,
                 Err(e) => {
                     scratch.error =
@@ -101,7 +97,7 @@ impl Engine {
             let ok = apply::run_statements(&ctx, Step::Rollback, &p, &mut again, None, !m.non_transactional).await
                 && apply::record(&ctx, m, &p, &mut again).await;
             if m.non_transactional {
-                let _ = self.client().batch_execute(&apply::session_lock_timeout_sql(&self.plan.plan.execution)).await;
+                let _ = self.client().batch_execute(self.settings.sql()).await;
             }
             if !ok {
                 if !m.non_transactional {
@@ -117,7 +113,7 @@ impl Engine {
                 return Err(StepEnd::Failed(why));
             }
             if !m.non_transactional {
-                self.client().batch_execute(&apply::commit_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+                self.client().batch_execute(&self.settings.commit_sql()).await.map_err(db_failed)?;
             }
         }
         if let Some(r) = &mut self.result.rollback {

@@ -270,7 +270,7 @@ impl Engine {
             }
         }
         if batch {
-            self.client().batch_execute(&apply::commit_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
+            self.client().batch_execute(&self.settings.commit_sql()).await.map_err(db_failed)?;
             self.record_baseline = false;
         }
         Ok(())
@@ -343,7 +343,7 @@ impl Engine {
         let ctx = self.apply_context();
         ok = ok && apply::record(&ctx, &m, &p, &mut result).await;
         if m.non_transactional {
-            let _ = self.client().batch_execute(&apply::session_lock_timeout_sql(&self.plan.plan.execution)).await;
+            let _ = self.client().batch_execute(self.settings.sql()).await;
         }
         if !ok {
             if own_tx {
@@ -357,8 +357,7 @@ impl Engine {
             self.finish_migration(i, result);
             return Err(end);
         }
-        let committed =
-            if own_tx { self.client().batch_execute(&apply::commit_sql(&self.plan.plan.execution)).await } else { Ok(()) };
+        let committed = if own_tx { self.client().batch_execute(&self.settings.commit_sql()).await } else { Ok(()) };
         result.trace = tracer.map(Tracer::finish).unwrap_or_default();
         if let Err(e) = committed {
             result.status = MigrationStatus::Failed;
