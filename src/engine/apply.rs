@@ -5,7 +5,6 @@
 //! holds it ([`super::blockers`]).
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,20 +18,14 @@ use super::blockers;
 use super::event::{Event, Step};
 use super::result::{EarlierApply, LockTaken, MigrationResult, MigrationStatus, StatementTiming};
 use super::trace::{self, Reach, Tracer};
+use crate::db::migration_file::SqlFile;
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
 use crate::plan::{Execution, LoadedPlan, Migration};
 
-/// A migration file read, checksummed and split, before anything runs.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub file: PathBuf,
-    /// The path as shown in messages (relative to the working directory when possible).
-    pub shown: String,
-    pub script: String,
-    pub checksum: String,
-    pub statements: Vec<Statement>,
-}
+/// A migration file read, checksummed and split, before anything runs (shown relative to the
+/// working directory).
+pub type Prepared = SqlFile;
 
 /// Read and split every migration of the plan; problems are returned in words, one per file.
 pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
@@ -43,10 +36,10 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
         .migrations
         .iter()
         .map(|m| {
-            let mut prepared = match prepare_file(&plan.resolve(&m.file), &cwd) {
+            let mut prepared = match SqlFile::read_relative(&plan.resolve(&m.file), &cwd) {
                 Ok(p) => p,
                 Err(problem) => {
-                    problems.push(problem);
+                    problems.push(problem.to_string());
                     return None;
                 }
             };
@@ -74,17 +67,6 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
         })
         .collect();
     (prepared, problems)
-}
-
-/// Read and split one SQL file; the problem in words when it cannot be.
-pub fn prepare_file(file: &Path, cwd: &Path) -> Result<Prepared, String> {
-    let shown = file.strip_prefix(cwd).unwrap_or(file).display().to_string();
-    let bytes = std::fs::read(file).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    // A byte-order mark some editors write is no SQL; the checksum is of the file as it is.
-    let text = String::from_utf8_lossy(&bytes);
-    let script = text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned();
-    let statements = split::split(&script).map_err(|e| format!("{shown}: {e}"))?;
-    Ok(Prepared { checksum: ledger::checksum(&bytes), file: file.to_owned(), shown, script, statements })
 }
 
 /// Take off a file's own transaction around all of it (a plain `BEGIN` or `START TRANSACTION`
@@ -434,6 +416,8 @@ pub fn commit_sql(execution: &Execution) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn prepared(script: &str) -> Prepared {

@@ -10,6 +10,7 @@ use std::time::Instant;
 use super::apply;
 use super::{Engine, MigrationStatus, RollbackResult, Step, StepEnd, db_failed};
 use crate::check::TxMode;
+use crate::db::migration_file::SqlFile;
 use crate::db::{describe, ledger};
 use crate::plan::Migration;
 
@@ -37,7 +38,7 @@ impl Engine {
             .collect();
         let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
         let cwd = std::env::current_dir().unwrap_or_default();
-        let mut script = apply::prepare_file(&file, &cwd).map_err(StepEnd::Failed)?;
+        let mut script = SqlFile::read_relative(&file, &cwd).map_err(|e| StepEnd::Failed(e.to_string()))?;
         apply::strip_own_transaction(&mut script);
         // Each statement its own query (pipelined), in one transaction, so that an error names
         // file:line and a lock wait names who blocks it.
