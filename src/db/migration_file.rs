@@ -86,9 +86,7 @@ mod tests {
     use crate::db::split::NonTransactional;
 
     fn file(name: &str, bytes: &[u8]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("pgstage-sql-file-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
+        let path = std::env::temp_dir().join(format!("pgstage-sql-file-{}-{name}", std::process::id()));
         std::fs::write(&path, bytes).unwrap();
         path
     }
@@ -112,9 +110,10 @@ mod tests {
     fn shown_relative_to_the_working_directory() {
         let path = file("relative.sql", b"SELECT 1;");
         let f = SqlFile::read_relative(&path, path.parent().unwrap()).unwrap();
-        assert_eq!((f.shown.as_str(), f.file.as_path()), ("relative.sql", path.as_path()));
-        let e = SqlFile::read_relative(&path.with_file_name("missing.sql"), path.parent().unwrap()).unwrap_err();
-        assert!(e.to_string().starts_with("cannot read missing.sql: "), "{e}");
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert_eq!((f.shown.as_str(), f.file.as_path()), (name.as_ref(), path.as_path()));
+        let e = SqlFile::read_relative(&path.with_file_name("pgstage-missing.sql"), path.parent().unwrap()).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read pgstage-missing.sql: "), "{e}");
         std::fs::remove_file(path).unwrap();
     }
 
