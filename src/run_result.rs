@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::{Kind, SnapshotDiff};
 pub use crate::plan::FindingSeverity;
 use crate::plan::{CriterionKind, Metric, Migration, MsRange};
@@ -285,18 +286,18 @@ pub struct MigrationResult {
 
 /// One statement's effect on pre-existing relations, measured in the migration's transaction.
 impl MigrationResult {
-    /// A migration before anything ran, as the plan names it; [`MigrationResult::read_as`]
-    /// adds what reading its file gave.
-    pub fn not_run(m: &Migration) -> Self {
+    /// A migration before anything ran: as the plan names it, and as its file was read when
+    /// it could be (the path as shown in messages, its checksum, its statements).
+    pub fn not_run(m: &Migration, file: Option<&SqlFile>) -> Self {
         MigrationResult {
             id: m.id.clone(),
             title: m.title.clone(),
-            file: m.file.display().to_string(),
-            checksum: String::new(),
+            file: file.map_or_else(|| m.file.display().to_string(), |f| f.shown.clone()),
+            checksum: file.map(|f| f.checksum.clone()).unwrap_or_default(),
             expected_ms: m.expected_ms,
             status: MigrationStatus::NotRun,
             duration_ms: 0.0,
-            statements: 0,
+            statements: file.map_or(0, |f| f.statements.len()),
             statements_done: 0,
             statement_timings: Vec::new(),
             created: Default::default(),
@@ -309,12 +310,6 @@ impl MigrationResult {
             findings: Vec::new(),
             blocked_sessions: Vec::new(),
         }
-    }
-
-    /// The file as read: its path as shown in messages, its checksum and how many statements
-    /// it holds.
-    pub fn read_as(self, shown: &str, checksum: &str, statements: usize) -> Self {
-        MigrationResult { file: shown.to_owned(), checksum: checksum.to_owned(), statements, ..self }
     }
 }
 

@@ -146,7 +146,7 @@ mod tests {
     }
 
     fn applied(tables: Vec<TableChange>) -> MigrationResult {
-        let mut r = crate::run_result::MigrationResult::not_run(&migration(vec![]));
+        let mut r = crate::run_result::MigrationResult::not_run(&migration(vec![]), None);
         r.status = MigrationStatus::Applied;
         r.data = DataChanges { rows_measured: true, tables };
         r

@@ -1,11 +1,14 @@
 //! Talking to PostgreSQL: connecting, running scripts with errors mapped back to the file,
-//! and reading the catalog ([`snapshot`]).
+//! and reading the catalog ([`snapshot`]). Migration files are read by one reader
+//! ([`migration_file`]); how migration tools lay out and name them is [`layout`].
 
 pub mod connect;
 pub mod conninfo;
 pub mod figures;
+pub mod layout;
 pub mod ledger;
 pub mod lock_modes;
+pub mod migration_file;
 pub mod snapshot;
 pub mod split;
 
@@ -24,8 +27,8 @@ pub enum DbError {
     /// 55P03): nothing is wrong with the query, and who holds the lock is worth naming.
     #[error("{0}")]
     LockTimeout(String),
-    #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    File(#[from] migration_file::FileError),
     #[error("{}:{line}:{column}: {message}", file.display())]
     Script { file: PathBuf, line: usize, column: usize, message: String },
 }
@@ -79,11 +82,11 @@ pub fn describe_config(config: &tokio_postgres::Config) -> String {
 }
 
 /// Run a whole SQL file in one round trip (the simple query protocol: one implicit
-/// transaction unless the file has its own). An error names the file, line and column.
+/// transaction unless the file has its own). The file is read as every migration file is
+/// ([`migration_file::SqlFile`]); an error names the file, line and column.
 pub async fn run_script_file(client: &Client, path: &Path) -> Result<(), DbError> {
-    let sql = std::fs::read_to_string(path).map_err(|source| DbError::Read { path: path.to_owned(), source })?;
-    // A byte-order mark some editors write is no SQL.
-    let sql = sql.strip_prefix('\u{feff}').unwrap_or(&sql);
+    let file = migration_file::SqlFile::read(path)?;
+    let sql = file.script.as_str();
     client.batch_execute(sql).await.map_err(|e| {
         // With the simple protocol the server's position counts characters of the whole text.
         let position = match e.as_db_error().and_then(|db| db.position()) {

@@ -104,7 +104,7 @@ fn migrations_of(book: &RunBook, sources: &Sources, dir: &Path) -> Result<Vec<Mi
             .migrations
             .iter()
             .find(|f| f.path.file_name().is_some_and(|n| n.to_string_lossy() == a.file))
-            .or_else(|| sources.migrations.iter().find(|f| crate::plan::defaults::same_version(&f.version, &a.id)))
+            .or_else(|| sources.migrations.iter().find(|f| crate::db::layout::same_version(&f.version, &a.id)))
             .ok_or_else(|| {
                 DraftError::Invalid(format!("the run-book's migration {} ({}) is not in {}", a.id, a.file, sources.dir.display()))
             })?;
@@ -457,7 +457,7 @@ pub fn folders_for(runbook: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
         candidates.extend(dirs);
     }
     let found = candidates.into_iter().find(|d| d.join(&first.file).is_file())?;
-    let first_version = crate::plan::defaults::version_order(&first.id);
+    let first_version = crate::db::layout::version_order(&first.id);
     let mut baseline: Vec<PathBuf> = std::fs::read_dir(found.parent()?)
         .into_iter()
         .flatten()
@@ -466,7 +466,7 @@ pub fn folders_for(runbook: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
         .filter(|p| p.is_dir() && *p != found)
         .filter(|p| {
             sources::discover(p)
-                .is_ok_and(|s| s.migrations.iter().all(|m| crate::plan::defaults::version_order(&m.version) < first_version))
+                .is_ok_and(|s| s.migrations.iter().all(|m| crate::db::layout::version_order(&m.version) < first_version))
         })
         .collect();
     baseline.sort();

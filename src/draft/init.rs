@@ -12,9 +12,10 @@ use super::rehearse::{self, Rig};
 use super::sources::{self, MigrationFile, Sources};
 use super::{DraftError, Output, relative, render};
 use crate::check::Observed;
+use crate::db::layout::same_version;
+use crate::db::migration_file::{self, SqlFile};
 use crate::db::quote_literal;
 use crate::db::snapshot::Kind;
-use crate::plan::defaults::same_version;
 use crate::plan::{
     Baseline, Check, Creates, Criterion, CriterionKind, Expect, LoadedPlan, Metric, Migration, MsRange, Plan, Probe, Rollback,
     Rule, Severity, TargetGuard,
@@ -100,7 +101,7 @@ fn rollback_script(
                 plan_path.file_name().unwrap_or_default().to_string_lossy()
             );
             for d in downs {
-                let (_, sql) = sources::read_text(&d.path)?;
+                let sql = SqlFile::read(&d.path)?.script;
                 text.push_str(&format!("\n-- {}\n{}\n", d.path.display(), sql.trim_end()));
                 if !sql.trim_end().ends_with(';') {
                     text.push_str(";\n");
@@ -325,7 +326,7 @@ async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &m
         if !plan.migrations.iter().any(|m| &m.id == change) {
             continue;
         }
-        let (_, text) = sources::read_text(path)?;
+        let (_, text) = migration_file::read_text(path)?;
         let sql = text.lines().filter(|l| !is_tx(l)).collect::<Vec<_>>().join("\n").trim().to_owned();
         let expect = match rig.observe(&sql).await? {
             Observed::Value { rows: 0, .. } => Expect::NoRows,

@@ -36,6 +36,13 @@ pub enum DraftError {
     Invalid(String),
 }
 
+/// A migration file that cannot be read, as the folder's error ([`SourceError`]).
+impl From<crate::db::migration_file::FileError> for DraftError {
+    fn from(e: crate::db::migration_file::FileError) -> Self {
+        DraftError::Sources(e.into())
+    }
+}
+
 /// Where a drafted plan goes, and whether it may replace a file.
 #[derive(Debug, Clone)]
 pub struct Output {

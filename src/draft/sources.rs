@@ -1,33 +1,16 @@
 //! Migration sources: the files of a migrations folder, read the way the tool that wrote
 //! them reads them. Numbered files (`013_name.sql`), Flyway (`V1_2__name.sql`, undo
 //! `U1_2__name.sql`), golang-migrate (`000001_name.up.sql` / `.down.sql`) and Sqitch
-//! (`sqitch.plan` with `deploy/`, `revert/`, `verify/`). Files may have CRLF line ends and a
-//! byte-order mark.
+//! (`sqitch.plan` with `deploy/`, `revert/`, `verify/`); their naming rules are
+//! [`crate::db::layout`]. Each file is read by the one reader ([`SqlFile`]): CRLF line ends
+//! and a byte-order mark are fine.
 
 use std::path::{Path, PathBuf};
 
-use crate::db::{ledger, split};
-use crate::plan::defaults::{Direction, FileName, same_version};
-
-/// How a folder names its migrations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    Numbered,
-    Flyway,
-    GolangMigrate,
-    Sqitch,
-}
-
-impl Layout {
-    pub fn name(self) -> &'static str {
-        match self {
-            Layout::Numbered => "numbered files",
-            Layout::Flyway => "Flyway",
-            Layout::GolangMigrate => "golang-migrate",
-            Layout::Sqitch => "Sqitch",
-        }
-    }
-}
+pub use crate::db::layout::Layout;
+use crate::db::layout::{Direction, FileName, same_version};
+use crate::db::migration_file::{self, FileError, SqlFile};
+use crate::db::split::SplitError;
 
 /// What a file does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,8 +63,8 @@ pub enum SourceError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{}: not UTF-8 text", path.display())]
     NotText { path: PathBuf },
-    #[error("{}: {message}", path.display())]
-    Split { path: PathBuf, message: String },
+    #[error("{}: {source}", path.display())]
+    Split { path: PathBuf, source: SplitError },
     #[error("{}: no migration file (numbered, Flyway V<n>__name.sql, golang-migrate .up.sql, or sqitch.plan)", dir.display())]
     Empty { dir: PathBuf },
     #[error("version {version} twice: {} and {}", first.display(), second.display())]
@@ -90,25 +73,21 @@ pub enum SourceError {
     SqitchPlan { path: PathBuf, line: usize, message: String },
 }
 
-/// A file's text without a byte-order mark, CRLF kept (the splitter reads both).
-pub fn read_text(path: &Path) -> Result<(Vec<u8>, String), SourceError> {
-    let bytes = std::fs::read(path).map_err(|source| SourceError::Read { path: path.to_owned(), source })?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| SourceError::NotText { path: path.to_owned() })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text).to_owned();
-    Ok((bytes, text))
+/// A file of the folder that cannot be read, as the folder's error (the same words).
+impl From<FileError> for SourceError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Read { path, source } => SourceError::Read { path, source },
+            FileError::NotText { path } => SourceError::NotText { path },
+            FileError::Split { path, source } => SourceError::Split { path, source },
+        }
+    }
 }
 
 fn file(path: &Path, version: String, description: String, kind: MigrationKind) -> Result<MigrationFile, SourceError> {
-    let (bytes, text) = read_text(path)?;
-    let statements = split::split(&text).map_err(|e| SourceError::Split { path: path.to_owned(), message: e.to_string() })?;
-    Ok(MigrationFile {
-        version,
-        description,
-        kind,
-        path: path.to_owned(),
-        checksum: ledger::checksum(&bytes),
-        non_transactional: statements.iter().any(|s| s.non_transactional.is_some()),
-    })
+    let sql = SqlFile::read(path)?;
+    let non_transactional = sql.non_transactional();
+    Ok(MigrationFile { version, description, kind, path: sql.file, checksum: sql.checksum, non_transactional })
 }
 
 /// Read the migrations folder `dir`.
@@ -136,25 +115,11 @@ pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
         .filter(|n| n.to_lowercase().ends_with(".sql"))
         .collect();
     names.sort();
-    let flyway = |n: &str| (n.starts_with('V') || n.starts_with('U')) && n.contains("__");
-    sources.layout = if names.iter().any(|n| n.ends_with(".up.sql")) {
-        Layout::GolangMigrate
-    } else if names.iter().any(|n| flyway(n)) {
-        Layout::Flyway
-    } else {
-        Layout::Numbered
-    };
+    sources.layout = Layout::of(&names);
     let mut ups = Vec::new();
     for name in names {
         let path = dir.join(&name);
-        let parts = FileName::parse(&name);
-        let numbered = parts.version.chars().next().is_some_and(|c| c.is_ascii_digit());
-        let belongs = match sources.layout {
-            Layout::Flyway => flyway(&name),
-            Layout::GolangMigrate => name.ends_with(".up.sql") || name.ends_with(".down.sql"),
-            _ => numbered,
-        };
-        if !belongs || !numbered {
+        if !sources.layout.names_migration(&name) {
             let lower = name.to_lowercase();
             if lower.starts_with("rollback") && sources.rollback.is_none() {
                 sources.rollback = Some(path);
@@ -165,6 +130,7 @@ pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
             }
             continue;
         }
+        let parts = FileName::parse(&name);
         let down = parts.direction == Direction::Down;
         let kind = if down { MigrationKind::Down } else { MigrationKind::Simple };
         let f = (parts.order(), file(&path, parts.version, parts.description, kind)?);
@@ -194,7 +160,7 @@ pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
 fn sqitch(sources: &mut Sources) -> Result<(), SourceError> {
     sources.layout = Layout::Sqitch;
     let plan = sources.dir.join("sqitch.plan");
-    let (_, text) = read_text(&plan)?;
+    let (_, text) = migration_file::read_text(&plan)?;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('%') || line.starts_with('@') || line.starts_with('#') {
@@ -241,6 +207,7 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::ledger;
 
     fn folder(what: &str, files: &[(&str, &str)]) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("pgstage-sources-{what}-{}", std::process::id()));

@@ -5,7 +5,6 @@
 //! holds it ([`super::blockers`]).
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,24 +17,14 @@ use tokio_postgres::{Client, SimpleQueryStream};
 use super::blockers;
 use super::event::{Event, Step};
 use super::trace::{self, Reach, Tracer};
+use crate::db::migration_file::SqlFile;
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
 use crate::plan::{Execution, LoadedPlan, Migration};
 use crate::run_result::{EarlierApply, LockTaken, MigrationResult, MigrationStatus, StatementTiming};
 
-/// A migration file read, checksummed and split, before anything runs.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub file: PathBuf,
-    /// The path as shown in messages (relative to the working directory when possible).
-    pub shown: String,
-    pub script: String,
-    pub checksum: String,
-    pub statements: Vec<Statement>,
-}
-
 /// Read and split every migration of the plan; problems are returned in words, one per file.
-pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
+pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<SqlFile>>, Vec<String>) {
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut problems = Vec::new();
     let prepared = plan
@@ -43,10 +32,10 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
         .migrations
         .iter()
         .map(|m| {
-            let mut prepared = match prepare_file(&plan.resolve(&m.file), &cwd) {
+            let mut prepared = match SqlFile::read_relative(&plan.resolve(&m.file), &cwd) {
                 Ok(p) => p,
                 Err(problem) => {
-                    problems.push(problem);
+                    problems.push(problem.to_string());
                     return None;
                 }
             };
@@ -76,21 +65,10 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<Prepared>>, Vec<String>) {
     (prepared, problems)
 }
 
-/// Read and split one SQL file; the problem in words when it cannot be.
-pub fn prepare_file(file: &Path, cwd: &Path) -> Result<Prepared, String> {
-    let shown = file.strip_prefix(cwd).unwrap_or(file).display().to_string();
-    let bytes = std::fs::read(file).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    // A byte-order mark some editors write is no SQL; the checksum is of the file as it is.
-    let text = String::from_utf8_lossy(&bytes);
-    let script = text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned();
-    let statements = split::split(&script).map_err(|e| format!("{shown}: {e}"))?;
-    Ok(Prepared { checksum: ledger::checksum(&bytes), file: file.to_owned(), shown, script, statements })
-}
-
 /// Take off a file's own transaction around all of it (a plain `BEGIN` or `START TRANSACTION`
 /// first, `COMMIT` or `END` last, as Sqitch writes deploy scripts): the transaction pgstage
 /// opens takes its place. Returns whether there was one.
-pub fn strip_own_transaction(p: &mut Prepared) -> bool {
+pub fn strip_own_transaction(p: &mut SqlFile) -> bool {
     let opens = p.statements.first().is_some_and(|s| split::opens_plain_transaction(&s.sql));
     let closes = p.statements.len() >= 2 && p.statements.last().is_some_and(|s| split::commits_transaction(&s.sql));
     if opens && closes {
@@ -119,15 +97,6 @@ pub struct Context<'a> {
     pub probe: bool,
 }
 
-/// A migration result before anything ran, with what reading its file gave if it was read.
-pub fn not_run(m: &Migration, p: Option<&Prepared>) -> MigrationResult {
-    let result = MigrationResult::not_run(m);
-    match p {
-        Some(p) => result.read_as(&p.shown, &p.checksum, p.statements.len()),
-        None => result,
-    }
-}
-
 /// What the ledger says about a migration before applying it.
 pub enum LedgerState {
     New,
@@ -136,7 +105,7 @@ pub enum LedgerState {
 }
 
 /// What the ledger says of `m` (`ledger_exists`: this run has created it if it was missing).
-pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared, ledger_exists: bool) -> Result<LedgerState, String> {
+pub async fn ledger_state(client: &Client, m: &Migration, p: &SqlFile, ledger_exists: bool) -> Result<LedgerState, String> {
     let entry = ledger::entry(client, &m.id, ledger_exists).await.map_err(|e| e.to_string())?;
     Ok(match entry {
         None => LedgerState::New,
@@ -166,7 +135,7 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &Prepared, ledger_e
 pub async fn run_statements(
     ctx: &Context<'_>,
     step: Step,
-    p: &Prepared,
+    p: &SqlFile,
     result: &mut MigrationResult,
     mut tracer: Option<&mut Tracer>,
     in_transaction: bool,
@@ -337,7 +306,7 @@ async fn stop(ctx: &Context<'_>, sent: VecDeque<SimpleQueryStream>) {
 /// and who blocked it when it waited for a lock.
 fn fail(
     ctx: &Context<'_>,
-    p: &Prepared,
+    p: &SqlFile,
     statement: &Statement,
     e: tokio_postgres::Error,
     waited: bool,
@@ -366,7 +335,7 @@ fn fail(
 
 /// Record an applied migration in the ledger, in its transaction (with what it did to the
 /// data); marks `result` applied, or failed when recording fails.
-pub async fn record(ctx: &Context<'_>, m: &Migration, p: &Prepared, result: &mut MigrationResult) -> bool {
+pub async fn record(ctx: &Context<'_>, m: &Migration, p: &SqlFile, result: &mut MigrationResult) -> bool {
     let data = serde_json::to_string(&result.data).unwrap_or_default();
     let sql =
         ledger::record_sql(&m.id, &p.shown, &p.checksum, result.duration_ms, ctx.run_id, ctx.operator, ctx.plan_name, &data);
@@ -440,10 +409,12 @@ impl SessionSettings {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
-    fn prepared(script: &str) -> Prepared {
-        Prepared {
+    fn prepared(script: &str) -> SqlFile {
+        SqlFile {
             file: PathBuf::from("m.sql"),
             shown: "m.sql".into(),
             script: script.into(),

@@ -29,14 +29,14 @@ use tokio::sync::mpsc::UnboundedSender;
 pub use event::{Event, Step};
 
 use crate::db::connect::Session;
+use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::Snapshot;
 use crate::db::{DbError, describe, ledger};
 use crate::plan::{LoadedPlan, TransactionMode};
 use crate::run_result::{
-    Acknowledgement, BaselineSource, CheckResult, FORMAT_VERSION, Outcome, PlanInfo, Rehearsal, RunResult, SandboxInfo,
-    SchemaCounts, Verdict,
+    Acknowledgement, BaselineSource, CheckResult, FORMAT_VERSION, MigrationResult, Outcome, PlanInfo, Rehearsal, RunResult,
+    SandboxInfo, SchemaCounts, Verdict,
 };
-use apply::Prepared;
 
 /// Why a run could not start. Failures once it runs are part of the [`RunResult`].
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +105,7 @@ pub struct Engine {
     events: UnboundedSender<Event>,
     steps: Vec<Step>,
     next: usize,
-    prepared: Vec<Option<Prepared>>,
+    prepared: Vec<Option<SqlFile>>,
     /// The catalog before the plan's migrations: measured by this run's pre-flight, or recorded
     /// by the run that applied the first of them.
     baseline: Snapshot,
@@ -198,7 +198,7 @@ impl Engine {
             outcome: Outcome::InProgress,
             acknowledgements: options.acknowledgements.clone(),
             preflight: vec![],
-            migrations: p.migrations.iter().map(|m| apply::not_run(m, None)).collect(),
+            migrations: p.migrations.iter().map(|m| MigrationResult::not_run(m, None)).collect(),
             verification: vec![],
             schema_summary: vec![],
             integrity: vec![],

@@ -10,9 +10,10 @@ use std::time::Instant;
 use super::apply;
 use super::{Engine, Step, StepEnd, db_failed};
 use crate::check::TxMode;
+use crate::db::migration_file::SqlFile;
 use crate::db::{describe, ledger};
 use crate::plan::Migration;
-use crate::run_result::{MigrationStatus, RollbackResult};
+use crate::run_result::{MigrationResult, MigrationStatus, RollbackResult};
 
 impl Engine {
     pub(super) async fn rollback(&mut self) -> Result<(), StepEnd> {
@@ -38,12 +39,12 @@ impl Engine {
             .collect();
         let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
         let cwd = std::env::current_dir().unwrap_or_default();
-        let mut script = apply::prepare_file(&file, &cwd).map_err(StepEnd::Failed)?;
+        let mut script = SqlFile::read_relative(&file, &cwd).map_err(|e| StepEnd::Failed(e.to_string()))?;
         apply::strip_own_transaction(&mut script);
         // Each statement its own query (pipelined), in one transaction, so that an error names
         // file:line and a lock wait names who blocks it.
         self.client().batch_execute(&apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
-        let mut scratch = apply::not_run(&rollback_as_migration(&file), Some(&script));
+        let mut scratch = MigrationResult::not_run(&rollback_as_migration(&file), Some(&script));
         let ctx = self.apply_context();
         let ok = apply::run_statements(&ctx, Step::Rollback, &script, &mut scratch, None, true).await;
         let ok = ok
@@ -92,7 +93,7 @@ impl Engine {
             self.client().batch_execute(&setup).await.map_err(db_failed)?;
             let p = self.prepared[i].clone().expect("applied migrations were prepared");
             let ctx = self.apply_context();
-            let mut again = apply::not_run(m, Some(&p));
+            let mut again = MigrationResult::not_run(m, Some(&p));
             again.data = migrations[i].data.clone();
             let ok = apply::run_statements(&ctx, Step::Rollback, &p, &mut again, None, !m.non_transactional).await
                 && apply::record(&ctx, m, &p, &mut again).await;

@@ -13,6 +13,7 @@ use super::trace::{self, Tracer};
 use super::{Engine, Event, Step, StepEnd, data, db_end, db_failed};
 use crate::check::integrity::OrphanScope;
 use crate::check::{self, TxMode};
+use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::{Kind, Snapshot};
 use crate::db::{DbError, describe, ledger};
 use crate::findings;
@@ -89,7 +90,7 @@ impl Engine {
         let (prepared, problems) = apply::prepare(&self.plan);
         self.prepared = prepared;
         for (i, m) in self.plan.plan.migrations.iter().enumerate() {
-            self.result.migrations[i] = apply::not_run(m, self.prepared[i].as_ref());
+            self.result.migrations[i] = MigrationResult::not_run(m, self.prepared[i].as_ref());
         }
         let files = CheckResult {
             id: "PF-FILES".into(),
@@ -280,7 +281,7 @@ impl Engine {
         let m: Migration = self.plan.plan.migrations[i].clone();
         let p = self.prepared[i].clone().ok_or_else(|| StepEnd::Failed(format!("migration {} could not be prepared", m.id)))?;
         let step = if in_batch { Step::Migration(0) } else { Step::Migration(i) };
-        let mut result = apply::not_run(&m, Some(&p));
+        let mut result = MigrationResult::not_run(&m, Some(&p));
         match apply::ledger_state(self.client(), &m, &p, self.ledger_ready).await.map_err(StepEnd::Failed)? {
             LedgerState::Applied(entry) => {
                 let _ = self.events.send(Event::Log(format!(
@@ -402,7 +403,7 @@ impl Engine {
     fn find(
         &self,
         m: &Migration,
-        p: &apply::Prepared,
+        p: &SqlFile,
         rows: &std::collections::HashMap<String, Option<i64>>,
         sizes: &std::collections::HashMap<String, (i64, i64)>,
         after: &Snapshot,

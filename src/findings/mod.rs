@@ -152,7 +152,7 @@ pub(crate) mod test_utils {
                 data_loss: vec![],
                 accept: vec![],
             };
-            let mut migration = crate::run_result::MigrationResult::not_run(&m);
+            let mut migration = crate::run_result::MigrationResult::not_run(&m, None);
             migration.status = MigrationStatus::Applied;
             Fixture {
                 migration,
