@@ -8,7 +8,6 @@ mod deparser;
 mod draft;
 mod engine;
 mod gui;
-mod gui_locks;
 mod import;
 mod integrity;
 mod locks;
