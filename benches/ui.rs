@@ -153,7 +153,7 @@ fn main() {
         table.refresh(&CheckRows(&ui.app.run.checks), 1);
         let sort = t.elapsed();
         // Frames of the Results tab sorted by this column (the first one sorts).
-        ui.app.checks_table.sort = Some((column, false));
+        ui.app.results.checks_table.sort = Some((column, false));
         let mut times: Vec<f64> = (0..FRAMES).map(|_| ms(ui.frame())).collect();
         times.sort_by(f64::total_cmp);
         println!(
@@ -165,7 +165,7 @@ fn main() {
         );
     }
     let (_, vertices) = ui.frame_and_vertices();
-    let visible = ui.app.checks_table.order().len();
+    let visible = ui.app.results.checks_table.order().len();
     println!("(the Results tab tessellates {vertices} vertices per frame; {visible} rows sorted, the visible ones drawn)");
     ui.app.tab = Tab::Charts;
     let mut times: Vec<f64> = (0..FRAMES).map(|_| ms(ui.frame())).collect();

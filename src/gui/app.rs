@@ -1,27 +1,28 @@
-//! The window: state, `logic` (drain the worker's messages and dialog answers) and `ui`
-//! (top bar, tabs, log pane; each tab is a panel in `panels/`). Persisted settings are one
-//! `#[serde(default)]` struct; passwords are never in it.
+//! The window: its wiring (worker, dialogs, settings, the panels, the run, the log, the modal
+//! question), `logic` (drain the worker's messages and dialog answers) and `ui` (top bar, tabs,
+//! log pane; each tab is a panel in `panels/` that owns its own state, reads a [`View`] and
+//! asks for changes with [`UiCommand`]s, applied in [`super::command_handling`]). Persisted
+//! settings are one `#[serde(default)]` struct; passwords are never in it.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::confirm::{Confirm, Discarding};
-pub use super::connection::{ConnMode, ConnectionForm};
+use super::command::UiCommand;
+use super::confirm::Confirm;
+pub use super::connection::{ConnMode, ConnStatus, ConnectionForm};
 use super::dialog::{Dialogs, Pick};
 use super::log::{Level, LogLine};
-use super::panels;
+use super::panels::{self, ConnectPanel, LocksPanel, PlanPanel, ResultsPanel, RunPanel, VerdictPanel};
 use super::run_state::RunView;
-use super::table::TableState;
-use super::worker::{Command, Message, Target, Worker};
-use crate::engine::{Event, RunOptions};
-use crate::plan::{self, LoadedPlan};
-use crate::run_result::{Acknowledgement, MigrationStatus};
+use super::view::View;
+use super::worker::Worker;
+use crate::plan::LoadedPlan;
+use crate::run_result::Acknowledgement;
 
 const SETTINGS_KEY: &str = "pgstage";
-const MAX_RECENT: usize = 8;
 
 /// What the window remembers between sessions. No password, ever.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,14 +68,6 @@ impl Tab {
     }
 }
 
-/// Sign-off fields that go into the exported report.
-#[derive(Debug, Clone, Default)]
-pub struct SignOffForm {
-    pub name: String,
-    pub role: String,
-    pub comment: String,
-}
-
 /// How the app is started (the binary uses the defaults; tests inject their own).
 pub struct AppOptions {
     pub plan: Option<PathBuf>,
@@ -90,45 +83,47 @@ pub struct PgstageApp {
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) worker: Worker,
     pub(crate) dialogs: Arc<dyn Dialogs>,
-    pending_pick: Option<(Pick, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
+    pub(crate) pending_pick: Option<(Pick, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
     pub plan: Option<LoadedPlan>,
     pub plan_error: Option<String>,
     /// When the plan was drafted from a run-book: what became of each of its lines.
     pub imported: Option<Vec<crate::draft::runbook::Mapping>>,
     pub tab: Tab,
-    pub conn: ConnectionForm,
-    /// The last connection test's (or refused start's) answer, for the target it was about.
-    pub conn_status: Option<ConnStatus>,
     /// The worker is processing a command.
     pub busy: bool,
     /// Manual items ticked by the operator for the next run: id → who / when.
     pub acks: BTreeMap<String, Acknowledgement>,
     pub run: RunView,
-    pub checks_table: TableState,
-    pub migrations_table: TableState,
-    pub locks: super::panels::locks::LocksPanel,
-    pub signoff: SignOffForm,
-    pub export_path: String,
-    pub export_status: Option<Result<String, String>>,
     /// The finished run's report was written somewhere (nothing is lost by discarding it).
     pub exported: bool,
     pub log: Vec<LogLine>,
-    pub override_guard: bool,
     /// A question the operator must answer before anything else (a modal).
-    pub confirm: Option<Confirm>,
-    /// A path field to focus on the next frame (Ctrl+O / Ctrl+E without a native dialog).
-    pub focus: Option<Pick>,
+    pub(crate) confirm: Option<Confirm>,
+    pub plan_panel: PlanPanel,
+    pub connect: ConnectPanel,
+    pub run_panel: RunPanel,
+    pub results: ResultsPanel,
+    pub locks: LocksPanel,
+    pub verdict: VerdictPanel,
 }
 
-/// What a connection test found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConnStatus {
-    /// Connected; the plan's target guard refuses this database when `refused` says why.
-    Connected {
-        what: String,
-        refused: Option<String>,
-    },
-    Failed(String),
+/// The read-only [`View`] of the app for this frame. A macro rather than a method: it borrows
+/// only the fields it reads, so a panel (another field) can be borrowed mutably beside it.
+macro_rules! view_of {
+    ($app:expr) => {
+        View {
+            plan: $app.plan.as_ref(),
+            plan_error: $app.plan_error.as_deref(),
+            imported: $app.imported.as_deref(),
+            run: &$app.run,
+            acks: &$app.acks,
+            busy: $app.busy,
+            settings: &$app.settings,
+            log: &$app.log,
+            target_is_sandbox: $app.connect.form.mode == ConnMode::Sandbox,
+            dialogs: $app.dialogs.as_ref(),
+        }
+    };
 }
 
 impl PgstageApp {
@@ -155,22 +150,18 @@ impl PgstageApp {
             plan_error: None,
             imported: None,
             tab: Tab::Plan,
-            conn: ConnectionForm::default(),
-            conn_status: None,
             busy: false,
             acks: BTreeMap::new(),
             run: RunView::default(),
-            checks_table: TableState::default(),
-            migrations_table: TableState::default(),
-            locks: Default::default(),
-            signoff: SignOffForm::default(),
-            export_path: String::new(),
-            export_status: None,
             exported: false,
             log: Vec::new(),
-            override_guard: false,
             confirm: None,
-            focus: None,
+            plan_panel: PlanPanel::default(),
+            connect: ConnectPanel::default(),
+            run_panel: RunPanel,
+            results: ResultsPanel::default(),
+            locks: LocksPanel::default(),
+            verdict: VerdictPanel::default(),
         };
         if app.settings.operator.is_empty() {
             app.settings.operator = crate::db::connect::ConnectOptions::default().os_user;
@@ -181,88 +172,9 @@ impl PgstageApp {
         app
     }
 
-    /// A finished run whose report was not written anywhere: discarding it loses it.
-    pub fn unexported_result(&self) -> bool {
-        self.run.result.is_some() && !self.exported
-    }
-
-    /// Load a plan, after asking when that would discard an unexported result. A load error
-    /// is shown in the window (file:line:col), not a crash.
-    pub fn open_plan(&mut self, path: &Path) {
-        if self.unexported_result() {
-            self.confirm = Some(Confirm::Discard(Discarding::ForPlan(path.to_owned())));
-            return;
-        }
-        self.load_plan(path);
-    }
-
-    fn load_plan(&mut self, path: &Path) {
-        self.imported = None;
-        let loaded = if path.extension().is_some_and(|e| e == "md") {
-            crate::gui::import::draft(path).map(|(loaded, mapping)| {
-                self.imported = Some(mapping);
-                loaded
-            })
-        } else {
-            plan::load(path).map_err(|e| e.to_string())
-        };
-        match loaded {
-            Ok(loaded) => {
-                self.log(format!("plan loaded: {}", path.display()));
-                self.settings.recent_plans.retain(|p| p != path);
-                self.settings.recent_plans.insert(0, path.to_owned());
-                self.settings.recent_plans.truncate(MAX_RECENT);
-                self.export_path = default_report_name(&loaded);
-                self.plan = Some(loaded);
-                self.plan_error = None;
-                self.reset_run();
-            }
-            Err(e) => {
-                self.log_at(Level::Error, format!("plan not loaded: {e}"));
-                self.plan_error = Some(e);
-            }
-        }
-        self.tab = Tab::Plan;
-    }
-
-    /// Forget the run shown: its result, sign-off and checklist (the next run starts empty).
-    fn reset_run(&mut self) {
-        self.run = RunView::default();
-        self.acks.clear();
-        self.signoff = SignOffForm::default();
-        self.export_status = None;
-        self.exported = false;
-        self.checks_table.selected = None;
-        self.migrations_table.selected = None;
-    }
-
-    /// Prepare a new run after a finished one (asks first when its result was not exported).
-    pub fn new_run(&mut self) {
-        if self.unexported_result() {
-            self.confirm = Some(Confirm::Discard(Discarding::ForNewRun));
-            return;
-        }
-        self.reset_run();
-        self.log("new run: tick the manual checklist (Plan tab), then Run all or Next step");
-        self.tab = Tab::Plan;
-    }
-
-    /// The operator's answer to the open question.
-    pub fn answer(&mut self, yes: bool) {
-        let Some(question) = self.confirm.take() else { return };
-        if !yes {
-            return;
-        }
-        match question {
-            Confirm::Discard(what) => {
-                self.exported = true; // the operator chose to lose it
-                match what {
-                    Discarding::ForNewRun => self.new_run(),
-                    Discarding::ForPlan(path) => self.load_plan(&path),
-                }
-            }
-            Confirm::Cancel => self.cancel_now(),
-        }
+    /// What the panels read of the window, for this frame.
+    pub fn view(&self) -> View<'_> {
+        view_of!(self)
     }
 
     pub fn log(&mut self, line: impl Into<String>) {
@@ -275,290 +187,11 @@ impl PgstageApp {
 
     /// The log as text, one line each (for tests and copying).
     pub fn log_text(&self) -> String {
-        self.log.iter().map(|l| format!("{l}\n")).collect()
+        super::log::text(&self.log)
     }
 
-    pub fn ask_path(&mut self, what: Pick) {
-        if self.pending_pick.is_some() {
-            return;
-        }
-        if !self.dialogs.available() {
-            let hint = match what {
-                Pick::OpenPlan => "type the plan's path in the Plan tab",
-                Pick::SaveReport => "type the report's path in the Verdict & export tab",
-            };
-            self.log(format!("no native file dialog is available here (no xdg portal, no zenity): {hint}"));
-            self.tab = if what == Pick::OpenPlan { Tab::Plan } else { Tab::Verdict };
-            self.focus = Some(what);
-            return;
-        }
-        let suggested = self.export_path.clone();
-        self.pending_pick = Some((what, self.dialogs.pick(what, &suggested)));
-    }
-
-    /// Tick or untick a manual item, recording who and when.
-    pub fn set_ack(&mut self, item: &str, title: &str, on: bool) {
-        if on {
-            let ack = Acknowledgement {
-                item: item.to_owned(),
-                title: title.to_owned(),
-                by: self.settings.operator.clone(),
-                at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-            };
-            if self.run.active() {
-                self.worker.send(Command::Acknowledge { item: item.to_owned(), by: ack.by.clone() });
-            }
-            self.acks.insert(item.to_owned(), ack);
-        } else {
-            self.acks.remove(item);
-        }
-    }
-
-    /// The manual checklist items not ticked yet (a run cannot start before they are).
-    pub fn unticked(&self) -> Vec<String> {
-        let Some(plan) = &self.plan else { return vec![] };
-        plan.plan.preflight.manual.iter().filter(|m| !self.acks.contains_key(&m.id)).map(|m| m.title.clone()).collect()
-    }
-
-    /// Why a run cannot start now, if it cannot.
-    pub fn why_not_startable(&self) -> Option<String> {
-        if self.plan.is_none() {
-            return Some("Open a plan first".into());
-        }
-        if self.busy {
-            return Some("The worker is busy".into());
-        }
-        let unticked = self.unticked();
-        (!unticked.is_empty()).then(|| {
-            format!(
-                "Tick the manual checklist first (Plan tab): {} not confirmed yet — {}",
-                crate::report::content::count_of(unticked.len(), "items"),
-                unticked.join(", ")
-            )
-        })
-    }
-
-    /// Start a run (if none is under way) and run all of it, or just its next step.
-    pub fn run_command(&mut self, all: bool) {
-        if self.run.active() {
-            self.worker.send(if all { Command::RunAll } else { Command::Step });
-            self.busy = true;
-            return;
-        }
-        if self.run.result.is_some() {
-            self.new_run();
-            return;
-        }
-        if let Some(why) = self.why_not_startable() {
-            self.log_at(Level::Warning, format!("run not started: {why}"));
-            return;
-        }
-        let Some(plan) = self.plan.clone() else { return };
-        if let Some(remembered) = self.conn.remembered() {
-            self.settings.recent_connections.retain(|c| c != &remembered);
-            self.settings.recent_connections.insert(0, remembered);
-            self.settings.recent_connections.truncate(MAX_RECENT);
-        }
-        let options = RunOptions {
-            operator: self.settings.operator.clone(),
-            acknowledgements: self.acks.values().cloned().collect(),
-            override_target_guard: self.override_guard,
-            ..Default::default()
-        };
-        self.run = RunView::default();
-        self.export_status = None;
-        self.exported = false;
-        self.worker.send(Command::Start { plan, target: self.conn.target(), options, run_all: all });
-        if !all {
-            self.worker.send(Command::Step);
-        }
-        self.log(format!("run requested on {}", self.target_words()));
-        self.busy = true;
-        self.tab = Tab::Run;
-    }
-
-    /// The target in words, for the log and the header.
-    pub fn target_words(&self) -> String {
-        match self.conn.target() {
-            Target::Sandbox(choice) => format!("a throwaway sandbox ({choice})"),
-            Target::Connection(_) => self.conn.remembered().unwrap_or_else(|| "the connection given".into()),
-        }
-    }
-
-    pub fn pause(&mut self) {
-        if let Some(c) = &self.run.controls
-            && self.busy
-            && self.run.active()
-        {
-            c.pause();
-            self.log("pausing after the current step");
-        }
-    }
-
-    /// Ask before cancelling the run.
-    pub fn cancel(&mut self) {
-        if self.run.active() {
-            self.confirm = Some(Confirm::Cancel);
-        }
-    }
-
-    fn cancel_now(&mut self) {
-        let Some(c) = self.run.controls.clone() else { return };
-        if self.busy && self.run.current().is_some() {
-            self.log_at(Level::Warning, "cancelling: the running statement is cancelled and its migration rolled back");
-        } else {
-            let next = self.run.steps.iter().find(|s| s.status == super::run_state::StepStatus::Pending).map(|s| s.title.clone());
-            self.log_at(
-                Level::Warning,
-                format!(
-                    "cancelling between steps: nothing was running, nothing is rolled back; the run stops before {}",
-                    next.unwrap_or_else(|| "its end".into())
-                ),
-            );
-        }
-        self.run.cancelled = true;
-        if self.busy {
-            self.runtime.spawn(async move { c.cancel().await });
-        } else {
-            // Between steps: the worker marks the run cancelled, then one more step records
-            // the cancellation and finishes the run.
-            self.worker.send(Command::CancelPaused);
-            self.busy = true;
-        }
-    }
-
-    pub fn test_connection(&mut self) {
-        let Some(plan) = self.plan.clone() else {
-            self.conn_status = Some(ConnStatus::Failed("open a plan first (the sandbox is seeded with its baseline)".into()));
-            return;
-        };
-        self.conn_status = None;
-        self.conn.tested = Some(self.conn.target());
-        self.worker.send(Command::TestConnection { target: self.conn.target(), plan });
-        self.busy = true;
-    }
-
-    /// Write the report of the finished run to `path` (format from the extension).
-    pub fn export_to(&mut self, path: &Path) {
-        let Some(result) = &self.run.result else {
-            self.export_status = Some(Err("no finished run to export yet".into()));
-            return;
-        };
-        let signoff = [crate::report::SignOff {
-            name: self.signoff.name.clone(),
-            role: self.signoff.role.clone(),
-            comment: self.signoff.comment.clone(),
-        }];
-        let signoff: &[crate::report::SignOff] = if self.signoff.name.trim().is_empty() { &[] } else { &signoff };
-        let written = if path.as_os_str().is_empty() {
-            Err("type a path for the report first (.md, .html, .json or .xml)".to_owned())
-        } else {
-            crate::report::write_with(result, signoff, path).map_err(|e| format!("report not written: {e}"))
-        };
-        match &written {
-            Ok(()) => {
-                self.exported = true;
-                self.log_at(Level::Success, format!("report written: {}", path.display()));
-            }
-            Err(e) => self.log_at(Level::Error, e.clone()),
-        }
-        self.export_status = Some(written.map(|()| format!("report written: {}", path.display())));
-    }
-
-    fn handle(&mut self, message: Message) {
-        match message {
-            Message::Log(line) => self.log(line),
-            Message::ConnectionOk { what, refused } => {
-                match &refused {
-                    None => self.log_at(Level::Success, format!("connection OK: {what}")),
-                    Some(why) => {
-                        self.log_at(Level::Warning, format!("connected to {what}, but the target guard refuses it: {why}"))
-                    }
-                }
-                self.conn_status = Some(ConnStatus::Connected { what, refused });
-            }
-            Message::ConnectionFailed(e) => {
-                self.log_at(Level::Error, format!("connection failed: {e}"));
-                self.conn_status = Some(ConnStatus::Failed(e));
-            }
-            Message::Started(controls) => {
-                self.log(format!("run started on {}", self.target_words()));
-                self.run = RunView::new(controls);
-            }
-            Message::StartFailed(e) => {
-                self.log_at(Level::Error, format!("run not started: {e}"));
-                self.conn.tested = Some(self.conn.target());
-                self.conn_status = Some(ConnStatus::Failed(format!("run not started: {e}")));
-                self.tab = Tab::Connect;
-            }
-            Message::Engine(event, at) => self.engine_event(*event, at),
-            Message::Versions(found) => self.conn.pg_versions = Some(found),
-            Message::Idle => self.busy = false,
-        }
-    }
-
-    fn engine_event(&mut self, event: Event, at: std::time::Instant) {
-        match &event {
-            Event::Log(line) => self.log(line.clone()),
-            Event::LockWait(w) if self.run.lock_wait.as_ref().is_none_or(|l| l.statement != w.statement) => {
-                self.log_at(Level::Warning, format!("lock wait: {}", w.sentence()));
-            }
-            Event::StepStarted { title, .. } => {
-                let n = self.run.steps.iter().position(|s| &s.title == title).map_or(0, |i| i + 1);
-                self.log(format!("step {n}/{} started: {title}", self.run.steps.len()));
-            }
-            Event::MigrationFinished(m) => {
-                let c = crate::report::content::fmt_ms;
-                match m.status {
-                    MigrationStatus::Applied => self.log_at(
-                        Level::Success,
-                        format!("{} applied in {} ({} statements)", m.id, c(m.duration_ms), m.statements_done),
-                    ),
-                    MigrationStatus::AlreadyApplied => self.log(format!("{} already applied (ledger): skipped", m.id)),
-                    MigrationStatus::Failed => self.log_at(
-                        Level::Error,
-                        format!("{} failed and was rolled back: {}", m.id, m.error.clone().unwrap_or_default()),
-                    ),
-                    MigrationStatus::Cancelled => self.log_at(Level::Warning, format!("{} cancelled and rolled back", m.id)),
-                    MigrationStatus::NotRun => {}
-                }
-            }
-            _ => {}
-        }
-        let finished_step = match &event {
-            Event::StepFinished { step, .. } => Some(*step),
-            _ => None,
-        };
-        let finished = matches!(event, Event::Finished(_));
-        self.run.apply_at(event, at);
-        if let Some(step) = finished_step
-            && let Some(s) = self.run.steps.iter().find(|s| s.step == step)
-        {
-            let took = RunView::elapsed(s).map(|d| crate::gui::panels::run::seconds(d.as_secs_f64())).unwrap_or_default();
-            let line = format!("{}: {} ({took})", s.title, crate::gui::panels::run::step_word(s));
-            let level = if s.status == super::run_state::StepStatus::Done { Level::Success } else { Level::Error };
-            self.log_at(level, line);
-        }
-        if finished && let Some(r) = self.run.result.clone() {
-            use crate::run_result::Outcome;
-            match &r.outcome {
-                Outcome::Failed { step, error } => self.log_at(Level::Error, format!("run failed at {step}: {error}")),
-                Outcome::Cancelled { step } if self.run.steps.iter().any(|s| &s.title == step && s.started.is_some()) => {
-                    self.log_at(Level::Warning, format!("run cancelled during {step}"))
-                }
-                Outcome::Cancelled { step } => {
-                    self.log_at(Level::Warning, format!("run cancelled between steps, before {step} started"))
-                }
-                _ => {}
-            }
-            let word = crate::report::content::verdict_word(&r);
-            let rehearsal = if r.sandbox.is_some() { " (rehearsal on a throwaway sandbox, not staging)" } else { "" };
-            self.log_at(if r.verdict.go { Level::Success } else { Level::Error }, format!("verdict: {word}{rehearsal}"));
-            self.tab = Tab::Verdict;
-        }
-    }
-
-    fn shortcuts(&mut self, ctx: &egui::Context) {
+    /// The keyboard's commands: Ctrl+O, Ctrl+E, Space (next step), Esc (pause).
+    fn shortcuts(&self, ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
         use egui::{Key, Modifiers};
         if self.confirm.is_some() {
             return;
@@ -573,23 +206,39 @@ impl PgstageApp {
             )
         });
         if open {
-            self.ask_path(Pick::OpenPlan);
+            commands.push(UiCommand::AskPath(Pick::OpenPlan));
         }
         if export {
-            self.ask_path(Pick::SaveReport);
+            commands.push(UiCommand::AskPath(Pick::SaveReport));
         }
         if space && self.run.result.is_none() && self.why_not_startable().is_none() {
-            self.run_command(false);
+            commands.push(UiCommand::NextStep);
         }
         if escape {
-            self.pause();
+            commands.push(UiCommand::Pause);
         }
     }
-}
 
-fn default_report_name(plan: &LoadedPlan) -> String {
-    let stem = plan.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "plan".into());
-    format!("{stem}_execution_report.html")
+    /// Apply the commands pushed so far, in order.
+    fn apply_all(&mut self, ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
+        for command in commands.drain(..) {
+            self.apply(ctx, command);
+        }
+    }
+
+    /// The tab shown, drawn by its panel.
+    fn central(&mut self, ui: &mut egui::Ui, commands: &mut Vec<UiCommand>) {
+        let view = view_of!(self);
+        egui::CentralPanel::default_margins().show(ui, |ui| match self.tab {
+            Tab::Plan => self.plan_panel.show(ui, &view, commands),
+            Tab::Connect => self.connect.show(ui, &view, commands),
+            Tab::Run => self.run_panel.show(ui, &view, commands),
+            Tab::Results => self.results.show(ui, &view),
+            Tab::Locks => self.locks.show(ui, &view.run.migrations, view.run.version),
+            Tab::Charts => panels::charts::show(ui, &view),
+            Tab::Verdict => self.verdict.show(ui, &view, commands),
+        });
+    }
 }
 
 impl eframe::App for PgstageApp {
@@ -605,40 +254,43 @@ impl eframe::App for PgstageApp {
             match (what, answer) {
                 (Pick::OpenPlan, Some(path)) => self.open_plan(&path),
                 (Pick::SaveReport, Some(path)) => {
-                    self.export_path = path.display().to_string();
+                    self.verdict.export_path = path.display().to_string();
                     self.export_to(&path);
                 }
                 (_, None) => self.log("file dialog closed without a choice"),
             }
         }
         // A test or a refused start is about the target it was for: not about another one.
-        if self.conn.tested.as_ref().is_some_and(|t| *t != self.conn.target()) {
-            self.conn.tested = None;
-            self.conn_status = None;
+        let form = &mut self.connect.form;
+        if form.tested.as_ref().is_some_and(|t| *t != form.target()) {
+            form.tested = None;
+            self.connect.status = None;
         }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        self.shortcuts(&ctx);
+        // Each part's commands are applied before the next part is drawn (a tab chosen in the
+        // top bar is the one drawn below it, in the same frame).
+        let mut commands = Vec::new();
+        self.shortcuts(&ctx, &mut commands);
+        self.apply_all(&ctx, &mut commands);
         if self.run.active() || self.pending_pick.is_some() {
             // Elapsed times tick while a step runs; the worker's messages repaint too.
             ctx.request_repaint_after(std::time::Duration::from_millis(250));
         }
-        panels::top_bar(self, ui);
-        panels::log_pane(self, ui);
-        egui::CentralPanel::default_margins().show(ui, |ui| match self.tab {
-            Tab::Plan => panels::plan::show(self, ui),
-            Tab::Connect => panels::connect::show(self, ui),
-            Tab::Run => panels::run::show(self, ui),
-            Tab::Results => panels::results::show(self, ui),
-            Tab::Locks => self.locks.show(ui, &self.run.migrations, self.run.version),
-            Tab::Charts => panels::charts::show(self, ui),
-            Tab::Verdict => panels::verdict::show(self, ui),
-        });
-        if let Some(answer) = super::confirm::show(self, &ctx) {
-            self.answer(answer);
+        panels::top_bar(ui, &self.view(), self.tab, &mut commands);
+        self.apply_all(&ctx, &mut commands);
+        panels::log_pane(ui, &self.view(), &mut commands);
+        self.apply_all(&ctx, &mut commands);
+        self.central(ui, &mut commands);
+        self.apply_all(&ctx, &mut commands);
+        if let Some(question) = &self.confirm
+            && let Some(answer) = super::confirm::show(question, &self.view(), &ctx)
+        {
+            commands.push(UiCommand::Answer(answer));
         }
+        self.apply_all(&ctx, &mut commands);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use egui::RichText;
 
-use super::app::PgstageApp;
 use super::panels::{AMBER, RED};
+use super::view::View;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
@@ -24,16 +24,15 @@ pub enum Discarding {
     ForPlan(PathBuf),
 }
 
-/// Show the open question; `Some(answer)` once the operator answered.
-pub fn show(app: &PgstageApp, ctx: &egui::Context) -> Option<bool> {
-    let question = app.confirm.as_ref()?;
+/// Show `question`; `Some(answer)` once the operator answered.
+pub fn show(question: &Confirm, view: &View, ctx: &egui::Context) -> Option<bool> {
     let (title, body, yes, no) = match question {
         Confirm::Discard(what) => {
             let then = match what {
                 Discarding::ForNewRun => "Start a new run".to_owned(),
                 Discarding::ForPlan(p) => format!("Open {}", p.display()),
             };
-            let verdict = app.run.result.as_ref().map_or("", crate::report::content::verdict_word);
+            let verdict = view.run.result.as_ref().map_or("", crate::report::content::verdict_word);
             (
                 "Discard the result that was not exported?".to_owned(),
                 format!(
@@ -45,9 +44,9 @@ pub fn show(app: &PgstageApp, ctx: &egui::Context) -> Option<bool> {
             )
         }
         Confirm::Cancel => {
-            let running = app.busy && app.run.current().is_some();
+            let running = view.busy && view.run.current().is_some();
             let body = if running {
-                let what = app.run.current().map(|i| app.run.steps[i].title.clone()).unwrap_or_default();
+                let what = view.run.current().map(|i| view.run.steps[i].title.clone()).unwrap_or_default();
                 format!(
                     "{what} is running: its statement gets PostgreSQL's cancel request and its migration is rolled back. \
                      The run ends NO-GO."

@@ -1,6 +1,6 @@
 //! The connection form of the Connect tab (sandbox, fields, or a connection string) and what
 //! it turns into: the worker's [`Target`], the connection as remembered (never with its
-//! password), and the string as shown with its password masked.
+//! password), and the string as shown with its password masked; what a connection test found.
 
 use std::path::PathBuf;
 
@@ -85,6 +85,17 @@ impl ConnectionForm {
         info.password = None;
         Some(info.redacted())
     }
+}
+
+/// What a connection test found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnStatus {
+    /// Connected; the plan's target guard refuses this database when `refused` says why.
+    Connected {
+        what: String,
+        refused: Option<String>,
+    },
+    Failed(String),
 }
 
 /// The byte range of the password in a connection string: `postgres://user:PASSWORD@host`

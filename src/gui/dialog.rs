@@ -78,3 +78,19 @@ impl Dialogs for FixedPaths {
         rx
     }
 }
+
+/// Dialogs that are never available (a view of a frozen run, headless tools): the path fields
+/// are the way.
+pub struct Unavailable;
+
+impl Dialogs for Unavailable {
+    fn available(&self) -> bool {
+        false
+    }
+
+    fn pick(&self, _what: Pick, _suggested: &str) -> Receiver<Option<PathBuf>> {
+        let (tx, rx) = channel();
+        let _ = tx.send(None);
+        rx
+    }
+}

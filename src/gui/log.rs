@@ -49,6 +49,11 @@ impl LogLine {
     }
 }
 
+/// Lines as text, one each (what copying the log gives).
+pub fn text(lines: &[LogLine]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
 impl std::fmt::Display for LogLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {:<5} {}", self.at, self.label(), self.text)

@@ -1,15 +1,21 @@
 //! The desktop app (eframe/egui): a thin layer over the engine. Database work runs on a tokio
 //! runtime off the UI thread ([`worker`]); results arrive as events and each one repaints.
+//! Each tab is a panel that owns its own state and renders from a read-only [`view::View`];
+//! what the operator asks for is a [`command::UiCommand`], applied in [`command_handling`].
 
 pub mod app;
+pub mod command;
+pub mod command_handling;
 pub mod confirm;
 pub mod connection;
 pub mod dialog;
 pub mod import;
 pub mod log;
+pub mod messages;
 pub mod panels;
 pub mod run_state;
 pub mod table;
+pub mod view;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -66,6 +66,14 @@ impl RunView {
         Self { controls: Some(controls), started: Some(Instant::now()), ..Default::default() }
     }
 
+    /// A finished run as the window shows it, from its result alone (e.g. a frozen `run.json`):
+    /// its migrations and checks, no steps, no controls.
+    pub fn finished(result: RunResult) -> Self {
+        let mut run = Self::default();
+        run.apply(Event::Finished(Box::new(result)));
+        run
+    }
+
     /// Whether the run is under way (started, not finished).
     pub fn active(&self) -> bool {
         self.controls.is_some() && self.result.is_none()

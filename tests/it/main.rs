@@ -10,8 +10,6 @@ mod engine;
 mod figures;
 #[cfg(feature = "gui")]
 mod gui;
-#[cfg(feature = "gui")]
-mod gui_locks;
 mod import;
 mod integrity;
 mod locks;

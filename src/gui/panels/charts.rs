@@ -10,7 +10,7 @@ use egui_plot::{Bar, BarChart, Legend, Plot, PlotPoint, Text};
 use super::phases::BLUE;
 use super::{AMBER, GREEN, GREY, RED, section};
 use crate::db::snapshot::Kind;
-use crate::gui::app::PgstageApp;
+use crate::gui::view::View;
 use crate::plan::{Expect, LoadedPlan, Probe};
 use crate::report::content::{self, Timing, fmt_ms};
 use crate::run_result::{MigrationResult, MigrationStatus, RunResult};
@@ -24,8 +24,8 @@ const KINDS: [(Kind, &str); 6] = [
     (Kind::Trigger, "triggers"),
 ];
 
-pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    let (Some(plan), Some(result)) = (&app.plan, &app.run.result) else {
+pub fn show(ui: &mut egui::Ui, view: &View) {
+    let (Some(plan), Some(result)) = (view.plan, &view.run.result) else {
         ui.label("Charts appear when a run has finished (Run tab).");
         return;
     };
@@ -33,8 +33,8 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
     let height = ((ui.available_height() - 90.0) / if wide { 2.0 } else { 3.0 }).clamp(170.0, 420.0);
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         section(ui, "Schema: objects before, after, and the plan's threshold", |ui| schema_chart(ui, plan, result, height));
-        let migrations = |ui: &mut egui::Ui| migration_chart(ui, &app.run.migrations, height);
-        let phases = |ui: &mut egui::Ui| super::phases::show(ui, plan, &app.run);
+        let migrations = |ui: &mut egui::Ui| migration_chart(ui, &view.run.migrations, height);
+        let phases = |ui: &mut egui::Ui| super::phases::show(ui, plan, view.run);
         if wide {
             ui.columns(2, |cols| {
                 section(&mut cols[0], "Time per migration (ms) against the expected range", migrations);

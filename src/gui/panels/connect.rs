@@ -1,19 +1,126 @@
 //! The Connect & pre-flight tab: where to run (the sandbox, fields, or a connection string),
 //! "Test connection", and the pre-flight results: baseline expected vs actual, flagged when off.
+//! The panel owns the connection form, the last connection answer and the guard's override.
 
 use egui::RichText;
 
 use super::{AMBER, GREEN, RED, section, status_label};
-use crate::gui::app::{ConnMode, ConnStatus, ConnectionForm, PgstageApp};
-use crate::gui::connection;
+use crate::gui::command::UiCommand;
+use crate::gui::connection::{self, ConnMode, ConnStatus, ConnectionForm};
+use crate::gui::view::View;
 use crate::run_result::Status;
 use crate::sandbox::{INSTALL_HINT, ServerBinaries};
 
-pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        section(ui, "Target", |ui| target(app, ui));
-        section(ui, "Pre-flight", |ui| preflight(app, ui));
-    });
+/// The Connect & pre-flight tab, with the connection form.
+#[derive(Default)]
+pub struct ConnectPanel {
+    pub form: ConnectionForm,
+    /// The last connection test's (or refused start's) answer, for the target it was about.
+    pub status: Option<ConnStatus>,
+    /// Run even on a database the plan's target guard refuses.
+    pub override_guard: bool,
+}
+
+impl ConnectPanel {
+    pub fn show(&mut self, ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            section(ui, "Target", |ui| self.target(ui, view, commands));
+            section(ui, "Pre-flight", |ui| preflight(ui, view));
+        });
+    }
+
+    fn target(&mut self, ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
+        let form = &mut self.form;
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut form.mode, ConnMode::Sandbox, "Sandbox")
+                .on_hover_text("A throwaway local PostgreSQL seeded with the plan's baseline (a fresh database per run)");
+            ui.radio_value(&mut form.mode, ConnMode::Fields, "Host and fields")
+                .on_hover_text("Connect to staging by host, port, database, user");
+            ui.radio_value(&mut form.mode, ConnMode::String, "Connection string / URL")
+                .on_hover_text("A libpq connection string or postgres:// URL; PG* variables and ~/.pgpass fill in the rest");
+        });
+        match form.mode {
+            ConnMode::Sandbox => {
+                ui.label(
+                    "The sandbox runs PostgreSQL from the system's server binaries, as an unprivileged user, and deletes it on exit.",
+                );
+                server_version(form, ui);
+            }
+            ConnMode::Fields => {
+                egui::Grid::new("conn_fields").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+                    let fields: [(&str, &mut String, &str); 4] = [
+                        ("Host", &mut form.host, "Host name, IP address, or unix socket directory"),
+                        ("Port", &mut form.port, "TCP port (5432 by default)"),
+                        ("Database", &mut form.dbname, "The staging database"),
+                        ("User", &mut form.user, "The role to connect as"),
+                    ];
+                    for (label, value, help) in fields {
+                        ui.label(label);
+                        ui.add(egui::TextEdit::singleline(value).desired_width(280.0)).on_hover_text(help);
+                        ui.end_row();
+                    }
+                    ui.label("Password");
+                    ui.add(egui::TextEdit::singleline(&mut form.password).password(true).desired_width(280.0))
+                        .on_hover_text("Never stored, logged or reported; leave empty to use PGPASSWORD or ~/.pgpass");
+                    ui.end_row();
+                    ui.label("TLS (sslmode)");
+                    egui::ComboBox::from_id_salt("sslmode")
+                        .selected_text(form.sslmode.clone())
+                        .show_ui(ui, |ui| {
+                            for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
+                                ui.selectable_value(&mut form.sslmode, mode.to_owned(), mode);
+                            }
+                        })
+                        .response
+                        .on_hover_text("verify-full checks the certificate and the host name");
+                    ui.end_row();
+                });
+            }
+            ConnMode::String => {
+                conninfo_field(ui, &mut form.conninfo);
+                if !view.settings.recent_connections.is_empty() {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label("Recent:");
+                        for c in &view.settings.recent_connections {
+                            if ui.small_button(c).on_hover_text("Use this connection (its password is not remembered)").clicked()
+                            {
+                                form.conninfo = c.clone();
+                            }
+                        }
+                    });
+                }
+            }
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!view.busy, egui::Button::new("Test connection"))
+                .on_hover_text("Connect once and report the server")
+                .clicked()
+            {
+                commands.push(UiCommand::TestConnection);
+            }
+            ui.checkbox(&mut self.override_guard, "Override the plan's target guard")
+                .on_hover_text("Run even on a database the plan refuses (named or marked as production): only if you are sure");
+        });
+        match &self.status {
+            Some(ConnStatus::Connected { what, refused: None }) => {
+                ui.colored_label(GREEN, format!("Connected: {what}"));
+            }
+            Some(ConnStatus::Connected { what, refused: Some(why) }) => {
+                ui.colored_label(AMBER, RichText::new(format!("Connected: {what}")).strong());
+                let then = if self.override_guard {
+                    "the override above is ticked: a run would go ahead anyway"
+                } else {
+                    "a run there will be refused unless you tick the override above"
+                };
+                ui.colored_label(AMBER, format!("…but the plan's target guard refuses this database: {why}; {then}."));
+            }
+            Some(ConnStatus::Failed(e)) => {
+                ui.colored_label(RED, RichText::new(e).strong());
+            }
+            None => {}
+        }
+    }
 }
 
 /// The sandbox's PostgreSQL: the first found, or one of the versions found on this machine
@@ -48,98 +155,6 @@ fn server_version(form: &mut ConnectionForm, ui: &mut egui::Ui) {
     });
 }
 
-fn target(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    let form = &mut app.conn;
-    ui.horizontal(|ui| {
-        ui.radio_value(&mut form.mode, ConnMode::Sandbox, "Sandbox")
-            .on_hover_text("A throwaway local PostgreSQL seeded with the plan's baseline (a fresh database per run)");
-        ui.radio_value(&mut form.mode, ConnMode::Fields, "Host and fields")
-            .on_hover_text("Connect to staging by host, port, database, user");
-        ui.radio_value(&mut form.mode, ConnMode::String, "Connection string / URL")
-            .on_hover_text("A libpq connection string or postgres:// URL; PG* variables and ~/.pgpass fill in the rest");
-    });
-    match form.mode {
-        ConnMode::Sandbox => {
-            ui.label(
-                "The sandbox runs PostgreSQL from the system's server binaries, as an unprivileged user, and deletes it on exit.",
-            );
-            server_version(form, ui);
-        }
-        ConnMode::Fields => {
-            egui::Grid::new("conn_fields").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-                let fields: [(&str, &mut String, &str); 4] = [
-                    ("Host", &mut form.host, "Host name, IP address, or unix socket directory"),
-                    ("Port", &mut form.port, "TCP port (5432 by default)"),
-                    ("Database", &mut form.dbname, "The staging database"),
-                    ("User", &mut form.user, "The role to connect as"),
-                ];
-                for (label, value, help) in fields {
-                    ui.label(label);
-                    ui.add(egui::TextEdit::singleline(value).desired_width(280.0)).on_hover_text(help);
-                    ui.end_row();
-                }
-                ui.label("Password");
-                ui.add(egui::TextEdit::singleline(&mut form.password).password(true).desired_width(280.0))
-                    .on_hover_text("Never stored, logged or reported; leave empty to use PGPASSWORD or ~/.pgpass");
-                ui.end_row();
-                ui.label("TLS (sslmode)");
-                egui::ComboBox::from_id_salt("sslmode")
-                    .selected_text(form.sslmode.clone())
-                    .show_ui(ui, |ui| {
-                        for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
-                            ui.selectable_value(&mut form.sslmode, mode.to_owned(), mode);
-                        }
-                    })
-                    .response
-                    .on_hover_text("verify-full checks the certificate and the host name");
-                ui.end_row();
-            });
-        }
-        ConnMode::String => {
-            conninfo_field(ui, &mut form.conninfo);
-            if !app.settings.recent_connections.is_empty() {
-                ui.horizontal_wrapped(|ui| {
-                    ui.label("Recent:");
-                    for c in app.settings.recent_connections.clone() {
-                        if ui.small_button(&c).on_hover_text("Use this connection (its password is not remembered)").clicked() {
-                            app.conn.conninfo = c;
-                        }
-                    }
-                });
-            }
-        }
-    }
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(!app.busy, egui::Button::new("Test connection"))
-            .on_hover_text("Connect once and report the server")
-            .clicked()
-        {
-            app.test_connection();
-        }
-        ui.checkbox(&mut app.override_guard, "Override the plan's target guard")
-            .on_hover_text("Run even on a database the plan refuses (named or marked as production): only if you are sure");
-    });
-    match &app.conn_status {
-        Some(ConnStatus::Connected { what, refused: None }) => {
-            ui.colored_label(GREEN, format!("Connected: {what}"));
-        }
-        Some(ConnStatus::Connected { what, refused: Some(why) }) => {
-            ui.colored_label(AMBER, RichText::new(format!("Connected: {what}")).strong());
-            let then = if app.override_guard {
-                "the override above is ticked: a run would go ahead anyway"
-            } else {
-                "a run there will be refused unless you tick the override above"
-            };
-            ui.colored_label(AMBER, format!("…but the plan's target guard refuses this database: {why}; {then}."));
-        }
-        Some(ConnStatus::Failed(e)) => {
-            ui.colored_label(RED, RichText::new(e).strong());
-        }
-        None => {}
-    }
-}
-
 /// The connection string field. While it is not being edited its password shows as dots.
 fn conninfo_field(ui: &mut egui::Ui, conninfo: &mut String) {
     let id = ui.make_persistent_id("conninfo_field");
@@ -160,8 +175,8 @@ fn conninfo_field(ui: &mut egui::Ui, conninfo: &mut String) {
     }
 }
 
-fn preflight(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    let rows: Vec<_> = app.run.checks.iter().filter(|c| c.section == "preflight").collect();
+fn preflight(ui: &mut egui::Ui, view: &View) {
+    let rows: Vec<_> = view.run.checks.iter().filter(|c| c.section == "preflight").collect();
     if rows.is_empty() {
         ui.label("Pre-flight runs as the first step of a run (Run tab: Next step or Run all).");
         return;

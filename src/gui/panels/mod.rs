@@ -1,10 +1,13 @@
-//! The window's panels: the top bar, the log pane, and one module per tab.
+//! The window's panels: the top bar, the log pane, and one module per tab. Each tab's panel
+//! is a struct that owns its UI state (tables, filters, form fields) and draws from a
+//! read-only [`View`]; the operator's actions are pushed as [`UiCommand`]s.
 
 pub mod charts;
 pub mod connect;
 pub mod locks;
 pub mod phases;
 pub mod plan;
+pub mod result_rows;
 pub mod results;
 pub mod run;
 pub mod sql;
@@ -13,9 +16,18 @@ pub mod verdict;
 
 use egui::{Color32, RichText};
 
-use super::app::{PgstageApp, Tab};
+pub use connect::ConnectPanel;
+pub use locks::LocksPanel;
+pub use plan::PlanPanel;
+pub use results::ResultsPanel;
+pub use run::RunPanel;
+pub use verdict::VerdictPanel;
+
+use super::app::Tab;
+use super::command::UiCommand;
 use super::dialog::Pick;
 use super::log::Level;
+use super::view::View;
 use crate::run_result::Status;
 
 pub const GREEN: Color32 = Color32::from_rgb(46, 160, 67);
@@ -37,37 +49,38 @@ pub fn status_label(ui: &mut egui::Ui, status: Status) {
     ui.label(RichText::new(status.label()).strong().color(status_color(status)));
 }
 
-pub fn top_bar(app: &mut PgstageApp, ui: &mut egui::Ui) {
+/// The top bar: plan name, theme, export, recent plans, open; the tabs (`tab` is the one
+/// shown), the run's progress, the worker's spinner and the sandbox's warning.
+pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCommand>) {
     egui::Panel::top("top_bar").show(ui, |ui| {
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.heading("pgstage");
-            if let Some(plan) = &app.plan {
+            if let Some(plan) = view.plan {
                 ui.label(RichText::new(&plan.plan.name).strong());
                 ui.label(RichText::new(&plan.plan.phase).weak());
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let theme = if app.settings.dark { "Light theme" } else { "Dark theme" };
+                let theme = if view.settings.dark { "Light theme" } else { "Dark theme" };
                 if ui.button(theme).on_hover_text("Switch between the dark and the light theme").clicked() {
-                    app.settings.dark = !app.settings.dark;
-                    ui.ctx().set_theme(if app.settings.dark { egui::Theme::Dark } else { egui::Theme::Light });
+                    commands.push(UiCommand::ToggleTheme);
                 }
-                let exportable = app.run.result.is_some();
+                let exportable = view.run.result.is_some();
                 if ui
                     .add_enabled(exportable, egui::Button::new("Export report… (Ctrl+E)"))
                     .on_hover_text("Save the execution report: .md, .html, .json or .xml (JUnit)")
                     .on_disabled_hover_text("Finish a run first")
                     .clicked()
                 {
-                    app.ask_path(Pick::SaveReport);
+                    commands.push(UiCommand::AskPath(Pick::SaveReport));
                 }
                 ui.menu_button("Recent plans", |ui| {
-                    if app.settings.recent_plans.is_empty() {
+                    if view.settings.recent_plans.is_empty() {
                         ui.label("none yet");
                     }
-                    for path in app.settings.recent_plans.clone() {
+                    for path in &view.settings.recent_plans {
                         if ui.button(path.display().to_string()).on_hover_text("Open this plan again").clicked() {
-                            app.open_plan(&path);
+                            commands.push(UiCommand::OpenPlan(path.clone()));
                             ui.close();
                         }
                     }
@@ -75,36 +88,36 @@ pub fn top_bar(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 .response
                 .on_hover_text("Plans opened before");
                 if ui.button("Open plan… (Ctrl+O)").on_hover_text("Open a plan file (.ron) in a file dialog").clicked() {
-                    app.ask_path(Pick::OpenPlan);
+                    commands.push(UiCommand::AskPath(Pick::OpenPlan));
                 }
             });
         });
         ui.add_space(2.0);
         ui.horizontal(|ui| {
-            for tab in Tab::ALL {
-                let text = match (tab, &app.run.result) {
+            for t in Tab::ALL {
+                let text = match (t, &view.run.result) {
                     (Tab::Verdict, Some(r)) => format!(
                         "{} ({}{})",
-                        tab.label(),
+                        t.label(),
                         crate::report::content::verdict_word(r),
                         if r.sandbox.is_some() { ", rehearsal" } else { "" }
                     ),
-                    _ => tab.label().to_owned(),
+                    _ => t.label().to_owned(),
                 };
-                if ui.selectable_label(app.tab == tab, text).on_hover_text(tab_help(tab)).clicked() {
-                    app.tab = tab;
+                if ui.selectable_label(tab == t, text).on_hover_text(tab_help(t)).clicked() {
+                    commands.push(UiCommand::ShowTab(t));
                 }
             }
-            if app.run.active() || app.run.result.is_some() {
-                let bar = style::bar(app.run.fraction()).desired_width(160.0).show_percentage();
+            if view.run.active() || view.run.result.is_some() {
+                let bar = style::bar(view.run.fraction()).desired_width(160.0).show_percentage();
                 ui.add(bar).on_hover_text("Steps of the run done so far");
             }
-            if app.busy {
+            if view.busy {
                 ui.spinner();
             }
-            let sandbox = match &app.run.result {
+            let sandbox = match &view.run.result {
                 Some(r) => r.sandbox.is_some(),
-                None => app.conn.mode == super::app::ConnMode::Sandbox,
+                None => view.target_is_sandbox,
             };
             if sandbox {
                 ui.label(RichText::new("SANDBOX REHEARSAL — not staging").strong().color(AMBER)).on_hover_text(
@@ -129,19 +142,20 @@ fn tab_help(tab: Tab) -> &'static str {
     }
 }
 
-pub fn log_pane(app: &mut PgstageApp, ui: &mut egui::Ui) {
+/// The log pane: every line with its time and severity; clear, copy.
+pub fn log_pane(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
     egui::Panel::bottom("log").resizable(true).default_size(100.0).min_size(60.0).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.strong("Log");
             if ui.small_button("Clear").on_hover_text("Clear the log pane").clicked() {
-                app.log.clear();
+                commands.push(UiCommand::ClearLog);
             }
             if ui.small_button("Copy").on_hover_text("Copy the whole log").clicked() {
-                ui.ctx().copy_text(app.log_text());
+                ui.ctx().copy_text(super::log::text(view.log));
             }
         });
         egui::ScrollArea::vertical().stick_to_bottom(true).auto_shrink([false, false]).show(ui, |ui| {
-            for line in &app.log {
+            for line in view.log {
                 let color = match line.level {
                     Level::Info => ui.visuals().text_color(),
                     Level::Success => GREEN,

@@ -1,22 +1,58 @@
 //! The Plan tab: metadata, notes, timeline, migrations, every check (id, title, expectation)
 //! per section, and the manual checklist the operator ticks (who / when recorded) before a
 //! run can start. A plan that does not load shows its error; Enter in the path field loads.
+//! The panel owns the path field (its text, and whether to focus it).
 
 use egui::RichText;
 
 use super::{RED, section};
-use crate::gui::app::PgstageApp;
+use crate::gui::command::UiCommand;
+use crate::gui::view::View;
 use crate::plan::Check;
 use crate::report::content::{count_of, hours};
 
-pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    if let Some(error) = app.plan_error.clone() {
-        ui.colored_label(RED, RichText::new("The plan could not be loaded").strong().size(16.0));
-        ui.label(RichText::new(error).monospace());
-        ui.add_space(8.0);
+/// The Plan tab, with its path field.
+#[derive(Debug, Default)]
+pub struct PlanPanel {
+    /// The plan's path as typed (Enter or Load opens it).
+    pub path: String,
+    /// Focus the path field on the next frame (Ctrl+O without a native dialog).
+    pub focus: bool,
+}
+
+impl PlanPanel {
+    pub fn show(&mut self, ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
+        if let Some(error) = view.plan_error {
+            ui.colored_label(RED, RichText::new("The plan could not be loaded").strong().size(16.0));
+            ui.label(RichText::new(error).monospace());
+            ui.add_space(8.0);
+        }
+        self.open_by_path(ui, commands);
+        show_plan(ui, view, commands);
     }
-    open_by_path(app, ui);
-    let Some(plan) = app.plan.clone() else {
+
+    fn open_by_path(&mut self, ui: &mut egui::Ui, commands: &mut Vec<UiCommand>) {
+        ui.horizontal(|ui| {
+            ui.label("Plan file:");
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut self.path).hint_text("plans/week2_staging.ron").desired_width(360.0))
+                .on_hover_text("Type a plan's path when no file dialog is available; Enter loads it");
+            if self.focus {
+                field.request_focus();
+                self.focus = false;
+            }
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Load").on_hover_text("Load the plan at this path").clicked() || enter) && !self.path.trim().is_empty()
+            {
+                commands.push(UiCommand::OpenPlan(self.path.trim().into()));
+            }
+        });
+    }
+}
+
+/// The plan itself: metadata, checklist, timeline, migrations, checks, team.
+fn show_plan(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
+    let Some(plan) = view.plan else {
         ui.label("No plan open. Open one with Ctrl+O, or type its path above.");
         return;
     };
@@ -45,23 +81,29 @@ pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 ui.label(RichText::new(format!("Note: {note}")).italics());
             }
         });
-        if let Some(mapping) = &app.imported {
+        if let Some(mapping) = view.imported {
             mapping_section(ui, mapping);
         }
         section(ui, "Manual checklist (the operator confirms each item)", |ui| {
             ui.horizontal(|ui| {
                 ui.label("Operator:");
-                ui.add(egui::TextEdit::singleline(&mut app.settings.operator).desired_width(180.0))
-                    .on_hover_text("Recorded with each acknowledgement and in the ledger and report");
+                let mut operator = view.settings.operator.clone();
+                if ui
+                    .add(egui::TextEdit::singleline(&mut operator).desired_width(180.0))
+                    .on_hover_text("Recorded with each acknowledgement and in the ledger and report")
+                    .changed()
+                {
+                    commands.push(UiCommand::SetOperator(operator));
+                }
             });
             for item in &p.preflight.manual {
-                let mut on = app.acks.contains_key(&item.id);
+                let mut on = view.acks.contains_key(&item.id);
                 ui.horizontal(|ui| {
                     let label = format!("{} — {}", item.title, item.owner);
                     if ui.checkbox(&mut on, label).on_hover_text(format!("Manual item {}: tick once done", item.id)).changed() {
-                        app.set_ack(&item.id, &item.title, on);
+                        commands.push(UiCommand::Ack { item: item.id.clone(), title: item.title.clone(), on });
                     }
-                    if let Some(a) = app.acks.get(&item.id) {
+                    if let Some(a) = view.acks.get(&item.id) {
                         ui.label(RichText::new(format!("by {} at {}", a.by, a.at)).weak());
                     }
                 });
@@ -162,26 +204,6 @@ fn checks(ui: &mut egui::Ui, p: &crate::plan::Plan) {
         .map(|c| (c.id.clone(), c.title.clone(), crate::report::content::kind_label(c.kind).to_owned()))
         .collect();
     named(ui, "Success criteria", criteria);
-}
-
-fn open_by_path(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    let id = ui.make_persistent_id("plan_path_field");
-    let mut path: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
-    ui.horizontal(|ui| {
-        ui.label("Plan file:");
-        let field = ui
-            .add(egui::TextEdit::singleline(&mut path).hint_text("plans/week2_staging.ron").desired_width(360.0))
-            .on_hover_text("Type a plan's path when no file dialog is available; Enter loads it");
-        if app.focus == Some(crate::gui::dialog::Pick::OpenPlan) {
-            field.request_focus();
-            app.focus = None;
-        }
-        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button("Load").on_hover_text("Load the plan at this path").clicked() || enter) && !path.trim().is_empty() {
-            app.open_plan(std::path::Path::new(path.trim()));
-        }
-    });
-    ui.data_mut(|d| d.insert_temp(id, path));
 }
 
 /// What became of each line of the run-book the plan was drafted from.

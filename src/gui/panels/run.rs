@@ -1,31 +1,40 @@
 //! The Run tab: Run all / Next step (only once the manual checklist is complete) / Pause /
 //! Cancel (confirmed) / New run, the overall progress and elapsed time, the steps with the
 //! current one highlighted, and per migration its statements, time against the expected
-//! range, the statement now running, and its SQL with per-statement timings.
+//! range, the statement now running, and its SQL with per-statement timings. The panel has
+//! no state of its own (the SQL listings' open or closed state is egui's): it draws the run
+//! and sends the run's commands.
 
 use egui::RichText;
 
 use super::{AMBER, GREEN, GREY, RED, section, sql, style};
 use crate::engine::Step;
-use crate::gui::app::PgstageApp;
+use crate::gui::command::UiCommand;
 use crate::gui::run_state::{RunView, StepStatus, StepView};
+use crate::gui::view::View;
 use crate::report::content::{self, Timing, fmt_ms};
 use crate::run_result::{MigrationResult, MigrationStatus};
 
-pub fn show(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    controls(app, ui);
-    ui.horizontal(|ui| {
-        let elapsed = app.run.total_elapsed().map(|d| format!("elapsed {}", seconds(d.as_secs_f64())));
-        let width = (ui.available_width() - 140.0).max(120.0);
-        ui.add(style::bar(app.run.fraction()).desired_width(width).show_percentage().text(overall_text(&app.run)))
-            .on_hover_text("Overall progress of the run");
-        if let Some(elapsed) = elapsed {
-            ui.label(RichText::new(elapsed).monospace()).on_hover_text("Wall-clock time since the run started");
-        }
-    });
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        section(ui, "Steps", |ui| steps(app, ui));
-    });
+/// The Run tab.
+#[derive(Debug, Default)]
+pub struct RunPanel;
+
+impl RunPanel {
+    pub fn show(&mut self, ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
+        controls(ui, view, commands);
+        ui.horizontal(|ui| {
+            let elapsed = view.run.total_elapsed().map(|d| format!("elapsed {}", seconds(d.as_secs_f64())));
+            let width = (ui.available_width() - 140.0).max(120.0);
+            ui.add(style::bar(view.run.fraction()).desired_width(width).show_percentage().text(overall_text(view.run)))
+                .on_hover_text("Overall progress of the run");
+            if let Some(elapsed) = elapsed {
+                ui.label(RichText::new(elapsed).monospace()).on_hover_text("Wall-clock time since the run started");
+            }
+        });
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            section(ui, "Steps", |ui| steps(ui, view));
+        });
+    }
 }
 
 /// Seconds for people, through the reports' wording of milliseconds.
@@ -42,17 +51,17 @@ fn overall_text(run: &RunView) -> String {
     }
 }
 
-fn controls(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    let finished = app.run.result.is_some();
-    let why_not = if app.run.active() { app.busy.then(|| "A step is running".to_owned()) } else { app.why_not_startable() };
+fn controls(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
+    let finished = view.run.result.is_some();
+    let why_not = if view.run.active() { view.busy.then(|| "A step is running".to_owned()) } else { view.why_not_startable() };
     ui.horizontal(|ui| {
         if finished {
             if ui
-                .add_enabled(!app.busy, egui::Button::new("New run…"))
+                .add_enabled(!view.busy, egui::Button::new("New run…"))
                 .on_hover_text("Start over: an empty checklist and sign-off (asks first when the result was not exported)")
                 .clicked()
             {
-                app.new_run();
+                commands.push(UiCommand::NewRun);
             }
         } else {
             let can = why_not.is_none();
@@ -63,7 +72,7 @@ fn controls(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 .on_disabled_hover_text(&why)
                 .clicked()
             {
-                app.run_command(true);
+                commands.push(UiCommand::RunAll);
             }
             if ui
                 .add_enabled(can, egui::Button::new("Next step (Space)"))
@@ -71,33 +80,33 @@ fn controls(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 .on_disabled_hover_text(&why)
                 .clicked()
             {
-                app.run_command(false);
+                commands.push(UiCommand::NextStep);
             }
         }
         if ui
-            .add_enabled(app.run.active() && app.busy, egui::Button::new("Pause (Esc)"))
+            .add_enabled(view.run.active() && view.busy, egui::Button::new("Pause (Esc)"))
             .on_hover_text("Stop after the current step; continue with Next step or Run all")
             .clicked()
         {
-            app.pause();
+            commands.push(UiCommand::Pause);
         }
         ui.add_space(16.0);
         if ui
-            .add_enabled(app.run.active(), egui::Button::new("Cancel…"))
+            .add_enabled(view.run.active(), egui::Button::new("Cancel…"))
             .on_hover_text("Cancel the run (asks first): a running statement is cancelled and its migration rolled back")
             .clicked()
         {
-            app.cancel();
+            commands.push(UiCommand::Cancel);
         }
-        let target = match &app.run.result {
+        let target = match &view.run.result {
             Some(r) if r.sandbox.is_some() => "target: sandbox (a rehearsal, not staging)".to_owned(),
             Some(r) => format!("target: {}", r.target),
-            None if app.conn.mode == crate::gui::app::ConnMode::Sandbox => "target: sandbox (a rehearsal, not staging)".into(),
+            None if view.target_is_sandbox => "target: sandbox (a rehearsal, not staging)".into(),
             None => "target: staging connection (Connect tab)".to_owned(),
         };
         ui.label(RichText::new(target).weak());
     });
-    if !finished && !app.run.active() && !app.unticked().is_empty() {
+    if !finished && !view.run.active() && !view.unticked().is_empty() {
         ui.colored_label(AMBER, why_not.unwrap_or_default());
     }
 }
@@ -115,13 +124,13 @@ pub fn step_word(s: &StepView) -> String {
     }
 }
 
-fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
-    if app.run.steps.is_empty() {
+fn steps(ui: &mut egui::Ui, view: &View) {
+    if view.run.steps.is_empty() {
         ui.label("No run yet. Tick the manual checklist in the Plan tab, choose a target, then Run all or Next step.");
         return;
     }
-    let plan = app.plan.clone();
-    for (i, s) in app.run.steps.clone().iter().enumerate() {
+    let plan = view.plan;
+    for (i, s) in view.run.steps.iter().enumerate() {
         let color = match s.status {
             StepStatus::Pending | StepStatus::NotRun => GREY,
             StepStatus::Running => AMBER,
@@ -137,7 +146,7 @@ fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
             Step::Migration(m) => plan.as_ref().and_then(|p| p.plan.migrations.get(m)).map(|m| m.id.clone()),
             _ => None,
         };
-        let result = migration.as_ref().and_then(|id| app.run.migrations.iter().find(|r| &r.id == id)).cloned();
+        let result = migration.as_ref().and_then(|id| view.run.migrations.iter().find(|r| &r.id == id));
         frame.show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
@@ -154,12 +163,12 @@ fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
                 }
             });
             if s.status == StepStatus::Running
-                && let Some(wait) = &app.run.lock_wait
+                && let Some(wait) = &view.run.lock_wait
             {
                 lock_wait(ui, wait);
             }
             if let Step::Migration(m) = s.step {
-                migration_bar(app, ui, m, s, result.as_ref());
+                migration_bar(ui, view, m, s, result);
             } else if s.status == StepStatus::Running && s.progress.1 > 0 {
                 ui.add(
                     style::bar(s.progress.0 as f32 / s.progress.1 as f32)
@@ -170,8 +179,8 @@ fn steps(app: &mut PgstageApp, ui: &mut egui::Ui) {
     }
 }
 
-fn migration_bar(app: &PgstageApp, ui: &mut egui::Ui, index: usize, s: &StepView, result: Option<&MigrationResult>) {
-    let Some(m) = app.plan.as_ref().and_then(|p| p.plan.migrations.get(index)) else { return };
+fn migration_bar(ui: &mut egui::Ui, view: &View, index: usize, s: &StepView, result: Option<&MigrationResult>) {
+    let Some(m) = view.plan.and_then(|p| p.plan.migrations.get(index)) else { return };
     let range = crate::plan::MsRange::label(m.expected_ms);
     let running = s.status == StepStatus::Running;
     let result = result.filter(|r| r.status != MigrationStatus::NotRun);
@@ -206,7 +215,7 @@ fn migration_bar(app: &PgstageApp, ui: &mut egui::Ui, index: usize, s: &StepView
         let now = if done < total { format!("now running: {}", s.what) } else { format!("now: {}", s.what) };
         ui.label(RichText::new(now).monospace().color(AMBER));
     }
-    let file = sql::file_of(app.plan.as_ref(), &m.id);
+    let file = sql::file_of(view.plan, &m.id);
     if let Some(e) = result.and_then(|r| r.error.as_ref()) {
         ui.colored_label(RED, RichText::new(e).monospace());
         if let Some(path) = &file {

@@ -59,7 +59,7 @@ fn a_failed_migration_shows_its_sql_line_and_rows_select_and_copy_anywhere() {
     let file = h.state().run.migrations[2].file.clone();
     h.get_by_label(&file).click();
     h.run_steps(2);
-    assert_eq!(h.state().migrations_table.selected.as_deref(), Some("015"));
+    assert_eq!(h.state().results.migrations_table.selected.as_deref(), Some("015"));
     assert!(h.query_by_label("The failing statement, line 56, column 49:").is_some(), "and in its details");
     assert!(h.query_all_by_label_contains("   56").next().is_some(), "the listing shows line 56");
     h.get_by_label("Copy row").click();
@@ -70,7 +70,7 @@ fn a_failed_migration_shows_its_sql_line_and_rows_select_and_copy_anywhere() {
     let check = h.state().run.checks.iter().find(|c| !c.result.sql.is_empty()).unwrap().result.clone();
     h.get_by_label(&check.title).click();
     h.run_steps(2);
-    assert_eq!(h.state().checks_table.selected.as_deref().map(|k| k.ends_with(&check.id)), Some(true));
+    assert_eq!(h.state().results.checks_table.selected.as_deref().map(|k| k.ends_with(&check.id)), Some(true));
     h.get_by_label("Copy SQL").click();
     h.run_steps(1);
     assert_eq!(copied(&h).as_deref(), Some(check.sql.as_str()));
@@ -81,20 +81,20 @@ fn a_failed_migration_shows_its_sql_line_and_rows_select_and_copy_anywhere() {
     assert!(table.starts_with("Id\tGroup\tTitle\tExpected\tActual\tStatus\tDuration (ms)\n"));
     assert!(table.contains(" MB\t"), "database size in MB");
 
-    h.state_mut().checks_table.filter = "no-such-check-anywhere".into();
+    h.state_mut().results.checks_table.filter = "no-such-check-anywhere".into();
     h.run_steps(2);
     assert!(h.query_by_label("No check matches this filter.").is_some());
     h.get_by_label("Clear the filter").click();
     h.run_steps(2);
-    assert!(h.state().checks_table.filter.is_empty());
+    assert!(h.state().results.checks_table.filter.is_empty());
 
     // An export that fails says so beside the button, and in the log as an error.
     h.get_by_label("Verdict & export (NO-GO, rehearsal)").click();
     h.step();
-    h.state_mut().export_path = "/nonexistent/pgstage/report.md".into();
+    h.state_mut().verdict.export_path = "/nonexistent/pgstage/report.md".into();
     h.get_by_role_and_label(Role::Button, "Export").click_accesskit();
     h.run_steps(2);
-    assert!(h.query_all_by_label_contains("report not written: ").next().is_some(), "{:?}", h.state().export_status);
+    assert!(h.query_all_by_label_contains("report not written: ").next().is_some(), "{:?}", h.state().verdict.export_status);
     assert!(h.state().log.iter().any(|l| l.level == Level::Error && l.text.starts_with("report not written")));
     std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
 }
@@ -126,33 +126,33 @@ fn the_connect_panel_answers_for_its_target_and_masks_a_urls_password() {
     h.get_by_label("Connect & pre-flight").click();
     h.step();
     h.get_by_label("Test connection").click();
-    step_until(&mut h, "the sandbox's answer", Duration::from_secs(60), |h| h.state().conn_status.is_some());
+    step_until(&mut h, "the sandbox's answer", Duration::from_secs(60), |h| h.state().connect.status.is_some());
     h.run_steps(2);
     assert!(
-        matches!(&h.state().conn_status, Some(ConnStatus::Connected { refused: Some(why), .. }) if why.contains("not among the plan's allowed databases")),
+        matches!(&h.state().connect.status, Some(ConnStatus::Connected { refused: Some(why), .. }) if why.contains("not among the plan's allowed databases")),
         "{:?}",
-        h.state().conn_status
+        h.state().connect.status
     );
     assert!(h.query_all_by_label_contains("…but the plan's target guard refuses this database").next().is_some());
 
     // Another mode: the answer about the sandbox is gone.
     h.get_by_label("Host and fields").click();
     h.run_steps(2);
-    assert!(h.state().conn_status.is_none() && h.query_all_by_label_contains("Connected: ").next().is_none());
-    h.state_mut().conn.host = "127.0.0.1".into();
-    h.state_mut().conn.port = not_postgres().to_string();
-    h.state_mut().conn.user = "dba".into();
-    h.state_mut().conn.dbname = "app_staging".into();
+    assert!(h.state().connect.status.is_none() && h.query_all_by_label_contains("Connected: ").next().is_none());
+    h.state_mut().connect.form.host = "127.0.0.1".into();
+    h.state_mut().connect.form.port = not_postgres().to_string();
+    h.state_mut().connect.form.user = "dba".into();
+    h.state_mut().connect.form.dbname = "app_staging".into();
     h.run_steps(1);
     h.get_by_label("Test connection").click();
-    step_until(&mut h, "the answer of the web server", Duration::from_secs(20), |h| h.state().conn_status.is_some());
+    step_until(&mut h, "the answer of the web server", Duration::from_secs(20), |h| h.state().connect.status.is_some());
     h.run_steps(2);
-    let Some(ConnStatus::Failed(e)) = h.state().conn_status.clone() else { panic!("{:?}", h.state().conn_status) };
+    let Some(ConnStatus::Failed(e)) = h.state().connect.status.clone() else { panic!("{:?}", h.state().connect.status) };
     assert!(e.contains("does not speak the PostgreSQL protocol"), "{e}");
     assert!(h.query_all_by_label_contains("does not speak the PostgreSQL protocol").next().is_some());
-    h.state_mut().conn.port = "5999".into();
+    h.state_mut().connect.form.port = "5999".into();
     h.run_steps(2);
-    assert!(h.state().conn_status.is_none() && h.query_by_label(&e).is_none(), "stale once edited");
+    assert!(h.state().connect.status.is_none() && h.query_by_label(&e).is_none(), "stale once edited");
 
     h.get_by_label("Connection string / URL").click();
     h.run_steps(2);
@@ -160,7 +160,7 @@ fn the_connect_panel_answers_for_its_target_and_masks_a_urls_password() {
     h.run_steps(2);
     h.get_by_role(Role::TextInput).type_text("postgres://dba:hunter2@staging.db:5433/app_staging");
     h.run_steps(2);
-    assert_eq!(h.state().conn.conninfo, "postgres://dba:hunter2@staging.db:5433/app_staging");
+    assert_eq!(h.state().connect.form.conninfo, "postgres://dba:hunter2@staging.db:5433/app_staging");
     h.get_by_label("Connect & pre-flight").click(); // leave the field
     h.run_steps(3);
     let shown = h.get_by_role(Role::TextInput).value().unwrap_or_default();

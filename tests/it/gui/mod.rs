@@ -3,10 +3,13 @@
 //! report exports; a failing fixture shows NO-GO with its reason; a broken plan shows its
 //! error instead of crashing; the connect panel offers the PostgreSQL versions found and the
 //! sandbox runs the one chosen. The window's honesty (what ran, what did not, what a sandbox
-//! run is), its details and its layout have modules of their own.
+//! run is), its details, its layout and its Locks tab have modules of their own, and so do the
+//! panels drawn from a frozen run result, without a database.
 
 mod details;
+mod frozen;
 mod layout;
+mod locks;
 mod states;
 
 use std::path::PathBuf;
@@ -102,7 +105,7 @@ fn bundled_plan_runs_to_go_and_the_checks_table_sorts() {
     h.run_steps(2);
     let ranks = |h: &Harness<'static, PgstageApp>| -> Vec<Status> {
         let app = h.state();
-        app.checks_table.order().iter().map(|&i| app.run.checks[i].result.status).collect()
+        app.results.checks_table.order().iter().map(|&i| app.run.checks[i].result.status).collect()
     };
     let rank = |s: &Status| match s {
         Status::Fail => 0,
@@ -124,7 +127,7 @@ fn bundled_plan_runs_to_go_and_the_checks_table_sorts() {
     h.run_steps(2);
     let durations: Vec<f64> = {
         let app = h.state();
-        app.checks_table.order().iter().map(|&i| app.run.checks[i].result.duration_ms).collect()
+        app.results.checks_table.order().iter().map(|&i| app.run.checks[i].result.duration_ms).collect()
     };
     assert!(durations.windows(2).all(|w| w[0] <= w[1]), "{durations:?}");
 
@@ -132,8 +135,8 @@ fn bundled_plan_runs_to_go_and_the_checks_table_sorts() {
     h.get_by_label("Verdict & export (GO, rehearsal)").click();
     h.step();
     click_visible(&mut h, "Save as… (Ctrl+E)");
-    step_until(&mut h, "the export", Duration::from_secs(10), |h| h.state().export_status.is_some());
-    assert!(matches!(h.state().export_status, Some(Ok(_))), "{:?}", h.state().export_status);
+    step_until(&mut h, "the export", Duration::from_secs(10), |h| h.state().verdict.export_status.is_some());
+    assert!(matches!(h.state().verdict.export_status, Some(Ok(_))), "{:?}", h.state().verdict.export_status);
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(text.contains("GO"), "{text}");
     std::fs::remove_file(&report).unwrap();
@@ -225,9 +228,9 @@ fn the_connect_panel_offers_the_versions_found_and_the_sandbox_runs_the_one_chos
     h.step();
     tick_manual_items(&mut h);
     h.get_by_label("Connect & pre-flight").click();
-    step_until(&mut h, "the versions found", Duration::from_secs(30), |h| h.state().conn.pg_versions.is_some());
+    step_until(&mut h, "the versions found", Duration::from_secs(30), |h| h.state().connect.form.pg_versions.is_some());
     h.run_steps(2);
-    let found = h.state().conn.pg_versions.clone().unwrap();
+    let found = h.state().connect.form.pg_versions.clone().unwrap();
     assert!(!found.is_empty());
     // The last one offered: another version than the default when there is one.
     let chosen = found.last().unwrap().clone();
@@ -236,7 +239,7 @@ fn the_connect_panel_offers_the_versions_found_and_the_sandbox_runs_the_one_chos
     h.run_steps(2);
     h.get_all_by_label(&entry).last().expect("the chosen version is offered").click();
     h.run_steps(2);
-    assert_eq!(h.state().conn.pg_bindir.as_ref(), Some(&chosen.dir));
+    assert_eq!(h.state().connect.form.pg_bindir.as_ref(), Some(&chosen.dir));
     run_all_until_verdict(&mut h);
     let result = h.state().run.result.clone().unwrap();
     assert_eq!(

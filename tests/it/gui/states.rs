@@ -124,14 +124,14 @@ fn a_new_run_starts_empty_and_asks_before_discarding_an_unexported_result() {
     let elapsed = h.state().run.total_elapsed().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(h.state().run.total_elapsed(), Some(elapsed), "it stops when the run ends");
-    h.state_mut().signoff.name = "Maria Nowak".into();
+    h.state_mut().verdict.signoff.name = "Maria Nowak".into();
 
     h.get_by_label("New run…").click();
     h.run_steps(2);
     assert!(h.query_by_label("Discard the result that was not exported?").is_some());
     h.get_by_label("Keep it").click();
     h.run_steps(2);
-    assert!(h.state().run.result.is_some() && h.state().signoff.name == "Maria Nowak", "kept");
+    assert!(h.state().run.result.is_some() && h.state().verdict.signoff.name == "Maria Nowak", "kept");
 
     // Loading another plan asks too.
     h.get_by_label("Plan").click();
@@ -147,12 +147,12 @@ fn a_new_run_starts_empty_and_asks_before_discarding_an_unexported_result() {
     h.run_steps(2);
     assert!(h.state().run.result.is_some());
 
-    h.state_mut().export_path = report.display().to_string();
+    h.state_mut().verdict.export_path = report.display().to_string();
     h.get_by_label("Verdict & export (GO, rehearsal)").click();
     h.step();
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Export").click_accesskit();
     h.run_steps(2);
-    assert!(h.state().exported, "{:?}", h.state().export_status);
+    assert!(h.state().exported, "{:?}", h.state().verdict.export_status);
     h.get_by_label("Run").click();
     h.step();
     h.get_by_label("New run…").click();
@@ -162,7 +162,7 @@ fn a_new_run_starts_empty_and_asks_before_discarding_an_unexported_result() {
         let app = h.state();
         assert!(app.run.result.is_none() && app.run.steps.is_empty());
         assert!(app.acks.is_empty(), "the checklist starts empty");
-        assert!(app.signoff.name.is_empty(), "so does the sign-off");
+        assert!(app.verdict.signoff.name.is_empty(), "so does the sign-off");
     }
     h.get_by_label("Run").click();
     h.step();

@@ -4,7 +4,7 @@
 
 use egui_kittest::kittest::Queryable;
 
-use crate::gui::{harness, run_all_until_verdict, tick_manual_items};
+use super::{harness, run_all_until_verdict, tick_manual_items};
 use crate::support::path;
 
 #[test]
