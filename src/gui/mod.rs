@@ -22,11 +22,20 @@ pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let handle = runtime.handle().clone();
     let _guard = runtime.enter();
+    // The settings (recent plans and connections) are the user's alone: eframe rewrites its
+    // file in place, which keeps the 0600 it is given here, in a 0700 directory.
+    let persistence_path = eframe::storage_dir("pgstage").map(|dir| dir.join("app.ron"));
+    if let Some(path) = &persistence_path
+        && let Err(e) = crate::private_files::private_file(path, b"{}")
+    {
+        eprintln!("pgstage: the window's settings {}: {e}", path.display());
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("pgstage")
             .with_inner_size([1360.0, 880.0])
             .with_min_inner_size([900.0, 600.0]),
+        persistence_path,
         ..Default::default()
     };
     let result = eframe::run_native(

@@ -41,12 +41,15 @@ async fn sandbox_serves_and_drop_deletes_it() {
     assert!(dir.join("data/PG_VERSION").is_file());
     assert!(sandbox.binaries().major >= 14);
 
-    // Unix socket and TCP both answer.
+    // Unix socket and TCP both answer; TCP only with the sandbox's password.
     let client = db::connect_config(&sandbox.config("postgres")).await.unwrap();
     let one: i32 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
     assert_eq!(one, 1);
-    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", sandbox.port());
-    let tcp = db::connect_config(&url.parse().unwrap()).await.unwrap();
+    let mut tcp_config: tokio_postgres::Config = sandbox.tcp_conninfo("postgres").unwrap().parse().unwrap();
+    let refused = db::connect_config(&tcp_config).await.map(drop).expect_err("no password, no connection");
+    assert!(refused.to_string().contains("password"), "{refused}");
+    tcp_config.password(sandbox.password().expose());
+    let tcp = db::connect_config(&tcp_config).await.unwrap();
     let user: String = tcp.query_one("SELECT current_user", &[]).await.unwrap().get(0);
     assert_eq!(user, "postgres");
     drop((client, tcp));
