@@ -22,14 +22,7 @@ pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let handle = runtime.handle().clone();
     let _guard = runtime.enter();
-    // The settings (recent plans and connections) are the user's alone: eframe rewrites its
-    // file in place, which keeps the 0600 it is given here, in a 0700 directory.
-    let persistence_path = eframe::storage_dir("pgstage").map(|dir| dir.join("app.ron"));
-    if let Some(path) = &persistence_path
-        && let Err(e) = crate::private_files::private_file(path, b"{}")
-    {
-        eprintln!("pgstage: the window's settings {}: {e}", path.display());
-    }
+    let persistence_path = eframe::storage_dir("pgstage").map(|dir| settings_file(&dir));
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("pgstage")
@@ -50,4 +43,15 @@ pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
     );
     drop(runtime);
     result.map_err(|e| format!("cannot open the window: {e}"))
+}
+
+/// The window's settings file (layout, theme, recent plans and connections) in `dir`, made
+/// the user's alone: eframe rewrites it in place, which keeps the 0600 it is given here, in a
+/// 0700 directory.
+pub fn settings_file(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("app.ron");
+    if let Err(e) = crate::private_files::private_file(&path, b"{}") {
+        eprintln!("pgstage: the window's settings {}: {e}", path.display());
+    }
+    path
 }
