@@ -14,6 +14,7 @@ mod gui_locks;
 mod import;
 mod integrity;
 mod locks;
+mod other_sessions;
 mod plan;
 mod privileges;
 mod report;
