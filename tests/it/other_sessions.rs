@@ -145,3 +145,16 @@ fn the_window_shows_the_blocker_without_its_literals() {
     }
     drop(holder);
 }
+
+#[test]
+fn the_plan_setting_reads_and_a_plan_without_it_normalises() {
+    let file = crate::support::path("plans/week2_staging.ron");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let dir = file.parent().unwrap();
+    let read = |text: &str| pgstage::plan::parse(text, &file, dir).unwrap_or_else(|e| panic!("{e}")).execution.other_sessions_sql;
+    assert_eq!(read(&text), OtherSessionsSql::Normalised);
+    let whole = text.replacen("execution: (", "execution: (\n        other_sessions_sql: Whole,", 1);
+    assert_eq!(read(&whole), OtherSessionsSql::Whole);
+    let normalised = text.replacen("execution: (", "execution: (\n        other_sessions_sql: Normalised,", 1);
+    assert_eq!(read(&normalised), OtherSessionsSql::Normalised);
+}

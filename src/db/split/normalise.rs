@@ -9,7 +9,7 @@
 //! sqlcommenter's carry their values in quotes. A query cut short (`pg_stat_activity` keeps
 //! its first `track_activity_query_size` bytes) inside a literal ends with a parameter.
 
-use super::{Lexer, Tok};
+use super::{Lexer, Tok, Token, Unclosed};
 
 /// `sql` with its constants replaced by `$n` (see the module's documentation).
 pub fn normalise(sql: &str) -> String {
@@ -65,9 +65,9 @@ enum Constant {
     Literal(usize),
 }
 
-fn constant(sql: &str, tokens: &[(Tok, usize, usize)], i: usize) -> Option<Constant> {
+fn constant(sql: &str, tokens: &[Token], i: usize) -> Option<Constant> {
     let (_, a, b) = tokens[i];
-    let text = sql[a..b].as_bytes();
+    let text = &sql.as_bytes()[a..b];
     // The next token, when it starts right where this one ends and is a number.
     let number_next = || {
         tokens.get(i + 1).filter(|(tok, start, _)| *tok == Tok::Other && *start == b && sql.as_bytes()[*start].is_ascii_digit())
@@ -87,8 +87,7 @@ fn constant(sql: &str, tokens: &[(Tok, usize, usize)], i: usize) -> Option<Const
 }
 
 /// Every token of `sql`, and the construct left open at its end (what, where), if any.
-#[allow(clippy::type_complexity)]
-fn tokens(sql: &str) -> (Vec<(Tok, usize, usize)>, Option<(&'static str, usize)>) {
+fn tokens(sql: &str) -> (Vec<Token>, Option<Unclosed>) {
     let mut lexer = Lexer { src: sql.as_bytes(), pos: 0 };
     let mut tokens = Vec::new();
     loop {
@@ -101,7 +100,7 @@ fn tokens(sql: &str) -> (Vec<(Tok, usize, usize)>, Option<(&'static str, usize)>
 }
 
 /// The highest `$n` parameter of `sql` (0 when none).
-fn highest_parameter(sql: &str, tokens: &[(Tok, usize, usize)]) -> u64 {
+fn highest_parameter(sql: &str, tokens: &[Token]) -> u64 {
     (0..tokens.len())
         .filter_map(|i| match constant(sql, tokens, i) {
             Some(Constant::Parameter(end)) if tokens[i].0 == Tok::Other => {
