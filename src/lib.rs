@@ -3,7 +3,8 @@
 //! and reads the catalog; the [`engine`] runs the plan step by step, judging [`check`]s and
 //! raising lock [`findings`], and fills in one serializable [`run_result::RunResult`] with its
 //! GO / NO-GO verdict; [`report`] writes it out; [`draft`] writes a plan from a migrations folder
-//! or a run-book; [`rehearsal`] remembers which server version each plan was rehearsed on.
+//! or a run-book; [`rehearsal`] remembers which server version each plan was rehearsed on;
+//! [`private_files`] keeps what pgstage stores its owner's.
 //!
 //! Imports only point down (CONTRIBUTING.md has the order): `plan`, `db` → `run_result` →
 //! `check`, `findings`, `sandbox`, `rehearsal` → `engine` → `report` → `draft`; the window
@@ -16,6 +17,7 @@ pub mod draft;
 pub mod engine;
 pub mod findings;
 pub mod plan;
+pub mod private_files;
 pub mod rehearsal;
 pub mod report;
 pub mod run_result;

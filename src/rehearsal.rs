@@ -3,8 +3,9 @@
 //! staging can say when it was rehearsed on another major version.
 //!
 //! One JSON file, `rehearsals.json`, in `PGSTAGE_STATE_DIR`, else `$XDG_STATE_HOME/pgstage`,
-//! else `~/.local/state/pgstage`; written atomically. It holds run ids, versions and times,
-//! nothing secret.
+//! else `~/.local/state/pgstage`; written atomically, and only its owner can read it (the
+//! directory 0700, the file 0600: [`crate::private_files`]). It holds run ids, versions and
+//! times, nothing secret.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,13 +81,8 @@ impl Record {
             },
         );
         let io = |source| RehearsalError::Io { path: self.file.display().to_string(), source };
-        if let Some(dir) = self.file.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let temporary = self.file.with_extension(format!("json.{}", std::process::id()));
         let text = serde_json::to_string_pretty(&all).expect("rehearsals serialize");
-        std::fs::write(&temporary, text).map_err(io)?;
-        std::fs::rename(&temporary, &self.file).map_err(io)?;
+        crate::private_files::write_private(&self.file, text.as_bytes()).map_err(io)?;
         Ok(true)
     }
 }

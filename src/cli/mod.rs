@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use pgstage::plan::{self, LoadedPlan};
-use pgstage::sandbox::{Sandbox, SandboxOptions};
+use pgstage::sandbox::{SUPERUSER, Sandbox, SandboxOptions};
 
 /// The plan bundled with pgstage, used when none is given.
 pub(crate) const DEFAULT_PLAN: &str = "plans/week2_staging.ron";
@@ -128,8 +128,20 @@ fn sandbox(path: &Path, server: &server::ServerArgs) -> Result<(), String> {
     let dbname = "staging";
     let seeded = runtime.block_on(sandbox.seed(&loaded, dbname)).map_err(|e| e.to_string())?;
     println!("sandbox: baseline seeded in {seeded:?} (ready {:?} after start)", started.elapsed());
+    // The password goes to no terminal and no log: it is in a file only this user can read.
     println!("connect: psql \"{}\"", sandbox.conninfo(dbname));
-    println!("     or: postgres://postgres@127.0.0.1:{}/{dbname}", sandbox.port());
+    if let (Some(tcp), Some(passfile)) = (sandbox.tcp_conninfo(dbname), sandbox.passfile()) {
+        println!("     or: PGPASSFILE={} psql \"{tcp}\"", passfile.display());
+        println!(
+            "     or: postgres://{}@127.0.0.1:{}/{dbname} with the password in {}",
+            SUPERUSER,
+            sandbox.port(),
+            passfile.display()
+        );
+    }
+    println!(
+        "No other user can connect: the socket's directory is closed to them (mode 0700), and TCP needs this sandbox's own password."
+    );
     println!("Ctrl-C stops the sandbox and deletes it.");
     loop {
         std::thread::park();

@@ -1,7 +1,10 @@
 //! Splits a SQL migration script into statements exactly where psql would
 //! (following the lexer rules of psql's `psqlscan.l`), flags statements that
 //! PostgreSQL refuses to run inside a transaction block, and maps positions
-//! (byte offsets, server error positions) back to script line/column.
+//! (byte offsets, server error positions) back to script line/column. Its lexer also
+//! normalises other sessions' SQL ([`normalise`]).
+
+pub mod normalise;
 
 use std::fmt;
 

@@ -191,7 +191,9 @@ pub async fn run_statements(
             let at = format!("{}:{}", p.shown, statement.line);
             let watch = async {
                 match ctx.watcher {
-                    Some(reader) => blockers::watch(reader, ctx.pid, at, ctx.events, &seen).await,
+                    Some(reader) => {
+                        blockers::watch(reader, ctx.pid, at, ctx.execution.other_sessions_sql, ctx.events, &seen).await
+                    }
                     None => std::future::pending().await,
                 }
             };

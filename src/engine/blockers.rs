@@ -3,7 +3,8 @@
 //! whether the session waits for a lock (`pg_locks`) and which sessions block it
 //! (`pg_blocking_pids`, `pg_stat_activity`): pid, user, application_name, client, state and
 //! for how long, query, and the locks they hold on the relation waited for. Their SQL is
-//! shown with any password literal blanked ([`redact`]).
+//! recorded as the plan's `execution.other_sessions_sql` says ([`shown`]): normalised by
+//! default, its constants replaced by `$1`, `$2` …; whole, with any password literal blanked.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -14,6 +15,8 @@ use tokio_postgres::Client;
 
 use super::event::Event;
 use crate::db::DbError;
+use crate::db::split::normalise::normalise;
+use crate::plan::OtherSessionsSql;
 use crate::run_result::{Blocker, LockWait};
 
 /// How long a statement runs before the watcher first looks.
@@ -25,18 +28,20 @@ const LOCKED: &str = "coalesce((SELECT n.nspname || '.' || c.relname FROM pg_cat
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = l.relation), l.locktype)";
 
 /// Watch `pid` (the session running `statement`) until dropped; the last wait seen is left
-/// in `seen`, and each look that finds blockers is sent as an event.
+/// in `seen`, and each look that finds blockers is sent as an event. Their SQL is recorded as
+/// `sql` says ([`shown`]).
 pub async fn watch(
     reader: &Client,
     pid: i32,
     statement: String,
+    sql: OtherSessionsSql,
     events: &UnboundedSender<Event>,
     seen: &Mutex<Option<LockWait>>,
 ) {
     let started = Instant::now();
     tokio::time::sleep(FIRST_LOOK).await;
     loop {
-        if let Ok(Some(wait)) = look(reader, pid, &statement, started).await {
+        if let Ok(Some(wait)) = look(reader, pid, &statement, sql, started).await {
             let _ = events.send(Event::LockWait(Box::new(wait.clone())));
             *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(wait);
         }
@@ -45,18 +50,20 @@ pub async fn watch(
 }
 
 /// `work` (on the session `pid`) while `reader` watches it ([`watch`], `what` naming what
-/// waits); with the last wait seen. Without a reader, `work` alone.
+/// waits, `sql` how the blockers' SQL is recorded); with the last wait seen. Without a reader,
+/// `work` alone.
 pub async fn watched<T>(
     reader: Option<&Client>,
     pid: i32,
     what: &str,
+    sql: OtherSessionsSql,
     events: &UnboundedSender<Event>,
     work: impl Future<Output = T>,
 ) -> (T, Option<LockWait>) {
     let Some(reader) = reader else { return (work.await, None) };
     let seen = Mutex::new(None);
     let outcome = {
-        let watch = watch(reader, pid, what.to_owned(), events, &seen);
+        let watch = watch(reader, pid, what.to_owned(), sql, events, &seen);
         tokio::select! {
             outcome = work => outcome,
             () = watch => unreachable!("the watcher never ends"),
@@ -73,11 +80,12 @@ pub fn named(e: DbError, wait: Option<LockWait>) -> DbError {
     }
 }
 
-/// What `pid` waits for and who blocks it, if it waits.
+/// What `pid` waits for and who blocks it, if it waits; their SQL as `sql` says ([`shown`]).
 pub async fn look(
     reader: &Client,
     pid: i32,
     statement: &str,
+    sql: OtherSessionsSql,
     started: Instant,
 ) -> Result<Option<LockWait>, tokio_postgres::Error> {
     let waiting: Option<String> = reader
@@ -118,7 +126,7 @@ pub async fn look(
             client: r.get(3),
             state: r.get(4),
             for_ms: r.get(5),
-            query: redact(&r.get::<_, String>(6)).chars().take(500).collect(),
+            query: shown(&r.get::<_, String>(6), sql).chars().take(500).collect(),
             holds: r.get(7),
         })
         .collect();
@@ -128,6 +136,16 @@ pub async fn look(
         waited_ms: started.elapsed().as_secs_f64() * 1000.0,
         blockers,
     }))
+}
+
+/// Another session's `query` as pgstage records it: normalised ([`normalise`]: no constant
+/// of it is left, comments keep no quoted text), or whole with its passwords blanked
+/// ([`redact`]).
+pub fn shown(query: &str, sql: OtherSessionsSql) -> String {
+    match sql {
+        OtherSessionsSql::Normalised => normalise(query),
+        OtherSessionsSql::Whole => redact(query),
+    }
 }
 
 /// `query` with the literal after each PASSWORD keyword blanked (`ALTER ROLE … PASSWORD '…'`):
@@ -170,6 +188,21 @@ pub fn redact(query: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::plan::OtherSessionsSql;
+
+    #[test]
+    fn other_sessions_sql_is_normalised_or_whole_with_passwords_blanked() {
+        let sql = "SELECT * FROM users WHERE email = 'alice@example.com' AND token = 'abc123' /* PASSWORD 'p' */";
+        assert_eq!(
+            super::shown(sql, OtherSessionsSql::Normalised),
+            "SELECT * FROM users WHERE email = $1 AND token = $2 /* PASSWORD '…' */"
+        );
+        assert_eq!(
+            super::shown(sql, OtherSessionsSql::Whole),
+            "SELECT * FROM users WHERE email = 'alice@example.com' AND token = 'abc123' /* PASSWORD '…' */"
+        );
+    }
+
     #[test]
     fn passwords_in_other_sessions_sql_are_blanked() {
         assert_eq!(

@@ -49,7 +49,8 @@ impl Engine {
     /// On the heap: a snapshot's future is large, and the step's future holds this one.
     async fn watched<T>(&self, what: &str, work: impl Future<Output = T>) -> (T, Option<LockWait>) {
         let reader = self.reader.as_ref().map(|r| &r.session.client);
-        Box::pin(blockers::watched(reader, self.pid, what, &self.events, work)).await
+        let sql = self.plan.plan.execution.other_sessions_sql;
+        Box::pin(blockers::watched(reader, self.pid, what, sql, &self.events, work)).await
     }
 
     /// A check, watched for lock waits: one that did not pass after waiting for a lock says who
@@ -320,7 +321,8 @@ impl Engine {
             let blocked = async {
                 match &self.reader {
                     Some(reader) => {
-                        trace::blocked_by(&reader.session.client, self.pid, &reader.blocked).await.unwrap_or_default()
+                        let sql = self.plan.plan.execution.other_sessions_sql;
+                        trace::blocked_by(&reader.session.client, self.pid, sql, &reader.blocked).await.unwrap_or_default()
                     }
                     None => Vec::new(),
                 }

@@ -251,10 +251,12 @@ pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<Stri
 
 /// Sessions waiting now for a lock `pid` holds, asked on another connection (`reader`) with a
 /// statement prepared there once (`prepared`: the pid written in, so that the server plans it
-/// once, not at each migration).
+/// once, not at each migration). Their SQL is recorded as `sql` says
+/// ([`super::blockers::shown`]).
 pub async fn blocked_by(
     reader: &Client,
     pid: i32,
+    sql: crate::plan::OtherSessionsSql,
     prepared: &tokio::sync::OnceCell<tokio_postgres::Statement>,
 ) -> Result<Vec<BlockedSession>, tokio_postgres::Error> {
     let statement = prepared
@@ -277,7 +279,7 @@ pub async fn blocked_by(
             application_name: r.get(1),
             user: r.get(2),
             waited_ms: r.get(3),
-            query: super::blockers::redact(&r.get::<_, String>(4)),
+            query: super::blockers::shown(&r.get::<_, String>(4), sql),
         })
         .collect())
 }

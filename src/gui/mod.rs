@@ -28,11 +28,13 @@ pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let handle = runtime.handle().clone();
     let _guard = runtime.enter();
+    let persistence_path = eframe::storage_dir("pgstage").map(|dir| settings_file(&dir));
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("pgstage")
             .with_inner_size([1360.0, 880.0])
             .with_min_inner_size([900.0, 600.0]),
+        persistence_path,
         ..Default::default()
     };
     let result = eframe::run_native(
@@ -47,4 +49,15 @@ pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
     );
     drop(runtime);
     result.map_err(|e| format!("cannot open the window: {e}"))
+}
+
+/// The window's settings file (layout, theme, recent plans and connections) in `dir`, made
+/// the user's alone: eframe rewrites it in place, which keeps the 0600 it is given here, in a
+/// 0700 directory.
+pub fn settings_file(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("app.ron");
+    if let Err(e) = crate::private_files::private_file(&path, b"{}") {
+        eprintln!("pgstage: the window's settings {}: {e}", path.display());
+    }
+    path
 }

@@ -111,6 +111,20 @@ pub struct Execution {
     /// locks could go on. Always on for the sandbox; on staging it can be turned off.
     #[serde(default = "yes")]
     pub probe_blocking: bool,
+    /// How other sessions' SQL (those blocking a statement, those a migration kept waiting)
+    /// is recorded, and so shown everywhere.
+    #[serde(default)]
+    pub other_sessions_sql: OtherSessionsSql,
+}
+
+/// How pgstage repeats other sessions' SQL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OtherSessionsSql {
+    /// Every constant replaced by `$1`, `$2` … as `pg_stat_statements` shows queries.
+    #[default]
+    Normalised,
+    /// As the server has it, only password literals blanked.
+    Whole,
 }
 
 impl Default for Execution {
@@ -121,6 +135,7 @@ impl Default for Execution {
             statement_timeout_ms: default_statement_timeout_ms(),
             max_write_lock_ms: default_max_write_lock_ms(),
             probe_blocking: true,
+            other_sessions_sql: OtherSessionsSql::default(),
         }
     }
 }

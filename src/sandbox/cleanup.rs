@@ -76,8 +76,11 @@ pub(super) fn alive(pid: i32) -> bool {
 }
 
 /// Remove sandbox directories left by pgstage processes that no longer exist (killed with
-/// SIGKILL: their server got SIGINT from the parent-death signal, the files stayed).
-pub(super) fn sweep_stale(parent: &Path) {
+/// SIGKILL: their server got SIGINT from the parent-death signal, the files stayed). Only
+/// directories owned by `uid` (the user our servers run as) are ours: in a shared temp
+/// directory, anyone can make one with that name, and a pid file naming any process.
+pub(super) fn sweep_stale(parent: &Path, uid: u32) {
+    use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(parent) else { return };
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name();
@@ -86,8 +89,14 @@ pub(super) fn sweep_stale(parent: &Path) {
         if owner == std::process::id() as i32 || alive(owner) {
             continue;
         }
+        if !entry.path().symlink_metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid) {
+            continue;
+        }
+        // A server of ours runs as `uid` too.
+        let ours = |pid: i32| std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() == uid);
         if let Some(postmaster) = postmaster_pid(&entry.path().join("data"))
             && alive(postmaster)
+            && ours(postmaster)
         {
             stop_server(postmaster, &entry.path().join("data"));
         }

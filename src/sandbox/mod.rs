@@ -2,12 +2,18 @@
 //! in a temporary directory, listening on a unix socket there and on 127.0.0.1, run as an
 //! unprivileged user when pgstage runs as root, and stopped and deleted when dropped.
 //!
+//! Nobody but its owner gets in: the directory (socket, data, log) is 0700, enterable by the
+//! owner and the server's user only, so the socket can stay `trust`; TCP (only when asked
+//! for) requires scram-sha-256 with a password made for this sandbox ([`secret`]), handed to
+//! the owner in a 0600 `pgpass` file in that directory.
+//!
 //! The server binaries are the first found, a given major version, or a given directory
 //! ([`ServerChoice`]; [`installed`] lists them). It is pgstage's embedded default target (rehearse a whole plan on any workstation) and
 //! the test harness's server. [`Sandbox::seed`] builds a plan's baseline in a database.
 
 mod binaries;
 mod cleanup;
+mod secret;
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -20,6 +26,7 @@ pub use binaries::{BINDIR_VAR, INSTALL_HINT, MIN_MAJOR, ServerBinaries, ServerCh
 pub use cleanup::{install_signal_handler, stop_all};
 
 use crate::db;
+use crate::db::conninfo::Secret;
 use crate::plan::LoadedPlan;
 
 /// Why a sandbox could not be started or seeded.
@@ -59,7 +66,8 @@ fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> SandboxError 
 /// How to start a sandbox.
 #[derive(Debug, Clone, Default)]
 pub struct SandboxOptions {
-    /// Also listen on 127.0.0.1 (on a free port); the unix socket is always there.
+    /// Also listen on 127.0.0.1 (on a free port), with scram-sha-256 and the sandbox's own
+    /// password ([`Sandbox::password`], [`Sandbox::passfile`]); the unix socket is always there.
     pub tcp: bool,
     /// Where to create the cluster's directory; default: the system temp dir (or /tmp when
     /// that path is too long for a unix socket).
@@ -67,9 +75,6 @@ pub struct SandboxOptions {
     /// Serve TLS (`ssl=on`) with this certificate and key (TCP only: PostgreSQL never uses
     /// TLS on the unix socket).
     pub tls: Option<TlsFiles>,
-    /// Require a password (scram-sha-256) on TCP connections; the unix socket stays `trust`,
-    /// so the superuser's password can be set there (`ALTER ROLE ... PASSWORD`).
-    pub password_auth: bool,
     /// Which server binaries to run.
     pub server: ServerChoice,
 }
@@ -96,12 +101,15 @@ pub struct Sandbox {
     tcp: bool,
     pid: i32,
     binaries: ServerBinaries,
+    password: Secret,
+    passfile: Option<PathBuf>,
     server: Option<JoinHandle<std::io::Result<ExitStatus>>>,
     /// How long initdb and the server start took.
     pub startup: Duration,
 }
 
-/// The superuser of every sandbox (trust authentication; the cluster is private).
+/// The superuser of every sandbox (trust on the unix socket, in a directory only its owner can
+/// enter; the sandbox's password on TCP).
 pub const SUPERUSER: &str = "postgres";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -112,8 +120,8 @@ impl Sandbox {
         let started = Instant::now();
         let binaries = binaries::find(&options.server)?;
         let parent = options.parent_dir.clone().unwrap_or_else(default_parent);
-        cleanup::sweep_stale(&parent);
         let owner = RunAs::current()?;
+        cleanup::sweep_stale(&parent, owner.uid());
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = parent.join(format!("{}{}-{n}", cleanup::DIR_PREFIX, std::process::id()));
         if dir.exists() {
@@ -136,18 +144,22 @@ impl Sandbox {
     ) -> Result<Self, SandboxError> {
         let tcp = options.tcp;
         let data = dir.join("data");
-        let auth: &[&str] =
-            if options.password_auth { &["--auth-local=trust", "--auth-host=scram-sha-256"] } else { &["-A", "trust"] };
+        let password = secret::generate().map_err(io("read /dev/urandom"))?;
+        // initdb (as the server's user) reads the password from a file only that user can read.
+        let pwfile = dir.join("initdb.pw");
+        write_private_file(&pwfile, &format!("{}\n", password.expose()), owner)?;
         let mut initdb = Command::new(binaries.initdb());
         initdb
             .args(["-D"])
             .arg(&data)
-            .args(["-U", SUPERUSER])
-            .args(auth)
+            .args(["-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256"])
+            .arg(format!("--pwfile={}", pwfile.display()))
             .args(["--no-sync", "-E", "UTF8", "--locale=C"])
             .env("LC_ALL", "C");
         owner.apply(&mut initdb);
-        let out = initdb.output().map_err(io("run initdb"))?;
+        let out = initdb.output();
+        std::fs::remove_file(&pwfile).map_err(io(format!("remove {}", pwfile.display())))?;
+        let out = out.map_err(io("run initdb"))?;
         if !out.status.success() {
             let output = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
             return Err(SandboxError::Initdb { status: out.status, output });
@@ -170,8 +182,26 @@ impl Sandbox {
             match Self::run_server(&binaries, &dir, owner, port, tcp, &extra_args) {
                 Ok((pid, server)) => {
                     cleanup::register(cleanup::Live { pid, dir: dir.clone() });
-                    let startup = started.elapsed();
-                    return Ok(Self { dir, port, tcp, pid, binaries, server: Some(server), startup });
+                    let mut sandbox = Self {
+                        dir,
+                        port,
+                        tcp,
+                        pid,
+                        binaries,
+                        password,
+                        passfile: None,
+                        server: Some(server),
+                        startup: Duration::ZERO,
+                    };
+                    if tcp {
+                        // The owner's, not the server user's: created by pgstage, mode 0600.
+                        let passfile = sandbox.dir.join("pgpass");
+                        secret::write_new_private(&passfile, &secret::passfile_lines(port, SUPERUSER, &sandbox.password))
+                            .map_err(io(format!("write {}", passfile.display())))?;
+                        sandbox.passfile = Some(passfile);
+                    }
+                    sandbox.startup = started.elapsed();
+                    return Ok(sandbox);
                 }
                 // Another process took the port between our probe and the server's bind.
                 Err(SandboxError::Exited { log, .. }) if log.contains("could not bind") || log.contains("in use") => {
@@ -193,7 +223,11 @@ impl Sandbox {
     ) -> Result<(i32, JoinHandle<std::io::Result<ExitStatus>>), SandboxError> {
         let data = dir.join("data");
         let log_path = dir.join("server.log");
-        let log = std::fs::File::create(&log_path).map_err(io("create the server log"))?;
+        let log = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&log_path)
+        }
+        .map_err(io("create the server log"))?;
         owner.chown(&log_path)?;
         let mut cmd = Command::new(binaries.postgres());
         cmd.arg("-D")
@@ -303,9 +337,27 @@ impl Sandbox {
         config
     }
 
-    /// A libpq connection string for `dbname` (for psql and for display; no password).
+    /// A libpq connection string for `dbname` over the unix socket (for psql and for display;
+    /// no password: only the owner can enter the socket's directory).
     pub fn conninfo(&self, dbname: &str) -> String {
         format!("host={} port={} user={SUPERUSER} dbname={dbname}", self.dir.display(), self.port)
+    }
+
+    /// A libpq connection string for `dbname` over TCP, without the password (it is in
+    /// [`Sandbox::passfile`]); `None` when the sandbox does not listen on TCP.
+    pub fn tcp_conninfo(&self, dbname: &str) -> Option<String> {
+        self.tcp.then(|| format!("host=127.0.0.1 port={} user={SUPERUSER} dbname={dbname}", self.port))
+    }
+
+    /// The superuser's password, made for this sandbox (required on TCP).
+    pub fn password(&self) -> &Secret {
+        &self.password
+    }
+
+    /// With TCP: a pgpass file (mode 0600, the owner's, in the sandbox's 0700 directory)
+    /// holding the password, for `PGPASSFILE=…`; deleted with the sandbox.
+    pub fn passfile(&self) -> Option<&Path> {
+        self.passfile.as_deref()
     }
 
     /// Create database `dbname` and build `plan`'s baseline in it.
@@ -418,6 +470,15 @@ impl RunAs {
             .find_map(|name| lookup_user(name))
             .map(|(uid, gid)| RunAs::User { uid, gid })
             .ok_or(SandboxError::NoUnprivilegedUser)
+    }
+
+    /// The uid the server runs as.
+    fn uid(self) -> u32 {
+        match self {
+            // SAFETY: geteuid has no preconditions.
+            RunAs::Me => unsafe { libc::geteuid() },
+            RunAs::User { uid, .. } => uid,
+        }
     }
 
     fn apply(self, cmd: &mut Command) {

@@ -121,3 +121,43 @@ fn check_lints_the_plan_and_rehearse_finds_what_a_migration_does_not_create() {
     );
     std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
 }
+
+/// What pgstage stores is its owner's whatever the umask (here 002, group-writable): the state
+/// directory 0700 and the rehearsal record 0600, and so the window's settings; the report,
+/// meant to be shared, follows the umask (0664).
+#[test]
+fn what_pgstage_stores_is_its_owners_and_its_report_follows_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let root = std::env::temp_dir().join(format!("pgstage-cli-modes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let state = root.join("state/pgstage");
+    let report = root.join("report.md");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgstage"));
+    cmd.args(["run", "plans/week2_staging.ron", "--sandbox", "--ack-all", "--report", report.to_str().unwrap()])
+        .current_dir(crate::support::root())
+        .env("PGSTAGE_STATE_DIR", &state);
+    // SAFETY: umask is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o002);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let record = state.join("rehearsals.json");
+    assert_eq!((mode(&state), mode(&record)), (0o700, 0o600), "the state directory and the rehearsal record");
+    let names: Vec<String> =
+        std::fs::read_dir(&state).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["rehearsals.json"], "no temporary file left");
+    assert_eq!(mode(&report), 0o664, "the report follows the umask");
+    #[cfg(feature = "gui")]
+    {
+        let settings = pgstage::gui::settings_file(&root.join("share/pgstage"));
+        assert_eq!((mode(settings.parent().unwrap()), mode(&settings)), (0o700, 0o600), "the window's settings");
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}

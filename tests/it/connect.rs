@@ -1,6 +1,7 @@
 //! Connecting as libpq would (`pgstage::db::connect`), against real servers: two sandboxes of
-//! this module's own, one asking for a password over TCP (no TLS), one serving TLS with a
-//! certificate for "localhost" from a CA made here (trust authentication). The environment is
+//! this module's own, both asking for a password over TCP (a sandbox always does), one
+//! without TLS, one serving TLS with a certificate for "localhost" from a CA made here. The
+//! superuser's password is set to [`PW`] on both, over the unix socket. The environment is
 //! injected, never read from the process, so PG* variables on the machine change nothing.
 
 use std::path::PathBuf;
@@ -54,24 +55,29 @@ async fn start(options: SandboxOptions) -> Sandbox {
     tokio::task::spawn_blocking(move || Sandbox::start(&options)).await.unwrap().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A TCP sandbox whose superuser's password is [`PW`] (set over the unix socket, which needs
+/// none: only its owner can enter the socket's directory).
+async fn with_known_password(options: SandboxOptions) -> Sandbox {
+    let sandbox = start(options).await;
+    let admin = db::connect_config(&sandbox.config("postgres")).await.unwrap();
+    admin.batch_execute(&format!("ALTER ROLE postgres PASSWORD {}", db::quote_literal(PW))).await.unwrap();
+    sandbox
+}
+
 /// TCP needs a password (scram-sha-256); the superuser's is [`PW`]. No TLS.
 async fn password_server() -> &'static Sandbox {
     static SERVER: OnceCell<Sandbox> = OnceCell::const_new();
-    SERVER
-        .get_or_init(|| async {
-            let sandbox = start(SandboxOptions { tcp: true, password_auth: true, ..Default::default() }).await;
-            // The unix socket stays `trust`: set the password there.
-            let admin = db::connect_config(&sandbox.config("postgres")).await.unwrap();
-            admin.batch_execute(&format!("ALTER ROLE postgres PASSWORD {}", db::quote_literal(PW))).await.unwrap();
-            sandbox
-        })
-        .await
+    SERVER.get_or_init(|| with_known_password(SandboxOptions { tcp: true, ..Default::default() })).await
 }
 
-/// TLS with [`Certs::server`]; trust authentication.
+/// TLS with [`Certs::server`]; the superuser's password is [`PW`].
 async fn tls_server() -> &'static Sandbox {
     static SERVER: OnceCell<Sandbox> = OnceCell::const_new();
-    SERVER.get_or_init(|| start(SandboxOptions { tcp: true, tls: Some(certs().server.clone()), ..Default::default() })).await
+    SERVER
+        .get_or_init(|| {
+            with_known_password(SandboxOptions { tcp: true, tls: Some(certs().server.clone()), ..Default::default() })
+        })
+        .await
 }
 
 /// Options with exactly these environment variables (no HOME: no ~/.pgpass, no ~/.postgresql).
@@ -254,9 +260,10 @@ async fn missing_database() {
 
 #[tokio::test]
 async fn missing_role() {
-    // Without password authentication the server says the role does not exist ...
-    let port = tls_server().await.port();
-    let input = format!("host=127.0.0.1 port={port} user=no_such_role password={PW} dbname=postgres sslmode=disable");
+    // Where the server trusts the connection (a sandbox's unix socket) it says the role does
+    // not exist ...
+    let sandbox = tls_server().await;
+    let input = format!("host={} port={} user=no_such_role dbname=postgres", sandbox.socket_dir().display(), sandbox.port());
     let err = connect_err(&input, &no_env()).await;
     assert!(matches!(&err, ConnectError::RoleMissing { user, .. } if user == "no_such_role"), "{err:?}");
     // ... with it, PostgreSQL does not tell (so as not to reveal which roles exist).
@@ -310,7 +317,8 @@ async fn verify_full_with_the_right_ca() {
     assert_eq!(session.target, format!("postgres@localhost:{port}/postgres"));
     // PGSSLMODE / PGSSLROOTCERT do the same.
     let input = format!("host=localhost port={port} user=postgres dbname=postgres");
-    let session = connect_ok(&input, &env(&[("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", &ca.shown())])).await;
+    let session =
+        connect_ok(&input, &env(&[("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", &ca.shown()), ("PGPASSWORD", PW)])).await;
     assert!(session.tls && server_sees_ssl(&session).await);
 }
 
@@ -438,8 +446,10 @@ async fn cancel_stops_the_running_query() {
 
     let port = tls_server().await.port();
     let ca = TempFile::new("ca.crt", &certs().ca_pem, 0o644);
-    let input =
-        format!("host=localhost port={port} user=postgres dbname=postgres sslmode=verify-full sslrootcert={}", ca.shown());
+    let input = format!(
+        "host=localhost port={port} user=postgres password={PW} dbname=postgres sslmode=verify-full sslrootcert={}",
+        ca.shown()
+    );
     let tls = connect_ok(&input, &no_env()).await;
     assert!(tls.tls);
     cancel_a_sleeping_query(&tls).await;

@@ -13,6 +13,7 @@ mod gui;
 mod import;
 mod integrity;
 mod locks;
+mod other_sessions;
 mod plan;
 mod privileges;
 mod report;

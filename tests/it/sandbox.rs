@@ -1,7 +1,10 @@
-//! The sandbox: starts from the system binaries, serves connections, and leaves nothing
-//! behind when dropped, when its process gets Ctrl-C, or when its process is killed.
+//! The sandbox: starts from the system binaries, serves connections to its owner only, and
+//! leaves nothing behind when dropped, when its process gets Ctrl-C, or when its process is
+//! killed.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,12 +44,15 @@ async fn sandbox_serves_and_drop_deletes_it() {
     assert!(dir.join("data/PG_VERSION").is_file());
     assert!(sandbox.binaries().major >= 14);
 
-    // Unix socket and TCP both answer.
+    // Unix socket and TCP both answer; TCP only with the sandbox's password.
     let client = db::connect_config(&sandbox.config("postgres")).await.unwrap();
     let one: i32 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
     assert_eq!(one, 1);
-    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", sandbox.port());
-    let tcp = db::connect_config(&url.parse().unwrap()).await.unwrap();
+    let mut tcp_config: tokio_postgres::Config = sandbox.tcp_conninfo("postgres").unwrap().parse().unwrap();
+    let refused = db::connect_config(&tcp_config).await.map(drop).expect_err("no password, no connection");
+    assert!(refused.to_string().contains("password"), "{refused}");
+    tcp_config.password(sandbox.password().expose());
+    let tcp = db::connect_config(&tcp_config).await.unwrap();
     let user: String = tcp.query_one("SELECT current_user", &[]).await.unwrap().get(0);
     assert_eq!(user, "postgres");
     drop((client, tcp));
@@ -56,10 +62,12 @@ async fn sandbox_serves_and_drop_deletes_it() {
     assert!(!alive(pid), "the server is stopped");
 }
 
-/// `pgstage sandbox` running as a child process, with its socket directory once seeded.
+/// `pgstage sandbox` running as a child process, with its socket directory once seeded, and
+/// the lines it printed up to then.
 struct SandboxProcess {
     child: Child,
     socket_dir: PathBuf,
+    printed: Vec<String>,
 }
 
 /// `tmp` becomes the child's TMPDIR: its sandbox lives there, away from other tests' sweeps.
@@ -75,17 +83,29 @@ fn spawn_cli_sandbox(tmp: &Path) -> SandboxProcess {
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut socket_dir = None;
+    let mut printed = Vec::new();
     for line in stdout.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("connect: psql \"host=") {
             socket_dir = Some(PathBuf::from(rest.split_whitespace().next().unwrap()));
+        }
+        let last = line.starts_with("Ctrl-C stops");
+        printed.push(line);
+        if last {
             break;
         }
     }
-    let socket_dir = socket_dir.expect("pgstage sandbox printed its connection string");
+    let socket_dir = socket_dir.unwrap_or_else(|| panic!("pgstage sandbox printed its connection string: {printed:#?}"));
     // Keep reading, so that the child never writes into a closed pipe.
     std::thread::spawn(move || stdout.for_each(drop));
-    SandboxProcess { child, socket_dir }
+    SandboxProcess { child, socket_dir, printed }
+}
+
+/// Stop a `pgstage sandbox` child as Ctrl-C does, and wait for it.
+fn interrupt(p: &mut SandboxProcess) -> std::process::ExitStatus {
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) };
+    p.child.wait().unwrap()
 }
 
 #[test]
@@ -95,9 +115,7 @@ fn ctrl_c_stops_and_deletes_the_sandbox() {
     assert!(p.socket_dir.starts_with(&tmp));
     let server = postmaster_pid(&p.socket_dir);
     assert!(alive(server));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) };
-    let status = p.child.wait().unwrap();
+    let status = interrupt(&mut p);
     assert_eq!(status.code(), Some(128 + libc::SIGINT));
     assert!(!p.socket_dir.exists(), "the cluster directory is deleted");
     wait_for("the server to stop", Duration::from_secs(10), || !alive(server));
@@ -142,4 +160,102 @@ async fn the_seeded_baseline_has_statistics() {
             db.client.query_one(&format!("SELECT count(*) FROM public.{}", db::quote_ident(&table)), &[]).await.unwrap().get(0);
         assert_eq!(estimate, counted, "{table}: never analyzed (-1) or an estimate other than its rows");
     }
+}
+
+/// The second OS user of [`no_other_user_gets_into_a_pgstage_sandbox`]: (uid, gid), created
+/// when missing (run as root).
+fn other_user() -> (u32, u32) {
+    const NAME: &str = "pgstage_other";
+    let id = |flag: &str| {
+        let out = Command::new("id").args([flag, NAME]).output().unwrap();
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().unwrap())
+    };
+    if id("-u").is_none() {
+        // Another test run may make it at the same time: only its existence counts.
+        let _ = Command::new("useradd").args(["--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", NAME]).status();
+    }
+    let (uid, gid) = (id("-u").expect("useradd made pgstage_other"), id("-g").unwrap());
+    assert!(uid != 0 && gid != 0, "pgstage_other is unprivileged");
+    (uid, gid)
+}
+
+/// `psql -c 'SELECT current_user'` on `conninfo`, never prompting, with exactly `env` (no
+/// PG* variables, no home directory: no ~/.pgpass), as `user` (uid, gid) or as ourselves:
+/// what it printed, or its error.
+fn psql(conninfo: &str, env: &[(&str, &str)], user: Option<(u32, u32)>) -> Result<String, String> {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-w", "-A", "-t", "-c", "SELECT current_user", conninfo])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent")
+        .envs(env.iter().copied())
+        .current_dir("/");
+    if let Some((uid, gid)) = user {
+        cmd.uid(uid).gid(gid);
+    }
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run psql (install postgresql-client): {e}"));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
+    if out.status.success() { Ok(text(&out.stdout)) } else { Err(text(&out.stderr)) }
+}
+
+/// A second, unprivileged OS user reaches neither the unix socket nor the TCP port of a
+/// `pgstage sandbox` (without a password, with a wrong one, with the owner's password file);
+/// the owner connects with the lines pgstage printed, which hold no password. As root only:
+/// making a user and acting as it needs root.
+#[test]
+fn no_other_user_gets_into_a_pgstage_sandbox() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!(
+            "skipped no_other_user_gets_into_a_pgstage_sandbox: it creates a second OS user and runs psql as it, which needs root"
+        );
+        return;
+    }
+    let other = other_user();
+    let tmp = PathBuf::from(format!("/tmp/pgstage-it-{}-other", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    // Open to all, so that only the sandbox's own directory stands in the other user's way.
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut p = spawn_cli_sandbox(&tmp);
+    let printed = p.printed.join("\n");
+    let socket = p.printed.iter().find_map(|l| l.strip_prefix("connect: psql ")).expect("the socket line").trim_matches('"');
+    let (passfile, tcp) = p
+        .printed
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix("or: PGPASSFILE=")?.split_once(" psql "))
+        .unwrap_or_else(|| panic!("the TCP line: {printed}"));
+    let tcp = tcp.trim_matches('"');
+    assert!(tcp.starts_with("host=127.0.0.1 port="), "{tcp}");
+
+    // The password file is the owner's alone, in the sandbox's directory, and nothing printed
+    // holds the password.
+    let dir = std::fs::metadata(&p.socket_dir).unwrap();
+    assert_eq!(dir.permissions().mode() & 0o777, 0o700, "the socket's directory");
+    let file = std::fs::metadata(passfile).unwrap();
+    assert_eq!((file.permissions().mode() & 0o777, file.uid()), (0o600, 0), "{passfile}");
+    assert!(Path::new(passfile).starts_with(&p.socket_dir));
+    let password = std::fs::read_to_string(passfile).unwrap().lines().next().unwrap().rsplit(':').next().unwrap().to_owned();
+    assert_eq!(password.len(), 48);
+    assert!(!printed.contains(&password), "the password is printed: {printed}");
+
+    // The owner gets in with what was printed.
+    assert_eq!(psql(socket, &[], None).as_deref(), Ok("postgres"), "over the socket");
+    assert_eq!(psql(tcp, &[("PGPASSFILE", passfile)], None).as_deref(), Ok("postgres"), "over TCP");
+    assert!(psql(tcp, &[], None).is_err(), "TCP without the password file");
+
+    // The other user does not.
+    let denied = |conninfo: &str, env: &[(&str, &str)], says: &str| {
+        let err =
+            psql(conninfo, env, Some(other)).map(|user| panic!("pgstage_other connected as {user} with {conninfo} {env:?}"));
+        let err = err.unwrap_err();
+        assert!(err.contains(says), "{says}: {err}");
+    };
+    denied(socket, &[], "Permission denied");
+    denied(tcp, &[], "no password supplied");
+    denied(tcp, &[("PGPASSWORD", "postgres")], "password authentication failed");
+    denied(tcp, &[("PGPASSFILE", passfile)], "no password supplied");
+
+    assert_eq!(interrupt(&mut p).code(), Some(128 + libc::SIGINT));
+    assert!(!p.socket_dir.exists(), "the sandbox, its password file with it, is deleted");
+    std::fs::remove_dir_all(&tmp).unwrap();
 }
