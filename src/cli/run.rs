@@ -247,7 +247,7 @@ fn print_event(event: &Event) {
 
 fn print_summary(r: &RunResult) {
     println!("\n{:<16} {:>5} {:>5} {:>5} {:>5}", "section", "pass", "fail", "warn", "n/a");
-    for section in plan::SECTIONS {
+    for &section in plan::Section::ALL {
         let checks = r.section(section);
         if checks.is_empty() {
             continue;

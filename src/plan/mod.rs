@@ -6,6 +6,8 @@ pub mod defaults;
 pub mod lint;
 mod load;
 mod model;
+mod section;
+mod text_enum;
 mod tree;
 mod validate;
 
@@ -15,7 +17,9 @@ pub use criteria::default_criteria;
 pub use lint::{Contradiction, LintRule, lint};
 pub use load::{PlanError, SyntaxError, parse, read};
 pub use model::*;
-pub use validate::{Problem, SECTIONS, validate};
+pub use section::Section;
+pub use text_enum::UnknownName;
+pub use validate::{Problem, validate};
 
 /// A plan read from a file and validated; paths in it resolve against the file's directory.
 #[derive(Debug, Clone)]

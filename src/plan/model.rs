@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::Section;
+
 /// A whole staging validation plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -579,7 +581,7 @@ pub enum Rule {
     CreatedObjectsAsExpected,
     /// Every check in these sections passed ("preflight", "verification", "schema_summary",
     /// "integrity", "sample_data", "rls", "performance", "rollback").
-    SectionsPass(Vec<String>),
+    SectionsPass(Vec<Section>),
     /// Every manual pre-flight item was acknowledged.
     ManualItemsAcknowledged,
     /// The migrations lost no pre-existing data they did not declare (deleted rows,
