@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::{Kind, SnapshotDiff};
 pub use crate::plan::FindingSeverity;
-use crate::plan::{CriterionKind, Metric, Migration, MsRange, Section};
+use crate::plan::{CriterionKind, LockRule, Metric, Migration, MsRange, Section};
 
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).
 pub const FORMAT_VERSION: u32 = 1;
@@ -360,10 +360,10 @@ pub struct BlockedSession {
 }
 
 /// Something the lock trace shows, with what to do instead.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule, e.g. "index-without-concurrently".
-    pub rule: String,
+    pub rule: LockRule,
     pub severity: FindingSeverity,
     /// `file:line` of the statement.
     pub statement: String,
@@ -384,6 +384,26 @@ pub struct Finding {
     /// The plan accepts this finding for this migration, for this reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted: Option<String>,
+}
+
+impl Finding {
+    /// A warning of `rule`, every other field empty: the rule fills in what it found.
+    pub fn of(rule: LockRule) -> Self {
+        Finding {
+            rule,
+            severity: FindingSeverity::default(),
+            statement: String::new(),
+            relation: String::new(),
+            lock: String::new(),
+            blocks: String::new(),
+            message: String::new(),
+            advice: String::new(),
+            rows: None,
+            bytes: None,
+            estimate: String::new(),
+            accepted: None,
+        }
+    }
 }
 
 /// When a migration was applied by an earlier run (from the ledger).

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::db::snapshot::{Snapshot, SnapshotDiff};
 use crate::db::split::Statement;
-use crate::plan::{AcceptedFinding, Migration};
+use crate::plan::{AcceptedFinding, LockRule, Migration};
 use crate::run_result::{Finding, FindingSeverity, MigrationResult, StatementTrace};
 
 /// What the rules read.
@@ -60,7 +60,7 @@ pub fn by_size(rows: Option<i64>) -> FindingSeverity {
 /// severity and estimate follow the relation's size here.
 pub fn sized(
     ctx: &Context,
-    rule: &str,
+    rule: LockRule,
     trace: &StatementTrace,
     lock: &crate::run_result::LockTaken,
     blocks: &str,
@@ -69,7 +69,6 @@ pub fn sized(
 ) -> Finding {
     let rows = ctx.rows(&lock.relation);
     Finding {
-        rule: rule.into(),
         severity: by_size(rows),
         statement: trace.statement.clone(),
         relation: lock.relation.clone(),
@@ -78,7 +77,7 @@ pub fn sized(
         message,
         advice: advice.into(),
         estimate: estimate(rows, trace.ms),
-        ..Default::default()
+        ..Finding::of(rule)
     }
 }
 

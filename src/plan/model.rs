@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::Section;
+use super::{LockRule, Section};
 
 /// A whole staging validation plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,7 +251,7 @@ impl FindingSeverity {
 #[serde(deny_unknown_fields)]
 pub struct AcceptedFinding {
     /// The rule, e.g. "index-without-concurrently".
-    pub rule: String,
+    pub rule: LockRule,
     /// Only on this relation (`schema.name`, or a name in the baseline's schema); any when absent.
     #[serde(default)]
     pub relation: Option<String>,

@@ -196,7 +196,7 @@ pub fn html(o: &mut String, r: &RunResult) {
                 "<tr><td>{}</td><td><span class=\"badge {class}\">{}</span></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 e(id),
                 f.severity.label(),
-                e(&f.rule),
+                e(f.rule.as_str()),
                 e(&f.statement),
                 e(&f.relation),
                 e(&f.lock),

@@ -6,9 +6,10 @@
 
 use super::Rule;
 use crate::findings::{Context, shape, sized};
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule { id: "foreign-key-valid", summary: "foreign key added as VALID on an existing table", check };
+pub const RULE: Rule = Rule { id: LockRule::ForeignKeyValid, summary: "foreign key added as VALID on an existing table", check };
 
 /// The table an `ALTER TABLE` changes, as written (unquoted, lower-case when unquoted).
 pub fn altered_table(sql: &str) -> Option<String> {

@@ -5,9 +5,10 @@
 
 use super::Rule;
 use crate::findings::{Context, shape, sized};
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule { id: "index-without-concurrently", summary: "index built without CONCURRENTLY", check };
+pub const RULE: Rule = Rule { id: LockRule::IndexWithoutConcurrently, summary: "index built without CONCURRENTLY", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -6,9 +6,10 @@
 
 use super::Rule;
 use crate::findings::{Context, shape, sized};
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule { id: "set-not-null-scan", summary: "SET NOT NULL by a full scan", check };
+pub const RULE: Rule = Rule { id: LockRule::SetNotNullScan, summary: "SET NOT NULL by a full scan", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -5,10 +5,11 @@
 
 use super::Rule;
 use crate::findings::Context;
+use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
 pub const RULE: Rule =
-    Rule { id: "statements-under-access-exclusive", summary: "later statements run while ACCESS EXCLUSIVE is held", check };
+    Rule { id: LockRule::StatementsUnderAccessExclusive, summary: "later statements run while ACCESS EXCLUSIVE is held", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -21,7 +22,6 @@ fn check(ctx: &Context) -> Vec<Finding> {
             }
             let ms: f64 = later.iter().map(|s| s.ms).sum();
             out.push(Finding {
-                rule: RULE.id.into(),
                 severity: if ctx.rows(&l.relation) == Some(0) { FindingSeverity::Info } else { FindingSeverity::Warning },
                 statement: t.statement.clone(),
                 relation: l.relation.clone(),
@@ -35,7 +35,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 ),
                 advice: "move the statement that takes ACCESS EXCLUSIVE to the end of the migration, or into a migration of its own, with a short lock_timeout"
                     .into(),
-                ..Default::default()
+                ..Finding::of(RULE.id)
             });
         }
     }

@@ -6,9 +6,10 @@
 
 use super::Rule;
 use crate::findings::{Context, by_size, estimate};
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule { id: "table-rewrite", summary: "table rewritten (type change, volatile default…)", check };
+pub const RULE: Rule = Rule { id: LockRule::TableRewrite, summary: "table rewritten (type change, volatile default…)", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -35,7 +36,6 @@ fn check(ctx: &Context) -> Vec<Finding> {
 fn rewrite(ctx: &Context, t: &crate::run_result::StatementTrace, relation: &str, mode: &str) -> Finding {
     let rows = ctx.rows(relation);
     Finding {
-        rule: RULE.id.into(),
         severity: by_size(rows),
         statement: t.statement.clone(),
         relation: relation.to_owned(),
@@ -45,7 +45,7 @@ fn rewrite(ctx: &Context, t: &crate::run_result::StatementTrace, relation: &str,
         advice: "add a new column, backfill it in batches, switch to it, drop the old one; for a default, use a non-volatile one and backfill"
             .into(),
         estimate: estimate(rows, t.ms),
-        ..Default::default()
+        ..Finding::of(RULE.id)
     }
 }
 

@@ -7,10 +7,11 @@
 use super::Rule;
 use crate::db::lock_modes::Blocks;
 use crate::findings::Context;
+use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
 pub const RULE: Rule =
-    Rule { id: "write-lock-held-too-long", summary: "a write-blocking lock held longer than the plan's limit", check };
+    Rule { id: LockRule::WriteLockHeldTooLong, summary: "a write-blocking lock held longer than the plan's limit", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -21,7 +22,6 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 continue;
             }
             out.push(Finding {
-                rule: RULE.id.into(),
                 severity: FindingSeverity::Warning,
                 statement: t.statement.clone(),
                 relation: l.relation.clone(),
@@ -37,7 +37,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 ),
                 advice: "split the migration so the lock is held for less; take write-blocking locks late in the transaction"
                     .into(),
-                ..Default::default()
+                ..Finding::of(RULE.id)
             });
         }
     }
