@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::lock_modes::{Blocks, LockMode};
 use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::{Kind, SnapshotDiff};
 pub use crate::plan::FindingSeverity;
@@ -330,15 +331,15 @@ pub struct StatementTrace {
 }
 
 /// A lock a migration took on a pre-existing relation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LockTaken {
     /// `schema.name`.
     pub relation: String,
     /// "table", "index", "sequence", "view", "materialized view", "partitioned table"…
     pub kind: String,
-    /// As `pg_locks` names it, e.g. "ShareRowExclusiveLock".
-    pub mode: String,
-    pub blocks: Option<crate::db::lock_modes::Blocks>,
+    /// Written as `pg_locks` names it, e.g. "ShareRowExclusiveLock".
+    pub mode: LockMode,
+    pub blocks: Option<Blocks>,
     /// From this statement to COMMIT (or ROLLBACK), ms.
     pub held_ms: f64,
     /// A probe from another session right after the statement: could a read (ACCESS SHARE)

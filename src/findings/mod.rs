@@ -72,7 +72,7 @@ pub fn sized(
         severity: by_size(rows),
         statement: trace.statement.clone(),
         relation: lock.relation.clone(),
-        lock: lock.mode.clone(),
+        lock: lock.mode.to_string(),
         blocks: blocks.into(),
         message,
         advice: advice.into(),
@@ -128,6 +128,7 @@ pub(crate) mod test_utils {
     //! Build a migration result with a trace, for the rules' own tests.
 
     use super::*;
+    use crate::db::lock_modes::LockMode;
     use crate::plan::MsRange;
     use crate::run_result::{LockTaken, MigrationStatus};
 
@@ -174,13 +175,17 @@ pub(crate) mod test_utils {
                 ms,
                 locks: locks
                     .iter()
-                    .map(|(r, m)| LockTaken {
-                        relation: (*r).into(),
-                        kind: "table".into(),
-                        mode: (*m).into(),
-                        blocks: Some(crate::db::lock_modes::blocks(m)),
-                        held_ms,
-                        ..Default::default()
+                    .map(|(r, m)| {
+                        let mode: LockMode = m.parse().expect("a lock mode");
+                        LockTaken {
+                            relation: (*r).into(),
+                            kind: "table".into(),
+                            mode,
+                            blocks: Some(mode.blocks()),
+                            held_ms,
+                            read_blocked: None,
+                            write_blocked: None,
+                        }
                     })
                     .collect(),
                 rewrote: vec![],

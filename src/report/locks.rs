@@ -39,7 +39,7 @@ impl LockRow {
             statement: t.statement.clone(),
             relation: l.relation.clone(),
             kind: l.kind.clone(),
-            mode: l.mode.clone(),
+            mode: l.mode.to_string(),
             blocks: l.blocks.map_or("–", |b| b.label()).to_owned(),
             held: fmt_ms(l.held_ms),
             reads: probe(l.read_blocked),

@@ -4,6 +4,7 @@
 //! with a short `lock_timeout`, so the outage is one statement long.
 
 use super::Rule;
+use crate::db::lock_modes::LockMode;
 use crate::findings::Context;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
@@ -15,7 +16,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let timings = &ctx.migration.statement_timings;
     for t in &ctx.migration.trace {
-        for l in t.locks.iter().filter(|l| l.mode == "AccessExclusiveLock") {
+        for l in t.locks.iter().filter(|l| l.mode == LockMode::AccessExclusive) {
             let later: Vec<_> = timings.iter().filter(|s| s.line > t.line).collect();
             if later.is_empty() {
                 continue;
@@ -25,7 +26,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 severity: if ctx.rows(&l.relation) == Some(0) { FindingSeverity::Info } else { FindingSeverity::Warning },
                 statement: t.statement.clone(),
                 relation: l.relation.clone(),
-                lock: l.mode.clone(),
+                lock: l.mode.to_string(),
                 blocks: "reads and writes".into(),
                 message: format!(
                     "{} more statements ({ms:.1} ms) ran while ACCESS EXCLUSIVE on {} was held (held {:.1} ms in all)",

@@ -25,11 +25,11 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 severity: FindingSeverity::Warning,
                 statement: t.statement.clone(),
                 relation: l.relation.clone(),
-                lock: l.mode.clone(),
+                lock: l.mode.to_string(),
                 blocks: blocks.label().into(),
                 message: format!(
                     "{} on {} held {:.0} ms (the plan allows {} ms): {} waited that long",
-                    crate::db::lock_modes::sql_name(&l.mode),
+                    l.mode.sql_name(),
                     l.relation,
                     l.held_ms,
                     ctx.max_write_lock_ms,
