@@ -24,3 +24,23 @@ text_enum! {
         WriteLockHeldTooLong = "write-lock-held-too-long",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LockRule;
+    use crate::plan::AcceptedFinding;
+
+    #[test]
+    fn an_accept_names_its_rule_as_the_readme_writes_it() {
+        let text = r#"(rule: "index-without-concurrently", relation: Some("audit_log"), reason: "…")"#;
+        let a: AcceptedFinding = ron::from_str(text).unwrap();
+        assert_eq!(a.rule, LockRule::IndexWithoutConcurrently);
+        assert_eq!(a.rule, "index-without-concurrently");
+        assert!(ron::to_string(&a).unwrap().contains(r#"rule:"index-without-concurrently""#));
+        for r in LockRule::ALL {
+            assert_eq!(serde_json::to_string(r).unwrap(), format!("\"{r}\""));
+            assert_eq!(r.as_str().parse::<LockRule>(), Ok(*r));
+        }
+        assert!(ron::from_str::<AcceptedFinding>(&text.replace("concurrently", "concurrent")).is_err());
+    }
+}
