@@ -88,9 +88,9 @@ fn ms(d: Duration) -> f64 {
 fn big_run() -> (RunResult, Vec<CheckRow>) {
     let text = std::fs::read_to_string(root().join("tests/fixtures/report/run_go.json")).unwrap();
     let result: RunResult = serde_json::from_str(&text).unwrap();
-    let base: Vec<CheckRow> = pgstage::plan::SECTIONS
+    let base: Vec<CheckRow> = pgstage::plan::Section::ALL
         .iter()
-        .flat_map(|s| result.section(s).iter().map(move |r| CheckRow { section: (*s).to_owned(), result: r.clone() }))
+        .flat_map(|s| result.section(*s).iter().map(move |r| CheckRow { section: s.to_string(), result: r.clone() }))
         .collect();
     let rows = (0..ROWS)
         .map(|i| {

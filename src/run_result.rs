@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::lock_modes::{Blocks, LockMode};
 use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::{Kind, SnapshotDiff};
 pub use crate::plan::FindingSeverity;
-use crate::plan::{CriterionKind, Metric, Migration, MsRange};
+use crate::plan::{CriterionKind, LockRule, Metric, Migration, MsRange, Section};
 
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).
 pub const FORMAT_VERSION: u32 = 1;
@@ -107,7 +108,7 @@ impl RunResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sensitivity {
     /// The check's section and id.
-    pub section: String,
+    pub section: Section,
     pub id: String,
     /// Its runs on the baseline state: (when, passed, actual).
     pub on_baseline: Vec<BaselineRun>,
@@ -330,15 +331,15 @@ pub struct StatementTrace {
 }
 
 /// A lock a migration took on a pre-existing relation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LockTaken {
     /// `schema.name`.
     pub relation: String,
     /// "table", "index", "sequence", "view", "materialized view", "partitioned table"…
     pub kind: String,
-    /// As `pg_locks` names it, e.g. "ShareRowExclusiveLock".
-    pub mode: String,
-    pub blocks: Option<crate::db::lock_modes::Blocks>,
+    /// Written as `pg_locks` names it, e.g. "ShareRowExclusiveLock".
+    pub mode: LockMode,
+    pub blocks: Option<Blocks>,
     /// From this statement to COMMIT (or ROLLBACK), ms.
     pub held_ms: f64,
     /// A probe from another session right after the statement: could a read (ACCESS SHARE)
@@ -360,10 +361,10 @@ pub struct BlockedSession {
 }
 
 /// Something the lock trace shows, with what to do instead.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule, e.g. "index-without-concurrently".
-    pub rule: String,
+    pub rule: LockRule,
     pub severity: FindingSeverity,
     /// `file:line` of the statement.
     pub statement: String,
@@ -384,6 +385,26 @@ pub struct Finding {
     /// The plan accepts this finding for this migration, for this reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted: Option<String>,
+}
+
+impl Finding {
+    /// A warning of `rule`, every other field empty: the rule fills in what it found.
+    pub fn of(rule: LockRule) -> Self {
+        Finding {
+            rule,
+            severity: FindingSeverity::default(),
+            statement: String::new(),
+            relation: String::new(),
+            lock: String::new(),
+            blocks: String::new(),
+            message: String::new(),
+            advice: String::new(),
+            rows: None,
+            bytes: None,
+            estimate: String::new(),
+            accepted: None,
+        }
+    }
 }
 
 /// When a migration was applied by an earlier run (from the ledger).
@@ -567,24 +588,37 @@ pub struct CriterionResult {
 }
 
 impl RunResult {
-    /// All check results of a section by its plan name ("preflight", "verification", …).
-    pub fn section(&self, name: &str) -> &[CheckResult] {
-        match name {
-            "preflight" => &self.preflight,
-            "verification" => &self.verification,
-            "schema_summary" => &self.schema_summary,
-            "integrity" => &self.integrity,
-            "sample_data" => &self.sample_data,
-            "rls" => &self.rls,
-            "performance" => &self.performance,
-            "rollback" => self.rollback.as_ref().map_or(&[], |r| &r.checks),
-            _ => &[],
+    /// All check results of a section.
+    pub fn section(&self, section: Section) -> &[CheckResult] {
+        match section {
+            Section::Preflight => &self.preflight,
+            Section::Verification => &self.verification,
+            Section::SchemaSummary => &self.schema_summary,
+            Section::Integrity => &self.integrity,
+            Section::SampleData => &self.sample_data,
+            Section::Rls => &self.rls,
+            Section::Performance => &self.performance,
+            Section::Rollback => self.rollback.as_ref().map_or(&[], |r| &r.checks),
+        }
+    }
+
+    /// Where a section's check results go; `None` for the rollback's before its rehearsal ran.
+    pub fn section_mut(&mut self, section: Section) -> Option<&mut Vec<CheckResult>> {
+        match section {
+            Section::Preflight => Some(&mut self.preflight),
+            Section::Verification => Some(&mut self.verification),
+            Section::SchemaSummary => Some(&mut self.schema_summary),
+            Section::Integrity => Some(&mut self.integrity),
+            Section::SampleData => Some(&mut self.sample_data),
+            Section::Rls => Some(&mut self.rls),
+            Section::Performance => Some(&mut self.performance),
+            Section::Rollback => self.rollback.as_mut().map(|r| &mut r.checks),
         }
     }
 
     /// Every check result of every section, in run order.
     pub fn all_checks(&self) -> impl Iterator<Item = &CheckResult> {
-        crate::plan::SECTIONS.iter().flat_map(|s| self.section(s))
+        Section::ALL.iter().flat_map(|s| self.section(*s))
     }
 
     /// Total time of the migrations, milliseconds: those applied by this run, and those
@@ -594,11 +628,12 @@ impl RunResult {
     }
 
     /// Whether the step that fills `section` ran to its end.
-    pub fn reached(&self, section: &str) -> bool {
+    pub fn reached(&self, section: Section) -> bool {
+        // The verification step fills the schema-summary, sample-data and RLS sections too.
         let step = match section {
-            "verification" | "schema_summary" | "sample_data" | "rls" => "verification",
-            other => other,
+            Section::Verification | Section::SchemaSummary | Section::SampleData | Section::Rls => Section::Verification,
+            Section::Preflight | Section::Integrity | Section::Performance | Section::Rollback => section,
         };
-        self.completed_steps.iter().any(|s| s == step)
+        self.completed_steps.iter().any(|s| *s == step.as_str())
     }
 }

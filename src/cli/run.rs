@@ -11,6 +11,7 @@ use pgstage::engine::{Engine, Event, RunOptions};
 use pgstage::plan::CriterionKind;
 use pgstage::plan::{self, LoadedPlan};
 use pgstage::rehearsal::{self, Record};
+use pgstage::report::Format;
 use pgstage::run_result::{Acknowledgement, Met, MigrationStatus, Rehearsal, RunResult, Status, major_of};
 use pgstage::sandbox::{Sandbox, SandboxOptions};
 
@@ -34,15 +35,18 @@ pub struct RunArgs {
     /// Who runs the plan (default: the login name).
     #[arg(long)]
     operator: Option<String>,
-    /// Write the execution report here; the format follows the extension: .md, .html, .json,
-    /// .xml (JUnit).
-    #[arg(long)]
+    #[arg(long, help = report_help())]
     report: Option<PathBuf>,
     /// Run even though the plan's target guard refuses the database.
     #[arg(long)]
     override_target_guard: bool,
     #[command(flatten)]
     server: super::server::ServerArgs,
+}
+
+/// `--report`'s help: where the report goes, and its formats.
+fn report_help() -> String {
+    format!("Write the execution report here; the format follows the extension: {} (JUnit)", Format::choices())
 }
 
 pub fn main(args: RunArgs) -> ExitCode {
@@ -247,7 +251,7 @@ fn print_event(event: &Event) {
 
 fn print_summary(r: &RunResult) {
     println!("\n{:<16} {:>5} {:>5} {:>5} {:>5}", "section", "pass", "fail", "warn", "n/a");
-    for section in plan::SECTIONS {
+    for &section in plan::Section::ALL {
         let checks = r.section(section);
         if checks.is_empty() {
             continue;

@@ -14,7 +14,7 @@ use super::{DraftError, relative};
 use crate::db::quote_literal;
 use crate::plan::{
     Baseline, Check, Creates, Criterion, CriterionKind, Expect, ManualItem, Metric, Migration, MsRange, Plan, Probe,
-    Responsibility, Rollback, Rule, Severity, TargetGuard, TimelineEntry,
+    Responsibility, Rollback, Rule, Section, Severity, TargetGuard, TimelineEntry,
 };
 
 /// A plan drafted from a run-book, and what became of each of its lines.
@@ -235,7 +235,7 @@ fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
             CriterionRule::AllApplied => Rule::AllMigrationsApplied,
             CriterionRule::TotalMsBelow(ms) => Rule::TotalMigrationMsBelow(*ms),
             CriterionRule::NoDataLoss => Rule::NoDataLoss,
-            CriterionRule::Section(s) => Rule::SectionsPass(vec![(*s).to_owned()]),
+            CriterionRule::Section(s) => Rule::SectionsPass(vec![*s]),
             CriterionRule::NoOrphans => Rule::NoOrphans,
             CriterionRule::NoSlowQueries(ms) => {
                 plan.performance.slow_query_ms = *ms;
@@ -254,7 +254,7 @@ fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
                         Expect::Equals(tables.len() as i64),
                     ));
                 }
-                Rule::SectionsPass(vec!["integrity".into()])
+                Rule::SectionsPass(vec![Section::Integrity])
             }
         };
         let key = format!("{rule:?}");

@@ -18,7 +18,7 @@ use crate::db::quote_literal;
 use crate::db::snapshot::Kind;
 use crate::plan::{
     Baseline, Check, Creates, Criterion, CriterionKind, Expect, LoadedPlan, Metric, Migration, MsRange, Plan, Probe, Rollback,
-    Rule, Severity, TargetGuard,
+    Rule, Section, Severity, TargetGuard,
 };
 use crate::run_result::{MigrationResult, RunResult};
 
@@ -368,15 +368,15 @@ fn criteria(plan: &mut Plan) {
             CriterionKind::Expectation,
         ),
     ];
-    let sections: Vec<String> = ["preflight", "verification", "schema_summary", "integrity"]
+    let sections: Vec<Section> = [Section::Preflight, Section::Verification, Section::SchemaSummary, Section::Integrity]
         .into_iter()
-        .filter(|s| plan.section_has_checks(s))
-        .map(str::to_owned)
+        .filter(|s| plan.section_has_checks(*s))
         .collect();
+    let names: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
     out.push(c(
         "C-SECTIONS",
         "Verification",
-        &format!("Every check passes: {}", sections.join(", ")),
+        &format!("Every check passes: {}", names.join(", ")),
         Rule::SectionsPass(sections),
         hard,
     ));

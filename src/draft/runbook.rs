@@ -6,6 +6,8 @@
 //! became ([`Mapping`]): a plan element, layout (blank lines, rules, fences, headings of
 //! lists), or nothing (unmapped, with the reason).
 
+use crate::plan::Section;
+
 /// What became of one line of the run-book.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping {
@@ -85,7 +87,7 @@ pub enum CriterionRule {
     AllApplied,
     TotalMsBelow(u64),
     NoDataLoss,
-    Section(&'static str),
+    Section(Section),
     NoOrphans,
     NoSlowQueries(u64),
     ReplicationLag(u64),
@@ -487,11 +489,11 @@ impl Reader {
         } else if l.contains("data loss") {
             CriterionRule::NoDataLoss
         } else if l.contains("verification queries") {
-            CriterionRule::Section("verification")
+            CriterionRule::Section(Section::Verification)
         } else if l.contains("orphan") || l.contains("relationships valid") {
             CriterionRule::NoOrphans
         } else if l.contains("constraint") || l.contains("conflicts") {
-            CriterionRule::Section("integrity")
+            CriterionRule::Section(Section::Integrity)
         } else if l.contains("rls policies working") {
             CriterionRule::RlsOn
         } else if l.contains("slow queries") {
@@ -504,9 +506,9 @@ impl Reader {
             {
                 self.book.summary.push(f);
             }
-            CriterionRule::Section("schema_summary")
+            CriterionRule::Section(Section::SchemaSummary)
         } else if l.contains("triggers firing") {
-            CriterionRule::Section("schema_summary")
+            CriterionRule::Section(Section::SchemaSummary)
         } else {
             return unmapped("no measure for it: pgstage cannot judge it (add a check if it matters)");
         };

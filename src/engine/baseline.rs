@@ -9,7 +9,7 @@
 use super::{Engine, StepEnd, db_end};
 use crate::db::ledger;
 use crate::db::snapshot::Snapshot;
-use crate::plan::{Check, Metric, Probe};
+use crate::plan::{Check, Metric, Probe, Section};
 use crate::run_result::{BaselineSource, CheckResult, Status};
 
 /// Whether a pre-flight check measures the server now rather than the baseline.
@@ -53,7 +53,7 @@ impl Engine {
                         },
                         None => not_applicable(c, format!("not part of the plan when run {} recorded the baseline", r.run_id)),
                     };
-                    self.record("preflight", result);
+                    self.record(Section::Preflight, result);
                 }
             }
             None => {
@@ -65,7 +65,7 @@ impl Engine {
                 );
                 self.result.baseline = BaselineSource::Unknown { why: why.clone() };
                 for c in checks.iter().filter(|c| from_record.contains(&c.id)) {
-                    self.record("preflight", not_applicable(c, why.clone()));
+                    self.record(Section::Preflight, not_applicable(c, why.clone()));
                 }
             }
         }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::plan::Section;
 use crate::run_result::{CheckResult, LockWait, MigrationResult, RunResult};
 
 /// One step of a run, in order. With one transaction per migration each migration is a
@@ -19,15 +20,16 @@ pub enum Step {
 }
 
 impl Step {
-    /// The plan section name the step reports under.
+    /// The plan section name the step reports under (the name of the section it fills first,
+    /// as [`RunResult::reached`] expects).
     pub fn section(self) -> &'static str {
         match self {
-            Step::Preflight => "preflight",
+            Step::Preflight => Section::Preflight.as_str(),
             Step::Migration(_) => "migrations",
-            Step::Verification => "verification",
-            Step::Integrity => "integrity",
-            Step::Performance => "performance",
-            Step::Rollback => "rollback",
+            Step::Verification => Section::Verification.as_str(),
+            Step::Integrity => Section::Integrity.as_str(),
+            Step::Performance => Section::Performance.as_str(),
+            Step::Rollback => Section::Rollback.as_str(),
             Step::Verdict => "verdict",
         }
     }
@@ -51,7 +53,7 @@ pub enum Event {
         what: String,
     },
     CheckFinished {
-        section: String,
+        section: Section,
         result: CheckResult,
     },
     MigrationFinished(Box<MigrationResult>),

@@ -32,7 +32,7 @@ use crate::db::connect::Session;
 use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::Snapshot;
 use crate::db::{DbError, describe, ledger};
-use crate::plan::{LoadedPlan, TransactionMode};
+use crate::plan::{LoadedPlan, Section, TransactionMode};
 use crate::run_result::{
     Acknowledgement, BaselineSource, CheckResult, FORMAT_VERSION, MigrationResult, Outcome, PlanInfo, Rehearsal, RunResult,
     SandboxInfo, SchemaCounts, Verdict,
@@ -391,23 +391,11 @@ impl Engine {
         self.plan.plan.execution.statement_timeout_ms
     }
 
-    fn record(&mut self, section: &str, result: CheckResult) {
-        let _ = self.events.send(Event::CheckFinished { section: section.to_owned(), result: result.clone() });
-        let list = match section {
-            "preflight" => &mut self.result.preflight,
-            "verification" => &mut self.result.verification,
-            "schema_summary" => &mut self.result.schema_summary,
-            "integrity" => &mut self.result.integrity,
-            "sample_data" => &mut self.result.sample_data,
-            "rls" => &mut self.result.rls,
-            "performance" => &mut self.result.performance,
-            "rollback" => match &mut self.result.rollback {
-                Some(r) => &mut r.checks,
-                None => return,
-            },
-            _ => return,
-        };
-        list.push(result);
+    fn record(&mut self, section: Section, result: CheckResult) {
+        let _ = self.events.send(Event::CheckFinished { section, result: result.clone() });
+        if let Some(list) = self.result.section_mut(section) {
+            list.push(result);
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use super::{Engine, Step, StepEnd, db_failed};
 use crate::check::TxMode;
 use crate::db::migration_file::SqlFile;
 use crate::db::{describe, ledger};
-use crate::plan::Migration;
+use crate::plan::{Migration, Section};
 use crate::run_result::{MigrationResult, MigrationStatus, RollbackResult};
 
 impl Engine {
@@ -68,7 +68,7 @@ impl Engine {
         self.result.rollback = Some(result);
         for c in &rollback.checks {
             let r = self.check(c, TxMode::ReadOnly, &after).await?;
-            self.record("rollback", r);
+            self.record(Section::Rollback, r);
         }
         if self.result.rollback.as_ref().is_some_and(|r| r.error.is_none()) {
             self.baseline_runs("after the rollback rehearsal", &after).await?;

@@ -17,7 +17,7 @@ use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::{Kind, Snapshot};
 use crate::db::{DbError, describe, ledger};
 use crate::findings;
-use crate::plan::{Check, Migration, OrphanScan, TransactionMode};
+use crate::plan::{Check, Migration, OrphanScan, Section, TransactionMode};
 use crate::run_result::{
     Able, BaselineRun, CheckResult, DataChanges, LockWait, MigrationResult, MigrationStatus, Sensitivity, Status,
 };
@@ -105,7 +105,7 @@ impl Engine {
             detail: problems.join("\n"),
             metric: None,
         };
-        self.record("preflight", files);
+        self.record(Section::Preflight, files);
         let contradictions = crate::plan::lint(&self.plan.plan);
         let lint = CheckResult {
             id: "PF-PLAN".into(),
@@ -124,7 +124,7 @@ impl Engine {
             detail: contradictions.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
             metric: None,
         };
-        self.record("preflight", lint);
+        self.record(Section::Preflight, lint);
         self.current = self.snapshot().await?;
         let ids: Vec<String> = self.plan.plan.migrations.iter().map(|m| m.id.clone()).collect();
         let applied = ledger::applied_of(self.client(), &ids).await.map_err(db_end)?;
@@ -151,7 +151,7 @@ impl Engine {
         for (i, c) in checks.iter().enumerate() {
             if !skip.contains(&c.id) {
                 let r = self.check(c, TxMode::ReadOnly, &self.current).await?;
-                self.record("preflight", r);
+                self.record(Section::Preflight, r);
             }
             let _ = self.events.send(Event::Progress {
                 step: Step::Preflight,
@@ -168,14 +168,14 @@ impl Engine {
     /// migrated database from an unmigrated one. Nothing is recorded as a result.
     pub(super) async fn baseline_runs(&mut self, when: &str, now: &Snapshot) -> Result<(), StepEnd> {
         let plan = self.plan.plan.clone();
-        for (section, checks) in [("verification", &plan.verification), ("schema_summary", &plan.schema_summary)] {
+        for (section, checks) in [(Section::Verification, &plan.verification), (Section::SchemaSummary, &plan.schema_summary)] {
             for c in checks {
                 let r = self.check(c, TxMode::ReadOnly, now).await?;
                 let run = BaselineRun { when: when.to_owned(), passed: r.status == Status::Pass, actual: r.actual };
                 match self.result.sensitivity.iter_mut().find(|s| s.section == section && s.id == c.id) {
                     Some(s) => s.on_baseline.push(run),
                     None => self.result.sensitivity.push(Sensitivity {
-                        section: section.to_owned(),
+                        section,
                         id: c.id.clone(),
                         on_baseline: vec![run],
                         verdict: Able::Unknown,
@@ -190,11 +190,11 @@ impl Engine {
     /// or unknown, from its runs on the baseline state.
     pub(super) fn judge_sensitivity(&mut self) {
         let plan = &self.plan.plan;
-        for (section, checks) in [("verification", &plan.verification), ("schema_summary", &plan.schema_summary)] {
+        for (section, checks) in [(Section::Verification, &plan.verification), (Section::SchemaSummary, &plan.schema_summary)] {
             for c in checks {
                 if !self.result.sensitivity.iter().any(|s| s.section == section && s.id == c.id) {
                     self.result.sensitivity.push(Sensitivity {
-                        section: section.to_owned(),
+                        section,
                         id: c.id.clone(),
                         on_baseline: vec![],
                         verdict: Able::Unknown,
@@ -231,7 +231,7 @@ impl Engine {
                 detail: item.owner.clone(),
                 metric: None,
             };
-            self.record("preflight", r);
+            self.record(Section::Preflight, r);
         }
         let failed: Vec<String> = self
             .result
@@ -498,9 +498,9 @@ impl Engine {
         }
         let plan = self.plan.plan.clone();
         let sections = [
-            ("verification", &plan.verification, TxMode::ReadOnly),
-            ("schema_summary", &plan.schema_summary, TxMode::ReadOnly),
-            ("sample_data", &plan.sample_data, TxMode::RolledBack),
+            (Section::Verification, &plan.verification, TxMode::ReadOnly),
+            (Section::SchemaSummary, &plan.schema_summary, TxMode::ReadOnly),
+            (Section::SampleData, &plan.sample_data, TxMode::RolledBack),
         ];
         let total = sections.iter().map(|s| s.1.len()).sum::<usize>() + plan.rls.len();
         let mut done = 0;
@@ -514,7 +514,7 @@ impl Engine {
         }
         for t in &plan.rls {
             for r in self.on_session(&format!("RLS test {}", t.id), check::rls::run(self.client(), t, self.timeout())).await? {
-                self.record("rls", r);
+                self.record(Section::Rls, r);
             }
             done += 1;
             let _ = self.events.send(Event::Progress { step: Step::Verification, done, total, what: t.title.clone() });
@@ -526,7 +526,7 @@ impl Engine {
         let integrity = self.plan.plan.integrity.clone();
         if integrity.constraints_validated {
             let r = self.on_session("check INT-VALIDATED", check::integrity::constraints_validated(self.client())).await?;
-            self.record("integrity", r);
+            self.record(Section::Integrity, r);
         }
         if integrity.no_orphans {
             let diff = self.baseline.diff(&self.current);
@@ -541,20 +541,20 @@ impl Engine {
             };
             let r =
                 self.on_session("check INT-ORPHANS", check::integrity::no_orphans(self.client(), self.timeout(), scope)).await?;
-            self.record("integrity", r);
+            self.record(Section::Integrity, r);
         }
         if integrity.no_data_loss {
             let r = check::data_loss::check(&self.plan.plan.migrations, &self.result.migrations, self.schema());
-            self.record("integrity", r);
+            self.record(Section::Integrity, r);
         }
         if integrity.privileges_of_new_objects {
             let privileges = check::privileges::check(self.client(), self.schema(), &self.baseline, &self.current);
             let r = self.on_session("check INT-PRIVILEGES", privileges).await?;
-            self.record("integrity", r);
+            self.record(Section::Integrity, r);
         }
         for c in &integrity.checks {
             let r = self.check(c, TxMode::ReadOnly, &self.current).await?;
-            self.record("integrity", r);
+            self.record(Section::Integrity, r);
         }
         Ok(())
     }
@@ -564,7 +564,7 @@ impl Engine {
             let r = self
                 .on_session(&format!("check {}", u.id), check::performance::index_usage(self.client(), &u, self.timeout()))
                 .await?;
-            self.record("performance", r);
+            self.record(Section::Performance, r);
         }
         Ok(())
     }

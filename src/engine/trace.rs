@@ -11,7 +11,7 @@ use std::time::Instant;
 use futures_util::TryStreamExt;
 use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryStream};
 
-use crate::db::lock_modes;
+use crate::db::lock_modes::LockMode;
 use crate::db::split::{self, Statement};
 use crate::run_result::{BlockedSession, LockTaken, StatementTrace};
 
@@ -22,10 +22,11 @@ use crate::run_result::{BlockedSession, LockTaken, StatementTrace};
 /// a handful of rows, a fraction of a millisecond.
 pub fn traced(sql: &str, max_oid: u32) -> String {
     format!(
-        "{sql}\n;SELECT l.relation::int8, l.mode, CASE WHEN l.mode = 'AccessExclusiveLock' THEN \
+        "{sql}\n;SELECT l.relation::int8, l.mode, CASE WHEN l.mode = '{rewrites}' THEN \
          (SELECT c.relfilenode::int8 FROM pg_catalog.pg_class c WHERE c.oid = l.relation) END \
          FROM pg_catalog.pg_locks l WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' \
-         AND l.granted AND l.relation <= {max_oid}::oid"
+         AND l.granted AND l.relation <= {max_oid}::oid",
+        rewrites = LockMode::AccessExclusive
     )
 }
 
@@ -61,7 +62,7 @@ pub struct Tracer {
     relation_names: HashSet<String>,
     table_names: HashSet<String>,
     event_triggers: bool,
-    held: HashSet<(u32, String)>,
+    held: HashSet<(u32, LockMode)>,
     started: Instant,
     pub traces: Vec<StatementTrace>,
 }
@@ -158,9 +159,7 @@ impl Tracer {
                 continue;
             }
             let (Some(oid), Some(mode)) = (row.get(0).and_then(|o| o.parse::<u32>().ok()), row.get(1)) else { continue };
-            if !lock_modes::MODES.contains(&mode) {
-                continue;
-            }
+            let Ok(mode) = mode.parse::<LockMode>() else { continue };
             let Some((name, relkind, node)) = self.relations.get_mut(&oid) else { continue };
             if let Some(now) = row.get(2).and_then(|n| n.parse::<i64>().ok())
                 && now != *node
@@ -170,22 +169,22 @@ impl Tracer {
                     trace.rewrote.push(name.clone());
                 }
             }
-            if self.held.insert((oid, mode.to_owned())) {
+            if self.held.insert((oid, mode)) {
                 trace.locks.push(LockTaken {
                     relation: name.clone(),
                     kind: kind(relkind).to_owned(),
-                    mode: mode.to_owned(),
-                    blocks: Some(lock_modes::blocks(mode)),
-                    ..Default::default()
+                    mode,
+                    blocks: Some(mode.blocks()),
+                    held_ms: 0.0,
+                    read_blocked: None,
+                    write_blocked: None,
                 });
             }
         }
         if trace.locks.is_empty() && trace.rewrote.is_empty() {
             return None;
         }
-        trace
-            .locks
-            .sort_by(|a, b| (&a.relation, lock_modes::strength(&a.mode)).cmp(&(&b.relation, lock_modes::strength(&b.mode))));
+        trace.locks.sort_by(|a, b| (&a.relation, a.mode).cmp(&(&b.relation, b.mode)));
         self.traces.push(trace);
         self.traces.last_mut()
     }
@@ -213,9 +212,9 @@ pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>)
     if quoted.contains(TAG) {
         return (None, None);
     }
-    let sql = |mode: &str| format!("DO {TAG}BEGIN LOCK TABLE ONLY {quoted} IN {mode} MODE NOWAIT; END{TAG}");
+    let sql = |mode: LockMode| format!("DO {TAG}BEGIN LOCK TABLE ONLY {quoted} IN {} MODE NOWAIT; END{TAG}", mode.sql_name());
     let (write, read) =
-        (reader.simple_query_raw(&sql("ROW EXCLUSIVE")).await, reader.simple_query_raw(&sql("ACCESS SHARE")).await);
+        (reader.simple_query_raw(&sql(LockMode::RowExclusive)).await, reader.simple_query_raw(&sql(LockMode::AccessShare)).await);
     let blocked = |outcome: Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>| match outcome {
         Ok(_) => Some(false),
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Some(true),

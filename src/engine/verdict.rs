@@ -2,7 +2,7 @@
 //! criterion not met or not reached, a run that did not complete, or a run in which no check
 //! ran makes it NO-GO. A criterion whose inputs did not run is "not reached", never met.
 
-use crate::plan::{Criterion, CriterionKind, Metric, Plan, Probe, Rule};
+use crate::plan::{Criterion, CriterionKind, Metric, Plan, Probe, Rule, Section};
 use crate::run_result::{CriterionResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status, Verdict};
 
 pub fn decide(plan: &Plan, run: &RunResult) -> Verdict {
@@ -123,7 +123,7 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             if let Some(why) = not_reached(run) {
                 return (Met::NotReached, format!("not verified: {why}"));
             }
-            if !run.reached("verification") && run.migrations.iter().any(|m| m.status == MigrationStatus::AlreadyApplied) {
+            if !run.reached(Section::Verification) && run.migrations.iter().any(|m| m.status == MigrationStatus::AlreadyApplied) {
                 return (Met::NotReached, "migrations applied earlier are verified at the verification step, not reached".into());
             }
             (Met::Yes, "every migration created what it announced".into())
@@ -143,13 +143,15 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
                 format!("not acknowledged: {}", missing.join(", ")),
             )
         }
-        Rule::NoDataLoss => from_check(run, "INT-DATA-LOSS", "integrity"),
-        Rule::NoOrphans => from_check(run, "INT-ORPHANS", "integrity"),
+        Rule::NoDataLoss => from_check(run, "INT-DATA-LOSS", Section::Integrity),
+        Rule::NoOrphans => from_check(run, "INT-ORPHANS", Section::Integrity),
         Rule::NoSlowQueries => {
-            let unreached: Vec<&str> =
-                ["verification", "integrity", "performance"].into_iter().filter(|s| !run.reached(s)).collect();
+            let unreached: Vec<Section> = [Section::Verification, Section::Integrity, Section::Performance]
+                .into_iter()
+                .filter(|s| !run.reached(*s))
+                .collect();
             if !unreached.is_empty() {
-                return (Met::NotReached, format!("not reached: {}", unreached.join(", ")));
+                return (Met::NotReached, format!("not reached: {}", names(&unreached)));
             }
             let limit = plan.performance.slow_query_ms as f64;
             let slow: Vec<String> =
@@ -240,26 +242,25 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
     }
 }
 
-fn sections_pass(plan: &Plan, run: &RunResult, sections: &[String]) -> (Met, String) {
-    let checks: Vec<_> = sections.iter().flat_map(|s| run.section(s)).collect();
+fn sections_pass(plan: &Plan, run: &RunResult, sections: &[Section]) -> (Met, String) {
+    let checks: Vec<_> = sections.iter().flat_map(|s| run.section(*s)).collect();
     let failed: Vec<String> =
         checks.iter().filter(|c| c.status == Status::Fail).map(|c| format!("{} ({})", c.id, c.actual)).collect();
     if !failed.is_empty() {
         return (Met::No, format!("{} failed: {}", failed.len(), failed.join(", ")));
     }
-    let unreached: Vec<&str> =
-        sections.iter().map(String::as_str).filter(|s| plan.section_has_checks(s) && !run.reached(s)).collect();
+    let unreached: Vec<Section> = sections.iter().copied().filter(|s| plan.section_has_checks(*s) && !run.reached(*s)).collect();
     if !unreached.is_empty() {
         let ran = if checks.is_empty() { String::new() } else { format!(" ({} checks ran before it stopped)", checks.len()) };
-        return (Met::NotReached, format!("not reached: {}{ran}", unreached.join(", ")));
+        return (Met::NotReached, format!("not reached: {}{ran}", names(&unreached)));
     }
     if checks.is_empty() {
-        return (Met::NotApplicable, format!("no check in {}", sections.join(", ")));
+        return (Met::NotApplicable, format!("no check in {}", names(sections)));
     }
     // Per section, so "16/16 verification queries" reads 16/16, not the sum with the summary.
     let per: Vec<String> = sections
         .iter()
-        .map(|s| (s, run.section(s)))
+        .map(|s| (s, run.section(*s)))
         .filter(|(_, c)| !c.is_empty())
         .map(|(s, c)| {
             let passed = c.iter().filter(|c| c.status == Status::Pass).count();
@@ -270,7 +271,7 @@ fn sections_pass(plan: &Plan, run: &RunResult, sections: &[String]) -> (Met, Str
 }
 
 /// A criterion that mirrors one built-in check of `section`.
-fn from_check(run: &RunResult, id: &str, section: &str) -> (Met, String) {
+fn from_check(run: &RunResult, id: &str, section: Section) -> (Met, String) {
     match run.section(section).iter().find(|c| c.id == id) {
         None if !run.reached(section) => (Met::NotReached, format!("check {id} did not run: {section} not reached")),
         None => (Met::NotApplicable, format!("check {id} is not part of the plan")),
@@ -279,6 +280,11 @@ fn from_check(run: &RunResult, id: &str, section: &str) -> (Met, String) {
             yes_no(c.status == Status::Pass, text.clone(), text)
         }
     }
+}
+
+/// "verification, integrity".
+fn names(sections: &[Section]) -> String {
+    sections.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// How many verification and schema checks were shown able to fail, and which were not.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::db::snapshot::{Snapshot, SnapshotDiff};
 use crate::db::split::Statement;
-use crate::plan::{AcceptedFinding, Migration};
+use crate::plan::{AcceptedFinding, LockRule, Migration};
 use crate::run_result::{Finding, FindingSeverity, MigrationResult, StatementTrace};
 
 /// What the rules read.
@@ -60,7 +60,7 @@ pub fn by_size(rows: Option<i64>) -> FindingSeverity {
 /// severity and estimate follow the relation's size here.
 pub fn sized(
     ctx: &Context,
-    rule: &str,
+    rule: LockRule,
     trace: &StatementTrace,
     lock: &crate::run_result::LockTaken,
     blocks: &str,
@@ -69,16 +69,15 @@ pub fn sized(
 ) -> Finding {
     let rows = ctx.rows(&lock.relation);
     Finding {
-        rule: rule.into(),
         severity: by_size(rows),
         statement: trace.statement.clone(),
         relation: lock.relation.clone(),
-        lock: lock.mode.clone(),
+        lock: lock.mode.to_string(),
         blocks: blocks.into(),
         message,
         advice: advice.into(),
         estimate: estimate(rows, trace.ms),
-        ..Default::default()
+        ..Finding::of(rule)
     }
 }
 
@@ -129,6 +128,7 @@ pub(crate) mod test_utils {
     //! Build a migration result with a trace, for the rules' own tests.
 
     use super::*;
+    use crate::db::lock_modes::LockMode;
     use crate::plan::MsRange;
     use crate::run_result::{LockTaken, MigrationStatus};
 
@@ -175,13 +175,17 @@ pub(crate) mod test_utils {
                 ms,
                 locks: locks
                     .iter()
-                    .map(|(r, m)| LockTaken {
-                        relation: (*r).into(),
-                        kind: "table".into(),
-                        mode: (*m).into(),
-                        blocks: Some(crate::db::lock_modes::blocks(m)),
-                        held_ms,
-                        ..Default::default()
+                    .map(|(r, m)| {
+                        let mode: LockMode = m.parse().expect("a lock mode");
+                        LockTaken {
+                            relation: (*r).into(),
+                            kind: "table".into(),
+                            mode,
+                            blocks: Some(mode.blocks()),
+                            held_ms,
+                            read_blocked: None,
+                            write_blocked: None,
+                        }
                     })
                     .collect(),
                 rewrote: vec![],

@@ -284,7 +284,7 @@ impl PgstageApp {
             [crate::report::SignOff { name: form.name.clone(), role: form.role.clone(), comment: form.comment.clone() }];
         let signoff: &[crate::report::SignOff] = if form.name.trim().is_empty() { &[] } else { &signoff };
         let written = if path.as_os_str().is_empty() {
-            Err("type a path for the report first (.md, .html, .json or .xml)".to_owned())
+            Err(format!("type a path for the report first ({})", crate::report::Format::choices()))
         } else {
             crate::report::write_with(result, signoff, path).map_err(|e| format!("report not written: {e}"))
         };

@@ -39,12 +39,11 @@ impl Dialogs for Native {
                     .add_filter("Markdown run-book (drafts a plan)", &["md"])
                     .set_directory(std::env::current_dir().unwrap_or_default())
                     .pick_file(),
-                Pick::SaveReport => rfd::FileDialog::new()
-                    .set_title("Export the execution report")
-                    .add_filter("Markdown", &["md"])
-                    .add_filter("HTML", &["html"])
-                    .add_filter("JSON", &["json"])
-                    .add_filter("JUnit XML", &["xml"])
+                Pick::SaveReport => crate::report::Format::ALL
+                    .into_iter()
+                    .fold(rfd::FileDialog::new().set_title("Export the execution report"), |d, f| {
+                        d.add_filter(f.label(), &[f.extension()])
+                    })
                     .set_file_name(&suggested)
                     .save_file(),
             };

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::engine::{Controls, Event, Step};
+use crate::plan::Section;
 use crate::run_result::{CheckResult, MigrationResult, RunResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +154,7 @@ impl RunView {
                 {
                     s.failed_checks += 1;
                 }
-                self.checks.push(CheckRow { section, result });
+                self.checks.push(CheckRow { section: section.to_string(), result });
                 self.version += 1;
             }
             Event::MigrationFinished(m) => {
@@ -165,9 +166,9 @@ impl RunView {
             }
             Event::Finished(result) => {
                 self.migrations = result.migrations.clone();
-                self.checks = crate::plan::SECTIONS
+                self.checks = Section::ALL
                     .iter()
-                    .flat_map(|s| result.section(s).iter().map(move |r| CheckRow { section: (*s).to_owned(), result: r.clone() }))
+                    .flat_map(|s| result.section(*s).iter().map(move |r| CheckRow { section: s.to_string(), result: r.clone() }))
                     .collect();
                 for s in &mut self.steps {
                     if matches!(s.status, StepStatus::Pending | StepStatus::Running) {

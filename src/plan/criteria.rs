@@ -3,6 +3,7 @@
 //! data loss, the rollback back to the baseline when rehearsed), so that no plan ends GO on
 //! nothing.
 
+use super::Section;
 use super::model::{Criterion, CriterionKind, Plan, Rule};
 
 impl Plan {
@@ -12,26 +13,39 @@ impl Plan {
     }
 
     /// Whether a section holds any check to run.
-    pub fn section_has_checks(&self, section: &str) -> bool {
+    pub fn section_has_checks(&self, section: Section) -> bool {
         match section {
-            "preflight" => !self.preflight.checks.is_empty() || !self.preflight.manual.is_empty(),
-            "verification" => !self.verification.is_empty(),
-            "schema_summary" => !self.schema_summary.is_empty(),
-            "integrity" => {
+            Section::Preflight => !self.preflight.checks.is_empty() || !self.preflight.manual.is_empty(),
+            Section::Verification => !self.verification.is_empty(),
+            Section::SchemaSummary => !self.schema_summary.is_empty(),
+            Section::Integrity => {
                 let i = &self.integrity;
                 i.constraints_validated || i.no_orphans || i.no_data_loss || i.privileges_of_new_objects || !i.checks.is_empty()
             }
-            "sample_data" => !self.sample_data.is_empty(),
-            "rls" => !self.rls.is_empty(),
-            "performance" => !self.performance.index_usage.is_empty(),
-            "rollback" => self.rollback.as_ref().is_some_and(|r| r.rehearse && !r.checks.is_empty()),
-            _ => false,
+            Section::SampleData => !self.sample_data.is_empty(),
+            Section::Rls => !self.rls.is_empty(),
+            Section::Performance => !self.performance.index_usage.is_empty(),
+            Section::Rollback => self.rollback.as_ref().is_some_and(|r| r.rehearse && !r.checks.is_empty()),
         }
     }
 }
 
 fn hard(id: &str, group: &str, title: &str, rule: Rule) -> Criterion {
     Criterion { id: id.into(), group: group.into(), title: title.into(), rule, kind: CriterionKind::Hard }
+}
+
+/// The title of the default criterion that a section's checks pass.
+fn passes(section: Section) -> &'static str {
+    match section {
+        Section::Preflight => "Pre-flight checks pass",
+        Section::Verification => "Verification checks pass",
+        Section::SchemaSummary => "Schema summary checks pass",
+        Section::Integrity => "Integrity checks pass",
+        Section::SampleData => "Sample-data tests pass",
+        Section::Rls => "Row-level security isolation holds",
+        Section::Performance => "Performance checks pass",
+        Section::Rollback => "Checks after the rollback pass",
+    }
 }
 
 /// pgstage's criteria for a plan that names none.
@@ -46,19 +60,10 @@ pub fn default_criteria(plan: &Plan) -> Vec<Criterion> {
     if plan.integrity.no_data_loss {
         c.push(hard("D-NO-LOSS", "Integrity", "No data loss by the migrations", Rule::NoDataLoss));
     }
-    for (section, title) in [
-        ("preflight", "Pre-flight checks pass"),
-        ("verification", "Verification checks pass"),
-        ("schema_summary", "Schema summary checks pass"),
-        ("integrity", "Integrity checks pass"),
-        ("sample_data", "Sample-data tests pass"),
-        ("rls", "Row-level security isolation holds"),
-        ("performance", "Performance checks pass"),
-        ("rollback", "Checks after the rollback pass"),
-    ] {
+    for &section in Section::ALL {
         if plan.section_has_checks(section) {
-            let id = format!("D-{}", section.to_uppercase().replace('_', "-"));
-            c.push(hard(&id, "Checks", title, Rule::SectionsPass(vec![section.into()])));
+            let id = format!("D-{}", section.as_str().to_uppercase().replace('_', "-"));
+            c.push(hard(&id, "Checks", passes(section), Rule::SectionsPass(vec![section])));
         }
     }
     if plan.rollback.as_ref().is_some_and(|r| r.rehearse && r.expect_baseline) {

@@ -5,7 +5,10 @@ mod criteria;
 pub mod defaults;
 pub mod lint;
 mod load;
+mod lock_rule;
 mod model;
+mod section;
+mod text_enum;
 mod tree;
 mod validate;
 
@@ -14,8 +17,11 @@ use std::path::{Path, PathBuf};
 pub use criteria::default_criteria;
 pub use lint::{Contradiction, LintRule, lint};
 pub use load::{PlanError, SyntaxError, parse, read};
+pub use lock_rule::LockRule;
 pub use model::*;
-pub use validate::{Problem, SECTIONS, validate};
+pub use section::Section;
+pub use text_enum::UnknownName;
+pub use validate::{Problem, validate};
 
 /// A plan read from a file and validated; paths in it resolve against the file's directory.
 #[derive(Debug, Clone)]

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::{LockRule, Section};
+
 /// A whole staging validation plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,7 +266,7 @@ impl FindingSeverity {
 #[serde(deny_unknown_fields)]
 pub struct AcceptedFinding {
     /// The rule, e.g. "index-without-concurrently".
-    pub rule: String,
+    pub rule: LockRule,
     /// Only on this relation (`schema.name`, or a name in the baseline's schema); any when absent.
     #[serde(default)]
     pub relation: Option<String>,
@@ -594,7 +596,7 @@ pub enum Rule {
     CreatedObjectsAsExpected,
     /// Every check in these sections passed ("preflight", "verification", "schema_summary",
     /// "integrity", "sample_data", "rls", "performance", "rollback").
-    SectionsPass(Vec<String>),
+    SectionsPass(Vec<Section>),
     /// Every manual pre-flight item was acknowledged.
     ManualItemsAcknowledged,
     /// The migrations lost no pre-existing data they did not declare (deleted rows,

@@ -81,6 +81,11 @@ pub fn path_of(text: &str) -> Vec<Seg> {
     out
 }
 
+/// Whether an enum's content is one value of the kind `is` tells.
+fn holds_one(items: &[Node], is: impl Fn(&Value) -> bool) -> bool {
+    items.len() == 1 && is(&items[0].value)
+}
+
 impl Node {
     fn children_mut(&mut self) -> Option<&mut Vec<Node>> {
         match &mut self.value {
@@ -95,6 +100,10 @@ impl Node {
         for seg in path {
             let next = match (&node.value, seg) {
                 (Value::Struct(_, fields), Seg::Field(name)) => fields.iter().find(|f| &f.name == name).map(|f| &f.node),
+                // Through an enum's one list (`SectionsPass([…])`).
+                (Value::Tuple(Some(_), items), Seg::Index(_)) if holds_one(items, |v| matches!(v, Value::List(_))) => {
+                    Some(items[0].locate(std::slice::from_ref(seg)))
+                }
                 (Value::List(items) | Value::Tuple(_, items), Seg::Index(i)) => items.get(*i),
                 // Through an enum's content (`Some(…)`, `Sql(…)`).
                 (Value::Tuple(Some(_), items), Seg::Field(_)) if items.len() == 1 => {
@@ -121,9 +130,9 @@ impl Node {
         next.get_mut(rest)
     }
 
-    /// Through `Some(…)` (or an enum's one value) to what it holds, where fields are.
+    /// Through `Some(…)` (or an enum's one value) to what it holds, where fields or items are.
     fn content_mut(&mut self) -> &mut Node {
-        if matches!(&self.value, Value::Tuple(Some(_), items) if items.len() == 1 && matches!(items[0].value, Value::Struct(..)))
+        if matches!(&self.value, Value::Tuple(Some(_), items) if holds_one(items, |v| matches!(v, Value::Struct(..) | Value::List(_))))
         {
             let Value::Tuple(_, items) = &mut self.value else { unreachable!() };
             return &mut items[0];

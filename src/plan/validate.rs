@@ -1,12 +1,12 @@
 //! Checking a parsed plan for what the parser cannot see: duplicate ids, files that do not
-//! exist, ranges that cannot be met, references to unknown sections. All problems are
-//! collected, not just the first.
+//! exist, ranges that cannot be met. All problems are collected, not just the first. (Names of
+//! sections and lock rules are typed: the parser already refuses an unknown one.)
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use super::model::{Check, Expect, Plan, Probe, Rule, TransactionMode};
+use super::model::{Check, Expect, Plan, Probe, TransactionMode};
 
 /// One thing wrong with a plan, located by its line, column and field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +24,6 @@ impl fmt::Display for Problem {
         write!(f, "{}:{}: in `{}`: {}", self.line, self.column, self.field, self.message)
     }
 }
-
-/// The sections a [`Rule::SectionsPass`] may name.
-pub const SECTIONS: &[&str] =
-    &["preflight", "verification", "schema_summary", "integrity", "sample_data", "rls", "performance", "rollback"];
 
 /// Validate `plan`, resolving file paths against `dir` (the plan file's directory).
 pub fn validate(plan: &Plan, dir: &Path) -> Vec<Problem> {
@@ -132,12 +128,6 @@ impl Validator<'_> {
         }
         for (i, c) in plan.criteria.iter().enumerate() {
             self.id(&c.id, format!("criteria[{i}].id"));
-            if let Rule::SectionsPass(sections) = &c.rule {
-                for s in sections.iter().filter(|s| !SECTIONS.contains(&s.as_str())) {
-                    let message = format!("unknown section \"{s}\", expected one of: {}", SECTIONS.join(", "));
-                    self.problem(format!("criteria[{i}].rule"), message);
-                }
-            }
         }
     }
 

@@ -3,38 +3,39 @@
 //! they never disagree.
 
 use crate::db::snapshot::Kind;
-use crate::plan::{CriterionKind, MsRange};
+use crate::plan::{CriterionKind, MsRange, Section};
 use crate::run_result::{
     BaselineSource, CheckResult, Met, MigrationResult, MigrationStatus, Outcome, RunResult, Status, TableChange,
 };
 
 /// A section of checks, in run order, with its title for people.
-pub struct Section<'a> {
+pub struct SectionChecks<'a> {
     pub title: &'static str,
     pub checks: Vec<&'a CheckResult>,
 }
 
-/// The check sections after pre-flight (pre-flight and rollback have sections of their own).
-pub const CHECK_SECTIONS: [(&str, &str); 6] = [
-    ("verification", "Verification"),
-    ("schema_summary", "Schema summary checks"),
-    ("integrity", "Integrity"),
-    ("sample_data", "Sample data"),
-    ("rls", "Row-level security"),
-    ("performance", "Performance"),
-];
+/// The check sections after pre-flight and before the rollback (pre-flight and rollback have
+/// report sections of their own), in run order.
+pub fn check_sections() -> impl Iterator<Item = Section> {
+    Section::ALL.iter().copied().filter(|s| !matches!(s, Section::Preflight | Section::Rollback))
+}
 
-/// Every section's title, by its plan name.
-pub fn section_title(key: &str) -> &'static str {
-    match key {
-        "preflight" => "Pre-flight",
-        "rollback" => "Rollback rehearsal",
-        _ => CHECK_SECTIONS.iter().find(|(k, _)| *k == key).map_or("Checks", |(_, t)| t),
+/// A section's title in reports.
+pub fn section_title(section: Section) -> &'static str {
+    match section {
+        Section::Preflight => "Pre-flight",
+        Section::Verification => "Verification",
+        Section::SchemaSummary => "Schema summary checks",
+        Section::Integrity => "Integrity",
+        Section::SampleData => "Sample data",
+        Section::Rls => "Row-level security",
+        Section::Performance => "Performance",
+        Section::Rollback => "Rollback rehearsal",
     }
 }
 
-pub fn section<'a>(r: &'a RunResult, key: &'static str) -> Section<'a> {
-    Section { title: section_title(key), checks: r.section(key).iter().collect() }
+pub fn section(r: &RunResult, section: Section) -> SectionChecks<'_> {
+    SectionChecks { title: section_title(section), checks: r.section(section).iter().collect() }
 }
 
 /// The automated pre-flight checks (manual items are listed with the acknowledgements).
@@ -412,7 +413,7 @@ impl Tally {
 
 /// The summary rows: every section with its tally (sections that ran nothing included).
 pub fn summary_rows(r: &RunResult) -> Vec<(&'static str, Tally)> {
-    crate::plan::SECTIONS.iter().map(|s| (section_title(s), Tally::of(r.section(s)))).collect()
+    Section::ALL.iter().map(|s| (section_title(*s), Tally::of(r.section(*s)))).collect()
 }
 
 /// A check's detail worth showing beside its row (not a repeat of `actual`).
@@ -431,7 +432,7 @@ pub fn deviations(r: &RunResult) -> Vec<String> {
         Outcome::InProgress => out.push("The run has not finished: this report is a partial result.".into()),
     }
     let deviating = |c: &CheckResult| c.status != Status::Pass;
-    let describe = |section: &str, c: &CheckResult| {
+    let describe = |section: Section, c: &CheckResult| {
         let mut s = format!(
             "{} {} ({}): {}: expected {}, got {}",
             c.status.label(),
@@ -447,7 +448,7 @@ pub fn deviations(r: &RunResult) -> Vec<String> {
         s
     };
     for c in r.preflight.iter().filter(|c| deviating(c)) {
-        out.push(describe("preflight", c));
+        out.push(describe(Section::Preflight, c));
     }
     for m in &r.migrations {
         let id = &m.id;
@@ -486,13 +487,13 @@ pub fn deviations(r: &RunResult) -> Vec<String> {
             MigrationStatus::NotRun => out.push(format!("Migration {id} was not run.")),
         }
     }
-    for (key, _) in CHECK_SECTIONS {
-        let checks = r.section(key);
+    for section in check_sections() {
+        let checks = r.section(section);
         if checks.is_empty() && r.outcome != Outcome::Completed {
-            out.push(format!("{}: not reached, no check ran.", section_title(key)));
+            out.push(format!("{}: not reached, no check ran.", section_title(section)));
         }
         for c in checks.iter().filter(|c| deviating(c)) {
-            out.push(describe(key, c));
+            out.push(describe(section, c));
         }
     }
     match &r.rollback {
@@ -512,7 +513,7 @@ pub fn deviations(r: &RunResult) -> Vec<String> {
                 ));
             }
             for c in rb.checks.iter().filter(|c| deviating(c)) {
-                out.push(describe("rollback", c));
+                out.push(describe(Section::Rollback, c));
             }
             if !rb.reapplied && rb.error.is_none() {
                 out.push("The migrations were not re-applied after the rollback rehearsal.".into());

@@ -5,10 +5,10 @@
 
 use std::fmt::Write;
 
-use super::content::{self as c, Section};
+use super::content::{self as c, SectionChecks};
 use super::escape as e;
 use super::{SignOff, svg};
-use crate::plan::CriterionKind;
+use crate::plan::{CriterionKind, Section};
 use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
 const CSS: &str = r#"
@@ -80,11 +80,11 @@ pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
     charts(&mut o, r);
     preflight(&mut o, r);
     migrations(&mut o, r);
-    for (key, _) in c::CHECK_SECTIONS {
-        if key == "schema_summary" {
+    for section in c::check_sections() {
+        if section == Section::SchemaSummary {
             schema_summary(&mut o, r);
         } else {
-            checks_section(&mut o, r, &c::section(r, key));
+            checks_section(&mut o, r, &c::section(r, section));
         }
     }
     super::locks::html(&mut o, r);
@@ -434,10 +434,10 @@ fn schema_summary(o: &mut String, r: &RunResult) {
         let _ = writeln!(o, "<p class=\"muted\">Also: {}.</p>", e(&others.join(", ")));
     }
     o.push_str("<h3>Schema summary checks</h3>\n");
-    checks_table(o, r, &c::section(r, "schema_summary").checks);
+    checks_table(o, r, &c::section(r, Section::SchemaSummary).checks);
 }
 
-fn checks_section(o: &mut String, r: &RunResult, s: &Section) {
+fn checks_section(o: &mut String, r: &RunResult, s: &SectionChecks) {
     let _ = writeln!(o, "<h2>{}</h2>", s.title);
     checks_table(o, r, &s.checks);
 }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::content as c;
 use super::escape as e;
-use crate::plan::CriterionKind;
+use crate::plan::{CriterionKind, Section};
 use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
 enum Verdict {
@@ -31,13 +31,13 @@ struct Suite {
 }
 
 pub fn render(r: &RunResult) -> String {
-    let mut suites = vec![Suite { name: "preflight", cases: r.preflight.iter().map(check_case).collect() }];
+    let mut suites = vec![Suite { name: Section::Preflight.as_str(), cases: r.preflight.iter().map(check_case).collect() }];
     suites.push(Suite { name: "migrations", cases: r.migrations.iter().map(migration_case).collect() });
-    for (key, _) in c::CHECK_SECTIONS {
-        suites.push(Suite { name: key, cases: checks_or_not_reached(r, r.section(key)) });
+    for section in c::check_sections() {
+        suites.push(Suite { name: section.as_str(), cases: checks_or_not_reached(r, r.section(section)) });
     }
     suites.push(Suite { name: "locks", cases: lock_cases(r) });
-    suites.push(Suite { name: "rollback", cases: rollback_cases(r) });
+    suites.push(Suite { name: Section::Rollback.as_str(), cases: rollback_cases(r) });
     suites.push(Suite { name: "verdict", cases: verdict_cases(r) });
 
     let count = |s: &Suite, f: fn(&Verdict) -> bool| s.cases.iter().filter(|c| f(&c.verdict)).count();

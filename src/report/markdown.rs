@@ -5,8 +5,9 @@
 
 use std::fmt::Write;
 
-use super::content::{self as c, Section};
+use super::content::{self as c, SectionChecks};
 use super::{SignOff, cell};
+use crate::plan::Section;
 use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
 pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
@@ -16,11 +17,11 @@ pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
     summary(&mut o, r);
     preflight(&mut o, r);
     migrations(&mut o, r);
-    for (key, _) in c::CHECK_SECTIONS {
-        if key == "schema_summary" {
+    for section in c::check_sections() {
+        if section == Section::SchemaSummary {
             schema_summary(&mut o, r);
         } else {
-            checks_section(&mut o, r, &c::section(r, key));
+            checks_section(&mut o, r, &c::section(r, section));
         }
     }
     super::locks::markdown(&mut o, r);
@@ -346,10 +347,10 @@ fn schema_summary(o: &mut String, r: &RunResult) {
         let _ = writeln!(o, "Also: {}.\n", cell(&others.join(", ")));
     }
     o.push_str("### Schema summary checks\n\n");
-    checks_table(o, r, &c::section(r, "schema_summary").checks);
+    checks_table(o, r, &c::section(r, Section::SchemaSummary).checks);
 }
 
-fn checks_section(o: &mut String, r: &RunResult, s: &Section) {
+fn checks_section(o: &mut String, r: &RunResult, s: &SectionChecks) {
     let _ = writeln!(o, "## {}\n", s.title);
     checks_table(o, r, &s.checks);
 }

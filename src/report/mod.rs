@@ -17,6 +17,7 @@ mod text;
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +27,7 @@ use crate::run_result::RunResult;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{}: unsupported report format (use .md, .html, .json or .xml)", path.display())]
+    #[error("{}: unsupported report format (use {})", path.display(), Format::choices())]
     UnknownFormat { path: std::path::PathBuf },
     #[error("cannot write {}: {source}", path.display())]
     Write { path: std::path::PathBuf, source: std::io::Error },
@@ -50,23 +51,35 @@ impl Format {
 
     /// The format of a file name's extension (case-insensitive), if it is one.
     pub fn from_path(path: &Path) -> Option<Format> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "md" | "markdown" => Some(Format::Markdown),
-            "html" | "htm" => Some(Format::Html),
-            "json" => Some(Format::Json),
-            "xml" => Some(Format::Junit),
-            _ => None,
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        Format::ALL.into_iter().find(|f| f.extensions().contains(&extension.as_str()))
+    }
+
+    /// The extensions of the format, without the dot, the usual one first.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Format::Markdown => &["md", "markdown"],
+            Format::Html => &["html", "htm"],
+            Format::Json => &["json"],
+            Format::Junit => &["xml"],
         }
     }
 
     /// The usual extension, without the dot.
     pub fn extension(self) -> &'static str {
-        match self {
-            Format::Markdown => "md",
-            Format::Html => "html",
-            Format::Json => "json",
-            Format::Junit => "xml",
-        }
+        self.extensions()[0]
+    }
+
+    /// The usual extensions, for people: ".md, .html, .json or .xml".
+    pub fn choices() -> &'static str {
+        static CHOICES: LazyLock<String> = LazyLock::new(|| {
+            let dotted: Vec<String> = Format::ALL.iter().map(|f| format!(".{}", f.extension())).collect();
+            match dotted.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                _ => dotted.concat(),
+            }
+        });
+        &CHOICES
     }
 
     pub fn label(self) -> &'static str {
@@ -157,4 +170,22 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_formats_are_listed_once_and_found_by_every_extension() {
+        assert_eq!(Format::choices(), ".md, .html, .json or .xml");
+        for f in Format::ALL {
+            for ext in f.extensions() {
+                assert_eq!(Format::from_path(Path::new(&format!("r.{}", ext.to_uppercase()))), Some(f));
+            }
+        }
+        assert_eq!(Format::from_path(Path::new("r.pdf")), None);
+        let e = ReportError::UnknownFormat { path: "r.pdf".into() };
+        assert_eq!(e.to_string(), "r.pdf: unsupported report format (use .md, .html, .json or .xml)");
+    }
 }

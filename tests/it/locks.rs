@@ -19,7 +19,7 @@ fn fixture(file: &str, accept: Option<&str>) -> LoadedPlan {
         let mut m = migration("930", file);
         if let Some(rule) = accept {
             m.accept.push(AcceptedFinding {
-                rule: rule.into(),
+                rule: rule.parse().expect("a lock rule"),
                 relation: None,
                 reason: "off-hours window, table is small (DBA-77)".into(),
             });

@@ -219,3 +219,48 @@ fn problems_inside_some_do_not_stop_the_reading() {
         [(4, 20, "rollback.script".into()), (5, 47, "criteria[0].rule".into()), (6, 39, "timeline[0].minutes".into())]
     );
 }
+
+#[test]
+fn a_section_that_does_not_exist_fails_to_load_at_its_place() {
+    let all = located("unknown_section.ron");
+    let got: Vec<(usize, usize, &str)> = all.iter().map(|p| (p.line, p.column, p.field.as_str())).collect();
+    assert_eq!(got, [(6, 75, "criteria[0].rule[1]"), (7, 60, "criteria[1].rule[0]")], "{all:#?}");
+    assert!(
+        all[0].message.starts_with("unknown variant `verfication`, expected one of `preflight`, `verification`"),
+        "{}",
+        all[0].message
+    );
+    assert!(all[1].message.starts_with("unknown variant `rsl`"), "{}", all[1].message);
+    let text = load_error("unknown_section.ron").to_string();
+    assert!(text.contains("unknown_section.ron:6:75: in `criteria[0].rule[1]`: unknown variant `verfication`"), "{text}");
+}
+
+#[test]
+fn accepting_a_lock_rule_that_does_not_exist_fails_to_load_at_its_place() {
+    let e = only_problem("unknown_accept_rule.ron");
+    assert_eq!((e.line, e.column), (7, 24));
+    assert_eq!(e.field, "migrations[0].accept[0].rule");
+    assert!(e.message.starts_with("unknown variant `index-without-concurrent`"), "{}", e.message);
+    assert!(e.message.contains("`index-without-concurrently`"), "the message lists the rules: {}", e.message);
+    let text = load_error("unknown_accept_rule.ron").to_string();
+    assert!(text.contains("unknown_accept_rule.ron:7:24: in `migrations[0].accept[0].rule`: unknown variant"), "{text}");
+}
+
+#[test]
+fn every_plan_in_the_repository_still_loads() {
+    let mut plans = vec![path("plans/week2_staging.ron")];
+    let mut dirs = vec![path("tests/fixtures")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "ron") && !p.starts_with(path("tests/fixtures/plans")) {
+                plans.push(p);
+            }
+        }
+    }
+    for p in &plans {
+        plan::load(p).unwrap_or_else(|e| panic!("{e}"));
+    }
+}

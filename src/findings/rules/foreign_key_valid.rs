@@ -5,10 +5,12 @@
 //! EXCLUSIVE: reads and writes go on).
 
 use super::Rule;
+use crate::db::lock_modes::LockMode;
 use crate::findings::{Context, shape, sized};
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule { id: "foreign-key-valid", summary: "foreign key added as VALID on an existing table", check };
+pub const RULE: Rule = Rule { id: LockRule::ForeignKeyValid, summary: "foreign key added as VALID on an existing table", check };
 
 /// The table an `ALTER TABLE` changes, as written (unquoted, lower-case when unquoted).
 pub fn altered_table(sql: &str) -> Option<String> {
@@ -32,7 +34,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
         }
         let Some(target) = altered_table(ctx.sql(t)) else { continue };
         let matches = |relation: &str| relation == target || relation.ends_with(&format!(".{target}"));
-        for l in t.locks.iter().filter(|l| l.mode == "ShareRowExclusiveLock" && matches(&l.relation)) {
+        for l in t.locks.iter().filter(|l| l.mode == LockMode::ShareRowExclusive && matches(&l.relation)) {
             let message = format!("foreign key added as VALID on {}: every row validated under SHARE ROW EXCLUSIVE", l.relation);
             out.push(sized(
                 ctx,

@@ -6,9 +6,11 @@
 use super::Rule;
 use crate::db::snapshot::Kind;
 use crate::findings::Context;
+use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
-pub const RULE: Rule = Rule { id: "foreign-key-without-index", summary: "a foreign key whose columns no index covers", check };
+pub const RULE: Rule =
+    Rule { id: LockRule::ForeignKeyWithoutIndex, summary: "a foreign key whose columns no index covers", check };
 
 /// The column list inside the first parentheses after `after` in `def`.
 fn columns_after<'a>(def: &'a str, after: &str) -> Option<Vec<&'a str>> {
@@ -53,7 +55,6 @@ fn check(ctx: &Context) -> Vec<Finding> {
                     && (sql.contains(&format!(" {table_upper} ")) || sql.contains(&format!(" {table_upper}(")))
             });
             out.push(Finding {
-                rule: RULE.id.into(),
                 severity: FindingSeverity::Warning,
                 statement: made.map_or_else(|| ctx.file().to_owned(), |s| format!("{}:{}", ctx.file(), s.line)),
                 relation: table.to_owned(),
@@ -62,7 +63,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
                     "CREATE INDEX … ON {table} ({}) (CONCURRENTLY, in a migration of its own, when the table has rows)",
                     columns.join(", ")
                 ),
-                ..Default::default()
+                ..Finding::of(RULE.id)
             });
         }
     }

@@ -4,10 +4,12 @@
 //! (`non_transactional: true`), then check the index is valid.
 
 use super::Rule;
+use crate::db::lock_modes::LockMode;
 use crate::findings::{Context, shape, sized};
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule { id: "index-without-concurrently", summary: "index built without CONCURRENTLY", check };
+pub const RULE: Rule = Rule { id: LockRule::IndexWithoutConcurrently, summary: "index built without CONCURRENTLY", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -17,7 +19,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
         if !is_index || sql.contains(" CONCURRENTLY ") {
             continue;
         }
-        for l in t.locks.iter().filter(|l| l.mode == "ShareLock" && l.kind.contains("table")) {
+        for l in t.locks.iter().filter(|l| l.mode == LockMode::Share && l.kind.contains("table")) {
             let message =
                 format!("CREATE INDEX without CONCURRENTLY took SHARE on {} for {:.1} ms: writes waited", l.relation, l.held_ms);
             out.push(sized(

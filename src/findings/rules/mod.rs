@@ -10,11 +10,12 @@ mod table_rewrite;
 mod write_lock_held_too_long;
 
 use super::Context;
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-/// A rule: its id (kebab-case, as plans name it in `accept`) and its check.
+/// A rule: its id (as plans name it in `accept`) and its check.
 pub struct Rule {
-    pub id: &'static str,
+    pub id: LockRule,
     pub summary: &'static str,
     pub check: fn(&Context) -> Vec<Finding>,
 }
@@ -29,9 +30,9 @@ pub const ALL: &[Rule] = &[
     write_lock_held_too_long::RULE,
 ];
 
-/// The rule ids, for validating plans.
+/// The rule ids, as written.
 pub fn ids() -> impl Iterator<Item = &'static str> {
-    ALL.iter().map(|r| r.id)
+    ALL.iter().map(|r| r.id.as_str())
 }
 
 #[cfg(test)]
@@ -44,5 +45,11 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), ids.len());
         assert!(ids.iter().all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
+    }
+
+    #[test]
+    fn every_lock_rule_id_has_its_rule_in_the_catalogue_order() {
+        let ids: Vec<crate::plan::LockRule> = super::ALL.iter().map(|r| r.id).collect();
+        assert_eq!(ids, crate::plan::LockRule::ALL);
     }
 }

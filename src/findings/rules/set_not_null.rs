@@ -5,10 +5,12 @@
 //! check.
 
 use super::Rule;
+use crate::db::lock_modes::LockMode;
 use crate::findings::{Context, shape, sized};
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule { id: "set-not-null-scan", summary: "SET NOT NULL by a full scan", check };
+pub const RULE: Rule = Rule { id: LockRule::SetNotNullScan, summary: "SET NOT NULL by a full scan", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -17,7 +19,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
         if !sql.starts_with("ALTER TABLE") || !sql.contains("SET NOT NULL") {
             continue;
         }
-        for l in t.locks.iter().filter(|l| l.mode == "AccessExclusiveLock" && l.kind.contains("table")) {
+        for l in t.locks.iter().filter(|l| l.mode == LockMode::AccessExclusive && l.kind.contains("table")) {
             let message = format!("SET NOT NULL on {} scanned it under ACCESS EXCLUSIVE", l.relation);
             out.push(sized(ctx, RULE.id, t, l, "reads and writes", message, "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (no scan); drop the check"));
         }

@@ -4,28 +4,29 @@
 //! with a short `lock_timeout`, so the outage is one statement long.
 
 use super::Rule;
+use crate::db::lock_modes::LockMode;
 use crate::findings::Context;
+use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
 pub const RULE: Rule =
-    Rule { id: "statements-under-access-exclusive", summary: "later statements run while ACCESS EXCLUSIVE is held", check };
+    Rule { id: LockRule::StatementsUnderAccessExclusive, summary: "later statements run while ACCESS EXCLUSIVE is held", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let timings = &ctx.migration.statement_timings;
     for t in &ctx.migration.trace {
-        for l in t.locks.iter().filter(|l| l.mode == "AccessExclusiveLock") {
+        for l in t.locks.iter().filter(|l| l.mode == LockMode::AccessExclusive) {
             let later: Vec<_> = timings.iter().filter(|s| s.line > t.line).collect();
             if later.is_empty() {
                 continue;
             }
             let ms: f64 = later.iter().map(|s| s.ms).sum();
             out.push(Finding {
-                rule: RULE.id.into(),
                 severity: if ctx.rows(&l.relation) == Some(0) { FindingSeverity::Info } else { FindingSeverity::Warning },
                 statement: t.statement.clone(),
                 relation: l.relation.clone(),
-                lock: l.mode.clone(),
+                lock: l.mode.to_string(),
                 blocks: "reads and writes".into(),
                 message: format!(
                     "{} more statements ({ms:.1} ms) ran while ACCESS EXCLUSIVE on {} was held (held {:.1} ms in all)",
@@ -35,7 +36,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 ),
                 advice: "move the statement that takes ACCESS EXCLUSIVE to the end of the migration, or into a migration of its own, with a short lock_timeout"
                     .into(),
-                ..Default::default()
+                ..Finding::of(RULE.id)
             });
         }
     }

@@ -5,47 +5,44 @@
 //! non-volatile default (metadata only since PostgreSQL 11) and a backfill.
 
 use super::Rule;
+use crate::db::lock_modes::LockMode;
 use crate::findings::{Context, by_size, estimate};
+use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule { id: "table-rewrite", summary: "table rewritten (type change, volatile default…)", check };
+pub const RULE: Rule = Rule { id: LockRule::TableRewrite, summary: "table rewritten (type change, volatile default…)", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &ctx.migration.trace {
         for relation in &t.rewrote {
-            let strongest = t
-                .locks
-                .iter()
-                .filter(|l| &l.relation == relation && l.kind.contains("table"))
-                .max_by_key(|l| crate::db::lock_modes::strength(&l.mode));
+            let strongest = t.locks.iter().filter(|l| &l.relation == relation && l.kind.contains("table")).max_by_key(|l| l.mode);
             let Some(lock) = strongest else {
                 // An index rebuilt with its table, or a table rewritten by an earlier lock.
                 if ctx.rows.contains_key(relation) {
-                    out.push(rewrite(ctx, t, relation, "AccessExclusiveLock"));
+                    out.push(rewrite(ctx, t, relation, LockMode::AccessExclusive));
                 }
                 continue;
             };
-            out.push(rewrite(ctx, t, relation, &lock.mode));
+            out.push(rewrite(ctx, t, relation, lock.mode));
         }
     }
     out
 }
 
-fn rewrite(ctx: &Context, t: &crate::run_result::StatementTrace, relation: &str, mode: &str) -> Finding {
+fn rewrite(ctx: &Context, t: &crate::run_result::StatementTrace, relation: &str, mode: LockMode) -> Finding {
     let rows = ctx.rows(relation);
     Finding {
-        rule: RULE.id.into(),
         severity: by_size(rows),
         statement: t.statement.clone(),
         relation: relation.to_owned(),
-        lock: mode.to_owned(),
-        blocks: crate::db::lock_modes::blocks(mode).label().into(),
+        lock: mode.to_string(),
+        blocks: mode.blocks().label().into(),
         message: format!("{relation} was rewritten (new storage) by this statement"),
         advice: "add a new column, backfill it in batches, switch to it, drop the old one; for a default, use a non-volatile one and backfill"
             .into(),
         estimate: estimate(rows, t.ms),
-        ..Default::default()
+        ..Finding::of(RULE.id)
     }
 }
 

@@ -7,10 +7,11 @@
 use super::Rule;
 use crate::db::lock_modes::Blocks;
 use crate::findings::Context;
+use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
 pub const RULE: Rule =
-    Rule { id: "write-lock-held-too-long", summary: "a write-blocking lock held longer than the plan's limit", check };
+    Rule { id: LockRule::WriteLockHeldTooLong, summary: "a write-blocking lock held longer than the plan's limit", check };
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -21,15 +22,14 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 continue;
             }
             out.push(Finding {
-                rule: RULE.id.into(),
                 severity: FindingSeverity::Warning,
                 statement: t.statement.clone(),
                 relation: l.relation.clone(),
-                lock: l.mode.clone(),
+                lock: l.mode.to_string(),
                 blocks: blocks.label().into(),
                 message: format!(
                     "{} on {} held {:.0} ms (the plan allows {} ms): {} waited that long",
-                    crate::db::lock_modes::sql_name(&l.mode),
+                    l.mode.sql_name(),
                     l.relation,
                     l.held_ms,
                     ctx.max_write_lock_ms,
@@ -37,7 +37,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 ),
                 advice: "split the migration so the lock is held for less; take write-blocking locks late in the transaction"
                     .into(),
-                ..Default::default()
+                ..Finding::of(RULE.id)
             });
         }
     }

@@ -8,6 +8,7 @@ use super::{AMBER, GREEN, RED, section, status_label};
 use crate::gui::command::UiCommand;
 use crate::gui::connection::{self, ConnMode, ConnStatus, ConnectionForm};
 use crate::gui::view::View;
+use crate::plan::Section;
 use crate::run_result::Status;
 use crate::sandbox::{INSTALL_HINT, ServerBinaries};
 
@@ -176,7 +177,7 @@ fn conninfo_field(ui: &mut egui::Ui, conninfo: &mut String) {
 }
 
 fn preflight(ui: &mut egui::Ui, view: &View) {
-    let rows: Vec<_> = view.run.checks.iter().filter(|c| c.section == "preflight").collect();
+    let rows: Vec<_> = view.run.checks.iter().filter(|c| c.section == Section::Preflight.as_str()).collect();
     if rows.is_empty() {
         ui.label("Pre-flight runs as the first step of a run (Run tab: Next step or Run all).");
         return;

@@ -196,7 +196,7 @@ fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::run_resu
         };
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(f.severity.label()).strong().color(colour));
-            ui.label(RichText::new(&f.rule).monospace());
+            ui.label(RichText::new(f.rule.as_str()).monospace());
             ui.label(format!("{} · {} · {}", m.id, f.statement, f.relation));
             ui.label(RichText::new(finding_status(f)).weak());
         });

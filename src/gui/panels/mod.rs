@@ -68,7 +68,7 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
                 let exportable = view.run.result.is_some();
                 if ui
                     .add_enabled(exportable, egui::Button::new("Export report… (Ctrl+E)"))
-                    .on_hover_text("Save the execution report: .md, .html, .json or .xml (JUnit)")
+                    .on_hover_text(format!("Save the execution report: {} (JUnit)", crate::report::Format::choices()))
                     .on_disabled_hover_text("Finish a run first")
                     .clicked()
                 {

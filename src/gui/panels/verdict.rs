@@ -11,7 +11,7 @@ use crate::gui::command::UiCommand;
 use crate::gui::dialog::Pick;
 use crate::gui::view::View;
 use crate::plan::CriterionKind;
-use crate::report::content;
+use crate::report::{Format, content};
 use crate::run_result::Met;
 
 /// Sign-off fields that go into the exported report.
@@ -139,13 +139,13 @@ impl VerdictPanel {
 
     fn export(&mut self, ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Save as… (Ctrl+E)").on_hover_text("Choose where to save: .md, .html, .json or .xml").clicked() {
+            if ui.button("Save as… (Ctrl+E)").on_hover_text(format!("Choose where to save: {}", Format::choices())).clicked() {
                 commands.push(UiCommand::AskPath(Pick::SaveReport));
             }
             ui.label("or path:");
             let field = ui
                 .add(egui::TextEdit::singleline(&mut self.export_path).desired_width(320.0))
-                .on_hover_text("The format follows the extension: .md, .html, .json, .xml (JUnit); Enter exports");
+                .on_hover_text(format!("The format follows the extension: {} (JUnit); Enter exports", Format::choices()));
             if self.focus {
                 field.request_focus();
                 self.focus = false;
