@@ -324,10 +324,45 @@ pub struct StatementTrace {
     /// When it ended, ms since the migration began.
     pub at_ms: f64,
     pub ms: f64,
+    /// Of `ms`, how long it waited for another session's lock before it could run (seen by
+    /// the watcher; 0 when it did not wait). Its locks are held from the end of that wait.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waited_ms: f64,
     /// Locks on pre-existing relations this statement took (newly held after it).
     pub locks: Vec<LockTaken>,
-    /// Pre-existing tables or indexes it gave new storage (a rewrite, or TRUNCATE).
+    /// Every pre-existing relation locked when it ended (by it or by an earlier statement of
+    /// the transaction), with the strongest mode held: what it ran under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldLock>,
+    /// Pre-existing tables it read in full (a sequential scan the server counted: a
+    /// validation, an index build, a rewrite's copy, a query).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scanned: Vec<String>,
+    /// Pre-existing tables or indexes it rewrote (new storage with the rows copied).
     pub rewrote: Vec<String>,
+    /// Pre-existing tables or indexes it emptied (`TRUNCATE`: new, empty storage; nothing copied).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncated: Vec<String>,
+}
+
+fn is_zero(ms: &f64) -> bool {
+    *ms == 0.0
+}
+
+impl StatementTrace {
+    /// The strongest mode held on `relation` when this statement ended.
+    pub fn held_on(&self, relation: &str) -> Option<LockMode> {
+        self.held.iter().find(|h| h.relation == relation).map(|h| h.mode)
+    }
+}
+
+/// A lock held on a pre-existing relation while a statement ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLock {
+    /// `schema.name`.
+    pub relation: String,
+    /// The strongest mode the migration held on it.
+    pub mode: LockMode,
 }
 
 /// A lock a migration took on a pre-existing relation.
@@ -340,7 +375,9 @@ pub struct LockTaken {
     /// Written as `pg_locks` names it, e.g. "ShareRowExclusiveLock".
     pub mode: LockMode,
     pub blocks: Option<Blocks>,
-    /// From this statement to COMMIT (or ROLLBACK), ms.
+    /// From its grant to COMMIT (or ROLLBACK), ms: from the start of the statement that took
+    /// it (or the end of that statement's own wait for another session), so the time the
+    /// statement itself ran under the lock counts.
     pub held_ms: f64,
     /// A probe from another session right after the statement: could a read (ACCESS SHARE)
     /// go on? `None` when not probed.

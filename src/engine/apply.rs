@@ -235,7 +235,7 @@ pub async fn run_statements(
         };
         if let Some(tracer) = tracer.as_deref_mut()
             && reach[i].trace
-            && tracer.observe(statement, &p.shown, ms, &messages).is_some()
+            && tracer.observe(statement, &p.shown, ms, wait.as_ref().map_or(0.0, |w| w.waited_ms), &messages).is_some()
             && ctx.probe
             && let Some(reader) = ctx.watcher
         {

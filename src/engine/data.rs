@@ -53,6 +53,10 @@ pub struct Before {
     /// The row counters as last read in the open transaction: at its start ([`Before::begin`]),
     /// then after each migration of a batch.
     counted: HashMap<u32, (i64, i64, i64)>,
+    /// The sequential-scan counter of each pre-existing table as last read in the open
+    /// transaction (`pg_stat_get_xact_numscans`): the trace tells a statement that scanned a
+    /// table by its difference.
+    pub scans: HashMap<u32, i64>,
 }
 
 /// Read the pre-existing tables of `baseline` (by name) with their storage and row estimate;
@@ -143,7 +147,7 @@ pub async fn before(
             }
         }
     }
-    Ok(Before { tables, relations, relation_names, table_names, event_triggers, counted: HashMap::new() })
+    Ok(Before { tables, relations, relation_names, table_names, event_triggers, counted: HashMap::new(), scans: HashMap::new() })
 }
 
 impl Before {
@@ -157,16 +161,19 @@ impl Before {
         let oids: Vec<String> = self.tables.keys().map(u32::to_string).collect();
         let sql = format!(
             "{begin_sql};\nSELECT c.oid, pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid), \
-             pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) \
+             pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid), \
+             pg_catalog.pg_stat_get_xact_numscans(c.oid) \
              FROM pg_catalog.pg_class c WHERE c.oid = ANY ('{{{}}}'::pg_catalog.oid[])",
             oids.join(",")
         );
         self.counted.clear();
+        self.scans.clear();
         for m in client.simple_query(&sql).await? {
             let tokio_postgres::SimpleQueryMessage::Row(r) = m else { continue };
             let n = |i: usize| r.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
             if let Some(oid) = r.get(0).and_then(|v| v.parse::<u32>().ok()) {
                 self.counted.insert(oid, (n(1), n(2), n(3)));
+                self.scans.insert(oid, n(4));
             }
         }
         Ok(())

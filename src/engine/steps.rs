@@ -311,6 +311,10 @@ impl Engine {
         let mut tracer = (!m.non_transactional).then(|| Tracer::new(before));
         let ctx = self.apply_context();
         let mut ok = apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut(), !m.non_transactional).await;
+        if let Some(tracer) = &tracer {
+            // The next migration of a batch tells its scans from these counts.
+            before.scans.clone_from(tracer.scans());
+        }
         let mut sizes = std::collections::HashMap::new();
         if ok {
             // Before COMMIT, together: what this transaction did to pre-existing tables; the

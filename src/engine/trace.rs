@@ -13,17 +13,19 @@ use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryStream};
 
 use crate::db::lock_modes::LockMode;
 use crate::db::split::{self, Statement};
-use crate::run_result::{BlockedSession, LockTaken, StatementTrace};
+use crate::run_result::{BlockedSession, HeldLock, LockTaken, StatementTrace};
 
 /// Appended to each statement (after a newline, so a trailing comment cannot swallow it): the
 /// session's granted relation locks on relations no newer than the newest pre-existing one
-/// (new relations get newer oids; the oid → name map decides in the end), and, for those held
-/// ACCESS EXCLUSIVE (the only mode that rewrites), their storage. No join over the lock list:
-/// a handful of rows, a fraction of a millisecond.
+/// (new relations get newer oids; the oid → name map decides in the end), for those held
+/// ACCESS EXCLUSIVE (the only mode that rewrites) their storage, and each one's count of
+/// sequential scans in this transaction (whether the statement scanned it). No join over the
+/// lock list: a handful of rows, a fraction of a millisecond.
 pub fn traced(sql: &str, max_oid: u32) -> String {
     format!(
         "{sql}\n;SELECT l.relation::int8, l.mode, CASE WHEN l.mode = '{rewrites}' THEN \
-         (SELECT c.relfilenode::int8 FROM pg_catalog.pg_class c WHERE c.oid = l.relation) END \
+         (SELECT c.relfilenode::int8 FROM pg_catalog.pg_class c WHERE c.oid = l.relation) END, \
+         pg_catalog.pg_stat_get_xact_numscans(l.relation) \
          FROM pg_catalog.pg_locks l WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' \
          AND l.granted AND l.relation <= {max_oid}::oid",
         rewrites = LockMode::AccessExclusive
@@ -63,6 +65,8 @@ pub struct Tracer {
     table_names: HashSet<String>,
     event_triggers: bool,
     held: HashSet<(u32, LockMode)>,
+    /// Each pre-existing table's sequential-scan count in the transaction, as last read.
+    scans: HashMap<u32, i64>,
     started: Instant,
     pub traces: Vec<StatementTrace>,
 }
@@ -78,6 +82,7 @@ impl Tracer {
             table_names: before.table_names.clone(),
             event_triggers: before.event_triggers,
             held: HashSet::new(),
+            scans: before.scans.clone(),
             started: Instant::now(),
             traces: Vec::new(),
         }
@@ -134,13 +139,15 @@ impl Tracer {
             || words.iter().any(|w| reaching(w) || self.table_names.contains(w))
     }
 
-    /// Read the trace rows that followed `statement`; returns the new trace when the statement
-    /// locked or rewrote a pre-existing relation.
+    /// Read the trace rows that followed `statement` (which ran `ms`, of which it waited
+    /// `waited_ms` for another session's lock); returns its trace when it ran under a lock on a
+    /// pre-existing relation (taken by it or earlier), or rewrote one.
     pub fn observe(
         &mut self,
         statement: &Statement,
         shown: &str,
         ms: f64,
+        waited_ms: f64,
         messages: &[SimpleQueryMessage],
     ) -> Option<&mut StatementTrace> {
         let mut trace = StatementTrace {
@@ -149,13 +156,17 @@ impl Tracer {
             sql: statement.sql.split_whitespace().take(12).collect::<Vec<_>>().join(" "),
             at_ms: self.started.elapsed().as_secs_f64() * 1000.0,
             ms,
+            waited_ms: waited_ms.min(ms),
             ..Default::default()
         };
+        let mut strongest: HashMap<u32, LockMode> = HashMap::new();
+        // New storage from TRUNCATE is an emptied table, not a rewrite.
+        let truncate = split::identifiers(&statement.sql).first().is_some_and(|w| w == "truncate");
         // The trace query's rows come last, after any rows of the statement itself: those of
-        // three columns whose second is a lock mode.
+        // four columns whose second is a lock mode.
         for m in messages {
             let SimpleQueryMessage::Row(row) = m else { continue };
-            if row.columns().len() != 3 {
+            if row.columns().len() != 4 {
                 continue;
             }
             let (Some(oid), Some(mode)) = (row.get(0).and_then(|o| o.parse::<u32>().ok()), row.get(1)) else { continue };
@@ -165,10 +176,22 @@ impl Tracer {
                 && now != *node
             {
                 *node = now;
-                if !trace.rewrote.contains(name) {
-                    trace.rewrote.push(name.clone());
+                let storage = if truncate { &mut trace.truncated } else { &mut trace.rewrote };
+                if !storage.contains(name) {
+                    storage.push(name.clone());
                 }
             }
+            if let Some(scans) = row.get(3).and_then(|n| n.parse::<i64>().ok()) {
+                // Known only for the tables whose count was read when the transaction began.
+                if let Some(before) = self.scans.insert(oid, scans)
+                    && scans > before
+                    && !trace.scanned.contains(name)
+                {
+                    trace.scanned.push(name.clone());
+                }
+            }
+            let held = strongest.entry(oid).or_insert(mode);
+            *held = (*held).max(mode);
             if self.held.insert((oid, mode)) {
                 trace.locks.push(LockTaken {
                     relation: name.clone(),
@@ -181,40 +204,67 @@ impl Tracer {
                 });
             }
         }
-        if trace.locks.is_empty() && trace.rewrote.is_empty() {
+        trace.held = strongest
+            .into_iter()
+            .filter_map(|(oid, mode)| self.relations.get(&oid).map(|(name, ..)| HeldLock { relation: name.clone(), mode }))
+            .collect();
+        if trace.held.is_empty() && trace.rewrote.is_empty() && trace.truncated.is_empty() {
             return None;
         }
+        trace.held.sort_by(|a, b| a.relation.cmp(&b.relation));
+        trace.scanned.sort();
         trace.locks.sort_by(|a, b| (&a.relation, a.mode).cmp(&(&b.relation, b.mode)));
         self.traces.push(trace);
         self.traces.last_mut()
     }
 
-    /// At COMMIT or ROLLBACK: how long each lock was held.
+    /// The sequential-scan counts as last read, for the next migration of a batch.
+    pub fn scans(&self) -> &HashMap<u32, i64> {
+        &self.scans
+    }
+
+    /// At COMMIT or ROLLBACK: how long each lock was held, from its grant (the start of the
+    /// statement that took it, or the end of that statement's own wait) to now.
     pub fn finish(mut self) -> Vec<StatementTrace> {
         let end = self.started.elapsed().as_secs_f64() * 1000.0;
         for t in &mut self.traces {
+            let granted = t.at_ms - t.ms + t.waited_ms;
             for l in &mut t.locks {
-                l.held_ms = end - t.at_ms;
+                l.held_ms = end - granted;
             }
         }
         self.traces
     }
 }
 
-/// Probes from another session: could a write (ROW EXCLUSIVE), and a read (ACCESS SHARE), of
-/// `table` go on right now? Each a `LOCK … NOWAIT` in a `DO` block: it never waits, so it never
-/// queues anyone behind it, and the lock, if granted, ends with the block's own transaction. One
-/// query each, sent together: the connection is left as it was whatever the outcome, so other
-/// work can share it. `None` when the probe could not tell (no privilege, for instance).
+/// Probes from another session: could a write (ROW EXCLUSIVE), and a read, of `table` go on
+/// right now? The write and the table's part of the read are each a `LOCK … NOWAIT` in a `DO`
+/// block: it never waits, so it never queues anyone behind it, and the lock, if granted, ends
+/// with the block's own transaction. A read also needs every index of the table (the planner
+/// opens them all): one held ACCESS EXCLUSIVE by any session (`REINDEX` takes SHARE on the table
+/// but ACCESS EXCLUSIVE on its indexes) keeps reads waiting, read from `pg_locks` without
+/// waiting. The queries are sent together: the connection is left as it was whatever the
+/// outcome, so other work can share it. `None` when the probe could not tell (no privilege,
+/// for instance).
 pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>) {
     const TAG: &str = "$pgstage_probe$";
     let quoted = crate::db::quote_qualified(table);
     if quoted.contains(TAG) {
         return (None, None);
     }
-    let sql = |mode: LockMode| format!("DO {TAG}BEGIN LOCK TABLE ONLY {quoted} IN {} MODE NOWAIT; END{TAG}", mode.sql_name());
-    let (write, read) =
-        (reader.simple_query_raw(&sql(LockMode::RowExclusive)).await, reader.simple_query_raw(&sql(LockMode::AccessShare)).await);
+    let sql = |mode: &str| format!("DO {TAG}BEGIN LOCK TABLE ONLY {quoted} IN {mode} MODE NOWAIT; END{TAG}");
+    let indexes = format!(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_locks l ON l.locktype = 'relation' \
+         AND l.relation = i.indexrelid AND l.granted AND l.mode = '{}' \
+         WHERE i.indrelid = {}::pg_catalog.regclass)",
+        LockMode::AccessExclusive,
+        crate::db::quote_literal(&quoted)
+    );
+    let (write, read, index) = (
+        reader.simple_query_raw(&sql("ROW EXCLUSIVE")).await,
+        reader.simple_query_raw(&sql("ACCESS SHARE")).await,
+        reader.simple_query_raw(&indexes).await,
+    );
     let blocked = |outcome: Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>| match outcome {
         Ok(_) => Some(false),
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Some(true),
@@ -226,9 +276,23 @@ pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>)
             Err(_) => None,
         }
     };
+    let index_locked = match index {
+        Ok(stream) => match stream.try_collect::<Vec<_>>().await {
+            Ok(messages) => messages.iter().find_map(|m| match m {
+                SimpleQueryMessage::Row(r) => r.get(0).map(|v| v == "t"),
+                _ => None,
+            }),
+            Err(_) => None,
+        },
+        Err(_) => None,
+    };
     let (write, read) = (outcome(write).await, outcome(read).await);
-    // A free write means a free read: only ACCESS EXCLUSIVE blocks reads, and it blocks writes too.
-    (if write == Some(false) { Some(false) } else { read }, write)
+    let read = match (read, index_locked) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    };
+    (read, write)
 }
 
 /// Rows (the planner's estimate) and bytes (with indexes and TOAST) of each of `relations`

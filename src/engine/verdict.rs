@@ -208,7 +208,7 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
                 .filter(|(_, l)| (l.read_blocked == Some(true) || l.write_blocked == Some(true)) && l.held_ms > *limit as f64)
                 .map(|(at, l)| {
                     let what = if l.read_blocked == Some(true) { "reads and writes" } else { "writes" };
-                    format!("{what} of {} blocked {:.0} ms from {at}", l.relation, l.held_ms)
+                    format!("{what} of {} blocked {:.0} ms from {at} ({} held to COMMIT)", l.relation, l.held_ms, l.mode)
                 })
                 .collect();
             if !over.is_empty() {

@@ -130,7 +130,7 @@ pub(crate) mod test_utils {
     use super::*;
     use crate::db::lock_modes::LockMode;
     use crate::plan::MsRange;
-    use crate::run_result::{LockTaken, MigrationStatus};
+    use crate::run_result::{HeldLock, LockTaken, MigrationStatus};
 
     pub struct Fixture {
         pub migration: MigrationResult,
@@ -163,11 +163,23 @@ pub(crate) mod test_utils {
             }
         }
 
-        /// A statement at `line` that took `locks` ((relation, mode)) and held them `held_ms`.
+        /// A statement at `line` that took `locks` ((relation, mode)) and held them `held_ms`;
+        /// it ran under those and every lock taken before it.
         pub fn statement(mut self, line: usize, sql: &str, ms: f64, locks: &[(&str, &str)], held_ms: f64) -> Self {
             self.statements.push(crate::db::split::split(sql).unwrap().remove(0));
             self.statements.last_mut().unwrap().line = line;
+            let mut held: Vec<HeldLock> = self.migration.trace.last().map(|t| t.held.clone()).unwrap_or_default();
+            for (relation, mode) in locks {
+                let mode: LockMode = mode.parse().expect("a lock mode");
+                match held.iter_mut().find(|h| h.relation == *relation) {
+                    Some(h) => h.mode = h.mode.max(mode),
+                    None => held.push(HeldLock { relation: (*relation).into(), mode }),
+                }
+            }
             self.migration.trace.push(StatementTrace {
+                waited_ms: 0.0,
+                held,
+                scanned: vec![],
                 statement: format!("900.sql:{line}"),
                 line,
                 sql: sql.into(),
@@ -189,7 +201,14 @@ pub(crate) mod test_utils {
                     })
                     .collect(),
                 rewrote: vec![],
+                truncated: vec![],
             });
+            self
+        }
+
+        /// The last statement read `relation` in full.
+        pub fn scanned(mut self, relation: &str) -> Self {
+            self.migration.trace.last_mut().unwrap().scanned.push(relation.into());
             self
         }
 

@@ -1,7 +1,9 @@
 //! Every figure a DBA signs is true on SQL nobody here wrote (issue 21): each test builds the
 //! smallest case that showed a wrong figure and checks the figure against what really happened.
 
-use pgstage::plan::{DeclaredLoss, Loss};
+use pgstage::db::lock_modes::LockMode;
+use pgstage::plan::{Criterion, CriterionKind, DeclaredLoss, LoadedPlan, Loss, Rule};
+use pgstage::run_result::{MigrationResult, MigrationStatus, StatementTrace};
 
 use crate::engine::{migration, plan_with, run};
 use crate::staging::bare;
@@ -49,5 +51,129 @@ async fn a_migrations_search_path_does_not_outlive_it() {
     assert!(rollback.error.is_none(), "{:?}", rollback.error);
     assert!(rollback.matches_baseline(), "{:?}", rollback.diff_from_baseline);
     assert!(r.migrations[0].object_mismatches.is_empty(), "{:?}", r.migrations[0].object_mismatches);
+    assert!(r.verdict.go, "{:?}", r.verdict.reasons);
+}
+
+fn criterion(id: &str, rule: Rule) -> Criterion {
+    Criterion { id: id.into(), title: id.into(), group: "Locks".into(), rule, kind: CriterionKind::Hard }
+}
+
+/// One fixture migration on the 1,000,000-row table, judged by `criteria`.
+fn on_big(file: &str, criteria: Vec<Criterion>) -> LoadedPlan {
+    plan_with(|p| {
+        bare(p);
+        p.migrations = vec![migration("950", file)];
+        p.criteria = criteria;
+    })
+}
+
+fn traced<'a>(m: &'a MigrationResult, line: usize) -> &'a StatementTrace {
+    m.trace.iter().find(|t| t.line == line).unwrap_or_else(|| panic!("no trace of line {line}: {:#?}", m.trace))
+}
+
+/// A lock is held from its grant, not from the end of the statement that took it: an index
+/// built under ACCESS EXCLUSIVE holds it for the whole build, and `MaxBlockedMs` judges that.
+#[tokio::test]
+async fn a_lock_is_held_from_the_start_of_the_statement_that_takes_it() {
+    let db = fresh_db(Template::Big).await;
+    let plan = on_big(
+        "tests/fixtures/sql/950_unique_on_big.sql",
+        vec![criterion("C-BLOCKED", Rule::MaxBlockedMs(500)), criterion("C-APPLIED", Rule::AllMigrationsApplied)],
+    );
+    let r = run(plan, &db).await;
+    let m = &r.migrations[0];
+    assert_eq!(m.status, MigrationStatus::Applied, "{:?}", m.error);
+    let t = traced(m, 3);
+    assert!(t.ms > 500.0, "the fixture's statement runs long enough to judge: {} ms", t.ms);
+    let lock = t.locks.iter().find(|l| l.relation == "public.big_items" && l.mode == LockMode::AccessExclusive).expect("traced");
+    assert!(lock.held_ms >= t.ms - t.waited_ms, "held {} ms, the statement alone ran {} ms", lock.held_ms, t.ms);
+    assert_eq!((lock.read_blocked, lock.write_blocked), (Some(true), Some(true)));
+    assert!(!r.verdict.go, "a build of {} ms under ACCESS EXCLUSIVE is over 500 ms", t.ms);
+    let reason =
+        r.verdict.reasons.iter().find(|x| x.contains("public.big_items")).unwrap_or_else(|| panic!("{:?}", r.verdict.reasons));
+    for part in ["950_unique_on_big.sql:3", "AccessExclusiveLock", &format!("blocked {:.0} ms", lock.held_ms)] {
+        assert!(reason.contains(part), "{part:?} in {reason}");
+    }
+}
+
+/// Every statement that runs under a lock on a pre-existing relation is in the trace, with the
+/// strongest mode held then and whether it scanned: an upgrade from SHARE to ACCESS EXCLUSIVE,
+/// and a second SET NOT NULL under the lock the first one took.
+#[tokio::test]
+async fn a_lock_taken_again_or_upgraded_is_in_the_trace_with_what_it_scanned() {
+    let db = fresh_db(Template::Big).await;
+    let r = run(on_big("tests/fixtures/sql/951_locked_once_then_more.sql", vec![]), &db).await;
+    let m = &r.migrations[0];
+    assert_eq!(m.status, MigrationStatus::Applied, "{:?}", m.error);
+    let index = traced(m, 3);
+    assert_eq!(index.held_on("public.big_items"), Some(LockMode::Share));
+    assert_eq!(index.scanned, ["public.big_items"], "an index build reads the table");
+    let first = traced(m, 4);
+    assert_eq!(first.held_on("public.big_items"), Some(LockMode::AccessExclusive), "upgraded");
+    assert!(first.locks.iter().any(|l| l.relation == "public.big_items" && l.mode == LockMode::AccessExclusive));
+    assert_eq!(first.scanned, ["public.big_items"]);
+    let second = traced(m, 5);
+    assert!(second.locks.iter().all(|l| l.relation != "public.big_items"), "nothing new taken: {:?}", second.locks);
+    assert_eq!(second.held_on("public.big_items"), Some(LockMode::AccessExclusive), "ran under the lock taken at line 4");
+    assert_eq!(second.scanned, ["public.big_items"]);
+    let scans: Vec<&str> = m.findings.iter().filter(|f| f.rule == "set-not-null-scan").map(|f| f.statement.as_str()).collect();
+    assert_eq!(scans.len(), 2, "{:#?}", m.findings);
+    assert!(scans[0].ends_with(":4") && scans[1].ends_with(":5"), "{scans:?}");
+}
+
+/// `set-not-null-scan` holds only where the server scans: after a validated CHECK (col IS NOT
+/// NULL), SET NOT NULL is proven without one.
+#[tokio::test]
+async fn set_not_null_proven_by_a_validated_check_is_no_scan() {
+    let db = fresh_db(Template::Big).await;
+    let r = run(on_big("tests/fixtures/sql/952_not_null_proven.sql", vec![]), &db).await;
+    let m = &r.migrations[0];
+    assert_eq!(m.status, MigrationStatus::Applied, "{:?}", m.error);
+    assert_eq!(traced(m, 4).scanned, ["public.big_items"], "VALIDATE scans");
+    let set = traced(m, 5);
+    assert_eq!(set.held_on("public.big_items"), Some(LockMode::AccessExclusive));
+    assert!(set.scanned.is_empty(), "SET NOT NULL proven by the CHECK scans nothing: {set:#?}");
+    assert!(m.findings.iter().all(|f| f.rule != "set-not-null-scan"), "{:#?}", m.findings);
+}
+
+/// A read probe answers for what a query needs: the table and its indexes. REINDEX holds SHARE
+/// on the table (a table lock alone would let reads go on) and ACCESS EXCLUSIVE on its indexes.
+#[tokio::test]
+async fn reads_wait_for_an_index_held_by_reindex_and_the_probe_says_so() {
+    let db = fresh_db(Template::Big).await;
+    let r = run(on_big("tests/fixtures/sql/953_reindex_big.sql", vec![]), &db).await;
+    let m = &r.migrations[0];
+    assert_eq!(m.status, MigrationStatus::Applied, "{:?}", m.error);
+    let t = traced(m, 3);
+    let table = t.locks.iter().find(|l| l.relation == "public.big_items").expect("the table is locked");
+    assert_eq!(table.mode, LockMode::Share);
+    assert!(
+        t.locks.iter().any(|l| l.relation == "public.big_items_pkey" && l.mode == LockMode::AccessExclusive),
+        "{:?}",
+        t.locks
+    );
+    assert_eq!((table.read_blocked, table.write_blocked), (Some(true), Some(true)), "reads need the index");
+}
+
+/// TRUNCATE empties a table: a loss of rows (judged as such), never a rewrite.
+#[tokio::test]
+async fn a_truncate_is_a_truncate_not_a_rewrite() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| {
+        bare(p);
+        let mut m = migration("921", "tests/fixtures/sql/921_truncate_audit.sql");
+        m.data_loss.push(DeclaredLoss {
+            table: "audit_log".into(),
+            what: Loss::Truncate,
+            reason: "approved purge (ticket DBA-42)".into(),
+        });
+        p.migrations = vec![m];
+    });
+    let r = run(plan, &db).await;
+    let m = &r.migrations[0];
+    let t = m.trace.iter().find(|t| !t.truncated.is_empty()).unwrap_or_else(|| panic!("{:#?}", m.trace));
+    assert!(t.truncated.iter().any(|r| r == "public.audit_log"), "{t:#?}");
+    assert!(t.rewrote.is_empty(), "{t:#?}");
+    assert!(m.findings.iter().all(|f| f.rule != "table-rewrite"), "{:#?}", m.findings);
     assert!(r.verdict.go, "{:?}", r.verdict.reasons);
 }

@@ -114,6 +114,36 @@ pub enum Template {
     Empty,
     /// The bundled plan's baseline (Week 1 schema and sample data).
     Baseline,
+    /// The baseline plus `public.big_items`: 1,000,000 rows (id, v, note, label; a primary key
+    /// on id; note and label nullable but never NULL), analyzed, so that what a statement costs under a lock is
+    /// real time. Built once per test binary, on first use.
+    Big,
+}
+
+/// Rows of `public.big_items` in [`Template::Big`].
+pub const BIG_ROWS: i64 = 1_000_000;
+
+static BIG_TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+async fn big_template(server: &'static Server) -> &'static str {
+    BIG_TEMPLATE
+        .get_or_init(|| async {
+            let name = unique_name("tpl_big");
+            let admin = server.admin().await;
+            db::create_database(&admin, &name, Some(&server.baseline_template)).await.unwrap_or_else(|e| panic!("{e}"));
+            let client = db::connect_config(&server.config(&name)).await.unwrap();
+            client
+                .batch_execute(&format!(
+                    "CREATE TABLE public.big_items (id bigint PRIMARY KEY, v bigint NOT NULL, note text, label text);
+                     INSERT INTO public.big_items SELECT g, g, 'item ' || g, 'L' || g FROM generate_series(1, {BIG_ROWS}) g;"
+                ))
+                .await
+                .unwrap();
+            client.batch_execute("VACUUM ANALYZE public.big_items").await.unwrap();
+            register_cleanup(server, &name);
+            name
+        })
+        .await
 }
 
 /// A database of its own for one test; dropped (forcefully) when this value is.
@@ -137,6 +167,7 @@ pub async fn fresh_db(template: Template) -> TestDb {
     let template_name = match template {
         Template::Empty => None,
         Template::Baseline => Some(server.baseline_template.as_str()),
+        Template::Big => Some(big_template(server).await),
     };
     db::create_database(&admin, &name, template_name).await.unwrap_or_else(|e| panic!("{e}"));
     let config = server.config(&name);
@@ -163,21 +194,28 @@ fn drop_database_blocking(admin: tokio_postgres::Config, name: String) {
     .join();
 }
 
-/// The shared server lives in a static, which is never dropped: drop the template database
+/// The shared server lives in a static, which is never dropped: drop the template databases
 /// at exit when the server is external (a sandbox deletes itself at exit).
 fn register_template_cleanup(server: &Server) {
-    static TEMPLATE: std::sync::OnceLock<(tokio_postgres::Config, String)> = std::sync::OnceLock::new();
+    register_cleanup(server, &server.baseline_template);
+}
+
+fn register_cleanup(server: &Server, template: &str) {
+    static TEMPLATES: std::sync::Mutex<Vec<(tokio_postgres::Config, String)>> = std::sync::Mutex::new(Vec::new());
     if server.sandbox().is_some() {
         return;
     }
-    TEMPLATE.get_or_init(|| (server.config("postgres"), server.baseline_template.clone()));
+    let mut templates = TEMPLATES.lock().unwrap();
+    templates.push((server.config("postgres"), template.to_owned()));
     extern "C" fn at_exit() {
-        if let Some((admin, name)) = TEMPLATE.get() {
-            drop_database_blocking(admin.clone(), name.clone());
+        for (admin, name) in TEMPLATES.lock().map(|t| t.clone()).unwrap_or_default() {
+            drop_database_blocking(admin, name);
         }
     }
-    // SAFETY: registering a plain extern "C" fn.
-    unsafe { libc::atexit(at_exit) };
+    if templates.len() == 1 {
+        // SAFETY: registering a plain extern "C" fn, once.
+        unsafe { libc::atexit(at_exit) };
+    }
 }
 
 /// The connected server's `server_version_num` (e.g. 180004), for tests of what differs

@@ -6,9 +6,9 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
-use crate::findings::{Context, shape, sized};
+use crate::findings::{Context, by_size, estimate, shape, sized};
 use crate::plan::LockRule;
-use crate::run_result::Finding;
+use crate::run_result::{Finding, StatementTrace};
 
 pub const RULE: Rule = Rule { id: LockRule::SetNotNullScan, summary: "SET NOT NULL by a full scan", check };
 
@@ -19,12 +19,38 @@ fn check(ctx: &Context) -> Vec<Finding> {
         if !sql.starts_with("ALTER TABLE") || !sql.contains("SET NOT NULL") {
             continue;
         }
-        for l in t.locks.iter().filter(|l| l.mode == LockMode::AccessExclusive && l.kind.contains("table")) {
-            let message = format!("SET NOT NULL on {} scanned it under ACCESS EXCLUSIVE", l.relation);
-            out.push(sized(ctx, RULE.id, t, l, "reads and writes", message, "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (no scan); drop the check"));
+        // Only where the server scanned: a validated CHECK (col IS NOT NULL) proves the column
+        // without one, and a lock taken by an earlier statement is still the one it ran under.
+        for relation in &t.scanned {
+            if t.held_on(relation) != Some(LockMode::AccessExclusive) {
+                continue;
+            }
+            let lock = t.locks.iter().find(|l| &l.relation == relation && l.mode == LockMode::AccessExclusive);
+            let message = format!("SET NOT NULL on {relation} scanned it under ACCESS EXCLUSIVE");
+            let advice = "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (no scan); drop the check";
+            out.push(match lock {
+                Some(l) => sized(ctx, RULE.id, t, l, "reads and writes", message, advice),
+                None => scanned_under_earlier_lock(ctx, t, relation, message, advice),
+            });
         }
     }
     out
+}
+
+/// A scan under an ACCESS EXCLUSIVE lock an earlier statement took.
+fn scanned_under_earlier_lock(ctx: &Context, t: &StatementTrace, relation: &str, message: String, advice: &str) -> Finding {
+    let rows = ctx.rows(relation);
+    Finding {
+        severity: by_size(rows),
+        statement: t.statement.clone(),
+        relation: relation.to_owned(),
+        lock: LockMode::AccessExclusive.to_string(),
+        blocks: "reads and writes".into(),
+        message,
+        advice: advice.into(),
+        estimate: estimate(rows, t.ms),
+        ..Finding::of(RULE.id)
+    }
 }
 
 #[cfg(test)]
@@ -32,7 +58,23 @@ mod tests {
     use crate::findings::test_utils::{Fixture, rules_of};
 
     #[test]
-    fn set_not_null_under_access_exclusive_is_found() {
+    fn set_not_null_that_scanned_under_access_exclusive_is_found() {
+        let f = Fixture::new()
+            .rows("public.users", Some(10))
+            .statement(
+                2,
+                "ALTER TABLE public.users ALTER COLUMN email SET NOT NULL",
+                3.0,
+                &[("public.users", "AccessExclusiveLock")],
+                3.0,
+            )
+            .scanned("public.users")
+            .findings(10_000);
+        assert_eq!(rules_of(&f), ["set-not-null-scan"]);
+    }
+
+    #[test]
+    fn set_not_null_proven_without_a_scan_is_not_a_finding() {
         let f = Fixture::new()
             .rows("public.users", Some(10))
             .statement(
@@ -43,6 +85,20 @@ mod tests {
                 3.0,
             )
             .findings(10_000);
-        assert_eq!(rules_of(&f), ["set-not-null-scan"]);
+        assert!(!rules_of(&f).contains(&"set-not-null-scan"), "{:?}", rules_of(&f));
+    }
+
+    #[test]
+    fn a_second_set_not_null_under_the_same_lock_is_found_too() {
+        let sql = "ALTER TABLE public.users ALTER COLUMN email SET NOT NULL";
+        let f = Fixture::new()
+            .rows("public.users", Some(10))
+            .statement(2, sql, 3.0, &[("public.users", "AccessExclusiveLock")], 3.0)
+            .scanned("public.users")
+            .statement(3, "ALTER TABLE public.users ALTER COLUMN name SET NOT NULL", 3.0, &[], 3.0)
+            .scanned("public.users")
+            .findings(10_000);
+        let lines: Vec<&str> = f.iter().filter(|x| x.rule == "set-not-null-scan").map(|x| x.statement.as_str()).collect();
+        assert_eq!(lines, ["900.sql:2", "900.sql:3"]);
     }
 }

@@ -2,7 +2,9 @@
 //! volatile DEFAULT on ADD COLUMN, SET TABLESPACE, VACUUM FULL, CLUSTER): the whole table and
 //! its indexes were rewritten under ACCESS EXCLUSIVE, reads and writes waiting. Safer: add a
 //! new column, backfill it in batches, switch readers, drop the old one; for defaults, a
-//! non-volatile default (metadata only since PostgreSQL 11) and a backfill.
+//! non-volatile default (metadata only since PostgreSQL 11) and a backfill. `TRUNCATE` also
+//! gives new storage, but empties the table instead of copying it: no rewrite (its loss of
+//! rows is `INT-DATA-LOSS`'s to judge).
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
@@ -16,15 +18,14 @@ fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &ctx.migration.trace {
         for relation in &t.rewrote {
-            let strongest = t.locks.iter().filter(|l| &l.relation == relation && l.kind.contains("table")).max_by_key(|l| l.mode);
-            let Some(lock) = strongest else {
-                // An index rebuilt with its table, or a table rewritten by an earlier lock.
-                if ctx.rows.contains_key(relation) {
-                    out.push(rewrite(ctx, t, relation, LockMode::AccessExclusive));
-                }
-                continue;
-            };
-            out.push(rewrite(ctx, t, relation, lock.mode));
+            // A table (pre-existing, so with its rows here) under the strongest lock held on it,
+            // taken by this statement or an earlier one; an index rebuilt with its table is
+            // part of the table's finding.
+            let table = ctx.rows.contains_key(relation)
+                || ctx.migration.trace.iter().flat_map(|t| &t.locks).any(|l| &l.relation == relation && l.kind.contains("table"));
+            if table {
+                out.push(rewrite(ctx, t, relation, t.held_on(relation).unwrap_or(LockMode::AccessExclusive)));
+            }
         }
     }
     out
