@@ -67,7 +67,7 @@ fn on_big(file: &str, criteria: Vec<Criterion>) -> LoadedPlan {
     })
 }
 
-fn traced<'a>(m: &'a MigrationResult, line: usize) -> &'a StatementTrace {
+fn traced(m: &MigrationResult, line: usize) -> &StatementTrace {
     m.trace.iter().find(|t| t.line == line).unwrap_or_else(|| panic!("no trace of line {line}: {:#?}", m.trace))
 }
 
