@@ -478,8 +478,22 @@ pub struct TableChange {
     /// The table itself was dropped.
     pub dropped: bool,
     pub dropped_columns: Vec<String>,
+    /// Its new `schema.table` when the migration renamed it (or moved it to another schema):
+    /// no row lost, but the running application still uses the old name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_to: Option<String>,
+    /// Columns the migration renamed (same column, new name): no value lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed_columns: Vec<ColumnRename>,
     /// Rows before the migration, from the statistics (`None`: unknown).
     pub rows_before: Option<i64>,
+}
+
+/// A column renamed by a migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnRename {
+    pub from: String,
+    pub to: String,
 }
 
 impl TableChange {

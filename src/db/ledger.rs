@@ -185,16 +185,6 @@ pub fn record_sql(
     )
 }
 
-/// Update the data changes of a migration recorded by this run (the dropped columns are known
-/// only from the catalog diff after COMMIT).
-pub fn update_data_sql(migration: &str, data: &str) -> String {
-    format!(
-        "UPDATE pgstage.ledger SET data_changes = {}::jsonb WHERE migration = {}",
-        quote_literal(data),
-        quote_literal(migration)
-    )
-}
-
 /// Forget `migrations` (after a rollback rehearsal removed their objects).
 pub fn forget_sql(migrations: &[&str]) -> String {
     let list = migrations.iter().map(|m| quote_literal(m)).collect::<Vec<_>>().join(", ");

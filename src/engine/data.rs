@@ -1,19 +1,20 @@
 //! What a migration did to pre-existing data, measured in its own transaction before COMMIT:
 //! rows inserted, updated and deleted per table (`pg_stat_get_xact_tuples_*`, the counters of
 //! `pg_stat_xact_user_tables`, which count this transaction alone, never the application's
-//! concurrent traffic), tables truncated or rewritten (a new `relfilenode`), tables dropped;
-//! and, from the catalog diff after it, the columns it dropped. Row figures before come from
+//! concurrent traffic), tables truncated or rewritten (a new `relfilenode`), tables dropped or
+//! renamed, and columns dropped or renamed (by their numbers in `pg_attribute`: a renamed
+//! column keeps its number). Row figures before come from
 //! the statistics, not from scanning.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 
 use crate::db::quote_ident;
-use crate::db::snapshot::{Kind, Snapshot, SnapshotDiff};
-use crate::run_result::TableChange;
+use crate::db::snapshot::{Kind, Snapshot};
+use crate::run_result::{ColumnRename, TableChange};
 
 /// Schemas whose tables are never pre-existing data: the system's and pgstage's own.
 const USER_TABLES: &str = "c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstage') \
@@ -57,6 +58,9 @@ pub struct Before {
     /// transaction (`pg_stat_get_xact_numscans`): the trace tells a statement that scanned a
     /// table by its difference.
     pub scans: HashMap<u32, i64>,
+    /// The live columns (attnum → name) of each pre-existing table, as last read: a column
+    /// renamed keeps its number, a dropped one loses it.
+    columns: HashMap<u32, BTreeMap<i16, String>>,
 }
 
 /// Read the pre-existing tables of `baseline` (by name) with their storage and row estimate;
@@ -147,7 +151,18 @@ pub async fn before(
             }
         }
     }
-    Ok(Before { tables, relations, relation_names, table_names, event_triggers, counted: HashMap::new(), scans: HashMap::new() })
+    let oids: Vec<u32> = tables.keys().copied().collect();
+    let columns = columns_of(client, &oids).await?;
+    Ok(Before {
+        tables,
+        relations,
+        relation_names,
+        table_names,
+        event_triggers,
+        counted: HashMap::new(),
+        scans: HashMap::new(),
+        columns,
+    })
 }
 
 impl Before {
@@ -192,24 +207,35 @@ impl Before {
         let rows = client
             .query_typed(
                 "SELECT c.oid, c.relfilenode::int8, pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid),
-                        pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)
-                 FROM pg_catalog.pg_class c WHERE c.oid = ANY($1)",
+                        pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid),
+                        n.nspname, c.relname
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1)",
                 &[(&oids, Type::OID_ARRAY)],
             )
             .await?;
+        let mut columns = columns_of(client, &oids).await?;
         let mut seen = BTreeSet::new();
         let mut changes = Vec::new();
         for r in &rows {
             let oid: u32 = r.get(0);
             seen.insert(oid);
-            let Some(table) = self.tables.get(&oid).cloned() else { continue };
+            let Some(table) = self.tables.get_mut(&oid) else { continue };
+            // Renamed (or moved to another schema): the same table, by its oid, under its new name.
+            let (schema, relname): (String, String) = (r.get(5), r.get(6));
+            let renamed_to = (schema != table.schema || relname != table.relname).then(|| format!("{schema}.{relname}"));
+            let name_before = table.name.clone();
+            if let Some(name) = &renamed_to {
+                (table.name, table.schema, table.relname) = (name.clone(), schema, relname);
+            }
+            let table = table.clone();
             let counts: (i64, i64, i64) = (r.get(2), r.get(3), r.get(4));
             let earlier = self.counted.insert(oid, counts).unwrap_or_default();
             let (inserted, updated, deleted) = (counts.0 - earlier.0, counts.1 - earlier.1, counts.2 - earlier.2);
             let relfilenode: i64 = r.get(1);
             let new_storage = relfilenode != table.relfilenode;
             let mut change = TableChange {
-                table: table.name.clone(),
+                table: name_before,
+                renamed_to: renamed_to.clone(),
                 inserted,
                 updated,
                 deleted,
@@ -227,7 +253,12 @@ impl Before {
                     t.relfilenode = relfilenode;
                 }
             }
-            if inserted != 0 || updated != 0 || deleted != 0 || new_storage {
+            let now = columns.remove(&oid).unwrap_or_default();
+            if let Some(was) = self.columns.insert(oid, now.clone()) {
+                (change.dropped_columns, change.renamed_columns) = column_changes(&was, &now);
+            }
+            let columns_changed = !change.dropped_columns.is_empty() || !change.renamed_columns.is_empty();
+            if inserted != 0 || updated != 0 || deleted != 0 || new_storage || renamed_to.is_some() || columns_changed {
                 changes.push(change);
             }
         }
@@ -247,82 +278,60 @@ impl Before {
     }
 }
 
-/// Add the columns of pre-existing tables that `diff` (before → after one migration, or a
-/// batch) shows dropped. `pre_existing` is the baseline.
-pub fn add_dropped_columns(changes: &mut Vec<TableChange>, diff: &SnapshotDiff, pre_existing: &Snapshot) {
-    let baseline_tables = pre_existing.objects.get(&Kind::Table);
-    for c in diff.changed.iter().filter(|c| c.object.kind == Kind::Table) {
-        if !baseline_tables.is_some_and(|t| t.contains_key(&c.object.name)) {
-            continue;
-        }
-        let after: BTreeSet<String> = column_names(&c.after).into_iter().collect();
-        let dropped: Vec<String> = column_names(&c.before).into_iter().filter(|col| !after.contains(col)).collect();
-        if dropped.is_empty() {
-            continue;
-        }
-        match changes.iter_mut().find(|t| t.table == c.object.name) {
-            Some(t) => t.dropped_columns.extend(dropped),
-            None => changes.push(TableChange { table: c.object.name.clone(), dropped_columns: dropped, ..Default::default() }),
+/// The columns dropped, and those renamed, from `before` to `after` (attnum → name): the
+/// catalog keeps a column's number through a rename, and a dropped column's number is gone.
+pub fn column_changes(before: &BTreeMap<i16, String>, after: &BTreeMap<i16, String>) -> (Vec<String>, Vec<ColumnRename>) {
+    let (mut dropped, mut renamed) = (Vec::new(), Vec::new());
+    for (attnum, name) in before {
+        match after.get(attnum) {
+            None => dropped.push(name.clone()),
+            Some(to) if to != name => renamed.push(ColumnRename { from: name.clone(), to: to.clone() }),
+            Some(_) => {}
         }
     }
-    changes.sort_by(|a, b| a.table.cmp(&b.table));
+    (dropped, renamed)
 }
 
-/// Column names of a snapshot table definition ("name type[ not null][ default …], …"):
-/// split at the commas outside quotes, parentheses and brackets; unquoted.
-pub fn column_names(definition: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let (mut depth, mut single, mut double) = (0i32, false, false);
-    let mut start = 0;
-    let bytes = definition.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'\'' if !double => single = !single,
-            b'"' if !single => double = !double,
-            b'(' | b'[' if !single && !double => depth += 1,
-            b')' | b']' if !single && !double => depth -= 1,
-            b',' if !single && !double && depth == 0 && bytes.get(i + 1) == Some(&b' ') => {
-                names.push(first_identifier(&definition[start..i]));
-                start = i + 2;
-            }
-            _ => {}
-        }
+/// The live columns (attnum → name) of each of `oids`.
+async fn columns_of(client: &Client, oids: &[u32]) -> Result<HashMap<u32, BTreeMap<i16, String>>, tokio_postgres::Error> {
+    let rows = client
+        .query_typed(
+            "SELECT attrelid, attnum, attname::text FROM pg_catalog.pg_attribute
+             WHERE attrelid = ANY ($1) AND attnum > 0 AND NOT attisdropped",
+            &[(&oids, Type::OID_ARRAY)],
+        )
+        .await?;
+    let mut columns: HashMap<u32, BTreeMap<i16, String>> = HashMap::new();
+    for r in &rows {
+        columns.entry(r.get(0)).or_default().insert(r.get(1), r.get(2));
     }
-    if !definition[start..].trim().is_empty() {
-        names.push(first_identifier(&definition[start..]));
-    }
-    names
-}
-
-fn first_identifier(column: &str) -> String {
-    let column = column.trim_start();
-    if let Some(rest) = column.strip_prefix('"') {
-        let mut name = String::new();
-        let mut chars = rest.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    name.push('"');
-                    chars.next();
-                }
-                '"' => break,
-                c => name.push(c),
-            }
-        }
-        name
-    } else {
-        column.split(' ').next().unwrap_or_default().to_owned()
-    }
+    Ok(columns)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn cols(names: &[(i16, &str)]) -> BTreeMap<i16, String> {
+        names.iter().map(|(n, name)| (*n, (*name).to_owned())).collect()
+    }
+
     #[test]
-    fn column_names_split_outside_quotes_and_parentheses() {
-        let def = r#"id uuid not null default gen_random_uuid(), "we, ird""x" text default 'a, b'::text, tags text[] default ARRAY['x', 'y'], n numeric(10, 2)"#;
-        assert_eq!(column_names(def), ["id", "we, ird\"x", "tags", "n"]);
-        assert!(column_names("").is_empty());
+    fn a_renamed_column_keeps_its_number_and_a_dropped_one_loses_it() {
+        let before = cols(&[(1, "id"), (2, "email"), (3, "note"), (4, "ip")]);
+        let renamed = |from: &str, to: &str| ColumnRename { from: from.into(), to: to.into() };
+        assert_eq!(
+            column_changes(&before, &cols(&[(1, "id"), (2, "mail"), (3, "note"), (4, "ip")])),
+            (vec![], vec![renamed("email", "mail")])
+        );
+        // Dropped, and another of the same name and type added: a loss, whatever its name.
+        assert_eq!(
+            column_changes(&before, &cols(&[(1, "id"), (2, "email"), (3, "note"), (5, "ip")])),
+            (vec!["ip".to_owned()], vec![])
+        );
+        assert_eq!(
+            column_changes(&before, &cols(&[(1, "id"), (3, "note"), (4, "address")])),
+            (vec!["email".to_owned()], vec![renamed("ip", "address")])
+        );
     }
 }

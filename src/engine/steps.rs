@@ -391,12 +391,6 @@ impl Engine {
             let diff = self.current.diff(&after);
             compare_created(&m, &diff, &after, &mut result);
             self.find(&m, &p, &before.rows(), &sizes, &after, &diff, &mut result);
-            let columns_before = result.data.tables.iter().map(|t| t.dropped_columns.len()).sum::<usize>();
-            data::add_dropped_columns(&mut result.data.tables, &diff, &self.baseline);
-            if result.data.tables.iter().map(|t| t.dropped_columns.len()).sum::<usize>() != columns_before {
-                let json = serde_json::to_string(&result.data).unwrap_or_default();
-                let _ = self.client().batch_execute(&ledger::update_data_sql(&m.id, &json)).await;
-            }
             self.current = after;
         }
         self.finish_migration(i, result);
@@ -472,25 +466,11 @@ impl Engine {
         let schema = self.schema().to_owned();
         self.result.schema_counts.after = self.current.counts(&schema);
         if self.plan.plan.execution.transaction == TransactionMode::Batch {
-            // One snapshot diff for the whole batch: attribute objects per migration by name,
-            // dropped columns to the migration that declares them (else the last one).
+            // One snapshot diff for the whole batch: attribute objects per migration by name.
             let diff = self.baseline.diff(&self.current);
-            let mut dropped = Vec::new();
-            data::add_dropped_columns(&mut dropped, &diff, &self.baseline);
             for (i, m) in self.plan.plan.migrations.iter().enumerate() {
                 if self.result.migrations[i].status == MigrationStatus::Applied {
                     compare_created_tables_only(m, &diff, &mut self.result.migrations[i]);
-                }
-            }
-            for change in dropped {
-                let declares = |m: &Migration| m.data_loss.iter().any(|d| change.table.ends_with(&d.table));
-                let last = self.result.migrations.iter().rposition(|m| m.status == MigrationStatus::Applied);
-                if let Some(i) = self.plan.plan.migrations.iter().position(declares).or(last) {
-                    let tables = &mut self.result.migrations[i].data.tables;
-                    match tables.iter_mut().find(|t| t.table == change.table) {
-                        Some(t) => t.dropped_columns.extend(change.dropped_columns),
-                        None => tables.push(change),
-                    }
                 }
             }
         }

@@ -609,6 +609,12 @@ pub fn table_change_text(t: &TableChange) -> String {
             parts.push(format!("{} {what}", count_of(n as usize, "rows")));
         }
     }
+    if let Some(to) = &t.renamed_to {
+        parts.push(format!("renamed to {to}"));
+    }
+    for c in &t.renamed_columns {
+        parts.push(format!("column {} renamed to {}", c.from, c.to));
+    }
     for c in &t.dropped_columns {
         parts.push(format!("column {c} dropped"));
     }

@@ -177,3 +177,43 @@ async fn a_truncate_is_a_truncate_not_a_rewrite() {
     assert!(m.findings.iter().all(|f| f.rule != "table-rewrite"), "{:#?}", m.findings);
     assert!(r.verdict.go, "{:?}", r.verdict.reasons);
 }
+
+/// A rename is a rename: a renamed column is no loss (it keeps its number in the catalog), a
+/// renamed table is reported under both names, and a column dropped after the rename is named
+/// as the table had it.
+#[tokio::test]
+async fn a_rename_reads_as_a_rename_not_a_loss() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(
+        plan_with(|p| {
+            bare(p);
+            p.migrations = vec![migration("955", "tests/fixtures/sql/955_rename_column.sql")];
+        }),
+        &db,
+    )
+    .await;
+    let t = &r.migrations[0].data.tables;
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].table, "public.audit_log");
+    assert!(t[0].dropped_columns.is_empty(), "{t:?}");
+    assert_eq!(t[0].renamed_columns, [pgstage::run_result::ColumnRename { from: "ip".into(), to: "client_ip".into() }]);
+    assert!(r.verdict.go, "a rename loses nothing: {:?}", r.verdict.reasons);
+    drop(db);
+
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(
+        plan_with(|p| {
+            bare(p);
+            p.migrations = vec![migration("956", "tests/fixtures/sql/956_rename_table.sql")];
+        }),
+        &db,
+    )
+    .await;
+    let t = &r.migrations[0].data.tables;
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!((t[0].table.as_str(), t[0].renamed_to.as_deref()), ("public.audit_log", Some("public.audit_events")));
+    assert_eq!(t[0].dropped_columns, ["ip"], "the dropped column, by its name");
+    let loss = r.all_checks().find(|c| c.id == "INT-DATA-LOSS").expect("the data-loss check");
+    assert!(loss.detail.contains("public.audit_log: column ip dropped"), "{}", loss.detail);
+    assert!(!r.verdict.go, "the dropped column is an undeclared loss");
+}
