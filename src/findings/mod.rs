@@ -8,6 +8,7 @@ pub mod rules;
 
 use std::collections::HashMap;
 
+use crate::db::lock_modes::LockMode;
 use crate::db::snapshot::{Snapshot, SnapshotDiff};
 use crate::db::split::Statement;
 use crate::plan::{AcceptedFinding, LockRule, Migration};
@@ -81,6 +82,32 @@ pub fn sized(
     }
 }
 
+/// A finding about statement `t` on `relation`, which it ran under `mode` (taken by it or by an
+/// earlier statement of the transaction): its severity and estimate follow the relation's size
+/// here and the time the statement ran.
+pub fn under(
+    ctx: &Context,
+    rule: LockRule,
+    t: &StatementTrace,
+    relation: &str,
+    mode: LockMode,
+    message: String,
+    advice: &str,
+) -> Finding {
+    let rows = ctx.rows(relation);
+    Finding {
+        severity: by_size(rows),
+        statement: t.statement.clone(),
+        relation: relation.to_owned(),
+        lock: mode.to_string(),
+        blocks: mode.blocks().label().into(),
+        message,
+        advice: advice.into(),
+        estimate: estimate(rows, t.ms),
+        ..Finding::of(rule)
+    }
+}
+
 /// Every rule over one migration.
 pub fn find(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -141,7 +168,14 @@ pub(crate) mod test_utils {
     }
 
     impl Fixture {
+        /// A migration that sets its own `lock_timeout` (line 1), as a careful file does: the
+        /// rules' tests then see only what their statements do.
         pub fn new() -> Self {
+            Fixture::without_lock_timeout().sql(1, "SET lock_timeout = '2s'")
+        }
+
+        /// A migration with no statement yet.
+        pub fn without_lock_timeout() -> Self {
             let m = Migration {
                 id: "900".into(),
                 title: "fixture".into(),
@@ -203,6 +237,30 @@ pub(crate) mod test_utils {
                 rewrote: vec![],
                 truncated: vec![],
             });
+            self
+        }
+
+        /// A statement at `line` that the trace did not follow (it locked nothing).
+        pub fn sql(mut self, line: usize, sql: &str) -> Self {
+            self.statements.push(crate::db::split::split(sql).unwrap().remove(0));
+            self.statements.last_mut().unwrap().line = line;
+            self
+        }
+
+        /// The last statement also took `mode` on the index `relation`.
+        pub fn index_lock(mut self, relation: &str, mode: &str) -> Self {
+            let mode: LockMode = mode.parse().expect("a lock mode");
+            let t = self.migration.trace.last_mut().unwrap();
+            t.locks.push(LockTaken {
+                relation: relation.into(),
+                kind: "index".into(),
+                mode,
+                blocks: Some(mode.blocks()),
+                held_ms: t.ms,
+                read_blocked: None,
+                write_blocked: None,
+            });
+            t.held.push(HeldLock { relation: relation.into(), mode });
             self
         }
 

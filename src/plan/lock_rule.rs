@@ -22,6 +22,20 @@ text_enum! {
         ForeignKeyWithoutIndex = "foreign-key-without-index",
         /// A write-blocking lock held longer than the plan allows.
         WriteLockHeldTooLong = "write-lock-held-too-long",
+        /// UNIQUE, PRIMARY KEY or EXCLUDE added by `ALTER TABLE`: its index built under ACCESS
+        /// EXCLUSIVE.
+        ConstraintIndexUnderAccessExclusive = "constraint-index-under-access-exclusive",
+        /// A CHECK constraint added without `NOT VALID`: every row checked under ACCESS EXCLUSIVE.
+        CheckWithoutNotValid = "check-without-not-valid",
+        /// `VALIDATE CONSTRAINT` in the transaction that added it: the scan under the ACCESS
+        /// EXCLUSIVE lock the `ADD` took.
+        ValidateInSameTransaction = "validate-in-same-transaction",
+        /// `REINDEX` or `DROP INDEX` without `CONCURRENTLY`.
+        IndexMaintenanceWithoutConcurrently = "index-maintenance-without-concurrently",
+        /// A table or column renamed: the running application still uses the old name.
+        RenameBreaksRunningCode = "rename-breaks-running-code",
+        /// A lock able to block the application taken by a file that sets no `lock_timeout`.
+        MissingLockTimeout = "missing-lock-timeout",
     }
 }
 

@@ -3,7 +3,7 @@
 
 use pgstage::db::lock_modes::LockMode;
 use pgstage::plan::{Criterion, CriterionKind, DeclaredLoss, LoadedPlan, Loss, Rule};
-use pgstage::run_result::{MigrationResult, MigrationStatus, StatementTrace};
+use pgstage::run_result::{MigrationResult, MigrationStatus, RunResult, StatementTrace};
 
 use crate::engine::{migration, plan_with, run};
 use crate::staging::bare;
@@ -216,4 +216,75 @@ async fn a_rename_reads_as_a_rename_not_a_loss() {
     let loss = r.all_checks().find(|c| c.id == "INT-DATA-LOSS").expect("the data-loss check");
     assert!(loss.detail.contains("public.audit_log: column ip dropped"), "{}", loss.detail);
     assert!(!r.verdict.go, "the dropped column is an undeclared loss");
+}
+
+/// The rules that stand on the trace's facts (what a statement scanned, under which lock), on
+/// the 1,000,000-row table: each bad pattern raises its rule, the safe pattern the linters
+/// recommend raises none of them.
+#[tokio::test]
+async fn the_rules_on_what_was_scanned_under_which_lock() {
+    let rules_of = |r: &RunResult| -> Vec<String> {
+        r.migrations.iter().flat_map(|m| &m.findings).map(|f| f.rule.to_string()).collect::<Vec<_>>()
+    };
+    for (files, raised, not_raised) in [
+        (vec!["950_unique_on_big.sql"], vec!["constraint-index-under-access-exclusive", "missing-lock-timeout"], vec![]),
+        (
+            vec!["957_unique_index_concurrently.sql", "957_unique_using_index.sql"],
+            vec![],
+            vec!["constraint-index-under-access-exclusive", "index-without-concurrently", "missing-lock-timeout"],
+        ),
+        (vec!["958_check_scans.sql"], vec!["check-without-not-valid"], vec![]),
+        (vec!["958_check_not_valid.sql"], vec![], vec!["check-without-not-valid", "missing-lock-timeout"]),
+        (vec!["952_not_null_proven.sql"], vec!["validate-in-same-transaction"], vec!["set-not-null-scan"]),
+        (vec!["953_reindex_big.sql"], vec!["index-maintenance-without-concurrently"], vec![]),
+    ] {
+        let db = fresh_db(Template::Big).await;
+        let plan = plan_with(|p| {
+            bare(p);
+            p.migrations = files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let mut m = migration(&format!("95{i}"), &format!("tests/fixtures/sql/{f}"));
+                    m.non_transactional = f.contains("concurrently");
+                    m
+                })
+                .collect();
+        });
+        let r = run(plan, &db).await;
+        assert!(
+            r.migrations.iter().all(|m| m.status == MigrationStatus::Applied),
+            "{files:?}: {:?}",
+            r.migrations.iter().map(|m| &m.error).collect::<Vec<_>>()
+        );
+        let found = rules_of(&r);
+        for rule in raised {
+            assert!(found.iter().any(|f| f == rule), "{files:?} raises {rule}: {found:?}");
+        }
+        for rule in not_raised {
+            assert!(found.iter().all(|f| f != rule), "{files:?} does not raise {rule}: {found:?}");
+        }
+    }
+}
+
+/// A rename raises the compatibility rule: the running code still uses the old name.
+#[tokio::test]
+async fn a_rename_is_a_compatibility_warning() {
+    let db = fresh_db(Template::Baseline).await;
+    let r = run(
+        plan_with(|p| {
+            bare(p);
+            p.migrations = vec![migration("955", "tests/fixtures/sql/955_rename_column.sql")];
+        }),
+        &db,
+    )
+    .await;
+    let f = r.migrations[0]
+        .findings
+        .iter()
+        .find(|f| f.rule == "rename-breaks-running-code")
+        .unwrap_or_else(|| panic!("{:#?}", r.migrations[0].findings));
+    assert_eq!(f.severity, pgstage::run_result::FindingSeverity::Warning);
+    assert!(f.message.contains("public.audit_log.ip renamed to client_ip"), "{}", f.message);
+    assert!(f.statement.ends_with("955_rename_column.sql:2"), "{}", f.statement);
 }

@@ -1,12 +1,18 @@
 //! The rules, one file each: its `//!` doc says the problem and the safer pattern. [`ALL`] is
 //! the catalogue (ids unique, each with its fixture test).
 
+mod check_without_not_valid;
+mod constraint_index_under_access_exclusive;
 mod foreign_key_valid;
 mod foreign_key_without_index;
+mod index_maintenance_without_concurrently;
 mod index_without_concurrently;
+mod missing_lock_timeout;
+mod rename_breaks_running_code;
 mod set_not_null;
 mod statements_under_access_exclusive;
 mod table_rewrite;
+mod validate_in_same_transaction;
 mod write_lock_held_too_long;
 
 use super::Context;
@@ -28,6 +34,12 @@ pub const ALL: &[Rule] = &[
     statements_under_access_exclusive::RULE,
     foreign_key_without_index::RULE,
     write_lock_held_too_long::RULE,
+    constraint_index_under_access_exclusive::RULE,
+    check_without_not_valid::RULE,
+    validate_in_same_transaction::RULE,
+    index_maintenance_without_concurrently::RULE,
+    rename_breaks_running_code::RULE,
+    missing_lock_timeout::RULE,
 ];
 
 /// The rule ids, as written.

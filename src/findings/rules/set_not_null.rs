@@ -6,9 +6,9 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
-use crate::findings::{Context, by_size, estimate, shape, sized};
+use crate::findings::{Context, shape, sized, under};
 use crate::plan::LockRule;
-use crate::run_result::{Finding, StatementTrace};
+use crate::run_result::Finding;
 
 pub const RULE: Rule = Rule { id: LockRule::SetNotNullScan, summary: "SET NOT NULL by a full scan", check };
 
@@ -30,27 +30,11 @@ fn check(ctx: &Context) -> Vec<Finding> {
             let advice = "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (no scan); drop the check";
             out.push(match lock {
                 Some(l) => sized(ctx, RULE.id, t, l, "reads and writes", message, advice),
-                None => scanned_under_earlier_lock(ctx, t, relation, message, advice),
+                None => under(ctx, RULE.id, t, relation, LockMode::AccessExclusive, message, advice),
             });
         }
     }
     out
-}
-
-/// A scan under an ACCESS EXCLUSIVE lock an earlier statement took.
-fn scanned_under_earlier_lock(ctx: &Context, t: &StatementTrace, relation: &str, message: String, advice: &str) -> Finding {
-    let rows = ctx.rows(relation);
-    Finding {
-        severity: by_size(rows),
-        statement: t.statement.clone(),
-        relation: relation.to_owned(),
-        lock: LockMode::AccessExclusive.to_string(),
-        blocks: "reads and writes".into(),
-        message,
-        advice: advice.into(),
-        estimate: estimate(rows, t.ms),
-        ..Finding::of(RULE.id)
-    }
 }
 
 #[cfg(test)]
