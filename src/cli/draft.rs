@@ -63,6 +63,9 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
         let what: Vec<String> = r.created.iter().map(|(k, v)| format!("{} {k}", v.len())).collect();
         println!("  {} {}: {:.1} ms, {}", m.id, m.title, r.duration_ms, what.join(", "));
     }
+    for f in &drafted.left_out {
+        println!("  left out, not read: {f}");
+    }
     if let Some(p) = &drafted.written_rollback {
         println!("rollback: {} (the down files in reverse order)", p.display());
     }

@@ -42,6 +42,8 @@ pub struct Drafted {
     pub written_rollback: Option<PathBuf>,
     /// The draft as written, rehearsed.
     pub confirmed: RunResult,
+    /// The folder's files not read, and why.
+    pub left_out: Vec<sources::LeftOut>,
 }
 
 /// Draft, write and confirm a plan for the folder.
@@ -81,7 +83,7 @@ pub async fn init(options: &InitOptions) -> Result<Drafted, DraftError> {
     out.write(&plan_path, &render::plan_text(&plan, &header))?;
     let loaded = crate::plan::load(&plan_path).map_err(|e| DraftError::Invalid(e.to_string()))?;
     let confirmed = rig.rehearse(&loaded).await?;
-    Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed })
+    Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed, left_out: sources.ignored })
 }
 
 /// The rollback: the down files of the batch in reverse order (written beside the plan as
@@ -425,7 +427,7 @@ fn header(
         h.push("  - there is no rollback: add one (rollback.script) so that the run rehearses it".into());
     }
     for p in &sources.ignored {
-        h.push(format!("  - not a migration, left out: {}", p.display()));
+        h.push(format!("  - left out, not read: {p}"));
     }
     h
 }

@@ -117,7 +117,10 @@ async fn init_numbered_files_with_a_baseline_and_a_rollback() {
     }
     let text = std::fs::read_to_string(&loaded.path).unwrap();
     assert!(text.contains("// Paths are relative to this file. Review before use:"), "{text}");
-    assert!(text.contains("not a migration, left out: ") && text.contains("helpers.sql"), "the file left out is named: {text}");
+    assert!(
+        text.contains("left out, not read: ") && text.contains("helpers.sql: not a migration (no version in its name)"),
+        "the file left out is named: {text}"
+    );
     let result = ends_go(&loaded).await;
     assert!(result.rollback.as_ref().is_some_and(|r| r.matches_baseline()));
 }
@@ -182,4 +185,60 @@ fn init_never_writes_over_a_plan_without_force() {
     assert_eq!(std::fs::read_to_string(&plan).unwrap(), "keep me");
     let out = pgstage(&["init", "tests/fixtures/init/flyway", "--from", "9", "-o", plan.to_str().unwrap(), "--force"]);
     assert!(text(&out).contains("--from 9: no such migration") && text(&out).contains("(it has: 1, 1.1, 2)"), "{}", text(&out));
+}
+
+/// The rehearsal's rollback ran and returned to the baseline.
+fn rolled_back(result: &RunResult) {
+    let rollback = result.rollback.as_ref().expect("rehearsed");
+    assert!(rollback.error.is_none() && rollback.matches_baseline(), "{rollback:?}");
+}
+
+#[tokio::test]
+async fn init_golang_migrate_twenty_digit_versions_one_file_per_database() {
+    let (loaded, out) = init("dialects", &["--from", "20210101000000000001"]);
+    assert_eq!(
+        ids(&loaded),
+        ["20210101000000000001", "20210101000000000002", "20210101000000000003"],
+        "versions beyond a u64, in order; the mysql-only version is not PostgreSQL's: {out}"
+    );
+    let files: Vec<String> =
+        loaded.plan.migrations.iter().map(|m| m.file.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(
+        files,
+        [
+            "20210101000000000001_networks.postgres.up.sql",
+            "20210101000000000002_labels.postgres.up.sql",
+            "20210101000000000003_networks_cidr.autocommit.up.sql"
+        ],
+        "the PostgreSQL file over the plain one"
+    );
+    assert_eq!(loaded.plan.migrations.iter().map(|m| m.non_transactional).collect::<Vec<_>>(), [false, false, true]);
+    assert!(loaded.plan.baseline.migrations[0].ends_with("20210101000000000000_accounts.up.sql"));
+    for (file, why) in [
+        ("20210101000000000001_networks.mysql.up.sql", "written for mysql, not PostgreSQL"),
+        ("20210101000000000001_networks.sqlite3.down.sql", "written for sqlite3, not PostgreSQL"),
+        ("20210101000000000004_tuning.mysql.up.sql", "written for mysql, not PostgreSQL"),
+        (
+            "20210101000000000002_labels.up.sql",
+            "version 20210101000000000002 has a PostgreSQL file of its own: 20210101000000000002_labels.postgres.up.sql",
+        ),
+    ] {
+        assert!(out.contains(&format!("left out, not read: tests/fixtures/init/dialects/{file}: {why}")), "{file}: {out}");
+    }
+    assert_eq!(out.matches("left out, not read: ").count(), 7, "every file not read, once: {out}");
+    let sql = std::fs::read_to_string(loaded.resolve(&loaded.plan.rollback.as_ref().unwrap().script)).unwrap();
+    assert!(sql.contains("networks.postgres.down.sql") && !sql.contains("mysql"), "{sql}");
+    let result = ends_go(&loaded).await;
+    rolled_back(&result);
+}
+
+#[tokio::test]
+async fn init_mixed_names_reads_every_numbered_file() {
+    let (loaded, out) = init("mixed", &["--from", "2"]);
+    assert_eq!(ids(&loaded), ["002", "003"], "002 ends in .up.sql, 003 does not: both are migrations: {out}");
+    assert!(loaded.plan.baseline.migrations[0].ends_with("001_accounts.sql"), "{:?}", loaded.plan.baseline);
+    assert!(out.contains("left out, not read: tests/fixtures/init/mixed/README.md: not a .sql file"), "{out}");
+    assert_eq!(out.matches("left out, not read: ").count(), 1, "{out}");
+    assert_eq!(creates(&loaded, 1).0, ["audit"]);
+    ends_go(&loaded).await;
 }
