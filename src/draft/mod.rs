@@ -70,6 +70,32 @@ impl Output {
     }
 }
 
+/// The files a draft wrote, with what each held before (`None`: it did not exist), so that a
+/// draft that fails leaves the folder as it found it.
+#[derive(Debug, Default)]
+pub struct Journal(Vec<(PathBuf, Option<Vec<u8>>)>);
+
+impl Journal {
+    /// [`Output::write`], remembering what `path` held.
+    pub fn write(&mut self, out: &Output, path: &Path, text: &str) -> Result<(), DraftError> {
+        out.may_write(path)?;
+        if !self.0.iter().any(|(p, _)| p == path) {
+            self.0.push((path.to_owned(), std::fs::read(path).ok()));
+        }
+        out.write(path, text)
+    }
+
+    /// Put every file written back as it was (removed if it was not there).
+    pub fn undo(self) {
+        for (path, before) in self.0.into_iter().rev() {
+            let _ = match before {
+                Some(bytes) => std::fs::write(&path, bytes),
+                None => std::fs::remove_file(&path),
+            };
+        }
+    }
+}
+
 fn absolute(path: &Path) -> Result<PathBuf, DraftError> {
     std::fs::canonicalize(path).map_err(|source| DraftError::Write { path: path.to_owned(), source })
 }

@@ -242,3 +242,60 @@ async fn init_mixed_names_reads_every_numbered_file() {
     assert_eq!(creates(&loaded, 1).0, ["audit"]);
     ends_go(&loaded).await;
 }
+
+/// `pgstage run PLAN --sandbox --ack-all`: what it printed; the run ended GO.
+fn runs_go_on_a_sandbox(plan: &Path) -> String {
+    let state = scratch("run-state");
+    let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(["run", plan.to_str().unwrap(), "--sandbox", "--ack-all"])
+        .current_dir(root())
+        .env("PGSTAGE_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("VERDICT: GO"), "{all}");
+    let _ = std::fs::remove_dir_all(state);
+    all
+}
+
+#[test]
+fn init_a_baseline_and_a_batch_that_create_roles_rehearse_twice_in_one_cluster() {
+    // The baseline's CREATE ROLE app_user and the batch's app_reporting are cluster-wide:
+    // the confirming rehearsal (and the rollback's re-apply) must not meet the first one's.
+    let (loaded, out) = init("roles", &["--from", "002"]);
+    assert_eq!(ids(&loaded), ["002", "003"], "{out}");
+    assert!(loaded.plan.rollback.as_ref().is_some_and(|r| r.script.ends_with("rollback.sql")));
+    runs_go_on_a_sandbox(&loaded.path);
+}
+
+#[test]
+fn a_failed_init_writes_nothing() {
+    let dir = scratch("failed");
+    let plan = dir.join("next.ron");
+    let rollback = dir.join("next.rollback.sql");
+    let out = pgstage(&["init", "tests/fixtures/init/failing", "--from", "2", "-o", plan.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!plan.exists() && !rollback.exists(), "nothing left behind: {}", text(&out));
+    // With --force, the files it would replace are as they were.
+    std::fs::write(&plan, "my plan").unwrap();
+    std::fs::write(&rollback, "my rollback").unwrap();
+    let out = pgstage(&["init", "tests/fixtures/init/failing", "--from", "2", "-o", plan.to_str().unwrap(), "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&plan).unwrap(), "my plan");
+    assert_eq!(std::fs::read_to_string(&rollback).unwrap(), "my rollback", "{}", text(&out));
+}
+
+#[test]
+fn init_from_in_the_files_own_spelling_and_argument_errors_before_a_sandbox() {
+    let (loaded, _) = init("flyway", &["--from", "V1_1"]);
+    assert_eq!(ids(&loaded), ["1.1", "2"], "V1_1 is version 1.1");
+    let (loaded, _) = init("flyway", &["--from", "V2__audit.sql"]);
+    assert_eq!(ids(&loaded), ["2"], "the file's name");
+    let dir = scratch("from");
+    let out = pgstage(&["init", "tests/fixtures/init/flyway", "--from", "V9", "-o", dir.join("p.ron").to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("--from V9: no such migration") && all.contains("(it has: 1, 1.1, 2)"), "{all}");
+    assert!(!all.contains("rehearsing"), "no sandbox started for an argument error: {all}");
+}
