@@ -109,7 +109,7 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let run = rig.rehearse(&measuring).await?;
     let failures = rehearse::failures(&run);
     if !failures.is_empty() {
-        return Err(DraftError::MigrationFailed(failures.join("; ")));
+        return Err(DraftError::MigrationFailed(failures));
     }
     let mut review = fill(&mut plan, &run, !baseline.is_empty());
     verify_checks(&rig, &sources, &mut plan, &mut review).await?;
@@ -374,11 +374,14 @@ async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &m
         let expect = match rig.observe(&sql).await? {
             Observed::Value { rows: 0, .. } => Expect::NoRows,
             Observed::Value { rows, .. } => Expect::Rows(rows),
-            other => {
-                review.push(format!(
-                    "Sqitch verify script {} fails on the rehearsed database ({other:?}): not a check",
-                    path.display()
-                ));
+            Observed::Error { code, message } => {
+                let why = format!("ERROR: {message} (SQLSTATE {code})");
+                review
+                    .push(format!("Sqitch verify script {} fails on the rehearsed database: {why}; not a check", path.display()));
+                continue;
+            }
+            Observed::NotApplicable(why) => {
+                review.push(format!("Sqitch verify script {}: {why}; not a check", path.display()));
                 continue;
             }
         };

@@ -28,8 +28,9 @@ pub enum DraftError {
     UnknownFrom { from: String, dir: PathBuf, known: String },
     #[error("the rehearsal on the sandbox could not run: {0}")]
     Rehearsal(String),
-    #[error("the rehearsal on the sandbox failed, fix that first: {0}")]
-    MigrationFailed(String),
+    /// Each problem on a line of its own (file:line:col first where there is one).
+    #[error("the rehearsal on the sandbox failed, fix that first:{}", .0.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
+    MigrationFailed(Vec<String>),
     #[error("cannot read the run-book {}: {source}", path.display())]
     RunBook { path: PathBuf, source: std::io::Error },
     #[error("the drafted plan does not load (a pgstage bug): {0}")]

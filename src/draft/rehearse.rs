@@ -116,8 +116,19 @@ pub async fn rehearse_on(
     Ok(engine.finish().await)
 }
 
-/// The migrations that did not apply, in words; empty when all did.
+/// The migrations that did not apply, in words, one problem an entry (every problem of a
+/// failed pre-flight check, as `PF-FILES`'s file:line:col list, rather than its count);
+/// empty when all applied.
 pub fn failures(run: &RunResult) -> Vec<String> {
+    let problems: Vec<String> = run
+        .preflight
+        .iter()
+        .filter(|c| c.status == crate::run_result::Status::Fail && c.id == "PF-FILES")
+        .flat_map(|c| c.detail.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    if !problems.is_empty() {
+        return problems;
+    }
     let mut out: Vec<String> = run.migrations.iter().filter_map(|m| m.error.clone()).collect();
     if out.is_empty()
         && let Outcome::Failed { step, error } = &run.outcome

@@ -299,3 +299,21 @@ fn init_from_in_the_files_own_spelling_and_argument_errors_before_a_sandbox() {
     assert!(all.contains("--from V9: no such migration") && all.contains("(it has: 1, 1.1, 2)"), "{all}");
     assert!(!all.contains("rehearsing"), "no sandbox started for an argument error: {all}");
 }
+
+#[test]
+fn init_lists_every_problem_of_the_files_at_file_line_column() {
+    let dir = scratch("problems");
+    let plan = dir.join("next.ron");
+    let out = pgstage(&["init", "tests/fixtures/init/transactions", "--from", "2", "-o", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    for at in [
+        "tests/fixtures/init/transactions/002_projects.sql:2:1: `COMMIT` inside migration 002",
+        "tests/fixtures/init/transactions/002_projects.sql:3:1: `BEGIN` inside migration 002",
+        "tests/fixtures/init/transactions/003_tags.sql:2:5: `SAVEPOINT before_seed` inside migration 003",
+    ] {
+        assert!(all.lines().any(|l| l.starts_with("  - ") && l.contains(at)), "{at}, on a line of its own: {all}");
+    }
+    assert!(!all.contains("problems)") && !all.contains("{ "), "the problems, not their count, in words: {all}");
+    assert!(!plan.exists());
+}
