@@ -13,7 +13,7 @@ use super::sources::{self, MigrationFile, Sources};
 use super::{DraftError, Journal, Output, relative, render};
 use crate::check::Observed;
 use crate::db::layout::same_version;
-use crate::db::migration_file::{self, SqlFile};
+use crate::db::migration_file::SqlFile;
 use crate::db::quote_literal;
 use crate::db::snapshot::Kind;
 use crate::plan::{
@@ -360,17 +360,33 @@ fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<String> {
     review
 }
 
-/// Sqitch verify scripts of the batch as checks: their SQL (without its own BEGIN / ROLLBACK),
-/// expecting the rows it returned on the rehearsed database.
+/// Sqitch verify scripts of the batch as checks: their statements as written (the script's
+/// own top-level `BEGIN` / `ROLLBACK` left out, a `DO $$ BEGIN … END $$` body kept whole),
+/// expecting the rows it returned on the rehearsed database. A script of comments only is
+/// not a check, and the draft says so.
 async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &mut Vec<String>) -> Result<(), DraftError> {
-    let is_tx =
-        |l: &str| matches!(l.trim().trim_end_matches(';').trim().to_uppercase().as_str(), "BEGIN" | "ROLLBACK" | "COMMIT");
+    let is_tx = |sql: &str| {
+        let words: Vec<String> = sql.split_whitespace().map(str::to_uppercase).collect();
+        matches!(words.first().map(String::as_str), Some("BEGIN" | "ROLLBACK" | "COMMIT" | "START" | "END" | "ABORT"))
+            && words.len() <= 3
+    };
     for (change, path) in &sources.verify {
         if !plan.migrations.iter().any(|m| &m.id == change) {
             continue;
         }
-        let (_, text) = migration_file::read_text(path)?;
-        let sql = text.lines().filter(|l| !is_tx(l)).collect::<Vec<_>>().join("\n").trim().to_owned();
+        let statements = match SqlFile::read(path) {
+            Ok(f) => f.statements,
+            Err(e) => {
+                review.push(format!("Sqitch verify script {e}; not a check"));
+                continue;
+            }
+        };
+        let kept: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).filter(|s| !is_tx(s)).collect();
+        if kept.is_empty() {
+            review.push(format!("Sqitch verify script {} has no statement (comments only): not a check", path.display()));
+            continue;
+        }
+        let sql = kept.join(";\n\n");
         let expect = match rig.observe(&sql).await? {
             Observed::Value { rows: 0, .. } => Expect::NoRows,
             Observed::Value { rows, .. } => Expect::Rows(rows),

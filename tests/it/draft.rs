@@ -317,3 +317,26 @@ fn init_lists_every_problem_of_the_files_at_file_line_column() {
     assert!(!all.contains("problems)") && !all.contains("{ "), "the problems, not their count, in words: {all}");
     assert!(!plan.exists());
 }
+
+#[tokio::test]
+async fn init_sqitch_verify_scripts_kept_whole_and_comments_only_is_no_check() {
+    let (loaded, _) = init("sqitch_verify", &["--from", "members"]);
+    let verify: Vec<(&str, &str)> = loaded
+        .plan
+        .verification
+        .iter()
+        .filter(|c| c.title.starts_with("Sqitch verify"))
+        .map(|c| match &c.probe {
+            plan::Probe::Sql(sql) => (c.id.as_str(), sql.as_str()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(verify.len(), 1, "members' DO block is a check, notes' comments are not: {verify:?}");
+    assert_eq!(verify[0].0, "V-members-VERIFY");
+    assert!(verify[0].1.starts_with("DO $$\nBEGIN\n    ASSERT") && verify[0].1.ends_with("END\n$$"), "intact: {}", verify[0].1);
+    let text = std::fs::read_to_string(&loaded.path).unwrap();
+    assert!(text.contains("verify/notes.sql has no statement (comments only): not a check"), "{text}");
+    assert!(!text.contains("fails on the rehearsed database"), "{text}");
+    let result = ends_go(&loaded).await;
+    assert!(result.verification.iter().any(|c| c.id == "V-members-VERIFY" && c.status == pgstage::run_result::Status::Pass));
+}
