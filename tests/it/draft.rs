@@ -54,7 +54,8 @@ pub async fn run_on_harness(loaded: &LoadedPlan) -> RunResult {
 
 /// `pgstage init` on a fixture folder; the plan it wrote, loaded, and what it printed.
 fn init(scheme: &str, extra: &[&str]) -> (LoadedPlan, String) {
-    let dir = scratch(scheme);
+    // A directory per folder and arguments: tests drafting the same folder run side by side.
+    let dir = scratch(&format!("{scheme}{}", extra.concat().replace(['/', '.', '-'], "_")));
     let out_plan = dir.join("plans").join("next.ron");
     let folder = format!("tests/fixtures/init/{scheme}");
     let mut args = vec!["init", folder.as_str(), "-o", out_plan.to_str().unwrap()];
