@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use pgstage::draft::import::import;
-use pgstage::draft::init::{InitOptions, init};
+use pgstage::draft::init::{InitOptions, init, prepare};
 use pgstage::draft::render;
 use pgstage::draft::runbook::Target;
 
@@ -57,11 +57,15 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
         output: args.output.output(),
         server: args.server.choice(),
     };
+    let prepared = prepare(&options).map_err(|e| e.to_string())?;
     println!("rehearsing {} on a sandbox…", args.dir.display());
-    let drafted = runtime()?.block_on(init(&options)).map_err(|e| e.to_string())?;
+    let drafted = runtime()?.block_on(init(&options, prepared)).map_err(|e| e.to_string())?;
     for (m, r) in drafted.plan.migrations.iter().zip(&drafted.confirmed.migrations) {
         let what: Vec<String> = r.created.iter().map(|(k, v)| format!("{} {k}", v.len())).collect();
         println!("  {} {}: {:.1} ms, {}", m.id, m.title, r.duration_ms, what.join(", "));
+    }
+    for f in &drafted.left_out {
+        println!("  left out, not read: {f}");
     }
     if let Some(p) = &drafted.written_rollback {
         println!("rollback: {} (the down files in reverse order)", p.display());

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use super::rehearse::{self, Rig};
 use super::sources::{self, MigrationFile, Sources};
-use super::{DraftError, Output, relative, render};
+use super::{DraftError, Journal, Output, relative, render};
 use crate::check::Observed;
 use crate::db::layout::same_version;
-use crate::db::migration_file::{self, SqlFile};
+use crate::db::migration_file::SqlFile;
 use crate::db::quote_literal;
 use crate::db::snapshot::Kind;
 use crate::plan::{
@@ -42,46 +42,88 @@ pub struct Drafted {
     pub written_rollback: Option<PathBuf>,
     /// The draft as written, rehearsed.
     pub confirmed: RunResult,
+    /// The folder's files not read, and why.
+    pub left_out: Vec<sources::LeftOut>,
 }
 
-/// Draft, write and confirm a plan for the folder.
-pub async fn init(options: &InitOptions) -> Result<Drafted, DraftError> {
+/// The folder read and the arguments checked, before any sandbox starts.
+#[derive(Debug)]
+pub struct Prepared {
+    sources: Sources,
+    /// Where the batch starts in `sources.migrations`.
+    split: usize,
+    /// The plan's directory (absolute) and file.
+    dir: PathBuf,
+    plan_path: PathBuf,
+}
+
+/// Read the folder and check every argument (`--from`, the files to write): the errors a
+/// user can fix without a sandbox come before one starts.
+pub fn prepare(options: &InitOptions) -> Result<Prepared, DraftError> {
     let sources = sources::discover(&options.dir)?;
     let split = match &options.from {
         None => 0,
-        Some(from) => {
-            sources.migrations.iter().position(|m| same_version(&m.version, from)).ok_or_else(|| DraftError::UnknownFrom {
-                from: from.clone(),
-                dir: options.dir.clone(),
-                known: sources.migrations.iter().map(|m| m.version.as_str()).collect::<Vec<_>>().join(", "),
-            })?
-        }
+        Some(from) => sources.migrations.iter().position(|m| is_from(m, from)).ok_or_else(|| DraftError::UnknownFrom {
+            from: from.clone(),
+            dir: options.dir.clone(),
+            known: sources.migrations.iter().map(|m| m.version.as_str()).collect::<Vec<_>>().join(", "),
+        })?,
     };
-    let (baseline, batch) = sources.migrations.split_at(split);
     let out = &options.output;
     let dir = out.dir()?;
     let plan_path = dir.join(out.plan.file_name().unwrap_or("plan.ron".as_ref()));
     out.may_write(&plan_path)?;
-    let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out)?;
+    out.may_write(&rollback_path(&plan_path))?;
+    Ok(Prepared { sources, split, dir, plan_path })
+}
+
+/// Whether `--from` names migration `m`: its version (`1.20`, `000002` as `2`), its version
+/// as the file spells it (`V1_20`, `V1_20__name.sql`), its file name, or its Sqitch name.
+fn is_from(m: &MigrationFile, from: &str) -> bool {
+    let file = m.path.file_name().unwrap_or_default().to_string_lossy();
+    // `V1_20` is Flyway's spelling of 1.20 only with the `__` that ends a version.
+    let name = if from.contains("__") { from.to_owned() } else { format!("{from}__") };
+    let spelled = crate::db::layout::FileName::parse(&name).version;
+    same_version(&m.version, from) || same_version(&m.version, &spelled) || file == from
+}
+
+/// Draft, write and confirm a plan for the folder ([`prepare`]d). A failed draft writes
+/// nothing: the files it wrote are removed (or, with `--force`, put back as they were).
+pub async fn init(options: &InitOptions, prepared: Prepared) -> Result<Drafted, DraftError> {
+    let mut journal = Journal::default();
+    let drafted = draft(options, prepared, &mut journal).await;
+    if drafted.is_err() {
+        journal.undo();
+    }
+    drafted
+}
+
+async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal) -> Result<Drafted, DraftError> {
+    let Prepared { sources, split, dir, plan_path } = prepared;
+    let (baseline, batch) = sources.migrations.split_at(split);
+    let out = &options.output;
+    let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal)?;
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
     let rig = Rig::start(options.server.clone()).await?;
     let measuring = LoadedPlan { plan: plan.clone(), path: plan_path.clone(), dir: dir.clone() };
     let run = rig.rehearse(&measuring).await?;
     let failures = rehearse::failures(&run);
     if !failures.is_empty() {
-        if let Some(p) = &written_rollback {
-            let _ = std::fs::remove_file(p);
-        }
-        return Err(DraftError::MigrationFailed(failures.join("; ")));
+        return Err(DraftError::MigrationFailed(failures));
     }
     let mut review = fill(&mut plan, &run, !baseline.is_empty());
     verify_checks(&rig, &sources, &mut plan, &mut review).await?;
     criteria(&mut plan);
     let header = header(&plan, &sources, options, &run, &review, written_rollback.as_deref());
-    out.write(&plan_path, &render::plan_text(&plan, &header))?;
+    journal.write(out, &plan_path, &render::plan_text(&plan, &header))?;
     let loaded = crate::plan::load(&plan_path).map_err(|e| DraftError::Invalid(e.to_string()))?;
     let confirmed = rig.rehearse(&loaded).await?;
-    Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed })
+    Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed, left_out: sources.ignored })
+}
+
+/// The rollback script written beside the plan `next.ron`: `next.rollback.sql`.
+fn rollback_path(plan_path: &Path) -> PathBuf {
+    plan_path.with_extension("rollback.sql")
 }
 
 /// The rollback: the down files of the batch in reverse order (written beside the plan as
@@ -91,11 +133,12 @@ fn rollback_script(
     batch: &[MigrationFile],
     plan_path: &Path,
     out: &Output,
+    journal: &mut Journal,
 ) -> Result<(Option<PathBuf>, Option<PathBuf>), DraftError> {
     let downs: Option<Vec<&MigrationFile>> = batch.iter().rev().map(|m| sources.down_of(&m.version)).collect();
     match downs {
         Some(downs) if !downs.is_empty() => {
-            let path = plan_path.with_extension("rollback.sql");
+            let path = rollback_path(plan_path);
             let mut text = format!(
                 "-- The rollback of {}: its down files in reverse order, written by `pgstage init`.\n",
                 plan_path.file_name().unwrap_or_default().to_string_lossy()
@@ -107,7 +150,7 @@ fn rollback_script(
                     text.push_str(";\n");
                 }
             }
-            out.write(&path, &text)?;
+            journal.write(out, &path, &text)?;
             Ok((Some(path.clone()), Some(path)))
         }
         _ => Ok((sources.rollback.clone(), None)),
@@ -317,25 +360,44 @@ fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<String> {
     review
 }
 
-/// Sqitch verify scripts of the batch as checks: their SQL (without its own BEGIN / ROLLBACK),
-/// expecting the rows it returned on the rehearsed database.
+/// Sqitch verify scripts of the batch as checks: their statements as written (the script's
+/// own top-level `BEGIN` / `ROLLBACK` left out, a `DO $$ BEGIN … END $$` body kept whole),
+/// expecting the rows it returned on the rehearsed database. A script of comments only is
+/// not a check, and the draft says so.
 async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &mut Vec<String>) -> Result<(), DraftError> {
-    let is_tx =
-        |l: &str| matches!(l.trim().trim_end_matches(';').trim().to_uppercase().as_str(), "BEGIN" | "ROLLBACK" | "COMMIT");
+    let is_tx = |sql: &str| {
+        let words: Vec<String> = sql.split_whitespace().map(str::to_uppercase).collect();
+        matches!(words.first().map(String::as_str), Some("BEGIN" | "ROLLBACK" | "COMMIT" | "START" | "END" | "ABORT"))
+            && words.len() <= 3
+    };
     for (change, path) in &sources.verify {
         if !plan.migrations.iter().any(|m| &m.id == change) {
             continue;
         }
-        let (_, text) = migration_file::read_text(path)?;
-        let sql = text.lines().filter(|l| !is_tx(l)).collect::<Vec<_>>().join("\n").trim().to_owned();
+        let statements = match SqlFile::read(path) {
+            Ok(f) => f.statements,
+            Err(e) => {
+                review.push(format!("Sqitch verify script {e}; not a check"));
+                continue;
+            }
+        };
+        let kept: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).filter(|s| !is_tx(s)).collect();
+        if kept.is_empty() {
+            review.push(format!("Sqitch verify script {} has no statement (comments only): not a check", path.display()));
+            continue;
+        }
+        let sql = kept.join(";\n\n");
         let expect = match rig.observe(&sql).await? {
             Observed::Value { rows: 0, .. } => Expect::NoRows,
             Observed::Value { rows, .. } => Expect::Rows(rows),
-            other => {
-                review.push(format!(
-                    "Sqitch verify script {} fails on the rehearsed database ({other:?}): not a check",
-                    path.display()
-                ));
+            Observed::Error { code, message } => {
+                let why = format!("ERROR: {message} (SQLSTATE {code})");
+                review
+                    .push(format!("Sqitch verify script {} fails on the rehearsed database: {why}; not a check", path.display()));
+                continue;
+            }
+            Observed::NotApplicable(why) => {
+                review.push(format!("Sqitch verify script {}: {why}; not a check", path.display()));
                 continue;
             }
         };
@@ -425,7 +487,7 @@ fn header(
         h.push("  - there is no rollback: add one (rollback.script) so that the run rehearses it".into());
     }
     for p in &sources.ignored {
-        h.push(format!("  - not a migration, left out: {}", p.display()));
+        h.push(format!("  - left out, not read: {p}"));
     }
     h
 }

@@ -28,8 +28,9 @@ pub enum DraftError {
     UnknownFrom { from: String, dir: PathBuf, known: String },
     #[error("the rehearsal on the sandbox could not run: {0}")]
     Rehearsal(String),
-    #[error("the rehearsal on the sandbox failed, fix that first: {0}")]
-    MigrationFailed(String),
+    /// Each problem on a line of its own (file:line:col first where there is one).
+    #[error("the rehearsal on the sandbox failed, fix that first:{}", .0.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
+    MigrationFailed(Vec<String>),
     #[error("cannot read the run-book {}: {source}", path.display())]
     RunBook { path: PathBuf, source: std::io::Error },
     #[error("the drafted plan does not load (a pgstage bug): {0}")]
@@ -67,6 +68,32 @@ impl Output {
     pub fn write(&self, path: &Path, text: &str) -> Result<(), DraftError> {
         self.may_write(path)?;
         std::fs::write(path, text).map_err(|source| DraftError::Write { path: path.to_owned(), source })
+    }
+}
+
+/// The files a draft wrote, with what each held before (`None`: it did not exist), so that a
+/// draft that fails leaves the folder as it found it.
+#[derive(Debug, Default)]
+pub struct Journal(Vec<(PathBuf, Option<Vec<u8>>)>);
+
+impl Journal {
+    /// [`Output::write`], remembering what `path` held.
+    pub fn write(&mut self, out: &Output, path: &Path, text: &str) -> Result<(), DraftError> {
+        out.may_write(path)?;
+        if !self.0.iter().any(|(p, _)| p == path) {
+            self.0.push((path.to_owned(), std::fs::read(path).ok()));
+        }
+        out.write(path, text)
+    }
+
+    /// Put every file written back as it was (removed if it was not there).
+    pub fn undo(self) {
+        for (path, before) in self.0.into_iter().rev() {
+            let _ = match before {
+                Some(bytes) => std::fs::write(&path, bytes),
+                None => std::fs::remove_file(&path),
+            };
+        }
     }
 }
 

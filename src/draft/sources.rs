@@ -3,12 +3,14 @@
 //! `U1_2__name.sql`), golang-migrate (`000001_name.up.sql` / `.down.sql`) and Sqitch
 //! (`sqitch.plan` with `deploy/`, `revert/`, `verify/`); their naming rules are
 //! [`crate::db::layout`]. Each file is read by the one reader ([`SqlFile`]): CRLF line ends
-//! and a byte-order mark are fine.
+//! and a byte-order mark are fine. A folder holding a version for several databases gives the
+//! PostgreSQL file of each (`.postgres.` over a plain one shared by all); no file is dropped
+//! silently: every file not read is listed with the reason ([`LeftOut`]).
 
 use std::path::{Path, PathBuf};
 
 pub use crate::db::layout::Layout;
-use crate::db::layout::{Direction, FileName, same_version};
+use crate::db::layout::{Dialect, Direction, FileName, VersionKey, same_version};
 use crate::db::migration_file::{self, FileError, SqlFile};
 use crate::db::split::SplitError;
 
@@ -52,8 +54,21 @@ pub struct Sources {
     pub rollback: Option<PathBuf>,
     /// A sample-data script (`sample_data.sql`), for a baseline folder.
     pub sample_data: Option<PathBuf>,
-    /// `.sql` files that are none of these (listed in the draft, not used).
-    pub ignored: Vec<PathBuf>,
+    /// The folder's files that are none of these (listed in the draft, not used), and why.
+    pub ignored: Vec<LeftOut>,
+}
+
+/// A file of the folder that is not read, and why (in words: "written for mysql").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub path: PathBuf,
+    pub why: String,
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.why)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +100,9 @@ impl From<FileError> for SourceError {
 }
 
 fn file(path: &Path, version: String, description: String, kind: MigrationKind) -> Result<MigrationFile, SourceError> {
+    let autocommit = FileName::parse(&path.file_name().unwrap_or_default().to_string_lossy()).autocommit;
     let sql = SqlFile::read(path)?;
-    let non_transactional = sql.non_transactional();
+    let non_transactional = sql.non_transactional() || autocommit;
     Ok(MigrationFile { version, description, kind, path: sql.file, checksum: sql.checksum, non_transactional })
 }
 
@@ -107,16 +123,20 @@ pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
         sqitch(&mut sources)?;
         return Ok(sources);
     }
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(read)?
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.to_lowercase().ends_with(".sql"))
-        .collect();
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read)?.filter_map(Result::ok).filter(|e| e.path().is_file()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.to_lowercase().ends_with(".sql") {
+            names.push(name);
+        } else if !name.starts_with('.') {
+            sources.ignored.push(LeftOut { path: entry.path(), why: "not a .sql file".into() });
+        }
+    }
     names.sort();
     sources.layout = Layout::of(&names);
-    let mut ups = Vec::new();
+    // Up and down files by version, each with the database it is written for.
+    let mut ups: Vec<(VersionKey, FileName, PathBuf)> = Vec::new();
+    let mut downs = Vec::new();
     for name in names {
         let path = dir.join(&name);
         if !sources.layout.names_migration(&name) {
@@ -126,33 +146,73 @@ pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
             } else if lower.starts_with("sample_data") && sources.sample_data.is_none() {
                 sources.sample_data = Some(path);
             } else {
-                sources.ignored.push(path);
+                let why = "not a migration (no version in its name)".to_owned();
+                sources.ignored.push(LeftOut { path, why });
             }
             continue;
         }
         let parts = FileName::parse(&name);
-        let down = parts.direction == Direction::Down;
-        let kind = if down { MigrationKind::Down } else { MigrationKind::Simple };
-        let f = (parts.order(), file(&path, parts.version, parts.description, kind)?);
-        if down { sources.downs.push(f.1) } else { ups.push(f) }
+        let f = (parts.order(), parts, path);
+        if f.1.direction == Direction::Down { downs.push(f) } else { ups.push(f) }
     }
-    ups.sort_by(|a, b| a.0.cmp(&b.0));
-    for pair in ups.windows(2) {
-        if pair[0].0 == pair[1].0 {
-            let (first, second) = (pair[0].1.path.clone(), pair[1].1.path.clone());
-            return Err(SourceError::Duplicate { version: pair[0].1.version.clone(), first, second });
+    for (direction, files) in [(Direction::Up, ups), (Direction::Down, downs)] {
+        for (_, parts, path) in postgres_files(files, &mut sources.ignored)? {
+            let kind = if direction == Direction::Down { MigrationKind::Down } else { MigrationKind::Simple };
+            let f = file(&path, parts.version, parts.description, kind)?;
+            if direction == Direction::Down { sources.downs.push(f) } else { sources.migrations.push(f) }
         }
     }
-    sources.migrations = ups.into_iter().map(|(_, f)| f).collect();
     for m in &mut sources.migrations {
         if sources.downs.iter().any(|d| same_version(&d.version, &m.version)) {
             m.kind = MigrationKind::Up;
         }
     }
+    sources.ignored.sort_by(|a, b| a.path.cmp(&b.path));
     if sources.migrations.is_empty() {
         return Err(SourceError::Empty { dir: dir.to_owned() });
     }
     Ok(sources)
+}
+
+/// The files of one direction in version order, one per version: the PostgreSQL file
+/// (`.postgres.`) over a plain one shared by all databases; the others are left out, with
+/// the database they are for. Two PostgreSQL files of one version are an error.
+fn postgres_files(
+    mut files: Vec<(VersionKey, FileName, PathBuf)>,
+    left_out: &mut Vec<LeftOut>,
+) -> Result<Vec<(VersionKey, FileName, PathBuf)>, SourceError> {
+    files.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
+    let mut out = Vec::new();
+    let mut rest = files.as_slice();
+    while let Some(first) = rest.first() {
+        let n = rest.iter().take_while(|f| f.0 == first.0).count();
+        let (group, tail) = rest.split_at(n);
+        rest = tail;
+        let rank = |f: &FileName| match f.dialect {
+            Some(Dialect::Postgres) => 0,
+            None => 1,
+            Some(Dialect::Other(_)) => 2,
+        };
+        let best = group.iter().map(|f| rank(&f.1)).min().unwrap_or(2);
+        let chosen: Vec<&(VersionKey, FileName, PathBuf)> = group.iter().filter(|f| rank(&f.1) == best && best < 2).collect();
+        if let [a, b, ..] = chosen.as_slice() {
+            return Err(SourceError::Duplicate { version: a.1.version.clone(), first: a.2.clone(), second: b.2.clone() });
+        }
+        for f in group {
+            match (chosen.first(), &f.1.dialect) {
+                (Some(c), _) if c.2 == f.2 => out.push(f.clone()),
+                (_, Some(Dialect::Other(db))) => {
+                    left_out.push(LeftOut { path: f.2.clone(), why: format!("written for {db}, not PostgreSQL") })
+                }
+                (c, _) => {
+                    let own = c.map(|c| c.2.file_name().unwrap_or_default().to_string_lossy().into_owned()).unwrap_or_default();
+                    let why = format!("version {} has a PostgreSQL file of its own: {own}", f.1.version);
+                    left_out.push(LeftOut { path: f.2.clone(), why });
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `sqitch.plan`: one change a line (`name [deps] date planner <email> # note`), `%`

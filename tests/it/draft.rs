@@ -54,7 +54,8 @@ pub async fn run_on_harness(loaded: &LoadedPlan) -> RunResult {
 
 /// `pgstage init` on a fixture folder; the plan it wrote, loaded, and what it printed.
 fn init(scheme: &str, extra: &[&str]) -> (LoadedPlan, String) {
-    let dir = scratch(scheme);
+    // A directory per folder and arguments: tests drafting the same folder run side by side.
+    let dir = scratch(&format!("{scheme}{}", extra.concat().replace(['/', '.', '-'], "_")));
     let out_plan = dir.join("plans").join("next.ron");
     let folder = format!("tests/fixtures/init/{scheme}");
     let mut args = vec!["init", folder.as_str(), "-o", out_plan.to_str().unwrap()];
@@ -117,7 +118,10 @@ async fn init_numbered_files_with_a_baseline_and_a_rollback() {
     }
     let text = std::fs::read_to_string(&loaded.path).unwrap();
     assert!(text.contains("// Paths are relative to this file. Review before use:"), "{text}");
-    assert!(text.contains("not a migration, left out: ") && text.contains("helpers.sql"), "the file left out is named: {text}");
+    assert!(
+        text.contains("left out, not read: ") && text.contains("helpers.sql: not a migration (no version in its name)"),
+        "the file left out is named: {text}"
+    );
     let result = ends_go(&loaded).await;
     assert!(result.rollback.as_ref().is_some_and(|r| r.matches_baseline()));
 }
@@ -182,4 +186,158 @@ fn init_never_writes_over_a_plan_without_force() {
     assert_eq!(std::fs::read_to_string(&plan).unwrap(), "keep me");
     let out = pgstage(&["init", "tests/fixtures/init/flyway", "--from", "9", "-o", plan.to_str().unwrap(), "--force"]);
     assert!(text(&out).contains("--from 9: no such migration") && text(&out).contains("(it has: 1, 1.1, 2)"), "{}", text(&out));
+}
+
+/// The rehearsal's rollback ran and returned to the baseline.
+fn rolled_back(result: &RunResult) {
+    let rollback = result.rollback.as_ref().expect("rehearsed");
+    assert!(rollback.error.is_none() && rollback.matches_baseline(), "{rollback:?}");
+}
+
+#[tokio::test]
+async fn init_golang_migrate_twenty_digit_versions_one_file_per_database() {
+    let (loaded, out) = init("dialects", &["--from", "20210101000000000001"]);
+    assert_eq!(
+        ids(&loaded),
+        ["20210101000000000001", "20210101000000000002", "20210101000000000003"],
+        "versions beyond a u64, in order; the mysql-only version is not PostgreSQL's: {out}"
+    );
+    let files: Vec<String> =
+        loaded.plan.migrations.iter().map(|m| m.file.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(
+        files,
+        [
+            "20210101000000000001_networks.postgres.up.sql",
+            "20210101000000000002_labels.postgres.up.sql",
+            "20210101000000000003_networks_cidr.autocommit.up.sql"
+        ],
+        "the PostgreSQL file over the plain one"
+    );
+    assert_eq!(loaded.plan.migrations.iter().map(|m| m.non_transactional).collect::<Vec<_>>(), [false, false, true]);
+    assert!(loaded.plan.baseline.migrations[0].ends_with("20210101000000000000_accounts.up.sql"));
+    for (file, why) in [
+        ("20210101000000000001_networks.mysql.up.sql", "written for mysql, not PostgreSQL"),
+        ("20210101000000000001_networks.sqlite3.down.sql", "written for sqlite3, not PostgreSQL"),
+        ("20210101000000000004_tuning.mysql.up.sql", "written for mysql, not PostgreSQL"),
+        (
+            "20210101000000000002_labels.up.sql",
+            "version 20210101000000000002 has a PostgreSQL file of its own: 20210101000000000002_labels.postgres.up.sql",
+        ),
+    ] {
+        assert!(out.contains(&format!("left out, not read: tests/fixtures/init/dialects/{file}: {why}")), "{file}: {out}");
+    }
+    assert_eq!(out.matches("left out, not read: ").count(), 7, "every file not read, once: {out}");
+    let sql = std::fs::read_to_string(loaded.resolve(&loaded.plan.rollback.as_ref().unwrap().script)).unwrap();
+    assert!(sql.contains("networks.postgres.down.sql") && !sql.contains("mysql"), "{sql}");
+    let result = ends_go(&loaded).await;
+    rolled_back(&result);
+}
+
+#[tokio::test]
+async fn init_mixed_names_reads_every_numbered_file() {
+    let (loaded, out) = init("mixed", &["--from", "2"]);
+    assert_eq!(ids(&loaded), ["002", "003"], "002 ends in .up.sql, 003 does not: both are migrations: {out}");
+    assert!(loaded.plan.baseline.migrations[0].ends_with("001_accounts.sql"), "{:?}", loaded.plan.baseline);
+    assert!(out.contains("left out, not read: tests/fixtures/init/mixed/README.md: not a .sql file"), "{out}");
+    assert_eq!(out.matches("left out, not read: ").count(), 1, "{out}");
+    assert_eq!(creates(&loaded, 1).0, ["audit"]);
+    ends_go(&loaded).await;
+}
+
+/// `pgstage run PLAN --sandbox --ack-all`: what it printed; the run ended GO.
+fn runs_go_on_a_sandbox(plan: &Path) -> String {
+    let state = scratch("run-state");
+    let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(["run", plan.to_str().unwrap(), "--sandbox", "--ack-all"])
+        .current_dir(root())
+        .env("PGSTAGE_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("VERDICT: GO"), "{all}");
+    let _ = std::fs::remove_dir_all(state);
+    all
+}
+
+#[test]
+fn init_a_baseline_and_a_batch_that_create_roles_rehearse_twice_in_one_cluster() {
+    // The baseline's CREATE ROLE app_user and the batch's app_reporting are cluster-wide:
+    // the confirming rehearsal (and the rollback's re-apply) must not meet the first one's.
+    let (loaded, out) = init("roles", &["--from", "002"]);
+    assert_eq!(ids(&loaded), ["002", "003"], "{out}");
+    assert!(loaded.plan.rollback.as_ref().is_some_and(|r| r.script.ends_with("rollback.sql")));
+    runs_go_on_a_sandbox(&loaded.path);
+}
+
+#[test]
+fn a_failed_init_writes_nothing() {
+    let dir = scratch("failed");
+    let plan = dir.join("next.ron");
+    let rollback = dir.join("next.rollback.sql");
+    let out = pgstage(&["init", "tests/fixtures/init/failing", "--from", "2", "-o", plan.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!plan.exists() && !rollback.exists(), "nothing left behind: {}", text(&out));
+    // With --force, the files it would replace are as they were.
+    std::fs::write(&plan, "my plan").unwrap();
+    std::fs::write(&rollback, "my rollback").unwrap();
+    let out = pgstage(&["init", "tests/fixtures/init/failing", "--from", "2", "-o", plan.to_str().unwrap(), "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&plan).unwrap(), "my plan");
+    assert_eq!(std::fs::read_to_string(&rollback).unwrap(), "my rollback", "{}", text(&out));
+}
+
+#[test]
+fn init_from_in_the_files_own_spelling_and_argument_errors_before_a_sandbox() {
+    let (loaded, _) = init("flyway", &["--from", "V1_1"]);
+    assert_eq!(ids(&loaded), ["1.1", "2"], "V1_1 is version 1.1");
+    let (loaded, _) = init("flyway", &["--from", "V2__audit.sql"]);
+    assert_eq!(ids(&loaded), ["2"], "the file's name");
+    let dir = scratch("from");
+    let out = pgstage(&["init", "tests/fixtures/init/flyway", "--from", "V9", "-o", dir.join("p.ron").to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("--from V9: no such migration") && all.contains("(it has: 1, 1.1, 2)"), "{all}");
+    assert!(!all.contains("rehearsing"), "no sandbox started for an argument error: {all}");
+}
+
+#[test]
+fn init_lists_every_problem_of_the_files_at_file_line_column() {
+    let dir = scratch("problems");
+    let plan = dir.join("next.ron");
+    let out = pgstage(&["init", "tests/fixtures/init/transactions", "--from", "2", "-o", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    for at in [
+        "tests/fixtures/init/transactions/002_projects.sql:2:1: `COMMIT` inside migration 002",
+        "tests/fixtures/init/transactions/002_projects.sql:3:1: `BEGIN` inside migration 002",
+        "tests/fixtures/init/transactions/003_tags.sql:2:5: `SAVEPOINT before_seed` inside migration 003",
+    ] {
+        assert!(all.lines().any(|l| l.starts_with("  - ") && l.contains(at)), "{at}, on a line of its own: {all}");
+    }
+    assert!(!all.contains("problems)") && !all.contains("{ "), "the problems, not their count, in words: {all}");
+    assert!(!plan.exists());
+}
+
+#[tokio::test]
+async fn init_sqitch_verify_scripts_kept_whole_and_comments_only_is_no_check() {
+    let (loaded, _) = init("sqitch_verify", &["--from", "members"]);
+    let verify: Vec<(&str, &str)> = loaded
+        .plan
+        .verification
+        .iter()
+        .filter(|c| c.title.starts_with("Sqitch verify"))
+        .map(|c| match &c.probe {
+            plan::Probe::Sql(sql) => (c.id.as_str(), sql.as_str()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(verify.len(), 1, "members' DO block is a check, notes' comments are not: {verify:?}");
+    assert_eq!(verify[0].0, "V-members-VERIFY");
+    assert!(verify[0].1.starts_with("DO $$\nBEGIN\n    ASSERT") && verify[0].1.ends_with("END\n$$"), "intact: {}", verify[0].1);
+    let text = std::fs::read_to_string(&loaded.path).unwrap();
+    assert!(text.contains("verify/notes.sql has no statement (comments only): not a check"), "{text}");
+    assert!(!text.contains("fails on the rehearsed database"), "{text}");
+    let result = ends_go(&loaded).await;
+    assert!(result.verification.iter().any(|c| c.id == "V-members-VERIFY" && c.status == pgstage::run_result::Status::Pass));
 }
