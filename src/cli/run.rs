@@ -76,6 +76,9 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
     }
     let loaded = plan::load(&args.plan).map_err(|e| e.to_string())?;
     super::print_summary(&loaded);
+    // The files are the plan's: refused here, before any connection or sandbox, as `check`
+    // refuses them.
+    super::check::files(&loaded, &args.plan)?;
     // The sandbox lives until the run is over.
     let (session, sandbox) = match &args.db {
         Some(conn) => (connect::connect(conn, &ConnectOptions::default()).await.map_err(|e| e.to_string())?, None),

@@ -98,6 +98,30 @@ fn check_refuses_what_the_run_would_refuse_for_its_files() {
 }
 
 #[test]
+fn run_refuses_the_plans_files_before_connecting_as_check_does() {
+    let mut loaded = week2_plan();
+    loaded.plan.migrations[1].file = path("tests/fixtures/sql/910_concurrent_index.sql");
+    let plan = write_plan(&loaded, "cli-run-concurrent");
+    let check = text(&pgstage(&["check", plan.to_str().unwrap()]));
+    let refusal = check.lines().skip_while(|l| !l.contains("the run would refuse")).collect::<Vec<_>>().join("\n");
+    assert!(!refusal.is_empty(), "{check}");
+    // A server nobody listens on (port 1): a connection attempt would fail differently.
+    for target in [&["--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"][..], &["--sandbox"][..]] {
+        let mut args = vec!["run", plan.to_str().unwrap(), "--ack-all"];
+        args.extend_from_slice(target);
+        let out = pgstage(&args);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{target:?}: {all}");
+        assert!(all.contains(&refusal), "{target:?}: the same message as `check`:\n{refusal}\ngot:\n{all}");
+        assert!(
+            !all.contains("target:") && !all.contains("sandbox:") && !all.contains("connect"),
+            "{target:?}: no connection: {all}"
+        );
+    }
+    std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
+}
+
+#[test]
 fn check_lints_the_plan_and_rehearse_finds_what_a_migration_does_not_create() {
     let ok = pgstage(&["check", "plans/week2_staging.ron"]);
     let all = text(&ok);
