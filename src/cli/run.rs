@@ -11,7 +11,7 @@ use pgstage::engine::{Engine, Event, RunOptions};
 use pgstage::plan::CriterionKind;
 use pgstage::plan::{self, LoadedPlan};
 use pgstage::rehearsal::{self, Record};
-use pgstage::report::Format;
+use pgstage::report::{Format, claims};
 use pgstage::run_result::{Acknowledgement, Met, MigrationStatus, Rehearsal, RunResult, Status, major_of};
 use pgstage::sandbox::{Sandbox, SandboxOptions};
 
@@ -286,12 +286,14 @@ fn print_summary(r: &RunResult) {
     if let Some(warning) = r.rehearsal_warning() {
         println!("\nWARNING: {warning}");
     }
-    if r.verdict.go {
-        println!("\nVERDICT: GO");
-    } else {
-        println!("\nVERDICT: NO-GO");
-        for reason in &r.verdict.reasons {
-            println!("  - {reason}");
-        }
+    if let Some(able) = claims::able_to_fail_summary(r) {
+        println!("\nchecks: {able}");
+    }
+    if let Some(state) = claims::target_state(r) {
+        println!("\n{state}");
+    }
+    println!("\nVERDICT: {}", claims::verdict_headline(r));
+    for reason in &r.verdict.reasons {
+        println!("  - {reason}");
     }
 }

@@ -7,6 +7,7 @@
 //! leaves half a report. The CLI's `--report FILE` and the GUI's export both call [`write`] /
 //! [`write_with`].
 
+pub mod claims;
 pub mod content;
 mod html;
 mod junit;

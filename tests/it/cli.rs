@@ -48,7 +48,8 @@ fn run_on_the_sandbox_exits_0_on_go_and_writes_the_report() {
     ]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(all.contains("VERDICT: GO"), "{all}");
+    assert!(all.contains("VERDICT: GO on a sandbox rehearsal — not a staging validation"), "{all}");
+    assert!(all.contains("checks: 23 of 23 verification and schema checks shown able to fail"), "the summary: {all}");
     let verification = all.lines().find(|l| l.starts_with("verification ")).map(|l| l.split_whitespace().collect::<Vec<_>>());
     assert_eq!(verification, Some(vec!["verification", "16", "0", "0", "0"]), "the summary table: {all}");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
@@ -69,6 +70,7 @@ fn run_exits_1_on_no_go() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("VERDICT: NO-GO"), "{all}");
     assert!(all.contains("015_broken.sql:56:49"), "{all}");
+    assert!(all.contains("013 and 014 stay committed on the sandbox"), "what the run left: {all}");
     std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
 }
 
