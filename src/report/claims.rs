@@ -37,10 +37,11 @@ pub fn rehearsal_notice(r: &RunResult) -> Option<String> {
 /// The closing sentence of a GO (none for NO-GO, whose reasons are listed instead): a
 /// rehearsal never claims more than a rehearsal.
 pub fn go_sentence(r: &RunResult) -> Option<(&'static str, &'static str)> {
-    (r.verdict.go && r.verdict.reasons.is_empty()).then(|| match &r.sandbox {
+    let sentence = match &r.sandbox {
         Some(_) => ("GO on a sandbox rehearsal — not a staging validation", ". Validate the plan on staging next."),
         None => ("GO", " for the production migration."),
-    })
+    };
+    (r.verdict.go && r.verdict.reasons.is_empty()).then_some(sentence)
 }
 
 /// The hard criteria not met, by title (what a NO-GO banner names); when none was missed,
