@@ -134,3 +134,30 @@ fn and_list(ids: &[&str]) -> String {
         _ => ids.concat(),
     }
 }
+
+/// For a sandbox run, what its verdict means, by how it ended (the window's rehearsal banner).
+pub fn rehearsal_meaning(r: &RunResult) -> Option<String> {
+    let s = r.sandbox.as_ref()?;
+    let place = format!(
+        "This run went to {} on pgstage's local sandbox (PostgreSQL {}, seeded from the plan's baseline, deleted on exit): no \
+         live traffic, no other roles, no real data.",
+        verdict_word(r),
+        s.version
+    );
+    let meaning = match &r.outcome {
+        Outcome::Completed if r.verdict.go => {
+            "It says the plan runs clean there; it says nothing yet about staging. Validate the plan on staging next.".to_owned()
+        }
+        Outcome::Completed => {
+            "The plan misses its criteria even there (listed below): fix them before going to staging.".to_owned()
+        }
+        Outcome::Failed { step, .. } => {
+            format!("The plan does not run clean even there: it failed at {step}. Fix it and rehearse again before staging.")
+        }
+        Outcome::Cancelled { step } => {
+            format!("The rehearsal was cancelled during {step}: it says nothing about how the rest of the plan runs.")
+        }
+        Outcome::InProgress => "The rehearsal has not finished: it says nothing yet.".to_owned(),
+    };
+    Some(format!("{place} {meaning}"))
+}

@@ -69,6 +69,7 @@ fn the_panels_render_a_frozen_go_run_without_a_database() {
     assert!(h.query_by_label("GO").is_some(), "the verdict, large");
     assert!(h.query_by_label("Week 2 Tuesday - Staging Validation — run 20240206T093000Z-5a1e").is_some());
     assert!(h.query_by_label("REHEARSAL on a throwaway sandbox — not a staging validation").is_some());
+    assert!(h.query_by_label_contains("It says the plan runs clean there; it says nothing yet about staging.").is_some());
     assert!(h.query_by_label_contains("Checks proven able to fail: 23 of 23 verification and schema checks").is_some());
     assert!(h.query_by_label_contains("No native file dialog is available here").is_some());
 
@@ -113,6 +114,15 @@ fn a_frozen_failed_run_shows_no_go_and_what_did_not_run_without_its_plan() {
         h.query_all_by_label_contains("015_broken.sql:56:49: ERROR: column \"stauts\" does not exist").next().is_some(),
         "the reason names the file, line and column"
     );
+
+    // A failed rehearsal never says the plan runs clean; it says what it left.
+    assert!(h.query_by_label("REHEARSAL on a throwaway sandbox — not a staging validation").is_some());
+    assert!(h.query_by_label_contains("runs clean there").is_none(), "a failed rehearsal says nothing of running clean");
+    assert!(
+        h.query_by_label_contains("The plan does not run clean even there: it failed at Migration 015 – Agent registry.")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("013 and 014 stay committed on the sandbox").is_some());
 
     show(&mut h, Tab::Results);
     assert_eq!(h.query_all_by_label("APPLIED").count(), 2, "013 and 014");

@@ -86,6 +86,15 @@ fn what_did_not_run_is_never_shown_as_fine() {
     let failed = bars.iter().find(|b| b.contains("failed after")).expect("015's bar says it failed");
     assert!(!failed.contains("faster") && !failed.contains("within"), "{failed}");
     assert!(h.query_all_by_label_contains("not run · expected 300–350 ms").next().is_some(), "016 did not run: no time");
+    // The verdict was decided (NO-GO): the Run tab never says it did not run.
+    let not_run = h.state().run.steps.iter().filter(|s| s.status == StepStatus::NotRun && s.title != "Verdict").count();
+    assert_eq!(h.query_all_by_label("not run").count(), not_run, "only the steps that did not run say so");
+    assert!(h.query_by_label("NO-GO").is_some(), "the Verdict step shows the verdict");
+    assert!(
+        h.query_by_label_contains("013 and 014 stay committed on the sandbox (recorded in its ledger). 015 was rolled back")
+            .is_some(),
+        "the Run tab says what the run left and what to do next"
+    );
     // The header shows the same time as the bar (the statements' time).
     let m013 = &migrations[0];
     let time = pgstage::report::content::fmt_ms(m013.duration_ms);
