@@ -99,6 +99,10 @@ pub struct PgstageApp {
     pub log: Vec<LogLine>,
     /// A question the operator must answer before anything else (a modal).
     pub(crate) confirm: Option<Confirm>,
+    /// The run was asked to run all its steps (not one step): what a held run resumes.
+    pub(crate) running_all: bool,
+    /// The Cancel… question paused the run: "Keep running" resumes it.
+    pub(crate) held_for_cancel: bool,
     pub plan_panel: PlanPanel,
     pub connect: ConnectPanel,
     pub run_panel: RunPanel,
@@ -156,6 +160,8 @@ impl PgstageApp {
             exported: false,
             log: Vec::new(),
             confirm: None,
+            running_all: false,
+            held_for_cancel: false,
             plan_panel: PlanPanel::default(),
             connect: ConnectPanel::default(),
             run_panel: RunPanel,

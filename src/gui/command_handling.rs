@@ -113,6 +113,9 @@ impl PgstageApp {
     pub fn answer(&mut self, yes: bool) {
         let Some(question) = self.confirm.take() else { return };
         if !yes {
+            if question == Confirm::Cancel {
+                self.keep_running();
+            }
             return;
         }
         match question {
@@ -177,6 +180,7 @@ impl PgstageApp {
     pub fn run_command(&mut self, all: bool) {
         if self.run.active() {
             self.worker.send(if all { Command::RunAll } else { Command::Step });
+            self.running_all = all;
             self.busy = true;
             return;
         }
@@ -203,6 +207,7 @@ impl PgstageApp {
         self.run = RunView::default();
         self.verdict.export_status = None;
         self.exported = false;
+        self.running_all = all;
         self.worker.send(Command::Start { plan, target: self.connect.form.target(), options, run_all: all });
         if !all {
             self.worker.send(Command::Step);
@@ -230,14 +235,39 @@ impl PgstageApp {
         }
     }
 
-    /// Ask before cancelling the run.
+    /// Ask before cancelling the run. While the question is open the run holds: the step
+    /// under way goes on, no further step starts, so what the question names is what a
+    /// confirmation cancels.
     pub fn cancel(&mut self) {
-        if self.run.active() {
-            self.confirm = Some(Confirm::Cancel);
+        if !self.run.active() {
+            return;
         }
+        if let Some(c) = &self.run.controls
+            && self.busy
+        {
+            c.pause();
+            self.held_for_cancel = true;
+        }
+        self.confirm = Some(Confirm::Cancel);
+    }
+
+    /// The operator kept the run: release the hold the question put on it.
+    fn keep_running(&mut self) {
+        if !std::mem::take(&mut self.held_for_cancel) {
+            return;
+        }
+        let Some(c) = &self.run.controls else { return };
+        if self.busy {
+            c.resume(); // the step under way had not ended: the run goes on after it
+        } else if self.running_all {
+            self.worker.send(Command::RunAll); // it stopped after its step: carry on
+            self.busy = true;
+        }
+        self.log("run resumed: not cancelled");
     }
 
     fn cancel_now(&mut self) {
+        self.held_for_cancel = false;
         let Some(c) = self.run.controls.clone() else { return };
         if self.busy && self.run.current().is_some() {
             self.log_at(Level::Warning, "cancelling: the running statement is cancelled and its migration rolled back");

@@ -224,3 +224,58 @@ fn cancel_asks_first_and_between_steps_claims_no_cancelled_statement() {
     assert!(log.contains("run cancelled between steps, before Migration 013"), "{log}");
     std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
 }
+
+#[test]
+fn the_cancel_question_holds_the_run_and_names_what_a_confirmation_cancels() {
+    let plan_file = write_plan(&week2_plan(), "gui-cancel-hold");
+    let mut h = harness(plan_file.clone(), None);
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Run all").click();
+    step_until(&mut h, "a step running", Duration::from_secs(60), |h| h.state().run.current().is_some());
+    h.get_by_label("Cancel…").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Cancel the run?").is_some());
+    // The step under way ends; no other starts while the question is open.
+    step_until(&mut h, "the run held after its step", Duration::from_secs(60), |h| !h.state().busy);
+    let held: Vec<StepStatus> = h.state().run.steps.iter().map(|s| s.status).collect();
+    let next = h.state().run.steps.iter().find(|s| s.status == StepStatus::Pending).unwrap().title.clone();
+    std::thread::sleep(Duration::from_millis(600));
+    h.run_steps(3);
+    assert_eq!(h.state().run.steps.iter().map(|s| s.status).collect::<Vec<_>>(), held, "the run holds");
+    assert!(
+        h.query_by_label_contains(&format!(
+            "The run is held between steps: nothing is running and nothing is rolled back. Cancelling now stops it before {next}"
+        ))
+        .is_some(),
+        "the question says what a confirmation cancels now"
+    );
+    // Kept: the run goes on from where it held.
+    h.get_by_label("Keep running").click();
+    step_until(&mut h, "the run going on", Duration::from_secs(60), |h| {
+        h.state().run.steps.iter().any(|s| s.title == next && s.status != StepStatus::Pending)
+    });
+    // Asked again, then confirmed: it stops where the question said.
+    h.get_by_label("Cancel…").click();
+    h.run_steps(1);
+    step_until(&mut h, "the run held again", Duration::from_secs(60), |h| !h.state().busy);
+    let next = h.state().run.steps.iter().find(|s| s.status == StepStatus::Pending).map(|s| s.title.clone());
+    h.get_by_label("Cancel the run").click();
+    step_until(&mut h, "the cancelled run's verdict", Duration::from_secs(60), |h| h.state().run.result.is_some());
+    let result = h.state().run.result.clone().unwrap();
+    assert_eq!(result.outcome, pgstage::run_result::Outcome::Cancelled { step: next.unwrap() });
+    assert!(result.migrations.iter().all(|m| m.status != MigrationStatus::Cancelled), "nothing was running to cancel");
+    assert!(
+        result
+            .verdict
+            .criteria
+            .iter()
+            .filter(|c| c.kind == pgstage::plan::CriterionKind::Hard)
+            .all(|c| c.met != pgstage::run_result::Met::No),
+        "what the cancel left unjudged is not reached, never not met: {:?}",
+        result.verdict.criteria
+    );
+    std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
+}
