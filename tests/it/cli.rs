@@ -187,3 +187,51 @@ fn what_pgstage_stores_is_its_owners_and_its_report_follows_the_umask() {
     }
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// A libpq connection string for a test database.
+fn conninfo(config: &tokio_postgres::Config) -> String {
+    let host = match &config.get_hosts()[0] {
+        tokio_postgres::config::Host::Tcp(h) => h.clone(),
+        tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+    };
+    let mut s = format!(
+        "host='{host}' port={} user='{}' dbname='{}'",
+        config.get_ports().first().copied().unwrap_or(5432),
+        config.get_user().unwrap_or_default(),
+        config.get_dbname().unwrap_or_default()
+    );
+    if let Some(pw) = config.get_password() {
+        s += &format!(" password='{}'", String::from_utf8_lossy(pw).replace('\'', "\\'"));
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_says_when_only_the_line_endings_of_an_applied_migration_differ() {
+    let db = crate::support::fresh_db(crate::support::Template::Baseline).await;
+    let mut loaded = week2_plan();
+    loaded.plan.migrations.truncate(1);
+    loaded.plan.rollback = None;
+    loaded.plan.preflight.checks.clear();
+    let plan = write_plan(&loaded, "cli-crlf");
+    let file = plan.parent().unwrap().join("013.sql");
+    std::fs::copy(path("migrations/week2/013_create_positioning_campaigns.sql"), &file).unwrap();
+    loaded.plan.migrations[0].file = file.clone();
+    let plan = write_plan(&loaded, "cli-crlf");
+    let file = loaded.plan.migrations[0].file.clone();
+    let conn = conninfo(&db.config());
+    let args = ["run", plan.to_str().unwrap(), "--db", &conn, "--ack-all", "--override-target-guard"];
+    let first = tokio::task::block_in_place(|| pgstage(&args));
+    assert!(text(&first).contains("APPLIED"), "{}", text(&first));
+    let lf = std::fs::read_to_string(&file).unwrap();
+    assert!(!lf.contains('\r'));
+    std::fs::write(&file, lf.replace('\n', "\r\n")).unwrap();
+    let args = ["run", plan.to_str().unwrap(), "--db", &conn, "--ack-all", "--override-target-guard"];
+    let second = tokio::task::block_in_place(|| pgstage(&args));
+    let all = text(&second);
+    assert_eq!(second.status.code(), Some(1), "{all}");
+    assert!(all.contains("drift: migration 013 was applied on "), "{all}");
+    assert!(all.contains("(only the line endings differ: the statements are the same"), "{all}");
+    let _ = std::fs::remove_dir_all(plan.parent().unwrap());
+    let _ = std::fs::remove_dir_all(file.parent().unwrap());
+}
