@@ -207,8 +207,7 @@ fn certificate_words(e: &CertificateError) -> String {
             "the server's certificate has a critical extension this client does not understand".into()
         }
         CertificateError::BadSignature => "the signature on the server's certificate does not verify".into(),
-        CertificateError::UnsupportedSignatureAlgorithm
-        | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        CertificateError::UnsupportedSignatureAlgorithmContext { .. }
         | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
             "the server's certificate is signed with an algorithm this client does not support".into()
         }
