@@ -60,6 +60,10 @@ impl PgstageApp {
     }
 
     fn load_plan(&mut self, path: &Path) {
+        if super::review::is_run_result(path) {
+            self.open_review(path);
+            return;
+        }
         self.imported = None;
         let loaded = if path.extension().is_some_and(|e| e == "md") {
             crate::gui::import::draft(path).map(|(loaded, mapping)| {
@@ -88,8 +92,39 @@ impl PgstageApp {
         self.tab = Tab::Plan;
     }
 
+    /// Open a run result read-only in the tabs (the review mode); its plan too when its file
+    /// is still where the run read it (for the SQL listings).
+    fn open_review(&mut self, path: &Path) {
+        match super::review::open(path) {
+            Ok((result, review)) => {
+                self.reset_run();
+                self.log(format!(
+                    "reviewing {} (SHA-256 {}): read-only, the run is not repeated",
+                    path.display(),
+                    review.reviewed.sha256
+                ));
+                let plan_file = Path::new(&result.plan.path);
+                self.plan = plan::load(plan_file).ok().filter(|p| crate::rehearsal::plan_checksum(p) == result.plan.checksum);
+                self.plan_error = None;
+                self.imported = None;
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+                self.verdict.export_path = format!("{stem}_review.html");
+                self.run = RunView::finished(result);
+                self.review = Some(review);
+                self.exported = true; // the run result is on disk already: nothing is lost
+                self.tab = Tab::Verdict;
+            }
+            Err(e) => {
+                self.log_at(Level::Error, format!("run result not opened: {e}"));
+                self.plan_error = Some(e);
+                self.tab = Tab::Plan;
+            }
+        }
+    }
+
     /// Forget the run shown: its result, sign-off and checklist (the next run starts empty).
     fn reset_run(&mut self) {
+        self.review = None;
         self.run = RunView::default();
         self.acks.clear();
         self.verdict.signoff = SignOffForm::default();
@@ -310,13 +345,20 @@ impl PgstageApp {
             return;
         };
         let form = &self.verdict.signoff;
-        let signoff =
-            [crate::report::SignOff { name: form.name.clone(), role: form.role.clone(), comment: form.comment.clone() }];
+        let signoff = [crate::report::SignOff {
+            name: form.name.clone(),
+            role: form.role.clone(),
+            decision: form.decision.clone(),
+            comment: form.comment.clone(),
+        }];
         let signoff: &[crate::report::SignOff] = if form.name.trim().is_empty() { &[] } else { &signoff };
+        let reviewed = self.review.as_ref().map(|r| &r.reviewed);
         let written = if path.as_os_str().is_empty() {
             Err(format!("type a path for the report first ({})", crate::report::Format::choices()))
+        } else if self.review.as_ref().is_some_and(|r| same_file(&r.path, path)) {
+            Err("that is the run result under review: it is never overwritten, choose another name".to_owned())
         } else {
-            crate::report::write_with(result, signoff, path).map_err(|e| format!("report not written: {e}"))
+            crate::report::write_reviewed(result, signoff, reviewed, path).map_err(|e| format!("report not written: {e}"))
         };
         match &written {
             Ok(()) => {
@@ -332,4 +374,9 @@ impl PgstageApp {
 fn default_report_name(plan: &LoadedPlan) -> String {
     let stem = plan.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "plan".into());
     format!("{stem}_execution_report.html")
+}
+
+/// Whether two paths name the same file (the same path, or the same file through another one).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }

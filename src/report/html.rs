@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::claims;
 use super::content::{self as c, SectionChecks};
 use super::escape as e;
-use super::{SignOff, svg};
+use super::{Reviewed, SignOff, svg};
 use crate::plan::{CriterionKind, Section};
 use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
@@ -67,7 +67,7 @@ footer { margin-top: 24px; font-size: 12px; color: var(--muted); }
 }
 "#;
 
-pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
+pub fn render(r: &RunResult, signoff: &[SignOff], reviewed: Option<&Reviewed>) -> String {
     let mut o = String::new();
     let title = format!("Execution Log: {}", r.plan.name);
     let _ = write!(
@@ -78,6 +78,9 @@ pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
     );
     let _ = writeln!(o, "<h1>{}</h1>", e(&title));
     header(&mut o, r);
+    if let Some(reviewed) = reviewed {
+        let _ = writeln!(o, "<div class=\"rehearsal\"><strong>Review.</strong> {}</div>", e(&reviewed.sentence()));
+    }
     failure(&mut o, r);
     summary(&mut o, r);
     charts(&mut o, r);
@@ -594,7 +597,7 @@ fn sign_off(o: &mut String, r: &RunResult, signoff: &[SignOff]) {
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td></td><td></td></tr>",
                 e(&s.name),
                 e(&s.role),
-                e(&s.comment)
+                e(&super::markdown::signed_comment(s))
             );
         }
     }

@@ -7,13 +7,16 @@ use std::fmt::Write;
 
 use super::claims;
 use super::content::{self as c, SectionChecks};
-use super::{SignOff, cell};
+use super::{Reviewed, SignOff, cell};
 use crate::plan::Section;
 use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
-pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
+pub fn render(r: &RunResult, signoff: &[SignOff], reviewed: Option<&Reviewed>) -> String {
     let mut o = String::new();
     header(&mut o, r);
+    if let Some(reviewed) = reviewed {
+        let _ = writeln!(o, "> 🔎 **Review.** {}\n", cell(&reviewed.sentence()));
+    }
     failure(&mut o, r);
     summary(&mut o, r);
     preflight(&mut o, r);
@@ -495,7 +498,17 @@ fn sign_off(o: &mut String, r: &RunResult, signoff: &[SignOff]) {
         }
     } else {
         for s in signoff {
-            let _ = writeln!(o, "| {} | {} | {} | {line} | {date} |", cell(&s.name), cell(&s.role), cell(&s.comment));
+            let comment = signed_comment(s);
+            let _ = writeln!(o, "| {} | {} | {} | {line} | {date} |", cell(&s.name), cell(&s.role), cell(&comment));
         }
+    }
+}
+
+/// The comment cell of a sign-off: its decision first, when one was given.
+pub(super) fn signed_comment(s: &SignOff) -> String {
+    match (s.decision.trim(), s.comment.trim()) {
+        ("", comment) => comment.to_owned(),
+        (decision, "") => format!("Decision: {decision}"),
+        (decision, comment) => format!("Decision: {decision}. {comment}"),
     }
 }

@@ -139,9 +139,10 @@ fn sign_off_appears_in_markdown_html_and_json() {
         SignOff {
             name: "Maria Nowak".into(),
             role: "Database Admin".into(),
+            decision: String::new(),
             comment: "Times far below the plan: sandbox".into(),
         },
-        SignOff { name: "Tom Berg".into(), role: "Backend Lead".into(), comment: String::new() },
+        SignOff { name: "Tom Berg".into(), role: "Backend Lead".into(), decision: String::new(), comment: String::new() },
     ];
     for format in [Format::Markdown, Format::Html, Format::Json] {
         let text = report::render_with(&result, &signoff, format);

@@ -87,13 +87,20 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
                 })
                 .response
                 .on_hover_text("Plans opened before");
-                if ui.button("Open plan… (Ctrl+O)").on_hover_text("Open a plan file (.ron) in a file dialog").clicked() {
+                if ui
+                    .button("Open plan… (Ctrl+O)")
+                    .on_hover_text("Open a plan file (.ron), a run-book (.md), or a run result (.json) to review it")
+                    .clicked()
+                {
                     commands.push(UiCommand::AskPath(Pick::OpenPlan));
                 }
             });
         });
+        if let (Some(_), Some(r)) = (view.review, &view.run.result) {
+            ui.add(egui::Label::new(RichText::new(crate::gui::review::header_line(r)).strong().color(AMBER)).wrap());
+        }
         ui.add_space(2.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             for t in Tab::ALL {
                 let text = match (t, &view.run.result) {
                     (Tab::Verdict, Some(r)) => format!(

@@ -19,6 +19,8 @@ use crate::run_result::Met;
 pub struct SignOffForm {
     pub name: String,
     pub role: String,
+    /// The signer's decision (e.g. "GO approved").
+    pub decision: String,
     pub comment: String,
 }
 
@@ -116,6 +118,10 @@ impl VerdictPanel {
                     ui.label("Role");
                     ui.add(egui::TextEdit::singleline(&mut self.signoff.role).desired_width(260.0))
                         .on_hover_text("e.g. Database Admin, Team Lead");
+                    ui.end_row();
+                    ui.label("Decision");
+                    ui.add(egui::TextEdit::singleline(&mut self.signoff.decision).desired_width(260.0))
+                        .on_hover_text("What the signer decides, e.g. GO approved, or NO-GO: fix 015 first");
                     ui.end_row();
                     ui.label("Comment");
                     ui.add(egui::TextEdit::multiline(&mut self.signoff.comment).desired_rows(2).desired_width(420.0))
