@@ -541,7 +541,7 @@ fn verdict(o: &mut String, r: &RunResult) {
         o.push_str("<p>The plan names no criteria: pgstage's default set judged this run.</p>\n");
     }
     if let Some(able) = claims::able_to_fail_summary(r) {
-        let _ = writeln!(o, "<p><strong>Checks shown able to fail:</strong> {}.</p>", e(&able));
+        let _ = writeln!(o, "<p><strong>Checks proven able to fail:</strong> {}.</p>", e(&able));
     }
     if r.verdict.criteria.is_empty() {
         o.push_str("<p class=\"muted\">No criteria judged yet.</p>\n");

@@ -444,7 +444,7 @@ fn verdict(o: &mut String, r: &RunResult) {
         o.push_str("The plan names no criteria: pgstage's default set judged this run.\n\n");
     }
     if let Some(able) = claims::able_to_fail_summary(r) {
-        let _ = writeln!(o, "**Checks shown able to fail:** {}.\n", cell(&able));
+        let _ = writeln!(o, "**Checks proven able to fail:** {}.\n", cell(&able));
     }
     if r.verdict.criteria.is_empty() {
         o.push_str("No criteria judged yet.\n\n");

@@ -127,10 +127,12 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
                 None => view.target_is_sandbox,
             };
             if sandbox {
-                ui.label(RichText::new("SANDBOX REHEARSAL — not staging").strong().color(AMBER)).on_hover_text(
-                    "This run is on a throwaway local sandbox seeded with the plan's baseline: a rehearsal, not a staging \
+                // Whole, on the next row when the tabs leave no room (never cut, never split).
+                ui.add(egui::Label::new(RichText::new("SANDBOX REHEARSAL — not staging").strong().color(AMBER)).extend())
+                    .on_hover_text(
+                        "This run is on a throwaway local sandbox seeded with the plan's baseline: a rehearsal, not a staging \
                      validation",
-                );
+                    );
             }
         });
         ui.add_space(4.0);

@@ -104,7 +104,7 @@ fn the_review_header_and_the_sandbox_badge_fit_at_1024_by_700() {
     let header = h.get_by_label_contains(HEADER).rect();
     assert!(header.right() <= 1024.0, "{header:?}");
     let badge = h.get_by_label("SANDBOX REHEARSAL — not staging").rect();
-    assert!(badge.right() <= 1024.0, "the badge is whole: {badge:?}");
+    assert!(badge.right() <= 1024.0 && badge.height() < 24.0, "the badge is whole, on one line: {badge:?}");
 }
 
 #[test]
