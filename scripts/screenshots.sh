@@ -53,4 +53,12 @@ tab charts; shot charts-light
 tab run; shot run-light
 tab connect; shot connect-light
 tab plan; shot plan-light
+# The review mode: a frozen run result opened read-only (a fresh start: the dark theme).
+kill $app; sleep 1
+target/release/pgstage tests/fixtures/report/run_failed_015.json >/dev/null 2>&1 &
+app=$!
+sleep 3
+window=$(xdotool search --name pgstage | head -1)
+xdotool windowsize "$window" 1600 1000; sleep 1.5
+shot review-dark
 echo "screenshots in $out"

@@ -3,7 +3,7 @@
 //! transaction), and the plan's own contradictions (lint). `--rehearse` also runs the plan
 //! on a sandbox and reports objects a migration announces but does not create.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use pgstage::engine::apply;
@@ -28,17 +28,7 @@ pub fn main(args: &CheckArgs) -> Result<(), String> {
     }
     let loaded = plan::load(&args.plan).map_err(|e| e.to_string())?;
     super::print_summary(&loaded);
-    let (_, problems) = apply::prepare(&loaded);
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-        return Err(format!(
-            "plan {}: the run would refuse its migration files ({} problem{}):\n{}",
-            args.plan.display(),
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" },
-            list.join("\n")
-        ));
-    }
+    files(&loaded, &args.plan)?;
     let mut findings = plan::lint(&loaded.plan);
     if args.rehearse {
         let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
@@ -65,6 +55,24 @@ pub fn main(args: &CheckArgs) -> Result<(), String> {
         println!("plan OK, with {} contradiction{} to review", findings.len(), if findings.len() == 1 { "" } else { "s" });
     }
     Ok(())
+}
+
+/// The offline checks of the plan's migration files (read, split, statements that cannot run
+/// in a transaction), as `pgstage check` and `pgstage run` make them before any connection:
+/// every problem at once, each at file:line:col.
+pub fn files(loaded: &plan::LoadedPlan, path: &Path) -> Result<(), String> {
+    let (_, problems) = apply::prepare(loaded);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+    Err(format!(
+        "plan {}: the run would refuse its migration files ({} problem{}):\n{}",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        list.join("\n")
+    ))
 }
 
 pub fn print_findings(findings: &[Contradiction]) {

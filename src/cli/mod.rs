@@ -1,4 +1,5 @@
-//! The command line: a bare `pgstage` (or `pgstage gui [PLAN]`) opens the window;
+//! The command line: a bare `pgstage` (or `pgstage gui [PLAN]`) opens the window, and
+//! `pgstage FILE` (or `pgstage open FILE`) opens a plan or reviews a run result (`.json`) in it;
 //! `pgstage run PLAN` runs a plan headless (exit code 0 GO, 1 NO-GO, 2 error);
 //! `pgstage check PLAN` validates a plan offline; `pgstage init DIR` and `pgstage import
 //! RUNBOOK.md` draft one; `pgstage sandbox [PLAN]` starts the sandbox seeded with the plan's
@@ -23,9 +24,12 @@ pub(crate) const DEFAULT_PLAN: &str = "plans/week2_staging.ron";
 
 #[derive(Parser)]
 #[command(name = "pgstage", version, about = "Validate a batch of PostgreSQL migrations on staging")]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// A plan (.ron) to open in the window, or a run result (.json) to review there.
+    file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -35,6 +39,11 @@ enum Command {
         /// The plan to open.
         #[arg(default_value = DEFAULT_PLAN)]
         plan: PathBuf,
+    },
+    /// Open a plan, or review a run result (`report.json`) read-only, in the window.
+    Open {
+        /// The plan (.ron) or the run result (.json).
+        file: PathBuf,
     },
     /// Run a plan headless: pre-flight, migrations, checks, rollback rehearsal, verdict.
     Run(run::RunArgs),
@@ -69,7 +78,11 @@ pub fn main() -> ExitCode {
         Some(Command::Sandbox { server, .. }) if server.list_versions => server::list(&server),
         Some(Command::Sandbox { plan, server }) => sandbox(&plan, &server),
         Some(Command::Gui { plan }) => window(plan),
-        None => window(PathBuf::from(DEFAULT_PLAN)),
+        Some(Command::Open { file }) => open(file),
+        None => match cli.file {
+            Some(file) => open(file),
+            None => window(PathBuf::from(DEFAULT_PLAN)),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +91,15 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Open `file` in the window, once it is known to be there (a typo is an error here, not an
+/// empty window).
+fn open(file: PathBuf) -> Result<(), String> {
+    if !file.is_file() {
+        return Err(format!("{}: no such file (a plan .ron or a run result .json)", file.display()));
+    }
+    window(file)
 }
 
 #[cfg(feature = "gui")]

@@ -11,7 +11,7 @@ use pgstage::engine::{Engine, Event, RunOptions};
 use pgstage::plan::CriterionKind;
 use pgstage::plan::{self, LoadedPlan};
 use pgstage::rehearsal::{self, Record};
-use pgstage::report::Format;
+use pgstage::report::{Format, claims};
 use pgstage::run_result::{Acknowledgement, Met, MigrationStatus, Rehearsal, RunResult, Status, major_of};
 use pgstage::sandbox::{Sandbox, SandboxOptions};
 
@@ -76,6 +76,9 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
     }
     let loaded = plan::load(&args.plan).map_err(|e| e.to_string())?;
     super::print_summary(&loaded);
+    // The files are the plan's: refused here, before any connection or sandbox, as `check`
+    // refuses them.
+    super::check::files(&loaded, &args.plan)?;
     // The sandbox lives until the run is over.
     let (session, sandbox) = match &args.db {
         Some(conn) => (connect::connect(conn, &ConnectOptions::default()).await.map_err(|e| e.to_string())?, None),
@@ -283,12 +286,14 @@ fn print_summary(r: &RunResult) {
     if let Some(warning) = r.rehearsal_warning() {
         println!("\nWARNING: {warning}");
     }
-    if r.verdict.go {
-        println!("\nVERDICT: GO");
-    } else {
-        println!("\nVERDICT: NO-GO");
-        for reason in &r.verdict.reasons {
-            println!("  - {reason}");
-        }
+    if let Some(able) = claims::able_to_fail_summary(r) {
+        println!("\nchecks: {able}");
+    }
+    if let Some(state) = claims::target_state(r) {
+        println!("\n{state}");
+    }
+    println!("\nVERDICT: {}", claims::verdict_headline(r));
+    for reason in &r.verdict.reasons {
+        println!("  - {reason}");
     }
 }

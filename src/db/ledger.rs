@@ -23,6 +23,25 @@ pub fn checksum(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// For a file whose checksum differs from the one recorded: when the recorded one is of the
+/// same text with other line endings (CRLF and LF swapped, with or without a byte-order
+/// mark), the sentence that says so and what to do; else nothing. The ledger's checksum is of
+/// the bytes, so such a file is still refused (README, "Drift").
+pub fn line_endings_note(recorded: &str, script: &str) -> String {
+    let lf = script.replace("\r\n", "\n");
+    let crlf = lf.replace('\n', "\r\n");
+    let same = [lf, crlf]
+        .iter()
+        .any(|text| checksum(text.as_bytes()) == recorded || checksum(format!("\u{feff}{text}").as_bytes()) == recorded);
+    if same {
+        " (only the line endings differ: the statements are the same, but the ledger records the file's bytes; restore \
+         the line endings it was applied with, e.g. check git's core.autocrlf or the editor's setting)"
+            .to_owned()
+    } else {
+        String::new()
+    }
+}
+
 /// What the ledger knows of one migration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -232,6 +251,15 @@ pub async fn unlock(client: &Client) -> Result<(), DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_of_line_endings_only_is_named() {
+        let lf = "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n";
+        let crlf = lf.replace('\n', "\r\n");
+        assert!(line_endings_note(&checksum(lf.as_bytes()), &crlf).starts_with(" (only the line endings differ"));
+        assert!(line_endings_note(&checksum(crlf.as_bytes()), lf).starts_with(" (only the line endings differ"));
+        assert_eq!(line_endings_note(&checksum(lf.as_bytes()), &lf.replace("1", "2")), "");
+    }
 
     #[test]
     fn checksum_is_sha256_hex() {

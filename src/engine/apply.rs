@@ -111,13 +111,14 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &SqlFile, ledger_ex
         None => LedgerState::New,
         Some(e) if e.checksum == p.checksum => LedgerState::Applied(e),
         Some(e) => LedgerState::Drift(format!(
-            "{}: drift: migration {} was applied on {} (run {}) with checksum {}, but the file now has checksum {}; refusing to continue",
+            "{}: drift: migration {} was applied on {} (run {}) with checksum {}, but the file now has checksum {}{}; refusing to continue",
             p.shown,
             m.id,
             e.applied_at,
             e.run_id,
             &e.checksum[..12.min(e.checksum.len())],
-            &p.checksum[..12]
+            &p.checksum[..12],
+            ledger::line_endings_note(&e.checksum, &p.script)
         )),
     })
 }

@@ -99,6 +99,12 @@ pub struct PgstageApp {
     pub log: Vec<LogLine>,
     /// A question the operator must answer before anything else (a modal).
     pub(crate) confirm: Option<Confirm>,
+    /// The run was asked to run all its steps (not one step): what a held run resumes.
+    pub(crate) running_all: bool,
+    /// The Cancel… question paused the run: "Keep running" resumes it.
+    pub(crate) held_for_cancel: bool,
+    /// A run result opened read-only (the review mode), with its checksum as read.
+    pub review: Option<super::review::Review>,
     pub plan_panel: PlanPanel,
     pub connect: ConnectPanel,
     pub run_panel: RunPanel,
@@ -122,6 +128,7 @@ macro_rules! view_of {
             log: &$app.log,
             target_is_sandbox: $app.connect.form.mode == ConnMode::Sandbox,
             dialogs: $app.dialogs.as_ref(),
+            review: $app.review.as_ref(),
         }
     };
 }
@@ -156,6 +163,9 @@ impl PgstageApp {
             exported: false,
             log: Vec::new(),
             confirm: None,
+            running_all: false,
+            held_for_cancel: false,
+            review: None,
             plan_panel: PlanPanel::default(),
             connect: ConnectPanel::default(),
             run_panel: RunPanel,
@@ -242,7 +252,14 @@ impl PgstageApp {
 }
 
 impl eframe::App for PgstageApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // A plan or a run result dropped on the window opens as Ctrl+O would open it.
+        let dropped = ctx.input(|i| {
+            i.raw.dropped_files.iter().find_map(|f| Some(f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()))
+        });
+        if let Some(path) = dropped {
+            self.open_plan(&path);
+        }
         for message in self.worker.drain() {
             self.handle(message);
         }

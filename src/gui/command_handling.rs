@@ -60,6 +60,10 @@ impl PgstageApp {
     }
 
     fn load_plan(&mut self, path: &Path) {
+        if super::review::is_run_result(path) {
+            self.open_review(path);
+            return;
+        }
         self.imported = None;
         let loaded = if path.extension().is_some_and(|e| e == "md") {
             crate::gui::import::draft(path).map(|(loaded, mapping)| {
@@ -88,8 +92,39 @@ impl PgstageApp {
         self.tab = Tab::Plan;
     }
 
+    /// Open a run result read-only in the tabs (the review mode); its plan too when its file
+    /// is still where the run read it (for the SQL listings).
+    fn open_review(&mut self, path: &Path) {
+        match super::review::open(path) {
+            Ok((result, review)) => {
+                self.reset_run();
+                self.log(format!(
+                    "reviewing {} (SHA-256 {}): read-only, the run is not repeated",
+                    path.display(),
+                    review.reviewed.sha256
+                ));
+                let plan_file = Path::new(&result.plan.path);
+                self.plan = plan::load(plan_file).ok().filter(|p| crate::rehearsal::plan_checksum(p) == result.plan.checksum);
+                self.plan_error = None;
+                self.imported = None;
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+                self.verdict.export_path = format!("{stem}_review.html");
+                self.run = RunView::finished(result);
+                self.review = Some(review);
+                self.exported = true; // the run result is on disk already: nothing is lost
+                self.tab = Tab::Verdict;
+            }
+            Err(e) => {
+                self.log_at(Level::Error, format!("run result not opened: {e}"));
+                self.plan_error = Some(e);
+                self.tab = Tab::Plan;
+            }
+        }
+    }
+
     /// Forget the run shown: its result, sign-off and checklist (the next run starts empty).
     fn reset_run(&mut self) {
+        self.review = None;
         self.run = RunView::default();
         self.acks.clear();
         self.verdict.signoff = SignOffForm::default();
@@ -113,6 +148,9 @@ impl PgstageApp {
     pub fn answer(&mut self, yes: bool) {
         let Some(question) = self.confirm.take() else { return };
         if !yes {
+            if question == Confirm::Cancel {
+                self.keep_running();
+            }
             return;
         }
         match question {
@@ -177,6 +215,7 @@ impl PgstageApp {
     pub fn run_command(&mut self, all: bool) {
         if self.run.active() {
             self.worker.send(if all { Command::RunAll } else { Command::Step });
+            self.running_all = all;
             self.busy = true;
             return;
         }
@@ -203,6 +242,7 @@ impl PgstageApp {
         self.run = RunView::default();
         self.verdict.export_status = None;
         self.exported = false;
+        self.running_all = all;
         self.worker.send(Command::Start { plan, target: self.connect.form.target(), options, run_all: all });
         if !all {
             self.worker.send(Command::Step);
@@ -230,14 +270,39 @@ impl PgstageApp {
         }
     }
 
-    /// Ask before cancelling the run.
+    /// Ask before cancelling the run. While the question is open the run holds: the step
+    /// under way goes on, no further step starts, so what the question names is what a
+    /// confirmation cancels.
     pub fn cancel(&mut self) {
-        if self.run.active() {
-            self.confirm = Some(Confirm::Cancel);
+        if !self.run.active() {
+            return;
         }
+        if let Some(c) = &self.run.controls
+            && self.busy
+        {
+            c.pause();
+            self.held_for_cancel = true;
+        }
+        self.confirm = Some(Confirm::Cancel);
+    }
+
+    /// The operator kept the run: release the hold the question put on it.
+    fn keep_running(&mut self) {
+        if !std::mem::take(&mut self.held_for_cancel) {
+            return;
+        }
+        let Some(c) = &self.run.controls else { return };
+        if self.busy {
+            c.resume(); // the step under way had not ended: the run goes on after it
+        } else if self.running_all {
+            self.worker.send(Command::RunAll); // it stopped after its step: carry on
+            self.busy = true;
+        }
+        self.log("run resumed: not cancelled");
     }
 
     fn cancel_now(&mut self) {
+        self.held_for_cancel = false;
         let Some(c) = self.run.controls.clone() else { return };
         if self.busy && self.run.current().is_some() {
             self.log_at(Level::Warning, "cancelling: the running statement is cancelled and its migration rolled back");
@@ -280,13 +345,20 @@ impl PgstageApp {
             return;
         };
         let form = &self.verdict.signoff;
-        let signoff =
-            [crate::report::SignOff { name: form.name.clone(), role: form.role.clone(), comment: form.comment.clone() }];
+        let signoff = [crate::report::SignOff {
+            name: form.name.clone(),
+            role: form.role.clone(),
+            decision: form.decision.clone(),
+            comment: form.comment.clone(),
+        }];
         let signoff: &[crate::report::SignOff] = if form.name.trim().is_empty() { &[] } else { &signoff };
+        let reviewed = self.review.as_ref().map(|r| &r.reviewed);
         let written = if path.as_os_str().is_empty() {
             Err(format!("type a path for the report first ({})", crate::report::Format::choices()))
+        } else if self.review.as_ref().is_some_and(|r| same_file(&r.path, path)) {
+            Err("that is the run result under review: it is never overwritten, choose another name".to_owned())
         } else {
-            crate::report::write_with(result, signoff, path).map_err(|e| format!("report not written: {e}"))
+            crate::report::write_reviewed(result, signoff, reviewed, path).map_err(|e| format!("report not written: {e}"))
         };
         match &written {
             Ok(()) => {
@@ -302,4 +374,9 @@ impl PgstageApp {
 fn default_report_name(plan: &LoadedPlan) -> String {
     let stem = plan.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "plan".into());
     format!("{stem}_execution_report.html")
+}
+
+/// Whether two paths name the same file (the same path, or the same file through another one).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use egui::RichText;
 
 use super::panels::{AMBER, RED};
+use super::run_state::StepStatus;
 use super::view::View;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,15 +47,21 @@ pub fn show(question: &Confirm, view: &View, ctx: &egui::Context) -> Option<bool
         Confirm::Cancel => {
             let running = view.busy && view.run.current().is_some();
             let body = if running {
-                let what = view.run.current().map(|i| view.run.steps[i].title.clone()).unwrap_or_default();
+                let step = view.run.current().map(|i| &view.run.steps[i]);
+                let what = step.map(|s| s.title.clone()).unwrap_or_default();
+                let now = step.filter(|s| !s.what.is_empty()).map_or(String::new(), |s| format!(" (now: {})", s.what));
                 format!(
-                    "{what} is running: its statement gets PostgreSQL's cancel request and its migration is rolled back. \
-                     The run ends NO-GO."
+                    "{what} is running{now}: cancelling now sends its statement PostgreSQL's cancel request and rolls back \
+                     what it has not committed. The run ends NO-GO. While this question is open the run holds: no further \
+                     step starts."
                 )
             } else {
-                "The run is paused between steps: nothing is running and nothing is rolled back. The remaining steps do not \
-                 run and the run ends NO-GO."
-                    .to_owned()
+                let next = view.run.steps.iter().find(|s| s.status == StepStatus::Pending).map(|s| s.title.clone());
+                format!(
+                    "The run is held between steps: nothing is running and nothing is rolled back. Cancelling now stops it \
+                     before {}; the remaining steps do not run and the run ends NO-GO.",
+                    next.unwrap_or_else(|| "its end".into())
+                )
             };
             ("Cancel the run?".to_owned(), body, "Cancel the run", "Keep running")
         }

@@ -37,6 +37,7 @@ impl Dialogs for Native {
                     .set_title("Open a pgstage plan")
                     .add_filter("pgstage plan", &["ron"])
                     .add_filter("Markdown run-book (drafts a plan)", &["md"])
+                    .add_filter("pgstage run result (opens a review)", &["json"])
                     .set_directory(std::env::current_dir().unwrap_or_default())
                     .pick_file(),
                 Pick::SaveReport => crate::report::Format::ALL

@@ -13,6 +13,7 @@ pub mod import;
 pub mod log;
 pub mod messages;
 pub mod panels;
+pub mod review;
 pub mod run_state;
 pub mod table;
 pub mod view;

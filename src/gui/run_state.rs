@@ -86,11 +86,11 @@ impl RunView {
 
     /// Overall progress, 0..=1: finished steps plus the running one's fraction.
     pub fn fraction(&self) -> f32 {
-        if self.steps.is_empty() {
-            return 0.0;
-        }
         if self.result.is_some() {
             return 1.0;
+        }
+        if self.steps.is_empty() {
+            return 0.0;
         }
         let done = self.steps.iter().filter(|s| matches!(s.status, StepStatus::Done | StepStatus::Failed)).count() as f32;
         let running = self

@@ -30,6 +30,8 @@ pub struct View<'a> {
     pub target_is_sandbox: bool,
     /// The file dialogs (whether a native one can be shown here).
     pub dialogs: &'a dyn Dialogs,
+    /// A run result opened read-only (the review mode).
+    pub review: Option<&'a super::review::Review>,
 }
 
 static NO_ACKS: BTreeMap<String, Acknowledgement> = BTreeMap::new();
@@ -51,6 +53,7 @@ impl<'a> View<'a> {
             log: &[],
             target_is_sandbox: run.result.as_ref().is_some_and(|r| r.sandbox.is_some()),
             dialogs: &Unavailable,
+            review: None,
         }
     }
 
@@ -62,6 +65,9 @@ impl<'a> View<'a> {
 
     /// Why a run cannot start now, if it cannot.
     pub fn why_not_startable(&self) -> Option<String> {
+        if self.review.is_some() {
+            return Some("This is a review of an earlier run (read-only): open a plan to run it".into());
+        }
         if self.plan.is_none() {
             return Some("Open a plan first".into());
         }

@@ -5,9 +5,10 @@
 
 use std::fmt::Write;
 
+use super::claims;
 use super::content::{self as c, SectionChecks};
 use super::escape as e;
-use super::{SignOff, svg};
+use super::{Reviewed, SignOff, svg};
 use crate::plan::{CriterionKind, Section};
 use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
@@ -38,10 +39,12 @@ pre.error { border-color: var(--fail); background: #fff5f5; }
 .b-fail { background: var(--fail); color: #fff; }
 .b-warn { background: var(--warn); color: #1f2328; }
 .b-na { background: var(--na); color: #1f2328; }
-.verdict { display: flex; align-items: baseline; gap: 16px; padding: 12px 16px; border-radius: 6px; color: #fff; margin: 0 0 14px; }
+.verdict { display: flex; flex-wrap: wrap; align-items: baseline; gap: 16px; padding: 12px 16px; border-radius: 6px; color: #fff; margin: 0 0 14px; }
 .verdict strong { font-size: 26px; letter-spacing: .5px; white-space: nowrap; }
 .verdict span { font-size: 14px; }
 .v-go { background: var(--pass); } .v-nogo { background: var(--fail); } .v-undecided { background: #57606a; }
+.rehearsal { border: 2px solid #9a6700; background: #fff8c5; color: var(--ink); padding: 8px 12px; border-radius: 6px; margin: 0 0 10px; }
+.verdict em { font-style: normal; font-size: 16px; font-weight: 600; white-space: normal; }
 .notice { border-left: 5px solid var(--fail); background: #fff5f5; padding: 8px 12px; margin: 8px 0; }
 .muted { color: var(--muted); }
 figure { margin: 10px 0 14px; padding: 8px 10px; border: 1px solid var(--line); border-radius: 4px; }
@@ -64,7 +67,7 @@ footer { margin-top: 24px; font-size: 12px; color: var(--muted); }
 }
 "#;
 
-pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
+pub fn render(r: &RunResult, signoff: &[SignOff], reviewed: Option<&Reviewed>) -> String {
     let mut o = String::new();
     let title = format!("Execution Log: {}", r.plan.name);
     let _ = write!(
@@ -75,6 +78,9 @@ pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
     );
     let _ = writeln!(o, "<h1>{}</h1>", e(&title));
     header(&mut o, r);
+    if let Some(reviewed) = reviewed {
+        let _ = writeln!(o, "<div class=\"rehearsal\"><strong>Review.</strong> {}</div>", e(&reviewed.sentence()));
+    }
     failure(&mut o, r);
     summary(&mut o, r);
     charts(&mut o, r);
@@ -144,9 +150,16 @@ fn header(o: &mut String, r: &RunResult) {
     let all = c::Tally::of(r.all_checks());
     let applied =
         r.migrations.iter().filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied)).count();
+    if let Some(notice) = claims::rehearsal_notice(r) {
+        let _ = writeln!(o, "<div class=\"rehearsal\"><strong>{}.</strong> {}</div>", claims::REHEARSAL_TITLE, e(&notice));
+    }
+    let scope = if r.sandbox.is_some() { format!(" <em>{}</em>", claims::REHEARSAL_SCOPE) } else { String::new() };
+    let missed = claims::failed_criteria(r);
+    let missed = if missed.is_empty() { String::new() } else { format!("<b>Not met: {}.</b> ", e(&missed.join("; "))) };
+    let able = claims::able_to_fail_summary(r).map_or(String::new(), |a| format!("; {}", e(&a)));
     let _ = writeln!(
         o,
-        "<div class=\"verdict {class}\"><strong>Verdict: {word}</strong><span>{}. Migrations: {applied}/{} applied, {} in total. Checks: {}.</span></div>",
+        "<div class=\"verdict {class}\"><strong>Verdict: {word}{scope}</strong><span>{missed}{}. Migrations: {applied}/{} applied, {} in total. Checks: {}{able}.</span></div>",
         e(&c::outcome_line(&r.outcome)),
         r.migrations.len(),
         e(&c::fmt_ms(r.total_migration_ms())),
@@ -198,19 +211,29 @@ fn failure(o: &mut String, r: &RunResult) {
                 e(step)
             );
             pre(o, "error", error);
+            target_state(o, r);
             o.push_str("</div>\n");
         }
         Outcome::Cancelled { step } => {
             let _ = writeln!(
                 o,
-                "<h2>Cancelled</h2>\n<div class=\"notice\"><p>The operator cancelled the run during <strong>{}</strong>; the migration in progress was rolled back.</p></div>",
+                "<h2>Cancelled</h2>\n<div class=\"notice\"><p>The operator cancelled the run during <strong>{}</strong>; the migration in progress was rolled back.</p>",
                 e(step)
             );
+            target_state(o, r);
+            o.push_str("</div>\n");
         }
         Outcome::InProgress => {
             o.push_str("<h2>In progress</h2>\n<div class=\"notice\"><p>The run has not finished: this report shows what has happened so far.</p></div>\n");
         }
         Outcome::Completed => {}
+    }
+}
+
+/// What the stopped run left on the target, and what to do next.
+fn target_state(o: &mut String, r: &RunResult) {
+    if let Some(state) = claims::target_state(r) {
+        let _ = writeln!(o, "<p><strong>State left:</strong> {}</p>", e(&state));
     }
 }
 
@@ -513,12 +536,12 @@ fn deviations(o: &mut String, r: &RunResult) {
 
 fn verdict(o: &mut String, r: &RunResult) {
     let word = c::verdict_word(r);
-    let _ = writeln!(o, "<h2>Verdict: {word}</h2>");
+    let _ = writeln!(o, "<h2>Verdict: {}</h2>", claims::verdict_headline(r));
     if r.verdict.default_criteria {
         o.push_str("<p>The plan names no criteria: pgstage's default set judged this run.</p>\n");
     }
-    if !r.verdict.able_to_fail.is_empty() {
-        let _ = writeln!(o, "<p><strong>Checks proven able to fail:</strong> {}.</p>", e(&r.verdict.able_to_fail));
+    if let Some(able) = claims::able_to_fail_summary(r) {
+        let _ = writeln!(o, "<p><strong>Checks proven able to fail:</strong> {}.</p>", e(&able));
     }
     if r.verdict.criteria.is_empty() {
         o.push_str("<p class=\"muted\">No criteria judged yet.</p>\n");
@@ -551,8 +574,8 @@ fn verdict(o: &mut String, r: &RunResult) {
             let _ = writeln!(o, "<li>{}</li>", lines(reason));
         }
         o.push_str("</ul>\n");
-    } else if r.verdict.go {
-        o.push_str("<p>Every hard criterion is met: <strong>GO</strong> for the production migration.</p>\n");
+    } else if let Some((verdict, rest)) = claims::go_sentence(r) {
+        let _ = writeln!(o, "<p>Every hard criterion is met: <strong>{verdict}</strong>{rest}</p>");
     }
 }
 
@@ -574,7 +597,7 @@ fn sign_off(o: &mut String, r: &RunResult, signoff: &[SignOff]) {
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td></td><td></td></tr>",
                 e(&s.name),
                 e(&s.role),
-                e(&s.comment)
+                e(&super::markdown::signed_comment(s))
             );
         }
     }

@@ -5,14 +5,18 @@
 
 use std::fmt::Write;
 
+use super::claims;
 use super::content::{self as c, SectionChecks};
-use super::{SignOff, cell};
+use super::{Reviewed, SignOff, cell};
 use crate::plan::Section;
 use crate::run_result::{CheckResult, Met, MigrationStatus, Outcome, RunResult, Status};
 
-pub fn render(r: &RunResult, signoff: &[SignOff]) -> String {
+pub fn render(r: &RunResult, signoff: &[SignOff], reviewed: Option<&Reviewed>) -> String {
     let mut o = String::new();
     header(&mut o, r);
+    if let Some(reviewed) = reviewed {
+        let _ = writeln!(o, "> 🔎 **Review.** {}\n", cell(&reviewed.sentence()));
+    }
     failure(&mut o, r);
     summary(&mut o, r);
     preflight(&mut o, r);
@@ -85,12 +89,19 @@ fn header(o: &mut String, r: &RunResult) {
         _ => "⏳",
     };
     let _ = writeln!(o, "# Execution Log: {}\n", cell(&r.plan.name));
+    if let Some(notice) = claims::rehearsal_notice(r) {
+        let _ = writeln!(o, "> ⚠️ **{}.** {}\n", claims::REHEARSAL_TITLE, cell(&notice));
+    }
     let all = c::Tally::of(r.all_checks());
     let applied =
         r.migrations.iter().filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied)).count();
+    let missed = claims::failed_criteria(r);
+    let missed = if missed.is_empty() { String::new() } else { format!(" Not met: {}.", cell(&missed.join("; "))) };
+    let able = claims::able_to_fail_summary(r).map_or(String::new(), |a| format!("; {}", cell(&a)));
     let _ = writeln!(
         o,
-        "> **Verdict: {icon} {word}**. {}. Migrations: {applied}/{} applied, {} in total. Checks: {}.\n",
+        "> **Verdict: {icon} {}**.{missed} {}. Migrations: {applied}/{} applied, {} in total. Checks: {}{able}.\n",
+        claims::verdict_headline(r),
         cell(&c::outcome_line(&r.outcome)),
         r.migrations.len(),
         c::fmt_ms(r.total_migration_ms()),
@@ -137,6 +148,7 @@ fn failure(o: &mut String, r: &RunResult) {
         Outcome::Failed { step, error } => {
             let _ = writeln!(o, "## ❌ Failure\n\nThe run stopped at **{}**. The error:\n", cell(step));
             fenced(o, "text", error);
+            target_state(o, r);
         }
         Outcome::Cancelled { step } => {
             let _ = writeln!(
@@ -144,11 +156,19 @@ fn failure(o: &mut String, r: &RunResult) {
                 "## ⛔ Cancelled\n\nThe operator cancelled the run during **{}**; the migration in progress was rolled back.\n",
                 cell(step)
             );
+            target_state(o, r);
         }
         Outcome::InProgress => {
             o.push_str("## ⏳ In progress\n\nThe run has not finished: this report shows what has happened so far.\n\n");
         }
         Outcome::Completed => {}
+    }
+}
+
+/// What the stopped run left on the target, and what to do next.
+fn target_state(o: &mut String, r: &RunResult) {
+    if let Some(state) = claims::target_state(r) {
+        let _ = writeln!(o, "**State left:** {}\n", cell(&state));
     }
 }
 
@@ -419,12 +439,12 @@ fn deviations(o: &mut String, r: &RunResult) {
 
 fn verdict(o: &mut String, r: &RunResult) {
     let word = c::verdict_word(r);
-    let _ = writeln!(o, "## Verdict: {word}\n");
+    let _ = writeln!(o, "## Verdict: {}\n", claims::verdict_headline(r));
     if r.verdict.default_criteria {
         o.push_str("The plan names no criteria: pgstage's default set judged this run.\n\n");
     }
-    if !r.verdict.able_to_fail.is_empty() {
-        let _ = writeln!(o, "**Checks proven able to fail:** {}.\n", cell(&r.verdict.able_to_fail));
+    if let Some(able) = claims::able_to_fail_summary(r) {
+        let _ = writeln!(o, "**Checks proven able to fail:** {}.\n", cell(&able));
     }
     if r.verdict.criteria.is_empty() {
         o.push_str("No criteria judged yet.\n\n");
@@ -457,8 +477,8 @@ fn verdict(o: &mut String, r: &RunResult) {
             let _ = writeln!(o, "- {}", cell(reason));
         }
         o.push('\n');
-    } else if r.verdict.go {
-        o.push_str("Every hard criterion is met: **GO** for the production migration.\n\n");
+    } else if let Some((verdict, rest)) = claims::go_sentence(r) {
+        let _ = writeln!(o, "Every hard criterion is met: **{verdict}**{rest}\n");
     }
 }
 
@@ -478,7 +498,17 @@ fn sign_off(o: &mut String, r: &RunResult, signoff: &[SignOff]) {
         }
     } else {
         for s in signoff {
-            let _ = writeln!(o, "| {} | {} | {} | {line} | {date} |", cell(&s.name), cell(&s.role), cell(&s.comment));
+            let comment = signed_comment(s);
+            let _ = writeln!(o, "| {} | {} | {} | {line} | {date} |", cell(&s.name), cell(&s.role), cell(&comment));
         }
+    }
+}
+
+/// The comment cell of a sign-off: its decision first, when one was given.
+pub(super) fn signed_comment(s: &SignOff) -> String {
+    match (s.decision.trim(), s.comment.trim()) {
+        ("", comment) => comment.to_owned(),
+        (decision, "") => format!("Decision: {decision}"),
+        (decision, comment) => format!("Decision: {decision}. {comment}"),
     }
 }

@@ -7,6 +7,7 @@
 //! leaves half a report. The CLI's `--report FILE` and the GUI's export both call [`write`] /
 //! [`write_with`].
 
+pub mod claims;
 pub mod content;
 mod html;
 mod junit;
@@ -98,7 +99,30 @@ pub struct SignOff {
     pub name: String,
     /// e.g. "Database Admin", "Backend Lead".
     pub role: String,
+    /// What the signer decides, e.g. "GO approved", "NO-GO: fix 015 first" (empty: not given).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub decision: String,
     pub comment: String,
+}
+
+/// A report exported in a review: the run result file it was read from, and that file's
+/// SHA-256 as read (so any later change to either is visible). The run was not repeated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reviewed {
+    /// The run result file, as opened.
+    pub file: String,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+}
+
+impl Reviewed {
+    /// The sentence the reports print.
+    pub fn sentence(&self) -> String {
+        format!(
+            "Exported in a review of the run result {} (SHA-256 {}), read unchanged: the run itself was not repeated.",
+            self.file, self.sha256
+        )
+    }
 }
 
 /// The report of `result` in the format of `path`'s extension, with blank sign-off lines.
@@ -110,28 +134,39 @@ pub fn render(result: &RunResult, path: &Path) -> Result<String, ReportError> {
 /// The report of `result` in `format`, signed off by `signoff` (empty: blank lines to sign by
 /// hand).
 pub fn render_with(result: &RunResult, signoff: &[SignOff], format: Format) -> String {
+    render_reviewed(result, signoff, None, format)
+}
+
+/// As [`render_with`], for a report exported in a review of `reviewed` (named with its SHA-256
+/// in the Markdown and HTML reports, and as `reviewed_from` in the JSON).
+pub fn render_reviewed(result: &RunResult, signoff: &[SignOff], reviewed: Option<&Reviewed>, format: Format) -> String {
     match format {
-        Format::Markdown => markdown::render(result, signoff),
-        Format::Html => html::render(result, signoff),
-        Format::Json => json_with(result, signoff),
+        Format::Markdown => markdown::render(result, signoff, reviewed),
+        Format::Html => html::render(result, signoff, reviewed),
+        Format::Json => json_with(result, signoff, reviewed),
         Format::Junit => junit::render(result),
     }
 }
 
 /// The full run result as pretty JSON.
 pub fn json(result: &RunResult) -> String {
-    json_with(result, &[])
+    json_with(result, &[], None)
 }
 
 /// The run result as JSON; a non-empty sign-off is added as a top-level `signoff` array
 /// (the text still deserializes as a [`RunResult`], which ignores it).
-fn json_with(result: &RunResult, signoff: &[SignOff]) -> String {
-    let mut text = if signoff.is_empty() {
+fn json_with(result: &RunResult, signoff: &[SignOff], reviewed: Option<&Reviewed>) -> String {
+    let mut text = if signoff.is_empty() && reviewed.is_none() {
         serde_json::to_string_pretty(result).expect("a run result always serializes")
     } else {
         let mut value = serde_json::to_value(result).expect("a run result always serializes");
         if let serde_json::Value::Object(map) = &mut value {
-            map.insert("signoff".into(), serde_json::to_value(signoff).expect("a sign-off always serializes"));
+            if !signoff.is_empty() {
+                map.insert("signoff".into(), serde_json::to_value(signoff).expect("a sign-off always serializes"));
+            }
+            if let Some(r) = reviewed {
+                map.insert("reviewed_from".into(), serde_json::to_value(r).expect("a review always serializes"));
+            }
         }
         serde_json::to_string_pretty(&value).expect("a JSON value always serializes")
     };
@@ -146,8 +181,18 @@ pub fn write(result: &RunResult, path: &Path) -> Result<(), ReportError> {
 
 /// Render with `signoff` and write atomically; the format comes from `path`'s extension.
 pub fn write_with(result: &RunResult, signoff: &[SignOff], path: &Path) -> Result<(), ReportError> {
+    write_reviewed(result, signoff, None, path)
+}
+
+/// As [`write_with`], for a report exported in a review (see [`render_reviewed`]).
+pub fn write_reviewed(
+    result: &RunResult,
+    signoff: &[SignOff],
+    reviewed: Option<&Reviewed>,
+    path: &Path,
+) -> Result<(), ReportError> {
     let format = Format::from_path(path).ok_or_else(|| ReportError::UnknownFormat { path: path.to_owned() })?;
-    let text = render_with(result, signoff, format);
+    let text = render_reviewed(result, signoff, reviewed, format);
     write_atomic(path, text.as_bytes()).map_err(|source| ReportError::Write { path: path.to_owned(), source })
 }
 

@@ -48,7 +48,8 @@ fn run_on_the_sandbox_exits_0_on_go_and_writes_the_report() {
     ]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(all.contains("VERDICT: GO"), "{all}");
+    assert!(all.contains("VERDICT: GO on a sandbox rehearsal — not a staging validation"), "{all}");
+    assert!(all.contains("checks: 23 of 23 verification and schema checks shown able to fail"), "the summary: {all}");
     let verification = all.lines().find(|l| l.starts_with("verification ")).map(|l| l.split_whitespace().collect::<Vec<_>>());
     assert_eq!(verification, Some(vec!["verification", "16", "0", "0", "0"]), "the summary table: {all}");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
@@ -69,6 +70,7 @@ fn run_exits_1_on_no_go() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("VERDICT: NO-GO"), "{all}");
     assert!(all.contains("015_broken.sql:56:49"), "{all}");
+    assert!(all.contains("013 and 014 stay committed on the sandbox"), "what the run left: {all}");
     std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
 }
 
@@ -94,6 +96,30 @@ fn check_refuses_what_the_run_would_refuse_for_its_files() {
         ),
         "{all}"
     );
+    std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn run_refuses_the_plans_files_before_connecting_as_check_does() {
+    let mut loaded = week2_plan();
+    loaded.plan.migrations[1].file = path("tests/fixtures/sql/910_concurrent_index.sql");
+    let plan = write_plan(&loaded, "cli-run-concurrent");
+    let check = text(&pgstage(&["check", plan.to_str().unwrap()]));
+    let refusal = check.lines().skip_while(|l| !l.contains("the run would refuse")).collect::<Vec<_>>().join("\n");
+    assert!(!refusal.is_empty(), "{check}");
+    // A server nobody listens on (port 1): a connection attempt would fail differently.
+    for target in [&["--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"][..], &["--sandbox"][..]] {
+        let mut args = vec!["run", plan.to_str().unwrap(), "--ack-all"];
+        args.extend_from_slice(target);
+        let out = pgstage(&args);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{target:?}: {all}");
+        assert!(all.contains(&refusal), "{target:?}: the same message as `check`:\n{refusal}\ngot:\n{all}");
+        assert!(
+            !all.contains("target:") && !all.contains("sandbox:") && !all.contains("connect"),
+            "{target:?}: no connection: {all}"
+        );
+    }
     std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
 }
 
@@ -160,4 +186,52 @@ fn what_pgstage_stores_is_its_owners_and_its_report_follows_the_umask() {
         assert_eq!((mode(settings.parent().unwrap()), mode(&settings)), (0o700, 0o600), "the window's settings");
     }
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// A libpq connection string for a test database.
+fn conninfo(config: &tokio_postgres::Config) -> String {
+    let host = match &config.get_hosts()[0] {
+        tokio_postgres::config::Host::Tcp(h) => h.clone(),
+        tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+    };
+    let mut s = format!(
+        "host='{host}' port={} user='{}' dbname='{}'",
+        config.get_ports().first().copied().unwrap_or(5432),
+        config.get_user().unwrap_or_default(),
+        config.get_dbname().unwrap_or_default()
+    );
+    if let Some(pw) = config.get_password() {
+        s += &format!(" password='{}'", String::from_utf8_lossy(pw).replace('\'', "\\'"));
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_says_when_only_the_line_endings_of_an_applied_migration_differ() {
+    let db = crate::support::fresh_db(crate::support::Template::Baseline).await;
+    let mut loaded = week2_plan();
+    loaded.plan.migrations.truncate(1);
+    loaded.plan.rollback = None;
+    loaded.plan.preflight.checks.clear();
+    let plan = write_plan(&loaded, "cli-crlf");
+    let file = plan.parent().unwrap().join("013.sql");
+    std::fs::copy(path("migrations/week2/013_create_positioning_campaigns.sql"), &file).unwrap();
+    loaded.plan.migrations[0].file = file.clone();
+    let plan = write_plan(&loaded, "cli-crlf");
+    let file = loaded.plan.migrations[0].file.clone();
+    let conn = conninfo(&db.config());
+    let args = ["run", plan.to_str().unwrap(), "--db", &conn, "--ack-all", "--override-target-guard"];
+    let first = tokio::task::block_in_place(|| pgstage(&args));
+    assert!(text(&first).contains("APPLIED"), "{}", text(&first));
+    let lf = std::fs::read_to_string(&file).unwrap();
+    assert!(!lf.contains('\r'));
+    std::fs::write(&file, lf.replace('\n', "\r\n")).unwrap();
+    let args = ["run", plan.to_str().unwrap(), "--db", &conn, "--ack-all", "--override-target-guard"];
+    let second = tokio::task::block_in_place(|| pgstage(&args));
+    let all = text(&second);
+    assert_eq!(second.status.code(), Some(1), "{all}");
+    assert!(all.contains("drift: migration 013 was applied on "), "{all}");
+    assert!(all.contains("(only the line endings differ: the statements are the same"), "{all}");
+    let _ = std::fs::remove_dir_all(plan.parent().unwrap());
+    let _ = std::fs::remove_dir_all(file.parent().unwrap());
 }

@@ -139,9 +139,10 @@ fn sign_off_appears_in_markdown_html_and_json() {
         SignOff {
             name: "Maria Nowak".into(),
             role: "Database Admin".into(),
+            decision: String::new(),
             comment: "Times far below the plan: sandbox".into(),
         },
-        SignOff { name: "Tom Berg".into(), role: "Backend Lead".into(), comment: String::new() },
+        SignOff { name: "Tom Berg".into(), role: "Backend Lead".into(), decision: String::new(), comment: String::new() },
     ];
     for format in [Format::Markdown, Format::Html, Format::Json] {
         let text = report::render_with(&result, &signoff, format);
@@ -526,4 +527,97 @@ fn a_run_that_stopped_in_preflight_still_renders_every_section() {
     let md = report::render_with(&result, &[], Format::Markdown);
     assert!(md.contains("| Verification | not reached |"), "{md}");
     assert!(md.contains("Not reached: the run failed at Pre-flight."));
+}
+
+/// The Markdown banner (the quoted verdict line) and the HTML one (the verdict `div`).
+fn banner(format: Format, text: &str) -> String {
+    let start = match format {
+        Format::Markdown => "> **Verdict:",
+        _ => "<div class=\"verdict ",
+    };
+    text.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{format:?}: no banner")).to_owned()
+}
+
+#[test]
+fn a_sandbox_report_says_it_is_a_rehearsal_at_the_top_in_the_banner_and_the_verdict_and_never_production() {
+    let go = fixture("run_go");
+    assert!(go.sandbox.is_some() && go.verdict.go);
+    for format in [Format::Markdown, Format::Html] {
+        let text = report::render_with(&go, &[], format);
+        let banner = banner(format, &text);
+        let notice = text.find("REHEARSAL on a throwaway sandbox — not a staging validation.");
+        assert!(notice.is_some_and(|at| at < text.find(&banner).unwrap()), "{format:?}: the notice above the banner");
+        let plain = unescape(&banner).replace("<em>", "").replace("</em>", "").replace("✅ ", "");
+        assert!(plain.contains("Verdict: GO on a sandbox rehearsal — not a staging validation"), "{format:?}: {banner}");
+        assert!(
+            text.contains("Every hard criterion is met: **GO on a sandbox rehearsal — not a staging validation**")
+                || text.contains(
+                    "Every hard criterion is met: <strong>GO on a sandbox rehearsal — not a staging validation</strong>"
+                ),
+            "{format:?}: the verdict sentence"
+        );
+        assert!(!text.to_lowercase().contains("production"), "{format:?} mentions production");
+    }
+    // A run on a database may speak of the production migration.
+    let mut staging = go;
+    staging.sandbox = None;
+    let md = report::render_with(&staging, &[], Format::Markdown);
+    assert!(md.contains("Every hard criterion is met: **GO** for the production migration."));
+    assert!(!md.contains("REHEARSAL") && !md.contains("sandbox rehearsal"));
+}
+
+#[test]
+fn a_no_go_banner_names_the_criterion_that_failed_and_every_summary_the_checks_not_shown_able_to_fail() {
+    let plan = pgstage::plan::load(&path("plans/week2_staging.ron")).unwrap();
+    let mut run = fixture("run_go");
+    let failed = &mut run.verification[3];
+    failed.status = Status::Fail;
+    failed.actual = "0".into();
+    let id = failed.id.clone();
+    let insensitive = run.sensitivity.iter_mut().find(|s| s.id != id).unwrap();
+    insensitive.verdict = pgstage::run_result::Able::Insensitive;
+    let insensitive = insensitive.id.clone();
+    run.verdict = pgstage::engine::verdict::decide(&plan.plan, &run);
+    assert!(!run.verdict.go);
+    let missed = run
+        .verdict
+        .criteria
+        .iter()
+        .find(|c| c.met == pgstage::run_result::Met::No && c.kind == pgstage::plan::CriterionKind::Hard)
+        .unwrap()
+        .title
+        .clone();
+    for format in [Format::Markdown, Format::Html] {
+        let text = report::render_with(&run, &[], format);
+        let banner = unescape(&banner(format, &text));
+        assert!(banner.contains("NO-GO") && banner.contains(&format!("Not met: {missed}")), "{format:?}: {banner}");
+        assert!(
+            banner.contains(&format!(
+                "22 of 23 verification and schema checks shown able to fail; not shown: {insensitive} (INSENSITIVE"
+            )),
+            "{format:?}: {banner}"
+        );
+        let verdict = &text[text.rfind("Verdict: NO-GO").unwrap()..];
+        assert!(unescape(verdict).contains(&format!("not shown: {insensitive} (INSENSITIVE")), "{format:?}: the verdict line");
+    }
+}
+
+#[test]
+fn a_failed_run_says_what_stays_committed_and_what_to_do_next() {
+    let failed = fixture("run_failed_015");
+    for format in [Format::Markdown, Format::Html] {
+        let text = unescape(&report::render_with(&failed, &[], format));
+        assert!(
+            text.contains("013 and 014 stay committed on the sandbox (recorded in its ledger). 015 was rolled back"),
+            "{format:?}"
+        );
+        assert!(text.contains("016 and 017 did not run"), "{format:?}");
+        assert!(text.contains("Next: fix the cause and rehearse the plan again"), "{format:?}");
+    }
+    let mut staging = failed;
+    staging.sandbox = None;
+    let md = report::render_with(&staging, &[], Format::Markdown);
+    assert!(md.contains("013 and 014 stay committed on the target database"), "{md}");
+    assert!(md.contains("run the plan again, which resumes (the ledger skips 013 and 014 and applies the rest)"), "{md}");
+    assert!(md.contains("or undo the batch with the plan's rollback script"), "{md}");
 }

@@ -184,16 +184,65 @@ pub(super) fn tls_reason(f: &Facts, ctx: &Ctx) -> String {
                 format!("the server's certificate is not valid yet ({e})")
             }
             CertificateError::Revoked => "the server's certificate has been revoked".into(),
-            other => format!("the server's certificate was rejected: {other}"),
+            other => certificate_words(other),
         },
         Some(rustls::Error::AlertReceived(alert)) => format!(
-            "the server aborted the TLS handshake ({alert:?}): it may require a client certificate (sslcert, sslkey) it \
-             trusts, or a TLS version this client does not offer"
+            "the server aborted the TLS handshake ({}): it may require a client certificate (sslcert, sslkey) it \
+             trusts, or a TLS version this client does not offer",
+            words(&format!("{alert:?}"))
         ),
-        Some(other) => format!("TLS error: {other}"),
+        Some(other) => format!("the TLS handshake failed: {}", words(&other.to_string())),
         None if f.io_kind == Some(io::ErrorKind::UnexpectedEof) => {
             "the server closed the connection during the TLS handshake".into()
         }
         None => f.cause.clone(),
     }
+}
+
+/// The rarer certificate refusals in a sentence (never the library's `Other(OtherError(…))`).
+fn certificate_words(e: &CertificateError) -> String {
+    match e {
+        CertificateError::BadEncoding => "the server's certificate is not a well-formed X.509 certificate".into(),
+        CertificateError::UnhandledCriticalExtension => {
+            "the server's certificate has a critical extension this client does not understand".into()
+        }
+        CertificateError::BadSignature => "the signature on the server's certificate does not verify".into(),
+        CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "the server's certificate is signed with an algorithm this client does not support".into()
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "the server's certificate is not meant for a TLS server (its extended key usage says otherwise)".into()
+        }
+        CertificateError::UnknownRevocationStatus
+        | CertificateError::ExpiredRevocationList
+        | CertificateError::ExpiredRevocationListContext { .. }
+        | CertificateError::InvalidOcspResponse => {
+            "the revocation status of the server's certificate could not be checked".into()
+        }
+        CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
+            "the server presents a certificate authority's own certificate as its certificate: its ssl_cert_file must \
+             be a certificate that authority issued for the server (with its ssl_key_file), not the authority's"
+                .into()
+        }
+        other => format!("the server's certificate was rejected ({})", words(&format!("{other:?}"))),
+    }
+}
+
+/// A library's identifier in words: the innermost name of `Other(OtherError(CaUsedAsEndEntity))`
+/// ("ca used as end entity"); text that is already words stays as it is.
+pub(super) fn words(text: &str) -> String {
+    let inner = text.rsplit('(').next().unwrap_or(text).trim_end_matches(')').trim();
+    let inner = if inner.is_empty() { text } else { inner };
+    if inner.contains(' ') || !inner.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for (i, c) in inner.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }

@@ -166,6 +166,50 @@ fn tls_failures_are_classified() {
     assert!(matches!(&e, ConnectError::Tls { reason, .. } if reason.contains("client certificate")));
 }
 
+/// What webpki reports for a server presenting its CA's certificate (its Display is its name).
+#[derive(Debug)]
+struct CaUsedAsEndEntity;
+
+impl std::fmt::Display for CaUsedAsEndEntity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CaUsedAsEndEntity")
+    }
+}
+
+impl std::error::Error for CaUsedAsEndEntity {}
+
+#[test]
+fn every_tls_error_is_a_sentence() {
+    let c = given();
+    let tls = |r: rustls::Error| Facts { kind: KIND_TLS.into(), cause: r.to_string(), rustls: Some(r), ..Facts::default() };
+    let other = || CertificateError::Other(rustls::OtherError(std::sync::Arc::new(CaUsedAsEndEntity)));
+    let e = classify(&tls(rustls::Error::InvalidCertificate(other())), &c);
+    assert!(
+        matches!(&e, ConnectError::Tls { reason, .. } if reason.contains("presents a certificate authority's own certificate")),
+        "{e}"
+    );
+    let errors = [
+        rustls::Error::InvalidCertificate(other()),
+        rustls::Error::InvalidCertificate(CertificateError::BadEncoding),
+        rustls::Error::InvalidCertificate(CertificateError::BadSignature),
+        rustls::Error::InvalidCertificate(CertificateError::InvalidPurpose),
+        rustls::Error::InvalidCertificate(CertificateError::UnhandledCriticalExtension),
+        rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure),
+        rustls::Error::InvalidCertificate(CertificateError::UnknownRevocationStatus),
+        rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+        rustls::Error::General("peer sent no certificates".into()),
+    ];
+    for r in errors {
+        let e = classify(&tls(r), &c).to_string();
+        assert!(!e.contains("Other") && !e.contains("Error(") && !e.contains("Context {"), "not a sentence: {e}");
+        // No library identifier (a CamelCase word) left in it.
+        let camel = e.split(|c: char| !c.is_alphanumeric()).find(|w| {
+            w.len() > 3 && w.chars().skip(1).any(|c| c.is_ascii_uppercase()) && w.chars().any(|c| c.is_ascii_lowercase())
+        });
+        assert_eq!(camel, None, "{e}");
+    }
+}
+
 /// A server speaking just enough of the protocol to answer the start-up with `reply`
 /// (declining TLS when asked).
 async fn fake_server(mut io: DuplexStream, reply: Vec<u8>) {

@@ -87,13 +87,20 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
                 })
                 .response
                 .on_hover_text("Plans opened before");
-                if ui.button("Open plan… (Ctrl+O)").on_hover_text("Open a plan file (.ron) in a file dialog").clicked() {
+                if ui
+                    .button("Open plan… (Ctrl+O)")
+                    .on_hover_text("Open a plan file (.ron), a run-book (.md), or a run result (.json) to review it")
+                    .clicked()
+                {
                     commands.push(UiCommand::AskPath(Pick::OpenPlan));
                 }
             });
         });
+        if let (Some(_), Some(r)) = (view.review, &view.run.result) {
+            ui.add(egui::Label::new(RichText::new(crate::gui::review::header_line(r)).strong().color(AMBER)).wrap());
+        }
         ui.add_space(2.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             for t in Tab::ALL {
                 let text = match (t, &view.run.result) {
                     (Tab::Verdict, Some(r)) => format!(
@@ -120,10 +127,12 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
                 None => view.target_is_sandbox,
             };
             if sandbox {
-                ui.label(RichText::new("SANDBOX REHEARSAL — not staging").strong().color(AMBER)).on_hover_text(
-                    "This run is on a throwaway local sandbox seeded with the plan's baseline: a rehearsal, not a staging \
+                // Whole, on the next row when the tabs leave no room (never cut, never split).
+                ui.add(egui::Label::new(RichText::new("SANDBOX REHEARSAL — not staging").strong().color(AMBER)).extend())
+                    .on_hover_text(
+                        "This run is on a throwaway local sandbox seeded with the plan's baseline: a rehearsal, not a staging \
                      validation",
-                );
+                    );
             }
         });
         ui.add_space(4.0);

@@ -31,6 +31,9 @@ impl RunPanel {
                 ui.label(RichText::new(elapsed).monospace()).on_hover_text("Wall-clock time since the run started");
             }
         });
+        if let Some(state) = view.run.result.as_ref().and_then(crate::report::claims::target_state) {
+            ui.add(egui::Label::new(RichText::new(state).color(AMBER)).wrap());
+        }
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             section(ui, "Steps", |ui| steps(ui, view));
         });
@@ -152,7 +155,16 @@ fn steps(ui: &mut egui::Ui, view: &View) {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("{:>2}.", i + 1)).monospace());
                 ui.label(RichText::new(&s.title).strong());
-                ui.label(RichText::new(step_word(s)).strong().color(color));
+                match (&s.step, &view.run.result) {
+                    // The verdict is decided however the run ended: never "not run".
+                    (Step::Verdict, Some(r)) => {
+                        let color = if r.verdict.go { GREEN } else { RED };
+                        ui.label(RichText::new(content::verdict_word(r)).strong().color(color));
+                    }
+                    _ => {
+                        ui.label(RichText::new(step_word(s)).strong().color(color));
+                    }
+                }
                 // A migration's time is its statements' time, as on its bar and in the reports.
                 let time = match &result {
                     Some(r) if r.status != MigrationStatus::NotRun => Some(r.duration_ms),

@@ -11,7 +11,7 @@ use crate::gui::command::UiCommand;
 use crate::gui::dialog::Pick;
 use crate::gui::view::View;
 use crate::plan::CriterionKind;
-use crate::report::{Format, content};
+use crate::report::{Format, claims, content};
 use crate::run_result::Met;
 
 /// Sign-off fields that go into the exported report.
@@ -19,6 +19,8 @@ use crate::run_result::Met;
 pub struct SignOffForm {
     pub name: String,
     pub role: String,
+    /// The signer's decision (e.g. "GO approved").
+    pub decision: String,
     pub comment: String,
 }
 
@@ -54,25 +56,15 @@ impl VerdictPanel {
                     ui.label(content::outcome_line(&result.outcome));
                 });
             });
-            if let Some(sandbox) = &result.sandbox {
+            if let Some(meaning) = claims::rehearsal_meaning(result) {
                 egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.5, AMBER)).show(ui, |ui| {
                     ui.set_width(ui.available_width());
-                    ui.label(
-                        RichText::new("REHEARSAL on a throwaway sandbox — not a staging validation")
-                            .size(18.0)
-                            .strong()
-                            .color(AMBER),
-                    );
-                    ui.add(
-                        egui::Label::new(format!(
-                            "This run went to {word} on pgstage's local sandbox (PostgreSQL {}, seeded from the plan's baseline, \
-                         deleted on exit): no live traffic, no other roles, no real data. It says the plan runs clean; it \
-                         says nothing yet about staging. Validate on staging before production.",
-                            sandbox.version
-                        ))
-                        .wrap(),
-                    );
+                    ui.label(RichText::new(claims::REHEARSAL_TITLE).size(18.0).strong().color(AMBER));
+                    ui.add(egui::Label::new(meaning).wrap());
                 });
+            }
+            if let Some(state) = claims::target_state(result) {
+                ui.add(egui::Label::new(RichText::new(state).color(AMBER)).wrap());
             }
             if let Some(line) = content::rehearsal_line(result) {
                 ui.label(RichText::new(format!("Rehearsal: {line}")).weak());
@@ -126,6 +118,10 @@ impl VerdictPanel {
                     ui.label("Role");
                     ui.add(egui::TextEdit::singleline(&mut self.signoff.role).desired_width(260.0))
                         .on_hover_text("e.g. Database Admin, Team Lead");
+                    ui.end_row();
+                    ui.label("Decision");
+                    ui.add(egui::TextEdit::singleline(&mut self.signoff.decision).desired_width(260.0))
+                        .on_hover_text("What the signer decides, e.g. GO approved, or NO-GO: fix 015 first");
                     ui.end_row();
                     ui.label("Comment");
                     ui.add(egui::TextEdit::multiline(&mut self.signoff.comment).desired_rows(2).desired_width(420.0))

@@ -28,10 +28,17 @@ struct Review {
     commands: Vec<UiCommand>,
 }
 
-fn review(fixture: &str, plan: Option<LoadedPlan>) -> Harness<'static, Review> {
+fn frozen(fixture: &str) -> RunResult {
     let file = path(&format!("tests/fixtures/report/{fixture}.json"));
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let result: RunResult = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+fn review(fixture: &str, plan: Option<LoadedPlan>) -> Harness<'static, Review> {
+    review_of(frozen(fixture), plan)
+}
+
+fn review_of(result: RunResult, plan: Option<LoadedPlan>) -> Harness<'static, Review> {
     let state = Review {
         run: RunView::finished(result),
         plan,
@@ -69,6 +76,7 @@ fn the_panels_render_a_frozen_go_run_without_a_database() {
     assert!(h.query_by_label("GO").is_some(), "the verdict, large");
     assert!(h.query_by_label("Week 2 Tuesday - Staging Validation — run 20240206T093000Z-5a1e").is_some());
     assert!(h.query_by_label("REHEARSAL on a throwaway sandbox — not a staging validation").is_some());
+    assert!(h.query_by_label_contains("It says the plan runs clean there; it says nothing yet about staging.").is_some());
     assert!(h.query_by_label_contains("Checks proven able to fail: 23 of 23 verification and schema checks").is_some());
     assert!(h.query_by_label_contains("No native file dialog is available here").is_some());
 
@@ -114,9 +122,46 @@ fn a_frozen_failed_run_shows_no_go_and_what_did_not_run_without_its_plan() {
         "the reason names the file, line and column"
     );
 
+    // A failed rehearsal never says the plan runs clean; it says what it left.
+    assert!(h.query_by_label("REHEARSAL on a throwaway sandbox — not a staging validation").is_some());
+    assert!(h.query_by_label_contains("runs clean there").is_none(), "a failed rehearsal says nothing of running clean");
+    assert!(
+        h.query_by_label_contains("The plan does not run clean even there: it failed at Migration 015 – Agent registry.")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("013 and 014 stay committed on the sandbox").is_some());
+
     show(&mut h, Tab::Results);
     assert_eq!(h.query_all_by_label("APPLIED").count(), 2, "013 and 014");
     assert!(h.query_by_label("FAILED").is_some(), "015");
     assert_eq!(h.query_all_by_label("NOT RUN").count(), 2, "016 and 017");
     assert!(h.state().commands.is_empty());
+}
+
+#[test]
+fn a_cancel_inside_the_rollback_rehearsal_leaves_its_criterion_not_reached_never_not_met() {
+    let plan = pgstage::plan::load(&path("plans/week2_staging.ron")).unwrap();
+    // As the engine leaves a run whose operator cancelled the re-apply of 014 that follows the
+    // rollback script (`engine/rollback.rs`): the step failed with the cancel as its error.
+    let mut run = frozen("run_go");
+    let why =
+        "re-applying after the rollback rehearsal: migrations/week2/014_create_metrics_tables.sql:3:1: cancelled by the operator";
+    let rollback = run.rollback.as_mut().unwrap();
+    rollback.error = Some(why.into());
+    rollback.reapplied = false;
+    run.completed_steps.retain(|s| s != "rollback");
+    run.outcome = pgstage::run_result::Outcome::Failed { step: "Rollback rehearsal".into(), error: why.into() };
+    run.verdict = pgstage::engine::verdict::decide(&plan.plan, &run);
+    let criterion =
+        run.verdict.criteria.iter().find(|c| c.title == "Rollback rehearsal returns exactly to the baseline").unwrap();
+    assert_eq!(criterion.met, pgstage::run_result::Met::NotReached, "{}", criterion.reason);
+    assert!(
+        criterion.reason.starts_with("the operator cancelled the rollback rehearsal before it ended"),
+        "{}",
+        criterion.reason
+    );
+    let mut h = review_of(run, Some(plan));
+    h.run_steps(2);
+    assert!(h.query_by_label("NOT MET").is_none(), "no criterion shown as not met");
+    assert!(h.query_by_label_contains("the operator cancelled the rollback rehearsal before it ended").is_some());
 }

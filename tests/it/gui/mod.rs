@@ -10,6 +10,7 @@ mod details;
 mod frozen;
 mod layout;
 mod locks;
+mod review;
 mod states;
 
 use std::path::PathBuf;

@@ -86,6 +86,15 @@ fn what_did_not_run_is_never_shown_as_fine() {
     let failed = bars.iter().find(|b| b.contains("failed after")).expect("015's bar says it failed");
     assert!(!failed.contains("faster") && !failed.contains("within"), "{failed}");
     assert!(h.query_all_by_label_contains("not run · expected 300–350 ms").next().is_some(), "016 did not run: no time");
+    // The verdict was decided (NO-GO): the Run tab never says it did not run.
+    let not_run = h.state().run.steps.iter().filter(|s| s.status == StepStatus::NotRun && s.title != "Verdict").count();
+    assert_eq!(h.query_all_by_label("not run").count(), not_run, "only the steps that did not run say so");
+    assert!(h.query_by_label("NO-GO").is_some(), "the Verdict step shows the verdict");
+    assert!(
+        h.query_by_label_contains("013 and 014 stay committed on the sandbox (recorded in its ledger). 015 was rolled back")
+            .is_some(),
+        "the Run tab says what the run left and what to do next"
+    );
     // The header shows the same time as the bar (the statements' time).
     let m013 = &migrations[0];
     let time = pgstage::report::content::fmt_ms(m013.duration_ms);
@@ -213,5 +222,60 @@ fn cancel_asks_first_and_between_steps_claims_no_cancelled_statement() {
     assert!(!log.contains("the running statement is cancelled"), "{log}");
     assert!(log.contains("cancelling between steps: nothing was running"), "{log}");
     assert!(log.contains("run cancelled between steps, before Migration 013"), "{log}");
+    std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn the_cancel_question_holds_the_run_and_names_what_a_confirmation_cancels() {
+    let plan_file = write_plan(&week2_plan(), "gui-cancel-hold");
+    let mut h = harness(plan_file.clone(), None);
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Run all").click();
+    step_until(&mut h, "a step running", Duration::from_secs(60), |h| h.state().run.current().is_some());
+    h.get_by_label("Cancel…").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Cancel the run?").is_some());
+    // The step under way ends; no other starts while the question is open.
+    step_until(&mut h, "the run held after its step", Duration::from_secs(60), |h| !h.state().busy);
+    let held: Vec<StepStatus> = h.state().run.steps.iter().map(|s| s.status).collect();
+    let next = h.state().run.steps.iter().find(|s| s.status == StepStatus::Pending).unwrap().title.clone();
+    std::thread::sleep(Duration::from_millis(600));
+    h.run_steps(3);
+    assert_eq!(h.state().run.steps.iter().map(|s| s.status).collect::<Vec<_>>(), held, "the run holds");
+    assert!(
+        h.query_by_label_contains(&format!(
+            "The run is held between steps: nothing is running and nothing is rolled back. Cancelling now stops it before {next}"
+        ))
+        .is_some(),
+        "the question says what a confirmation cancels now"
+    );
+    // Kept: the run goes on from where it held.
+    h.get_by_label("Keep running").click();
+    step_until(&mut h, "the run going on", Duration::from_secs(60), |h| {
+        h.state().run.steps.iter().any(|s| s.title == next && s.status != StepStatus::Pending)
+    });
+    // Asked again, then confirmed: it stops where the question said.
+    h.get_by_label("Cancel…").click();
+    h.run_steps(1);
+    step_until(&mut h, "the run held again", Duration::from_secs(60), |h| !h.state().busy);
+    let next = h.state().run.steps.iter().find(|s| s.status == StepStatus::Pending).map(|s| s.title.clone());
+    h.get_by_label("Cancel the run").click();
+    step_until(&mut h, "the cancelled run's verdict", Duration::from_secs(60), |h| h.state().run.result.is_some());
+    let result = h.state().run.result.clone().unwrap();
+    assert_eq!(result.outcome, pgstage::run_result::Outcome::Cancelled { step: next.unwrap() });
+    assert!(result.migrations.iter().all(|m| m.status != MigrationStatus::Cancelled), "nothing was running to cancel");
+    assert!(
+        result
+            .verdict
+            .criteria
+            .iter()
+            .filter(|c| c.kind == pgstage::plan::CriterionKind::Hard)
+            .all(|c| c.met != pgstage::run_result::Met::No),
+        "what the cancel left unjudged is not reached, never not met: {:?}",
+        result.verdict.criteria
+    );
     std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
 }
