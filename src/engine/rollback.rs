@@ -75,6 +75,9 @@ impl Engine {
         }
         self.current = after;
         if self.result.rollback.as_ref().is_some_and(|r| r.error.is_some()) {
+            if scratch.status == MigrationStatus::Cancelled {
+                return Err(StepEnd::Cancelled);
+            }
             return Err(StepEnd::Failed(self.result.rollback.as_ref().and_then(|r| r.error.clone()).unwrap_or_default()));
         }
         // Re-apply, so the rehearsal leaves staging migrated as the run found it after step 2.
@@ -110,6 +113,9 @@ impl Engine {
                 let why = format!("re-applying after the rollback rehearsal: {}", again.error.unwrap_or_default());
                 if let Some(r) = &mut self.result.rollback {
                     r.error = Some(why.clone());
+                }
+                if again.status == MigrationStatus::Cancelled {
+                    return Err(StepEnd::Cancelled);
                 }
                 return Err(StepEnd::Failed(why));
             }

@@ -142,7 +142,7 @@ fn a_frozen_failed_run_shows_no_go_and_what_did_not_run_without_its_plan() {
 fn a_cancel_inside_the_rollback_rehearsal_leaves_its_criterion_not_reached_never_not_met() {
     let plan = pgstage::plan::load(&path("plans/week2_staging.ron")).unwrap();
     // As the engine leaves a run whose operator cancelled the re-apply of 014 that follows the
-    // rollback script (`engine/rollback.rs`): the step failed with the cancel as its error.
+    // rollback script (`engine/rollback.rs`): the step cancelled, the cancel as its error.
     let mut run = frozen("run_go");
     let why =
         "re-applying after the rollback rehearsal: migrations/week2/014_create_metrics_tables.sql:3:1: cancelled by the operator";
@@ -150,7 +150,7 @@ fn a_cancel_inside_the_rollback_rehearsal_leaves_its_criterion_not_reached_never
     rollback.error = Some(why.into());
     rollback.reapplied = false;
     run.completed_steps.retain(|s| s != "rollback");
-    run.outcome = pgstage::run_result::Outcome::Failed { step: "Rollback rehearsal".into(), error: why.into() };
+    run.outcome = pgstage::run_result::Outcome::Cancelled { step: "Rollback rehearsal".into() };
     run.verdict = pgstage::engine::verdict::decide(&plan.plan, &run);
     let criterion =
         run.verdict.criteria.iter().find(|c| c.title == "Rollback rehearsal returns exactly to the baseline").unwrap();
