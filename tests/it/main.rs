@@ -17,6 +17,7 @@ mod plan;
 mod privileges;
 mod report;
 mod sandbox;
+mod scale;
 mod schema;
 mod sensitivity;
 mod staging;
