@@ -1,4 +1,4 @@
-//! Part 5 of the bench, **tenants** (`--only tenants`): the bundled plan on the sample baseline
+//! Part 7 of the bench (BENCHMARKS.md section 7), **tenants** (`--only tenants`): the bundled plan on the sample baseline
 //! against the same baseline plus 10,000 other tables (100 tenant schemas × 100 tables, each with
 //! a primary key, an index and a foreign key; `--scale 10`: 1,000 schemas, 100,000 tables),
 //! alternating, each on a fresh clone. Targets (issue 25): ≤ 1.3× at 10,000 tables, ≤ 2× at
@@ -100,7 +100,7 @@ pub fn tenants(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, args: &Args) 
     rt.block_on(drop_db(&admin, TENANTS));
     let _ = std::fs::remove_dir_all(&report_dir);
     let target = if tables > 10_000 { "≤ 2" } else { "≤ 1.3" };
-    let mut s = format!("\n## 5. Whole run on a staging with {tables} other tables (reads only what the plan covers)\n\n");
+    let mut s = format!("\n## 7. Whole run on a staging with {tables} other tables (reads only what the plan covers)\n\n");
     let _ = writeln!(
         s,
         "{schemas} tenant schemas × {TABLES_PER_SCHEMA} tables (primary key, index, foreign key), generated in {:.1} s. \
