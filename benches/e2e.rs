@@ -14,12 +14,14 @@
 //!    engine step, verdict, reports in every format the report module knows.
 //! 4. **bigdata** (only with `--only bigdata`, it builds a 1 GB baseline): the whole run on the
 //!    sample baseline against the same on several million rows ([`bigdata`]).
+//! 5. **tenants** (only with `--only tenants`): the whole run on the sample baseline against the
+//!    same plus 10,000 other tables in 100 schemas (100,000 with `--scale 10`) ([`tenants`]).
 //!
 //! Every comparison alternates its contenders inside each round (the order rotates from
 //! round to round) and reports medians over the rounds, and the median of the per-round
 //! ratios. Options (after `--`): `--rounds N` (apply, default 15), `--big-rounds N`
 //! (introspect, default 11), `--whole-runs N` (default 10), `--scale F` (the generated
-//! schema's size, and the big baseline's, default 1.0), `--only apply,introspect,whole,bigdata`, `--out FILE` (the markdown
+//! schema's size, and the big baseline's, default 1.0), `--only apply,introspect,whole,bigdata,tenants`, `--out FILE` (the markdown
 //! tables; default `target/bench-e2e.md`).
 
 use std::collections::BTreeMap;
@@ -41,6 +43,8 @@ use tokio_postgres::Client;
 mod bigdata;
 #[path = "../tests/it/deparser.rs"]
 mod deparser;
+#[path = "e2e/tenants.rs"]
+mod tenants;
 
 const TEMPLATE: &str = "pgstage_bench_template";
 const BIG: &str = "pgstage_bench_big";
@@ -223,6 +227,10 @@ fn main() {
     }
     if args.wants("bigdata") {
         let t = bigdata::bigdata(&rt, &sandbox, &plan, &args);
+        out.put(&t);
+    }
+    if args.wants("tenants") {
+        let t = tenants::tenants(&rt, &sandbox, &plan, &args);
         out.put(&t);
     }
     if let Some(dir) = args.out.parent() {

@@ -45,7 +45,7 @@ async fn generate(admin: &tokio_postgres::Client, sandbox: &Sandbox, scale: f64)
 }
 
 /// A fresh clone of `template`, copied file by file where the server can (PostgreSQL 15+).
-async fn clone(admin: &tokio_postgres::Client, template: &str, name: &str) {
+pub(super) async fn clone(admin: &tokio_postgres::Client, template: &str, name: &str) {
     let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
     let version: i32 = admin.query_one("SELECT current_setting('server_version_num')::int", &[]).await.unwrap().get(0);
     let strategy = if version >= 150_000 { " STRATEGY = FILE_COPY" } else { "" };

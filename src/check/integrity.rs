@@ -7,6 +7,7 @@ use std::time::Instant;
 use tokio_postgres::Client;
 
 use crate::db::DbError;
+use crate::db::snapshot::Scope;
 use crate::run_result::{CheckResult, Status};
 
 /// Schemas integrity checks never look at.
@@ -40,15 +41,21 @@ impl Outcome<'_> {
     }
 }
 
-/// Constraints left `NOT VALID` (their rows were never checked).
+/// Constraints left `NOT VALID` (their rows were never checked), in every schema.
 pub async fn constraints_validated(client: &Client) -> Result<CheckResult, DbError> {
+    constraints_validated_in(client, &Scope::everything()).await
+}
+
+/// Constraints left `NOT VALID` on the tables `scope` covers.
+pub async fn constraints_validated_in(client: &Client, scope: &Scope) -> Result<CheckResult, DbError> {
     let started = Instant::now();
     let sql = format!(
         "SELECT n.nspname || '.' || c.relname || '.' || k.conname
          FROM pg_catalog.pg_constraint k
          JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         WHERE NOT k.convalidated AND n.nspname NOT IN {SKIP} ORDER BY 1"
+         WHERE NOT k.convalidated AND n.nspname NOT IN {SKIP} AND {} ORDER BY 1",
+        scope.relation_sql("c")
     );
     let rows = client.query(&sql, &[]).await.map_err(DbError::query)?;
     let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
@@ -77,6 +84,16 @@ pub enum OrphanScope<'a> {
 /// has no parent; for a foreign key with PERIOD (PostgreSQL 18), whose period the parents with
 /// the same other columns do not cover together. Runs in a read-only transaction.
 pub async fn no_orphans(client: &Client, statement_timeout_ms: u64, scope: OrphanScope<'_>) -> Result<CheckResult, DbError> {
+    no_orphans_in(client, statement_timeout_ms, scope, &Scope::everything()).await
+}
+
+/// [`no_orphans`] for the foreign keys of the tables `within` covers.
+pub async fn no_orphans_in(
+    client: &Client,
+    statement_timeout_ms: u64,
+    scope: OrphanScope<'_>,
+    within: &Scope,
+) -> Result<CheckResult, DbError> {
     let started = Instant::now();
     let (filter, changed, which) = match scope {
         OrphanScope::All => ("$1::text[] IS NOT NULL", vec![], "every foreign key"),
@@ -106,7 +123,8 @@ pub async fn no_orphans(client: &Client, statement_timeout_ms: u64, scope: Orpha
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                  JOIN pg_catalog.pg_class p ON p.oid = k.confrelid
                  JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
-                 WHERE k.contype = 'f' AND n.nspname NOT IN {SKIP} AND {filter} ORDER BY 1"
+                 WHERE k.contype = 'f' AND n.nspname NOT IN {SKIP} AND {filter} AND {within} ORDER BY 1",
+                within = within.relation_sql("c"),
             ),
             &[&changed],
         )

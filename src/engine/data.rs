@@ -13,7 +13,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 
 use crate::db::quote_ident;
-use crate::db::snapshot::{Kind, Snapshot};
+use crate::db::snapshot::{Kind, Scope, Snapshot};
 use crate::run_result::{ColumnRename, TableChange};
 
 /// Schemas whose tables are never pre-existing data: the system's and pgstage's own.
@@ -65,10 +65,12 @@ pub struct Before {
 
 /// Read the pre-existing tables of `baseline` (by name) with their storage and row estimate;
 /// outside the migration's transaction, so the counts hold no lock while it runs. Tables
-/// counted by an earlier migration of the run (`counted`, by oid) are not counted again.
+/// counted by an earlier migration of the run (`counted`, by oid) are not counted again. Only
+/// the relations `scope` covers are read (filtered on the server).
 pub async fn before(
     client: &Client,
     baseline: &Snapshot,
+    scope: &Scope,
     counted: &mut HashMap<u32, i64>,
 ) -> Result<Before, tokio_postgres::Error> {
     let pre_existing: BTreeSet<&str> = baseline.names(Kind::Table).map(String::as_str).collect();
@@ -79,9 +81,10 @@ pub async fn before(
                         greatest(c.reltuples::int8, pg_catalog.pg_stat_get_live_tuples(c.oid)), c.relkind::text,
                         EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D')
                  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                 WHERE {USER_TABLES}",
+                 WHERE {USER_TABLES} AND {in_scope}",
                 USER_TABLES =
-                    USER_TABLES.replace("c.relkind IN ('r', 'm')", "c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')")
+                    USER_TABLES.replace("c.relkind IN ('r', 'm')", "c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')"),
+                in_scope = scope.relation_sql("c"),
             ),
             &[],
         )

@@ -16,6 +16,7 @@ pub mod guard;
 mod objects;
 
 mod rollback;
+mod scope;
 mod steps;
 pub mod trace;
 pub mod verdict;
@@ -122,6 +123,8 @@ pub struct Engine {
     ledger_ready: bool,
     /// Rows of pre-existing tables without statistics, counted once per run (by oid).
     counted: std::collections::HashMap<u32, i64>,
+    /// What the run's catalog reads cover, once resolved ([`scope`]).
+    scope: Option<crate::db::snapshot::Scope>,
     current: Snapshot,
     result: RunResult,
     started: Instant,
@@ -243,6 +246,7 @@ impl Engine {
             settings,
             ledger_ready: false,
             counted: Default::default(),
+            scope: None,
             current: Snapshot::default(),
             result,
             started: Instant::now(),

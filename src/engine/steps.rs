@@ -27,17 +27,22 @@ impl Engine {
     /// fails (a DBA may terminate the reader) but the session alone can read it, the run goes on
     /// without the reader; a lock it gave up waiting for fails it, naming who held the lock, and
     /// the operator's cancel (which interrupts it) ends it.
+    /// Only what the run's scope covers is read ([`Engine::scope`]).
     pub(super) async fn snapshot(&mut self) -> Result<Snapshot, StepEnd> {
         let failed = |e: DbError| StepEnd::Failed(e.to_string());
-        let Some(reader) = &self.reader else { return Snapshot::take(self.client()).await.map_err(failed) };
-        let (taken, wait) =
-            self.watched("the catalog snapshot", Snapshot::take_with(self.client(), Some(&reader.session.client))).await;
+        let scope = self.scope().await?;
+        let Some(reader) = &self.reader else {
+            return Snapshot::take_scoped(self.client(), None, &scope).await.map_err(failed);
+        };
+        let (taken, wait) = self
+            .watched("the catalog snapshot", Snapshot::take_scoped(self.client(), Some(&reader.session.client), &scope))
+            .await;
         match taken {
             Ok(snapshot) => Ok(snapshot),
             Err(e @ DbError::LockTimeout(_)) => Err(failed(blockers::named(e, wait))),
             Err(_) if self.controls.is_cancelled() => Err(StepEnd::Cancelled),
             Err(e) => {
-                let snapshot = Snapshot::take(self.client()).await.map_err(failed)?;
+                let snapshot = Snapshot::take_scoped(self.client(), None, &scope).await.map_err(failed)?;
                 let _ = self.events.send(Event::Log(format!("catalog reader: {e}; snapshots go on over the session alone")));
                 self.reader = None;
                 Ok(snapshot)
@@ -255,7 +260,9 @@ impl Engine {
         }
         let batch = self.plan.plan.execution.transaction == TransactionMode::Batch;
         let range = if batch { 0..self.plan.plan.migrations.len() } else { first..first + 1 };
-        let mut before = data::before(&self.session.client, &self.baseline, &mut self.counted).await.map_err(db_failed)?;
+        let scope = self.scope().await?;
+        let mut before =
+            data::before(&self.session.client, &self.baseline, &scope, &mut self.counted).await.map_err(db_failed)?;
         if batch {
             before.begin(&self.session.client, &apply::begin_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
@@ -509,7 +516,9 @@ impl Engine {
     pub(super) async fn integrity(&mut self) -> Result<(), StepEnd> {
         let integrity = self.plan.plan.integrity.clone();
         if integrity.constraints_validated {
-            let r = self.on_session("check INT-VALIDATED", check::integrity::constraints_validated(self.client())).await?;
+            let scope = self.scope().await?;
+            let validated = check::integrity::constraints_validated_in(self.client(), &scope);
+            let r = self.on_session("check INT-VALIDATED", validated).await?;
             self.record(Section::Integrity, r);
         }
         if integrity.no_orphans {
@@ -523,8 +532,9 @@ impl Engine {
                 OrphanScan::All => OrphanScope::All,
                 OrphanScan::Unguaranteed => OrphanScope::Unguaranteed { changed: &changed },
             };
-            let r =
-                self.on_session("check INT-ORPHANS", check::integrity::no_orphans(self.client(), self.timeout(), scope)).await?;
+            let within = self.scope().await?;
+            let orphans = check::integrity::no_orphans_in(self.client(), self.timeout(), scope, &within);
+            let r = self.on_session("check INT-ORPHANS", orphans).await?;
             self.record(Section::Integrity, r);
         }
         if integrity.no_data_loss {

@@ -301,12 +301,16 @@ pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<Stri
     if relations.is_empty() {
         return Ok(HashMap::new());
     }
+    // Looked up by relation name first (an index scan): the concatenation alone would read
+    // every row of `pg_class`, 50,000 on a staging of 10,000 tables. A schema name may hold a
+    // dot: every tail after one is a candidate name.
+    let names: Vec<&str> = relations.iter().flat_map(|r| r.match_indices('.').map(move |(i, _)| &r[i + 1..])).collect();
     let rows = client
         .query_typed(
             "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname || '.' || c.relname = ANY ($1)",
-            &[(&relations, tokio_postgres::types::Type::TEXT_ARRAY)],
+             WHERE c.relname = ANY ($2::text[]::name[]) AND n.nspname || '.' || c.relname = ANY ($1)",
+            &[(&relations, tokio_postgres::types::Type::TEXT_ARRAY), (&names, tokio_postgres::types::Type::TEXT_ARRAY)],
         )
         .await?;
     Ok(rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())

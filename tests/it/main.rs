@@ -18,6 +18,7 @@ mod plan;
 mod privileges;
 mod report;
 mod sandbox;
+mod scale;
 mod schema;
 mod sensitivity;
 mod staging;

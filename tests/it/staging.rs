@@ -286,14 +286,17 @@ fn plan_with_slow_015(dir: &std::path::Path) -> LoadedPlan {
 
 /// A baseline database with a table whose column defaults name no column (`busy_plain`), and
 /// one with a generated column, whose expression names one (`busy_generated`), in a schema of
-/// their own (the plan's baseline counts are of `public`).
+/// their own (the plan's baseline counts are of `public`); `busy_generated` refers to
+/// `public.workspaces`, so a run's catalog reads (which cover the plan's schemas and what
+/// reaches into them) read it.
 async fn busy_db() -> TestDb {
     let db = fresh_db(Template::Baseline).await;
     db.client
         .batch_execute(
             "CREATE SCHEMA side;
              CREATE TABLE side.busy_plain (id bigserial PRIMARY KEY, note text NOT NULL DEFAULT 'none', at timestamptz DEFAULT now());
-             CREATE TABLE side.busy_generated (id bigint PRIMARY KEY, doubled bigint GENERATED ALWAYS AS (id * 2) STORED)",
+             CREATE TABLE side.busy_generated (id bigint PRIMARY KEY, doubled bigint GENERATED ALWAYS AS (id * 2) STORED,
+                                               workspace uuid REFERENCES public.workspaces (id))",
         )
         .await
         .unwrap();

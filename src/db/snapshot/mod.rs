@@ -88,7 +88,7 @@ impl Snapshot {
     /// deparser in a second round trip, with one of each distinct column default and policy
     /// condition (`expressions`). The big catalogs are read through COPY.
     pub async fn take(client: &Client) -> Result<Self, DbError> {
-        Self::read(client, None).await
+        Self::read(client, None, &Scope::everything()).await
     }
 
     /// The same snapshot as [`Snapshot::take`], with the queries split between `client` and
@@ -96,7 +96,14 @@ impl Snapshot {
     /// the catalog at once. The helper's session is the snapshot's to set: it gets the
     /// client's search path and planner settings of its own (`HELPER_SETTINGS`).
     pub async fn take_with(client: &Client, helper: Option<&Client>) -> Result<Self, DbError> {
-        Self::read(client, helper).await
+        Self::read(client, helper, &Scope::everything()).await
+    }
+
+    /// The snapshot of what `scope` covers only ([`Scope`]): the schemas a plan covers, what
+    /// their foreign keys and views reach, and schemas made after the scope was resolved; the
+    /// rest of the catalog is never read. As [`Snapshot::take_with`] otherwise.
+    pub async fn take_scoped(client: &Client, helper: Option<&Client>, scope: &Scope) -> Result<Self, DbError> {
+        Self::read(client, helper, scope).await
     }
 
     /// Objects of `kind`, all schemas.
@@ -239,3 +246,6 @@ mod copy;
 mod expressions;
 mod queries;
 mod read;
+mod scope;
+
+pub use scope::Scope;

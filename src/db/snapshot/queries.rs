@@ -1,13 +1,35 @@
-//! The catalog queries a snapshot is read with (`{skip}` stands for the schemas it leaves
-//! out). Those marked COPY are read through `COPY … TO STDOUT` (see `copy`), with their
-//! number of columns.
+//! The catalog queries a snapshot is read with: templates where `{skip}` stands for the
+//! schemas it always leaves out, `{ns}` for a condition that the namespace `n` is in scope and
+//! `{rel}` for one that the relation `c` is, `{rel_oid}` for one on the relation oid before it
+//! ([`scoped`]). Those marked COPY are read through `COPY … TO STDOUT` (see `copy`), with
+//! their number of columns.
 
 use super::SKIP_SCHEMAS;
+use super::scope::Scope;
 
 macro_rules! catalog_query {
     ($name:ident, $sql:expr) => {
-        pub(super) static $name: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| $sql.replace("{skip}", SKIP_SCHEMAS));
+        pub(super) const $name: &str = $sql;
     };
+}
+
+/// `template` with its placeholders filled in for `scope`.
+pub(super) fn scoped(template: &str, scope: &Scope) -> String {
+    let mut sql = template.replace("{skip}", SKIP_SCHEMAS);
+    if sql.contains("{ns}") {
+        sql = sql.replace("{ns}", &scope.namespace_sql("n"));
+    }
+    if sql.contains("{rel}") {
+        sql = sql.replace("{rel}", &scope.relation_sql("c"));
+    }
+    for (column, placeholder) in
+        [("i.indrelid", "{rel_oid:i}"), ("k.conrelid", "{rel_oid:k}"), ("adrelid", "{rel_oid:ad}"), ("p.polrelid", "{rel_oid:p}")]
+    {
+        if sql.contains(placeholder) {
+            sql = sql.replace(placeholder, &scope.relation_oid_sql(column));
+        }
+    }
+    sql
 }
 
 /// The server's version; its effective search path (with the implicit schemas), which
@@ -21,9 +43,12 @@ pub(super) const SETUP: &str = "SELECT current_setting('server_version_num')::in
 /// A helper connection's planner settings: a hash join for the columns (the planner's nested
 /// loop over 10,000 tables costs a third more), no parallel workers (the client's server
 /// process needs the other core).
+/// A scoped read reads few tables' columns: there the nested loop is right.
 pub(super) const HELPER_SETTINGS: &str =
-    "SELECT set_config('enable_nestloop', 'off', false), set_config('max_parallel_workers_per_gather', '0', false)";
+    "SELECT set_config('enable_nestloop', $1, false), set_config('max_parallel_workers_per_gather', '0', false)";
 
+// Every namespace (a few hundred at most): relations outside the scope that reach into it
+// are named with theirs.
 catalog_query!(NAMESPACES, "SELECT n.oid, n.nspname::text FROM pg_namespace n WHERE {skip}");
 
 // COPY, 7 columns. Every relation of the snapshot's schemas (their names also decide
@@ -33,7 +58,7 @@ catalog_query!(
     RELS,
     "SELECT c.oid, c.relnamespace, c.relname, c.relkind, c.relrowsecurity, c.reloptions IS NULL, c.relam
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE {skip}"
+     WHERE {skip} AND {rel}"
 );
 
 pub(super) const ACCESS_METHODS: &str = "SELECT oid, amname::text FROM pg_am";
@@ -57,7 +82,7 @@ catalog_query!(
      FROM pg_attribute a
      JOIN pg_class c ON c.oid = a.attrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND {skip}"
+     WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND {skip} AND {rel}"
 );
 
 // COPY, 5 columns. Column defaults with a fingerprint of their expression (64-bit hash of the
@@ -65,7 +90,8 @@ catalog_query!(
 // `DEPARSE_DEFAULTS` (once per table when it refers to columns).
 pub(super) const DEFAULTS_WIDTH: usize = 5;
 pub(super) const DEFAULTS: &str =
-    "SELECT oid, adrelid, adnum, hashtextextended(adbin::text, 0), strpos(adbin::text, '{VAR ') > 0 FROM pg_attrdef";
+    "SELECT oid, adrelid, adnum, hashtextextended(adbin::text, 0), strpos(adbin::text, '{VAR ') > 0 FROM pg_attrdef
+     WHERE {rel_oid:ad}";
 // Given its table, `pg_get_expr` opens it (ACCESS SHARE: it waits behind another session's
 // ACCESS EXCLUSIVE, and builds the table's cache entry on a fresh connection); only an
 // expression that refers to columns (a generated column) needs the table to name them.
@@ -81,13 +107,13 @@ catalog_query!(
     INDEXES_15,
     "SELECT i.indexrelid, i.indrelid, i.indisunique, i.indkey, i.indclass, i.indcollation, i.indoption,
             i.indexprs IS NULL AND i.indpred IS NULL, i.indnatts = i.indnkeyatts, i.indnullsnotdistinct
-     FROM pg_index i"
+     FROM pg_index i WHERE {rel_oid:i}"
 );
 catalog_query!(
     INDEXES_14,
     "SELECT i.indexrelid, i.indrelid, i.indisunique, i.indkey, i.indclass, i.indcollation, i.indoption,
             i.indexprs IS NULL AND i.indpred IS NULL, i.indnatts = i.indnkeyatts, false
-     FROM pg_index i"
+     FROM pg_index i WHERE {rel_oid:i}"
 );
 
 pub(super) const OPCLASSES: &str = "SELECT oid, opcdefault, opcintype FROM pg_opclass";
@@ -102,13 +128,10 @@ pub(super) const CONSTRAINTS_SQL: &str = "SELECT k.oid, k.conrelid, k.conname, k
             k.conindid, {plain},
             CASE WHEN k.contype IN ('c', 'x') THEN pg_get_constraintdef(k.oid) END, k.connoinherit
      FROM pg_constraint k
-     WHERE k.conrelid <> 0 AND k.contype IN ('f', 'p', 'u', 'c', 'x', 'n')";
-catalog_query!(
-    CONSTRAINTS_18,
-    CONSTRAINTS_SQL.replace("{plain}", "k.confdelsetcols IS NULL AND NOT k.conperiod AND k.conenforced")
-);
-catalog_query!(CONSTRAINTS_15, CONSTRAINTS_SQL.replace("{plain}", "k.confdelsetcols IS NULL"));
-catalog_query!(CONSTRAINTS_14, CONSTRAINTS_SQL.replace("{plain}", "true"));
+     WHERE k.conrelid <> 0 AND k.contype IN ('f', 'p', 'u', 'c', 'x', 'n') AND {rel_oid:k}";
+pub(super) const PLAIN_18: &str = "k.confdelsetcols IS NULL AND NOT k.conperiod AND k.conenforced";
+pub(super) const PLAIN_15: &str = "k.confdelsetcols IS NULL";
+pub(super) const PLAIN_14: &str = "true";
 
 // COPY, 9 columns. RLS policies, with fingerprints of their conditions (64-bit hashes of the
 // node trees) and whether those hold a whole-row reference or a subquery (which may name the
@@ -121,7 +144,7 @@ pub(super) const POLICIES: &str = "SELECT p.oid, p.polrelid, p.polname, p.polcmd
         hashtextextended(p.polqual::text, 0), hashtextextended(p.polwithcheck::text, 0),
         strpos(coalesce(p.polqual::text, '') || coalesce(p.polwithcheck::text, ''), ':varattno 0 ')
         + strpos(coalesce(p.polqual::text, '') || coalesce(p.polwithcheck::text, ''), '{SUBLINK') > 0
-     FROM pg_policy p";
+     FROM pg_policy p WHERE {rel_oid:p}";
 pub(super) const DEPARSE_POLICIES: &str =
     "SELECT oid, pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) FROM pg_policy WHERE oid = ANY ($1)";
 
@@ -135,7 +158,7 @@ catalog_query!(
                  ELSE 'returns ' || pg_get_function_result(p.oid) || ', body md5 ' || md5(pg_get_functiondef(p.oid)) END
      FROM pg_proc p
      JOIN pg_namespace n ON n.oid = p.pronamespace
-     WHERE {skip}
+     WHERE {skip} AND {ns}
        AND NOT EXISTS (SELECT 1 FROM pg_depend d
                        WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
 );
@@ -146,7 +169,7 @@ catalog_query!(
      FROM pg_trigger t
      JOIN pg_class c ON c.oid = t.tgrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE NOT t.tgisinternal AND {skip}"
+     WHERE NOT t.tgisinternal AND {skip} AND {rel}"
 );
 
 /// Views and materialized views (kind and definition md5) and sequences (type and bounds), of

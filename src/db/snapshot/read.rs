@@ -11,6 +11,7 @@ use super::catalog::{Catalog, OidMap, Quoter};
 use super::copy::CopyRows;
 use super::expressions;
 use super::queries::*;
+use super::scope::Scope;
 use super::{Kind, Snapshot};
 use crate::db::DbError;
 
@@ -23,7 +24,18 @@ impl Snapshot {
     /// If the client's session has temporary objects (which another session cannot see), the
     /// columns and triggers are read on the client. A second round deparses what the catalog
     /// rows cannot say.
-    pub(super) async fn read(client: &Client, helper: Option<&Client>) -> Result<Self, DbError> {
+    ///
+    /// Only what `scope` covers is read, filtered on the server.
+    pub(super) async fn read(client: &Client, helper: Option<&Client>, scope: &Scope) -> Result<Self, DbError> {
+        let sql = |template: &str| scoped(template, scope);
+        let (namespaces_sql, defaults_sql, policies_sql, functions_sql) =
+            (sql(NAMESPACES), sql(DEFAULTS), sql(POLICIES), sql(FUNCTIONS));
+        let (rels_sql, columns_sql, triggers_sql, shadows_sql) = (sql(RELS), sql(COLUMNS), sql(TRIGGERS), sql(SHADOWS));
+        let (indexes_14, indexes_15) = (sql(INDEXES_14), sql(INDEXES_15));
+        let constraints = |plain: &str| sql(&CONSTRAINTS_SQL.replace("{plain}", plain));
+        let (constraints_14, constraints_15, constraints_18) =
+            (constraints(PLAIN_14), constraints(PLAIN_15), constraints(PLAIN_18));
+        let nestloop = if scope.is_everything() { "off" } else { "on" };
         let (to_client, setup_for_client) = tokio::sync::oneshot::channel();
         let (to_helper, setup_for_helper) = tokio::sync::oneshot::channel();
         let received = |r: Result<Setup, _>| r.map_err(|_| DbError::Query("the catalog set-up query failed".into()));
@@ -35,19 +47,19 @@ impl Snapshot {
                     let _ = to_helper.send(setup.clone());
                     Ok(setup)
                 },
-                query(client, &NAMESPACES, &[]),
+                query(client, &namespaces_sql, &[]),
                 query(client, OPCLASSES, &[]),
                 query(client, ACCESS_METHODS, &[]),
                 query(client, ROLES, &[]),
-                CopyRows::read(client, DEFAULTS, DEFAULTS_WIDTH),
-                CopyRows::read(client, POLICIES, POLICIES_WIDTH),
-                query(client, &FUNCTIONS, &[]),
+                CopyRows::read(client, &defaults_sql, DEFAULTS_WIDTH),
+                CopyRows::read(client, &policies_sql, POLICIES_WIDTH),
+                query(client, &functions_sql, &[]),
                 async {
                     let setup = received(setup_for_client.await)?;
                     let (indexes, constraints) = match setup.version {
-                        180_000.. => (&*INDEXES_15, &*CONSTRAINTS_18),
-                        150_000.. => (&*INDEXES_15, &*CONSTRAINTS_15),
-                        _ => (&*INDEXES_14, &*CONSTRAINTS_14),
+                        180_000.. => (&indexes_15, &constraints_18),
+                        150_000.. => (&indexes_15, &constraints_15),
+                        _ => (&indexes_14, &constraints_14),
                     };
                     tokio::try_join!(
                         CopyRows::read(client, indexes, INDEXES_WIDTH),
@@ -60,11 +72,11 @@ impl Snapshot {
             tokio::try_join!(
                 async {
                     match helper {
-                        Some(h) => query(h, HELPER_SETTINGS, &[]).await.map(|_| ()),
+                        Some(h) => query(h, HELPER_SETTINGS, &[(&nestloop, Type::TEXT)]).await.map(|_| ()),
                         None => Ok(()),
                     }
                 },
-                CopyRows::read(helper.unwrap_or(client), &RELS, RELS_WIDTH),
+                CopyRows::read(helper.unwrap_or(client), &rels_sql, RELS_WIDTH),
                 async {
                     let setup = received(setup_for_helper.await)?;
                     let on_path = match helper {
@@ -77,9 +89,9 @@ impl Snapshot {
                     };
                     let path: [(&(dyn ToSql + Sync), Type); 1] = [(&setup.search_path, Type::TEXT_ARRAY)];
                     tokio::try_join!(
-                        CopyRows::read(on_path, &COLUMNS, COLUMNS_WIDTH),
-                        query(on_path, &TRIGGERS, &[]),
-                        query(helper.unwrap_or(client), &SHADOWS, &path),
+                        CopyRows::read(on_path, &columns_sql, COLUMNS_WIDTH),
+                        query(on_path, &triggers_sql, &[]),
+                        query(helper.unwrap_or(client), &shadows_sql, &path),
                     )
                 },
             )
