@@ -108,6 +108,12 @@ pub fn under(
     }
 }
 
+/// The pre-existing tables statement `t` read in full while ACCESS EXCLUSIVE was held on them
+/// (by it or by an earlier statement of the transaction): reads and writes waited for the scan.
+pub fn scanned_under_access_exclusive(t: &StatementTrace) -> impl Iterator<Item = &String> {
+    t.scanned.iter().filter(|r| t.held_on(r) == Some(LockMode::AccessExclusive))
+}
+
 /// Every rule over one migration.
 pub fn find(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();

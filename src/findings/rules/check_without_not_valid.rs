@@ -6,7 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
-use crate::findings::{Context, shape, under};
+use crate::findings::{Context, scanned_under_access_exclusive, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
@@ -19,7 +19,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
         if !sql.starts_with("ALTER TABLE") || !sql.contains(" CHECK") || !sql.contains(" ADD ") || sql.contains(" NOT VALID") {
             continue;
         }
-        for relation in t.scanned.iter().filter(|r| t.held_on(r) == Some(LockMode::AccessExclusive)) {
+        for relation in scanned_under_access_exclusive(t) {
             let message = format!("the CHECK constraint was verified on every row of {relation} under ACCESS EXCLUSIVE");
             out.push(under(
                 ctx,

@@ -7,7 +7,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
-use crate::findings::{Context, shape, under};
+use crate::findings::{Context, scanned_under_access_exclusive, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
@@ -25,7 +25,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
         if !sql.starts_with("ALTER TABLE") || !sql.contains(" ADD ") || !builds || sql.contains(" USING INDEX") {
             continue;
         }
-        for relation in t.scanned.iter().filter(|r| t.held_on(r) == Some(LockMode::AccessExclusive)) {
+        for relation in scanned_under_access_exclusive(t) {
             let message = format!(
                 "the constraint's index on {relation} was built under ACCESS EXCLUSIVE ({:.1} ms): reads and writes waited",
                 t.ms

@@ -6,7 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
-use crate::findings::{Context, shape, sized, under};
+use crate::findings::{Context, scanned_under_access_exclusive, shape, sized, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
@@ -21,10 +21,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
         }
         // Only where the server scanned: a validated CHECK (col IS NOT NULL) proves the column
         // without one, and a lock taken by an earlier statement is still the one it ran under.
-        for relation in &t.scanned {
-            if t.held_on(relation) != Some(LockMode::AccessExclusive) {
-                continue;
-            }
+        for relation in scanned_under_access_exclusive(t) {
             let lock = t.locks.iter().find(|l| &l.relation == relation && l.mode == LockMode::AccessExclusive);
             let message = format!("SET NOT NULL on {relation} scanned it under ACCESS EXCLUSIVE");
             let advice = "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (no scan); drop the check";

@@ -8,7 +8,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
-use crate::findings::{Context, by_size, estimate};
+use crate::findings::{Context, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
@@ -24,28 +24,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
             let table = ctx.rows.contains_key(relation)
                 || ctx.migration.trace.iter().flat_map(|t| &t.locks).any(|l| &l.relation == relation && l.kind.contains("table"));
             if table {
-                out.push(rewrite(ctx, t, relation, t.held_on(relation).unwrap_or(LockMode::AccessExclusive)));
+                let mode = t.held_on(relation).unwrap_or(LockMode::AccessExclusive);
+                let message = format!("{relation} was rewritten (new storage) by this statement");
+                out.push(under(ctx, RULE.id, t, relation, mode, message, ADVICE));
             }
         }
     }
     out
 }
 
-fn rewrite(ctx: &Context, t: &crate::run_result::StatementTrace, relation: &str, mode: LockMode) -> Finding {
-    let rows = ctx.rows(relation);
-    Finding {
-        severity: by_size(rows),
-        statement: t.statement.clone(),
-        relation: relation.to_owned(),
-        lock: mode.to_string(),
-        blocks: mode.blocks().label().into(),
-        message: format!("{relation} was rewritten (new storage) by this statement"),
-        advice: "add a new column, backfill it in batches, switch to it, drop the old one; for a default, use a non-volatile one and backfill"
-            .into(),
-        estimate: estimate(rows, t.ms),
-        ..Finding::of(RULE.id)
-    }
-}
+const ADVICE: &str = "add a new column, backfill it in batches, switch to it, drop the old one; for a default, use a non-volatile one and backfill";
 
 #[cfg(test)]
 mod tests {

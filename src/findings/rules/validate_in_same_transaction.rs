@@ -6,7 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
-use crate::findings::{Context, shape, under};
+use crate::findings::{Context, scanned_under_access_exclusive, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
@@ -20,7 +20,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
         if !sql.starts_with("ALTER TABLE") || !sql.contains(" VALIDATE CONSTRAINT ") {
             continue;
         }
-        for relation in t.scanned.iter().filter(|r| t.held_on(r) == Some(LockMode::AccessExclusive)) {
+        for relation in scanned_under_access_exclusive(t) {
             let message = format!(
                 "VALIDATE CONSTRAINT scanned {relation} under the ACCESS EXCLUSIVE lock an earlier statement of the transaction took"
             );
