@@ -261,6 +261,11 @@ fn the_cancel_question_holds_the_run_and_names_what_a_confirmation_cancels() {
     h.get_by_label("Cancel…").click();
     h.run_steps(1);
     step_until(&mut h, "the run held again", Duration::from_secs(60), |h| !h.state().busy);
+    // The question as it reads once the run holds (its wording follows the run's state), then
+    // the confirmation: a click on the question drawn before would reach a button no longer
+    // there.
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("The run is held between steps").is_some(), "the question says the run holds");
     let next = h.state().run.steps.iter().find(|s| s.status == StepStatus::Pending).map(|s| s.title.clone());
     h.get_by_label("Cancel the run").click();
     step_until(&mut h, "the cancelled run's verdict", Duration::from_secs(60), |h| h.state().run.result.is_some());
