@@ -181,14 +181,13 @@ impl Tracer {
                     storage.push(name.clone());
                 }
             }
-            if let Some(scans) = row.get(3).and_then(|n| n.parse::<i64>().ok()) {
-                // Known only for the tables whose count was read when the transaction began.
-                if let Some(before) = self.scans.insert(oid, scans)
-                    && scans > before
-                    && !trace.scanned.contains(name)
-                {
+            // Known only for the pre-existing tables, whose count was read when the transaction
+            // began (an index's count is of index scans: no full read).
+            if let (Some(scans), Some(before)) = (row.get(3).and_then(|n| n.parse::<i64>().ok()), self.scans.get_mut(&oid)) {
+                if scans > *before && !trace.scanned.contains(name) {
                     trace.scanned.push(name.clone());
                 }
+                *before = scans;
             }
             let held = strongest.entry(oid).or_insert(mode);
             *held = (*held).max(mode);
