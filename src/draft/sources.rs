@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 pub use crate::db::layout::Layout;
 use crate::db::layout::{Dialect, Direction, FileName, VersionKey, same_version};
 use crate::db::migration_file::{self, FileError, SqlFile};
-use crate::db::split::SplitError;
 
 /// What a file does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,29 +73,15 @@ impl std::fmt::Display for LeftOut {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SourceError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{}: not UTF-8 text", path.display())]
-    NotText { path: PathBuf },
-    #[error("{}: {source}", path.display())]
-    Split { path: PathBuf, source: SplitError },
+    /// A file of the folder (or the folder itself) that cannot be read, in the reader's words.
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("{}: no migration file (numbered, Flyway V<n>__name.sql, golang-migrate .up.sql, or sqitch.plan)", dir.display())]
     Empty { dir: PathBuf },
     #[error("version {version} twice: {} and {}", first.display(), second.display())]
     Duplicate { version: String, first: PathBuf, second: PathBuf },
     #[error("{}:{line}: {message}", path.display())]
     SqitchPlan { path: PathBuf, line: usize, message: String },
-}
-
-/// A file of the folder that cannot be read, as the folder's error (the same words).
-impl From<FileError> for SourceError {
-    fn from(e: FileError) -> Self {
-        match e {
-            FileError::Read { path, source } => SourceError::Read { path, source },
-            FileError::NotText { path } => SourceError::NotText { path },
-            FileError::Split { path, source } => SourceError::Split { path, source },
-        }
-    }
 }
 
 fn file(path: &Path, version: String, description: String, kind: MigrationKind) -> Result<MigrationFile, SourceError> {
@@ -108,7 +93,7 @@ fn file(path: &Path, version: String, description: String, kind: MigrationKind) 
 
 /// Read the migrations folder `dir`.
 pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
-    let read = |e: std::io::Error| SourceError::Read { path: dir.to_owned(), source: e };
+    let read = |e: std::io::Error| SourceError::File(FileError::Read { path: dir.to_owned(), source: e });
     let mut sources = Sources {
         layout: Layout::Numbered,
         dir: dir.to_owned(),
@@ -294,7 +279,7 @@ mod tests {
             format!("{}:3: no deploy/users.sql", sqitch.join("sqitch.plan").display())
         );
         let split = folder("split", &[("001_open.sql", "SELECT 'never closed;")]);
-        assert!(matches!(discover(&split), Err(SourceError::Split { .. })));
+        assert!(matches!(discover(&split), Err(SourceError::File(FileError::Split { .. }))));
         for d in [empty, twice, sqitch, split] {
             std::fs::remove_dir_all(d).unwrap();
         }
