@@ -239,7 +239,11 @@ fn the_cancel_question_holds_the_run_and_names_what_a_confirmation_cancels() {
     h.run_steps(2);
     assert!(h.query_by_label("Cancel the run?").is_some());
     // The step under way ends; no other starts while the question is open.
-    step_until(&mut h, "the run held after its step", Duration::from_secs(60), |h| !h.state().busy);
+    // Held: the worker is idle and the step under way has been seen to end (its end and the
+    // idle notice reach the window in separate frames).
+    step_until(&mut h, "the run held after its step", Duration::from_secs(60), |h| {
+        !h.state().busy && h.state().run.current().is_none()
+    });
     let held: Vec<StepStatus> = h.state().run.steps.iter().map(|s| s.status).collect();
     let next = h.state().run.steps.iter().find(|s| s.status == StepStatus::Pending).unwrap().title.clone();
     std::thread::sleep(Duration::from_millis(600));
@@ -260,7 +264,7 @@ fn the_cancel_question_holds_the_run_and_names_what_a_confirmation_cancels() {
     // Asked again, then confirmed: it stops where the question said.
     h.get_by_label("Cancel…").click();
     h.run_steps(1);
-    step_until(&mut h, "the run held again", Duration::from_secs(60), |h| !h.state().busy);
+    step_until(&mut h, "the run held again", Duration::from_secs(60), |h| !h.state().busy && h.state().run.current().is_none());
     // The question as it reads once the run holds (its wording follows the run's state), then
     // the confirmation: a click on the question drawn before would reach a button no longer
     // there.
