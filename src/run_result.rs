@@ -416,8 +416,8 @@ pub struct Finding {
     /// The relation's size on the database it ran against.
     pub rows: Option<i64>,
     pub bytes: Option<i64>,
-    /// For scans and rewrites: how long the lock was held here, and at the rate measured, what
-    /// a bigger table would cost.
+    /// What the severity stands on, in words (`findings::grade`): the time measured here under
+    /// the lock, the relation's size, the time estimated at the rate measured, the plan's limit.
     pub estimate: String,
     /// The plan accepts this finding for this migration, for this reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -280,6 +280,7 @@ fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
             CriterionKind::Hard,
         ),
         ("C-RANGES", "Each migration within its expected time", Rule::MigrationsWithinExpectedRange, CriterionKind::Expectation),
+        ("C-LOCKS", crate::plan::LOCKS_TITLE, Rule::NoLockFindings(crate::plan::FindingSeverity::Error), CriterionKind::Hard),
     ];
     for (id, title, rule, kind) in derived {
         out.push(Criterion { id: id.into(), title: title.into(), group: "Execution".into(), rule, kind });

@@ -408,7 +408,8 @@ async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &m
 }
 
 /// The criteria, written out: all migrations applied, objects as announced, sections pass,
-/// no data loss, the rollback back to the baseline; times as an expectation only.
+/// no data loss, no lock finding graded an error left unaccepted, the rollback back to the
+/// baseline; times as an expectation only.
 fn criteria(plan: &mut Plan) {
     let c = |id: &str, group: &str, title: &str, rule: Rule, kind: CriterionKind| Criterion {
         id: id.into(),
@@ -443,6 +444,7 @@ fn criteria(plan: &mut Plan) {
         hard,
     ));
     out.push(c("C-NO-LOSS", "Integrity", "No data loss (row counts of existing tables unchanged)", Rule::NoDataLoss, hard));
+    out.push(c("C-LOCKS", "Locks", crate::plan::LOCKS_TITLE, Rule::NoLockFindings(crate::plan::FindingSeverity::Error), hard));
     if plan.rollback.is_some() {
         out.push(c(
             "C-ROLLBACK",

@@ -421,25 +421,26 @@ impl Engine {
             migration: result,
             statements: &p.statements,
             rows,
+            sizes,
             after,
             diff,
             max_write_lock_ms: self.plan.plan.execution.max_write_lock_ms,
         };
         let mut found = findings::find(&ctx);
-        for f in &mut found {
-            if let Some((estimate, bytes)) = sizes.get(&f.relation) {
-                f.rows = Some(rows.get(&f.relation).copied().flatten().unwrap_or(*estimate));
-                f.bytes = Some(*bytes);
-            }
+        for f in found.iter_mut().filter(|f| f.rows.is_none() && f.bytes.is_none()) {
+            // A rule that does not grade by size still shows the relation's size here.
+            let size = ctx.size(&f.relation);
+            (f.rows, f.bytes) = (size.rows, size.bytes);
         }
         findings::apply_acceptances(&mut found, m, self.schema());
         for f in &found {
             let _ = self.events.send(Event::Log(format!(
-                "{} {} at {}: {}{}",
+                "{} {} at {}: {}{}{}",
                 f.severity.label(),
                 f.rule,
                 f.statement,
                 f.message,
+                if f.estimate.is_empty() { String::new() } else { format!(" ({})", f.estimate) },
                 f.accepted.as_ref().map(|r| format!(" (accepted: {r})")).unwrap_or_default()
             )));
         }

@@ -4,6 +4,7 @@
 //! functions over a read-only [`Context`]: the trace, the statements, the catalog after the
 //! migration; they never touch a database, so each is tested on its own.
 
+pub mod grade;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use crate::db::lock_modes::LockMode;
 use crate::db::snapshot::{Snapshot, SnapshotDiff};
 use crate::db::split::Statement;
 use crate::plan::{AcceptedFinding, LockRule, Migration};
-use crate::run_result::{Finding, FindingSeverity, MigrationResult, StatementTrace};
+use crate::run_result::{Finding, MigrationResult, StatementTrace};
 
 /// What the rules read.
 pub struct Context<'a> {
@@ -20,6 +21,9 @@ pub struct Context<'a> {
     pub statements: &'a [Statement],
     /// Rows of pre-existing tables before the migration, from the statistics.
     pub rows: &'a HashMap<String, Option<i64>>,
+    /// Rows (the planner's estimate) and bytes (with indexes and TOAST) of the relations the
+    /// migration locked, read before its COMMIT.
+    pub sizes: &'a HashMap<String, (i64, i64)>,
     /// The catalog after the migration, and what it changed.
     pub after: &'a Snapshot,
     pub diff: &'a SnapshotDiff,
@@ -37,6 +41,14 @@ impl Context<'_> {
         self.rows.get(table).copied().flatten()
     }
 
+    /// A relation's size here: its rows before the migration (else the planner's estimate,
+    /// when it has one) and its bytes.
+    pub fn size(&self, relation: &str) -> grade::Size {
+        let sized = self.sizes.get(relation);
+        let rows = self.rows(relation).or_else(|| sized.map(|s| s.0).filter(|n| *n > 0));
+        grade::Size { rows, bytes: sized.map(|s| s.1) }
+    }
+
     pub fn file(&self) -> &str {
         &self.migration.file
     }
@@ -47,18 +59,9 @@ pub fn shape(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase()
 }
 
-/// Severity for a pattern whose cost grows with the table: an error on a table with rows, a
-/// warning when the size is unknown, information on an empty one.
-pub fn by_size(rows: Option<i64>) -> FindingSeverity {
-    match rows {
-        Some(0) => FindingSeverity::Info,
-        Some(_) => FindingSeverity::Error,
-        None => FindingSeverity::Warning,
-    }
-}
-
-/// A finding about a scan or a rewrite of `lock`'s relation by the statement of `trace`: its
-/// severity and estimate follow the relation's size here.
+/// A finding about a scan or a rewrite of `lock`'s relation by the statement of `trace`,
+/// graded by what the lock cost here ([`grade::scaled`]): the relation's size, the statement's
+/// time under the lock, the plan's limit.
 pub fn sized(
     ctx: &Context,
     rule: LockRule,
@@ -68,23 +71,22 @@ pub fn sized(
     message: String,
     advice: &str,
 ) -> Finding {
-    let rows = ctx.rows(&lock.relation);
+    let size = ctx.size(&lock.relation);
+    let grade = grade::scaled(size, worked_ms(trace), blocks, ctx.max_write_lock_ms);
     Finding {
-        severity: by_size(rows),
         statement: trace.statement.clone(),
         relation: lock.relation.clone(),
         lock: lock.mode.to_string(),
         blocks: blocks.into(),
         message,
         advice: advice.into(),
-        estimate: estimate(rows, trace.ms),
-        ..Finding::of(rule)
+        ..graded(rule, size, grade)
     }
 }
 
 /// A finding about statement `t` on `relation`, which it ran under `mode` (taken by it or by an
-/// earlier statement of the transaction): its severity and estimate follow the relation's size
-/// here and the time the statement ran.
+/// earlier statement of the transaction), graded by what the lock cost here
+/// ([`grade::scaled`]): the relation's size, the statement's time, the plan's limit.
 pub fn under(
     ctx: &Context,
     rule: LockRule,
@@ -94,18 +96,30 @@ pub fn under(
     message: String,
     advice: &str,
 ) -> Finding {
-    let rows = ctx.rows(relation);
+    let size = ctx.size(relation);
+    let blocks = mode.blocks().label();
+    let grade = grade::scaled(size, worked_ms(t), blocks, ctx.max_write_lock_ms);
     Finding {
-        severity: by_size(rows),
         statement: t.statement.clone(),
         relation: relation.to_owned(),
         lock: mode.to_string(),
-        blocks: mode.blocks().label().into(),
+        blocks: blocks.into(),
         message,
         advice: advice.into(),
-        estimate: estimate(rows, t.ms),
-        ..Finding::of(rule)
+        ..graded(rule, size, grade)
     }
+}
+
+/// A finding of `rule` on a relation of `size`, with its grade: severity, the relation's
+/// size, and the words the grade stands on (`estimate`). The rule fills in the rest.
+pub fn graded(rule: LockRule, size: grade::Size, grade: grade::Grade) -> Finding {
+    Finding { severity: grade.severity, rows: size.rows, bytes: size.bytes, estimate: grade.text, ..Finding::of(rule) }
+}
+
+/// How long statement `t` itself worked under its locks: its time, less its wait for another
+/// session's lock (before the wait it held nothing new).
+pub fn worked_ms(t: &StatementTrace) -> f64 {
+    (t.ms - t.waited_ms).max(0.0)
 }
 
 /// The pre-existing tables statement `t` read in full while ACCESS EXCLUSIVE was held on them
@@ -114,12 +128,33 @@ pub fn scanned_under_access_exclusive(t: &StatementTrace) -> impl Iterator<Item 
     t.scanned.iter().filter(|r| t.held_on(r) == Some(LockMode::AccessExclusive))
 }
 
-/// Every rule over one migration.
+/// Every rule over one migration. A lock held past the plan's limit is not said twice: where
+/// another finding already graded the same lock of the same statement by its time, and nothing
+/// after that statement kept it much longer, `write-lock-held-too-long` adds nothing (accepting
+/// the one accepts the lock it measured).
 pub fn find(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in rules::ALL {
         out.extend((rule.check)(ctx));
     }
+    let graded_elsewhere = |f: &Finding| {
+        f.rule == LockRule::WriteLockHeldTooLong
+            && out.iter().any(|o| {
+                o.rule != LockRule::WriteLockHeldTooLong
+                    && !o.estimate.is_empty()
+                    && (&o.statement, &o.relation, &o.lock) == (&f.statement, &f.relation, &f.lock)
+            })
+            && ctx.migration.trace.iter().filter(|t| t.statement == f.statement).any(|t| {
+                t.locks.iter().any(|l| {
+                    l.relation == f.relation
+                        && l.mode.to_string() == f.lock
+                        && l.held_ms - worked_ms(t) < ctx.max_write_lock_ms as f64 / grade::ERROR_SHARE
+                })
+            })
+    };
+    let redundant: Vec<bool> = out.iter().map(graded_elsewhere).collect();
+    let mut keep = redundant.iter().map(|r| !r);
+    out.retain(|_| keep.next().unwrap_or(true));
     out
 }
 
@@ -141,21 +176,6 @@ fn accepts(a: &AcceptedFinding, f: &Finding, schema: &str) -> bool {
     a.rule == f.rule && relation_ok
 }
 
-/// The size-weighted words of a finding about a scan or a rewrite that held `ms` here.
-pub fn estimate(rows: Option<i64>, ms: f64) -> String {
-    match rows {
-        Some(0) => "empty here: nothing was scanned; on a table with rows the lock lasts as long as the scan".into(),
-        Some(n) => {
-            let rate = n as f64 / (ms / 1000.0).max(0.000_1);
-            format!(
-                "{n} rows here, lock held {ms:.1} ms (about {rate:.0} rows/s): some {:.0} s per 10 million rows",
-                10_000_000.0 / rate.max(1.0)
-            )
-        }
-        None => format!("size unknown here; held {ms:.1} ms"),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod test_utils {
     //! Build a migration result with a trace, for the rules' own tests.
@@ -169,6 +189,7 @@ pub(crate) mod test_utils {
         pub migration: MigrationResult,
         pub statements: Vec<Statement>,
         pub rows: HashMap<String, Option<i64>>,
+        pub sizes: HashMap<String, (i64, i64)>,
         pub after: Snapshot,
         pub diff: SnapshotDiff,
     }
@@ -198,6 +219,7 @@ pub(crate) mod test_utils {
                 migration,
                 statements: vec![],
                 rows: HashMap::new(),
+                sizes: HashMap::new(),
                 after: Snapshot::default(),
                 diff: SnapshotDiff::default(),
             }
@@ -291,6 +313,7 @@ pub(crate) mod test_utils {
                 migration: &self.migration,
                 statements: &self.statements,
                 rows: &self.rows,
+                sizes: &self.sizes,
                 after: &self.after,
                 diff: &self.diff,
                 max_write_lock_ms,
@@ -301,5 +324,28 @@ pub(crate) mod test_utils {
 
     pub fn rules_of(findings: &[Finding]) -> Vec<&str> {
         findings.iter().map(|f| f.rule.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_utils::{Fixture, rules_of};
+
+    /// An index build of 2,000,000 rows that held SHARE for 3 s, then `held_ms` in all.
+    fn build(held_ms: f64) -> Fixture {
+        Fixture::new().rows("public.users", Some(2_000_000)).statement(
+            3,
+            "CREATE INDEX idx_users_email ON public.users (email)",
+            3_000.0,
+            &[("public.users", "ShareLock")],
+            held_ms,
+        )
+    }
+
+    #[test]
+    fn a_lock_over_the_limit_is_said_once_unless_later_statements_kept_it_longer() {
+        assert_eq!(rules_of(&build(3_010.0).findings(1_000)), ["index-without-concurrently"]);
+        let both = build(5_000.0).findings(1_000);
+        assert_eq!(rules_of(&both), ["index-without-concurrently", "write-lock-held-too-long"], "2 s more under the lock");
     }
 }

@@ -1,10 +1,14 @@
 //! The criteria a verdict judges: the plan's own, or, when it names none, a default set built
 //! from what the plan holds (every migration applied, every section with checks passing, no
-//! data loss, the rollback back to the baseline when rehearsed), so that no plan ends GO on
-//! nothing.
+//! data loss, no lock finding graded an error left unaccepted, the rollback back to the
+//! baseline when rehearsed), so that no plan ends GO on nothing.
 
 use super::Section;
-use super::model::{Criterion, CriterionKind, Plan, Rule};
+use super::model::{Criterion, CriterionKind, FindingSeverity, Plan, Rule};
+
+/// The title of the criterion every default set and every draft holds: no lock finding graded
+/// an error on the target (`findings::grade`) that the plan does not accept with a reason.
+pub const LOCKS_TITLE: &str = "No lock finding graded an error on this target, unless the plan accepts it with a reason";
 
 impl Plan {
     /// The plan's criteria, or the default set when it names none (`true` then).
@@ -56,6 +60,9 @@ pub fn default_criteria(plan: &Plan) -> Vec<Criterion> {
     }
     if !plan.preflight.manual.is_empty() {
         c.push(hard("D-MANUAL", "Execution", "Every manual item acknowledged", Rule::ManualItemsAcknowledged));
+    }
+    if !plan.migrations.is_empty() {
+        c.push(hard("D-LOCKS", "Locks", LOCKS_TITLE, Rule::NoLockFindings(FindingSeverity::Error)));
     }
     if plan.integrity.no_data_loss {
         c.push(hard("D-NO-LOSS", "Integrity", "No data loss by the migrations", Rule::NoDataLoss));

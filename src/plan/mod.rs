@@ -14,7 +14,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use criteria::default_criteria;
+pub use criteria::{LOCKS_TITLE, default_criteria};
 pub use lint::{Contradiction, LintRule, lint};
 pub use load::{PlanError, SyntaxError, parse, read};
 pub use lock_rule::LockRule;

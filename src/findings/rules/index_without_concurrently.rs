@@ -43,13 +43,23 @@ mod tests {
 
     #[test]
     fn an_index_on_a_table_with_rows_is_an_error_and_concurrently_is_fine() {
-        let f = Fixture::new()
-            .rows("public.users", Some(5000))
-            .statement(3, "CREATE INDEX idx_users_email ON public.users (email)", 12.0, &[("public.users", "ShareLock")], 20.0)
-            .findings(10_000);
+        let build = |rows: i64, ms: f64| {
+            Fixture::new().rows("public.users", Some(rows)).statement(
+                3,
+                "CREATE INDEX idx_users_email ON public.users (email)",
+                ms,
+                &[("public.users", "ShareLock")],
+                ms + 8.0,
+            )
+        };
+        let f = build(2_000_000, 3_000.0).findings(10_000);
         assert_eq!(rules_of(&f), ["index-without-concurrently"]);
-        assert_eq!(f[0].severity, FindingSeverity::Error);
-        assert!(f[0].estimate.contains("5000 rows"), "{}", f[0].estimate);
+        assert_eq!(f[0].severity, FindingSeverity::Error, "3 s of blocked writes against a 10 s limit");
+        assert!(f[0].estimate.contains("2,000,000 rows"), "{}", f[0].estimate);
+        let f = build(2_000_000, 3_000.0).findings(20_000);
+        assert_eq!(f[0].severity, FindingSeverity::Warning, "under a quarter of a 20 s limit");
+        let f = build(5_000, 12.0).findings(10_000);
+        assert_eq!(f[0].severity, FindingSeverity::Info, "a tiny table: 12 ms is the statement's own cost");
         let f = Fixture::new()
             .rows("public.users", Some(0))
             .statement(3, "create index i on public.users (email)", 1.0, &[("public.users", "ShareLock")], 2.0)

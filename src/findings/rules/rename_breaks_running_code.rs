@@ -4,7 +4,7 @@
 //! the new name — a view, or a new column kept in sync — switch the code, then drop the old).
 
 use super::Rule;
-use crate::findings::Context;
+use crate::findings::{Context, grade};
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
@@ -24,14 +24,14 @@ fn check(ctx: &Context) -> Vec<Finding> {
         let columns =
             t.renamed_columns.iter().map(|c| (format!("column {}.{} renamed to {}", t.table, c.from, c.to), " RENAME "));
         for (message, words) in renames.chain(columns) {
+            let size = ctx.size(&t.table);
             out.push(Finding {
-                severity: FindingSeverity::Warning,
                 statement: statement(words),
                 relation: t.table.clone(),
                 blocks: "the running application's queries of the old name".into(),
                 message: format!("{message}: code still using the old name fails from the COMMIT on"),
                 advice: "expand and contract in separate releases: add the new name (a view, or a column kept in sync), switch the code, then drop the old".into(),
-                ..Finding::of(RULE.id)
+                ..crate::findings::graded(RULE.id, size, grade::compatibility(size, FindingSeverity::Warning))
             });
         }
     }

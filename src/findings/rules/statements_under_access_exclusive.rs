@@ -7,7 +7,7 @@ use super::Rule;
 use crate::db::lock_modes::LockMode;
 use crate::findings::Context;
 use crate::plan::LockRule;
-use crate::run_result::{Finding, FindingSeverity};
+use crate::run_result::Finding;
 
 pub const RULE: Rule =
     Rule { id: LockRule::StatementsUnderAccessExclusive, summary: "later statements run while ACCESS EXCLUSIVE is held", check };
@@ -22,8 +22,9 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 continue;
             }
             let ms: f64 = later.iter().map(|s| s.ms).sum();
+            let size = ctx.size(&l.relation);
+            let grade = crate::findings::grade::held(size, ms, "reads and writes", ctx.max_write_lock_ms);
             out.push(Finding {
-                severity: if ctx.rows(&l.relation) == Some(0) { FindingSeverity::Info } else { FindingSeverity::Warning },
                 statement: t.statement.clone(),
                 relation: l.relation.clone(),
                 lock: l.mode.to_string(),
@@ -36,7 +37,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 ),
                 advice: "move the statement that takes ACCESS EXCLUSIVE to the end of the migration, or into a migration of its own, with a short lock_timeout"
                     .into(),
-                ..Finding::of(RULE.id)
+                ..crate::findings::graded(RULE.id, size, grade)
             });
         }
     }

@@ -8,7 +8,7 @@ use super::Rule;
 use crate::db::lock_modes::Blocks;
 use crate::findings::Context;
 use crate::plan::LockRule;
-use crate::run_result::{Finding, FindingSeverity};
+use crate::run_result::Finding;
 
 pub const RULE: Rule =
     Rule { id: LockRule::WriteLockHeldTooLong, summary: "a write-blocking lock held longer than the plan's limit", check };
@@ -21,8 +21,8 @@ fn check(ctx: &Context) -> Vec<Finding> {
             if blocks == Blocks::DdlOnly || l.held_ms <= ctx.max_write_lock_ms as f64 {
                 continue;
             }
+            let grade = crate::findings::grade::held(ctx.size(&l.relation), l.held_ms, blocks.label(), ctx.max_write_lock_ms);
             out.push(Finding {
-                severity: FindingSeverity::Warning,
                 statement: t.statement.clone(),
                 relation: l.relation.clone(),
                 lock: l.mode.to_string(),
@@ -37,7 +37,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
                 ),
                 advice: "split the migration so the lock is held for less; take write-blocking locks late in the transaction"
                     .into(),
-                ..Finding::of(RULE.id)
+                ..crate::findings::graded(RULE.id, ctx.size(&l.relation), grade)
             });
         }
     }

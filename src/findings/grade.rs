@@ -1,0 +1,244 @@
+//! How much a finding matters on this target: its severity and the words that say why. One
+//! place for every rule. A finding about a lock held while the statement worked through a
+//! table (a scan, an index build, a rewrite, a validation) is graded by what that lock cost
+//! here: what it blocks, how long the statement ran under it (measured), the table's size
+//! here (rows from the statistics or a bounded count, bytes from `pg_total_relation_size`), the
+//! rate that makes (rows per second), and the plan's `execution.max_write_lock_ms`:
+//!
+//! - **information**: the table is empty, or tiny (under [`TINY_ROWS`] rows: the time measured
+//!   is the statement's own cost, not the table's) and the lock stayed under the limit;
+//! - **error**: the lock blocked the application for at least a quarter of the limit
+//!   ([`ERROR_SHARE`]): staging measures a floor (production's table is as big or bigger, its
+//!   server busier, and every write queued behind the lock waits as long);
+//! - **warning**: in between, or the table's size is unknown here (an error if the time alone
+//!   says so).
+//!
+//! A lock held for a measured time whatever the table's size (a lock kept while later statements
+//! run, a lock held past the limit) is graded by that time ([`held`]); a compatibility finding
+//! (a rename, a drop: the running application breaks at COMMIT) keeps the rule's severity
+//! whatever the size ([`compatibility`]). Every grade says the figures it stands on.
+
+use crate::run_result::FindingSeverity;
+
+/// Below this many rows a table is tiny: what a statement measures on it is its own fixed
+/// cost (catalog work, locking, planning), not a rate that grows with the table.
+pub const TINY_ROWS: i64 = 10_000;
+
+/// A lock that blocks the application for at least `max_write_lock_ms / ERROR_SHARE` is an
+/// error: the time measured on staging is a floor of production's.
+pub const ERROR_SHARE: f64 = 4.0;
+
+/// A relation's size on the target: rows (statistics, else a bounded count) and bytes (with
+/// indexes and TOAST); `None` where it could not be read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Size {
+    pub rows: Option<i64>,
+    pub bytes: Option<i64>,
+}
+
+/// A finding's severity and the words saying what it stands on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grade {
+    pub severity: FindingSeverity,
+    pub text: String,
+}
+
+/// A lock held while the statement worked through the whole table for `ms` here, blocking
+/// `blocks` ("writes", "reads and writes"): its cost grows with the table.
+pub fn scaled(size: Size, ms: f64, blocks: &str, limit_ms: u64) -> Grade {
+    let limit = limit_ms as f64;
+    let error_ms = limit / ERROR_SHARE;
+    let at = size_words(size);
+    let measured = format!("measured here {}", ms_words(ms));
+    let over = |severity: FindingSeverity, estimate: String| Grade {
+        severity,
+        text: format!(
+            "{}: {estimate}; {measured}; the plan allows {limit_ms} ms of a lock that blocks the application (max_write_lock_ms), an error from {}",
+            severity.label(),
+            ms_words(error_ms)
+        ),
+    };
+    match size.rows {
+        None if ms >= error_ms => over(FindingSeverity::Error, format!("size unknown here, {blocks} blocked {}", ms_words(ms))),
+        None => Grade {
+            severity: FindingSeverity::Warning,
+            text: format!(
+                "warning: size unknown here; {measured} of blocked {blocks}: the lock lasts as long as the table is long"
+            ),
+        },
+        Some(0) => Grade {
+            severity: FindingSeverity::Info,
+            text: format!(
+                "info: empty here ({measured}): nothing to scan; on a table with rows, {blocks} wait as long as the work on them"
+            ),
+        },
+        Some(n) if n < TINY_ROWS && ms < limit => Grade {
+            severity: FindingSeverity::Info,
+            text: format!(
+                "info: tiny here ({at}; {measured}, the statement's own cost more than the table's); on a table with rows, {blocks} wait as long as the work on them"
+            ),
+        },
+        Some(n) if n < TINY_ROWS => over(
+            FindingSeverity::Error,
+            format!("{blocks} blocked {} on a tiny table ({at}): longer than its size explains", ms_words(ms)),
+        ),
+        Some(n) => {
+            let rate = n as f64 / (ms / 1000.0).max(0.000_1);
+            let per_10m = 10_000_000.0 / rate.max(1.0);
+            let limit_rows = rate * limit / 1000.0;
+            let estimate = format!(
+                "~{} of blocked {blocks} estimated for {at} at the rate measured here ({} rows/s): the limit is reached at ~{} rows, ~{} per 10 M rows",
+                ms_words(n as f64 / rate * 1000.0),
+                count(rate as i64),
+                count(limit_rows as i64),
+                ms_words(per_10m * 1000.0)
+            );
+            let severity = if ms >= error_ms { FindingSeverity::Error } else { FindingSeverity::Warning };
+            over(severity, estimate)
+        }
+    }
+}
+
+/// A lock that blocked `blocks` for `ms` here, whatever the table's size (the time is not the
+/// work on the table: later statements, a wait): an error at the plan's limit, a warning from
+/// [`ERROR_SHARE`] of it, information below; an empty table is never an error.
+pub fn held(size: Size, ms: f64, blocks: &str, limit_ms: u64) -> Grade {
+    let limit = limit_ms as f64;
+    let severity = if ms >= limit && size.rows != Some(0) {
+        FindingSeverity::Error
+    } else if ms >= limit / ERROR_SHARE {
+        FindingSeverity::Warning
+    } else {
+        FindingSeverity::Info
+    };
+    Grade {
+        severity,
+        text: format!(
+            "{}: {blocks} of {} blocked {} here; the plan allows {limit_ms} ms (max_write_lock_ms)",
+            severity.label(),
+            size_words(size),
+            ms_words(ms)
+        ),
+    }
+}
+
+/// A finding that breaks the running application whatever the table's size: `severity` stands.
+pub fn compatibility(size: Size, severity: FindingSeverity) -> Grade {
+    Grade {
+        severity,
+        text: format!(
+            "{} whatever the size ({} here): the application that runs breaks at COMMIT",
+            severity.label(),
+            size_words(size)
+        ),
+    }
+}
+
+/// "1,000,000 rows, 86.5 MB", "6 rows", "size unknown".
+pub fn size_words(size: Size) -> String {
+    let rows = size.rows.map(|n| if n == 1 { "1 row".to_owned() } else { format!("{} rows", count(n)) });
+    let bytes = size.bytes.map(bytes_words);
+    match (rows, bytes) {
+        (Some(r), Some(b)) => format!("{r}, {b}"),
+        (Some(r), None) => r,
+        (None, Some(b)) => b,
+        (None, None) => "size unknown".into(),
+    }
+}
+
+/// 1234567 -> "1,234,567".
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn bytes_words(b: i64) -> String {
+    let b = b as f64;
+    if b >= 1_073_741_824.0 {
+        format!("{:.1} GB", b / 1_073_741_824.0)
+    } else if b >= 1_048_576.0 {
+        format!("{:.1} MB", b / 1_048_576.0)
+    } else {
+        format!("{:.0} kB", b / 1024.0)
+    }
+}
+
+/// "12.0 ms", "850 ms", "8.5 s", "2.1 min".
+pub fn ms_words(ms: f64) -> String {
+    if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1_000.0 {
+        format!("{ms:.0} ms")
+    } else if ms < 120_000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{:.1} min", ms / 60_000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FindingSeverity::{Error, Info, Warning};
+
+    fn rows(n: i64) -> Size {
+        Size { rows: Some(n), bytes: Some(n * 90) }
+    }
+
+    #[test]
+    fn the_same_lock_is_information_on_an_empty_or_tiny_table_and_an_error_on_a_big_one() {
+        assert_eq!(scaled(rows(0), 3.0, "writes", 1_000).severity, Info);
+        let tiny = scaled(rows(6), 12.0, "writes", 1_000);
+        assert_eq!(tiny.severity, Info, "{}", tiny.text);
+        assert!(tiny.text.contains("6 rows") && tiny.text.contains("12.0 ms"), "{}", tiny.text);
+        let big = scaled(rows(1_000_000), 850.0, "writes", 1_000);
+        assert_eq!(big.severity, Error, "{}", big.text);
+        for part in [
+            "error: ~850 ms of blocked writes estimated for 1,000,000 rows",
+            "measured here 850 ms",
+            "1000 ms",
+            "max_write_lock_ms",
+            "~8.5 s per 10 M rows",
+        ] {
+            assert!(big.text.contains(part), "{part:?} in {}", big.text);
+        }
+    }
+
+    #[test]
+    fn the_grade_follows_the_plans_limit() {
+        // 100,000 rows in 60 ms: a warning under a 1 s limit, an error under 200 ms.
+        assert_eq!(scaled(rows(100_000), 60.0, "writes", 1_000).severity, Warning);
+        assert_eq!(scaled(rows(100_000), 60.0, "writes", 200).severity, Error);
+        // A tiny table whose statement still ran past the limit is not waved through.
+        assert_eq!(scaled(rows(6), 1_500.0, "writes", 1_000).severity, Error);
+        // Unknown size: a warning, unless the time alone makes it an error.
+        assert_eq!(scaled(Size::default(), 20.0, "writes", 1_000).severity, Warning);
+        assert_eq!(scaled(Size::default(), 400.0, "writes", 1_000).severity, Error);
+    }
+
+    #[test]
+    fn a_held_lock_is_graded_by_its_time_and_a_compatibility_finding_by_the_rule() {
+        assert_eq!(held(rows(6), 1_200.0, "reads and writes", 1_000).severity, Error);
+        assert_eq!(held(rows(0), 1_200.0, "reads and writes", 1_000).severity, Warning);
+        assert_eq!(held(rows(6), 300.0, "reads and writes", 1_000).severity, Warning);
+        assert_eq!(held(rows(1_000_000), 2.0, "reads and writes", 1_000).severity, Info);
+        assert_eq!(compatibility(rows(0), Warning).severity, Warning);
+        assert_eq!(compatibility(rows(1_000_000), Error).severity, Error);
+    }
+
+    #[test]
+    fn figures_read_as_a_dba_writes_them() {
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(999), "999");
+        assert_eq!(size_words(Size { rows: Some(1_000_000), bytes: Some(90_734_592) }), "1,000,000 rows, 86.5 MB");
+        assert_eq!(size_words(Size { rows: Some(1), bytes: None }), "1 row");
+        assert_eq!(ms_words(8_500.0), "8.5 s");
+    }
+}
