@@ -69,7 +69,7 @@ fn finding<'a>(r: &'a RunResult, rule: &str) -> &'a Finding {
 }
 
 #[tokio::test]
-async fn an_index_without_concurrently_blocks_writes_and_is_an_error_finding() {
+async fn an_index_without_concurrently_blocks_writes_and_on_a_small_table_is_information() {
     let db = fresh_db(Template::Baseline).await;
     let r = run(fixture("tests/fixtures/sql/930_index_no_concurrently.sql", None), &db).await;
     let m = &r.migrations[0];
@@ -78,13 +78,62 @@ async fn an_index_without_concurrently_blocks_writes_and_is_an_error_finding() {
     assert_eq!((share.write_blocked, share.read_blocked), (Some(true), Some(false)), "the probes: writes wait, reads go on");
     assert!(share.held_ms > 0.0);
     let f = finding(&r, "index-without-concurrently");
-    assert_eq!((f.severity, f.relation.as_str(), f.lock.as_str()), (FindingSeverity::Error, "public.audit_log", "ShareLock"));
+    assert_eq!((f.relation.as_str(), f.lock.as_str()), ("public.audit_log", "ShareLock"));
     assert!(f.statement.ends_with("930_index_no_concurrently.sql:2"), "{}", f.statement);
     assert!(f.advice.contains("CONCURRENTLY") && f.rows.is_some_and(|n| n > 0) && f.bytes.is_some_and(|b| b > 0), "{f:?}");
-    assert!(!r.verdict.go);
-    let c = r.verdict.criteria.iter().find(|c| c.id == "C-LOCKS").unwrap();
-    assert_eq!(c.met, Met::No, "{}", c.reason);
+    // The sample data's few rows: the build's time is its own cost, not the table's.
+    assert_eq!(f.severity, FindingSeverity::Info, "{}", f.estimate);
+    assert!(f.estimate.starts_with("info: tiny here ("), "{}", f.estimate);
+    assert!(r.verdict.go, "{:?}", r.verdict.reasons);
+    assert_eq!(r.verdict.criteria.iter().find(|c| c.id == "C-LOCKS").unwrap().met, Met::Yes);
     assert_eq!(r.verdict.criteria.iter().find(|c| c.id == "C-BLOCKED").unwrap().met, Met::Yes);
+}
+
+/// The same index without CONCURRENTLY, judged by the default criteria (the plan names none):
+/// information on the table emptied, an error on its 1,000,000 rows that makes the run NO-GO,
+/// each saying what it stands on.
+#[tokio::test]
+async fn the_same_index_is_information_on_an_empty_table_and_an_error_on_a_million_rows() {
+    let plan = || {
+        plan_with(|p| {
+            bare(p);
+            p.migrations = vec![migration("975", "tests/fixtures/sql/975_index_on_big_items.sql")];
+        })
+    };
+    let empty = fresh_db(Template::Big).await;
+    empty.client.batch_execute("TRUNCATE public.big_items; ANALYZE public.big_items").await.unwrap();
+    let r = run(plan(), &empty).await;
+    let f = finding(&r, "index-without-concurrently");
+    assert_eq!((f.severity, f.rows), (FindingSeverity::Info, Some(0)), "{}", f.estimate);
+    assert!(f.estimate.starts_with("info: empty here"), "{}", f.estimate);
+    let locks = r.verdict.criteria.iter().find(|c| c.id == "D-LOCKS").expect("the default criteria judge lock findings");
+    assert_eq!(locks.met, Met::Yes, "{}", locks.reason);
+    assert!(r.verdict.go, "{:?}", r.verdict.reasons);
+
+    let big = fresh_db(Template::Big).await;
+    let r = run(plan(), &big).await;
+    let f = finding(&r, "index-without-concurrently");
+    assert_eq!((f.severity, f.relation.as_str()), (FindingSeverity::Error, "public.big_items"), "{}", f.estimate);
+    let rows = f.rows.expect("the size here");
+    assert!((rows - crate::support::BIG_ROWS).abs() <= crate::support::BIG_ROWS / 100, "{rows} rows, from the statistics");
+    let t = r.migrations[0].trace.iter().find(|t| t.line == 3).expect("the build is traced");
+    for part in [
+        "error: ~".to_owned(),
+        format!("of blocked writes estimated for {} rows", pgstage::findings::grade::count(rows)),
+        format!("measured here {}", pgstage::findings::grade::ms_words(t.ms - t.waited_ms)),
+        "the plan allows 1000 ms".to_owned(),
+        "per 10 M rows".to_owned(),
+    ] {
+        assert!(f.estimate.contains(&part), "{part:?} in {}", f.estimate);
+    }
+    assert!(!r.verdict.go);
+    let locks = r.verdict.criteria.iter().find(|c| c.id == "D-LOCKS").unwrap();
+    assert_eq!(locks.met, Met::No);
+    assert!(
+        locks.reason.contains("error index-without-concurrently at ") && locks.reason.contains("public.big_items"),
+        "{}",
+        locks.reason
+    );
 }
 
 #[tokio::test]
@@ -99,7 +148,9 @@ async fn a_type_change_rewrites_under_access_exclusive_and_blocks_reads_and_writ
     let f = finding(&r, "table-rewrite");
     assert_eq!(
         (f.severity, f.lock.as_str(), f.blocks.as_str()),
-        (FindingSeverity::Error, "AccessExclusiveLock", "reads and writes")
+        (FindingSeverity::Info, "AccessExclusiveLock", "reads and writes"),
+        "the sample data's few moves: {}",
+        f.estimate
     );
 }
 
