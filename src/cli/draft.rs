@@ -72,6 +72,7 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
     }
     println!("plan: {}", drafted.plan_path.display());
     super::check::print_findings(&pgstage::plan::lint(&drafted.plan));
+    lock_findings(&drafted.confirmed);
     verdict(&drafted.confirmed)
 }
 
@@ -114,7 +115,31 @@ pub fn import_main(args: &ImportArgs) -> Result<(), String> {
     let run = runtime()?
         .block_on(async { pgstage::draft::rehearse::Rig::start(args.server.choice()).await?.rehearse(&loaded).await })
         .map_err(|e| e.to_string())?;
+    lock_findings(&run);
     verdict(&run)
+}
+
+/// The lock findings of the draft's rehearsal, graded on the sandbox, and how the plan accepts
+/// one that stands in the way (criterion `C-LOCKS`).
+fn lock_findings(run: &pgstage::run_result::RunResult) {
+    let found: Vec<_> = run.migrations.iter().flat_map(|m| &m.findings).collect();
+    if found.is_empty() {
+        println!("lock findings of the rehearsal: none");
+        return;
+    }
+    println!("lock findings of the rehearsal ({}):", found.len());
+    for f in &found {
+        let estimate = if f.estimate.is_empty() { String::new() } else { format!(" ({})", f.estimate) };
+        let accepted = f.accepted.as_ref().map(|r| format!(" [accepted: {r}]")).unwrap_or_default();
+        println!("  {} {} at {} on {}: {}{estimate}{accepted}", f.severity.label(), f.rule, f.statement, f.relation, f.message);
+    }
+    let open_errors = found.iter().filter(|f| f.accepted.is_none() && f.severity == pgstage::run_result::FindingSeverity::Error);
+    for f in open_errors {
+        println!(
+            "  to go ahead with {} on {}: {}; or accept it in its migration with the reason: accept: [(rule: \"{}\", relation: Some(\"{}\"), reason: \"…\")]",
+            f.rule, f.relation, f.advice, f.rule, f.relation
+        );
+    }
 }
 
 /// The draft as written, rehearsed: GO, or why not.

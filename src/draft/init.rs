@@ -491,5 +491,18 @@ fn header(
     for p in &sources.ignored {
         h.push(format!("  - left out, not read: {p}"));
     }
+    // The rehearsal's lock findings worth a decision: C-LOCKS stops on an error the plan does
+    // not accept (`accept` in its migration, with the reason).
+    let findings = run.migrations.iter().flat_map(|m| &m.findings);
+    for f in findings.filter(|f| f.severity >= crate::plan::FindingSeverity::Warning) {
+        h.push(format!(
+            "  - lock finding ({} on the sandbox): {} at {} on {}: {}; fix it or accept it in its migration with a reason",
+            f.severity.label(),
+            f.rule,
+            f.statement,
+            f.relation,
+            f.message
+        ));
+    }
     h
 }

@@ -50,16 +50,18 @@ pub fn scaled(size: Size, ms: f64, blocks: &str, limit_ms: u64) -> Grade {
     let error_ms = limit / ERROR_SHARE;
     let at = size_words(size);
     let measured = format!("measured here {}", ms_words(ms));
-    let over = |severity: FindingSeverity, estimate: String| Grade {
+    let over = |severity: FindingSeverity, estimate: String, reach: String| Grade {
         severity,
         text: format!(
-            "{}: {estimate}; {measured}; the plan allows {limit_ms} ms of a lock that blocks the application (max_write_lock_ms), an error from {}",
+            "{}: {estimate}; {measured}; the plan allows {limit_ms} ms of a lock that blocks the application (max_write_lock_ms), an error from {}{reach}",
             severity.label(),
             ms_words(error_ms)
         ),
     };
     match size.rows {
-        None if ms >= error_ms => over(FindingSeverity::Error, format!("size unknown here, {blocks} blocked {}", ms_words(ms))),
+        None if ms >= error_ms => {
+            over(FindingSeverity::Error, format!("size unknown here, {blocks} blocked {}", ms_words(ms)), String::new())
+        }
         None => Grade {
             severity: FindingSeverity::Warning,
             text: format!(
@@ -81,20 +83,24 @@ pub fn scaled(size: Size, ms: f64, blocks: &str, limit_ms: u64) -> Grade {
         Some(n) if n < TINY_ROWS => over(
             FindingSeverity::Error,
             format!("{blocks} blocked {} on a tiny table ({at}): longer than its size explains", ms_words(ms)),
+            String::new(),
         ),
         Some(n) => {
             let rate = n as f64 / (ms / 1000.0).max(0.000_1);
             let per_10m = 10_000_000.0 / rate.max(1.0);
             let limit_rows = rate * limit / 1000.0;
             let estimate = format!(
-                "~{} of blocked {blocks} estimated for {at} at the rate measured here ({} rows/s): the limit is reached at ~{} rows, ~{} per 10 M rows",
+                "~{} of blocked {blocks} estimated for {at} at the rate measured here ({} rows/s)",
                 ms_words(n as f64 / rate * 1000.0),
-                count(rate as i64),
-                count(limit_rows as i64),
+                approx(rate)
+            );
+            let reach = format!(
+                ": at this rate the limit is reached at ~{} rows, and 10 M rows take ~{}",
+                approx(limit_rows),
                 ms_words(per_10m * 1000.0)
             );
             let severity = if ms >= error_ms { FindingSeverity::Error } else { FindingSeverity::Warning };
-            over(severity, estimate)
+            over(severity, estimate, reach)
         }
     }
 }
@@ -144,6 +150,15 @@ pub fn size_words(size: Size) -> String {
         (None, Some(b)) => b,
         (None, None) => "size unknown".into(),
     }
+}
+
+/// A figure to two significant digits, with its thousands marked: 655406.2 -> "660,000".
+pub fn approx(x: f64) -> String {
+    if x < 100.0 {
+        return format!("{x:.0}");
+    }
+    let step = 10f64.powi(x.log10().floor() as i32 - 1);
+    count(((x / step).round() * step) as i64)
 }
 
 /// 1234567 -> "1,234,567".
@@ -205,7 +220,7 @@ mod tests {
             "measured here 850 ms",
             "1000 ms",
             "max_write_lock_ms",
-            "~8.5 s per 10 M rows",
+            "10 M rows take ~8.5 s",
         ] {
             assert!(big.text.contains(part), "{part:?} in {}", big.text);
         }
@@ -237,6 +252,9 @@ mod tests {
     fn figures_read_as_a_dba_writes_them() {
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(999), "999");
+        assert_eq!(approx(655_406.2), "660,000");
+        assert_eq!(approx(1_176_470.6), "1,200,000");
+        assert_eq!(approx(42.4), "42");
         assert_eq!(size_words(Size { rows: Some(1_000_000), bytes: Some(90_734_592) }), "1,000,000 rows, 86.5 MB");
         assert_eq!(size_words(Size { rows: Some(1), bytes: None }), "1 row");
         assert_eq!(ms_words(8_500.0), "8.5 s");

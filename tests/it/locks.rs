@@ -122,7 +122,7 @@ async fn the_same_index_is_information_on_an_empty_table_and_an_error_on_a_milli
         format!("of blocked writes estimated for {} rows", pgstage::findings::grade::count(rows)),
         format!("measured here {}", pgstage::findings::grade::ms_words(t.ms - t.waited_ms)),
         "the plan allows 1000 ms".to_owned(),
-        "per 10 M rows".to_owned(),
+        "10 M rows take ~".to_owned(),
     ] {
         assert!(f.estimate.contains(&part), "{part:?} in {}", f.estimate);
     }
@@ -293,4 +293,66 @@ async fn each_statements_probes_answer_before_the_next_statement_takes_a_stronge
     assert_eq!((share.write_blocked, share.read_blocked), (Some(true), Some(false)), "after the index: writes wait, reads go on");
     let exclusive = lock(m, "public.moves", "AccessExclusiveLock");
     assert_eq!((exclusive.write_blocked, exclusive.read_blocked), (Some(true), Some(true)), "after the type change: both wait");
+}
+
+/// `pgstage run PLAN --sandbox --ack-all --report REPORT`: its exit code and what it printed.
+fn run_on_a_sandbox(plan: &std::path::Path, report: &std::path::Path) -> (Option<i32>, String) {
+    let state = crate::draft::scratch("locks-run-state");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(["run", plan.to_str().unwrap(), "--sandbox", "--ack-all", "--report", report.to_str().unwrap()])
+        .current_dir(crate::support::root())
+        .env("PGSTAGE_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(state);
+    (out.status.code(), crate::draft::text(&out))
+}
+
+/// A plan drafted by `pgstage init` judges its lock findings: a migration that builds an index
+/// without CONCURRENTLY on a table of 1,000,000 rows makes the draft NO-GO, naming the finding
+/// (init prints it, with how to accept it); accepted in the plan with a reason, the run ends
+/// GO and the report shows the acceptance and its reason.
+#[test]
+fn a_drafted_plan_is_no_go_on_an_index_built_on_a_million_rows_until_the_plan_accepts_it() {
+    let dir = crate::draft::scratch("big-index");
+    let plan_path = dir.join("next.ron");
+    let out =
+        crate::draft::pgstage(&["init", "tests/fixtures/init/big_index", "--from", "002", "-o", plan_path.to_str().unwrap()]);
+    let printed = crate::draft::text(&out);
+    assert_ne!(out.status.code(), Some(0), "the draft is NO-GO: {printed}");
+    for part in [
+        "lock findings of the rehearsal",
+        "error index-without-concurrently at ",
+        "002_items_v_index.sql:2 on public.items",
+        "of blocked writes estimated for 1,000,000 rows",
+        "accept: [(rule: \"index-without-concurrently\", relation: Some(\"public.items\")",
+        "the draft, rehearsed on the sandbox, is NO-GO: ",
+    ] {
+        assert!(printed.contains(part), "{part:?} in {printed}");
+    }
+    let mut loaded = pgstage::plan::load(&plan_path).unwrap_or_else(|e| panic!("{e}"));
+    let locks = loaded.plan.criteria.iter().find(|c| c.id == "C-LOCKS").expect("the draft's criteria judge lock findings");
+    assert_eq!((locks.rule.clone(), locks.kind), (Rule::NoLockFindings(FindingSeverity::Error), CriterionKind::Hard));
+    let text = std::fs::read_to_string(&plan_path).unwrap();
+    assert!(text.contains("//   - lock finding (error on the sandbox): index-without-concurrently at "), "{text}");
+
+    let report = dir.join("report.md");
+    let (code, printed) = run_on_a_sandbox(&plan_path, &report);
+    assert_eq!(code, Some(1), "NO-GO: {printed}");
+    assert!(printed.contains("VERDICT: NO-GO"), "{printed}");
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(md.contains("error index-without-concurrently at ") && md.contains("on public.items"), "the reason names it: {md}");
+
+    let reason = "built in the 02:00 maintenance window, writes to items paused (DBA-512)";
+    loaded.plan.migrations[0].accept.push(AcceptedFinding {
+        rule: "index-without-concurrently".parse().unwrap(),
+        relation: Some("items".into()),
+        reason: reason.into(),
+    });
+    std::fs::write(&plan_path, pgstage::draft::render::plan_text(&loaded.plan, &[])).unwrap();
+    let (code, printed) = run_on_a_sandbox(&plan_path, &report);
+    assert_eq!(code, Some(0), "GO once accepted: {printed}");
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(md.contains(&format!("accepted: {reason}")), "the report shows the acceptance and its reason: {md}");
+    let _ = std::fs::remove_dir_all(dir);
 }
