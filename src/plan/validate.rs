@@ -102,6 +102,12 @@ impl Validator<'_> {
                 let message = format!("impossible range: minimum {} ms is above maximum {} ms", r.min(), r.max());
                 self.problem(format!("{at}.expected_ms"), message);
             }
+            for (j, a) in m.accept.iter().enumerate() {
+                if a.reason.trim().is_empty() {
+                    let message = "an accepted lock finding needs its reason: the report shows it beside the finding";
+                    self.problem(format!("{at}.accept[{j}].reason"), message);
+                }
+            }
         }
         self.checks(&plan.verification, "verification");
         self.checks(&plan.schema_summary, "schema_summary");

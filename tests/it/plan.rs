@@ -247,6 +247,13 @@ fn accepting_a_lock_rule_that_does_not_exist_fails_to_load_at_its_place() {
 }
 
 #[test]
+fn an_accepted_finding_without_a_reason_is_a_plan_error_at_its_place() {
+    let e = only_problem("accept_without_reason.ron");
+    assert_eq!((e.field.as_str(), e.line), ("migrations[0].accept[0].reason", 7), "{e}");
+    assert!(e.message.contains("needs its reason"), "{}", e.message);
+}
+
+#[test]
 fn every_plan_in_the_repository_still_loads() {
     let mut plans = vec![path("plans/week2_staging.ron")];
     let mut dirs = vec![path("tests/fixtures")];

@@ -568,7 +568,7 @@ async fn a_plan_without_criteria_is_judged_by_the_default_set() {
     let result = run(plan_with(|p| p.criteria.clear()), &db).await;
     assert!(result.verdict.default_criteria);
     let ids: Vec<&str> = result.verdict.criteria.iter().map(|c| c.id.as_str()).collect();
-    for id in ["D-MIGRATIONS", "D-OBJECTS", "D-NO-LOSS", "D-VERIFICATION", "D-RLS", "D-ROLLBACK"] {
+    for id in ["D-MIGRATIONS", "D-OBJECTS", "D-LOCKS", "D-NO-LOSS", "D-VERIFICATION", "D-RLS", "D-ROLLBACK"] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
     assert!(result.verdict.go, "{:?}", result.verdict.reasons);
