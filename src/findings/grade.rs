@@ -28,6 +28,16 @@ pub const TINY_ROWS: i64 = 10_000;
 /// error: the time measured on staging is a floor of production's.
 pub const ERROR_SHARE: f64 = 4.0;
 
+/// How [`scaled`] grades, in the words of the rules' catalogue (`severity`).
+pub const SCALED_POLICY: &str = "graded on the target: information on an empty table, or a tiny one (under 10,000 rows) that stayed under the plan's max_write_lock_ms; an error once the lock blocked the application for a quarter of that limit or more; a warning in between or when the size is unknown";
+
+/// How [`held`] grades, in the words of the rules' catalogue.
+pub const HELD_POLICY: &str = "graded by the time the lock was held here: an error from the plan's max_write_lock_ms (a warning on an empty table), a warning from a quarter of it, information below";
+
+/// How [`compatibility`] grades, in the words of the rules' catalogue.
+pub const COMPATIBILITY_POLICY: &str =
+    "the rule's own severity whatever the table's size: the running application breaks at COMMIT";
+
 /// A relation's size on the target: rows (statistics, else a bounded count) and bytes (with
 /// indexes and TOAST); `None` where it could not be read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -64,9 +74,7 @@ pub fn scaled(size: Size, ms: f64, blocks: &str, limit_ms: u64) -> Grade {
         }
         None => Grade {
             severity: FindingSeverity::Warning,
-            text: format!(
-                "warning: size unknown here; {measured} of blocked {blocks}: the lock lasts as long as the table is long"
-            ),
+            text: format!("warning: size unknown here; {measured} of blocked {blocks}: the lock grows with the table"),
         },
         Some(0) => Grade {
             severity: FindingSeverity::Info,

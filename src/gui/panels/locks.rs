@@ -201,6 +201,10 @@ fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::run_resu
             ui.label(RichText::new(finding_status(f)).weak());
         });
         ui.label(format!("    {} ({}). Safer: {}", f.message, size_text(f), f.advice));
+        if !f.estimate.is_empty() {
+            // What the severity stands on: the time measured, the size here, the plan's limit.
+            ui.label(RichText::new(format!("    {}", f.estimate)).weak());
+        }
     }
 }
 
