@@ -60,6 +60,21 @@ pub struct RunResult {
     /// record on the machine that ran it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rehearsal: Option<Rehearsal>,
+    /// For a run on a database: every difference between its catalog (before the plan's
+    /// migrations) and the baseline the plan was rehearsed on (`PF-DRIFT`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
+}
+
+/// One difference between the target's catalog and the rehearsed baseline's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// What kind of object: "table", "column", "index", "function", "grant", …
+    pub kind: String,
+    /// The object (`schema.name`, `schema.table.name`, `schema.function(args)`).
+    pub object: String,
+    /// The difference in words ("staging has index … that the rehearsal did not").
+    pub what: String,
 }
 
 /// Which server binaries a sandbox ran.

@@ -91,9 +91,9 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
     let operator = args.operator.clone().unwrap_or_else(|| ConnectOptions::default().os_user);
     let acknowledgements = acknowledgements(&loaded, &args, &operator)?;
     let record = Record::default_location();
-    let rehearsal = match (&sandbox, &record) {
-        (None, Some(record)) => last_rehearsal(&loaded, record, &session.server_version),
-        _ => None,
+    let (rehearsal, rehearsed_baseline) = match (&sandbox, &record) {
+        (None, Some(record)) => (last_rehearsal(&loaded, record, &session.server_version), rehearsed_baseline(&loaded, record)),
+        _ => (None, None),
     };
     let options = RunOptions {
         operator,
@@ -101,6 +101,7 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
         override_target_guard: args.override_target_guard,
         sandbox: sandbox.as_ref().map(Sandbox::info),
         rehearsal,
+        rehearsed_baseline,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
@@ -120,12 +121,13 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
         }
     });
     engine.run().await;
+    let baseline = engine.rehearsed_baseline().cloned();
     let result = engine.finish().await;
     ctrl_c.abort();
     let _ = printer.await;
     print_summary(&result);
     if let Some(record) = &record {
-        match record.remember(&result) {
+        match record.remember(&result, baseline.as_ref()) {
             Ok(true) => println!("rehearsal recorded in {}", record.path().display()),
             Ok(false) => {}
             Err(e) => eprintln!("pgstage: warning: {e}"),
@@ -155,6 +157,14 @@ async fn sandbox_session(plan: &LoadedPlan, server: &super::server::ServerArgs) 
     );
     let session = connect::connect_config(&sandbox.config(dbname)).await.map_err(|e| e.to_string())?;
     Ok((session, sandbox))
+}
+
+/// The catalog the plan's last rehearsal on record started from (a warning when it cannot be read).
+fn rehearsed_baseline(plan: &LoadedPlan, record: &Record) -> Option<pgstage::rehearsal::RehearsedBaseline> {
+    record.baseline(&rehearsal::plan_checksum(plan)).unwrap_or_else(|e| {
+        eprintln!("pgstage: warning: {e}");
+        None
+    })
 }
 
 /// The plan's last rehearsal on record, said in a line (a warning when on another major
@@ -248,7 +258,8 @@ fn print_event(event: &Event) {
                 *last = Some((wait.statement.clone(), wait.waited_ms));
             }
         }
-        Event::Progress { .. } | Event::StepFinished { .. } | Event::Finished(_) => {}
+        // Drift is listed under its PF-DRIFT line.
+        Event::Progress { .. } | Event::StepFinished { .. } | Event::Drift(_) | Event::Finished(_) => {}
     }
 }
 

@@ -11,6 +11,7 @@ pub mod apply;
 mod baseline;
 pub mod blockers;
 mod data;
+mod drift;
 pub mod event;
 pub mod guard;
 mod objects;
@@ -34,6 +35,7 @@ use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::Snapshot;
 use crate::db::{DbError, describe, ledger};
 use crate::plan::{LoadedPlan, Section, TransactionMode};
+use crate::rehearsal::RehearsedBaseline;
 use crate::run_result::{
     Acknowledgement, BaselineSource, CheckResult, FORMAT_VERSION, MigrationResult, Outcome, PlanInfo, Rehearsal, RunResult,
     SandboxInfo, SchemaCounts, Verdict,
@@ -64,6 +66,9 @@ pub struct RunOptions {
     pub sandbox: Option<SandboxInfo>,
     /// For a database: the plan's last rehearsal on record (see `pgstage::rehearsal`).
     pub rehearsal: Option<Rehearsal>,
+    /// For a database: the catalog that rehearsal started from, compared with the target's
+    /// (`PF-DRIFT`).
+    pub rehearsed_baseline: Option<RehearsedBaseline>,
 }
 
 /// Pause and cancel, usable from another task while the engine runs.
@@ -128,6 +133,9 @@ pub struct Engine {
     current: Snapshot,
     result: RunResult,
     started: Instant,
+    /// On a database: the rehearsed catalog to compare with (taken by the pre-flight). On a
+    /// sandbox: the catalog this run started from, once measured ([`Engine::rehearsed_baseline`]).
+    rehearsed: Option<RehearsedBaseline>,
 }
 
 /// The run's second connection, read-only, for catalog snapshots.
@@ -222,6 +230,7 @@ impl Engine {
             },
             sandbox: options.sandbox.clone(),
             rehearsal: options.rehearsal.clone(),
+            drift: vec![],
         };
         let session = Arc::new(session);
         let controls = Controls {
@@ -250,6 +259,7 @@ impl Engine {
             current: Snapshot::default(),
             result,
             started: Instant::now(),
+            rehearsed: options.rehearsed_baseline,
         })
     }
 

@@ -143,6 +143,7 @@ impl Engine {
         } else {
             self.resume(&applied).await?;
         }
+        self.drift().await?;
         let schema = self.schema().to_owned();
         if self.baseline_known {
             self.result.schema_counts.before = self.baseline.counts(&schema);
