@@ -18,6 +18,7 @@ mod objects;
 
 mod rollback;
 mod scope;
+pub use scope::plan_schemas;
 mod steps;
 pub mod trace;
 pub mod verdict;
@@ -69,6 +70,9 @@ pub struct RunOptions {
     /// For a database: the catalog that rehearsal started from, compared with the target's
     /// (`PF-DRIFT`).
     pub rehearsed_baseline: Option<RehearsedBaseline>,
+    /// For a sandbox seeded with staging's schema: where it came from, and staging's table
+    /// sizes, which the lock findings are graded by.
+    pub clone: Option<crate::sandbox::clone::Cloned>,
 }
 
 /// Pause and cancel, usable from another task while the engine runs.
@@ -136,6 +140,8 @@ pub struct Engine {
     /// On a database: the rehearsed catalog to compare with (taken by the pre-flight). On a
     /// sandbox: the catalog this run started from, once measured ([`Engine::rehearsed_baseline`]).
     rehearsed: Option<RehearsedBaseline>,
+    /// The sandbox is a clone of staging's schema ([`RunOptions::clone`]).
+    clone: Option<crate::sandbox::clone::Cloned>,
 }
 
 /// The run's second connection, read-only, for catalog snapshots.
@@ -231,6 +237,7 @@ impl Engine {
             sandbox: options.sandbox.clone(),
             rehearsal: options.rehearsal.clone(),
             drift: vec![],
+            clone: options.clone.as_ref().map(|c| c.info.clone()),
         };
         let session = Arc::new(session);
         let controls = Controls {
@@ -260,6 +267,7 @@ impl Engine {
             result,
             started: Instant::now(),
             rehearsed: options.rehearsed_baseline,
+            clone: options.clone,
         })
     }
 

@@ -3,6 +3,7 @@
 //! `support`.
 
 mod cli;
+mod clone;
 mod connect;
 mod deparser;
 mod draft;
