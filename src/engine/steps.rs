@@ -428,18 +428,23 @@ impl Engine {
     ) {
         // On a clone of staging's schema the tables are empty: a finding is graded by staging's
         // rows (its statistics, read when the clone was made).
-        let on_staging: std::collections::HashMap<String, Option<i64>>;
-        let rows = match &self.clone {
+        // The statements ran on a clone's tables as copied: no row (its statistics, from 18 on,
+        // are staging's and say otherwise), so the time is estimated for staging's rows.
+        let (on_staging, on_clone): (std::collections::HashMap<String, Option<i64>>, std::collections::HashMap<_, _>);
+        let (rows, here) = match &self.clone {
             Some(clone) => {
                 on_staging = rows.iter().map(|(t, n)| (t.clone(), clone.sizes.get(t).map_or(*n, |s| Some(s.0)))).collect();
-                &on_staging
+                on_clone =
+                    rows.iter().map(|(t, n)| (t.clone(), if clone.sizes.contains_key(t) { Some(0) } else { *n })).collect();
+                (&on_staging, &on_clone)
             }
-            None => rows,
+            None => (rows, rows),
         };
         let ctx = findings::Context {
             migration: result,
             statements: &p.statements,
             rows,
+            rows_here: here,
             sizes,
             after,
             diff,

@@ -21,6 +21,9 @@ pub struct Context<'a> {
     pub statements: &'a [Statement],
     /// Rows of pre-existing tables before the migration, from the statistics.
     pub rows: &'a HashMap<String, Option<i64>>,
+    /// Rows the tables held where the statements ran, before the migration: the same as
+    /// `rows`, except on a clone of staging's schema (empty tables; `rows` are staging's).
+    pub rows_here: &'a HashMap<String, Option<i64>>,
     /// Rows (the planner's estimate) and bytes (with indexes and TOAST) of the relations the
     /// migration locked, read before its COMMIT.
     pub sizes: &'a HashMap<String, (i64, i64)>,
@@ -49,6 +52,11 @@ impl Context<'_> {
         grade::Size { rows, bytes: sized.map(|s| s.1) }
     }
 
+    /// Rows `relation` held where the statements ran (what a statement here worked through).
+    pub fn rows_here(&self, relation: &str) -> Option<i64> {
+        self.rows_here.get(relation).copied().flatten()
+    }
+
     pub fn file(&self) -> &str {
         &self.migration.file
     }
@@ -72,7 +80,8 @@ pub fn sized(
     advice: &str,
 ) -> Finding {
     let size = ctx.size(&lock.relation);
-    let grade = grade::scaled(size, worked_ms(trace), blocks, ctx.max_write_lock_ms);
+    let here = ctx.rows_here(&lock.relation);
+    let grade = grade::scaled(size, here, worked_ms(trace), blocks, ctx.max_write_lock_ms);
     Finding {
         statement: trace.statement.clone(),
         relation: lock.relation.clone(),
@@ -98,7 +107,7 @@ pub fn under(
 ) -> Finding {
     let size = ctx.size(relation);
     let blocks = mode.blocks().label();
-    let grade = grade::scaled(size, worked_ms(t), blocks, ctx.max_write_lock_ms);
+    let grade = grade::scaled(size, ctx.rows_here(relation), worked_ms(t), blocks, ctx.max_write_lock_ms);
     Finding {
         statement: t.statement.clone(),
         relation: relation.to_owned(),
@@ -189,6 +198,8 @@ pub(crate) mod test_utils {
         pub migration: MigrationResult,
         pub statements: Vec<Statement>,
         pub rows: HashMap<String, Option<i64>>,
+        /// Rows where the statements ran, when not `rows` (a clone of staging's schema).
+        pub rows_here: Option<HashMap<String, Option<i64>>>,
         pub sizes: HashMap<String, (i64, i64)>,
         pub after: Snapshot,
         pub diff: SnapshotDiff,
@@ -219,6 +230,7 @@ pub(crate) mod test_utils {
                 migration,
                 statements: vec![],
                 rows: HashMap::new(),
+                rows_here: None,
                 sizes: HashMap::new(),
                 after: Snapshot::default(),
                 diff: SnapshotDiff::default(),
@@ -308,11 +320,19 @@ pub(crate) mod test_utils {
             self
         }
 
+        /// `table` held `n` rows where the statements ran, while it has the rows given by
+        /// [`Fixture::rows`] on the target (a clone of staging's schema is empty).
+        pub fn rows_here(mut self, table: &str, n: Option<i64>) -> Self {
+            self.rows_here.get_or_insert_with(|| self.rows.clone()).insert(table.into(), n);
+            self
+        }
+
         pub fn findings(&self, max_write_lock_ms: u64) -> Vec<Finding> {
             let ctx = Context {
                 migration: &self.migration,
                 statements: &self.statements,
                 rows: &self.rows,
+                rows_here: &self.rows_here.as_ref().unwrap_or(&self.rows),
                 sizes: &self.sizes,
                 after: &self.after,
                 diff: &self.diff,

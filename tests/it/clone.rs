@@ -117,4 +117,12 @@ async fn a_clone_grades_a_finding_by_stagings_rows() {
     let rows = finding.rows.expect("rows");
     assert!((rows - BIG_ROWS).abs() <= BIG_ROWS / 10, "graded by staging's {BIG_ROWS} rows, not the clone's 0: {finding:?}");
     assert!(finding.bytes.unwrap_or(0) > 10_000_000, "staging's size: {finding:?}");
+    // The clone's table is empty: the time is estimated for staging's rows, not taken from
+    // the few milliseconds an empty build took.
+    assert_eq!(finding.severity, pgstage::run_result::FindingSeverity::Error, "{}", finding.estimate);
+    assert!(
+        finding.estimate.contains("at an assumed rate (no rate can be measured on the 0 rows worked here)"),
+        "{}",
+        finding.estimate
+    );
 }
