@@ -332,7 +332,7 @@ pub(crate) mod test_utils {
                 migration: &self.migration,
                 statements: &self.statements,
                 rows: &self.rows,
-                rows_here: &self.rows_here.as_ref().unwrap_or(&self.rows),
+                rows_here: self.rows_here.as_ref().unwrap_or(&self.rows),
                 sizes: &self.sizes,
                 after: &self.after,
                 diff: &self.diff,
@@ -360,6 +360,24 @@ mod tests {
             &[("public.users", "ShareLock")],
             held_ms,
         )
+    }
+
+    #[test]
+    fn on_a_clone_a_finding_is_graded_by_the_targets_rows_not_the_empty_tables_time() {
+        let clone = |n| {
+            Fixture::new().rows("public.users", Some(n)).rows_here("public.users", Some(0)).statement(
+                3,
+                "CREATE INDEX idx_users_email ON public.users (email)",
+                4.0,
+                &[("public.users", "ShareLock")],
+                5.0,
+            )
+        };
+        let f = clone(2_000_000).findings(1_000);
+        assert_eq!(f[0].severity, crate::run_result::FindingSeverity::Error, "{}", f[0].estimate);
+        assert!(f[0].estimate.contains("~2.0 s of blocked writes estimated for 2,000,000 rows"), "{}", f[0].estimate);
+        let f = clone(0).findings(1_000);
+        assert_eq!(f[0].severity, crate::run_result::FindingSeverity::Info, "empty on the target too");
     }
 
     #[test]
