@@ -86,14 +86,28 @@ pub fn import(runbook: &Path, migrations: &Path, baseline: &[PathBuf], plan_dir:
         timeline: timeline(&book),
     };
     preflight(&book, &mut plan);
-    plan.schema_summary = book.summary.iter().filter_map(summary_check).collect();
+    let mut book = book;
+    for f in &book.summary {
+        counted(&mut plan.schema_summary, f);
+    }
+    let criteria_counts: Vec<&Figure> = book
+        .criteria
+        .iter()
+        .flat_map(|c| match &c.rule {
+            CriterionRule::Counts(f) => f.iter().collect(),
+            _ => vec![],
+        })
+        .collect();
+    contradictions.extend(counts_disagree(&book.summary.iter().chain(criteria_counts).collect::<Vec<_>>()));
+    contradictions.extend(counts_disagree(&book.initial.iter().collect::<Vec<_>>()));
+    table_counts(&mut book, &mut plan, &mut contradictions);
     let tables: Vec<String> = plan.migrations.iter().flat_map(|m| m.creates.tables.clone()).collect();
     criteria(&book, &mut plan, &tables);
-    let rollback_script = rollback(&book, &sources, &mut plan, plan_dir, &mut contradictions);
+    let (rollback_script, rollback_note) = rollback(&book, &sources, &mut plan, plan_dir, &mut contradictions);
     for f in crate::plan::lint(&plan) {
         contradictions.push(format!("plan lint [{}] {}: {}", f.rule, f.field, f.message));
     }
-    plan.notes = notes(&book, &contradictions);
+    plan.notes = notes(&book, &contradictions, &rollback_note);
     Ok(Imported { plan, mapping: book.mapping, contradictions, rollback_script })
 }
 
@@ -140,6 +154,42 @@ fn tables_sql(tables: &[String], extra: &str) -> String {
     )
 }
 
+/// A migration's "Expected: N tables created": how many of the tables it announces exist
+/// after the batch. A line about a migration that names no tables is listed as unmapped.
+fn table_counts(book: &mut RunBook, plan: &mut Plan, contradictions: &mut Vec<String>) {
+    for (id, n, line) in book.table_counts.clone() {
+        let m = plan.migrations.iter().find(|m| crate::db::layout::same_version(&m.id, &id));
+        let why = match m {
+            None => Some(format!("\"{n} tables created\" for migration {id}, which the run-book does not run")),
+            Some(m) if m.creates.tables.is_empty() => {
+                Some(format!("the run-book names no tables for migration {}: the {n} tables cannot be counted", m.id))
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            if let Some(entry) = book.mapping.get_mut(line - 1) {
+                entry.to = Target::Unmapped(why);
+            }
+            continue;
+        }
+        let Some(m) = m else { continue };
+        let tables = &m.creates.tables;
+        if tables.len() as i64 != n {
+            contradictions.push(format!(
+                "line {line} expects {n} tables created by migration {}, which announces {} ({})",
+                m.id,
+                tables.len(),
+                tables.join(", ")
+            ));
+        }
+        let title = format!("Migration {}: {n} tables created ({})", m.id, tables.join(", "));
+        let c = check(format!("V-{}-TABLES", m.id), &m.id, &title, Probe::Sql(tables_sql(tables, "")), Expect::Equals(n));
+        if !plan.verification.iter().any(|v| v.id == c.id) {
+            plan.verification.push(c);
+        }
+    }
+}
+
 /// The run-book's verification items, read from pg_catalog.
 fn verification(book: &RunBook) -> Vec<Check> {
     book.items
@@ -171,14 +221,57 @@ fn metric(what: Figured) -> Metric {
         Figured::Policies => Metric::Policies,
         Figured::Indexes => Metric::Indexes,
         Figured::NewFunctions => Metric::NewFunctions,
+        Figured::NewForeignKeys => Metric::NewForeignKeys,
+        Figured::NewPolicies => Metric::NewPolicies,
+        Figured::NewIndexes => Metric::NewIndexes,
         Figured::DatabaseSizeMb => Metric::DatabaseSizeMb,
     }
 }
 
-fn summary_check(f: &Figure) -> Option<Check> {
-    let expect = if f.at_least { Expect::AtLeast(f.value) } else { Expect::Equals(f.value) };
-    let id = format!("S-{:?}", f.what).to_uppercase();
-    Some(check(id, "summary", &f.title, Probe::Metric(metric(f.what)), expect))
+fn threshold(f: &Figure) -> Expect {
+    if f.at_least { Expect::AtLeast(f.value) } else { Expect::Equals(f.value) }
+}
+
+/// The schema-summary check of a count the run-book states (one check per count, however
+/// often it is stated): its id.
+fn counted(summary: &mut Vec<Check>, f: &Figure) -> String {
+    let (probe, expect) = (Probe::Metric(metric(f.what)), threshold(f));
+    if let Some(c) = summary.iter_mut().find(|c| c.probe == probe && c.expect == expect) {
+        // The wording that says what is new ("33+ total (18 + 15 new)") is the one to review.
+        if f.title.contains(" new") && !c.title.contains(" new") {
+            c.title = f.title.clone();
+        }
+        return c.id.clone();
+    }
+    let base = format!("S-{:?}", f.what).to_uppercase();
+    let id =
+        (1..).map(|i| if i == 1 { base.clone() } else { format!("{base}-{i}") }).find(|id| !summary.iter().any(|c| &c.id == id));
+    let id = id.unwrap_or(base);
+    summary.push(check(id.clone(), "summary", &f.title, probe, expect));
+    id
+}
+
+/// Counts of the same thing the run-book gives twice, that cannot both hold.
+fn counts_disagree(figures: &[&Figure]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, a) in figures.iter().enumerate() {
+        for b in &figures[..i] {
+            let clash = a.what == b.what
+                && match (a.at_least, b.at_least) {
+                    (false, false) => a.value != b.value,
+                    (false, true) => a.value < b.value,
+                    (true, false) => b.value < a.value,
+                    (true, true) => false,
+                };
+            if clash && !out.iter().any(|o: &String| o.contains(&format!("\"{}\"", a.title))) {
+                out.push(format!(
+                    "line {} says \"{}\", line {} says \"{}\": both are checked, one must fail",
+                    b.line, b.title, a.line, a.title
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn preflight(book: &RunBook, plan: &mut Plan) {
@@ -190,7 +283,10 @@ fn preflight(book: &RunBook, plan: &mut Plan) {
         .map(|(i, t)| ManualItem { id: format!("MI-{:02}", i + 1), title: t.clone(), owner: String::new() })
         .collect();
     let mut seen = std::collections::HashSet::new();
-    for f in book.initial.iter().filter(|f| seen.insert(f.what)) {
+    let baseline = |f: &&Figure| {
+        matches!(f.what, Figured::Tables | Figured::ForeignKeys | Figured::Policies | Figured::Indexes | Figured::DatabaseSizeMb)
+    };
+    for f in book.initial.iter().filter(baseline).filter(|f| seen.insert(f.what)) {
         let (expect, on_miss) = match f.what {
             // Staging's size, not a sandbox's: only a warning.
             Figured::DatabaseSizeMb => (Expect::About { value: f.value as f64, tolerance_pct: 25.0 }, Severity::Warn),
@@ -230,8 +326,26 @@ fn preflight(book: &RunBook, plan: &mut Plan) {
 fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
     let mut by_rule: BTreeMap<String, Criterion> = BTreeMap::new();
     let mut order = Vec::new();
+    let items = book.items.len().min(plan.verification.len());
+    let item_ids: Vec<String> = plan.verification[..items].iter().map(|c| c.id.clone()).collect();
     for line in &book.criteria {
+        let mut title = line.title.clone();
         let rule = match &line.rule {
+            CriterionRule::Counts(figures) => {
+                Rule::ChecksPass(figures.iter().map(|f| counted(&mut plan.schema_summary, f)).collect())
+            }
+            CriterionRule::Verified(said) => {
+                if let Some(n) = said.filter(|n| *n > items) {
+                    title = format!(
+                        "{title} (only {items} of the {n} are checks: the run-book lists {items} items pgstage can read)"
+                    );
+                }
+                if item_ids.is_empty() {
+                    Rule::SectionsPass(vec![Section::Verification])
+                } else {
+                    Rule::ChecksPass(item_ids.clone())
+                }
+            }
             CriterionRule::AllApplied => Rule::AllMigrationsApplied,
             CriterionRule::TotalMsBelow(ms) => Rule::TotalMigrationMsBelow(*ms),
             CriterionRule::NoDataLoss => Rule::NoDataLoss,
@@ -257,16 +371,16 @@ fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
                 Rule::SectionsPass(vec![Section::Integrity])
             }
         };
+        if !line.unchecked.is_empty() {
+            title = format!("{title} (not checked: {})", line.unchecked.join(", "));
+        }
         let key = format!("{rule:?}");
         match by_rule.get_mut(&key) {
-            Some(c) => c.title = format!("{}; {}", c.title, line.title),
+            Some(c) => c.title = format!("{}; {}", c.title, title),
             None => {
                 order.push(key.clone());
                 let id = format!("C-{:02}", order.len());
-                by_rule.insert(
-                    key,
-                    Criterion { id, title: line.title.clone(), group: line.group.clone(), rule, kind: CriterionKind::Hard },
-                );
+                by_rule.insert(key, Criterion { id, title, group: line.group.clone(), rule, kind: CriterionKind::Hard });
             }
         }
     }
@@ -287,16 +401,34 @@ fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
     plan.criteria = out;
 }
 
-/// The rollback: the folder's rollback script if it has one, else the run-book's own SQL.
+/// The rollback: the folder's rollback script if it has one, else the run-book's own SQL
+/// (from under whatever heading, or a fenced block of DROP statements); and a note saying
+/// which, or plainly that there is none.
 fn rollback(
     book: &RunBook,
     sources: &Sources,
     plan: &mut Plan,
     dir: &Path,
     contradictions: &mut Vec<String>,
-) -> Option<(String, String)> {
+) -> (Option<(String, String)>, String) {
+    let lines = match (book.rollback_lines.first(), book.rollback_lines.last()) {
+        (Some(a), Some(b)) if a != b => format!("lines {a}–{b}"),
+        (Some(a), _) => format!("line {a}"),
+        _ => String::new(),
+    };
+    let under = book.rollback_heading.as_deref().map(|h| format!(", under \"{h}\"")).unwrap_or_default();
     if book.rollback_sql.is_empty() && sources.rollback.is_none() {
-        return None;
+        let heading = match &book.rollback_heading {
+            Some(h) => format!("its rollback section (\"{h}\") holds no SQL statement"),
+            None => "it has no rollback section and no fenced block of DROP statements".into(),
+        };
+        return (
+            None,
+            format!(
+                "Rollback: none. The run-book gives no rollback SQL ({heading}) and {} has no rollback.sql: the plan rehearses no rollback; write one before production.",
+                sources.dir.display()
+            ),
+        );
     }
     let mut checks = vec![];
     if let Some(n) = book.rollback_tables {
@@ -305,14 +437,28 @@ fn rollback(
     }
     let functions: usize = plan.migrations.iter().map(|m| m.creates.functions.len()).sum();
     let drops_functions = book.rollback_sql.iter().any(|l| l.to_uppercase().contains("DROP FUNCTION"));
-    let (script, written) = match &sources.rollback {
-        Some(p) => (relative(dir, p), None),
+    let (script, written, note) = match &sources.rollback {
+        Some(p) => {
+            let note = if book.rollback_sql.is_empty() {
+                format!(
+                    "Rollback: {} from the migrations folder (the run-book gives no rollback SQL).",
+                    relative(dir, p).display()
+                )
+            } else {
+                format!(
+                    "Rollback: {} from the migrations folder; the run-book's own SQL ({lines}{under}) is not used.",
+                    relative(dir, p).display()
+                )
+            };
+            (relative(dir, p), None, note)
+        }
         None => {
             let name = "rollback_from_runbook.sql".to_owned();
-            (PathBuf::from(&name), Some((name, book.rollback_sql.join("\n") + "\n")))
+            let note = format!("Rollback: the run-book's own SQL ({lines}{under}), written to {name}.");
+            (PathBuf::from(&name), Some((name, book.rollback_sql.join("\n") + "\n")), note)
         }
     };
-    if functions > 0 && !drops_functions {
+    if functions > 0 && !drops_functions && !book.rollback_sql.is_empty() {
         contradictions.push(format!(
             "the run-book's rollback drops tables only, while its migrations create {functions} functions: it cannot return to the baseline{}",
             if written.is_none() { format!("; the folder's {} is used instead", script.display()) } else { String::new() }
@@ -326,7 +472,7 @@ fn rollback(
         rule: Rule::RollbackMatchesBaseline,
         kind: CriterionKind::Hard,
     });
-    written
+    (written, note)
 }
 
 /// The plan's timeline: the run-book's summary (else its detailed headings), steps from the
@@ -423,7 +569,7 @@ fn own_contradictions(book: &RunBook) -> Vec<String> {
     out
 }
 
-fn notes(book: &RunBook, contradictions: &[String]) -> Vec<String> {
+fn notes(book: &RunBook, contradictions: &[String], rollback: &str) -> Vec<String> {
     let mapped = book.mapping.iter().filter(|m| matches!(m.to, Target::Element(_))).count();
     let layout = book.mapping.iter().filter(|m| m.to == Target::Layout).count();
     let unmapped: Vec<&Mapping> = book.mapping.iter().filter(|m| matches!(m.to, Target::Unmapped(_))).collect();
@@ -432,6 +578,7 @@ fn notes(book: &RunBook, contradictions: &[String]) -> Vec<String> {
         book.mapping.len(),
         unmapped.len()
     )];
+    out.push(rollback.to_owned());
     out.extend(contradictions.iter().map(|c| format!("Contradiction: {c}")));
     out.extend(book.notes.iter().map(|n| format!("From the run-book's notes: {n}")));
     for m in unmapped {

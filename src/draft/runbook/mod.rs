@@ -1,10 +1,14 @@
-//! Reading a Markdown staging run-book shaped like the Week 2 one, line by line: metadata
-//! (`**Scheduled Date**: …`), the pre-execution checklist and expected initial state, the
-//! execution timeline with each migration (file, expected time, tables, objects), function
-//! checks, success criteria, expected results (verification items, schema summary),
-//! rollback, go/no-go, team, timeline summary and notes. Every line is recorded with what it
-//! became ([`Mapping`]): a plan element, layout (blank lines, rules, fences, headings of
-//! lists), or nothing (unmapped, with the reason).
+//! Reading a Markdown staging run-book line by line: the sections of the Week 2 one
+//! ([`sections`]: metadata, the pre-execution checklist and expected initial state, the
+//! execution timeline with each migration, function checks, success criteria, expected
+//! results, rollback, go/no-go, team, timeline summary and notes), and what a run-book says
+//! wherever it says it ([`anywhere`]: "✅ x table exists", "Expected: N tables created", the
+//! schema's counts in lines or Markdown tables, migration files, a rollback under any heading
+//! or a fenced block of DROP statements). Every line is recorded with what it became
+//! ([`Mapping`]): a plan element, layout (blank lines, rules, fences, headings of lists), or
+//! nothing (unmapped, with the reason).
+
+use std::collections::{HashMap, HashSet};
 
 use crate::plan::Section;
 
@@ -61,6 +65,8 @@ pub struct Figure {
     /// `59+`: at least.
     pub at_least: bool,
     pub title: String,
+    /// 1-based line it was read from (0: not known).
+    pub line: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,8 +74,11 @@ pub enum Figured {
     Tables,
     NewTables,
     ForeignKeys,
+    NewForeignKeys,
     Policies,
+    NewPolicies,
     Indexes,
+    NewIndexes,
     NewFunctions,
     DatabaseSizeMb,
 }
@@ -80,6 +89,9 @@ pub struct CriterionLine {
     pub group: String,
     pub title: String,
     pub rule: CriterionRule,
+    /// What the line also says that no check measures ("triggers fire").
+    pub unchecked: Vec<String>,
+    pub line: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +105,11 @@ pub enum CriterionRule {
     ReplicationLag(u64),
     /// RLS enabled and working on the new tables (an integrity check).
     RlsOn,
+    /// The schema's counts the line names ("59 tables, 82+ foreign keys"): met only by the
+    /// checks of those counts.
+    Counts(Vec<Figure>),
+    /// "16/16 verification queries PASS": the run-book's verification items, this many.
+    Verified(Option<usize>),
 }
 
 /// A timeline entry: `09:00 - 09:30: Preparation (30 min)` or `### 09:30 - … (1 hour)`.
@@ -128,7 +145,12 @@ pub struct RunBook {
     pub slots: Vec<Slot>,
     /// Timeline steps: (time of the step or of its section, text).
     pub steps: Vec<(String, String)>,
+    /// Per migration: "Expected: N tables created" (migration id, N, line).
+    pub table_counts: Vec<(String, i64, usize)>,
     pub rollback_sql: Vec<String>,
+    /// The lines the rollback SQL was read from, and the heading it stood under.
+    pub rollback_lines: Vec<usize>,
+    pub rollback_heading: Option<String>,
     pub rollback_tables: Option<i64>,
     pub documented_ranges: Vec<(String, (u64, u64), usize)>,
     pub team: Vec<(String, String, String)>,
@@ -136,29 +158,85 @@ pub struct RunBook {
     pub mapping: Vec<Mapping>,
 }
 
+mod anywhere;
 mod sections;
 mod words;
 
 /// Read the run-book's text.
 pub fn read(text: &str) -> RunBook {
-    let mut r =
-        Reader { book: RunBook::default(), section: String::new(), sub: String::new(), code: false, group: String::new() };
-    for (i, line) in text.lines().enumerate() {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut r = Reader { shape: Shape::of(&lines), ..Default::default() };
+    for (i, line) in lines.iter().enumerate() {
         let to = r.line(i + 1, line);
-        r.book.mapping.push(Mapping { line: i + 1, text: line.to_owned(), to });
+        r.book.mapping.push(Mapping { line: i + 1, text: (*line).to_owned(), to });
     }
+    r.drop_blocks();
     r.book
 }
 
+/// What a line-by-line reading cannot see from the line itself: which lines head a Markdown
+/// table (the next one is its `|---|` rule), and which fenced blocks hold only DROP
+/// statements (line → block).
+#[derive(Default)]
+struct Shape {
+    table_headers: HashSet<usize>,
+    drop_fences: HashMap<usize, usize>,
+}
+
+impl Shape {
+    fn of(lines: &[&str]) -> Shape {
+        let mut shape = Shape::default();
+        let rule = |l: &str| {
+            let l = l.trim();
+            l.starts_with('|') && l.contains('-') && l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))
+        };
+        let mut fence: Option<usize> = None;
+        let mut blocks = 0;
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            if t.starts_with("```") {
+                match fence.take() {
+                    None => fence = Some(i + 1),
+                    Some(start) => {
+                        let inner = &lines[start..i];
+                        let statements: Vec<&str> =
+                            inner.iter().map(|l| l.trim()).filter(|l| !l.is_empty() && !l.starts_with("--")).collect();
+                        if !statements.is_empty() && statements.iter().all(|l| l.to_uppercase().starts_with("DROP ")) {
+                            for n in start + 1..=i {
+                                shape.drop_fences.insert(n, blocks);
+                            }
+                            blocks += 1;
+                        }
+                    }
+                }
+            } else if fence.is_none() && t.starts_with('|') && lines.get(i + 1).is_some_and(|l| rule(l)) && !rule(t) {
+                shape.table_headers.insert(i + 1);
+            }
+        }
+        shape
+    }
+}
+
+#[derive(Default)]
 pub(super) struct Reader {
     book: RunBook,
-    /// The `##` section, upper case, without emoji.
+    shape: Shape,
+    /// The `##` section, upper case, without emoji (rollback and criteria headings of any
+    /// wording read as `ROLLBACK PROCEDURE` and `SUCCESS CRITERIA`).
     section: String,
     /// The `###` heading.
     sub: String,
     code: bool,
     /// The current label: criteria group, checklist part, team phase, migration in the timeline.
     group: String,
+    /// The migration the lines last named ("Verify Migration 013:", `002_invoices.sql`).
+    about: String,
+    /// A count's label on the line before its value ("Foreign key count:").
+    label: Option<(Figured, String)>,
+    /// The columns of the Markdown table being read, lower case.
+    columns: Vec<String>,
+    /// DROP statements of fenced blocks outside the rollback section: (block, line, text).
+    drops: Vec<(usize, usize, String)>,
 }
 
 pub(super) fn el(s: impl Into<String>) -> Target {

@@ -1,11 +1,17 @@
 //! What each section of a run-book shaped like the Week 2 one says, line by line.
 
+use super::anywhere::{CRITERIA, ROLLBACK, canonical, is_restore, is_rollback};
 use super::words::*;
 use super::*;
 
 impl Reader {
     pub(super) fn line(&mut self, n: usize, raw: &str) -> Target {
         let line = raw.trim();
+        if let Some(&block) = self.shape.drop_fences.get(&n)
+            && self.section != ROLLBACK
+        {
+            return self.drop_line(block, n, line);
+        }
         if line.starts_with("```") {
             self.code = !self.code;
             return Target::Layout;
@@ -14,24 +20,31 @@ impl Reader {
             return Target::Layout;
         }
         if !self.code {
-            if let Some(title) = line.strip_prefix("# ") {
-                self.book.title = title.trim().to_owned();
-                return el("name");
-            }
-            if let Some(h) = line.strip_prefix("## ") {
-                self.section = h.chars().filter(|c| c.is_ascii()).collect::<String>().trim().to_uppercase();
-                self.sub.clear();
-                self.group.clear();
-                return Target::Layout;
-            }
-            if let Some(h) = line.strip_prefix("### ") {
-                self.sub = h.trim().to_owned();
-                self.group.clear();
-                return self.sub_heading(n);
+            let hashes = line.chars().take_while(|c| *c == '#').count();
+            if hashes > 0 && line[hashes..].starts_with(' ') {
+                return self.heading(n, hashes, line[hashes..].trim());
             }
             if let Some(t) = self.metadata(n, line) {
                 return t;
             }
+            if line.starts_with('|') && self.section != ROLLBACK {
+                return self.table_row(n, line);
+            }
+        }
+        let own = [
+            "OBJECTIVE",
+            ROLLBACK,
+            CRITERIA,
+            "DOCUMENTATION TO GENERATE",
+            "GO/NO-GO DECISION POINT",
+            "TEAM RESPONSIBILITIES",
+            "TIMELINE SUMMARY",
+            "NOTES FOR EXECUTION",
+        ];
+        if !own.contains(&self.section.as_str())
+            && let Some(t) = self.anywhere(n, line)
+        {
+            return t;
         }
         match self.section.as_str() {
             "OBJECTIVE" => {
@@ -40,9 +53,9 @@ impl Reader {
             }
             "PRE-EXECUTION CHECKLIST" => self.checklist(line),
             "EXECUTION TIMELINE" => self.timeline(line),
-            "SUCCESS CRITERIA" => self.criteria(line),
+            CRITERIA => self.criteria(n, line),
             "EXPECTED RESULTS" => self.expected(n, line),
-            "ROLLBACK PROCEDURE" => self.rollback(line),
+            ROLLBACK => self.rollback(n, line),
             "DOCUMENTATION TO GENERATE" => self.documentation(n, line),
             "GO/NO-GO DECISION POINT" => self.go_no_go(line),
             "TEAM RESPONSIBILITIES" => self.team(line),
@@ -89,6 +102,37 @@ impl Reader {
         })
     }
 
+    fn heading(&mut self, n: usize, level: usize, h: &str) -> Target {
+        self.label = None;
+        self.columns.clear();
+        let named = migration_file(h).map(|(id, _)| id).or_else(|| migration_named(h));
+        if level == 1 {
+            self.book.title = h.to_owned();
+            return el("name");
+        }
+        let upper = h.chars().filter(|c| c.is_ascii()).collect::<String>().trim().to_uppercase();
+        if level == 2 {
+            self.section = canonical(&upper);
+            self.sub.clear();
+            self.group.clear();
+            self.about = named.unwrap_or_default();
+            if self.section == ROLLBACK {
+                self.book.rollback_heading.get_or_insert_with(|| h.to_owned());
+            }
+            return Target::Layout;
+        }
+        if let Some(id) = named {
+            self.about = id;
+        }
+        self.sub = h.to_owned();
+        self.group.clear();
+        if self.section != ROLLBACK && is_rollback(&upper) {
+            self.section = ROLLBACK.into();
+            self.book.rollback_heading.get_or_insert_with(|| h.to_owned());
+        }
+        self.sub_heading(n)
+    }
+
     fn sub_heading(&mut self, n: usize) -> Target {
         let h = self.sub.clone();
         match self.section.as_str() {
@@ -114,13 +158,14 @@ impl Reader {
             }
             "EXPECTED RESULTS" if h.contains("Schema Summary") => el("schema_summary"),
             "EXPECTED RESULTS" => el("criteria (verification)"),
-            "ROLLBACK PROCEDURE" if h.contains("Option 2") => el("rollback"),
-            "ROLLBACK PROCEDURE" => unmapped("a backup restore: pgstage rehearses the rollback script, not a restore"),
+            ROLLBACK if is_restore(&h) => unmapped("a backup restore: pgstage rehearses the rollback script, not a restore"),
+            ROLLBACK => el("rollback"),
             "TEAM RESPONSIBILITIES" => {
                 self.group = h;
                 el("team")
             }
-            _ => el("report (pgstage writes the execution report)"),
+            "DOCUMENTATION TO GENERATE" => el("report (pgstage writes the execution report)"),
+            _ => Target::Layout,
         }
     }
 
@@ -230,7 +275,7 @@ impl Reader {
         el(format!("timeline step at {at}"))
     }
 
-    fn criteria(&mut self, line: &str) -> Target {
+    pub(super) fn criteria(&mut self, at: usize, line: &str) -> Target {
         if line.ends_with("CRITERIA:") {
             let g = line.trim_end_matches(':').replace(" CRITERIA", "");
             self.group = g.chars().next().map_or(String::new(), |c| c.to_string() + &g[1..].to_lowercase());
@@ -239,7 +284,33 @@ impl Reader {
         if line.ends_with(':') {
             return el("criteria (every one hard: all must hold for GO)");
         }
-        let title = tree_text(line).to_owned();
+        let title = bare(line);
+        // The counts the line names, each a check; what else it says, left unchecked.
+        let mut counts = Vec::new();
+        let mut unchecked = Vec::new();
+        for part in outside_parens(&title).split([',', ';']).flat_map(|p| p.split(" and ")) {
+            let part = part.trim();
+            match count_first(part).or_else(|| key_value(part)) {
+                Some((what, value, at_least)) if what.is_count() => {
+                    counts.push(Figure { what, value, at_least, title: part.to_owned(), line: at })
+                }
+                _ if part.is_empty() => {}
+                _ => unchecked.push(part.to_owned()),
+            }
+        }
+        if !counts.is_empty() {
+            let target = if unchecked.is_empty() {
+                el("criteria (Counts: met only by the checks of these counts)")
+            } else {
+                Target::Unmapped(format!(
+                    "partly: its counts became a criterion met only by their checks; no check measures \"{}\"",
+                    unchecked.join("\", \"")
+                ))
+            };
+            let rule = CriterionRule::Counts(counts);
+            self.book.criteria.push(CriterionLine { group: self.group.clone(), title, rule, unchecked, line: at });
+            return target;
+        }
         let l = title.to_lowercase();
         let n = numbers(&title).first().copied();
         let rule = if l.contains("migrations execute") || l.contains("without errors") {
@@ -249,8 +320,8 @@ impl Reader {
             CriterionRule::TotalMsBelow(if l.contains("second") { v * 1000 } else { v })
         } else if l.contains("data loss") {
             CriterionRule::NoDataLoss
-        } else if l.contains("verification queries") {
-            CriterionRule::Section(Section::Verification)
+        } else if l.contains("verification queries") || l.contains("verification checks") {
+            CriterionRule::Verified(n.map(|v| v as usize))
         } else if l.contains("orphan") || l.contains("relationships valid") {
             CriterionRule::NoOrphans
         } else if l.contains("constraint") || l.contains("conflicts") {
@@ -261,20 +332,11 @@ impl Reader {
             CriterionRule::NoSlowQueries(if l.contains("1s") { 1000 } else { n.unwrap_or(1) as u64 * 1000 })
         } else if l.contains("replication lag") {
             CriterionRule::ReplicationLag(n.unwrap_or(0) as u64)
-        } else if let Some(what) = figured(&title.to_uppercase()).filter(|_| n.is_some()) {
-            if what == Figured::NewFunctions
-                && let Some(f) = figure(what, &format!("x: {title}"), &title)
-            {
-                self.book.summary.push(f);
-            }
-            CriterionRule::Section(Section::SchemaSummary)
-        } else if l.contains("triggers firing") {
-            CriterionRule::Section(Section::SchemaSummary)
         } else {
             return unmapped("no measure for it: pgstage cannot judge it (add a check if it matters)");
         };
         let target = format!("criteria ({:?})", rule);
-        self.book.criteria.push(CriterionLine { group: self.group.clone(), title, rule });
+        self.book.criteria.push(CriterionLine { group: self.group.clone(), title, rule, unchecked: vec![], line: at });
         el(target)
     }
 
@@ -323,7 +385,7 @@ impl Reader {
                     && let Some(v) = numbers(existing).first()
                 {
                     let title = format!("{}: {v}+ existing", text.split(':').next().unwrap_or(""));
-                    self.book.initial.push(Figure { what, value: *v, at_least: true, title });
+                    self.book.initial.push(Figure { what, value: *v, at_least: true, title, line: n });
                 }
                 return el(format!("schema_summary ({what:?})"));
             }
@@ -340,13 +402,20 @@ impl Reader {
         }
     }
 
-    fn rollback(&mut self, line: &str) -> Target {
-        if !self.sub.contains("Option 2") {
-            return if self.sub.is_empty() {
-                Target::Layout
-            } else {
-                unmapped("a backup restore: pgstage rehearses the rollback script, not a restore")
-            };
+    fn rollback(&mut self, n: usize, line: &str) -> Target {
+        if is_restore(&self.sub) || (!self.code && is_restore(line)) {
+            return unmapped("a backup restore: pgstage rehearses the rollback script, not a restore");
+        }
+        if !self.code {
+            let text = bare(line);
+            if let Some((Figured::Tables, v, _)) = key_value(&text).or_else(|| count_first(&text)) {
+                self.book.rollback_tables = Some(v);
+                return el("rollback.checks (Tables)");
+            }
+            if line.starts_with('|') {
+                return unmapped("a table row in the rollback section pgstage cannot read");
+            }
+            return if self.sub.is_empty() && line.ends_with(':') { Target::Layout } else { el("rollback") };
         }
         if let Some(c) = line.strip_prefix("--") {
             if c.contains("Expected:")
@@ -357,10 +426,12 @@ impl Reader {
             }
             return el("rollback");
         }
-        if line.to_uppercase().starts_with("SELECT") || line.to_uppercase().starts_with("WHERE") {
+        let upper = line.to_uppercase();
+        if ["SELECT", "WHERE", "FROM", "AND "].iter().any(|k| upper.starts_with(k)) {
             return el("rollback.checks (Tables, read from pg_catalog)");
         }
         self.book.rollback_sql.push(line.to_owned());
+        self.book.rollback_lines.push(n);
         el("rollback.script")
     }
 
