@@ -87,6 +87,15 @@ pub fn import(runbook: &Path, migrations: &Path, baseline: &[PathBuf], plan_dir:
     };
     preflight(&book, &mut plan);
     let mut book = book;
+    // "f function exists" under a migration's heading: a function that migration creates.
+    for item in &book.items {
+        if let Some(f) = &item.function
+            && !plan.migrations.iter().any(|m| m.creates.functions.contains(f))
+            && let Some(m) = plan.migrations.iter_mut().find(|m| crate::db::layout::same_version(&m.id, &item.group))
+        {
+            m.creates.functions.push(f.clone());
+        }
+    }
     for f in &book.summary {
         counted(&mut plan.schema_summary, f);
     }
@@ -395,6 +404,22 @@ fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
         ),
         ("C-RANGES", "Each migration within its expected time", Rule::MigrationsWithinExpectedRange, CriterionKind::Expectation),
     ];
+    // Every check drafted from what the run-book states, whether or not a criterion names it.
+    let stated: Vec<Section> = [(Section::Verification, &plan.verification), (Section::SchemaSummary, &plan.schema_summary)]
+        .into_iter()
+        .filter(|(_, checks)| !checks.is_empty())
+        .map(|(s, _)| s)
+        .collect();
+    if !stated.is_empty() {
+        let title = "Every verification and schema check the run-book states passes";
+        out.push(Criterion {
+            id: "C-STATED".into(),
+            title: title.into(),
+            group: "Verification".into(),
+            rule: Rule::SectionsPass(stated),
+            kind: CriterionKind::Hard,
+        });
+    }
     for (id, title, rule, kind) in derived {
         out.push(Criterion { id: id.into(), title: title.into(), group: "Execution".into(), rule, kind });
     }

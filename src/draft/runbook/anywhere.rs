@@ -90,6 +90,10 @@ impl Reader {
         let text = bare(line);
         if let Some(id) = migration_named(&text) {
             self.about = id;
+            // "Verify Migration 013:": the label of what follows.
+            if text.ends_with(':') && text.split_whitespace().count() <= 4 {
+                return Some(Target::Layout);
+            }
         }
         if let Some((tables, function)) = item_of(&text) {
             return Some(self.item(&text, tables, function));
@@ -193,7 +197,7 @@ impl Reader {
                     (what, Side::Before)
                 }
                 c if ["new", "added", "delta", "created", "change"].iter().any(|k| c.contains(k)) => (what.new(), Side::After),
-                _ => (what, if self.section == ROLLBACK { Side::Rollback } else { Side::After }),
+                _ => (what, self.side()),
             };
             if let Some(Target::Element(t)) = self.count(what, v, at_least, &title, n, side) {
                 targets.push(t);

@@ -105,7 +105,10 @@ impl Reader {
     fn heading(&mut self, n: usize, level: usize, h: &str) -> Target {
         self.label = None;
         self.columns.clear();
-        let named = migration_file(h).map(|(id, _)| id).or_else(|| migration_named(h));
+        // "### 014 - Gamification" names migration 014 too (not "### 09:30 - …").
+        let leading: String = h.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let numbered = (!leading.is_empty() && h[leading.len()..].starts_with([' ', '-', '—'])).then_some(leading);
+        let named = migration_file(h).map(|(id, _)| id).or_else(|| migration_named(h)).or(numbered);
         if level == 1 {
             self.book.title = h.to_owned();
             return el("name");
@@ -121,9 +124,7 @@ impl Reader {
             }
             return Target::Layout;
         }
-        if let Some(id) = named {
-            self.about = id;
-        }
+        self.about = named.unwrap_or_default();
         self.sub = h.to_owned();
         self.group.clear();
         if self.section != ROLLBACK && is_rollback(&upper) {
