@@ -235,6 +235,8 @@ pub(super) struct Reader {
     label: Option<(Figured, String)>,
     /// The columns of the Markdown table being read, lower case.
     columns: Vec<String>,
+    /// Inside a statement of the rollback's SQL: whether it is a SELECT.
+    statement: Option<bool>,
     /// DROP statements of fenced blocks outside the rollback section: (block, line, text).
     drops: Vec<(usize, usize, String)>,
 }
@@ -245,4 +247,66 @@ pub(super) fn el(s: impl Into<String>) -> Target {
 
 pub(super) fn unmapped(why: &str) -> Target {
     Target::Unmapped(why.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn to(book: &RunBook, line: usize) -> Target {
+        book.mapping[line - 1].to.clone()
+    }
+
+    #[test]
+    fn rollback_under_any_heading_statement_by_statement() {
+        let book = read(
+            "# T\n\n## How to revert\n\n```sql\nDELETE FROM t\nWHERE a = 1;\nSELECT count(*)\nFROM t;\nDROP TABLE u;\n-- Expected: 3 tables\n```\n",
+        );
+        assert_eq!(book.rollback_sql, ["DELETE FROM t", "WHERE a = 1;", "DROP TABLE u;"], "the WHERE of a DELETE is SQL");
+        assert_eq!(book.rollback_lines, [6, 7, 10]);
+        assert_eq!(book.rollback_tables, Some(3));
+        assert_eq!(book.rollback_heading.as_deref(), Some("How to revert"));
+        assert_eq!(to(&book, 9), Target::Element("rollback.checks (Tables, read from pg_catalog)".into()));
+    }
+
+    #[test]
+    fn a_block_of_drops_is_the_rollback_when_nothing_else_is() {
+        let text = "# T\n\n## Appendix\n\n```sql\n-- clean up\nDROP TABLE b;\nDROP TABLE a;\n```\n\n```\nDROP VIEW v;\n```\n";
+        let book = read(text);
+        assert_eq!(book.rollback_sql, ["DROP TABLE b;", "DROP TABLE a;"]);
+        assert_eq!(book.rollback_heading.as_deref(), Some("a fenced block of DROP statements"));
+        assert!(matches!(to(&book, 12), Target::Unmapped(why) if why.contains("from line 7): not run")), "{:?}", to(&book, 12));
+        let with_section = format!("{text}\n## Rollback\n\n```sql\nDROP TABLE c;\n```\n");
+        let book = read(&with_section);
+        assert_eq!(book.rollback_sql, ["DROP TABLE c;"], "the rollback section's SQL first");
+        assert!(matches!(to(&book, 7), Target::Unmapped(_)));
+    }
+
+    #[test]
+    fn counts_in_a_table_by_their_columns() {
+        let book = read(
+            "# T\n\n## Figures\n\n| Figure | Before | After | New |\n|---|---|---|---|\n| Tables | 43 | 62 | 19 |\n| Foreign keys | 42 | 98+ | |\n| Colour | red | blue | |\n",
+        );
+        let f = |v: &[Figure]| v.iter().map(|f| (f.what, f.value, f.at_least)).collect::<Vec<_>>();
+        assert_eq!(f(&book.initial), [(Figured::Tables, 43, false), (Figured::ForeignKeys, 42, false)]);
+        assert_eq!(
+            f(&book.summary),
+            [(Figured::Tables, 62, false), (Figured::NewTables, 19, false), (Figured::ForeignKeys, 98, true)]
+        );
+        assert_eq!(to(&book, 5), Target::Layout);
+        assert_eq!(to(&book, 9), Target::Unmapped("a table row pgstage cannot read".into()));
+    }
+
+    #[test]
+    fn a_criterion_names_what_it_leaves_unchecked() {
+        let book = read("# T\n\n## Definition of done / acceptance\n\n- [ ] 62 tables, 170+ indexes and triggers fire\n");
+        let c = &book.criteria[0];
+        let CriterionRule::Counts(counts) = &c.rule else { panic!("{c:?}") };
+        assert_eq!(
+            counts.iter().map(|f| (f.what, f.value, f.at_least)).collect::<Vec<_>>(),
+            [(Figured::Tables, 62, false), (Figured::Indexes, 170, true)]
+        );
+        assert_eq!(c.unchecked, ["triggers fire"]);
+        assert!(matches!(to(&book, 5), Target::Unmapped(why) if why.contains("no check measures \"triggers fire\"")));
+    }
 }

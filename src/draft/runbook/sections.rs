@@ -14,6 +14,7 @@ impl Reader {
         }
         if line.starts_with("```") {
             self.code = !self.code;
+            self.statement = None;
             return Target::Layout;
         }
         if line.is_empty() || line == "---" || line.chars().all(|c| c == '─') {
@@ -427,8 +428,16 @@ impl Reader {
             }
             return el("rollback");
         }
-        let upper = line.to_uppercase();
-        if ["SELECT", "WHERE", "FROM", "AND "].iter().any(|k| upper.starts_with(k)) {
+        // Statement by statement: a SELECT (to its `;`) is the run-book's own look at the
+        // result, anything else is rollback SQL, every line of it (a `WHERE` of a DELETE too).
+        let select = *self.statement.get_or_insert_with(|| {
+            let upper = line.to_uppercase();
+            upper.starts_with("SELECT") || upper.starts_with("TABLE ")
+        });
+        if line.trim_end().ends_with(';') {
+            self.statement = None;
+        }
+        if select {
             return el("rollback.checks (Tables, read from pg_catalog)");
         }
         self.book.rollback_sql.push(line.to_owned());
