@@ -111,7 +111,7 @@ pub fn import(runbook: &Path, migrations: &Path, baseline: &[PathBuf], plan_dir:
     contradictions.extend(counts_disagree(&book.initial.iter().collect::<Vec<_>>()));
     table_counts(&mut book, &mut plan, &mut contradictions);
     let tables: Vec<String> = plan.migrations.iter().flat_map(|m| m.creates.tables.clone()).collect();
-    criteria(&book, &mut plan, &tables);
+    criteria(&mut book, &mut plan, &tables);
     let (rollback_script, rollback_note) = rollback(&book, &sources, &mut plan, plan_dir, &mut contradictions);
     for f in crate::plan::lint(&plan) {
         contradictions.push(format!("plan lint [{}] {}: {}", f.rule, f.field, f.message));
@@ -332,7 +332,9 @@ fn preflight(book: &RunBook, plan: &mut Plan) {
     }
 }
 
-fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
+/// The criteria; a line that names more than the plan can check is listed as unmapped.
+fn criteria(book: &mut RunBook, plan: &mut Plan, tables: &[String]) {
+    let mut fixes: Vec<(usize, String)> = Vec::new();
     let mut by_rule: BTreeMap<String, Criterion> = BTreeMap::new();
     let mut order = Vec::new();
     let items = book.items.len().min(plan.verification.len());
@@ -348,6 +350,10 @@ fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
                     title = format!(
                         "{title} (only {items} of the {n} are checks: the run-book lists {items} items pgstage can read)"
                     );
+                    fixes.push((
+                        line.line,
+                        format!("partly: {items} of the {n} verification queries it names are items pgstage can read and check"),
+                    ));
                 }
                 if item_ids.is_empty() {
                     Rule::SectionsPass(vec![Section::Verification])
@@ -391,6 +397,11 @@ fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
                 let id = format!("C-{:02}", order.len());
                 by_rule.insert(key, Criterion { id, title, group: line.group.clone(), rule, kind: CriterionKind::Hard });
             }
+        }
+    }
+    for (line, why) in fixes {
+        if let Some(m) = book.mapping.get_mut(line - 1) {
+            m.to = Target::Unmapped(why);
         }
     }
     let mut out: Vec<Criterion> = order.iter().filter_map(|k| by_rule.remove(k)).collect();

@@ -266,6 +266,12 @@ fn audit_runbook_without_rollback_says_so_and_a_wrong_count_is_no_go() {
         criterion(p, "3 tables and 1+ foreign keys").rule,
         Rule::ChecksPass(vec!["S-TABLES".into(), "S-FOREIGNKEYS".into()])
     );
+    let said = criterion(p, "5/5 verification checks PASS");
+    assert!(said.title.ends_with("(only 4 of the 5 are checks: the run-book lists 4 items pgstage can read)"), "{}", said.title);
+    assert_eq!(
+        imported.mapping[42].to,
+        Target::Unmapped("partly: 4 of the 5 verification queries it names are items pgstage can read and check".into())
+    );
     import_check_run(BOOK, &migrations, None, &dir);
 
     let wrong = dir.join("audit_wrong.md");
