@@ -1,8 +1,8 @@
 //! Reading a Markdown staging run-book line by line: the sections of the Week 2 one
-//! ([`sections`]: metadata, the pre-execution checklist and expected initial state, the
+//! (`sections`: metadata, the pre-execution checklist and expected initial state, the
 //! execution timeline with each migration, function checks, success criteria, expected
 //! results, rollback, go/no-go, team, timeline summary and notes), and what a run-book says
-//! wherever it says it ([`anywhere`]: "✅ x table exists", "Expected: N tables created", the
+//! wherever it says it (`anywhere`: "✅ x table exists", "Expected: N tables created", the
 //! schema's counts in lines or Markdown tables, migration files, a rollback under any heading
 //! or a fenced block of DROP statements). Every line is recorded with what it became
 //! ([`Mapping`]): a plan element, layout (blank lines, rules, fences, headings of lists), or
