@@ -309,7 +309,7 @@ fn checks_pass(plan: &Plan, run: &RunResult, ids: &[String]) -> (Met, String) {
     } else if !unreached.is_empty() {
         (Met::NotReached, format!("not reached: {}", unreached.join(", ")))
     } else {
-        (Met::Yes, format!("{} passed", said.join(", ")))
+        (Met::Yes, format!("passed: {}", said.join(", ")))
     }
 }
 

@@ -81,11 +81,14 @@ async fn week2_runbook_becomes_a_plan_that_checks_clean_and_ends_go() {
         "\"Post-Validation\" (line 182) starts at 11:00 while \"Verification Phase\" runs 90 min from 10:00",
         "the timeline summary's entries add up to 3.0 h, the run-book plans 5 h",
         "the run-book's rollback drops tables only",
+        "from the migrations folder; the run-book's own SQL (lines 348–363, under \"ROLLBACK PROCEDURE\") is not used",
     ] {
         assert!(notes.contains(contradiction), "the notes say: {contradiction}\n{notes}");
     }
     let result = run_on_harness(&loaded).await;
     assert!(result.verdict.go, "NO-GO: {:?}", result.verdict.reasons);
+    let tables = result.verdict.criteria.iter().find(|c| c.title == "59 total tables (43 + 16 new)").unwrap();
+    assert_eq!(tables.reason, "passed: S-TABLES 59", "met on the check of that count");
     assert_eq!(result.verification.len(), 21);
     std::fs::remove_dir_all(&dir).unwrap();
 }
