@@ -182,7 +182,10 @@ impl Reader {
             return self.announce(id, file, &cells.join(" | "), &cells);
         }
         if self.section == CRITERIA {
-            return self.criteria(n, &cells.join(", "));
+            // "| Tables | 62 |" reads as "Tables: 62"; "| No data loss | ✅ |" as itself.
+            let rest: Vec<&str> = cells[1..].iter().map(|c| c.as_str()).filter(|c| !c.is_empty()).collect();
+            let line = if rest.is_empty() { first } else { format!("{first}: {}", rest.join(", ")) };
+            return self.criteria(n, &line);
         }
         let Some(what) = (first.split_whitespace().count() <= 4).then(|| figured(&first.to_uppercase())).flatten() else {
             return unmapped("a table row pgstage cannot read");

@@ -308,5 +308,16 @@ mod tests {
         );
         assert_eq!(c.unchecked, ["triggers fire"]);
         assert!(matches!(to(&book, 5), Target::Unmapped(why) if why.contains("no check measures \"triggers fire\"")));
+        let table =
+            read("# T\n\n## Success criteria\n\n| Criterion | Met |\n|---|---|\n| Tables | 62 |\n| 98+ foreign keys | ✅ |\n");
+        let counts: Vec<(Figured, i64, bool)> = table
+            .criteria
+            .iter()
+            .flat_map(|c| match &c.rule {
+                CriterionRule::Counts(f) => f.iter().map(|f| (f.what, f.value, f.at_least)).collect(),
+                _ => vec![],
+            })
+            .collect();
+        assert_eq!(counts, [(Figured::Tables, 62, false), (Figured::ForeignKeys, 98, true)], "{:?}", table.criteria);
     }
 }
