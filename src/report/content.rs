@@ -191,15 +191,12 @@ pub fn timing(m: &MigrationResult) -> Timing {
     if m.status != MigrationStatus::Applied {
         return Timing::NotMeasured;
     }
-    // As the verdict judges it: the time rounded to whole milliseconds, range inclusive.
-    let ms = m.duration_ms.round() as u64;
+    // As the verdict judges it: the time as printed (`fmt_ms`), range inclusive.
     let Some(range) = m.expected_ms else { return Timing::NotMeasured };
-    if ms < range.min() {
-        Timing::Faster
-    } else if ms > range.max() {
-        Timing::Slower
-    } else {
-        Timing::Within
+    match range.judge(m.duration_ms) {
+        std::cmp::Ordering::Less => Timing::Faster,
+        std::cmp::Ordering::Equal => Timing::Within,
+        std::cmp::Ordering::Greater => Timing::Slower,
     }
 }
 
