@@ -72,7 +72,17 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
     }
     println!("plan: {}", drafted.plan_path.display());
     super::check::print_findings(&pgstage::plan::lint(&drafted.plan));
-    verdict(&drafted.confirmed)
+    verdict(&drafted.confirmed)?;
+    if !drafted.reasons_to_write.is_empty() {
+        println!(
+            "before the plan runs, write the reason of each loss drafted from the rehearsal ({}; `pgstage check` and `run` refuse it until then):",
+            drafted.reasons_to_write.len()
+        );
+        for at in &drafted.reasons_to_write {
+            println!("  {at}");
+        }
+    }
+    Ok(())
 }
 
 pub fn import_main(args: &ImportArgs) -> Result<(), String> {

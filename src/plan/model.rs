@@ -283,6 +283,17 @@ pub struct DeclaredLoss {
     pub reason: String,
 }
 
+impl DeclaredLoss {
+    /// The reason `pgstage init` drafts, for the user to replace: a plan holding it does not load.
+    pub const UNWRITTEN: &'static str = "TODO: why this loss is intended (drafted by pgstage init from the rehearsal)";
+
+    /// Whether the reason was written: not empty, not a `TODO` (the drafted [`Self::UNWRITTEN`]).
+    pub fn reason_written(&self) -> bool {
+        let r = self.reason.trim();
+        !r.is_empty() && !r.to_uppercase().starts_with("TODO")
+    }
+}
+
 /// What kind of data loss is declared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Loss {

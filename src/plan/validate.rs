@@ -102,6 +102,14 @@ impl Validator<'_> {
                 let message = format!("impossible range: minimum {} ms is above maximum {} ms", r.min(), r.max());
                 self.problem(format!("{at}.expected_ms"), message);
             }
+            for (j, d) in m.data_loss.iter().enumerate().filter(|(_, d)| !d.reason_written()) {
+                let message = format!(
+                    "the reason for this loss ({} {}) is not written: say why it is intended, or the loss is not accepted unread",
+                    d.table,
+                    d.what.describe()
+                );
+                self.problem(format!("{at}.data_loss[{j}].reason"), message);
+            }
         }
         self.checks(&plan.verification, "verification");
         self.checks(&plan.schema_summary, "schema_summary");

@@ -6,8 +6,10 @@
 //! then loaded and rehearsed again: it must end GO.
 
 mod fill;
-pub use fill::range_around;
+mod losses;
 mod verify;
+
+pub use fill::range_around;
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +45,9 @@ pub struct Drafted {
     pub confirmed: RunResult,
     /// The folder's files not read, and why.
     pub left_out: Vec<sources::LeftOut>,
+    /// The drafted data-loss reasons the user must write before the plan loads (each at
+    /// file:line:col); the rehearsal above ran the plan as drafted.
+    pub reasons_to_write: Vec<String>,
 }
 
 /// The folder read and the arguments checked, before any sandbox starts.
@@ -111,13 +116,30 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
         return Err(DraftError::MigrationFailed(failures));
     }
     let mut review = fill::fill(&mut plan, &run, !baseline.is_empty());
+    losses::declare(&mut plan, &run, &mut review);
     verify::verify_checks(&rig, &sources, &mut plan, &mut review).await?;
     criteria(&mut plan);
     let header = header(&plan, &sources, options, &run, &review, written_rollback.as_deref());
     journal.write(out, &plan_path, &render::plan_text(&plan, &header))?;
-    let loaded = crate::plan::load(&plan_path).map_err(|e| DraftError::Invalid(e.to_string()))?;
+    let (loaded, reasons_to_write) = reload(&plan_path, &plan, &dir)?;
     let confirmed = rig.rehearse(&loaded).await?;
-    Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed, left_out: sources.ignored })
+    Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed, left_out: sources.ignored, reasons_to_write })
+}
+
+/// The draft as written, loaded. Its only problems may be the data-loss reasons left for the
+/// user to write (returned, each at file:line:col): then the plan drafted in memory, which the
+/// file holds, is the one rehearsed.
+fn reload(plan_path: &Path, plan: &Plan, dir: &Path) -> Result<(LoadedPlan, Vec<String>), DraftError> {
+    match crate::plan::load(plan_path) {
+        Ok(loaded) => Ok((loaded, vec![])),
+        Err(crate::plan::PlanError::Invalid { path, problems })
+            if problems.iter().all(|p| p.field.contains(".data_loss[") && p.field.ends_with(".reason")) =>
+        {
+            let at = problems.iter().map(|p| format!("{}:{p}", path.display())).collect();
+            Ok((LoadedPlan { plan: plan.clone(), path: plan_path.to_owned(), dir: dir.to_owned() }, at))
+        }
+        Err(e) => Err(DraftError::Invalid(e.to_string())),
+    }
 }
 
 /// The rollback script written beside the plan `next.ron`: `next.rollback.sql`.
