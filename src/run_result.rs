@@ -259,6 +259,14 @@ pub struct MigrationResult {
     pub statement_timings: Vec<StatementTiming>,
     /// Objects that appeared, per kind label.
     pub created: BTreeMap<String, Vec<String>>,
+    /// Objects that existed before the migration and whose definition it changed (a table's
+    /// columns, a replaced function or view, a constraint), with both definitions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub altered: Vec<crate::db::snapshot::Change>,
+    /// Objects that existed before the migration and are gone after it (dropped, or renamed:
+    /// a renamed index is gone under its old name and appears under its new one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<crate::db::snapshot::ObjectRef>,
     /// Expected vs actual created objects, each mismatch in words (empty: as expected).
     pub object_mismatches: Vec<String>,
     /// The error, naming file:line:column.
@@ -302,6 +310,8 @@ impl MigrationResult {
             statements_done: 0,
             statement_timings: Vec::new(),
             created: Default::default(),
+            altered: Vec::new(),
+            dropped: Vec::new(),
             object_mismatches: Vec::new(),
             error: None,
             applied_earlier: None,

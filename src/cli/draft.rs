@@ -61,8 +61,8 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
     println!("rehearsing {} on a sandbox…", args.dir.display());
     let drafted = runtime()?.block_on(init(&options, prepared)).map_err(|e| e.to_string())?;
     for (m, r) in drafted.plan.migrations.iter().zip(&drafted.confirmed.migrations) {
-        let what: Vec<String> = r.created.iter().map(|(k, v)| format!("{} {k}", v.len())).collect();
-        println!("  {} {}: {:.1} ms, {}", m.id, m.title, r.duration_ms, what.join(", "));
+        let what = pgstage::report::content::created_text(r);
+        println!("  {} {}: {}, created {what}", m.id, m.title, pgstage::report::content::fmt_ms(r.duration_ms));
     }
     for f in &drafted.left_out {
         println!("  left out, not read: {f}");

@@ -1,5 +1,6 @@
 //! What a migration created (the snapshot diff) against what the plan announced: tables,
-//! functions, explicit indexes, policies, triggers and foreign keys.
+//! functions, explicit indexes, policies, triggers and foreign keys; what it altered and
+//! dropped, recorded as the diff says.
 
 use crate::db::snapshot::{Kind, Snapshot, SnapshotDiff};
 use crate::plan::Migration;
@@ -13,6 +14,8 @@ pub fn compare_created(m: &Migration, diff: &SnapshotDiff, after: &Snapshot, res
             result.created.insert(kind.label().to_owned(), names);
         }
     }
+    result.altered = diff.changed.clone();
+    result.dropped = diff.vanished.clone();
     compare_created_tables_only(m, diff, result);
     for t in diff.appeared_of(Kind::Table).map(|t| t.split_once('.').map_or(t, |(_, n)| n)) {
         if !m.creates.tables.iter().any(|x| x == t) {

@@ -219,7 +219,8 @@ pub fn migration_status_label(s: &MigrationStatus) -> &'static str {
     }
 }
 
-/// "5 tables, 16 foreign keys, …" in the snapshot's kind order ("none" when nothing appeared).
+/// "5 tables, 16 foreign keys, …" in the snapshot's kind order ("none" when nothing appeared),
+/// then what the migration altered and dropped of what existed ("none; altered: 2 tables").
 pub fn created_text(m: &MigrationResult) -> String {
     let parts: Vec<String> = Kind::ALL
         .iter()
@@ -231,7 +232,23 @@ pub fn created_text(m: &MigrationResult) -> String {
                 .map(|(k, v)| count_of(v.len(), k)),
         )
         .collect();
-    if parts.is_empty() { "none".into() } else { parts.join(", ") }
+    let created = if parts.is_empty() { "none".into() } else { parts.join(", ") };
+    let mut out = vec![created];
+    for (what, refs) in
+        [("altered", m.altered.iter().map(|c| &c.object).collect::<Vec<_>>()), ("dropped", m.dropped.iter().collect())]
+    {
+        let counts: Vec<String> = Kind::ALL
+            .iter()
+            .map(|k| refs.iter().filter(|o| o.kind == *k).count())
+            .zip(Kind::ALL)
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, k)| count_of(n, k.label()))
+            .collect();
+        if !counts.is_empty() {
+            out.push(format!("{what}: {}", counts.join(", ")));
+        }
+    }
+    out.join("; ")
 }
 
 /// "1 function", "2 functions", "1 RLS policy", "1 index".

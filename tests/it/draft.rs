@@ -245,7 +245,7 @@ async fn init_mixed_names_reads_every_numbered_file() {
 }
 
 /// `pgstage run PLAN --sandbox --ack-all`: what it printed; the run ended GO.
-fn runs_go_on_a_sandbox(plan: &Path) -> String {
+pub fn runs_go_on_a_sandbox(plan: &Path) -> String {
     let state = scratch("run-state");
     let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
         .args(["run", plan.to_str().unwrap(), "--sandbox", "--ack-all"])

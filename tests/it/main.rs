@@ -6,6 +6,7 @@ mod cli;
 mod connect;
 mod deparser;
 mod draft;
+mod draft_review;
 mod engine;
 mod figures;
 #[cfg(feature = "gui")]

@@ -5,6 +5,7 @@
 //! checks for them, schema counts, a time range, explicit criteria. The draft as written is
 //! then loaded and rehearsed again: it must end GO.
 
+mod altered;
 mod fill;
 mod losses;
 mod verify;
@@ -117,6 +118,7 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     }
     let mut review = fill::fill(&mut plan, &run, !baseline.is_empty());
     losses::declare(&mut plan, &run, &mut review);
+    altered::checks(&rig, &mut plan, &run, &mut review).await?;
     verify::verify_checks(&rig, &sources, &mut plan, &mut review).await?;
     criteria(&mut plan);
     let header = header(&plan, &sources, options, &run, &review, written_rollback.as_deref());
