@@ -77,7 +77,7 @@ fn init_checks_what_the_batch_altered_and_drafts_its_losses_for_review() {
         "{checks:#?}"
     );
     assert!(
-        out.contains("order_columns: ")
+        out.contains("000002 order columns: ")
             && out.contains("created 1 other constraint, 1 NOT NULL constraint; altered: 1 table, 1 function"),
         "what each migration altered is reported: {out}"
     );

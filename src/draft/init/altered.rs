@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use super::fill::check;
 use crate::check::{Observed, judge};
+use crate::db::quote_literal;
 use crate::db::snapshot::{Change, Kind};
-use crate::db::{quote_ident, quote_literal};
 use crate::draft::DraftError;
 use crate::draft::rehearse::Rig;
 use crate::plan::{Expect, Plan, Probe};
@@ -34,6 +34,14 @@ fn column_sql(schema: &str, table: &str, column: Option<&str>) -> String {
         quote_literal(schema),
         quote_literal(table)
     )
+}
+
+/// A column's name as a table's definition writes it (`quote_ident`'s rule, but for keywords:
+/// a column named by a keyword is not found, and gets no check, never a wrong one).
+fn quoted(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain { name.to_owned() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
 }
 
 /// Whether a table's definition (`col type, col type not null, …`) holds this exact column.
@@ -82,7 +90,7 @@ pub(super) async fn checks(rig: &Rig, plan: &mut Plan, run: &RunResult, review: 
                     let Some(columns) = value(rig, &column_sql(schema, table, None)).await? else { continue };
                     for line in columns.lines() {
                         let Some((name, words)) = line.split_once('\t') else { continue };
-                        let full = format!("{} {words}", quote_ident(name));
+                        let full = format!("{} {words}", quoted(name));
                         if !holds(before, &full) && holds(after, &full) {
                             let sql = column_sql(schema, table, Some(name));
                             add(format!("column {table}.{name}: {words}"), sql, Some(words.to_owned()));
