@@ -20,6 +20,11 @@ pub struct InitArgs {
     /// are the baseline. Default: every file is in the batch.
     #[arg(long, value_name = "ID")]
     from: Option<String>,
+    /// The schema the plan's counts are of. Default: `public`, or, for a batch that leaves
+    /// `public` alone, the schema it touches most; every other schema it touches gets table
+    /// counts of its own.
+    #[arg(long, value_name = "NAME")]
+    schema: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
     #[command(flatten)]
@@ -54,6 +59,7 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
     let options = InitOptions {
         dir: args.dir.clone(),
         from: args.from.clone(),
+        schema: args.schema.clone(),
         output: args.output.output(),
         server: args.server.choice(),
     };

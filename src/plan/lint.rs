@@ -93,16 +93,19 @@ struct Announced {
 
 fn announced(plan: &Plan) -> Vec<Announced> {
     let ms = &plan.migrations;
-    let names = |f: fn(&super::Migration) -> usize| {
-        let saying = ms.iter().filter(|m| f(m) > 0).count();
-        (ms.iter().map(|m| f(m) as u64).sum(), saying)
+    // Names in the plan's schema only: the counts (`Tables`, `NewTables`…) are of that schema.
+    let ours =
+        |names: &[String]| names.iter().filter(|n| n.split_once('.').is_none_or(|(s, _)| s == plan.baseline.schema)).count();
+    let names = |f: fn(&super::Migration) -> &[String]| {
+        let saying = ms.iter().filter(|m| !f(m).is_empty()).count();
+        (ms.iter().map(|m| ours(f(m)) as u64).sum(), saying)
     };
     let counts = |f: fn(&super::Migration) -> Option<u32>| {
         (ms.iter().filter_map(f).map(u64::from).sum(), ms.iter().filter(|m| f(m).is_some()).count())
     };
     let rows = [
-        ("tables", Metric::Tables, Metric::NewTables, names(|m| m.creates.tables.len())),
-        ("functions", Metric::Functions, Metric::NewFunctions, names(|m| m.creates.functions.len())),
+        ("tables", Metric::Tables, Metric::NewTables, names(|m| &m.creates.tables)),
+        ("functions", Metric::Functions, Metric::NewFunctions, names(|m| &m.creates.functions)),
         ("indexes", Metric::Indexes, Metric::NewIndexes, counts(|m| m.creates.indexes)),
         ("RLS policies", Metric::Policies, Metric::NewPolicies, counts(|m| m.creates.policies)),
         ("triggers", Metric::Triggers, Metric::NewTriggers, counts(|m| m.creates.triggers)),

@@ -369,8 +369,10 @@ pub fn shown_ms(ms: f64) -> f64 {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Creates {
+    /// Tables by name: `name` (in any schema; the plan's schema for its counts) or `schema.name`.
     #[serde(default)]
     pub tables: Vec<String>,
+    /// Functions by name, without arguments, written as tables are.
     #[serde(default)]
     pub functions: Vec<String>,
     #[serde(default)]

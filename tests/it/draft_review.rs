@@ -91,3 +91,43 @@ fn init_checks_what_the_batch_altered_and_drafts_its_losses_for_review() {
     assert!(!all.contains("plan OK"), "{all}");
     assert!(all.contains("NO-GO") && all.contains("coupons"), "the reason: {all}");
 }
+
+#[test]
+fn init_of_a_batch_outside_public_counts_each_schema_it_touches() {
+    let (path, out) = init("schemas", &["--from", "002"]);
+    let (code, all) = check(&path, &["--rehearse"]);
+    assert_eq!(code, Some(0), "{all}");
+    assert!(all.contains(", GO\n") && all.ends_with("plan OK\n"), "{all}");
+    let p = plan::load(&path).unwrap().plan;
+    assert_eq!(p.baseline.schema, "auth", "the schema the batch touches most, public being left alone: {out}");
+    assert_eq!(p.migrations[0].creates.tables, ["sessions"]);
+    assert_eq!(p.migrations[0].creates.functions, ["session_valid"]);
+    assert_eq!(p.migrations[1].creates.tables, ["registry.versions"], "another schema's table, qualified");
+    let titles = |checks: &[plan::Check]| checks.iter().map(|c| c.title.clone()).collect::<Vec<_>>();
+    let (pre, summary, verification) = (titles(&p.preflight.checks), titles(&p.schema_summary), titles(&p.verification));
+    for t in ["Baseline: 1 tables", "Baseline: 1 tables in registry"] {
+        assert!(pre.contains(&t.to_owned()), "{t}: {pre:?}");
+    }
+    for t in ["Tables: 2", "Tables in registry: 2", "New tables: 1"] {
+        assert!(summary.contains(&t.to_owned()), "{t}: {summary:?}");
+    }
+    for t in [
+        "table sessions exists",
+        "function session_valid exists",
+        "index sessions_user_idx exists",
+        "table registry.versions exists",
+        "column packages.deprecated: boolean not null default false",
+    ] {
+        assert!(verification.contains(&t.to_owned()), "{t}: {verification:?}");
+    }
+    let rollback = titles(&p.rollback.as_ref().unwrap().checks);
+    assert!(rollback.contains(&"Back to 1 tables in registry".to_owned()), "{rollback:?}");
+    runs_go_on_a_sandbox(&path);
+
+    let (path, out) = init("schemas", &["--from", "002", "--schema", "registry"]);
+    let p = plan::load(&path).unwrap().plan;
+    assert_eq!(p.baseline.schema, "registry", "{out}");
+    assert_eq!(p.migrations[0].creates.tables, ["auth.sessions"]);
+    assert_eq!(p.migrations[1].creates.tables, ["versions"]);
+    assert!(titles(&p.schema_summary).contains(&"Tables in auth: 2".to_owned()), "{:?}", p.schema_summary);
+}

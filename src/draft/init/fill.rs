@@ -14,6 +14,14 @@ fn bare(name: &str) -> &str {
     name.rsplit('.').next().unwrap_or(name)
 }
 
+/// `schema.name` as a plan writes it: `name` in the plan's schema, qualified elsewhere.
+pub(super) fn shown(name: &str, schema: &str) -> String {
+    match name.split_once('.') {
+        Some((s, rest)) if s == schema => rest.to_owned(),
+        _ => name.to_owned(),
+    }
+}
+
 fn in_schema<'a>(names: &'a [String], schema: &str) -> impl Iterator<Item = &'a String> {
     let prefix = format!("{schema}.");
     names.iter().filter(move |n| n.starts_with(&prefix))
@@ -38,19 +46,23 @@ pub(super) fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<
     let schema = plan.baseline.schema.clone();
     let lit = |s: &str| quote_literal(s);
     let mut review = Vec::new();
-    let mut new_tables = Vec::new();
+    // Every table created, `schema.name` as the catalog names it.
+    let mut new_tables: Vec<String> = Vec::new();
     let mut functions_total = 0;
     for (m, r) in plan.migrations.iter_mut().zip(&run.migrations) {
-        let tables: Vec<String> = in_schema(created(r, Kind::Table), &schema).map(|t| bare(t).to_owned()).collect();
-        let mut functions: Vec<String> = in_schema(created(r, Kind::Function), &schema).map(|f| bare(f).to_owned()).collect();
+        let tables: Vec<&String> = created(r, Kind::Table).iter().collect();
+        let mut functions: Vec<(String, String)> = created(r, Kind::Function)
+            .iter()
+            .filter_map(|f| f.split('(').next()?.split_once('.').map(|(s, n)| (s.to_owned(), n.to_owned())))
+            .collect();
         functions.dedup();
-        functions_total += functions.len();
+        functions_total += functions.iter().filter(|(s, _)| *s == schema).count();
         let constraints: Vec<&str> = created(r, Kind::Constraint).iter().map(|c| bare(c)).collect();
         let indexes: Vec<&String> = created(r, Kind::Index).iter().filter(|i| !constraints.contains(&bare(i))).collect();
         let count = |n: usize| (n > 0).then_some(n as u32);
         m.creates = Creates {
-            tables: tables.clone(),
-            functions: functions.clone(),
+            tables: tables.iter().map(|t| shown(t, &schema)).collect(),
+            functions: functions.iter().map(|(s, f)| shown(&format!("{s}.{f}"), &schema)).collect(),
             indexes: count(indexes.len()),
             policies: count(created(r, Kind::Policy).len()),
             triggers: count(created(r, Kind::Trigger).len()),
@@ -63,38 +75,51 @@ pub(super) fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<
             format!("V-{}-{n:02}", m.id)
         };
         for t in &tables {
-            let sql = format!("SELECT to_regclass({}) IS NOT NULL", lit(&format!("{schema}.{t}")));
-            plan.verification.push(check(id(), &m.id, format!("table {t} exists"), Probe::Sql(sql), Expect::True));
+            let sql = format!("SELECT to_regclass({}) IS NOT NULL", lit(t));
+            plan.verification.push(check(
+                id(),
+                &m.id,
+                format!("table {} exists", shown(t, &schema)),
+                Probe::Sql(sql),
+                Expect::True,
+            ));
         }
-        for f in &functions {
+        for (s, f) in &functions {
             let sql = format!(
                 "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = {} AND p.proname = {})",
-                lit(&schema),
+                lit(s),
                 lit(f)
             );
-            plan.verification.push(check(id(), &m.id, format!("function {f} exists"), Probe::Sql(sql), Expect::True));
+            let title = format!("function {} exists", shown(&format!("{s}.{f}"), &schema));
+            plan.verification.push(check(id(), &m.id, title, Probe::Sql(sql), Expect::True));
         }
         for i in indexes {
             let sql = format!("SELECT to_regclass({}) IS NOT NULL", lit(i));
-            plan.verification.push(check(id(), &m.id, format!("index {} exists", bare(i)), Probe::Sql(sql), Expect::True));
+            plan.verification.push(check(
+                id(),
+                &m.id,
+                format!("index {} exists", shown(i, &schema)),
+                Probe::Sql(sql),
+                Expect::True,
+            ));
         }
         for (kind, catalog, column, what) in
             [(Kind::Policy, "pg_policy", "polname", "policy"), (Kind::Trigger, "pg_trigger", "tgname", "trigger")]
         {
             let rel = if kind == Kind::Policy { "polrelid" } else { "tgrelid" };
-            for name in in_schema(created(r, kind), &schema) {
-                let mut parts = name.splitn(3, '.').skip(1);
-                let (Some(table), Some(member)) = (parts.next(), parts.next()) else { continue };
+            for name in created(r, kind) {
+                let mut parts = name.splitn(3, '.');
+                let (Some(s), Some(table), Some(member)) = (parts.next(), parts.next(), parts.next()) else { continue };
                 let sql = format!(
                     "SELECT EXISTS (SELECT 1 FROM pg_catalog.{catalog} x JOIN pg_catalog.pg_class c ON c.oid = x.{rel} JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} AND x.{column} = {})",
-                    lit(&schema),
+                    lit(s),
                     lit(table),
                     lit(member)
                 );
                 plan.verification.push(check(
                     id(),
                     &m.id,
-                    format!("{what} {member} on {table} exists"),
+                    format!("{what} {member} on {} exists", shown(&format!("{s}.{table}"), &schema)),
                     Probe::Sql(sql),
                     Expect::True,
                 ));
@@ -106,7 +131,7 @@ pub(super) fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<
             r.duration_ms,
             MsRange::label(m.expected_ms)
         ));
-        new_tables.extend(tables);
+        new_tables.extend(tables.into_iter().cloned());
     }
     let before = &run.schema_counts.before;
     let after = &run.schema_counts.after;
@@ -124,10 +149,14 @@ pub(super) fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<
         review.push("pre-flight: the baseline counts are the sandbox's; check them against staging".into());
     }
     if !new_tables.is_empty() {
-        let list = new_tables.iter().map(|t| lit(t)).collect::<Vec<_>>().join(", ");
+        let list = new_tables
+            .iter()
+            .filter_map(|t| t.split_once('.'))
+            .map(|(s, t)| format!("({}, {})", lit(s), lit(t)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relkind IN ('r', 'p') AND c.relname IN ({list})",
-            lit(&schema)
+            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND (n.nspname::text, c.relname::text) IN ({list})"
         );
         let title = format!("None of the {} new tables exists yet", new_tables.len());
         plan.preflight.checks.push(check("PF-NEW-ABSENT".into(), "safety", title, Probe::Sql(sql), Expect::Equals(0)));
@@ -144,7 +173,11 @@ pub(super) fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<
         (Kind::Policy, Metric::NewPolicies, "RLS policies"),
         (Kind::Trigger, Metric::NewTriggers, "triggers"),
     ] {
-        if new(kind) > 0 {
+        // Counted kinds only where all of them are in the plan's schema: the migrations
+        // announce counts of every schema (`creates`), the metric counts the plan's. (Tables
+        // are announced by name, and qualified outside the plan's schema.)
+        let all = run.migrations.iter().map(|m| created(m, kind).len()).sum::<usize>() as i64;
+        if new(kind) > 0 && (kind == Kind::Table || new(kind) == all) {
             let id = format!("S-NEW-{}", what.replace(' ', "-").to_uppercase());
             plan.schema_summary.push(s(&id, format!("New {what}: {}", new(kind)), metric, Expect::Equals(new(kind))));
         }

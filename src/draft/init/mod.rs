@@ -8,6 +8,7 @@
 mod altered;
 mod fill;
 mod losses;
+mod schemas;
 mod verify;
 
 pub use fill::range_around;
@@ -30,6 +31,9 @@ pub struct InitOptions {
     pub dir: PathBuf,
     /// The first migration of the batch; the files before it are the baseline.
     pub from: Option<String>,
+    /// The schema the plan's counts are of (`baseline.schema`); by default `public`, or the
+    /// schema the batch touches most when it leaves `public` alone.
+    pub schema: Option<String>,
     pub output: Output,
     /// The server binaries the rehearsal's sandbox runs.
     pub server: crate::sandbox::ServerChoice,
@@ -111,12 +115,15 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
     let rig = Rig::start(options.server.clone()).await?;
     let measuring = LoadedPlan { plan: plan.clone(), path: plan_path.clone(), dir: dir.clone() };
-    let run = rig.rehearse(&measuring).await?;
-    let failures = rehearse::failures(&run);
-    if !failures.is_empty() {
-        return Err(DraftError::MigrationFailed(failures));
+    let mut run = measure(&rig, &measuring).await?;
+    let schema = schemas::choose(options.schema.as_deref(), &run, &plan.baseline.schema);
+    if schema != plan.baseline.schema {
+        // The counts before and after are of the plan's schema: measured again for this one.
+        plan.baseline.schema = schema;
+        run = measure(&rig, &LoadedPlan { plan: plan.clone(), ..measuring }).await?;
     }
     let mut review = fill::fill(&mut plan, &run, !baseline.is_empty());
+    schemas::counts(&rig, &mut plan, &run, !baseline.is_empty(), &mut review).await?;
     losses::declare(&mut plan, &run, &mut review);
     altered::checks(&rig, &mut plan, &run, &mut review).await?;
     verify::verify_checks(&rig, &sources, &mut plan, &mut review).await?;
@@ -126,6 +133,13 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let (loaded, reasons_to_write) = reload(&plan_path, &plan, &dir)?;
     let confirmed = rig.rehearse(&loaded).await?;
     Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed, left_out: sources.ignored, reasons_to_write })
+}
+
+/// A rehearsal of the plan as drafted so far, which must apply every migration.
+async fn measure(rig: &Rig, plan: &LoadedPlan) -> Result<RunResult, DraftError> {
+    let run = rig.rehearse(plan).await?;
+    let failures = rehearse::failures(&run);
+    if failures.is_empty() { Ok(run) } else { Err(DraftError::MigrationFailed(failures)) }
 }
 
 /// The draft as written, loaded. Its only problems may be the data-loss reasons left for the
