@@ -68,6 +68,9 @@ fn init_checks_what_the_batch_altered_and_drafts_its_losses_for_review() {
     assert_eq!(text_of("constraint orders_total_positive on orders"), "CHECK ((total >= 0))");
     assert_eq!(text_of("constraint orders_id_status_key on orders"), "UNIQUE (id, status)");
     assert_eq!(text_of("function order_label(o orders) replaced: its body as rehearsed (md5)").len(), 32);
+    let title = "enum order_state has the values new, cancelled, paid, refunded (new: cancelled, refunded)";
+    assert_eq!(text_of(title), "new, cancelled, paid, refunded", "in order, BEFORE 'paid' included");
+    assert!(p.verification.iter().any(|c| c.title == title && c.group == "000003"), "with the last migration naming a new value");
     assert!(!checks.iter().any(|(t, _)| t.contains("orders_id_status_idx")), "the renamed index is not checked: {checks:#?}");
     assert!(written.contains("\"index orders_id_status_idx exists\" does not hold once the batch is done"), "{written}");
     assert!(

@@ -6,6 +6,7 @@
 //! then loaded and rehearsed again: it must end GO.
 
 mod altered;
+mod enums;
 mod fill;
 mod losses;
 mod schemas;
@@ -114,18 +115,19 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal)?;
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
     let rig = Rig::start(options.server.clone()).await?;
-    let measuring = LoadedPlan { plan: plan.clone(), path: plan_path.clone(), dir: dir.clone() };
-    let mut run = measure(&rig, &measuring).await?;
+    let measuring = |plan: &Plan| LoadedPlan { plan: enums::measuring(plan), path: plan_path.clone(), dir: dir.clone() };
+    let mut run = measure(&rig, &measuring(&plan)).await?;
     let schema = schemas::choose(options.schema.as_deref(), &run, &plan.baseline.schema);
     if schema != plan.baseline.schema {
         // The counts before and after are of the plan's schema: measured again for this one.
         plan.baseline.schema = schema;
-        run = measure(&rig, &LoadedPlan { plan: plan.clone(), ..measuring }).await?;
+        run = measure(&rig, &measuring(&plan)).await?;
     }
     let mut review = fill::fill(&mut plan, &run, !baseline.is_empty());
     schemas::counts(&rig, &mut plan, &run, !baseline.is_empty(), &mut review).await?;
     losses::declare(&mut plan, &run, &mut review);
     altered::checks(&rig, &mut plan, &run, &mut review).await?;
+    enums::checks(&rig, &mut plan, &run, &dir).await?;
     verify::verify_checks(&rig, &sources, &mut plan, &mut review).await?;
     criteria(&mut plan);
     let header = header(&plan, &sources, options, &run, &review, written_rollback.as_deref());
