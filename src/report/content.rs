@@ -643,6 +643,13 @@ pub fn data_lines(r: &RunResult) -> Vec<(String, Vec<String>)> {
         .filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
         .map(|m| {
             let mut lines: Vec<String> = m.data.tables.iter().map(table_change_text).collect();
+            // Tables whose definition changed (ADD COLUMN, ALTER COLUMN TYPE, DROP NOT NULL…).
+            for c in m.altered.iter().filter(|c| c.object.kind == Kind::Table) {
+                match m.data.tables.iter().position(|t| t.table == c.object.name) {
+                    Some(i) => lines[i].push_str("; definition altered"),
+                    None => lines.push(format!("{}: definition altered, no row changed", c.object.name)),
+                }
+            }
             if lines.is_empty() {
                 lines.push("no pre-existing table touched".into());
             }

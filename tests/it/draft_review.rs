@@ -66,6 +66,7 @@ fn init_checks_what_the_batch_altered_and_drafts_its_losses_for_review() {
     assert_eq!(text_of("constraint orders_total_positive on orders"), "CHECK ((total >= 0))");
     assert_eq!(text_of("constraint orders_id_status_key on orders"), "UNIQUE (id, status)");
     assert_eq!(text_of("function order_label(o orders) replaced: its body as rehearsed (md5)").len(), 32);
+    assert_eq!(text_of("view open_orders replaced: its definition as rehearsed (md5)").len(), 32);
     let title = "enum order_state has the values new, cancelled, paid, refunded (new: cancelled, refunded)";
     assert_eq!(text_of(title), "new, cancelled, paid, refunded", "in order, BEFORE 'paid' included");
     assert!(p.verification.iter().any(|c| c.title == title && c.group == "000003"), "with the last migration naming a new value");
@@ -82,7 +83,20 @@ fn init_checks_what_the_batch_altered_and_drafts_its_losses_for_review() {
             && out.contains("created 1 other constraint, 1 NOT NULL constraint; altered: 1 table, 1 function"),
         "what each migration altered is reported: {out}"
     );
-    runs_go_on_a_sandbox(&path);
+    let report = path.with_extension("md");
+    let state = scratch("review-state");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(["run", path.to_str().unwrap(), "--sandbox", "--ack-all", "--report", report.to_str().unwrap()])
+        .current_dir(crate::support::root())
+        .env("PGSTAGE_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "GO: {}", text(&run));
+    let md = std::fs::read_to_string(&report).unwrap();
+    let line = |id: &str| md.lines().find(|l| l.starts_with(&format!("- **{id}**: "))).unwrap_or_default();
+    assert!(line("000002").contains("rewritten") && line("000002").ends_with("; definition altered"), "{md}");
+    assert!(line("000004").contains("column legacy_code dropped") && line("000004").ends_with("; definition altered"), "{md}");
+    assert!(md.contains("altered: 1 table, 1 function, 1 view"), "{md}");
 
     // Without the declaration of coupons, the rehearsal is NO-GO: check --rehearse says so.
     let undeclared = written.replacen("DropTable", "DropColumn(\"nothing\")", 1);
@@ -117,7 +131,7 @@ fn init_of_a_batch_outside_public_counts_each_schema_it_touches() {
         "function session_valid exists",
         "index sessions_user_idx exists",
         "table registry.versions exists",
-        "column packages.deprecated: boolean not null default false",
+        "column registry.packages.deprecated: boolean not null default false",
     ] {
         assert!(verification.contains(&t.to_owned()), "{t}: {verification:?}");
     }

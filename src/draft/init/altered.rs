@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::fill::check;
+use super::fill::{check, shown};
 use crate::check::{Observed, judge};
 use crate::db::quote_literal;
 use crate::db::snapshot::{Change, Kind};
@@ -69,6 +69,7 @@ async fn value(rig: &Rig, sql: &str) -> Result<Option<String>, DraftError> {
 /// Draft the checks of what each migration altered; then keep only the drafted checks that
 /// hold once the batch is done.
 pub(super) async fn checks(rig: &Rig, plan: &mut Plan, run: &RunResult, review: &mut Vec<String>) -> Result<(), DraftError> {
+    let ours = plan.baseline.schema.clone();
     let new_tables: BTreeSet<&String> =
         run.migrations.iter().flat_map(|r| r.created.get(Kind::Table.label())).flatten().collect();
     let mut drafted = Vec::new();
@@ -93,7 +94,8 @@ pub(super) async fn checks(rig: &Rig, plan: &mut Plan, run: &RunResult, review: 
                         let full = format!("{} {words}", quoted(name));
                         if !holds(before, &full) && holds(after, &full) {
                             let sql = column_sql(schema, table, Some(name));
-                            add(format!("column {table}.{name}: {words}"), sql, Some(words.to_owned()));
+                            let title = format!("column {}.{name}: {words}", shown(&object.name, &ours));
+                            add(title, sql, Some(words.to_owned()));
                         }
                     }
                 }
@@ -107,12 +109,13 @@ pub(super) async fn checks(rig: &Rig, plan: &mut Plan, run: &RunResult, review: 
                         quote_literal(args)
                     );
                     let body = value(rig, &sql).await?;
-                    add(format!("function {rest} replaced: its body as rehearsed (md5)"), sql, body);
+                    let title = format!("function {} replaced: its body as rehearsed (md5)", shown(&object.name, &ours));
+                    add(title, sql, body);
                 }
                 Kind::View => {
                     let sql = format!("SELECT md5(pg_catalog.pg_get_viewdef({}::regclass))", quote_literal(&object.name));
                     let def = value(rig, &sql).await?;
-                    add(format!("view {} replaced: its definition as rehearsed (md5)", object.name), sql, def);
+                    add(format!("view {} replaced: its definition as rehearsed (md5)", shown(&object.name, &ours)), sql, def);
                 }
                 _ => {}
             }
@@ -137,7 +140,7 @@ pub(super) async fn checks(rig: &Rig, plan: &mut Plan, run: &RunResult, review: 
                 quote_literal(constraint)
             );
             let def = value(rig, &sql).await?;
-            add(format!("constraint {constraint} on {table}"), sql, def);
+            add(format!("constraint {constraint} on {}", shown(&format!("{schema}.{table}"), &ours)), sql, def);
         }
     }
     plan.verification.extend(drafted);
