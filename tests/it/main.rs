@@ -3,10 +3,12 @@
 //! `support`.
 
 mod cli;
+mod clone;
 mod connect;
 mod deparser;
 mod draft;
 mod draft_review;
+mod drift;
 mod engine;
 mod figures;
 #[cfg(feature = "gui")]
