@@ -349,6 +349,10 @@ fn is_zero(ms: &f64) -> bool {
     *ms == 0.0
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 impl StatementTrace {
     /// The strongest mode held on `relation` when this statement ended.
     pub fn held_on(&self, relation: &str) -> Option<LockMode> {
@@ -413,8 +417,13 @@ pub struct Finding {
     pub message: String,
     /// The safer pattern.
     pub advice: String,
-    /// The relation's size on the database it ran against.
+    /// The relation's size on the database it ran against: rows of the table (of an index's
+    /// table), before the migration, from its statistics.
     pub rows: Option<i64>,
+    /// `rows` is an estimate: the statistics were not fresh (the table changed by more than a
+    /// tenth since its last ANALYZE), or a bounded count stopped at its cap.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rows_estimated: bool,
     pub bytes: Option<i64>,
     /// For scans and rewrites: how long the lock was held here, and at the rate measured, what
     /// a bigger table would cost.
@@ -437,6 +446,7 @@ impl Finding {
             message: String::new(),
             advice: String::new(),
             rows: None,
+            rows_estimated: false,
             bytes: None,
             estimate: String::new(),
             accepted: None,
@@ -487,6 +497,9 @@ pub struct TableChange {
     pub renamed_columns: Vec<ColumnRename>,
     /// Rows before the migration, from the statistics (`None`: unknown).
     pub rows_before: Option<i64>,
+    /// `rows_before` is an estimate (statistics not fresh, or a count stopped at its cap).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rows_estimated: bool,
 }
 
 /// A column renamed by a migration.

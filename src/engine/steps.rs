@@ -397,40 +397,42 @@ impl Engine {
             };
             let diff = self.current.diff(&after);
             compare_created(&m, &diff, &after, &mut result);
-            self.find(&m, &p, &before.rows(), &sizes, &after, &diff, &mut result);
+            self.find(&m, &p, before, &sizes, &after, &diff, &mut result);
             self.current = after;
         }
         self.finish_migration(i, result);
         Ok(())
     }
 
-    /// The lock findings of a migration, weighted by the sizes of their relations here (read
-    /// before its COMMIT: `sizes`), with the plan's acceptances.
+    /// The lock findings of a migration, weighted by the sizes of their relations here (rows
+    /// from the statistics before it, bytes read before its COMMIT: `sizes`), with the plan's
+    /// acceptances.
     #[allow(clippy::too_many_arguments)]
     fn find(
         &self,
         m: &Migration,
         p: &SqlFile,
-        rows: &std::collections::HashMap<String, Option<i64>>,
-        sizes: &std::collections::HashMap<String, (i64, i64)>,
+        before: &data::Before,
+        sizes: &std::collections::HashMap<String, i64>,
         after: &Snapshot,
         diff: &crate::db::snapshot::SnapshotDiff,
         result: &mut MigrationResult,
     ) {
+        let rows = before.rows();
         let ctx = findings::Context {
             migration: result,
             statements: &p.statements,
-            rows,
+            rows: &rows,
             after,
             diff,
             max_write_lock_ms: self.plan.plan.execution.max_write_lock_ms,
         };
         let mut found = findings::find(&ctx);
         for f in &mut found {
-            if let Some((estimate, bytes)) = sizes.get(&f.relation) {
-                f.rows = Some(rows.get(&f.relation).copied().flatten().unwrap_or(*estimate));
-                f.bytes = Some(*bytes);
+            if let Some((rows, estimated)) = before.figure(&f.relation) {
+                (f.rows, f.rows_estimated) = (Some(rows), estimated);
             }
+            f.bytes = sizes.get(&f.relation).copied();
         }
         findings::apply_acceptances(&mut found, m, self.schema());
         for f in &found {

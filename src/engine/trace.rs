@@ -294,9 +294,9 @@ pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>)
     (read, write)
 }
 
-/// Rows (the planner's estimate) and bytes (with indexes and TOAST) of each of `relations`
-/// (`schema.name`), for the findings about them.
-pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<String, (i64, i64)>, tokio_postgres::Error> {
+/// Bytes (with indexes and TOAST) of each of `relations` (`schema.name`), for the findings
+/// about them.
+pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<String, i64>, tokio_postgres::Error> {
     if relations.is_empty() {
         return Ok(HashMap::new());
     }
@@ -306,13 +306,13 @@ pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<Stri
     let names: Vec<&str> = relations.iter().flat_map(|r| r.match_indices('.').map(move |(i, _)| &r[i + 1..])).collect();
     let rows = client
         .query_typed(
-            "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
+            "SELECT n.nspname || '.' || c.relname, pg_catalog.pg_total_relation_size(c.oid)
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relname = ANY ($2::text[]::name[]) AND n.nspname || '.' || c.relname = ANY ($1)",
             &[(&relations, tokio_postgres::types::Type::TEXT_ARRAY), (&names, tokio_postgres::types::Type::TEXT_ARRAY)],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// Sessions waiting now for a lock `pid` holds, asked on another connection (`reader`) with a

@@ -17,6 +17,7 @@ mod other_sessions;
 mod plan;
 mod privileges;
 mod report;
+mod row_figures;
 mod sandbox;
 mod scale;
 mod schema;
