@@ -14,7 +14,7 @@ mod data;
 pub mod event;
 pub mod guard;
 mod objects;
-
+pub mod poll;
 mod rollback;
 mod scope;
 mod steps;

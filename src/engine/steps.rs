@@ -315,7 +315,8 @@ impl Engine {
             // Statement by statement, each committed on its own: the timeouts go on the session.
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
-        let mut tracer = (!m.non_transactional).then(|| Tracer::new(before));
+        // Outside a transaction the trace is polled from the reader ([`super::poll`]).
+        let mut tracer = Some(Tracer::new(before));
         let ctx = self.apply_context();
         let mut ok = apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut(), !m.non_transactional).await;
         if let Some(tracer) = &tracer {

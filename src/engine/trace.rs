@@ -69,6 +69,9 @@ pub struct Tracer {
     scans: HashMap<u32, i64>,
     started: Instant,
     pub traces: Vec<StatementTrace>,
+    /// The traces of statements run outside a transaction ([`super::poll`]): their locks end
+    /// with the statement, not at a COMMIT of the migration's.
+    polled: HashSet<usize>,
 }
 
 impl Tracer {
@@ -85,6 +88,7 @@ impl Tracer {
             scans: before.scans.clone(),
             started: Instant::now(),
             traces: Vec::new(),
+            polled: HashSet::new(),
         }
     }
 
@@ -217,6 +221,69 @@ impl Tracer {
         self.traces.last_mut()
     }
 
+    /// The pre-existing relations as the poll of a statement outside a transaction knows them.
+    pub fn polled_relations(&self) -> super::poll::Relations {
+        self.relations.iter().map(|(oid, (name, relkind, _))| (*oid, (name.clone(), kind(relkind)))).collect()
+    }
+
+    /// The trace of `statement`, run outside a transaction for `ms` (of which it waited
+    /// `waited_ms` for another session's lock), from what the poll saw it hold (`seen`) and the
+    /// storage of the pre-existing relations after it (`storage`); returns it when it held a
+    /// lock on a pre-existing relation or rewrote one. Each lock is held from when the poll
+    /// places its grant to the statement's end (it commits on its own).
+    pub fn observe_polled(
+        &mut self,
+        statement: &Statement,
+        shown: &str,
+        ms: f64,
+        waited_ms: f64,
+        seen: &HashMap<u32, super::poll::Held>,
+        storage: &HashMap<u32, i64>,
+    ) -> Option<&mut StatementTrace> {
+        let mut trace = StatementTrace {
+            statement: format!("{shown}:{}", statement.line),
+            line: statement.line,
+            sql: statement.sql.split_whitespace().take(12).collect::<Vec<_>>().join(" "),
+            at_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            ms,
+            waited_ms: waited_ms.min(ms),
+            ..Default::default()
+        };
+        let truncate = split::identifiers(&statement.sql).first().is_some_and(|w| w == "truncate");
+        for (oid, (name, _, node)) in &mut self.relations {
+            if let Some(now) = storage.get(oid).copied()
+                && now != *node
+            {
+                *node = now;
+                let into = if truncate { &mut trace.truncated } else { &mut trace.rewrote };
+                into.push(name.clone());
+            }
+        }
+        for (oid, held) in seen {
+            let Some((name, relkind, _)) = self.relations.get(oid) else { continue };
+            trace.held.push(HeldLock { relation: name.clone(), mode: held.mode });
+            trace.locks.push(LockTaken {
+                relation: name.clone(),
+                kind: kind(relkind).to_owned(),
+                mode: held.mode,
+                blocks: Some(held.mode.blocks()),
+                held_ms: (ms - held.since_ms).max(0.0),
+                read_blocked: held.read_blocked,
+                write_blocked: held.write_blocked,
+            });
+        }
+        if trace.held.is_empty() && trace.rewrote.is_empty() && trace.truncated.is_empty() {
+            return None;
+        }
+        trace.held.sort_by(|a, b| a.relation.cmp(&b.relation));
+        trace.locks.sort_by(|a, b| (&a.relation, a.mode).cmp(&(&b.relation, b.mode)));
+        trace.rewrote.sort();
+        trace.truncated.sort();
+        self.polled.insert(self.traces.len());
+        self.traces.push(trace);
+        self.traces.last_mut()
+    }
+
     /// The sequential-scan counts as last read, for the next migration of a batch.
     pub fn scans(&self) -> &HashMap<u32, i64> {
         &self.scans
@@ -226,7 +293,7 @@ impl Tracer {
     /// statement that took it, or the end of that statement's own wait) to now.
     pub fn finish(mut self) -> Vec<StatementTrace> {
         let end = self.started.elapsed().as_secs_f64() * 1000.0;
-        for t in &mut self.traces {
+        for (_, t) in self.traces.iter_mut().enumerate().filter(|(i, _)| !self.polled.contains(i)) {
             let granted = t.at_ms - t.ms + t.waited_ms;
             for l in &mut t.locks {
                 l.held_ms = end - granted;

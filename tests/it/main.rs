@@ -14,6 +14,7 @@ mod import;
 mod integrity;
 mod locks;
 mod other_sessions;
+mod outside_transaction;
 mod plan;
 mod privileges;
 mod report;
