@@ -343,6 +343,10 @@ pub struct StatementTrace {
     /// Pre-existing tables or indexes it emptied (`TRUNCATE`: new, empty storage; nothing copied).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub truncated: Vec<String>,
+    /// It ran outside a transaction (a `non_transactional` migration): its locks, seen by
+    /// polling `pg_locks` while it ran, ended with it, and no later statement ran under them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub outside_transaction: bool,
 }
 
 fn is_zero(ms: &f64) -> bool {

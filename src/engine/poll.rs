@@ -33,6 +33,8 @@ pub struct Held {
     pub since_ms: f64,
     pub read_blocked: Option<bool>,
     pub write_blocked: Option<bool>,
+    /// When seen, the relation was not an index made dead for its drop (`pg_index.indislive`).
+    pub live: bool,
 }
 
 /// Poll until dropped (the statement ended): what `pid` holds on `relations`, into `seen`;
@@ -48,8 +50,9 @@ pub async fn watch(
 ) {
     let max_oid = relations.keys().copied().max().unwrap_or(0);
     let sql = format!(
-        "SELECT relation::int8, mode FROM pg_catalog.pg_locks \
-         WHERE pid = {pid} AND locktype = 'relation' AND granted AND relation <= {max_oid}::oid"
+        "SELECT l.relation::int8, l.mode, coalesce(i.indislive, true) FROM pg_catalog.pg_locks l \
+         LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = l.relation \
+         WHERE l.pid = {pid} AND l.locktype = 'relation' AND l.granted AND l.relation <= {max_oid}::oid"
     );
     let mut previous_ms = 0.0;
     loop {
@@ -61,11 +64,12 @@ pub async fn watch(
                 let SimpleQueryMessage::Row(row) = m else { continue };
                 let (Some(oid), Some(mode)) = (row.get(0).and_then(|o| o.parse::<u32>().ok()), row.get(1)) else { continue };
                 let (Ok(mode), Some((name, kind))) = (mode.parse::<LockMode>(), relations.get(&oid)) else { continue };
+                let live = row.get(2) != Some("f");
                 let stronger = seen.get(&oid).is_none_or(|h| mode > h.mode);
                 if stronger {
-                    let held = Held { mode, since_ms: previous_ms, read_blocked: None, write_blocked: None };
+                    let held = Held { mode, since_ms: previous_ms, read_blocked: None, write_blocked: None, live };
                     seen.insert(oid, held);
-                    if probe && blocks_the_application(kind, mode) {
+                    if probe && live && blocks_the_application(kind, mode) {
                         to_probe.push((oid, name.clone()));
                     }
                 }
@@ -84,7 +88,13 @@ pub async fn watch(
 
 /// A table's lock the probes ask about: one that keeps reads or writes waiting.
 fn blocks_the_application(kind: &str, mode: LockMode) -> bool {
-    matches!(kind, "table" | "partitioned table" | "materialized view") && mode.blocks() != Blocks::DdlOnly
+    let relkind = match kind {
+        "table" => "r",
+        "partitioned table" => "p",
+        "materialized view" => "m",
+        _ => return false,
+    };
+    super::trace::blocks(relkind, mode) != Blocks::DdlOnly
 }
 
 /// The storage (`relfilenode`) of each of `oids` now, read on the migration's own session

@@ -11,7 +11,7 @@ use std::time::Instant;
 use futures_util::TryStreamExt;
 use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryStream};
 
-use crate::db::lock_modes::LockMode;
+use crate::db::lock_modes::{Blocks, LockMode};
 use crate::db::split::{self, Statement};
 use crate::run_result::{BlockedSession, HeldLock, LockTaken, StatementTrace};
 
@@ -46,6 +46,16 @@ fn kind(relkind: &str) -> &'static str {
     }
 }
 
+/// What `mode` on a relation of `relkind` keeps waiting. Nothing writes a materialized view
+/// (but its refresh) nor locks its rows: below ACCESS EXCLUSIVE (a plain `REFRESH`), as the
+/// EXCLUSIVE of `REFRESH … CONCURRENTLY`, its locks keep only DDL and other refreshes waiting.
+pub fn blocks(relkind: &str, mode: LockMode) -> Blocks {
+    match relkind {
+        "m" if mode < LockMode::AccessExclusive => Blocks::DdlOnly,
+        _ => mode.blocks(),
+    }
+}
+
 /// What a statement may reach ([`Tracer::reach`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reach {
@@ -69,9 +79,6 @@ pub struct Tracer {
     scans: HashMap<u32, i64>,
     started: Instant,
     pub traces: Vec<StatementTrace>,
-    /// The traces of statements run outside a transaction ([`super::poll`]): their locks end
-    /// with the statement, not at a COMMIT of the migration's.
-    polled: HashSet<usize>,
 }
 
 impl Tracer {
@@ -88,7 +95,6 @@ impl Tracer {
             scans: before.scans.clone(),
             started: Instant::now(),
             traces: Vec::new(),
-            polled: HashSet::new(),
         }
     }
 
@@ -200,7 +206,7 @@ impl Tracer {
                     relation: name.clone(),
                     kind: kind(relkind).to_owned(),
                     mode,
-                    blocks: Some(mode.blocks()),
+                    blocks: Some(blocks(relkind, mode)),
                     held_ms: 0.0,
                     read_blocked: None,
                     write_blocked: None,
@@ -247,6 +253,7 @@ impl Tracer {
             at_ms: self.started.elapsed().as_secs_f64() * 1000.0,
             ms,
             waited_ms: waited_ms.min(ms),
+            outside_transaction: true,
             ..Default::default()
         };
         let truncate = split::identifiers(&statement.sql).first().is_some_and(|w| w == "truncate");
@@ -266,7 +273,9 @@ impl Tracer {
                 relation: name.clone(),
                 kind: kind(relkind).to_owned(),
                 mode: held.mode,
-                blocks: Some(held.mode.blocks()),
+                // An index made dead before it is dropped (the old copy `REINDEX …
+                // CONCURRENTLY` drops, `DROP INDEX CONCURRENTLY`'s): no query opens it.
+                blocks: Some(if held.live { blocks(relkind, held.mode) } else { Blocks::DdlOnly }),
                 held_ms: (ms - held.since_ms).max(0.0),
                 read_blocked: held.read_blocked,
                 write_blocked: held.write_blocked,
@@ -279,7 +288,6 @@ impl Tracer {
         trace.locks.sort_by(|a, b| (&a.relation, a.mode).cmp(&(&b.relation, b.mode)));
         trace.rewrote.sort();
         trace.truncated.sort();
-        self.polled.insert(self.traces.len());
         self.traces.push(trace);
         self.traces.last_mut()
     }
@@ -293,7 +301,7 @@ impl Tracer {
     /// statement that took it, or the end of that statement's own wait) to now.
     pub fn finish(mut self) -> Vec<StatementTrace> {
         let end = self.started.elapsed().as_secs_f64() * 1000.0;
-        for (_, t) in self.traces.iter_mut().enumerate().filter(|(i, _)| !self.polled.contains(i)) {
+        for t in self.traces.iter_mut().filter(|t| !t.outside_transaction) {
             let granted = t.at_ms - t.ms + t.waited_ms;
             for l in &mut t.locks {
                 l.held_ms = end - granted;
