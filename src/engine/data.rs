@@ -242,12 +242,22 @@ impl Before {
     /// The row figure a finding about `relation` (`schema.name`) shows, and whether it is an
     /// estimate: a table's own, an index's table's, a partitioned table's statistics.
     pub fn figure(&self, relation: &str) -> Option<(i64, bool)> {
-        let (oid, _) = self.relations.iter().find(|(_, (name, ..))| name == relation)?;
-        let table = self.index_tables.get(oid).unwrap_or(oid);
-        match self.tables.get(table) {
+        let table = self.table_oid(relation)?;
+        match self.tables.get(&table) {
             Some(t) => t.rows.map(|n| (n, t.estimated)),
-            None => self.partitioned.get(table).map(|n| (*n, false)),
+            None => self.partitioned.get(&table).map(|n| (*n, false)),
         }
+    }
+
+    /// The `schema.name` of the table whose rows a finding about `relation` counts: its own,
+    /// or an index's table's.
+    pub fn table_of(&self, relation: &str) -> Option<&str> {
+        self.relations.get(&self.table_oid(relation)?).map(|(name, ..)| name.as_str())
+    }
+
+    fn table_oid(&self, relation: &str) -> Option<u32> {
+        let (oid, _) = self.relations.iter().find(|(_, (name, ..))| name == relation)?;
+        Some(*self.index_tables.get(oid).unwrap_or(oid))
     }
 
     /// Inside the migration's transaction, after its statements: what it did to each

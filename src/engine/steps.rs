@@ -143,6 +143,7 @@ impl Engine {
         } else {
             self.resume(&applied).await?;
         }
+        self.drift().await?;
         let schema = self.schema().to_owned();
         if self.baseline_known {
             self.result.schema_counts.before = self.baseline.counts(&schema);
@@ -342,6 +343,14 @@ impl Engine {
             let (changes, found_sizes, blocked) =
                 tokio::join!(before.after(self.client()), trace::sizes(self.client(), &locked), blocked);
             sizes = found_sizes.unwrap_or_default();
+            // On a clone of staging's schema, a table is as big as it is on staging.
+            if let Some(clone) = &self.clone {
+                for (relation, size) in sizes.iter_mut() {
+                    if let Some((_, bytes)) = clone.sizes.get(relation) {
+                        *size = *bytes;
+                    }
+                }
+            }
             result.blocked_sessions = blocked;
             match changes {
                 Ok(tables) => result.data = DataChanges { rows_measured: !m.non_transactional, tables },
@@ -419,7 +428,16 @@ impl Engine {
         diff: &crate::db::snapshot::SnapshotDiff,
         result: &mut MigrationResult,
     ) {
-        let rows = before.rows();
+        // On a clone of staging's schema the tables are empty: a finding is graded by staging's
+        // rows (its statistics, read when the clone was made).
+        let mut rows = before.rows();
+        if let Some(clone) = &self.clone {
+            for (table, n) in &mut rows {
+                if let Some(on_staging) = clone.sizes.get(table) {
+                    *n = Some(on_staging.0);
+                }
+            }
+        }
         let ctx = findings::Context {
             migration: result,
             statements: &p.statements,
@@ -432,6 +450,10 @@ impl Engine {
         for f in &mut found {
             if let Some((rows, estimated)) = before.figure(&f.relation) {
                 (f.rows, f.rows_estimated) = (Some(rows), estimated);
+            }
+            let table = before.table_of(&f.relation).unwrap_or(&f.relation);
+            if let Some((on_staging, _)) = self.clone.as_ref().and_then(|c| c.sizes.get(table)) {
+                (f.rows, f.rows_estimated) = (Some(*on_staging), false);
             }
             f.bytes = sizes.get(&f.relation).copied();
         }
