@@ -437,6 +437,41 @@ mod tests {
         Tracer::new(&before)
     }
 
+    /// Outside a transaction: the strongest lock the poll saw on each relation, held from the
+    /// poll before the one that saw it to the statement's end; new storage is a rewrite; an
+    /// index made dead for its drop blocks nothing, whatever its mode.
+    #[test]
+    fn a_polled_statement_is_traced_from_what_the_poll_saw() {
+        let mut before = super::super::data::Before::default();
+        before.relations = [
+            (10, ("public.items".to_owned(), "r".to_owned(), 100)),
+            (11, ("public.items_pkey".to_owned(), "i".to_owned(), 101)),
+            (12, ("public.items_old".to_owned(), "i".to_owned(), 102)),
+        ]
+        .into();
+        let mut t = Tracer::new(&before);
+        let held =
+            |mode, since_ms, live| super::super::poll::Held { mode, since_ms, read_blocked: None, write_blocked: None, live };
+        let seen = [
+            (10, held(LockMode::AccessExclusive, 0.0, true)),
+            (11, held(LockMode::AccessExclusive, 30.0, true)),
+            (12, held(LockMode::AccessExclusive, 90.0, false)),
+        ]
+        .into();
+        let statement = split::split("VACUUM FULL public.items").unwrap().remove(0);
+        let storage = [(10, 200), (11, 101)].into();
+        let trace = t.observe_polled(&statement, "m.sql", 100.0, 0.0, &seen, &storage).expect("traced").clone();
+        assert!(trace.outside_transaction);
+        assert_eq!(trace.rewrote, ["public.items"]);
+        let lock = |name: &str| trace.locks.iter().find(|l| l.relation == name).expect(name).clone();
+        assert_eq!((lock("public.items").held_ms, lock("public.items").blocks), (100.0, Some(Blocks::ReadsAndWrites)));
+        assert_eq!(lock("public.items_pkey").held_ms, 70.0);
+        assert_eq!(lock("public.items_old").blocks, Some(Blocks::DdlOnly), "a dead index blocks nothing");
+        // Its locks ended with it: the end of the migration does not lengthen them.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(t.finish()[0].locks.iter().map(|l| l.held_ms).sum::<f64>(), 100.0 + 70.0 + 10.0);
+    }
+
     /// (trace, probe first) of one statement.
     fn reach(t: &Tracer, sql: &str) -> (bool, bool) {
         let r = t.reach(&split::split(sql).unwrap().remove(0));
