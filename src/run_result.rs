@@ -88,6 +88,9 @@ pub struct CloneInfo {
     pub extensions_missing: Vec<String>,
     /// The pg_dump that read it.
     pub pg_dump: String,
+    /// Staging's planner statistics came along (pg_dump and staging of PostgreSQL 18 or newer).
+    #[serde(default)]
+    pub planner_statistics: bool,
 }
 
 impl CloneInfo {
@@ -103,6 +106,9 @@ impl CloneInfo {
             self.pg_dump,
             self.rows_copied
         );
+        if self.planner_statistics {
+            s += ", and the planner statistics";
+        }
         if !self.extensions_missing.is_empty() {
             s += &format!("; extensions the sandbox lacks: {}", self.extensions_missing.join(", "));
         }

@@ -103,6 +103,12 @@ async fn a_clone_grades_a_finding_by_stagings_rows() {
         p.migrations = vec![migration("960", "tests/fixtures/sql/960_index_big_no_concurrently.sql")];
     });
     let (_, out, result, _) = clone_run(&plan, &staging, "big");
+    // From 18 on, staging's planner statistics come along with its schema.
+    let eighteen = crate::support::server_version_num(&staging.client).await >= 180_000;
+    assert_eq!(result.clone.as_ref().unwrap().planner_statistics, eighteen, "{:?}", result.clone);
+    if eighteen {
+        assert!(out.contains("and the planner statistics"), "{out}");
+    }
     let finding = result.migrations[0]
         .findings
         .iter()
