@@ -4,7 +4,7 @@
 //! the file, line and column. A statement that waits for another session's lock names who
 //! holds it ([`super::blockers`]).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::pin::pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,9 +14,9 @@ use futures_util::stream::{FuturesUnordered, StreamExt, TryStreamExt};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_postgres::{Client, SimpleQueryStream};
 
-use super::blockers;
 use super::event::{Event, Step};
 use super::trace::{self, Reach, Tracer};
+use super::{blockers, poll};
 use crate::db::migration_file::SqlFile;
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
@@ -151,7 +151,19 @@ pub async fn run_statements(
     let no_reach = Reach { trace: false, probe_first: false };
     let reach: Vec<Reach> = p.statements.iter().map(|s| tracer.as_ref().map_or(no_reach, |t| t.reach(s))).collect();
     let max_oid = tracer.as_ref().map_or(0, |t| t.max_oid);
-    let sql = |i: usize| if reach[i].trace { trace::traced(&p.statements[i].sql, max_oid) } else { p.statements[i].sql.clone() };
+    let sql = |i: usize| match reach[i].trace && in_transaction {
+        true => trace::traced(&p.statements[i].sql, max_oid),
+        false => p.statements[i].sql.clone(),
+    };
+    // Outside a transaction no trace query can ride along: the reader polls instead.
+    let polled: Option<(poll::Relations, Vec<u32>)> = match (in_transaction, ctx.watcher, tracer.as_ref()) {
+        (false, Some(_), Some(t)) => {
+            let relations = t.polled_relations();
+            let oids = relations.keys().copied().collect();
+            Some((relations, oids))
+        }
+        _ => None,
+    };
     let mut sent = VecDeque::new();
     let mut probes = FuturesUnordered::new();
     let mut last = Instant::now();
@@ -188,12 +200,21 @@ pub async fn run_statements(
         }
         let stream = sent.pop_front().expect("the statement was sent");
         let seen = Mutex::new(None);
+        let held = Mutex::new(HashMap::new());
+        let polling = polled.as_ref().filter(|_| reach[i].trace);
         let outcome = {
             let at = format!("{}:{}", p.shown, statement.line);
             let watch = async {
                 match ctx.watcher {
                     Some(reader) => {
-                        blockers::watch(reader, ctx.pid, at, ctx.execution.other_sessions_sql, ctx.events, &seen).await
+                        let blockers = blockers::watch(reader, ctx.pid, at, ctx.execution.other_sessions_sql, ctx.events, &seen);
+                        match polling {
+                            Some((relations, _)) => {
+                                let locks = poll::watch(reader, ctx.pid, relations, ctx.probe, last, &held);
+                                tokio::join!(blockers, locks);
+                            }
+                            None => blockers.await,
+                        }
                     }
                     None => std::future::pending().await,
                 }
@@ -234,8 +255,15 @@ pub async fn run_statements(
                 return false;
             }
         };
-        if let Some(tracer) = tracer.as_deref_mut()
+        if let (Some(tracer), Some((_, oids))) = (tracer.as_deref_mut(), polling) {
+            // A statement outside a transaction: what the poll saw, and its rewrites.
+            let storage = poll::storage(ctx.client, oids).await.unwrap_or_default();
+            let held = held.into_inner().unwrap_or_else(|e| e.into_inner());
+            let waited = wait.as_ref().map_or(0.0, |w| w.waited_ms);
+            tracer.observe_polled(statement, &p.shown, ms, waited, &held, &storage);
+        } else if let Some(tracer) = tracer.as_deref_mut()
             && reach[i].trace
+            && in_transaction
             && tracer.observe(statement, &p.shown, ms, wait.as_ref().map_or(0.0, |w| w.waited_ms), &messages).is_some()
             && ctx.probe
             && let Some(reader) = ctx.watcher

@@ -635,7 +635,8 @@ pub fn table_change_text(t: &TableChange) -> String {
     for c in &t.dropped_columns {
         parts.push(format!("column {c} dropped"));
     }
-    let before = t.rows_before.map_or(String::new(), |n| format!(" (about {} before)", count_of(n as usize, "rows")));
+    let estimate = if t.rows_estimated { ", an estimate: statistics not fresh" } else { "" };
+    let before = t.rows_before.map_or(String::new(), |n| format!(" (about {} before{estimate})", count_of(n as usize, "rows")));
     format!("{}: {}{before}", t.table, parts.join(", "))
 }
 
