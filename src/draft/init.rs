@@ -201,7 +201,14 @@ fn skeleton(sources: &Sources, baseline: &[MigrationFile], batch: &[MigrationFil
         sample_data: vec![],
         rls: vec![],
         performance: Default::default(),
-        rollback: rollback.map(|p| Rollback { script: relative(dir, p), rehearse: true, expect_baseline: true, checks: vec![] }),
+        rollback: rollback.map(|p| Rollback {
+            script: relative(dir, p),
+            rehearse: true,
+            expect_baseline: true,
+            // A down file with DROP INDEX CONCURRENTLY…: run in segments, as its up file is.
+            non_transactional: SqlFile::read(p).is_ok_and(|f| f.non_transactional()),
+            checks: vec![],
+        }),
         criteria: vec![],
         team: vec![],
         timeline: vec![],

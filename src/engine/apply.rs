@@ -62,6 +62,7 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<SqlFile>>, Vec<String>) {
             Some(prepared)
         })
         .collect();
+    problems.extend(super::rollback::problems(plan));
     (prepared, problems)
 }
 

@@ -557,6 +557,12 @@ pub struct Rollback {
     /// After the rollback the catalog must equal the baseline snapshot.
     #[serde(default = "yes")]
     pub expect_baseline: bool,
+    /// The script holds statements that cannot run in a transaction (DROP INDEX CONCURRENTLY,
+    /// …): it then runs as non-transactional migrations do, its other statements in
+    /// transactions between them (a segment each), each such statement on its own; the
+    /// script's own BEGIN / COMMIT mark where a segment ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub non_transactional: bool,
     #[serde(default)]
     pub checks: Vec<Check>,
 }

@@ -341,3 +341,49 @@ async fn init_sqitch_verify_scripts_kept_whole_and_comments_only_is_no_check() {
     let result = ends_go(&loaded).await;
     assert!(result.verification.iter().any(|c| c.id == "V-members-VERIFY" && c.status == pgstage::run_result::Status::Pass));
 }
+
+/// `pgstage check --rehearse PLAN`: what it printed; the draft rehearsed clean.
+fn rehearses_clean(plan: &Path) -> String {
+    let out = pgstage(&["check", "--rehearse", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("rehearsed on the sandbox") && all.ends_with("plan OK\n"), "{all}");
+    all
+}
+
+#[test]
+fn init_a_down_file_with_drop_index_concurrently_makes_a_rollback_run_in_segments() {
+    let (loaded, out) = init("concurrent_down", &["--from", "2"]);
+    assert_eq!(ids(&loaded), ["000002", "000003"], "{out}");
+    let rollback = loaded.plan.rollback.as_ref().expect("down files make the rollback");
+    assert!(rollback.non_transactional, "DROP INDEX CONCURRENTLY cannot run in the rollback's transaction");
+    let script = loaded.resolve(&rollback.script);
+    let sql = std::fs::read_to_string(&script).unwrap();
+    assert!(sql.find("DROP TABLE notes").unwrap() < sql.find("DROP INDEX CONCURRENTLY").unwrap(), "{sql}");
+    rehearses_clean(&loaded.path);
+    let run = runs_go_on_a_sandbox(&loaded.path);
+    assert!(run.contains("rollback"), "{run}");
+
+    // Unmarked, the plan is refused before anything runs, at the statement.
+    let text_of = std::fs::read_to_string(&loaded.path).unwrap();
+    assert!(text_of.contains("non_transactional: true"), "{text_of}");
+    let unmarked = loaded.path.with_file_name("unmarked.ron");
+    let rollback_line = text_of.lines().position(|l| l.contains("rollback: Some(")).unwrap();
+    let fixed: Vec<String> =
+        text_of
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i > rollback_line && l.contains("non_transactional: true") { l.replace("true", "false") } else { l.to_owned() }
+            })
+            .collect();
+    std::fs::write(&unmarked, fixed.join("\n")).unwrap();
+    let out = pgstage(&["check", unmarked.to_str().unwrap()]);
+    let all = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    let line = sql.lines().position(|l| l.starts_with("DROP INDEX CONCURRENTLY")).unwrap() + 1;
+    let at = format!(
+        "next.rollback.sql:{line}:1: DROP INDEX CONCURRENTLY cannot run inside a transaction; mark the rollback `non_transactional: true`"
+    );
+    assert!(all.contains(&at), "{at} in: {all}");
+}
