@@ -130,7 +130,16 @@ fn migrations_of(book: &RunBook, sources: &Sources, dir: &Path) -> Result<Vec<Mi
 }
 
 fn check(id: String, group: &str, title: &str, probe: Probe, expect: Expect) -> Check {
-    Check { id, title: title.to_owned(), group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false }
+    Check {
+        id,
+        title: title.to_owned(),
+        group: group.to_owned(),
+        probe,
+        expect,
+        on_miss: Severity::Fail,
+        invariant: false,
+        after: None,
+    }
 }
 
 fn tables_sql(tables: &[String], extra: &str) -> String {

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use super::rehearse::{self, Rig};
 use super::sources::{self, MigrationFile, Sources};
 use super::{DraftError, Journal, Output, relative, render};
-use crate::check::Observed;
 use crate::db::layout::same_version;
 use crate::db::migration_file::SqlFile;
 use crate::db::quote_literal;
@@ -104,6 +103,10 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let out = &options.output;
     let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal)?;
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
+    // Sqitch verify scripts run in the rehearsal right after their change, as Sqitch runs them.
+    let mut verify_review = Vec::new();
+    let verify = verify_checks(&sources, &plan, &mut verify_review);
+    plan.verification.extend(verify.iter().cloned());
     let rig = Rig::start(options.server.clone()).await?;
     let measuring = LoadedPlan { plan: plan.clone(), path: plan_path.clone(), dir: dir.clone() };
     let run = rig.rehearse(&measuring).await?;
@@ -111,8 +114,10 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     if !failures.is_empty() {
         return Err(DraftError::MigrationFailed(failures));
     }
+    plan.verification.clear();
     let mut review = fill(&mut plan, &run, !baseline.is_empty());
-    verify_checks(&rig, &sources, &mut plan, &mut review).await?;
+    review.append(&mut verify_review);
+    verify_as_rehearsed(verify, &run, &mut plan, &mut review);
     criteria(&mut plan);
     let header = header(&plan, &sources, options, &run, &review, written_rollback.as_deref());
     journal.write(out, &plan_path, &render::plan_text(&plan, &header))?;
@@ -236,7 +241,7 @@ pub fn range_around(ms: f64) -> MsRange {
 }
 
 fn check(id: String, group: &str, title: String, probe: Probe, expect: Expect) -> Check {
-    Check { id, title, group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false }
+    Check { id, title, group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false, after: None }
 }
 
 /// Fill the draft from the rehearsal; returns what to review, in words.
@@ -367,16 +372,19 @@ fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<String> {
     review
 }
 
-/// Sqitch verify scripts of the batch as checks: their statements as written (the script's
-/// own top-level `BEGIN` / `ROLLBACK` left out, a `DO $$ BEGIN … END $$` body kept whole),
-/// expecting the rows it returned on the rehearsed database. A script of comments only is
-/// not a check, and the draft says so.
-async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &mut Vec<String>) -> Result<(), DraftError> {
+/// Sqitch verify scripts of the batch as checks run right after their change (`after`), as
+/// Sqitch runs them: a later change may drop what an earlier one's script checks. Their
+/// statements as written (the script's own top-level `BEGIN` / `ROLLBACK` left out, a `DO $$
+/// BEGIN … END $$` body kept whole, psql's `\set` followed); the expectation is set from the
+/// rehearsal ([`verify_as_rehearsed`]). A script of comments only is not a check, and the
+/// draft says so.
+fn verify_checks(sources: &Sources, plan: &Plan, review: &mut Vec<String>) -> Vec<Check> {
     let is_tx = |sql: &str| {
         let words: Vec<String> = sql.split_whitespace().map(str::to_uppercase).collect();
         matches!(words.first().map(String::as_str), Some("BEGIN" | "ROLLBACK" | "COMMIT" | "START" | "END" | "ABORT"))
             && words.len() <= 3
     };
+    let mut out = Vec::new();
     for (change, path) in &sources.verify {
         if !plan.migrations.iter().any(|m| &m.id == change) {
             continue;
@@ -393,25 +401,36 @@ async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &m
             review.push(format!("Sqitch verify script {} has no statement (comments only): not a check", path.display()));
             continue;
         }
-        let sql = kept.join(";\n\n");
-        let expect = match rig.observe(&sql).await? {
-            Observed::Value { rows: 0, .. } => Expect::NoRows,
-            Observed::Value { rows, .. } => Expect::Rows(rows),
-            Observed::Error { code, message } => {
-                let why = format!("ERROR: {message} (SQLSTATE {code})");
-                review
-                    .push(format!("Sqitch verify script {} fails on the rehearsed database: {why}; not a check", path.display()));
-                continue;
-            }
-            Observed::NotApplicable(why) => {
-                review.push(format!("Sqitch verify script {}: {why}; not a check", path.display()));
-                continue;
-            }
-        };
         let title = format!("Sqitch verify: {change}");
-        plan.verification.push(check(format!("V-{change}-VERIFY"), change, title, Probe::Sql(sql), expect));
+        let mut c = check(format!("V-{change}-VERIFY"), change, title, Probe::Sql(kept.join(";\n\n")), Expect::NoRows);
+        c.after = Some(change.clone());
+        out.push(c);
     }
-    Ok(())
+    out
+}
+
+/// Each Sqitch verify check with the rows its script returned in the rehearsal, right after
+/// its change; a script that failed there is not a check, and the draft says why.
+fn verify_as_rehearsed(verify: Vec<Check>, run: &RunResult, plan: &mut Plan, review: &mut Vec<String>) {
+    for mut c in verify {
+        let Some(r) = run.verification.iter().find(|r| r.id == c.id) else {
+            review.push(format!("Sqitch verify script of {}: not run in the rehearsal; not a check", c.group));
+            continue;
+        };
+        match r.actual.strip_suffix(" rows").and_then(|n| n.parse::<u64>().ok()) {
+            Some(0) => c.expect = Expect::NoRows,
+            Some(rows) => c.expect = Expect::Rows(rows),
+            None => {
+                let why = if r.detail.is_empty() { r.actual.clone() } else { r.detail.clone() };
+                review.push(format!(
+                    "Sqitch verify script of {} fails right after its change in the rehearsal: {why}; not a check",
+                    c.group
+                ));
+                continue;
+            }
+        }
+        plan.verification.push(c);
+    }
 }
 
 /// The criteria, written out: all migrations applied, objects as announced, sections pass,

@@ -208,7 +208,9 @@ pub fn problems(plan: &LoadedPlan) -> Vec<String> {
             let kind = s.non_transactional?.describe();
             Some(format!(
                 "{}:{}:{}: {kind} cannot run inside a transaction; mark the rollback `non_transactional: true` in the plan to run it in transactional segments with this statement on its own",
-                script.shown, s.line, s.column
+                s.source(&script.shown, "").0,
+                s.line,
+                s.column
             ))
         })
         .collect()

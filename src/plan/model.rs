@@ -361,6 +361,11 @@ pub struct Check {
     /// schema-summary check that passes on the baseline is otherwise flagged as unable to fail).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub invariant: bool,
+    /// A verification check run right after this migration is applied (as Sqitch runs a
+    /// change's verify script), not after the batch: a later migration may change what it
+    /// checks. SQL probes only; in a one-transaction batch it runs after the batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// Where a check's actual value comes from.

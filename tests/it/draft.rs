@@ -387,3 +387,44 @@ fn init_a_down_file_with_drop_index_concurrently_makes_a_rollback_run_in_segment
     );
     assert!(all.contains(&at), "{at} in: {all}");
 }
+
+#[tokio::test]
+async fn init_sqitch_as_sqitch_runs_it_top_dir_psql_variables_and_verify_right_after_its_change() {
+    let (loaded, out) = init("sqitch_conf", &["--from", "members"]);
+    assert_eq!(ids(&loaded), ["members", "notes", "legacy_view", "drop_legacy_view"], "{out}");
+    assert!(
+        loaded.plan.migrations[0].file.ends_with("db/deploy/members.sql"),
+        "top_dir = db: {:?}",
+        loaded.plan.migrations[0].file
+    );
+    assert!(loaded.plan.baseline.migrations[0].ends_with("db/deploy/accounts.sql"));
+    let verify: Vec<(&str, Option<&str>, &Expect)> = loaded
+        .plan
+        .verification
+        .iter()
+        .filter(|c| c.title.starts_with("Sqitch verify"))
+        .map(|c| (c.id.as_str(), c.after.as_deref(), &c.expect))
+        .collect();
+    assert_eq!(
+        verify,
+        [
+            ("V-members-VERIFY", Some("members"), &Expect::NoRows),
+            ("V-legacy_view-VERIFY", Some("legacy_view"), &Expect::NoRows),
+            ("V-drop_legacy_view-VERIFY", Some("drop_legacy_view"), &Expect::Rows(1)),
+        ],
+        "each right after its change; legacy_view's though drop_legacy_view drops the view: {out}"
+    );
+    let text = std::fs::read_to_string(&loaded.path).unwrap();
+    assert!(text.contains("verify/notes.sql has no statement (comments only): not a check"), "{text}");
+    assert!(!text.contains("fails"), "{text}");
+    // \set, :"name", :'literal' and \if :{?name} … \else as psql runs them: the table, its
+    // comment (checked by the DO block) and the \else branch's index.
+    assert_eq!(loaded.plan.migrations[0].creates.tables, ["members"]);
+    rehearses_clean(&loaded.path);
+    runs_go_on_a_sandbox(&loaded.path);
+    let result = ends_go(&loaded).await;
+    for id in ["V-members-VERIFY", "V-legacy_view-VERIFY", "V-drop_legacy_view-VERIFY"] {
+        assert!(result.verification.iter().any(|c| c.id == id && c.status == pgstage::run_result::Status::Pass), "{id}");
+    }
+    rolled_back(&result);
+}
