@@ -247,8 +247,12 @@ impl SqitchDirs {
                 |section: &str| settings.iter().rev().find(|(s, k, ..)| s == section && k == key).map(|(.., v, _)| v.clone());
             of("engine.pg").or_else(|| of("core"))
         };
-        let top = dir.join(get("top_dir").unwrap_or_else(|| ".".into()));
-        let at = |key: &str, default: &str| get(key).map_or_else(|| top.join(default), |p| dir.join(p));
+        // Paths as the folder's own (no `./` in what the draft writes).
+        let under = |base: &Path, p: &str| {
+            Path::new(p).components().filter(|c| *c != std::path::Component::CurDir).fold(base.to_path_buf(), |b, c| b.join(c))
+        };
+        let top = under(dir, &get("top_dir").unwrap_or_default());
+        let at = |key: &str, default: &str| get(key).map_or_else(|| top.join(default), |p| under(dir, &p));
         Ok(SqitchDirs {
             plan: at("plan_file", "sqitch.plan"),
             deploy: at("deploy_dir", "deploy"),
@@ -346,6 +350,20 @@ mod tests {
         for d in [empty, twice, sqitch, split] {
             std::fs::remove_dir_all(d).unwrap();
         }
+    }
+
+    #[test]
+    fn sqitch_conf_says_where_the_files_are() {
+        let conf = "[core]\n\tengine = pg\n\ttop_dir = ./db\n[engine \"pg\"]\n\tdeploy_dir = db/changes # ours\n\textension = psql\n";
+        let dir = folder("conf", &[("sqitch.conf", conf)]);
+        let dirs = SqitchDirs::read(&dir).unwrap();
+        assert_eq!(dirs.plan, dir.join("db/sqitch.plan"));
+        assert_eq!((dirs.deploy, dirs.revert, dirs.verify), (dir.join("db/changes"), dir.join("db/revert"), dir.join("db/verify")));
+        assert_eq!(dirs.extension, "psql");
+        std::fs::write(dir.join("sqitch.conf"), "[core]\n[deploy \"variables\"]\n  schema = app\n").unwrap();
+        let e = SqitchDirs::read(&dir).unwrap_err().to_string();
+        assert!(e.ends_with("sqitch.conf:3: [deploy.variables] schema: variables Sqitch passes to psql are not read by pgstage; set them in the scripts with \\set"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
