@@ -354,11 +354,15 @@ mod tests {
 
     #[test]
     fn sqitch_conf_says_where_the_files_are() {
-        let conf = "[core]\n\tengine = pg\n\ttop_dir = ./db\n[engine \"pg\"]\n\tdeploy_dir = db/changes # ours\n\textension = psql\n";
+        let conf =
+            "[core]\n\tengine = pg\n\ttop_dir = ./db\n[engine \"pg\"]\n\tdeploy_dir = db/changes # ours\n\textension = psql\n";
         let dir = folder("conf", &[("sqitch.conf", conf)]);
         let dirs = SqitchDirs::read(&dir).unwrap();
         assert_eq!(dirs.plan, dir.join("db/sqitch.plan"));
-        assert_eq!((dirs.deploy, dirs.revert, dirs.verify), (dir.join("db/changes"), dir.join("db/revert"), dir.join("db/verify")));
+        assert_eq!(
+            (dirs.deploy, dirs.revert, dirs.verify),
+            (dir.join("db/changes"), dir.join("db/revert"), dir.join("db/verify"))
+        );
         assert_eq!(dirs.extension, "psql");
         std::fs::write(dir.join("sqitch.conf"), "[core]\n[deploy \"variables\"]\n  schema = app\n").unwrap();
         let e = SqitchDirs::read(&dir).unwrap_err().to_string();
