@@ -101,7 +101,8 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let Prepared { sources, split, dir, plan_path } = prepared;
     let (baseline, batch) = sources.migrations.split_at(split);
     let out = &options.output;
-    let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal)?;
+    let mut origins = Vec::new();
+    let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal, &mut origins)?;
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
     // Sqitch verify scripts run in the rehearsal right after their change, as Sqitch runs them.
     let mut verify_review = Vec::new();
@@ -112,6 +113,8 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let run = rig.rehearse(&measuring).await?;
     let failures = rehearse::failures(&run);
     if !failures.is_empty() {
+        let drafted = written_rollback.as_deref().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned());
+        let failures = failures.into_iter().map(|f| in_down_file(f, drafted.as_deref(), &origins)).collect();
         return Err(DraftError::MigrationFailed(failures));
     }
     plan.verification.clear();
@@ -132,13 +135,15 @@ fn rollback_path(plan_path: &Path) -> PathBuf {
 }
 
 /// The rollback: the down files of the batch in reverse order (written beside the plan as
-/// one script), else the folder's own `rollback.sql`. Returns the path and whether written.
+/// one script), else the folder's own `rollback.sql`. Returns the path and whether written;
+/// `origins`: the line of the script where each down file starts, and the file.
 fn rollback_script(
     sources: &Sources,
     batch: &[MigrationFile],
     plan_path: &Path,
     out: &Output,
     journal: &mut Journal,
+    origins: &mut Vec<(usize, PathBuf)>,
 ) -> Result<(Option<PathBuf>, Option<PathBuf>), DraftError> {
     let downs: Option<Vec<&MigrationFile>> = batch.iter().rev().map(|m| sources.down_of(&m.version)).collect();
     match downs {
@@ -150,7 +155,9 @@ fn rollback_script(
             );
             for d in downs {
                 let sql = SqlFile::read(&d.path)?.script;
-                text.push_str(&format!("\n-- {}\n{}\n", d.path.display(), sql.trim_end()));
+                text.push_str(&format!("\n-- {}\n", d.path.display()));
+                origins.push((text.matches('\n').count() + 1, d.path.clone()));
+                text.push_str(&format!("{}\n", sql.trim_end()));
                 if !sql.trim_end().ends_with(';') {
                     text.push_str(";\n");
                 }
@@ -160,6 +167,21 @@ fn rollback_script(
         }
         _ => Ok((sources.rollback.clone(), None)),
     }
+}
+
+/// A rehearsal failure at `line` of the rollback drafted from the down files (`drafted`, a
+/// file a failed draft does not keep), told at the down file and line it came from.
+fn in_down_file(failure: String, drafted: Option<&str>, origins: &[(usize, PathBuf)]) -> String {
+    let Some(name) = drafted else { return failure };
+    let Some(at) = failure.find(&format!("{name}:")) else { return failure };
+    let rest = &failure[at + name.len() + 1..];
+    let Some(line) = rest.split(':').next().and_then(|l| l.parse::<usize>().ok()) else { return failure };
+    let Some((first, down)) = origins.iter().rev().find(|(first, _)| *first <= line) else { return failure };
+    format!(
+        "{failure}\n    (that is {}:{}, in the rollback drafted from the down files, which a failed draft does not keep)",
+        down.display(),
+        line - first + 1
+    )
 }
 
 fn skeleton(sources: &Sources, baseline: &[MigrationFile], batch: &[MigrationFile], dir: &Path, rollback: Option<&Path>) -> Plan {

@@ -428,3 +428,18 @@ async fn init_sqitch_as_sqitch_runs_it_top_dir_psql_variables_and_verify_right_a
     }
     rolled_back(&result);
 }
+
+#[test]
+fn init_a_failing_down_file_is_named_not_only_the_rollback_it_drafted() {
+    let dir = scratch("failing-down");
+    let plan = dir.join("next.ron");
+    let out = pgstage(&["init", "tests/fixtures/init/failing_down", "--from", "2", "-o", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("next.rollback.sql:5:1: ERROR: table \"project\" does not exist (SQLSTATE 42P01)"), "{all}");
+    assert!(
+        all.contains("(that is tests/fixtures/init/failing_down/000002_projects.down.sql:2, in the rollback drafted from the down files, which a failed draft does not keep)"),
+        "{all}"
+    );
+    assert!(!plan.exists() && !dir.join("next.rollback.sql").exists(), "a failed init writes nothing");
+}
