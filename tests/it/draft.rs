@@ -443,3 +443,24 @@ fn init_a_failing_down_file_is_named_not_only_the_rollback_it_drafted() {
     );
     assert!(!plan.exists() && !dir.join("next.rollback.sql").exists(), "a failed init writes nothing");
 }
+
+#[test]
+fn init_a_migration_that_includes_a_file_with_psql_variables() {
+    let (loaded, out) = init("psql_include", &["--from", "002"]);
+    assert_eq!(ids(&loaded), ["002"], "lib/ holds no migration: {out}");
+    assert_eq!(creates(&loaded, 0).0, ["account_events"], "\\set, then \\ir with :\"audit_table\": {out}");
+    // An error in the included file is told at that file's line and column (after a
+    // substituted variable: the column as written, not as sent).
+    let dir = scratch("psql-include-broken");
+    let folder = dir.join("migrations");
+    std::fs::create_dir_all(folder.join("lib")).unwrap();
+    for f in ["001_accounts.sql", "002_audit.sql", "lib/audit_table.sql"] {
+        let text = std::fs::read_to_string(root().join("tests/fixtures/init/psql_include").join(f)).unwrap();
+        std::fs::write(folder.join(f), text.replace("WHERE at >", "WHERE at_when >")).unwrap();
+    }
+    let out = pgstage(&["init", folder.to_str().unwrap(), "--from", "002", "-o", dir.join("next.ron").to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    let at = format!("{}:7:53: ERROR: column \"at_when\" does not exist", folder.join("lib/audit_table.sql").display());
+    assert!(all.contains(&at), "{at} in: {all}");
+}
