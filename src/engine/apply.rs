@@ -45,6 +45,7 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<SqlFile>>, Vec<String>) {
             let (shown, statements) = (&prepared.shown, &prepared.statements);
             if !m.non_transactional {
                 for s in statements.iter().filter(|s| split::controls_transaction(&s.sql)) {
+                    let shown = s.source(shown, "").0;
                     let first = s.sql.split_whitespace().collect::<Vec<_>>().join(" ");
                     problems.push(format!(
                         "{shown}:{}:{}: `{first}` inside migration {}: pgstage applies each migration in one transaction of its own (with its ledger record), and transaction control in the file would commit or end it part way; remove it (a BEGIN at the top with a COMMIT at the end is taken off by itself), or mark the migration `non_transactional: true`",
@@ -52,6 +53,7 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<SqlFile>>, Vec<String>) {
                     ));
                 }
                 for s in statements.iter().filter(|s| s.non_transactional.is_some()) {
+                    let shown = s.source(shown, "").0;
                     let kind = s.non_transactional.unwrap().describe();
                     problems.push(format!(
                         "{shown}:{}:{}: {kind} cannot run inside a transaction; mark migration {} `non_transactional: true` in the plan to apply it statement by statement",
@@ -62,6 +64,7 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<SqlFile>>, Vec<String>) {
             Some(prepared)
         })
         .collect();
+    problems.extend(super::rollback::problems(plan));
     (prepared, problems)
 }
 
@@ -203,7 +206,7 @@ pub async fn run_statements(
         let held = Mutex::new(HashMap::new());
         let polling = polled.as_ref().filter(|_| reach[i].trace);
         let outcome = {
-            let at = format!("{}:{}", p.shown, statement.line);
+            let at = format!("{}:{}", statement.source(&p.shown, &p.script).0, statement.line);
             let watch = async {
                 match ctx.watcher {
                     Some(reader) => {
@@ -345,8 +348,10 @@ fn fail(
     result: &mut MigrationResult,
 ) {
     let cancelled = ctx.cancelled.load(Ordering::SeqCst) && e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED);
+    // The file the statement is in: the migration's, or one it includes (`\ir`).
+    let (shown, script) = statement.source(&p.shown, &p.script);
     let (line, column) = match e.as_db_error().and_then(|d| d.position()) {
-        Some(tokio_postgres::error::ErrorPosition::Original(pos)) => split::locate(&p.script, statement, *pos as usize),
+        Some(tokio_postgres::error::ErrorPosition::Original(pos)) => split::locate(script, statement, *pos as usize),
         _ => (statement.line, statement.column),
     };
     result.status = if cancelled { MigrationStatus::Cancelled } else { MigrationStatus::Failed };
@@ -360,7 +365,7 @@ fn fail(
     if let Some(wait) = result.lock_waits.last().filter(|_| waited) {
         what.push_str(&format!("\n  {}", wait.sentence()));
     }
-    result.error = Some(format!("{}:{line}:{column}: {what}", p.shown));
+    result.error = Some(format!("{shown}:{line}:{column}: {what}"));
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 }
 

@@ -278,6 +278,9 @@ impl Engine {
                 }
                 return Err(end);
             }
+            if !batch {
+                self.checks_after(i).await?;
+            }
         }
         if batch {
             self.client().batch_execute(&self.settings.commit_sql()).await.map_err(db_failed)?;
@@ -488,6 +491,37 @@ impl Engine {
         true
     }
 
+    /// The verification checks to run right after migration `i` (`after`, as Sqitch runs a
+    /// change's verify script): a later migration may change what they check.
+    async fn checks_after(&mut self, i: usize) -> Result<(), StepEnd> {
+        let id = self.plan.plan.migrations[i].id.clone();
+        let checks: Vec<Check> = self.plan.plan.verification.iter().filter(|c| c.after.as_ref() == Some(&id)).cloned().collect();
+        let earlier = self.result.migrations[i].status == MigrationStatus::AlreadyApplied;
+        for c in &checks {
+            let r = if earlier {
+                // The state right after it is gone (later migrations may be applied too).
+                CheckResult {
+                    id: c.id.clone(),
+                    group: c.group.clone(),
+                    title: c.title.clone(),
+                    expected: check::expected_text(&c.expect),
+                    actual: "n/a: applied by an earlier run".into(),
+                    status: Status::NotApplicable,
+                    duration_ms: 0.0,
+                    sql: String::new(),
+                    detail: format!(
+                        "migration {id} was applied by an earlier run: the state right after it is not there to check"
+                    ),
+                    metric: None,
+                }
+            } else {
+                self.check(c, TxMode::ReadOnly, &self.current).await?
+            };
+            self.record(Section::Verification, r);
+        }
+        Ok(())
+    }
+
     fn finish_migration(&mut self, i: usize, result: MigrationResult) {
         let _ = self.events.send(Event::MigrationFinished(Box::new(result.clone())));
         self.result.migrations[i] = result;
@@ -518,10 +552,13 @@ impl Engine {
             (Section::SchemaSummary, &plan.schema_summary, TxMode::ReadOnly),
             (Section::SampleData, &plan.sample_data, TxMode::RolledBack),
         ];
-        let total = sections.iter().map(|s| s.1.len()).sum::<usize>() + plan.rls.len();
+        // Checks run right after their migration ran then; in one batch transaction, here.
+        let batch = plan.execution.transaction == TransactionMode::Batch;
+        let now = |c: &&Check| batch || c.after.is_none();
+        let total = sections.iter().map(|s| s.1.iter().filter(now).count()).sum::<usize>() + plan.rls.len();
         let mut done = 0;
         for (section, checks, mode) in sections {
-            for c in checks {
+            for c in checks.iter().filter(now) {
                 let r = self.check(c, mode, &self.current).await?;
                 self.record(section, r);
                 done += 1;

@@ -417,6 +417,11 @@ pub struct Check {
     /// schema-summary check that passes on the baseline is otherwise flagged as unable to fail).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub invariant: bool,
+    /// A verification check run right after this migration is applied (as Sqitch runs a
+    /// change's verify script), not after the batch: a later migration may change what it
+    /// checks. SQL probes only; in a one-transaction batch it runs after the batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// Where a check's actual value comes from.
@@ -613,6 +618,12 @@ pub struct Rollback {
     /// After the rollback the catalog must equal the baseline snapshot.
     #[serde(default = "yes")]
     pub expect_baseline: bool,
+    /// The script holds statements that cannot run in a transaction (DROP INDEX CONCURRENTLY,
+    /// …): it then runs as non-transactional migrations do, its other statements in
+    /// transactions between them (a segment each), each such statement on its own; the
+    /// script's own BEGIN / COMMIT mark where a segment ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub non_transactional: bool,
     #[serde(default)]
     pub checks: Vec<Check>,
 }

@@ -38,7 +38,7 @@ pub fn range_around(ms: f64) -> MsRange {
 }
 
 pub(super) fn check(id: String, group: &str, title: String, probe: Probe, expect: Expect) -> Check {
-    Check { id, title, group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false }
+    Check { id, title, group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false, after: None }
 }
 
 /// Fill the draft from the rehearsal; returns what to review, in words.

@@ -112,23 +112,39 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let Prepared { sources, split, dir, plan_path } = prepared;
     let (baseline, batch) = sources.migrations.split_at(split);
     let out = &options.output;
-    let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal)?;
+    let mut origins = Vec::new();
+    let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal, &mut origins)?;
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
+    // Sqitch verify scripts run in the rehearsal right after their change, as Sqitch runs them.
+    let mut verify_review = Vec::new();
+    let verify = verify::verify_checks(&sources, &plan, &mut verify_review);
+    plan.verification.extend(verify.iter().cloned());
     let rig = Rig::start(options.server.clone()).await?;
     let measuring = |plan: &Plan| LoadedPlan { plan: enums::measuring(plan), path: plan_path.clone(), dir: dir.clone() };
-    let mut run = measure(&rig, &measuring(&plan)).await?;
+    // A failure in the rollback drafted from the down files is told at the down file too.
+    let drafted = written_rollback.as_deref().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned());
+    let in_down_files = |e| match e {
+        DraftError::MigrationFailed(failures) => {
+            DraftError::MigrationFailed(failures.into_iter().map(|f| in_down_file(f, drafted.as_deref(), &origins)).collect())
+        }
+        e => e,
+    };
+    let mut run = measure(&rig, &measuring(&plan)).await.map_err(in_down_files)?;
     let schema = schemas::choose(options.schema.as_deref(), &run, &plan.baseline.schema);
     if schema != plan.baseline.schema {
         // The counts before and after are of the plan's schema: measured again for this one.
         plan.baseline.schema = schema;
-        run = measure(&rig, &measuring(&plan)).await?;
+        run = measure(&rig, &measuring(&plan)).await.map_err(in_down_files)?;
     }
+    // The verify checks ran in the measuring rehearsal; they are drafted below from what they saw.
+    plan.verification.clear();
     let mut review = fill::fill(&mut plan, &run, !baseline.is_empty());
+    review.append(&mut verify_review);
     schemas::counts(&rig, &mut plan, &run, !baseline.is_empty(), &mut review).await?;
     losses::declare(&mut plan, &run, &mut review);
     altered::checks(&rig, &mut plan, &run, &mut review).await?;
     enums::checks(&rig, &mut plan, &run, &dir).await?;
-    verify::verify_checks(&rig, &sources, &mut plan, &mut review).await?;
+    verify::verify_as_rehearsed(verify, &run, &mut plan, &mut review);
     criteria(&mut plan);
     let header = header(&plan, &sources, options, &run, &review, written_rollback.as_deref());
     journal.write(out, &plan_path, &render::plan_text(&plan, &header))?;
@@ -166,13 +182,15 @@ fn rollback_path(plan_path: &Path) -> PathBuf {
 }
 
 /// The rollback: the down files of the batch in reverse order (written beside the plan as
-/// one script), else the folder's own `rollback.sql`. Returns the path and whether written.
+/// one script), else the folder's own `rollback.sql`. Returns the path and whether written;
+/// `origins`: the line of the script where each down file starts, and the file.
 fn rollback_script(
     sources: &Sources,
     batch: &[MigrationFile],
     plan_path: &Path,
     out: &Output,
     journal: &mut Journal,
+    origins: &mut Vec<(usize, PathBuf)>,
 ) -> Result<(Option<PathBuf>, Option<PathBuf>), DraftError> {
     let downs: Option<Vec<&MigrationFile>> = batch.iter().rev().map(|m| sources.down_of(&m.version)).collect();
     match downs {
@@ -184,7 +202,9 @@ fn rollback_script(
             );
             for d in downs {
                 let sql = SqlFile::read(&d.path)?.script;
-                text.push_str(&format!("\n-- {}\n{}\n", d.path.display(), sql.trim_end()));
+                text.push_str(&format!("\n-- {}\n", d.path.display()));
+                origins.push((text.matches('\n').count() + 1, d.path.clone()));
+                text.push_str(&format!("{}\n", sql.trim_end()));
                 if !sql.trim_end().ends_with(';') {
                     text.push_str(";\n");
                 }
@@ -194,6 +214,21 @@ fn rollback_script(
         }
         _ => Ok((sources.rollback.clone(), None)),
     }
+}
+
+/// A rehearsal failure at `line` of the rollback drafted from the down files (`drafted`, a
+/// file a failed draft does not keep), told at the down file and line it came from.
+fn in_down_file(failure: String, drafted: Option<&str>, origins: &[(usize, PathBuf)]) -> String {
+    let Some(name) = drafted else { return failure };
+    let Some(at) = failure.find(&format!("{name}:")) else { return failure };
+    let rest = &failure[at + name.len() + 1..];
+    let Some(line) = rest.split(':').next().and_then(|l| l.parse::<usize>().ok()) else { return failure };
+    let Some((first, down)) = origins.iter().rev().find(|(first, _)| *first <= line) else { return failure };
+    format!(
+        "{failure}\n    (that is {}:{}, in the rollback drafted from the down files, which a failed draft does not keep)",
+        down.display(),
+        line - first + 1
+    )
 }
 
 fn skeleton(sources: &Sources, baseline: &[MigrationFile], batch: &[MigrationFile], dir: &Path, rollback: Option<&Path>) -> Plan {
@@ -240,7 +275,14 @@ fn skeleton(sources: &Sources, baseline: &[MigrationFile], batch: &[MigrationFil
         sample_data: vec![],
         rls: vec![],
         performance: Default::default(),
-        rollback: rollback.map(|p| Rollback { script: relative(dir, p), rehearse: true, expect_baseline: true, checks: vec![] }),
+        rollback: rollback.map(|p| Rollback {
+            script: relative(dir, p),
+            rehearse: true,
+            expect_baseline: true,
+            // A down file with DROP INDEX CONCURRENTLY…: run in segments, as its up file is.
+            non_transactional: SqlFile::read(p).is_ok_and(|f| f.non_transactional()),
+            checks: vec![],
+        }),
         criteria: vec![],
         team: vec![],
         timeline: vec![],
