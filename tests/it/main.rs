@@ -17,6 +17,7 @@ mod other_sessions;
 mod plan;
 mod privileges;
 mod report;
+mod rules;
 mod sandbox;
 mod scale;
 mod schema;

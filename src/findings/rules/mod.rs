@@ -16,6 +16,7 @@ mod validate_in_same_transaction;
 mod write_lock_held_too_long;
 
 use super::Context;
+use super::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
@@ -40,6 +41,23 @@ pub const ALL: &[Rule] = &[
     index_maintenance_without_concurrently::RULE,
     rename_breaks_running_code::RULE,
     missing_lock_timeout::RULE,
+];
+
+/// What `pgstage rules` says of each rule, with its examples ([`crate::findings::catalogue`]).
+pub const CATALOGUE: &[Doc] = &[
+    index_without_concurrently::DOC,
+    foreign_key_valid::DOC,
+    set_not_null::DOC,
+    table_rewrite::DOC,
+    statements_under_access_exclusive::DOC,
+    foreign_key_without_index::DOC,
+    write_lock_held_too_long::DOC,
+    constraint_index_under_access_exclusive::DOC,
+    check_without_not_valid::DOC,
+    validate_in_same_transaction::DOC,
+    index_maintenance_without_concurrently::DOC,
+    rename_breaks_running_code::DOC,
+    missing_lock_timeout::DOC,
 ];
 
 /// The rule ids, as written.
