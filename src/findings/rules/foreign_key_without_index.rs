@@ -14,7 +14,7 @@ pub const RULE: Rule =
     Rule { id: LockRule::ForeignKeyWithoutIndex, summary: "a foreign key whose columns no index covers", check };
 
 /// The column list inside the first parentheses after `after` in `def`.
-fn columns_after<'a>(def: &'a str, after: &str) -> Option<Vec<&'a str>> {
+pub(super) fn columns_after<'a>(def: &'a str, after: &str) -> Option<Vec<&'a str>> {
     let start = def.find(after)? + after.len();
     let rest = &def[start..];
     let open = rest.find('(')?;
@@ -23,7 +23,7 @@ fn columns_after<'a>(def: &'a str, after: &str) -> Option<Vec<&'a str>> {
 }
 
 /// (table, leading columns) of an index definition as `pg_get_indexdef` writes it.
-fn index_columns(def: &str) -> Option<(&str, Vec<&str>)> {
+pub(super) fn index_columns(def: &str) -> Option<(&str, Vec<&str>)> {
     let on = def.find(" ON ")? + 4;
     let rest = def[on..].strip_prefix("ONLY ").unwrap_or(&def[on..]);
     let table = rest.split(' ').next()?;
