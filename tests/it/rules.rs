@@ -30,27 +30,39 @@ async fn apply_example(rule: &str, kind: &str, n: usize, sql: &str) -> Migration
     result.migrations.remove(0)
 }
 
+/// Examples run at once: each in a database of its own, so they cannot meet; the server's
+/// cores are the limit.
+const AT_ONCE: usize = 4;
+
 #[tokio::test]
 async fn each_rules_bad_example_raises_it_and_its_good_example_does_not() {
-    let mut wrong = Vec::new();
+    use futures_util::stream::{self, StreamExt};
+    let mut cases = Vec::new();
     for rule in ALL {
         let doc = catalogue::doc(rule.id);
-        let id = rule.id.as_str();
         for (kind, examples, want) in [("bad", doc.bad, true), ("good", doc.good, false)] {
             for (n, sql) in examples.iter().enumerate() {
-                let m = apply_example(id, kind, n, sql).await;
-                let raised = m.findings.iter().any(|f| f.rule == rule.id);
-                if raised != want {
-                    wrong.push(format!(
-                        "{id}: its {kind} example {n} {} it ({:?}{}):\n{sql}\nfindings: {:#?}",
-                        if raised { "raises" } else { "does not raise" },
-                        m.status,
-                        m.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default(),
-                        m.findings.iter().map(|f| format!("{} {}: {}", f.rule, f.relation, f.message)).collect::<Vec<_>>()
-                    ));
-                }
+                cases.push((rule.id, kind, n, *sql, want));
             }
         }
     }
+    let wrong: Vec<String> = stream::iter(cases)
+        .map(|(id, kind, n, sql, want)| async move {
+            let m = apply_example(id.as_str(), kind, n, sql).await;
+            let raised = m.findings.iter().any(|f| f.rule == id);
+            (raised != want).then(|| {
+                format!(
+                    "{id}: its {kind} example {n} {} it ({:?}{}):\n{sql}\nfindings: {:#?}",
+                    if raised { "raises" } else { "does not raise" },
+                    m.status,
+                    m.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default(),
+                    m.findings.iter().map(|f| format!("{} {}: {}", f.rule, f.relation, f.message)).collect::<Vec<_>>()
+                )
+            })
+        })
+        .buffer_unordered(AT_ONCE)
+        .filter_map(|w| async move { w })
+        .collect()
+        .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
