@@ -24,6 +24,22 @@ fn text(out: &Output) -> String {
 }
 
 #[test]
+fn rules_lists_every_rule_with_its_examples() {
+    let out = pgstage(&["rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains(pgstage::findings::catalogue::BASELINE.lines().next().unwrap()), "{shown}");
+    for rule in pgstage::findings::rules::ALL {
+        let doc = pgstage::findings::catalogue::doc(rule.id);
+        assert!(shown.contains(&format!("\n{} — ", rule.id)), "{} missing:\n{shown}", rule.id);
+        for line in doc.bad.iter().chain(doc.good).flat_map(|sql| sql.lines()) {
+            assert!(shown.contains(&format!("    {line}\n")), "{}: {line} missing", rule.id);
+        }
+        assert!(shown.contains(&format!("  safer: {}\n", doc.safer)), "{}", rule.id);
+    }
+}
+
+#[test]
 fn check_accepts_the_bundled_plan_and_rejects_a_broken_one() {
     let ok = pgstage(&["check", "plans/week2_staging.ron"]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
