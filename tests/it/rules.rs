@@ -17,8 +17,7 @@ async fn apply_example(rule: &str, kind: &str, n: usize, sql: &str) -> Migration
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("960_{rule}_{kind}_{n}.sql"));
     std::fs::write(&file, sql).unwrap();
-    let non_transactional =
-        pgstage::db::split::split(sql).unwrap().iter().any(|s| s.non_transactional.is_some());
+    let non_transactional = pgstage::db::split::split(sql).unwrap().iter().any(|s| s.non_transactional.is_some());
     let plan = plan_with(|p| {
         bare(p);
         let mut m = migration("960", "Cargo.toml");

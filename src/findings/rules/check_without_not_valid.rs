@@ -5,8 +5,8 @@
 //! the statement read the table.
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, scanned_under_access_exclusive, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;

@@ -105,8 +105,14 @@ pub const DOC: Doc = Doc {
     detects: "a column's type made narrower: shorter text, a smaller integer, less precision (measured: the catalog's type before and after)",
     why: "a value the running application writes may no longer fit, and its writes fail; the server also checks or rewrites every row under ACCESS EXCLUSIVE",
     safer: ADVICE,
-    bad: &["ALTER TABLE public.customers ALTER COLUMN name TYPE varchar(50);", "ALTER TABLE public.customers ALTER COLUMN code TYPE varchar(20);"],
-    good: &["ALTER TABLE public.customers ALTER COLUMN name TYPE varchar(200);", "ALTER TABLE public.customers ADD CONSTRAINT customers_name_short CHECK (length(name) <= 50) NOT VALID;"],
+    bad: &[
+        "ALTER TABLE public.customers ALTER COLUMN name TYPE varchar(50);",
+        "ALTER TABLE public.customers ALTER COLUMN code TYPE varchar(20);",
+    ],
+    good: &[
+        "ALTER TABLE public.customers ALTER COLUMN name TYPE varchar(200);",
+        "ALTER TABLE public.customers ADD CONSTRAINT customers_name_short CHECK (length(name) <= 50) NOT VALID;",
+    ],
 };
 
 #[cfg(test)]

@@ -123,9 +123,7 @@ pub fn statement_naming(ctx: &Context, table: &str, starts: &[&str]) -> String {
         .find(|s| {
             let sql = shape(&s.sql).replace('"', "");
             starts.iter().any(|p| sql.starts_with(p))
-                && sql
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
-                    .any(|word| word == want)
+                && sql.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).any(|word| word == want)
         })
         .map_or_else(|| ctx.file().to_owned(), |s| format!("{}:{}", ctx.file(), s.line))
 }

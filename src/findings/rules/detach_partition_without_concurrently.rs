@@ -12,11 +12,8 @@ use crate::findings::{Context, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule = Rule {
-    id: LockRule::DetachPartitionWithoutConcurrently,
-    summary: "DETACH PARTITION without CONCURRENTLY",
-    check,
-};
+pub const RULE: Rule =
+    Rule { id: LockRule::DetachPartitionWithoutConcurrently, summary: "DETACH PARTITION without CONCURRENTLY", check };
 
 const ADVICE: &str = "ALTER TABLE … DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+) in a migration of its own (non_transactional: true); DETACH PARTITION … FINALIZE if it is interrupted";
 
@@ -24,7 +21,11 @@ fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &ctx.migration.trace {
         let sql = shape(ctx.sql(t));
-        if !sql.starts_with("ALTER TABLE") || !sql.contains(" DETACH PARTITION ") || sql.contains(" CONCURRENTLY") || sql.contains(" FINALIZE") {
+        if !sql.starts_with("ALTER TABLE")
+            || !sql.contains(" DETACH PARTITION ")
+            || sql.contains(" CONCURRENTLY")
+            || sql.contains(" FINALIZE")
+        {
             continue;
         }
         for l in t.locks.iter().filter(|l| l.kind.contains("table") && l.mode == LockMode::AccessExclusive) {
@@ -56,7 +57,13 @@ mod tests {
         let sql = "ALTER TABLE public.events DETACH PARTITION public.events_2025";
         let bad = Fixture::new()
             .rows("public.events_2025", Some(10_000))
-            .statement(2, sql, 1.0, &[("public.events", "AccessExclusiveLock"), ("public.events_2025", "AccessExclusiveLock")], 1.0)
+            .statement(
+                2,
+                sql,
+                1.0,
+                &[("public.events", "AccessExclusiveLock"), ("public.events_2025", "AccessExclusiveLock")],
+                1.0,
+            )
             .findings(100_000);
         assert_eq!(rules_of(&bad).iter().filter(|r| **r == ID).count(), 2, "{bad:?}");
         let good = Fixture::new()

@@ -11,8 +11,11 @@ use crate::findings::{Context, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
-pub const RULE: Rule =
-    Rule { id: LockRule::DomainConstraintScan, summary: "ALTER DOMAIN … ADD CONSTRAINT checks every column of the domain", check };
+pub const RULE: Rule = Rule {
+    id: LockRule::DomainConstraintScan,
+    summary: "ALTER DOMAIN … ADD CONSTRAINT checks every column of the domain",
+    check,
+};
 
 const ADVICE: &str = "ALTER DOMAIN … ADD CONSTRAINT … NOT VALID (new values checked at once), then VALIDATE CONSTRAINT in a later migration, off-hours";
 
@@ -24,7 +27,8 @@ fn check(ctx: &Context) -> Vec<Finding> {
             continue;
         }
         for l in t.locks.iter().filter(|l| l.kind.contains("table") && l.blocks.is_some_and(|b| b != Blocks::DdlOnly)) {
-            let message = format!("the domain's new constraint was checked on every row of {} under {}: writes waited", l.relation, l.mode);
+            let message =
+                format!("the domain's new constraint was checked on every row of {} under {}: writes waited", l.relation, l.mode);
             out.push(under(ctx, RULE.id, t, &l.relation, l.mode, message, ADVICE));
         }
     }

@@ -13,7 +13,8 @@ use crate::run_result::{Finding, FindingSeverity};
 
 pub const RULE: Rule = Rule { id: LockRule::DropBreaksRunningCode, summary: "table or column dropped under running code", check };
 
-const ADVICE: &str = "expand and contract in separate releases: release code that no longer uses it, then drop it in a later migration";
+const ADVICE: &str =
+    "expand and contract in separate releases: release code that no longer uses it, then drop it in a later migration";
 
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -47,7 +48,9 @@ pub const DOC: Doc = Doc {
     why: "beyond the data lost, the application that is running still uses it and fails from the COMMIT until it is redeployed",
     safer: ADVICE,
     bad: &["ALTER TABLE public.customers DROP COLUMN note;", "DROP TABLE public.legacy_contacts;"],
-    good: &["-- contract, step 1: the code no longer uses the column; say so, drop it in a later release\nCOMMENT ON COLUMN public.customers.note IS 'unused since release 42: dropped in release 43';"],
+    good: &[
+        "-- contract, step 1: the code no longer uses the column; say so, drop it in a later release\nCOMMENT ON COLUMN public.customers.note IS 'unused since release 42: dropped in release 43';",
+    ],
 };
 
 #[cfg(test)]

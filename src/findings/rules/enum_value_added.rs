@@ -13,7 +13,8 @@ use crate::findings::{Context, shape};
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
-pub const RULE: Rule = Rule { id: LockRule::EnumValueAdded, summary: "enum value added where its position or transaction matters", check };
+pub const RULE: Rule =
+    Rule { id: LockRule::EnumValueAdded, summary: "enum value added where its position or transaction matters", check };
 
 const ADVICE: &str = "ALTER TYPE … ADD VALUE IF NOT EXISTS at the end (no BEFORE / AFTER), alone in a migration of its own; use the value from the next migration on";
 
@@ -33,9 +34,13 @@ fn check(ctx: &Context) -> Vec<Finding> {
         }
         let type_name = s.sql.split_whitespace().nth(2).unwrap_or_default().to_owned();
         let message = if placed {
-            format!("{type_name} gets a value placed among the existing ones: ORDER BY and comparisons of the running code now sort it between them")
+            format!(
+                "{type_name} gets a value placed among the existing ones: ORDER BY and comparisons of the running code now sort it between them"
+            )
         } else {
-            format!("{type_name} gets a value in a transaction with other work: it cannot be used before COMMIT, and before PostgreSQL 12 ADD VALUE is refused in a transaction")
+            format!(
+                "{type_name} gets a value in a transaction with other work: it cannot be used before COMMIT, and before PostgreSQL 12 ADD VALUE is refused in a transaction"
+            )
         };
         out.push(Finding {
             severity: if placed { FindingSeverity::Warning } else { FindingSeverity::Info },

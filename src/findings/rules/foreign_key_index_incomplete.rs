@@ -16,11 +16,8 @@ use crate::findings::{Context, shape};
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
-pub const RULE: Rule = Rule {
-    id: LockRule::ForeignKeyIndexIncomplete,
-    summary: "rows deleted under a foreign key with no complete index",
-    check,
-};
+pub const RULE: Rule =
+    Rule { id: LockRule::ForeignKeyIndexIncomplete, summary: "rows deleted under a foreign key with no complete index", check };
 
 fn unquoted(name: &str) -> String {
     name.replace('"', "")
@@ -118,7 +115,9 @@ pub const DOC: Doc = Doc {
     detects: "rows deleted (or a referenced key updated) in a table that a foreign key references with no complete index on its columns: none, only a partial one, or one not leading with them (eugene E15)",
     why: "each parent row deleted or updated makes the server scan the referencing table for rows still pointing to it: a batch of N rows is N scans, under the transaction's locks",
     safer: "first an index leading with the referencing columns, with no WHERE (CREATE INDEX CONCURRENTLY in a migration of its own), then the delete or update",
-    bad: &["-- orders.customer_id is covered only by the partial index orders_customer_open_idx\nDELETE FROM public.customers WHERE id > 10050;"],
+    bad: &[
+        "-- orders.customer_id is covered only by the partial index orders_customer_open_idx\nDELETE FROM public.customers WHERE id > 10050;",
+    ],
     good: &["-- shipments.order_id has a complete index: shipments_order_id_idx\nDELETE FROM public.orders WHERE id > 9990;"],
 };
 
@@ -132,10 +131,11 @@ mod tests {
 
     fn with_index(index: Option<&str>, sql: &str, change: TableChange) -> Vec<String> {
         let mut f = Fixture::new().sql(2, sql);
-        f.after.objects.entry(Kind::ForeignKey).or_default().insert(
-            "public.orders.orders_customer_id_fkey".into(),
-            "FOREIGN KEY (customer_id) REFERENCES customers(id)".into(),
-        );
+        f.after
+            .objects
+            .entry(Kind::ForeignKey)
+            .or_default()
+            .insert("public.orders.orders_customer_id_fkey".into(), "FOREIGN KEY (customer_id) REFERENCES customers(id)".into());
         if let Some(def) = index {
             f.after.objects.entry(Kind::Index).or_default().insert("public.idx".into(), def.into());
         }

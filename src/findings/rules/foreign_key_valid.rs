@@ -5,8 +5,8 @@
 //! EXCLUSIVE: reads and writes go on).
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, shape, sized};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -57,8 +57,12 @@ pub const DOC: Doc = Doc {
     detects: "a foreign key added without NOT VALID to a table with rows (SHARE ROW EXCLUSIVE on both tables during the scan)",
     why: "writes to both tables wait while every existing row is checked",
     safer: "ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
-    bad: &["ALTER TABLE public.shipments ADD CONSTRAINT shipments_order_fk FOREIGN KEY (order_id) REFERENCES public.orders (id);"],
-    good: &["ALTER TABLE public.shipments ADD CONSTRAINT shipments_order_fk FOREIGN KEY (order_id) REFERENCES public.orders (id) NOT VALID;"],
+    bad: &[
+        "ALTER TABLE public.shipments ADD CONSTRAINT shipments_order_fk FOREIGN KEY (order_id) REFERENCES public.orders (id);",
+    ],
+    good: &[
+        "ALTER TABLE public.shipments ADD CONSTRAINT shipments_order_fk FOREIGN KEY (order_id) REFERENCES public.orders (id) NOT VALID;",
+    ],
 };
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 //! index on the referencing columns (`CREATE INDEX CONCURRENTLY` when the table has rows).
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::snapshot::Kind;
 use crate::findings::Context;
+use crate::findings::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
@@ -77,8 +77,12 @@ pub const DOC: Doc = Doc {
     detects: "a foreign key the migration adds whose referencing columns no index leads with",
     why: "every DELETE or key UPDATE of a parent row scans the referencing table, and so does the check of the key itself",
     safer: "an index on the referencing columns (CREATE INDEX CONCURRENTLY when the table has rows)",
-    bad: &["CREATE TABLE public.customer_notes (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES public.customers, body text);"],
-    good: &["CREATE TABLE public.customer_notes (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES public.customers, body text);\nCREATE INDEX customer_notes_customer_id_idx ON public.customer_notes (customer_id);"],
+    bad: &[
+        "CREATE TABLE public.customer_notes (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES public.customers, body text);",
+    ],
+    good: &[
+        "CREATE TABLE public.customer_notes (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES public.customers, body text);\nCREATE INDEX customer_notes_customer_id_idx ON public.customer_notes (customer_id);",
+    ],
 };
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 //! INDEX CONCURRENTLY`, each in a migration of its own (`non_transactional: true`).
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;

@@ -4,8 +4,8 @@
 //! (`non_transactional: true`), then check the index is valid.
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, shape, sized};
 use crate::plan::LockRule;
 use crate::run_result::Finding;

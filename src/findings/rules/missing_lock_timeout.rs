@@ -5,8 +5,8 @@
 //! long. Safer: `SET lock_timeout = '…'` (or `SET LOCAL`) at the top of the file, and retry.
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::lock_modes::Blocks;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, shape};
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};

@@ -38,7 +38,10 @@ fn check(ctx: &Context) -> Vec<Finding> {
             statement: statement_naming(ctx, t.table, &["ALTER TABLE"]),
             relation: t.table.to_owned(),
             blocks: "the running application's INSERTs that do not name it".into(),
-            message: format!("{}.{} is NOT NULL with no default: INSERTs that do not set it fail from the COMMIT on", t.table, c.name),
+            message: format!(
+                "{}.{} is NOT NULL with no default: INSERTs that do not set it fail from the COMMIT on",
+                t.table, c.name
+            ),
             advice: ADVICE.into(),
             rows: ctx.rows(t.table),
             ..Finding::of(RULE.id)
@@ -53,8 +56,13 @@ pub const DOC: Doc = Doc {
     detects: "a NOT NULL column added to a pre-existing table with no default left (measured: the catalog after the migration)",
     why: "the running application's INSERTs do not set the new column and fail from the COMMIT until it is redeployed",
     safer: ADVICE,
-    bad: &["ALTER TABLE public.customers ADD COLUMN tier integer NOT NULL DEFAULT 1;\nALTER TABLE public.customers ALTER COLUMN tier DROP DEFAULT;"],
-    good: &["ALTER TABLE public.customers ADD COLUMN tier integer NOT NULL DEFAULT 1;"],
+    bad: &[
+        "ALTER TABLE public.customers ADD COLUMN tier integer NOT NULL DEFAULT 1;\nALTER TABLE public.customers ALTER COLUMN tier DROP DEFAULT;",
+    ],
+    good: &[
+        "ALTER TABLE public.customers ADD COLUMN tier integer NOT NULL DEFAULT 1;",
+        "-- an identity column fills itself\nALTER TABLE public.legacy_contacts ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;",
+    ],
 };
 
 #[cfg(test)]

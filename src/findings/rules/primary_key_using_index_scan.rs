@@ -40,8 +40,12 @@ pub const DOC: Doc = Doc {
     detects: "ADD CONSTRAINT … PRIMARY KEY USING INDEX on nullable columns (measured: the table scanned under ACCESS EXCLUSIVE for the implicit SET NOT NULL)",
     why: "the implicit SET NOT NULL reads every row while reads and writes wait: USING INDEX saved the build, not the scan",
     safer: ADVICE,
-    bad: &["ALTER TABLE public.legacy_contacts ADD CONSTRAINT legacy_contacts_pkey PRIMARY KEY USING INDEX legacy_contacts_email_idx;"],
-    good: &["-- code is NOT NULL already: a catalog change only\nALTER TABLE public.legacy_contacts ADD CONSTRAINT legacy_contacts_pkey PRIMARY KEY USING INDEX legacy_contacts_code_idx;"],
+    bad: &[
+        "ALTER TABLE public.legacy_contacts ADD CONSTRAINT legacy_contacts_pkey PRIMARY KEY USING INDEX legacy_contacts_email_idx;",
+    ],
+    good: &[
+        "-- code is NOT NULL already: a catalog change only\nALTER TABLE public.legacy_contacts ADD CONSTRAINT legacy_contacts_pkey PRIMARY KEY USING INDEX legacy_contacts_code_idx;",
+    ],
 };
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 //! with a short `lock_timeout`, so the outage is one statement long.
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::lock_modes::LockMode;
 use crate::findings::Context;
+use crate::findings::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 

@@ -7,8 +7,8 @@
 //! rows is `INT-DATA-LOSS`'s to judge).
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -42,8 +42,14 @@ pub const DOC: Doc = Doc {
     detects: "a pre-existing table given new storage: ALTER COLUMN TYPE, a volatile default on ADD COLUMN, SET TABLESPACE, VACUUM FULL, CLUSTER (measured: its relfilenode changed)",
     why: "the whole table and its indexes are copied under ACCESS EXCLUSIVE: reads and writes wait, and the disk needs room for a second copy",
     safer: "a new column backfilled in batches, readers switched, the old one dropped; a constant default (metadata only since PostgreSQL 11); varchar(n) to text needs no rewrite",
-    bad: &["ALTER TABLE public.customers ADD COLUMN token uuid DEFAULT gen_random_uuid();", "ALTER TABLE public.orders ALTER COLUMN total TYPE numeric;"],
-    good: &["ALTER TABLE public.customers ADD COLUMN tier integer NOT NULL DEFAULT 1;", "ALTER TABLE public.customers ALTER COLUMN name TYPE text;"],
+    bad: &[
+        "ALTER TABLE public.customers ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+        "ALTER TABLE public.orders ALTER COLUMN total TYPE numeric;",
+    ],
+    good: &[
+        "ALTER TABLE public.customers ADD COLUMN tier integer NOT NULL DEFAULT 1;",
+        "ALTER TABLE public.customers ALTER COLUMN name TYPE text;",
+    ],
 };
 
 #[cfg(test)]

@@ -26,7 +26,11 @@ fn info(ctx: &Context, rule: LockRule, t: &Touched, message: String, advice: &st
 
 /// Every column touched whose type `bad` says is the rule's, as findings.
 fn columns_of(ctx: &Context, rule: LockRule, bad: fn(&str) -> bool, message: &str, advice: &str) -> Vec<Finding> {
-    touched(ctx).iter().filter(|t| bad(t.column.ty)).map(|t| info(ctx, rule, t, format!("is {}: {message}", t.column.ty), advice)).collect()
+    touched(ctx)
+        .iter()
+        .filter(|t| bad(t.column.ty))
+        .map(|t| info(ctx, rule, t, format!("is {}: {message}", t.column.ty), advice))
+        .collect()
 }
 
 const SEVERITY: &str = "information";
@@ -35,7 +39,13 @@ pub const JSON: Rule = Rule { id: LockRule::JsonColumn, summary: "json where jso
 const JSON_ADVICE: &str = "jsonb (unless the text must be kept byte for byte, key order and duplicates included)";
 fn json(ctx: &Context) -> Vec<Finding> {
     let bad = |ty: &str| ty == "json" || ty == "json[]";
-    columns_of(ctx, JSON.id, bad, "no equality operator (DISTINCT, GROUP BY, UNION fail), no GIN index, reparsed on every read", JSON_ADVICE)
+    columns_of(
+        ctx,
+        JSON.id,
+        bad,
+        "no equality operator (DISTINCT, GROUP BY, UNION fail), no GIN index, reparsed on every read",
+        JSON_ADVICE,
+    )
 }
 pub const JSON_DOC: Doc = Doc {
     id: LockRule::JsonColumn,
@@ -81,7 +91,8 @@ pub const TIMESTAMP_DOC: Doc = Doc {
 };
 
 pub const INTEGER_KEY: Rule = Rule { id: LockRule::IntegerPrimaryKey, summary: "integer primary key", check: integer_key };
-const INTEGER_KEY_ADVICE: &str = "bigint (bigint GENERATED ALWAYS AS IDENTITY): changing the type later rewrites the table and every referencing one";
+const INTEGER_KEY_ADVICE: &str =
+    "bigint (bigint GENERATED ALWAYS AS IDENTITY): changing the type later rewrites the table and every referencing one";
 fn integer_key(ctx: &Context) -> Vec<Finding> {
     let constraints = ctx.after.objects.get(&Kind::Constraint);
     let mut out = Vec::new();
@@ -94,7 +105,8 @@ fn integer_key(ctx: &Context) -> Vec<Finding> {
         for column in super::columns::columns(def) {
             if keys.contains(&column.name) && (column.ty == "integer" || column.ty == "smallint") {
                 let t = Touched { table, column, before: None };
-                let message = format!("is the primary key, {}: at most 2,147,483,647 values, and no room once they run out", t.column.ty);
+                let message =
+                    format!("is the primary key, {}: at most 2,147,483,647 values, and no room once they run out", t.column.ty);
                 out.push(info(ctx, INTEGER_KEY.id, &t, message, INTEGER_KEY_ADVICE));
             }
         }

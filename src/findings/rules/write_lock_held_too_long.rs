@@ -5,9 +5,9 @@
 //! `CONCURRENTLY` indexes, and the lock-taking statements last.
 
 use super::Rule;
-use crate::findings::catalogue::Doc;
 use crate::db::lock_modes::Blocks;
 use crate::findings::Context;
+use crate::findings::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
