@@ -56,7 +56,10 @@ enum Command {
     Import(draft::ImportArgs),
     /// List every lock rule: id, severity, what it detects, why it matters, the safer way, and
     /// its bad and good examples.
-    Rules,
+    Rules {
+        /// Only this rule (its id, as a plan's `accept` names it).
+        rule: Option<String>,
+    },
     /// Start a throwaway PostgreSQL seeded with the plan's baseline; Ctrl-C stops and deletes it.
     Sandbox {
         /// The plan whose baseline seeds the sandbox.
@@ -78,10 +81,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check::main(&args),
         Some(Command::Init(args)) => draft::init_main(&args),
         Some(Command::Import(args)) => draft::import_main(&args),
-        Some(Command::Rules) => {
-            print!("{}", pgstage::findings::catalogue::render());
-            Ok(())
-        }
+        Some(Command::Rules { rule }) => rules(rule.as_deref()),
         Some(Command::Sandbox { server, .. }) if server.list_versions => server::list(&server),
         Some(Command::Sandbox { plan, server }) => sandbox(&plan, &server),
         Some(Command::Gui { plan }) => window(plan),
@@ -98,6 +98,19 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Print the catalogue of lock rules, or one rule of it.
+fn rules(rule: Option<&str>) -> Result<(), String> {
+    use pgstage::findings::catalogue;
+    match rule {
+        None => print!("{}", catalogue::render()),
+        Some(id) => {
+            let id: pgstage::plan::LockRule = id.parse().map_err(|e: pgstage::plan::UnknownName| e.to_string())?;
+            print!("{}", catalogue::render_rule(id));
+        }
+    }
+    Ok(())
 }
 
 /// Open `file` in the window, once it is known to be there (a typo is an error here, not an

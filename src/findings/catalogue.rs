@@ -73,7 +73,7 @@ pub fn doc(id: LockRule) -> &'static Doc {
     super::rules::CATALOGUE.iter().find(|d| d.id == id).expect("every rule has its entry in the catalogue")
 }
 
-/// The catalogue as `pgstage rules` prints it.
+/// The catalogue as `pgstage rules` prints it: the examples' schema, then every rule.
 pub fn render() -> String {
     let mut out = String::from(
         "pgstage's lock rules. Each finding names its statement (file:line), the relation and its size on\n\
@@ -84,15 +84,23 @@ pub fn render() -> String {
     );
     out.push_str(&indent(BASELINE));
     for rule in super::rules::ALL {
-        let d = doc(rule.id);
-        out.push_str(&format!("\n{} — {}\n", d.id, rule.summary));
-        for (label, text) in [("severity", d.severity), ("detects", d.detects), ("why", d.why), ("safer", d.safer)] {
-            out.push_str(&format!("  {label}: {text}\n"));
-        }
-        for (label, examples) in [("bad", d.bad), ("good", d.good)] {
-            for sql in examples {
-                out.push_str(&format!("  {label}:\n{}", indent(&format!("{}\n", sql.trim_end()))));
-            }
+        out.push('\n');
+        out.push_str(&render_rule(rule.id));
+    }
+    out
+}
+
+/// One rule as `pgstage rules ID` prints it.
+pub fn render_rule(id: LockRule) -> String {
+    let d = doc(id);
+    let summary = super::rules::ALL.iter().find(|r| r.id == id).map_or("", |r| r.summary);
+    let mut out = format!("{id} — {summary}\n");
+    for (label, text) in [("severity", d.severity), ("detects", d.detects), ("why", d.why), ("safer", d.safer)] {
+        out.push_str(&format!("  {label}: {text}\n"));
+    }
+    for (label, examples) in [("bad", d.bad), ("good", d.good)] {
+        for sql in examples {
+            out.push_str(&format!("  {label}:\n{}", indent(&format!("{}\n", sql.trim_end()))));
         }
     }
     out

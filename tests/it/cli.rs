@@ -37,6 +37,14 @@ fn rules_lists_every_rule_with_its_examples() {
         }
         assert!(shown.contains(&format!("  safer: {}\n", doc.safer)), "{}", rule.id);
     }
+    let one = pgstage(&["rules", "domain-constraint-scan"]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one));
+    let one = String::from_utf8_lossy(&one.stdout);
+    assert!(one.starts_with("domain-constraint-scan — ") && one.contains("ALTER DOMAIN public.money_cents"), "{one}");
+    assert!(!one.contains("foreign-key-valid"), "{one}");
+    let typo = pgstage(&["rules", "domain-constraint"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(text(&typo).contains("domain-constraint") && text(&typo).contains("domain-constraint-scan"), "{}", text(&typo));
 }
 
 #[test]
