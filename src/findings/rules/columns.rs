@@ -85,23 +85,31 @@ pub struct Touched<'a> {
 }
 
 /// The columns of new tables, the columns added to pre-existing ones, and those whose type
-/// changed, per the catalog before and after the migration.
+/// changed, per the catalog before and after the migration. A table or column renamed is the
+/// same one under its new name (the data changes say which), not a new one.
 pub fn touched<'a>(ctx: &'a Context) -> Vec<Touched<'a>> {
+    let data = &ctx.migration.data.tables;
     let mut out = Vec::new();
     let tables = ctx.after.objects.get(&Kind::Table);
     for name in ctx.diff.appeared_of(Kind::Table) {
+        if data.iter().any(|t| t.renamed_to.as_deref() == Some(name)) {
+            continue;
+        }
         let Some(def) = tables.and_then(|t| t.get(name)) else { continue };
         out.extend(columns(def).into_iter().map(|column| Touched { table: name, column, before: None }));
     }
     for change in ctx.diff.changed.iter().filter(|c| c.object.kind == Kind::Table) {
+        let table = change.object.name.as_str();
+        let renames = data.iter().filter(|t| t.table == table).flat_map(|t| &t.renamed_columns);
+        let renames: Vec<_> = renames.collect();
         let before = columns(&change.before);
         for column in columns(&change.after) {
-            let old = before.iter().find(|b| b.name == column.name);
+            let was = renames.iter().find(|r| r.to.trim_matches('"') == column.name.trim_matches('"'));
+            let old_name = was.map_or(column.name, |r| r.from.as_str());
+            let old = before.iter().find(|b| b.name.trim_matches('"') == old_name.trim_matches('"'));
             match old {
-                None => out.push(Touched { table: &change.object.name, column, before: None }),
-                Some(old) if old.ty != column.ty => {
-                    out.push(Touched { table: &change.object.name, column, before: Some(old.ty) })
-                }
+                None => out.push(Touched { table, column, before: None }),
+                Some(old) if old.ty != column.ty => out.push(Touched { table, column, before: Some(old.ty) }),
                 Some(_) => {}
             }
         }
@@ -145,5 +153,33 @@ mod tests {
         assert_eq!((cols[3].ty, cols[3].not_null, cols[3].default), ("timestamp(3) without time zone", true, Some("now()")));
         assert!(cols[4].generated && cols[4].default.is_none());
         assert_eq!(cols[5].default, Some("nextval('t_n_seq'::regclass)"));
+    }
+
+    #[test]
+    fn a_renamed_column_is_not_a_new_one() {
+        use crate::db::snapshot::{Change, ObjectRef};
+        use crate::run_result::{ColumnRename, TableChange};
+        let mut f = crate::findings::test_utils::Fixture::new();
+        f.diff.changed.push(Change {
+            object: ObjectRef { kind: Kind::Table, name: "public.users".into() },
+            before: "id bigint not null, note text not null".into(),
+            after: "id bigint not null, remark text not null, tier integer".into(),
+        });
+        let rename = ColumnRename { from: "note".into(), to: "remark".into() };
+        f.migration.data.tables.push(TableChange {
+            table: "public.users".into(),
+            renamed_columns: vec![rename],
+            ..Default::default()
+        });
+        let ctx = Context {
+            migration: &f.migration,
+            statements: &f.statements,
+            rows: &f.rows,
+            after: &f.after,
+            diff: &f.diff,
+            max_write_lock_ms: 1000,
+        };
+        let names: Vec<&str> = touched(&ctx).iter().map(|t| t.column.name).collect();
+        assert_eq!(names, ["tier"]);
     }
 }
