@@ -13,6 +13,8 @@
 
 mod binaries;
 mod cleanup;
+pub mod clone;
+pub mod dump_tools;
 mod secret;
 
 use std::os::unix::process::CommandExt;
@@ -57,6 +59,8 @@ pub enum SandboxError {
     NoUnprivilegedUser,
     #[error("sandbox: seeding the baseline: {0}")]
     Seed(#[from] db::DbError),
+    #[error("cloning staging's schema: {0}")]
+    Clone(String),
 }
 
 fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> SandboxError {

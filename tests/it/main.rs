@@ -3,9 +3,11 @@
 //! `support`.
 
 mod cli;
+mod clone;
 mod connect;
 mod deparser;
 mod draft;
+mod drift;
 mod engine;
 mod figures;
 #[cfg(feature = "gui")]
