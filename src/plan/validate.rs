@@ -128,6 +128,14 @@ impl Validator<'_> {
         }
         for (i, c) in plan.criteria.iter().enumerate() {
             self.id(&c.id, format!("criteria[{i}].id"));
+            if let super::model::Rule::ChecksPass(ids) = &c.rule {
+                if ids.is_empty() {
+                    self.problem(format!("criteria[{i}].rule"), "ChecksPass names no check: it would pass on nothing");
+                }
+                for id in ids.iter().filter(|id| plan.section_of_check(id).is_none()) {
+                    self.problem(format!("criteria[{i}].rule"), format!("no check \"{id}\" in the plan"));
+                }
+            }
         }
     }
 

@@ -264,3 +264,10 @@ fn every_plan_in_the_repository_still_loads() {
         plan::load(p).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+#[test]
+fn a_criterion_naming_a_check_the_plan_does_not_have_fails_to_load_at_its_place() {
+    let e = only_problem("checks_pass_unknown.ron");
+    assert_eq!((e.line, e.field.as_str()), (6, "criteria[0].rule"));
+    assert_eq!(e.message, "no check \"V02\" in the plan");
+}
