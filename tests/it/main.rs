@@ -22,6 +22,7 @@ mod plan;
 mod privileges;
 mod report;
 mod row_figures;
+mod rules;
 mod sandbox;
 mod scale;
 mod schema;

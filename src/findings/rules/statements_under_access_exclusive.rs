@@ -6,6 +6,7 @@
 use super::Rule;
 use crate::db::lock_modes::LockMode;
 use crate::findings::Context;
+use crate::findings::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
@@ -43,6 +44,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::StatementsUnderAccessExclusive,
+    severity: "warning on a table with rows, information on an empty one",
+    detects: "statements run after one that took ACCESS EXCLUSIVE on a pre-existing table, in the same transaction",
+    why: "each later statement lengthens the time every read and write of that table waits",
+    safer: "the ACCESS EXCLUSIVE statement last (or in a migration of its own), with a short lock_timeout",
+    bad: &["ALTER TABLE public.customers ADD COLUMN flag boolean;\nUPDATE public.orders SET archived = true WHERE id <= 100;"],
+    good: &["UPDATE public.orders SET archived = true WHERE id <= 100;\nALTER TABLE public.customers ADD COLUMN flag boolean;"],
+};
 
 #[cfg(test)]
 mod tests {
