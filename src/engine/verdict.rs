@@ -106,9 +106,9 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             let off: Vec<String> = run
                 .migrations
                 .iter()
-                .filter_map(|m| m.expected_ms.filter(|r| !r.contains(m.duration_ms.round() as u64)).map(|r| (m, r)))
+                .filter_map(|m| m.expected_ms.filter(|r| r.judge(m.duration_ms).is_ne()).map(|r| (m, r)))
                 .map(|(m, r)| {
-                    let side = if m.duration_ms < r.min() as f64 { "faster" } else { "slower" };
+                    let side = if r.judge(m.duration_ms).is_lt() { "faster" } else { "slower" };
                     format!("{} took {:.1} ms ({side} than {}–{} ms)", m.id, m.duration_ms, r.min(), r.max())
                 })
                 .collect();

@@ -4,6 +4,7 @@
 //! functions over a read-only [`Context`]: the trace, the statements, the catalog after the
 //! migration; they never touch a database, so each is tested on its own.
 
+pub mod catalogue;
 pub mod grade;
 pub mod rules;
 
@@ -24,9 +25,9 @@ pub struct Context<'a> {
     /// Rows the tables held where the statements ran, before the migration: the same as
     /// `rows`, except on a clone of staging's schema (empty tables; `rows` are staging's).
     pub rows_here: &'a HashMap<String, Option<i64>>,
-    /// Rows (the planner's estimate) and bytes (with indexes and TOAST) of the relations the
-    /// migration locked, read before its COMMIT.
-    pub sizes: &'a HashMap<String, (i64, i64)>,
+    /// Bytes (with indexes and TOAST) of the relations the migration locked, read before its
+    /// COMMIT (on a clone of staging's schema, staging's).
+    pub bytes: &'a HashMap<String, i64>,
     /// The catalog after the migration, and what it changed.
     pub after: &'a Snapshot,
     pub diff: &'a SnapshotDiff,
@@ -44,12 +45,9 @@ impl Context<'_> {
         self.rows.get(table).copied().flatten()
     }
 
-    /// A relation's size here: its rows before the migration (else the planner's estimate,
-    /// when it has one) and its bytes.
+    /// A relation's size on the target: its rows before the migration and its bytes.
     pub fn size(&self, relation: &str) -> grade::Size {
-        let sized = self.sizes.get(relation);
-        let rows = self.rows(relation).or_else(|| sized.map(|s| s.0).filter(|n| *n > 0));
-        grade::Size { rows, bytes: sized.map(|s| s.1) }
+        grade::Size { rows: self.rows(relation), bytes: self.bytes.get(relation).copied() }
     }
 
     /// Rows `relation` held where the statements ran (what a statement here worked through).
@@ -200,7 +198,7 @@ pub(crate) mod test_utils {
         pub rows: HashMap<String, Option<i64>>,
         /// Rows where the statements ran, when not `rows` (a clone of staging's schema).
         pub rows_here: Option<HashMap<String, Option<i64>>>,
-        pub sizes: HashMap<String, (i64, i64)>,
+        pub bytes: HashMap<String, i64>,
         pub after: Snapshot,
         pub diff: SnapshotDiff,
     }
@@ -231,7 +229,7 @@ pub(crate) mod test_utils {
                 statements: vec![],
                 rows: HashMap::new(),
                 rows_here: None,
-                sizes: HashMap::new(),
+                bytes: HashMap::new(),
                 after: Snapshot::default(),
                 diff: SnapshotDiff::default(),
             }
@@ -276,6 +274,7 @@ pub(crate) mod test_utils {
                     .collect(),
                 rewrote: vec![],
                 truncated: vec![],
+                outside_transaction: false,
             });
             self
         }
@@ -333,7 +332,7 @@ pub(crate) mod test_utils {
                 statements: &self.statements,
                 rows: &self.rows,
                 rows_here: self.rows_here.as_ref().unwrap_or(&self.rows),
-                sizes: &self.sizes,
+                bytes: &self.bytes,
                 after: &self.after,
                 diff: &self.diff,
                 max_write_lock_ms,

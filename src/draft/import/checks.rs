@@ -4,7 +4,16 @@
 use super::*;
 
 pub(super) fn check(id: String, group: &str, title: &str, probe: Probe, expect: Expect) -> Check {
-    Check { id, title: title.to_owned(), group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false }
+    Check {
+        id,
+        title: title.to_owned(),
+        group: group.to_owned(),
+        probe,
+        expect,
+        on_miss: Severity::Fail,
+        invariant: false,
+        after: None,
+    }
 }
 
 pub(super) fn tables_sql(tables: &[String], extra: &str) -> String {

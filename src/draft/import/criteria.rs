@@ -172,7 +172,7 @@ pub(super) fn rollback(
             if written.is_none() { format!("; the folder's {} is used instead", script.display()) } else { String::new() }
         ));
     }
-    plan.rollback = Some(Rollback { script, rehearse: true, expect_baseline: true, checks });
+    plan.rollback = Some(Rollback { script, rehearse: true, expect_baseline: true, non_transactional: false, checks });
     plan.criteria.push(Criterion {
         id: "C-ROLLBACK".into(),
         title: "Rollback rehearsal returns exactly to the baseline".into(),

@@ -5,22 +5,26 @@
 //! checks for them, schema counts, a time range, explicit criteria. The draft as written is
 //! then loaded and rehearsed again: it must end GO.
 
-use std::collections::BTreeMap;
+mod altered;
+mod enums;
+mod fill;
+mod losses;
+mod schemas;
+mod verify;
+
+pub use fill::range_around;
+
 use std::path::{Path, PathBuf};
 
 use super::rehearse::{self, Rig};
 use super::sources::{self, MigrationFile, Sources};
 use super::{DraftError, Journal, Output, relative, render};
-use crate::check::Observed;
 use crate::db::layout::same_version;
 use crate::db::migration_file::SqlFile;
-use crate::db::quote_literal;
-use crate::db::snapshot::Kind;
 use crate::plan::{
-    Baseline, Check, Creates, Criterion, CriterionKind, Expect, LoadedPlan, Metric, Migration, MsRange, Plan, Probe, Rollback,
-    Rule, Section, Severity, TargetGuard,
+    Baseline, Creates, Criterion, CriterionKind, LoadedPlan, Migration, Plan, Rollback, Rule, Section, TargetGuard,
 };
-use crate::run_result::{MigrationResult, RunResult};
+use crate::run_result::RunResult;
 
 /// What `pgstage init` is asked to do.
 #[derive(Debug, Clone)]
@@ -28,6 +32,9 @@ pub struct InitOptions {
     pub dir: PathBuf,
     /// The first migration of the batch; the files before it are the baseline.
     pub from: Option<String>,
+    /// The schema the plan's counts are of (`baseline.schema`); by default `public`, or the
+    /// schema the batch touches most when it leaves `public` alone.
+    pub schema: Option<String>,
     pub output: Output,
     /// The server binaries the rehearsal's sandbox runs.
     pub server: crate::sandbox::ServerChoice,
@@ -44,6 +51,9 @@ pub struct Drafted {
     pub confirmed: RunResult,
     /// The folder's files not read, and why.
     pub left_out: Vec<sources::LeftOut>,
+    /// The drafted data-loss reasons the user must write before the plan loads (each at
+    /// file:line:col); the rehearsal above ran the plan as drafted.
+    pub reasons_to_write: Vec<String>,
 }
 
 /// The folder read and the arguments checked, before any sandbox starts.
@@ -102,23 +112,68 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let Prepared { sources, split, dir, plan_path } = prepared;
     let (baseline, batch) = sources.migrations.split_at(split);
     let out = &options.output;
-    let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal)?;
+    let mut origins = Vec::new();
+    let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal, &mut origins)?;
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
+    // Sqitch verify scripts run in the rehearsal right after their change, as Sqitch runs them.
+    let mut verify_review = Vec::new();
+    let verify = verify::verify_checks(&sources, &plan, &mut verify_review);
+    plan.verification.extend(verify.iter().cloned());
     let rig = Rig::start(options.server.clone()).await?;
-    let measuring = LoadedPlan { plan: plan.clone(), path: plan_path.clone(), dir: dir.clone() };
-    let run = rig.rehearse(&measuring).await?;
-    let failures = rehearse::failures(&run);
-    if !failures.is_empty() {
-        return Err(DraftError::MigrationFailed(failures));
+    let measuring = |plan: &Plan| LoadedPlan { plan: enums::measuring(plan), path: plan_path.clone(), dir: dir.clone() };
+    // A failure in the rollback drafted from the down files is told at the down file too.
+    let drafted = written_rollback.as_deref().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned());
+    let in_down_files = |e| match e {
+        DraftError::MigrationFailed(failures) => {
+            DraftError::MigrationFailed(failures.into_iter().map(|f| in_down_file(f, drafted.as_deref(), &origins)).collect())
+        }
+        e => e,
+    };
+    let mut run = measure(&rig, &measuring(&plan)).await.map_err(in_down_files)?;
+    let schema = schemas::choose(options.schema.as_deref(), &run, &plan.baseline.schema);
+    if schema != plan.baseline.schema {
+        // The counts before and after are of the plan's schema: measured again for this one.
+        plan.baseline.schema = schema;
+        run = measure(&rig, &measuring(&plan)).await.map_err(in_down_files)?;
     }
-    let mut review = fill(&mut plan, &run, !baseline.is_empty());
-    verify_checks(&rig, &sources, &mut plan, &mut review).await?;
+    // The verify checks ran in the measuring rehearsal; they are drafted below from what they saw.
+    plan.verification.clear();
+    let mut review = fill::fill(&mut plan, &run, !baseline.is_empty());
+    review.append(&mut verify_review);
+    schemas::counts(&rig, &mut plan, &run, !baseline.is_empty(), &mut review).await?;
+    losses::declare(&mut plan, &run, &mut review);
+    altered::checks(&rig, &mut plan, &run, &mut review).await?;
+    enums::checks(&rig, &mut plan, &run, &dir).await?;
+    verify::verify_as_rehearsed(verify, &run, &mut plan, &mut review);
     criteria(&mut plan);
     let header = header(&plan, &sources, options, &run, &review, written_rollback.as_deref());
     journal.write(out, &plan_path, &render::plan_text(&plan, &header))?;
-    let loaded = crate::plan::load(&plan_path).map_err(|e| DraftError::Invalid(e.to_string()))?;
+    let (loaded, reasons_to_write) = reload(&plan_path, &plan, &dir)?;
     let confirmed = rig.rehearse(&loaded).await?;
-    Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed, left_out: sources.ignored })
+    Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed, left_out: sources.ignored, reasons_to_write })
+}
+
+/// A rehearsal of the plan as drafted so far, which must apply every migration.
+async fn measure(rig: &Rig, plan: &LoadedPlan) -> Result<RunResult, DraftError> {
+    let run = rig.rehearse(plan).await?;
+    let failures = rehearse::failures(&run);
+    if failures.is_empty() { Ok(run) } else { Err(DraftError::MigrationFailed(failures)) }
+}
+
+/// The draft as written, loaded. Its only problems may be the data-loss reasons left for the
+/// user to write (returned, each at file:line:col): then the plan drafted in memory, which the
+/// file holds, is the one rehearsed.
+fn reload(plan_path: &Path, plan: &Plan, dir: &Path) -> Result<(LoadedPlan, Vec<String>), DraftError> {
+    match crate::plan::load(plan_path) {
+        Ok(loaded) => Ok((loaded, vec![])),
+        Err(crate::plan::PlanError::Invalid { path, problems })
+            if problems.iter().all(|p| p.field.contains(".data_loss[") && p.field.ends_with(".reason")) =>
+        {
+            let at = problems.iter().map(|p| format!("{}:{p}", path.display())).collect();
+            Ok((LoadedPlan { plan: plan.clone(), path: plan_path.to_owned(), dir: dir.to_owned() }, at))
+        }
+        Err(e) => Err(DraftError::Invalid(e.to_string())),
+    }
 }
 
 /// The rollback script written beside the plan `next.ron`: `next.rollback.sql`.
@@ -127,13 +182,15 @@ fn rollback_path(plan_path: &Path) -> PathBuf {
 }
 
 /// The rollback: the down files of the batch in reverse order (written beside the plan as
-/// one script), else the folder's own `rollback.sql`. Returns the path and whether written.
+/// one script), else the folder's own `rollback.sql`. Returns the path and whether written;
+/// `origins`: the line of the script where each down file starts, and the file.
 fn rollback_script(
     sources: &Sources,
     batch: &[MigrationFile],
     plan_path: &Path,
     out: &Output,
     journal: &mut Journal,
+    origins: &mut Vec<(usize, PathBuf)>,
 ) -> Result<(Option<PathBuf>, Option<PathBuf>), DraftError> {
     let downs: Option<Vec<&MigrationFile>> = batch.iter().rev().map(|m| sources.down_of(&m.version)).collect();
     match downs {
@@ -145,7 +202,9 @@ fn rollback_script(
             );
             for d in downs {
                 let sql = SqlFile::read(&d.path)?.script;
-                text.push_str(&format!("\n-- {}\n{}\n", d.path.display(), sql.trim_end()));
+                text.push_str(&format!("\n-- {}\n", d.path.display()));
+                origins.push((text.matches('\n').count() + 1, d.path.clone()));
+                text.push_str(&format!("{}\n", sql.trim_end()));
                 if !sql.trim_end().ends_with(';') {
                     text.push_str(";\n");
                 }
@@ -155,6 +214,21 @@ fn rollback_script(
         }
         _ => Ok((sources.rollback.clone(), None)),
     }
+}
+
+/// A rehearsal failure at `line` of the rollback drafted from the down files (`drafted`, a
+/// file a failed draft does not keep), told at the down file and line it came from.
+fn in_down_file(failure: String, drafted: Option<&str>, origins: &[(usize, PathBuf)]) -> String {
+    let Some(name) = drafted else { return failure };
+    let Some(at) = failure.find(&format!("{name}:")) else { return failure };
+    let rest = &failure[at + name.len() + 1..];
+    let Some(line) = rest.split(':').next().and_then(|l| l.parse::<usize>().ok()) else { return failure };
+    let Some((first, down)) = origins.iter().rev().find(|(first, _)| *first <= line) else { return failure };
+    format!(
+        "{failure}\n    (that is {}:{}, in the rollback drafted from the down files, which a failed draft does not keep)",
+        down.display(),
+        line - first + 1
+    )
 }
 
 fn skeleton(sources: &Sources, baseline: &[MigrationFile], batch: &[MigrationFile], dir: &Path, rollback: Option<&Path>) -> Plan {
@@ -201,210 +275,18 @@ fn skeleton(sources: &Sources, baseline: &[MigrationFile], batch: &[MigrationFil
         sample_data: vec![],
         rls: vec![],
         performance: Default::default(),
-        rollback: rollback.map(|p| Rollback { script: relative(dir, p), rehearse: true, expect_baseline: true, checks: vec![] }),
+        rollback: rollback.map(|p| Rollback {
+            script: relative(dir, p),
+            rehearse: true,
+            expect_baseline: true,
+            // A down file with DROP INDEX CONCURRENTLY…: run in segments, as its up file is.
+            non_transactional: SqlFile::read(p).is_ok_and(|f| f.non_transactional()),
+            checks: vec![],
+        }),
         criteria: vec![],
         team: vec![],
         timeline: vec![],
     }
-}
-
-/// `public.name(args)` → `name`; `public.table.name` → (`table`, `name`).
-fn bare(name: &str) -> &str {
-    let name = name.split('(').next().unwrap_or(name);
-    name.rsplit('.').next().unwrap_or(name)
-}
-
-fn in_schema<'a>(names: &'a [String], schema: &str) -> impl Iterator<Item = &'a String> {
-    let prefix = format!("{schema}.");
-    names.iter().filter(move |n| n.starts_with(&prefix))
-}
-
-fn created(m: &MigrationResult, kind: Kind) -> &[String] {
-    m.created.get(kind.label()).map_or(&[], Vec::as_slice)
-}
-
-/// A range around a time measured on the sandbox: half of it to three times it, plus 20 ms.
-pub fn range_around(ms: f64) -> MsRange {
-    MsRange((ms / 2.0).floor() as u64, (ms * 3.0).ceil() as u64 + 20)
-}
-
-fn check(id: String, group: &str, title: String, probe: Probe, expect: Expect) -> Check {
-    Check { id, title, group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false }
-}
-
-/// Fill the draft from the rehearsal; returns what to review, in words.
-fn fill(plan: &mut Plan, run: &RunResult, has_baseline: bool) -> Vec<String> {
-    let schema = plan.baseline.schema.clone();
-    let lit = |s: &str| quote_literal(s);
-    let mut review = Vec::new();
-    let mut new_tables = Vec::new();
-    let mut functions_total = 0;
-    for (m, r) in plan.migrations.iter_mut().zip(&run.migrations) {
-        let tables: Vec<String> = in_schema(created(r, Kind::Table), &schema).map(|t| bare(t).to_owned()).collect();
-        let mut functions: Vec<String> = in_schema(created(r, Kind::Function), &schema).map(|f| bare(f).to_owned()).collect();
-        functions.dedup();
-        functions_total += functions.len();
-        let constraints: Vec<&str> = created(r, Kind::Constraint).iter().map(|c| bare(c)).collect();
-        let indexes: Vec<&String> = created(r, Kind::Index).iter().filter(|i| !constraints.contains(&bare(i))).collect();
-        let count = |n: usize| (n > 0).then_some(n as u32);
-        m.creates = Creates {
-            tables: tables.clone(),
-            functions: functions.clone(),
-            indexes: count(indexes.len()),
-            policies: count(created(r, Kind::Policy).len()),
-            triggers: count(created(r, Kind::Trigger).len()),
-            foreign_keys: count(created(r, Kind::ForeignKey).len()),
-        };
-        m.expected_ms = Some(range_around(r.duration_ms));
-        let mut n = 0;
-        let mut id = || {
-            n += 1;
-            format!("V-{}-{n:02}", m.id)
-        };
-        for t in &tables {
-            let sql = format!("SELECT to_regclass({}) IS NOT NULL", lit(&format!("{schema}.{t}")));
-            plan.verification.push(check(id(), &m.id, format!("table {t} exists"), Probe::Sql(sql), Expect::True));
-        }
-        for f in &functions {
-            let sql = format!(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = {} AND p.proname = {})",
-                lit(&schema),
-                lit(f)
-            );
-            plan.verification.push(check(id(), &m.id, format!("function {f} exists"), Probe::Sql(sql), Expect::True));
-        }
-        for i in indexes {
-            let sql = format!("SELECT to_regclass({}) IS NOT NULL", lit(i));
-            plan.verification.push(check(id(), &m.id, format!("index {} exists", bare(i)), Probe::Sql(sql), Expect::True));
-        }
-        for (kind, catalog, column, what) in
-            [(Kind::Policy, "pg_policy", "polname", "policy"), (Kind::Trigger, "pg_trigger", "tgname", "trigger")]
-        {
-            let rel = if kind == Kind::Policy { "polrelid" } else { "tgrelid" };
-            for name in in_schema(created(r, kind), &schema) {
-                let mut parts = name.splitn(3, '.').skip(1);
-                let (Some(table), Some(member)) = (parts.next(), parts.next()) else { continue };
-                let sql = format!(
-                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.{catalog} x JOIN pg_catalog.pg_class c ON c.oid = x.{rel} JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} AND x.{column} = {})",
-                    lit(&schema),
-                    lit(table),
-                    lit(member)
-                );
-                plan.verification.push(check(
-                    id(),
-                    &m.id,
-                    format!("{what} {member} on {table} exists"),
-                    Probe::Sql(sql),
-                    Expect::True,
-                ));
-            }
-        }
-        review.push(format!(
-            "migration {}: {:.1} ms on the sandbox, so expected_ms {}; staging, with data, is slower: widen the range",
-            m.id,
-            r.duration_ms,
-            MsRange::label(m.expected_ms)
-        ));
-        new_tables.extend(tables);
-    }
-    let before = &run.schema_counts.before;
-    let after = &run.schema_counts.after;
-    let n = |counts: &BTreeMap<Kind, usize>, k: Kind| counts.get(&k).copied().unwrap_or(0) as i64;
-    if has_baseline {
-        for (kind, metric, what) in [
-            (Kind::Table, Metric::Tables, "tables"),
-            (Kind::ForeignKey, Metric::ForeignKeys, "foreign keys"),
-            (Kind::Policy, Metric::Policies, "RLS policies"),
-        ] {
-            let id = format!("PF-{}", what.replace(' ', "-").to_uppercase());
-            let title = format!("Baseline: {} {what}", n(before, kind));
-            plan.preflight.checks.push(check(id, "baseline", title, Probe::Metric(metric), Expect::Equals(n(before, kind))));
-        }
-        review.push("pre-flight: the baseline counts are the sandbox's; check them against staging".into());
-    }
-    if !new_tables.is_empty() {
-        let list = new_tables.iter().map(|t| lit(t)).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {} AND c.relkind IN ('r', 'p') AND c.relname IN ({list})",
-            lit(&schema)
-        );
-        let title = format!("None of the {} new tables exists yet", new_tables.len());
-        plan.preflight.checks.push(check("PF-NEW-ABSENT".into(), "safety", title, Probe::Sql(sql), Expect::Equals(0)));
-    }
-    let s = |id: &str, title: String, metric: Metric, expect: Expect| {
-        check(id.to_owned(), "summary", title, Probe::Metric(metric), expect)
-    };
-    let tables_after = n(after, Kind::Table);
-    plan.schema_summary.push(s("S-TABLES", format!("Tables: {tables_after}"), Metric::Tables, Expect::Equals(tables_after)));
-    let new = |k: Kind| run.migrations.iter().map(|m| in_schema(created(m, k), &schema).count()).sum::<usize>() as i64;
-    for (kind, metric, what) in [
-        (Kind::Table, Metric::NewTables, "tables"),
-        (Kind::ForeignKey, Metric::NewForeignKeys, "foreign keys"),
-        (Kind::Policy, Metric::NewPolicies, "RLS policies"),
-        (Kind::Trigger, Metric::NewTriggers, "triggers"),
-    ] {
-        if new(kind) > 0 {
-            let id = format!("S-NEW-{}", what.replace(' ', "-").to_uppercase());
-            plan.schema_summary.push(s(&id, format!("New {what}: {}", new(kind)), metric, Expect::Equals(new(kind))));
-        }
-    }
-    if functions_total > 0 {
-        let title = format!("New functions: {functions_total}+");
-        plan.schema_summary.push(s("S-NEW-FUNCTIONS", title, Metric::NewFunctions, Expect::AtLeast(functions_total as i64)));
-    }
-    if let Some(r) = &mut plan.rollback {
-        let tables = n(before, Kind::Table);
-        r.checks.push(s("R-TABLES", format!("Back to {tables} tables"), Metric::Tables, Expect::Equals(tables)));
-    }
-    review.push("add the manual items the operator acknowledges (backup taken, files reviewed), checks of your data (sample_data), RLS isolation tests (rls) and index usage (performance)".into());
-    review
-}
-
-/// Sqitch verify scripts of the batch as checks: their statements as written (the script's
-/// own top-level `BEGIN` / `ROLLBACK` left out, a `DO $$ BEGIN … END $$` body kept whole),
-/// expecting the rows it returned on the rehearsed database. A script of comments only is
-/// not a check, and the draft says so.
-async fn verify_checks(rig: &Rig, sources: &Sources, plan: &mut Plan, review: &mut Vec<String>) -> Result<(), DraftError> {
-    let is_tx = |sql: &str| {
-        let words: Vec<String> = sql.split_whitespace().map(str::to_uppercase).collect();
-        matches!(words.first().map(String::as_str), Some("BEGIN" | "ROLLBACK" | "COMMIT" | "START" | "END" | "ABORT"))
-            && words.len() <= 3
-    };
-    for (change, path) in &sources.verify {
-        if !plan.migrations.iter().any(|m| &m.id == change) {
-            continue;
-        }
-        let statements = match SqlFile::read(path) {
-            Ok(f) => f.statements,
-            Err(e) => {
-                review.push(format!("Sqitch verify script {e}; not a check"));
-                continue;
-            }
-        };
-        let kept: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).filter(|s| !is_tx(s)).collect();
-        if kept.is_empty() {
-            review.push(format!("Sqitch verify script {} has no statement (comments only): not a check", path.display()));
-            continue;
-        }
-        let sql = kept.join(";\n\n");
-        let expect = match rig.observe(&sql).await? {
-            Observed::Value { rows: 0, .. } => Expect::NoRows,
-            Observed::Value { rows, .. } => Expect::Rows(rows),
-            Observed::Error { code, message } => {
-                let why = format!("ERROR: {message} (SQLSTATE {code})");
-                review
-                    .push(format!("Sqitch verify script {} fails on the rehearsed database: {why}; not a check", path.display()));
-                continue;
-            }
-            Observed::NotApplicable(why) => {
-                review.push(format!("Sqitch verify script {}: {why}; not a check", path.display()));
-                continue;
-            }
-        };
-        let title = format!("Sqitch verify: {change}");
-        plan.verification.push(check(format!("V-{change}-VERIFY"), change, title, Probe::Sql(sql), expect));
-    }
-    Ok(())
 }
 
 /// The criteria, written out: all migrations applied, objects as announced, sections pass,
