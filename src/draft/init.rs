@@ -104,8 +104,8 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let out = &options.output;
     let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal)?;
     let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
-    let rig = Rig::start(options.server.clone()).await?;
     let measuring = LoadedPlan { plan: plan.clone(), path: plan_path.clone(), dir: dir.clone() };
+    let rig = Rig::start(options.server.clone(), &measuring).await?;
     let run = rig.rehearse(&measuring).await?;
     let failures = rehearse::failures(&run);
     if !failures.is_empty() {
