@@ -143,8 +143,7 @@ fn sandbox(path: &Path, server: &server::ServerArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let started = Instant::now();
     let options = SandboxOptions { tcp: true, server: server.choice(), ..Default::default() };
-    let (sandbox, source) =
-        runtime.block_on(Sandbox::start_with_baseline(&options, &loaded)).map_err(|e| e.to_string())?;
+    let (sandbox, source) = runtime.block_on(Sandbox::start_with_baseline(&options, &loaded)).map_err(|e| e.to_string())?;
     println!("{}", server.using(sandbox.binaries()));
     println!("sandbox: {} started in {:?}", sandbox.binaries().version, sandbox.startup);
     let dbname = "staging";

@@ -32,9 +32,8 @@ impl Rig {
     /// baseline starts from a copy of it.
     pub async fn start(server: ServerChoice, plan: &LoadedPlan) -> Result<Self, DraftError> {
         let options = SandboxOptions { server, ..Default::default() };
-        let (sandbox, _) = Sandbox::start_with_baseline(&options, plan)
-            .await
-            .map_err(|e| DraftError::Rehearsal(e.to_string()))?;
+        let (sandbox, _) =
+            Sandbox::start_with_baseline(&options, plan).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
         let admin =
             crate::db::connect_config(&sandbox.config("postgres")).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
         let roles = admin

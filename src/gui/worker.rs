@@ -181,8 +181,7 @@ impl State {
                 if self.sandbox.is_none() {
                     self.out.send(Message::Log(format!("sandbox: starting PostgreSQL ({choice})…")));
                     let options = SandboxOptions { server: choice.clone(), ..Default::default() };
-                    let (sandbox, source) =
-                        Sandbox::start_with_baseline(&options, plan).await.map_err(|e| e.to_string())?;
+                    let (sandbox, source) = Sandbox::start_with_baseline(&options, plan).await.map_err(|e| e.to_string())?;
                     self.out.send(Message::Log(format!(
                         "sandbox: {} started in {:.2} s, baseline {source}",
                         sandbox.binaries(),

@@ -113,12 +113,14 @@ pub fn save(cache: &Path, key: &str, data: &Path) -> Result<(), CacheError> {
         let manifest = building.join(MANIFEST);
         private_files::write_private(&manifest, render_manifest(&files).as_bytes()).map_err(io_at(&manifest))?;
         let target = entry(cache, key);
-        if target.exists() {
+        match std::fs::rename(&building, &target) {
             // Saved meanwhile by another pgstage: theirs is as good.
-            let _ = std::fs::remove_dir_all(&building);
-            return Ok(());
+            Err(_) if target.join(MANIFEST).exists() => {
+                let _ = std::fs::remove_dir_all(&building);
+                Ok(())
+            }
+            renamed => renamed.map_err(io_at(&target)),
         }
-        std::fs::rename(&building, &target).map_err(io_at(&target))
     })();
     if made.is_err() {
         let _ = std::fs::remove_dir_all(&building);
@@ -132,12 +134,7 @@ pub fn save(cache: &Path, key: &str, data: &Path) -> Result<(), CacheError> {
 /// manifest as it is copied; `chown` is applied to each directory and file made. On any
 /// difference the entry is deleted and [`CacheError::Corrupt`] returned (`data` is left for
 /// the caller to delete). `Ok(false)`: there is no such entry.
-pub fn restore(
-    cache: &Path,
-    key: &str,
-    data: &Path,
-    chown: &dyn Fn(&Path) -> std::io::Result<()>,
-) -> Result<bool, CacheError> {
+pub fn restore(cache: &Path, key: &str, data: &Path, chown: &dyn Fn(&Path) -> std::io::Result<()>) -> Result<bool, CacheError> {
     let entry = entry(cache, key);
     if !entry.join(MANIFEST).exists() {
         return Ok(false);
@@ -249,12 +246,8 @@ fn copy_tree(
 
 fn copy_file(from: &Path, to: &Path) -> Result<(u64, String), CacheError> {
     let mut source = std::fs::File::open(from).map_err(io_at(from))?;
-    let mut target = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(private_files::FILE_MODE)
-        .open(to)
-        .map_err(io_at(to))?;
+    let mut target =
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(private_files::FILE_MODE).open(to).map_err(io_at(to))?;
     let mut hash = Sha256::new();
     let mut buffer = vec![0u8; 1 << 18];
     let mut size = 0u64;

@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 
 pub use baseline_cache::{CACHE_VAR, CacheError};
 pub use binaries::{BINDIR_VAR, INSTALL_HINT, MIN_MAJOR, ServerBinaries, ServerChoice, installed};
-pub use warm::BaselineSource;
 pub use cleanup::{install_signal_handler, on_signal, stop_all};
+pub use warm::BaselineSource;
 
 use crate::db;
 use crate::db::conninfo::Secret;

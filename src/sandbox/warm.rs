@@ -35,10 +35,9 @@ impl std::fmt::Display for BaselineSource {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, SandboxError> + Send + 'static) -> Result<T, SandboxError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| SandboxError::Io {
-        action: "start the sandbox".into(),
-        source: std::io::Error::other(e.to_string()),
-    })?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SandboxError::Io { action: "start the sandbox".into(), source: std::io::Error::other(e.to_string()) })?
 }
 
 impl Sandbox {
@@ -61,7 +60,9 @@ impl Sandbox {
         } else {
             match Self::from_cache(options, &binaries, &cache, &key).await {
                 Ok(sandbox) => return Self::finish(sandbox, source).await,
-                Err(SandboxError::Cache(e @ CacheError::Corrupt { .. })) => source = BaselineSource::Rebuilt { why: e.to_string() },
+                Err(SandboxError::Cache(e @ CacheError::Corrupt { .. })) => {
+                    source = BaselineSource::Rebuilt { why: e.to_string() }
+                }
                 Err(e) => return Err(e),
             }
         }
