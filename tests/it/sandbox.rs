@@ -70,6 +70,17 @@ struct SandboxProcess {
     printed: Vec<String>,
 }
 
+/// A test that fails leaves no `pgstage sandbox` running (it would hold the test's output open).
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// `tmp` becomes the child's TMPDIR: its sandbox lives there, away from other tests' sweeps.
 fn spawn_cli_sandbox(tmp: &Path) -> SandboxProcess {
     std::fs::create_dir_all(tmp).unwrap();
