@@ -5,20 +5,19 @@
 //! `psql -1 -f` of the same file, alternating, each on a fresh clone. Target (issue 25):
 //! pgstage / psql ≤ 1.10.
 //!
-//! How: a third connection polls `pg_locks` (about every millisecond) for relation locks on the
-//! clone's pre-existing relations (oids from 16384 up to the largest at the clone) held by any
-//! other session, per transaction (`virtualtransaction`); a transaction's window runs from
-//! halfway between the last poll without its locks and the first with them, to halfway
-//! between the last poll with them and the first without. Per migration the longest window
-//! inside the migration's step (pgstage) or process (psql) is its window: the probes of
-//! pgstage's second connection take short locks in transactions of their own.
+//! How: a watcher polls `pg_locks` inside the server (a `DO` loop in the maintenance database,
+//! about every half millisecond of server time, no client round trip, timestamps from
+//! `clock_timestamp()`), recording per iteration which sessions (pid, transaction,
+//! application name) hold a relation lock on the clone's relations that existed before (oids
+//! from 16384 up to the largest at the clone). A transaction's window runs from halfway between
+//! the last iteration without its locks and the first with them, to halfway between the last
+//! with them and the first without. Per migration, the longest window inside the migration's
+//! step (pgstage, its main session) or process (psql, by application name) is its window:
+//! pgstage's probes run on its second connection, in short transactions of their own.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use super::{Args, Series, admin, create_from_template, die, drop_db, migrations_only, psql, session, stats, table};
 use pgstage::engine::{Engine, RunOptions, Step};
@@ -26,75 +25,92 @@ use pgstage::plan::LoadedPlan;
 use pgstage::sandbox::Sandbox;
 use tokio::runtime::Runtime;
 
-/// One poll: when it was sent and answered, and the transactions holding locks then.
+/// Stops the watcher's loop: held by the bench while a contender runs.
+const STOP_KEY: i64 = 0x7067_7374_6167_65;
+
+/// One iteration of the watcher: server time (Unix seconds) and the holders then
+/// (`pid|virtualtransaction|application_name`).
 struct Poll {
-    sent: Instant,
-    answered: Instant,
+    at: f64,
     holders: Vec<String>,
 }
 
-impl Poll {
-    fn at(&self) -> Instant {
-        self.sent + (self.answered - self.sent) / 2
-    }
-}
-
-/// Poll the locks of `config`'s database on its pre-existing relations until `stop`.
-async fn poll_locks(config: tokio_postgres::Config, stop: Arc<AtomicBool>) -> Vec<Poll> {
+/// The watcher: run the loop until the bench releases `STOP_KEY` (held by `stopper`), then read
+/// what it recorded.
+async fn watch(config: tokio_postgres::Config, db: String, top: u32) -> Vec<Poll> {
     let client = pgstage::db::connect_config(&config).await.unwrap_or_else(|e| die(&e.to_string()));
-    let max: u32 = client
-        .query_one("SELECT max(oid)::oid FROM pg_class", &[])
+    let setup = format!(
+        "CREATE TEMP TABLE polls (at float8, holders text[]);
+         DO $$
+         DECLARE db oid := (SELECT oid FROM pg_database WHERE datname = '{db}');
+                 top oid := {top};
+         BEGIN
+           LOOP
+             EXIT WHEN pg_try_advisory_lock({STOP_KEY});
+             -- pg_stat_activity is read once per transaction unless cleared: sessions that
+             -- connect later would have no name.
+             PERFORM pg_stat_clear_snapshot();
+             INSERT INTO polls
+               SELECT extract(epoch FROM clock_timestamp()),
+                      coalesce(array_agg(DISTINCT l.pid || '|' || l.virtualtransaction || '|' || coalesce(a.application_name, ''))
+                               FILTER (WHERE l.pid IS NOT NULL), '{{}}')
+               FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+               WHERE l.locktype = 'relation' AND l.database = db AND l.granted
+                 AND l.relation >= 16384 AND l.relation <= top AND l.pid <> pg_backend_pid();
+             PERFORM pg_sleep(0.0005);
+           END LOOP;
+           PERFORM pg_advisory_unlock({STOP_KEY});
+         END $$;"
+    );
+    client.batch_execute(&setup).await.unwrap_or_else(|e| die(&pgstage::db::describe(&e)));
+    client
+        .query("SELECT at, holders FROM polls ORDER BY at", &[])
         .await
         .unwrap_or_else(|e| die(&e.to_string()))
-        .get::<_, u32>(0);
-    let query = client
-        .prepare(
-            "SELECT DISTINCT virtualtransaction FROM pg_locks
-             WHERE locktype = 'relation' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND relation >= 16384 AND relation <= $1 AND pid <> pg_backend_pid() AND granted",
-        )
-        .await
-        .unwrap_or_else(|e| die(&e.to_string()));
-    let mut polls = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
-        let sent = Instant::now();
-        let rows = client.query(&query, &[&max]).await.unwrap_or_else(|e| die(&e.to_string()));
-        let answered = Instant::now();
-        polls.push(Poll { sent, answered, holders: rows.iter().map(|r| r.get(0)).collect() });
-        tokio::time::sleep(std::time::Duration::from_micros(500)).await;
-    }
-    polls
+        .iter()
+        .map(|r| Poll { at: r.get(0), holders: r.get(1) })
+        .collect()
 }
 
-/// Per transaction seen: its window (start, end).
-fn windows(polls: &[Poll]) -> Vec<(Instant, Instant)> {
-    let mut open: BTreeMap<String, Instant> = BTreeMap::new();
+/// Per transaction seen: holder, start and end (Unix seconds).
+fn windows(polls: &[Poll]) -> Vec<(String, f64, f64)> {
+    let mut open: BTreeMap<String, f64> = BTreeMap::new();
     let mut done = Vec::new();
     for (k, poll) in polls.iter().enumerate() {
-        let previous = if k == 0 { poll.at() } else { polls[k - 1].at() };
-        let midway = previous + (poll.at() - previous) / 2;
+        let previous = if k == 0 { poll.at } else { polls[k - 1].at };
+        let midway = (previous + poll.at) / 2.0;
         for holder in &poll.holders {
             open.entry(holder.clone()).or_insert(midway);
         }
         let gone: Vec<String> = open.keys().filter(|h| !poll.holders.contains(h)).cloned().collect();
         for holder in gone {
-            done.push((open.remove(&holder).expect("open"), midway));
+            let start = open.remove(&holder).expect("open");
+            done.push((holder, start, midway));
         }
     }
     done
 }
 
-/// The longest window inside `[from, to]`, in ms.
-fn longest_within(windows: &[(Instant, Instant)], from: Instant, to: Instant) -> f64 {
+fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs_f64()
+}
+
+/// The longest window of a holder whose application name starts with `app` inside
+/// `[from, to]` (Unix seconds), in ms.
+fn longest_within(windows: &[(String, f64, f64)], app: &str, from: f64, to: f64) -> f64 {
     windows
         .iter()
-        .filter(|(s, e)| *s >= from && *e <= to + std::time::Duration::from_millis(5))
-        .map(|(s, e)| super::ms(*e - *s))
+        .filter(|(h, s, e)| {
+            h.splitn(3, '|').nth(2).is_some_and(|a| a.starts_with(app) && !a.ends_with("(catalog reader)"))
+                && *s >= from
+                && *e <= to + 0.005
+        })
+        .map(|(_, s, e)| (e - s) * 1000.0)
         .fold(0.0, f64::max)
 }
 
 /// The engine on `db`: per migration, the interval of its step.
-async fn engine_steps(sandbox: &Sandbox, plan: &LoadedPlan, db: &str) -> Vec<(Instant, Instant)> {
+async fn engine_steps(sandbox: &Sandbox, plan: &LoadedPlan, db: &str) -> Vec<(f64, f64)> {
     let session = session(sandbox, db).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
@@ -105,10 +121,10 @@ async fn engine_steps(sandbox: &Sandbox, plan: &LoadedPlan, db: &str) -> Vec<(In
         if !matches!(step, Step::Preflight | Step::Migration(_)) {
             break;
         }
-        let t = Instant::now();
+        let t = now();
         engine.step().await;
         if matches!(step, Step::Migration(_)) {
-            steps.push((t, Instant::now()));
+            steps.push((t, now()));
         }
     }
     let _ = engine.finish().await;
@@ -116,17 +132,24 @@ async fn engine_steps(sandbox: &Sandbox, plan: &LoadedPlan, db: &str) -> Vec<(In
     steps
 }
 
-/// One contender on `db` with the poller running: per migration, its lock window (ms).
-fn measure(rt: &Runtime, sandbox: &Sandbox, db: &str, run: impl FnOnce() -> Vec<(Instant, Instant)>) -> Vec<f64> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let poller = rt.spawn(poll_locks(sandbox.config(db), stop.clone()));
-    std::thread::sleep(std::time::Duration::from_millis(50)); // the poller connected
+/// One contender on `db` with the watcher running: per migration, its lock window (ms); `app`:
+/// the application name of the contender's applying session(s).
+fn measure(rt: &Runtime, sandbox: &Sandbox, db: &str, app: &str, run: impl FnOnce() -> Vec<(f64, f64)>) -> Vec<f64> {
+    let stopper = rt.block_on(admin(sandbox));
+    rt.block_on(stopper.batch_execute(&format!("SELECT pg_advisory_lock({STOP_KEY})"))).unwrap_or_else(|e| die(&e.to_string()));
+    // The clone's relations that existed before: up to its largest oid now.
+    let top: u32 = rt.block_on(async {
+        let client = pgstage::db::connect_config(&sandbox.config(db)).await.unwrap_or_else(|e| die(&e.to_string()));
+        client.query_one("SELECT max(oid)::oid FROM pg_class", &[]).await.unwrap_or_else(|e| die(&e.to_string())).get(0)
+    });
+    let watcher = rt.spawn(watch(sandbox.config("postgres"), db.to_owned(), top));
+    std::thread::sleep(std::time::Duration::from_millis(100)); // the watcher is looping
     let intervals = run();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    stop.store(true, Ordering::SeqCst);
-    let polls = rt.block_on(poller).unwrap_or_else(|e| die(&e.to_string()));
+    rt.block_on(stopper.batch_execute(&format!("SELECT pg_advisory_unlock({STOP_KEY})"))).unwrap_or_else(|e| die(&e.to_string()));
+    let polls = rt.block_on(watcher).unwrap_or_else(|e| die(&e.to_string()));
     let seen = windows(&polls);
-    intervals.iter().map(|(from, to)| longest_within(&seen, *from, *to)).collect()
+    intervals.iter().map(|(from, to)| longest_within(&seen, app, *from, *to)).collect()
 }
 
 pub fn locks(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, args: &Args) -> String {
@@ -151,15 +174,15 @@ pub fn locks(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, args: &Args) ->
         let mut b = Vec::new();
         for k in 0..2 {
             if (k + round) % 2 == 0 {
-                a = measure(rt, sandbox, names[0], || rt.block_on(engine_steps(sandbox, &reduced, names[0])));
+                a = measure(rt, sandbox, names[0], "pgstage run", || rt.block_on(engine_steps(sandbox, &reduced, names[0])));
             } else {
-                b = measure(rt, sandbox, names[1], || {
+                b = measure(rt, sandbox, names[1], "psql", || {
                     files
                         .iter()
                         .map(|f| {
-                            let t = Instant::now();
+                            let t = now();
                             psql(sandbox, names[1], &["-1", "-f", f.to_str().expect("utf-8 path")]);
-                            (t, Instant::now())
+                            (t, now())
                         })
                         .collect()
                 });
