@@ -14,6 +14,8 @@
 mod baseline_cache;
 mod binaries;
 mod cleanup;
+pub mod clone;
+pub mod dump_tools;
 mod secret;
 mod warm;
 
@@ -63,6 +65,8 @@ pub enum SandboxError {
     Seed(#[from] db::DbError),
     #[error("sandbox: {0}")]
     Cache(#[from] CacheError),
+    #[error("cloning staging's schema: {0}")]
+    Clone(String),
 }
 
 fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> SandboxError {

@@ -4,9 +4,11 @@
 
 mod baseline_cache;
 mod cli;
+mod clone;
 mod connect;
 mod deparser;
 mod draft;
+mod drift;
 mod engine;
 mod figures;
 #[cfg(feature = "gui")]
