@@ -26,7 +26,7 @@ use pgstage::sandbox::Sandbox;
 use tokio::runtime::Runtime;
 
 /// Stops the watcher's loop: held by the bench while a contender runs.
-const STOP_KEY: i64 = 0x7067_7374_6167_65;
+const STOP_KEY: i64 = 0x0070_6773_7461_6765;
 
 /// One iteration of the watcher: server time (Unix seconds) and the holders then
 /// (`pid|virtualtransaction|application_name`).

@@ -319,7 +319,7 @@ impl Engine {
         let mut tracer = (!m.non_transactional).then(|| Tracer::new(before));
         // The baseline goes into the ledger in the first migration's transaction, before its
         // statements: no lock on the application's tables is held yet, and none waits on it.
-        let recorded = !(self.record_baseline && !m.non_transactional) || self.record_baseline_now(&p.shown, &mut result).await;
+        let recorded = !self.record_baseline || m.non_transactional || self.record_baseline_now(&p.shown, &mut result).await;
         let ctx = self.apply_context();
         let mut ok = recorded && apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut(), !m.non_transactional).await;
         if let Some(tracer) = &tracer {

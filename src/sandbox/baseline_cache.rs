@@ -282,7 +282,7 @@ fn prune(cache: &Path) {
             entries.push((used, item.path()));
         }
     }
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     for (_, path) in entries.into_iter().skip(KEEP) {
         let _ = std::fs::remove_dir_all(path);
     }
@@ -325,7 +325,8 @@ mod tests {
     #[test]
     fn every_kind_of_damage_is_found_and_the_entry_deleted() {
         let key = "c".repeat(64);
-        let damages: [(&str, &dyn Fn(&Path)); 5] = [
+        type Damage<'a> = (&'a str, &'a dyn Fn(&Path));
+        let damages: [Damage; 5] = [
             ("differs", &|e| std::fs::write(e.join("data/base/1/1259"), vec![8u8; 300_000]).unwrap()),
             ("bytes", &|e| std::fs::write(e.join("data/PG_VERSION"), "15\n\n").unwrap()),
             ("missing", &|e| std::fs::remove_file(e.join("data/PG_VERSION")).unwrap()),
