@@ -83,12 +83,15 @@ fn assert_private(dir: &Path) {
     }
 }
 
-/// The bin directory of the fetched PostgreSQL 14 (`scripts/pg-binaries/fetch 14`).
-fn pg14() -> PathBuf {
-    let out = Command::new(root().join("scripts/pg-binaries/fetch")).arg("14").output().unwrap();
-    assert!(out.status.success(), "scripts/pg-binaries/fetch 14: {}", String::from_utf8_lossy(&out.stderr));
+/// Another major version than the default server's, fetched (`scripts/pg-binaries/fetch`):
+/// 14, or 18 when the default is 14; its major and bin directory.
+fn other_version() -> (u32, PathBuf) {
+    let default = ServerChoice::Default.find().unwrap_or_else(|e| panic!("{e}")).major;
+    let major = if default == 14 { 18 } else { 14 };
+    let out = Command::new(root().join("scripts/pg-binaries/fetch")).arg(major.to_string()).output().unwrap();
+    assert!(out.status.success(), "scripts/pg-binaries/fetch {major}: {}", String::from_utf8_lossy(&out.stderr));
     let line = String::from_utf8_lossy(&out.stdout).into_owned();
-    PathBuf::from(line.split_whitespace().nth(1).expect("`14 <bin dir>`"))
+    (major, PathBuf::from(line.split_whitespace().nth(1).expect("`<major> <bin dir>`")))
 }
 
 #[tokio::test]
@@ -112,12 +115,13 @@ async fn the_cache_is_used_for_the_same_baseline_and_rebuilt_when_a_file_the_ser
     assert_eq!(entries(&cache).len(), 2);
 
     // Another server version: another entry, on that server.
-    let (other, tables, version) = start(&cache, ServerChoice::BinDir(pg14()), &plan).await;
+    let (major, bindir) = other_version();
+    let (other, tables, version) = start(&cache, ServerChoice::BinDir(bindir), &plan).await;
     assert_eq!((other, tables), (BaselineSource::Built, vec!["a".to_owned(), "b2".to_owned()]));
-    assert!(version.starts_with("14."), "{version}");
+    assert!(version.starts_with(&format!("{major}.")), "{version}");
     let (back, _, version) = start(&cache, default.clone(), &plan).await;
     assert_eq!(back, BaselineSource::Cache, "the first server's entry is still there");
-    assert!(!version.starts_with("14."), "{version}");
+    assert!(!version.starts_with(&format!("{major}.")), "{version}");
 
     // The cache directory removed: built again, and private again.
     std::fs::remove_dir_all(&cache).unwrap();
