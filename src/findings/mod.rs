@@ -242,6 +242,7 @@ pub(crate) mod test_utils {
                     .collect(),
                 rewrote: vec![],
                 truncated: vec![],
+                outside_transaction: false,
             });
             self
         }

@@ -117,7 +117,11 @@ pub async fn clone_schema(
     let result = dump_and_restore(&tools, conninfo, &facts, lock_timeout_ms, &dump, &made_schemas, &sandbox.conninfo(dbname));
     let _ = std::fs::remove_file(&dump);
     result?;
-    client.batch_execute("ANALYZE").await.map_err(q)?;
+    let planner_statistics = with_statistics(&tools, &facts);
+    if !planner_statistics {
+        // Statistics of the empty tables, as a fresh schema has them.
+        client.batch_execute("ANALYZE").await.map_err(q)?;
+    }
     let source = conninfo.parse::<ConnInfo>().map(|c| c.describe_target()).unwrap_or_else(|_| "staging".into());
     Ok(Cloned {
         info: CloneInfo {
@@ -129,6 +133,7 @@ pub async fn clone_schema(
             roles_created,
             extensions_missing,
             pg_dump: tools.version,
+            planner_statistics,
         },
         sizes: facts.sizes,
     })
@@ -266,8 +271,14 @@ fn dump_and_restore(
     let mut source: ConnInfo = conninfo.parse().map_err(|e| SandboxError::Clone(format!("the connection string: {e}")))?;
     let password = source.password.take();
     let mut pg_dump = Command::new(tools.dir.join("pg_dump"));
+    // From PostgreSQL 18 on, pg_dump carries the planner's statistics (pg_class's rows and
+    // pages, pg_statistic), which a restore into 18 sets: the clone then plans as staging does.
+    if with_statistics(tools, facts) {
+        pg_dump.args(["--no-data", "--statistics"]);
+    } else {
+        pg_dump.arg("--schema-only");
+    }
     pg_dump
-        .arg("--schema-only")
         .arg("--format=custom")
         .arg(format!("--lock-wait-timeout={lock_timeout_ms}ms"))
         .args(["--no-tablespaces", "--no-subscriptions", "--no-publications", "--no-security-labels"])
@@ -304,6 +315,10 @@ fn dump_and_restore(
     );
     let _ = std::fs::remove_file(&list_file);
     restored
+}
+
+fn with_statistics(tools: &DumpTools, facts: &Staging) -> bool {
+    tools.major >= 18 && facts.major >= 18
 }
 
 fn q(e: tokio_postgres::Error) -> SandboxError {

@@ -138,7 +138,10 @@ fn check_lints_the_plan_and_rehearse_finds_what_a_migration_does_not_create() {
     let plan = write_plan(&loaded, "cli-rehearse");
     let out = pgstage(&["check", "--rehearse", plan.to_str().unwrap()]);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(0), "findings are warnings: {all}");
+    // The announcements it contradicts make the rehearsal NO-GO: refused, never "plan OK".
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(!all.contains("plan OK") && all.contains("the plan, rehearsed on the sandbox, is NO-GO:"), "{all}");
+    assert!(all.contains("table leaderboards not created"), "the reason: {all}");
     assert!(
         all.contains("lint: [rehearsed-counts] `migrations[0].creates`: migration 013: indexes: expected 13, created 12"),
         "{all}"

@@ -74,6 +74,7 @@ async fn a_clone_of_staging_rehearses_on_its_schema_copies_no_row_and_leaves_sta
             expect: Expect::True,
             on_miss: Severity::Fail,
             invariant: false,
+            after: None,
         });
     });
     let (code, out, result, rehearsed) = clone_run(&plan, &staging, "week2");
@@ -103,6 +104,12 @@ async fn a_clone_grades_a_finding_by_stagings_rows() {
         p.migrations = vec![migration("960", "tests/fixtures/sql/960_index_big_no_concurrently.sql")];
     });
     let (_, out, result, _) = clone_run(&plan, &staging, "big");
+    // From 18 on, staging's planner statistics come along with its schema.
+    let eighteen = crate::support::server_version_num(&staging.client).await >= 180_000;
+    assert_eq!(result.clone.as_ref().unwrap().planner_statistics, eighteen, "{:?}", result.clone);
+    if eighteen {
+        assert!(out.contains("and the planner statistics"), "{out}");
+    }
     let finding = result.migrations[0]
         .findings
         .iter()

@@ -15,7 +15,8 @@ pub const RULE: Rule =
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let timings = &ctx.migration.statement_timings;
-    for t in &ctx.migration.trace {
+    // Outside a transaction each statement's locks end with it: none runs under another's.
+    for t in ctx.migration.trace.iter().filter(|t| !t.outside_transaction) {
         for l in t.locks.iter().filter(|l| l.mode == LockMode::AccessExclusive) {
             let later: Vec<_> = timings.iter().filter(|s| s.line > t.line).collect();
             if later.is_empty() {
@@ -61,6 +62,10 @@ mod tests {
             crate::run_result::StatementTiming { line: 5, ms: 7.0 },
         ];
         assert_eq!(rules_of(&f.findings(10_000)), ["statements-under-access-exclusive"]);
+        // Outside a transaction (VACUUM FULL, then more): its lock ended with it.
+        f.migration.trace[0].outside_transaction = true;
+        assert!(f.findings(10_000).is_empty());
+        f.migration.trace[0].outside_transaction = false;
         f.migration.statement_timings.pop();
         assert!(f.findings(10_000).is_empty());
     }
