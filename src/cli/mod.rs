@@ -72,10 +72,9 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Some(Command::Run(_))) {
-        // `run` handles Ctrl-C itself (cancel, then report); elsewhere it stops the sandbox.
-        pgstage::sandbox::install_signal_handler();
-    }
+    // Ctrl-C, SIGTERM and SIGHUP stop every sandbox and exit; `run` asks for the first one
+    // while its engine runs (cancel, roll back, then report).
+    pgstage::sandbox::install_signal_handler();
     let result = match cli.command {
         Some(Command::Run(args)) => return run::main(args),
         Some(Command::Check(args)) => check::main(&args),
@@ -164,12 +163,12 @@ fn sandbox(path: &Path, server: &server::ServerArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let started = Instant::now();
     let options = SandboxOptions { tcp: true, server: server.choice(), ..Default::default() };
-    let sandbox = Sandbox::start(&options).map_err(|e| e.to_string())?;
+    let (sandbox, source) = runtime.block_on(Sandbox::start_with_baseline(&options, &loaded)).map_err(|e| e.to_string())?;
     println!("{}", server.using(sandbox.binaries()));
     println!("sandbox: {} started in {:?}", sandbox.binaries().version, sandbox.startup);
     let dbname = "staging";
     let seeded = runtime.block_on(sandbox.seed(&loaded, dbname)).map_err(|e| e.to_string())?;
-    println!("sandbox: baseline seeded in {seeded:?} (ready {:?} after start)", started.elapsed());
+    println!("sandbox: baseline {source}, in {seeded:?} (ready {:?} after start)", started.elapsed());
     // The password goes to no terminal and no log: it is in a file only this user can read.
     println!("connect: psql \"{}\"", sandbox.conninfo(dbname));
     if let (Some(tcp), Some(passfile)) = (sandbox.tcp_conninfo(dbname), sandbox.passfile()) {

@@ -182,12 +182,9 @@ impl State {
                 if self.sandbox.is_none() {
                     self.out.send(Message::Log(format!("sandbox: starting PostgreSQL ({choice})…")));
                     let options = SandboxOptions { server: choice.clone(), ..Default::default() };
-                    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .map_err(|e| e.to_string())?;
+                    let (sandbox, source) = Sandbox::start_with_baseline(&options, plan).await.map_err(|e| e.to_string())?;
                     self.out.send(Message::Log(format!(
-                        "sandbox: {} started in {:.2} s",
+                        "sandbox: {} started in {:.2} s, baseline {source}",
                         sandbox.binaries(),
                         sandbox.startup.as_secs_f64()
                     )));
@@ -198,6 +195,7 @@ impl State {
                 let dbname = format!("pgstage_sandbox_{}", self.runs);
                 let took = sandbox.seed(plan, &dbname).await.map_err(|e| e.to_string())?;
                 self.out.send(Message::Log(format!("sandbox: baseline seeded in {dbname} in {:.2} s", took.as_secs_f64())));
+                let (_, sandbox) = self.sandbox.as_ref().expect("started above");
                 connect::connect_config(&sandbox.config(&dbname)).await.map_err(|e| e.to_string())
             }
         }

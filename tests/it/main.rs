@@ -2,6 +2,7 @@
 //! Every test that needs PostgreSQL gets a fresh database from the shared sandbox; see
 //! `support`.
 
+mod baseline_cache;
 mod cli;
 mod clone;
 mod connect;
