@@ -130,7 +130,9 @@ impl PgstageApp {
         self.verdict.signoff = SignOffForm::default();
         self.verdict.export_status = None;
         self.exported = false;
-        self.results.clear_selection();
+        self.results.forget_run();
+        self.locks.table.filter.clear();
+        self.locks.table.selected = None;
     }
 
     /// Prepare a new run after a finished one (asks first when its result was not exported).

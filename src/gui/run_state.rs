@@ -155,14 +155,14 @@ impl RunView {
                     s.failed_checks += 1;
                 }
                 self.checks.push(CheckRow { section: section.to_string(), result });
-                self.version += 1;
+                self.bump();
             }
             Event::MigrationFinished(m) => {
                 match self.migrations.iter_mut().find(|x| x.id == m.id) {
                     Some(x) => *x = *m,
                     None => self.migrations.push(*m),
                 }
-                self.version += 1;
+                self.bump();
             }
             Event::Finished(result) => {
                 self.migrations = result.migrations.clone();
@@ -177,11 +177,18 @@ impl RunView {
                 }
                 self.result = Some(*result);
                 self.finished = Some(at);
-                self.version += 1;
+                self.bump();
             }
             Event::LockWait(wait) => self.lock_wait = Some(*wait),
             Event::Log(_) => {}
         }
+    }
+
+    /// A new version, never one an earlier run of this window had: a table whose order was
+    /// computed for the last run (of this plan or another) is never taken as current.
+    fn bump(&mut self) {
+        static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        self.version = LAST.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     }
 
     fn step_mut(&mut self, step: Step) -> Option<&mut StepView> {

@@ -66,8 +66,9 @@ pub fn table_text(rows: &dyn Rows, order: &[usize]) -> String {
     out
 }
 
-/// What a display order depends on: data version, sort, text filter, status filter.
-type OrderKey = (u64, Option<(usize, bool)>, String, Option<String>);
+/// What a display order depends on: data version, number of rows (rows can arrive within
+/// one version, as a migration's trace does), sort, text filter, status filter.
+type OrderKey = (u64, usize, Option<(usize, bool)>, String, Option<String>);
 
 #[derive(Debug, Default, Clone)]
 pub struct TableState {
@@ -86,7 +87,7 @@ pub struct TableState {
 impl TableState {
     /// Recompute the display order if anything it depends on changed.
     pub fn refresh(&mut self, rows: &dyn Rows, version: u64) {
-        let wanted = (version, self.sort, self.filter.clone(), self.status.clone());
+        let wanted = (version, rows.len(), self.sort, self.filter.clone(), self.status.clone());
         if self.computed_for.as_ref() == Some(&wanted) {
             return;
         }

@@ -92,8 +92,13 @@ fn schema_chart(ui: &mut egui::Ui, plan: &LoadedPlan, result: &RunResult, height
                 .iter()
                 .map(|(label, v)| {
                     let i = KINDS.iter().position(|k| k.1 == *label).unwrap_or(0) as f64;
+                    // The value over its bar, in the series' colour: a label of another colour
+                    // under the series' name would turn its legend dot grey (egui_plot merges
+                    // the items of one name and drops the colour when they disagree).
                     labels.push(
-                        Text::new(*name, PlotPoint::new(i + offset, *v), format!("{v}")).anchor(egui::Align2::CENTER_BOTTOM),
+                        Text::new(*name, PlotPoint::new(i + offset, *v), format!("{v}"))
+                            .color(*color)
+                            .anchor(egui::Align2::CENTER_BOTTOM),
                     );
                     Bar::new(i + offset, *v).width(0.25).name(format!("{name} · {label}: {v}"))
                 })

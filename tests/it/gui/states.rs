@@ -113,7 +113,11 @@ fn what_did_not_run_is_never_shown_as_fine() {
 
     let log = h.state().log.clone();
     assert!(log.iter().all(|l| l.at.len() == 8 && l.at.as_bytes()[2] == b':'), "every line has its time");
-    assert!(log.iter().any(|l| l.level == Level::Success && l.text.starts_with("013 applied in ")));
+    assert!(log.iter().any(|l| l.level == Level::Success && l.text.starts_with("013 applied: its 36 statements took ")));
+    assert!(
+        log.iter().any(|l| l.text.starts_with("Migration 013") && l.text.contains("(the whole step ")),
+        "the step's own time says it is the whole step, not the statements'"
+    );
     assert!(log.iter().any(|l| l.level == Level::Error && l.text.starts_with("015 failed and was rolled back: ")));
     assert!(log.iter().any(|l| l.level == Level::Error && l.text.starts_with("run failed at Migration 015")));
     assert!(log.iter().any(|l| l.text.starts_with("step 1/") && l.text.ends_with("started: Pre-flight")));
