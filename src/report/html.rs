@@ -23,7 +23,7 @@ h2 { font-size: 18px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 2p
 h3 { font-size: 15px; margin: 18px 0 6px; }
 p { margin: 6px 0; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }
-th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 code.hash { word-break: break-all; }
 table.compact { width: auto; min-width: 55%; }
 th { background: var(--head); font-weight: 600; }
@@ -288,8 +288,8 @@ fn checks_table(o: &mut String, r: &RunResult, checks: &[&CheckResult]) {
             e(&ch.id),
             e(&ch.group),
             e(&ch.title),
-            lines(&ch.expected),
-            lines(&ch.actual),
+            lines(&c::value_text(ch, &ch.expected)),
+            lines(&c::value_text(ch, &ch.actual)),
             badge(ch.status),
             c::fmt_ms(ch.duration_ms)
         );
