@@ -21,6 +21,9 @@ pub enum Target {
     Sandbox(ServerChoice),
     /// A libpq connection string or URL (it may hold a password: never log it).
     Connection(String),
+    /// The window's connection fields as a connection string (a password in it was typed in
+    /// the Password field, and messages say so).
+    Fields(String),
 }
 
 pub enum Command {
@@ -170,9 +173,9 @@ impl State {
     /// A session on the target; for the sandbox, a fresh database seeded with the baseline.
     async fn session(&mut self, target: &Target, plan: &LoadedPlan) -> Result<Session, String> {
         match target {
-            Target::Connection(conninfo) => {
-                let conninfo = conninfo.clone();
-                connect::connect(&conninfo, &ConnectOptions::default()).await.map_err(|e| e.to_string())
+            Target::Connection(conninfo) | Target::Fields(conninfo) => {
+                let options = ConnectOptions { from_fields: matches!(target, Target::Fields(_)), ..Default::default() };
+                connect::connect(conninfo, &options).await.map_err(|e| e.to_string())
             }
             Target::Sandbox(choice) => {
                 if self.sandbox.as_ref().is_some_and(|(running, _)| running != choice) {
@@ -207,7 +210,7 @@ impl State {
         self.out.send(Message::Log(format!("connected to {} (PostgreSQL {})", session.target, session.server_version)));
         match (&target, &self.sandbox, &self.record) {
             (Target::Sandbox(_), Some((_, sandbox)), _) => options.sandbox = Some(sandbox.info()),
-            (Target::Connection(_), _, Some(record)) => match record.last(&rehearsal::plan_checksum(&plan)) {
+            (Target::Connection(_) | Target::Fields(_), _, Some(record)) => match record.last(&rehearsal::plan_checksum(&plan)) {
                 Ok(last) => options.rehearsal = last,
                 Err(e) => self.out.send(Message::Log(format!("warning: {e}"))),
             },
