@@ -91,6 +91,8 @@ pub struct PgstageApp {
     pub tab: Tab,
     /// The worker is processing a command.
     pub busy: bool,
+    /// What the worker prepares before the run starts (the sandbox's start, its seeding).
+    pub preparing: Option<String>,
     /// Manual items ticked by the operator for the next run: id → who / when.
     pub acks: BTreeMap<String, Acknowledgement>,
     pub run: RunView,
@@ -124,6 +126,7 @@ macro_rules! view_of {
             run: &$app.run,
             acks: &$app.acks,
             busy: $app.busy,
+            preparing: $app.preparing.as_deref(),
             settings: &$app.settings,
             log: &$app.log,
             target_is_sandbox: $app.connect.form.mode == ConnMode::Sandbox,
@@ -158,6 +161,7 @@ impl PgstageApp {
             imported: None,
             tab: Tab::Plan,
             busy: false,
+            preparing: None,
             acks: BTreeMap::new(),
             run: RunView::default(),
             exported: false,

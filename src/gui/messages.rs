@@ -28,6 +28,7 @@ impl PgstageApp {
                 self.connect.status = Some(ConnStatus::Failed(e));
             }
             Message::Started(controls) => {
+                self.preparing = None;
                 self.log(format!("run started on {}", self.target_words()));
                 self.run = RunView::new(controls);
             }
@@ -39,7 +40,11 @@ impl PgstageApp {
             }
             Message::Engine(event, at) => self.engine_event(*event, at),
             Message::Versions(found) => self.connect.form.pg_versions = Some(found),
-            Message::Idle => self.busy = false,
+            Message::Preparing(what) => self.preparing = what,
+            Message::Idle => {
+                self.busy = false;
+                self.preparing = None;
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use crate::engine::{Controls, Engine, Event, RunOptions};
 use crate::plan::LoadedPlan;
 use crate::rehearsal::{self, Record};
 use crate::run_result::major_of;
-use crate::sandbox::{Sandbox, SandboxOptions, ServerBinaries, ServerChoice};
+use crate::sandbox::{Sandbox, SandboxOptions, ServerBinaries, ServerChoice, StartStep};
 
 /// Where to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,9 @@ pub enum Message {
     Engine(Box<Event>, std::time::Instant),
     /// The PostgreSQL server binaries found on this machine (sent once, at start).
     Versions(Vec<ServerBinaries>),
+    /// What the worker is preparing before a run can start (the sandbox's start, seeding),
+    /// shown beside the spinner; `None` once it is done.
+    Preparing(Option<String>),
     /// The worker finished a command and waits for the next.
     Idle,
 }
@@ -170,6 +173,12 @@ async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox, record: Opt
 }
 
 impl State {
+    /// Say what the worker is preparing (in the log and beside the spinner).
+    fn preparing(&self, what: String) {
+        self.out.send(Message::Log(format!("{what}…")));
+        self.out.send(Message::Preparing(Some(format!("{what}…"))));
+    }
+
     /// A session on the target; for the sandbox, a fresh database seeded with the baseline.
     async fn session(&mut self, target: &Target, plan: &LoadedPlan) -> Result<Session, String> {
         match target {
@@ -182,12 +191,22 @@ impl State {
                     self.sandbox = None; // another version asked for: stop this one
                 }
                 if self.sandbox.is_none() {
-                    self.out.send(Message::Log(format!("sandbox: starting PostgreSQL ({choice})…")));
-                    let options = SandboxOptions { server: choice.clone(), ..Default::default() };
-                    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .map_err(|e| e.to_string())?;
+                    self.preparing(format!("starting the sandbox: PostgreSQL ({choice})"));
+                    // Each step of the start, told by the sandbox as it begins, in the log and
+                    // beside the spinner (until the start returns and the sender is dropped).
+                    let (progress, mut steps) = tokio::sync::mpsc::unbounded_channel::<StartStep>();
+                    let out = self.out.clone();
+                    let forward = tokio::spawn(async move {
+                        while let Some(step) = steps.recv().await {
+                            out.send(Message::Log(format!("sandbox: {}…", step.words())));
+                            out.send(Message::Preparing(Some(format!("starting the sandbox: {}…", step.words()))));
+                        }
+                    });
+                    let options = SandboxOptions { server: choice.clone(), progress: Some(progress), ..Default::default() };
+                    let sandbox =
+                        tokio::task::spawn_blocking(move || Sandbox::start(&options)).await.map_err(|e| e.to_string())?;
+                    let _ = forward.await; // every step told before what follows
+                    let sandbox = sandbox.map_err(|e| e.to_string())?;
                     self.out.send(Message::Log(format!(
                         "sandbox: {} started in {:.2} s",
                         sandbox.binaries(),
@@ -198,6 +217,7 @@ impl State {
                 let (_, sandbox) = self.sandbox.as_ref().expect("started above");
                 self.runs += 1;
                 let dbname = format!("pgstage_sandbox_{}", self.runs);
+                self.preparing(format!("seeding the sandbox with the plan's baseline ({dbname})"));
                 let took = sandbox.seed(plan, &dbname).await.map_err(|e| e.to_string())?;
                 self.out.send(Message::Log(format!("sandbox: baseline seeded in {dbname} in {:.2} s", took.as_secs_f64())));
                 connect::connect_config(&sandbox.config(&dbname)).await.map_err(|e| e.to_string())

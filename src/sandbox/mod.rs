@@ -13,6 +13,7 @@
 
 mod binaries;
 mod cleanup;
+mod progress;
 mod secret;
 
 use std::os::unix::process::CommandExt;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 pub use binaries::{BINDIR_VAR, INSTALL_HINT, MIN_MAJOR, ServerBinaries, ServerChoice, installed};
 pub use cleanup::{install_signal_handler, stop_all};
+pub use progress::StartStep;
 
 use crate::db;
 use crate::db::conninfo::Secret;
@@ -77,6 +79,17 @@ pub struct SandboxOptions {
     pub tls: Option<TlsFiles>,
     /// Which server binaries to run.
     pub server: ServerChoice,
+    /// Told each step of the start as it begins (a window shows them instead of a bare
+    /// spinner: initdb and the server's start take seconds).
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<StartStep>>,
+}
+
+impl SandboxOptions {
+    fn tell(&self, step: StartStep) {
+        if let Some(progress) = &self.progress {
+            let _ = progress.send(step);
+        }
+    }
 }
 
 /// A server certificate (chain) and its private key, in PEM, for [`SandboxOptions::tls`].
@@ -148,6 +161,7 @@ impl Sandbox {
         // initdb (as the server's user) reads the password from a file only that user can read.
         let pwfile = dir.join("initdb.pw");
         write_private_file(&pwfile, &format!("{}\n", password.expose()), owner)?;
+        options.tell(StartStep::Initdb);
         let mut initdb = Command::new(binaries.initdb());
         initdb
             .args(["-D"])
@@ -177,6 +191,7 @@ impl Sandbox {
             }
         }
         let mut last_error = None;
+        options.tell(StartStep::StartServer);
         for _attempt in 0..3 {
             let port = free_port().map_err(io("find a free port"))?;
             match Self::run_server(&binaries, &dir, owner, port, tcp, &extra_args) {

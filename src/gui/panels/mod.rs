@@ -121,6 +121,9 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
             }
             if view.busy {
                 ui.spinner();
+                if let Some(what) = view.preparing {
+                    ui.label(RichText::new(what).color(AMBER));
+                }
             }
             let sandbox = match &view.run.result {
                 Some(r) => r.sandbox.is_some(),

@@ -341,3 +341,40 @@ fn a_pause_during_a_long_statement_says_the_run_will_pause_after_this_step() {
     assert!(h.query_by_label("will pause after this step").is_none(), "a finished run is not pausing");
     std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
 }
+
+#[test]
+fn the_sandbox_start_says_each_step_beside_the_spinner_and_in_the_log() {
+    let mut h = harness(path("plans/week2_staging.ron"), None);
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Next step (Space)").click();
+    // What the header said beside the spinner, frame by frame, until the run started.
+    let mut said: Vec<String> = Vec::new();
+    let start = std::time::Instant::now();
+    while h.state().run.controls.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(120), "the run did not start: {}", h.state().log_text());
+        if let Some(what) = h.state().preparing.clone()
+            && said.last() != Some(&what)
+        {
+            // (The log pane below has the same words: the header's are at the top.)
+            assert!(h.query_all_by_label(&what).any(|n| n.rect().top() < 70.0), "shown beside the spinner: {what}");
+            said.push(what);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    assert!(said.first().is_some_and(|s| s.starts_with("starting the sandbox")), "{said:?}");
+    assert!(said.iter().any(|s| s == "starting the sandbox: initdb (creating the cluster)…"), "{said:?}");
+    let log = h.state().log_text();
+    let at = |text: &str| log.find(text).unwrap_or_else(|| panic!("{text} in the log:\n{log}"));
+    let (initdb, server, seeding) = (
+        at("sandbox: initdb (creating the cluster)…"),
+        at("sandbox: starting the server…"),
+        at("seeding the sandbox with the plan's baseline"),
+    );
+    assert!(initdb < server && server < seeding, "in the order they happen:\n{log}");
+    step_until(&mut h, "the pre-flight", Duration::from_secs(60), |h| !h.state().busy);
+    assert!(h.state().preparing.is_none(), "nothing said once the run is under way");
+}
