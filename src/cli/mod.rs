@@ -54,6 +54,15 @@ enum Command {
     Init(draft::InitArgs),
     /// Draft a plan from a Markdown run-book and the migrations it lists.
     Import(draft::ImportArgs),
+    /// Compare two run results of a plan (e.g. the rehearsal and the staging run): which
+    /// criteria, checks, migrations, timings, lock findings and schema counts differ. Exit 0:
+    /// no difference, 1: differences, 2: a file could not be read.
+    Compare {
+        /// The first run result (.json), e.g. the sandbox rehearsal.
+        a: PathBuf,
+        /// The second run result (.json), e.g. the staging run.
+        b: PathBuf,
+    },
     /// Start a throwaway PostgreSQL seeded with the plan's baseline; Ctrl-C stops and deletes it.
     Sandbox {
         /// The plan whose baseline seeds the sandbox.
@@ -72,6 +81,7 @@ pub fn main() -> ExitCode {
     }
     let result = match cli.command {
         Some(Command::Run(args)) => return run::main(args),
+        Some(Command::Compare { a, b }) => return compare(&a, &b),
         Some(Command::Check(args)) => check::main(&args),
         Some(Command::Init(args)) => draft::init_main(&args),
         Some(Command::Import(args)) => draft::import_main(&args),
@@ -86,6 +96,22 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("pgstage: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Print the comparison of two run results; exit 1 when they differ (as `diff` does).
+fn compare(a: &std::path::Path, b: &std::path::Path) -> ExitCode {
+    let read = |p: &std::path::Path| pgstage::compare::read(p).map_err(|e| e.to_string());
+    match read(a).and_then(|ra| Ok((ra, read(b)?))) {
+        Ok((ra, rb)) => {
+            let comparison = pgstage::compare::compare(&ra, &rb);
+            print!("{}", pgstage::compare::text(&comparison));
+            if comparison.differ() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
         Err(message) => {
             eprintln!("pgstage: {message}");
             ExitCode::from(2)

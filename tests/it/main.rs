@@ -3,6 +3,7 @@
 //! `support`.
 
 mod cli;
+mod compare;
 mod connect;
 mod deparser;
 mod draft;
