@@ -276,7 +276,8 @@ fn migrations(c: &mut Comparison, a: &RunResult, b: &RunResult) {
         }
         c.timings.push(row);
     }
-    c.same.push(format!("{same} of {} statuses", content::count_of(keys.len(), "migrations")));
+    let statuses = if keys.len() == 1 { "migration's status" } else { "migrations' statuses" };
+    c.same.push(format!("{same} of {} {statuses}", keys.len()));
 }
 
 fn findings(c: &mut Comparison, a: &RunResult, b: &RunResult) {

@@ -44,6 +44,9 @@ enum Command {
     Open {
         /// The plan (.ron) or the run result (.json).
         file: PathBuf,
+        /// Another run result to compare the one opened with (the Compare tab).
+        #[arg(long, value_name = "B.json")]
+        compare: Option<PathBuf>,
     },
     /// Run a plan headless: pre-flight, migrations, checks, rollback rehearsal, verdict.
     Run(run::RunArgs),
@@ -87,11 +90,11 @@ pub fn main() -> ExitCode {
         Some(Command::Import(args)) => draft::import_main(&args),
         Some(Command::Sandbox { server, .. }) if server.list_versions => server::list(&server),
         Some(Command::Sandbox { plan, server }) => sandbox(&plan, &server),
-        Some(Command::Gui { plan }) => window(plan),
-        Some(Command::Open { file }) => open(file),
+        Some(Command::Gui { plan }) => window(plan, None),
+        Some(Command::Open { file, compare }) => open(file, compare),
         None => match cli.file {
-            Some(file) => open(file),
-            None => window(PathBuf::from(DEFAULT_PLAN)),
+            Some(file) => open(file, None),
+            None => window(PathBuf::from(DEFAULT_PLAN), None),
         },
     };
     match result {
@@ -121,20 +124,23 @@ fn compare(a: &std::path::Path, b: &std::path::Path) -> ExitCode {
 
 /// Open `file` in the window, once it is known to be there (a typo is an error here, not an
 /// empty window).
-fn open(file: PathBuf) -> Result<(), String> {
+fn open(file: PathBuf, compare: Option<PathBuf>) -> Result<(), String> {
     if !file.is_file() {
         return Err(format!("{}: no such file (a plan .ron or a run result .json)", file.display()));
     }
-    window(file)
+    if let Some(other) = &compare {
+        pgstage::compare::read(other).map_err(|e| e.to_string())?;
+    }
+    window(file, compare)
 }
 
 #[cfg(feature = "gui")]
-fn window(plan: PathBuf) -> Result<(), String> {
-    pgstage::gui::run(Some(plan))
+fn window(plan: PathBuf, compare: Option<PathBuf>) -> Result<(), String> {
+    pgstage::gui::run(Some(plan), compare)
 }
 
 #[cfg(not(feature = "gui"))]
-fn window(_plan: PathBuf) -> Result<(), String> {
+fn window(_plan: PathBuf, _compare: Option<PathBuf>) -> Result<(), String> {
     Err("this pgstage was built without the window (`--no-default-features`): use `pgstage run`, `check`, `init`, `import` or `sandbox`, or build with the default features".to_owned())
 }
 

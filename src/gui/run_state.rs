@@ -71,6 +71,8 @@ impl RunView {
     /// its migrations and checks, no steps, no controls.
     pub fn finished(result: RunResult) -> Self {
         let mut run = Self::default();
+        run.steps = recorded_steps(&result);
+        run.run_id = Some(result.run_id.clone());
         run.apply(Event::Finished(Box::new(result)));
         run
     }
@@ -205,4 +207,49 @@ impl RunView {
     pub fn elapsed(step: &StepView) -> Option<Duration> {
         step.elapsed.or_else(|| step.started.map(|t| t.elapsed()))
     }
+}
+
+/// A finished run's steps as its result records them (a review has no events): each section
+/// done when it ran to its end, each migration as it ended, the rest not run; no times (the
+/// result keeps the migrations' own).
+fn recorded_steps(r: &RunResult) -> Vec<StepView> {
+    use crate::run_result::{MigrationStatus, Status};
+    let done = |section: &str| r.completed_steps.iter().any(|s| s == section);
+    let failed = |checks: &[crate::run_result::CheckResult]| checks.iter().filter(|c| c.status == Status::Fail).count();
+    let view = |step: Step, title: String, status: StepStatus, failed_checks: usize| StepView {
+        step,
+        title,
+        status,
+        started: None,
+        elapsed: None,
+        progress: (0, 0),
+        what: String::new(),
+        failed_checks,
+    };
+    let section = |step: Step, title: &str, checks: &[crate::run_result::CheckResult]| {
+        let status = match (done(step.section()), failed(checks)) {
+            (true, 0) => StepStatus::Done,
+            (true, _) => StepStatus::Failed,
+            (false, _) => StepStatus::NotRun,
+        };
+        view(step, title.to_owned(), status, failed(checks))
+    };
+    let mut steps = vec![section(Step::Preflight, "Pre-flight", &r.preflight)];
+    for (i, m) in r.migrations.iter().enumerate() {
+        let status = match m.status {
+            MigrationStatus::Applied | MigrationStatus::AlreadyApplied => StepStatus::Done,
+            MigrationStatus::Failed => StepStatus::Failed,
+            MigrationStatus::Cancelled => StepStatus::Cancelled,
+            MigrationStatus::NotRun => StepStatus::NotRun,
+        };
+        steps.push(view(Step::Migration(i), format!("Migration {} – {}", m.id, m.title), status, 0));
+    }
+    let verification: Vec<_> = r.verification.iter().chain(&r.schema_summary).cloned().collect();
+    steps.push(section(Step::Verification, "Verification", &verification));
+    let integrity: Vec<_> = r.integrity.iter().chain(&r.sample_data).chain(&r.rls).cloned().collect();
+    steps.push(section(Step::Integrity, "Integrity", &integrity));
+    steps.push(section(Step::Performance, "Performance", &r.performance));
+    steps.push(section(Step::Rollback, "Rollback rehearsal", &[]));
+    steps.push(view(Step::Verdict, "Verdict".into(), StepStatus::Done, 0));
+    steps
 }

@@ -72,7 +72,8 @@ impl ComparePanel {
             );
             return;
         };
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        // Both ways: a long check title keeps its row on one line, at 1024 px too.
+        egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
             for (name, s) in [("A (this run)", &c.a), ("B", &c.b)] {
                 ui.label(format!("{name}: run {} on {}, started {}: {}", s.run_id, s.on, s.started_at, s.verdict));
             }
@@ -114,7 +115,7 @@ fn differences(ui: &mut egui::Ui, c: &Comparison) {
                 Area::Check | Area::Count => ui.visuals().text_color(),
             };
             ui.label(RichText::new(d.area.label()).color(colour));
-            ui.add(egui::Label::new(&d.item).wrap());
+            ui.label(&d.item);
             ui.label(&d.a);
             ui.label(&d.b);
             ui.end_row();

@@ -286,7 +286,9 @@ fn timeline(ui: &mut egui::Ui, all: &[Lock]) {
         .collect();
     let probed: Vec<[f64; 2]> = all.iter().filter(|l| l.probed_block).map(|l| [l.start_ms, lane(&l.row.relation)]).collect();
     let labels: Vec<String> = lanes.iter().map(|s| (*s).to_owned()).collect();
-    let height = (lanes.len() as f32 * 22.0 + 60.0).clamp(120.0, 360.0);
+    // Every lane in the window (at 1024×700 what is left under the table), 22 px a lane when
+    // there is room.
+    let height = (lanes.len() as f32 * 22.0 + 60.0).clamp(120.0, 360.0).min(ui.available_height().max(120.0));
     Plot::new("lock_timeline")
         .height(height)
         .legend(Legend::default().position(egui_plot::Corner::LeftTop))

@@ -65,6 +65,16 @@ fn overall_text(view: &View) -> String {
 fn controls(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
     let finished = view.run.result.is_some();
     let why_not = if view.run.active() { view.busy.then(|| "A step is running".to_owned()) } else { view.why_not_startable() };
+    if let Some(review) = view.review {
+        ui.label(
+            RichText::new(format!(
+                "A review of {}: the steps as the run recorded them. Nothing runs from a review.",
+                review.path.display()
+            ))
+            .weak(),
+        );
+        return;
+    }
     ui.horizontal(|ui| {
         if finished {
             if ui

@@ -164,3 +164,19 @@ fn a_reviewed_run_compared_with_the_staging_run_shows_what_differs() {
     h.run_steps(3);
     assert!(h.state().compare.compared.is_none());
 }
+
+#[test]
+fn the_run_tab_of_a_review_shows_the_steps_as_recorded_and_no_controls() {
+    let mut h = open(path("tests/fixtures/report/run_failed_015.json"), [1360.0, 880.0]);
+    h.run_steps(3);
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("No run yet").is_none(), "a review is a run, not none");
+    assert!(h.query_by_label_contains("Nothing runs from a review.").is_some());
+    assert!(h.query_by_label("New run…").is_none() && h.query_by_label("Run all").is_none(), "no run controls");
+    for step in ["Pre-flight", "Migration 013 – Positioning & campaigns", "Migration 015 – Agent registry", "Verdict"] {
+        assert!(h.query_by_label(step).is_some(), "{step} is listed");
+    }
+    assert!(h.query_by_label("FAILED").is_some(), "015 failed");
+    assert!(h.query_by_label("NO-GO").is_some(), "the verdict step shows the verdict");
+}
