@@ -23,7 +23,9 @@ h2 { font-size: 18px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 2p
 h3 { font-size: 15px; margin: 18px 0 6px; }
 p { margin: 6px 0; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }
-th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+/* Long paths and the 11 columns of the findings: break anywhere rather than widen the page. */
+td code, table.findings td { overflow-wrap: anywhere; }
 code.hash { word-break: break-all; }
 table.compact { width: auto; min-width: 55%; }
 th { background: var(--head); font-weight: 600; }
