@@ -6,12 +6,29 @@
 //! else `~/.local/state/pgstage`; written atomically, and only its owner can read it (the
 //! directory 0700, the file 0600: [`crate::private_files`]). It holds run ids, versions and
 //! times, nothing secret.
+//!
+//! Beside it, `baselines/<plan checksum>.json` keeps the catalog each recorded rehearsal
+//! started from (its snapshot of the plan's schemas and the grants on them): what a run on
+//! staging compares its own catalog with (`PF-DRIFT`, [`crate::check::drift`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
+use crate::db::snapshot::Snapshot;
+use crate::db::snapshot::grants::Grants;
 use crate::plan::LoadedPlan;
 use crate::run_result::{Outcome, Rehearsal, RunResult};
+
+/// The catalog a sandbox rehearsal started from, in the plan's schemas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RehearsedBaseline {
+    pub run_id: String,
+    pub server_version: String,
+    pub snapshot: Snapshot,
+    pub grants: Grants,
+}
 
 /// Why the record could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -62,9 +79,25 @@ impl Record {
         Ok(self.read()?.remove(plan_checksum))
     }
 
-    /// Record `result` when it is a sandbox run that went through to its verdict; returns
-    /// whether it was recorded.
-    pub fn remember(&self, result: &RunResult) -> Result<bool, RehearsalError> {
+    fn baseline_file(&self, plan_checksum: &str) -> PathBuf {
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        dir.join("baselines").join(format!("{plan_checksum}.json"))
+    }
+
+    /// The catalog the last recorded rehearsal of the plan started from.
+    pub fn baseline(&self, plan_checksum: &str) -> Result<Option<RehearsedBaseline>, RehearsalError> {
+        let file = self.baseline_file(plan_checksum);
+        let path = file.display().to_string();
+        match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|source| RehearsalError::Invalid { path, source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(RehearsalError::Io { path, source }),
+        }
+    }
+
+    /// Record `result` when it is a sandbox run that went through to its verdict, with the
+    /// catalog it started from; returns whether it was recorded.
+    pub fn remember(&self, result: &RunResult, baseline: Option<&RehearsedBaseline>) -> Result<bool, RehearsalError> {
         let Some(sandbox) = &result.sandbox else { return Ok(false) };
         if result.outcome != Outcome::Completed {
             return Ok(false);
@@ -80,9 +113,25 @@ impl Record {
                 go: result.verdict.go,
             },
         );
-        let io = |source| RehearsalError::Io { path: self.file.display().to_string(), source };
+        // The baseline first: a record never names a rehearsal whose catalog is another's.
+        let file = self.baseline_file(&result.plan.checksum);
+        let io = |file: &Path| {
+            let path = file.display().to_string();
+            move |source| RehearsalError::Io { path, source }
+        };
+        match baseline {
+            Some(b) => {
+                let text = serde_json::to_vec(b).expect("a snapshot serializes");
+                crate::private_files::write_private(&file, &text).map_err(io(&file))?;
+            }
+            None => match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(&file)(e)),
+            },
+        }
         let text = serde_json::to_string_pretty(&all).expect("rehearsals serialize");
-        crate::private_files::write_private(&self.file, text.as_bytes()).map_err(io)?;
+        crate::private_files::write_private(&self.file, text.as_bytes()).map_err(io(&self.file))?;
         Ok(true)
     }
 }

@@ -60,6 +60,71 @@ pub struct RunResult {
     /// record on the machine that ran it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rehearsal: Option<Rehearsal>,
+    /// For a run on a database: every difference between its catalog (before the plan's
+    /// migrations) and the baseline the plan was rehearsed on (`PF-DRIFT`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
+    /// For a sandbox seeded with staging's own schema (`--clone-from`): where it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clone: Option<CloneInfo>,
+}
+
+/// A sandbox seeded with a copy of staging's schema (`pg_dump --schema-only`), not the plan's
+/// baseline scripts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloneInfo {
+    /// `user@host:port/dbname` of staging: never a password.
+    pub source: String,
+    pub server_version: String,
+    /// RFC 3339, UTC: when the schema was read.
+    pub taken_at: String,
+    /// The schemas copied.
+    pub schemas: Vec<String>,
+    /// Always 0: only the schema is copied; sizes come from staging's statistics.
+    pub rows_copied: u64,
+    /// Roles staging has that the sandbox lacked, made without passwords.
+    pub roles_created: Vec<String>,
+    /// Extensions staging uses that the sandbox's server does not have.
+    pub extensions_missing: Vec<String>,
+    /// The pg_dump that read it.
+    pub pg_dump: String,
+    /// Staging's planner statistics came along (pg_dump and staging of PostgreSQL 18 or newer).
+    #[serde(default)]
+    pub planner_statistics: bool,
+}
+
+impl CloneInfo {
+    /// "rehearsed on a clone of staging's schema (…) taken at …, 0 rows copied".
+    pub fn sentence(&self) -> String {
+        let mut s = format!(
+            "rehearsed on a clone of staging's schema ({}, PostgreSQL {}; schemas {}) taken at {} by {}, {} rows copied; \
+             table sizes are staging's (its statistics)",
+            self.source,
+            self.server_version,
+            self.schemas.join(", "),
+            self.taken_at,
+            self.pg_dump,
+            self.rows_copied
+        );
+        if self.planner_statistics {
+            s += ", and the planner statistics";
+        }
+        if !self.extensions_missing.is_empty() {
+            s += &format!("; extensions the sandbox lacks: {}", self.extensions_missing.join(", "));
+        }
+        s
+    }
+}
+
+/// One difference between the target's catalog and the rehearsed baseline's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// What kind of object: "table", "column", "index", "function", "grant", …
+    pub kind: String,
+    /// The object (`schema.name`, `schema.table.name`, `schema.function(args)`).
+    pub object: String,
+    /// The difference in words ("staging has index … that the rehearsal did not").
+    pub what: String,
 }
 
 /// Which server binaries a sandbox ran.

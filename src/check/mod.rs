@@ -5,6 +5,7 @@
 //! index-usage checks live in the submodules.
 
 pub mod data_loss;
+pub mod drift;
 pub mod integrity;
 pub mod performance;
 pub mod privileges;

@@ -26,6 +26,11 @@ pub struct RunArgs {
     /// Run on a throwaway sandbox seeded with the plan's baseline (the default).
     #[arg(long)]
     sandbox: bool,
+    /// Seed the sandbox with staging's own schema instead of the plan's baseline: read from
+    /// this database (libpq string or URL) with pg_dump --schema-only, read-only, no row
+    /// copied; the sandbox runs staging's major version and grades findings by staging's sizes.
+    #[arg(long, value_name = "CONN", conflicts_with = "db")]
+    clone_from: Option<String>,
     /// Acknowledge a manual pre-flight item by id (repeatable).
     #[arg(long = "ack", value_name = "ITEM")]
     acks: Vec<String>,
@@ -80,20 +85,24 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
     // refuses them.
     super::check::files(&loaded, &args.plan)?;
     // The sandbox lives until the run is over.
-    let (session, sandbox) = match &args.db {
-        Some(conn) => (connect::connect(conn, &ConnectOptions::default()).await.map_err(|e| e.to_string())?, None),
-        None => {
+    let (session, sandbox, clone) = match (&args.db, &args.clone_from) {
+        (Some(conn), _) => (connect::connect(conn, &ConnectOptions::default()).await.map_err(|e| e.to_string())?, None, None),
+        (None, Some(staging)) => {
+            let (session, sandbox, cloned) = clone_session(&loaded, staging, &args.server).await?;
+            (session, Some(sandbox), Some(cloned))
+        }
+        (None, None) => {
             let (session, sandbox) = sandbox_session(&loaded, &args.server).await?;
-            (session, Some(sandbox))
+            (session, Some(sandbox), None)
         }
     };
     println!("target: {} (PostgreSQL {}{})", session.target, session.server_version, if session.tls { ", TLS" } else { "" });
     let operator = args.operator.clone().unwrap_or_else(|| ConnectOptions::default().os_user);
     let acknowledgements = acknowledgements(&loaded, &args, &operator)?;
     let record = Record::default_location();
-    let rehearsal = match (&sandbox, &record) {
-        (None, Some(record)) => last_rehearsal(&loaded, record, &session.server_version),
-        _ => None,
+    let (rehearsal, rehearsed_baseline) = match (&sandbox, &record) {
+        (None, Some(record)) => (last_rehearsal(&loaded, record, &session.server_version), rehearsed_baseline(&loaded, record)),
+        _ => (None, None),
     };
     let options = RunOptions {
         operator,
@@ -101,6 +110,8 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
         override_target_guard: args.override_target_guard,
         sandbox: sandbox.as_ref().map(Sandbox::info),
         rehearsal,
+        rehearsed_baseline,
+        clone,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
@@ -120,12 +131,13 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
         }
     });
     engine.run().await;
+    let baseline = engine.rehearsed_baseline().cloned();
     let result = engine.finish().await;
     ctrl_c.abort();
     let _ = printer.await;
     print_summary(&result);
     if let Some(record) = &record {
-        match record.remember(&result) {
+        match record.remember(&result, baseline.as_ref()) {
             Ok(true) => println!("rehearsal recorded in {}", record.path().display()),
             Ok(false) => {}
             Err(e) => eprintln!("pgstage: warning: {e}"),
@@ -155,6 +167,62 @@ async fn sandbox_session(plan: &LoadedPlan, server: &super::server::ServerArgs) 
     );
     let session = connect::connect_config(&sandbox.config(dbname)).await.map_err(|e| e.to_string())?;
     Ok((session, sandbox))
+}
+
+/// A sandbox of staging's major version seeded with staging's schema (`--clone-from`).
+async fn clone_session(
+    plan: &LoadedPlan,
+    staging: &str,
+    server: &super::server::ServerArgs,
+) -> Result<(Session, Sandbox, pgstage::sandbox::clone::Cloned), String> {
+    use pgstage::sandbox::{ServerChoice, clone};
+    let source = connect::connect(staging, &ConnectOptions::default()).await.map_err(|e| format!("--clone-from: {e}"))?;
+    let major = clone::staging_major(&source.client).await.map_err(|e| e.to_string())?;
+    let choice = match server.choice() {
+        ServerChoice::Version(v) if v != major => {
+            return Err(format!("--clone-from: staging runs PostgreSQL {major}; the sandbox must too, not --pg-version {v}"));
+        }
+        ServerChoice::BinDir(dir) => ServerChoice::BinDir(dir),
+        _ => ServerChoice::Version(major),
+    };
+    let options = SandboxOptions { server: choice, ..Default::default() };
+    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    if sandbox.binaries().major != major {
+        return Err(format!(
+            "--clone-from: staging runs PostgreSQL {major} but the sandbox's server is {}",
+            sandbox.binaries().version
+        ));
+    }
+    println!("sandbox: {} started in {:.2} s", sandbox.binaries().version, sandbox.startup.as_secs_f64());
+    let dbname = "pgstage_sandbox";
+    let started = std::time::Instant::now();
+    let named = pgstage::engine::plan_schemas(plan);
+    let lock_timeout = plan.plan.execution.lock_timeout_ms;
+    let cloned =
+        clone::clone_schema(&source.client, staging, &named, lock_timeout, &sandbox, dbname).await.map_err(|e| e.to_string())?;
+    drop(source);
+    println!("clone: {} ({:.2} s)", cloned.info.sentence(), started.elapsed().as_secs_f64());
+    let session = connect::connect_config(&sandbox.config(dbname)).await.map_err(|e| e.to_string())?;
+    // The plan's own test rows (not staging's), which its sample-data and RLS checks build on.
+    if let Some(sample) = &plan.plan.baseline.sample_data {
+        let file = plan.resolve(sample);
+        pgstage::db::run_script_file(&session.client, &file)
+            .await
+            .map_err(|e| format!("--clone-from: the plan's sample data does not fit staging's schema: {e}"))?;
+        println!("clone: the plan's sample data loaded from {}", file.display());
+    }
+    Ok((session, sandbox, cloned))
+}
+
+/// The catalog the plan's last rehearsal on record started from (a warning when it cannot be read).
+fn rehearsed_baseline(plan: &LoadedPlan, record: &Record) -> Option<pgstage::rehearsal::RehearsedBaseline> {
+    record.baseline(&rehearsal::plan_checksum(plan)).unwrap_or_else(|e| {
+        eprintln!("pgstage: warning: {e}");
+        None
+    })
 }
 
 /// The plan's last rehearsal on record, said in a line (a warning when on another major
@@ -248,7 +316,8 @@ fn print_event(event: &Event) {
                 *last = Some((wait.statement.clone(), wait.waited_ms));
             }
         }
-        Event::Progress { .. } | Event::StepFinished { .. } | Event::Finished(_) => {}
+        // Drift is listed under its PF-DRIFT line.
+        Event::Progress { .. } | Event::StepFinished { .. } | Event::Drift(_) | Event::Finished(_) => {}
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plan::Section;
-use crate::run_result::{CheckResult, LockWait, MigrationResult, RunResult};
+use crate::run_result::{CheckResult, Drift, LockWait, MigrationResult, RunResult};
 
 /// One step of a run, in order. With one transaction per migration each migration is a
 /// step of its own; with one transaction for the batch, `Migration(0)` applies them all.
@@ -57,6 +57,8 @@ pub enum Event {
         result: CheckResult,
     },
     MigrationFinished(Box<MigrationResult>),
+    /// The target's differences from the rehearsed baseline (`PF-DRIFT`), once compared.
+    Drift(Vec<Drift>),
     /// A statement waits for a lock another session holds (sent again while it waits).
     LockWait(Box<LockWait>),
     StepFinished {

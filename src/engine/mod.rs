@@ -11,12 +11,14 @@ pub mod apply;
 mod baseline;
 pub mod blockers;
 mod data;
+mod drift;
 pub mod event;
 pub mod guard;
 mod objects;
 
 mod rollback;
 mod scope;
+pub use scope::plan_schemas;
 mod steps;
 pub mod trace;
 pub mod verdict;
@@ -34,6 +36,7 @@ use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::Snapshot;
 use crate::db::{DbError, describe, ledger};
 use crate::plan::{LoadedPlan, Section, TransactionMode};
+use crate::rehearsal::RehearsedBaseline;
 use crate::run_result::{
     Acknowledgement, BaselineSource, CheckResult, FORMAT_VERSION, MigrationResult, Outcome, PlanInfo, Rehearsal, RunResult,
     SandboxInfo, SchemaCounts, Verdict,
@@ -64,6 +67,12 @@ pub struct RunOptions {
     pub sandbox: Option<SandboxInfo>,
     /// For a database: the plan's last rehearsal on record (see `pgstage::rehearsal`).
     pub rehearsal: Option<Rehearsal>,
+    /// For a database: the catalog that rehearsal started from, compared with the target's
+    /// (`PF-DRIFT`).
+    pub rehearsed_baseline: Option<RehearsedBaseline>,
+    /// For a sandbox seeded with staging's schema: where it came from, and staging's table
+    /// sizes, which the lock findings are graded by.
+    pub clone: Option<crate::sandbox::clone::Cloned>,
 }
 
 /// Pause and cancel, usable from another task while the engine runs.
@@ -133,6 +142,11 @@ pub struct Engine {
     current: Snapshot,
     result: RunResult,
     started: Instant,
+    /// On a database: the rehearsed catalog to compare with (taken by the pre-flight). On a
+    /// sandbox: the catalog this run started from, once measured ([`Engine::rehearsed_baseline`]).
+    rehearsed: Option<RehearsedBaseline>,
+    /// The sandbox is a clone of staging's schema ([`RunOptions::clone`]).
+    clone: Option<crate::sandbox::clone::Cloned>,
 }
 
 /// The run's second connection, read-only, for catalog snapshots.
@@ -227,6 +241,8 @@ impl Engine {
             },
             sandbox: options.sandbox.clone(),
             rehearsal: options.rehearsal.clone(),
+            drift: vec![],
+            clone: options.clone.as_ref().map(|c| c.info.clone()),
         };
         let session = Arc::new(session);
         let controls = Controls {
@@ -255,6 +271,8 @@ impl Engine {
             current: Snapshot::default(),
             result,
             started: Instant::now(),
+            rehearsed: options.rehearsed_baseline,
+            clone: options.clone,
         })
     }
 

@@ -143,6 +143,7 @@ impl Engine {
         } else {
             self.resume(&applied).await?;
         }
+        self.drift().await?;
         let schema = self.schema().to_owned();
         if self.baseline_known {
             self.result.schema_counts.before = self.baseline.counts(&schema);
@@ -341,6 +342,14 @@ impl Engine {
             let (changes, found_sizes, blocked) =
                 tokio::join!(before.after(self.client()), trace::sizes(self.client(), &locked), blocked);
             sizes = found_sizes.unwrap_or_default();
+            // On a clone of staging's schema, a table is as big as it is on staging.
+            if let Some(clone) = &self.clone {
+                for (relation, size) in sizes.iter_mut() {
+                    if let Some(on_staging) = clone.sizes.get(relation) {
+                        *size = *on_staging;
+                    }
+                }
+            }
             result.blocked_sessions = blocked;
             match changes {
                 Ok(tables) => result.data = DataChanges { rows_measured: !m.non_transactional, tables },
@@ -417,6 +426,16 @@ impl Engine {
         diff: &crate::db::snapshot::SnapshotDiff,
         result: &mut MigrationResult,
     ) {
+        // On a clone of staging's schema the tables are empty: a finding is graded by staging's
+        // rows (its statistics, read when the clone was made).
+        let on_staging: std::collections::HashMap<String, Option<i64>>;
+        let rows = match &self.clone {
+            Some(clone) => {
+                on_staging = rows.iter().map(|(t, n)| (t.clone(), clone.sizes.get(t).map_or(*n, |s| Some(s.0)))).collect();
+                &on_staging
+            }
+            None => rows,
+        };
         let ctx = findings::Context {
             migration: result,
             statements: &p.statements,

@@ -283,7 +283,7 @@ impl PgstageApp {
         self.verdict.export_status = None;
         self.exported = false;
         self.running_all = all;
-        self.worker.send(Command::Start { plan, target: self.connect.form.target(), options, run_all: all });
+        self.worker.send(Command::Start { plan, target: self.connect.form.target(), options: Box::new(options), run_all: all });
         if !all {
             self.worker.send(Command::Step);
         }

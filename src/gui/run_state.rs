@@ -60,6 +60,8 @@ pub struct RunView {
     pub cancelled: bool,
     /// The statement now waiting for another session's lock, and who holds it.
     pub lock_wait: Option<crate::run_result::LockWait>,
+    /// The target's differences from the rehearsed baseline (`PF-DRIFT`).
+    pub drift: Vec<crate::run_result::Drift>,
 }
 
 impl RunView {
@@ -126,6 +128,7 @@ impl RunView {
                     })
                     .collect();
             }
+            Event::Drift(drift) => self.drift = drift,
             Event::StepStarted { step, .. } => {
                 if let Some(s) = self.step_mut(step) {
                     s.status = StepStatus::Running;
@@ -168,6 +171,7 @@ impl RunView {
             }
             Event::Finished(result) => {
                 self.migrations = result.migrations.clone();
+                self.drift = result.drift.clone();
                 self.checks = Section::ALL
                     .iter()
                     .flat_map(|s| result.section(*s).iter().map(move |r| CheckRow { section: s.to_string(), result: r.clone() }))

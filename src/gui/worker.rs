@@ -34,7 +34,8 @@ pub enum Command {
     Start {
         plan: LoadedPlan,
         target: Target,
-        options: RunOptions,
+        /// Boxed: it may carry the rehearsed baseline's catalog.
+        options: Box<RunOptions>,
         run_all: bool,
     },
     Step,
@@ -148,7 +149,7 @@ async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox, record: Opt
             },
             Command::Start { plan, target, options, run_all } => {
                 state.engine = None;
-                match state.start(plan, target, options).await {
+                match state.start(plan, target, *options).await {
                     Ok(()) if run_all => state.run_all().await,
                     Ok(()) => {}
                     Err(e) => state.out.send(Message::StartFailed(e)),
@@ -230,10 +231,17 @@ impl State {
         self.out.send(Message::Log(format!("connected to {} (PostgreSQL {})", session.target, session.server_version)));
         match (&target, &self.sandbox, &self.record) {
             (Target::Sandbox(_), Some((_, sandbox)), _) => options.sandbox = Some(sandbox.info()),
-            (Target::Connection(_) | Target::Fields(_), _, Some(record)) => match record.last(&rehearsal::plan_checksum(&plan)) {
-                Ok(last) => options.rehearsal = last,
-                Err(e) => self.out.send(Message::Log(format!("warning: {e}"))),
-            },
+            (Target::Connection(_) | Target::Fields(_), _, Some(record)) => {
+                let checksum = rehearsal::plan_checksum(&plan);
+                match record.last(&checksum) {
+                    Ok(last) => options.rehearsal = last,
+                    Err(e) => self.out.send(Message::Log(format!("warning: {e}"))),
+                }
+                match record.baseline(&checksum) {
+                    Ok(baseline) => options.rehearsed_baseline = baseline,
+                    Err(e) => self.out.send(Message::Log(format!("warning: {e}"))),
+                }
+            }
             _ => {}
         }
         if let Some(r) = &options.rehearsal
@@ -279,9 +287,10 @@ impl State {
     async fn finish_if_over(&mut self) {
         let over = self.engine.as_ref().is_some_and(|e| e.next_step().is_none());
         if over && let Some(engine) = self.engine.take() {
+            let baseline = engine.rehearsed_baseline().cloned();
             let result = engine.finish().await;
             if let Some(record) = &self.record {
-                match record.remember(&result) {
+                match record.remember(&result, baseline.as_ref()) {
                     Ok(true) => self.out.send(Message::Log(format!("rehearsal recorded in {}", record.path().display()))),
                     Ok(false) => {}
                     Err(e) => self.out.send(Message::Log(format!("warning: {e}"))),

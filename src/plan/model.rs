@@ -198,6 +198,20 @@ pub struct Preflight {
     /// Items the operator must acknowledge (who, when) before migrations may start.
     #[serde(default)]
     pub manual: Vec<ManualItem>,
+    /// What a difference between the target's schema and the rehearsed baseline does
+    /// (`PF-DRIFT`): reported (`Warn`, the default) or stops the run before any migration.
+    #[serde(default)]
+    pub drift: DriftPolicy,
+}
+
+/// What schema drift does to a run on a database (see [`Preflight::drift`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DriftPolicy {
+    /// Every difference is listed; the check warns and the run goes on.
+    #[default]
+    Warn,
+    /// Any difference (or no rehearsal to compare with) fails the pre-flight: no migration runs.
+    Fail,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -107,8 +107,11 @@ pub fn outcome_line(o: &Outcome) -> String {
 pub fn server_line(r: &RunResult) -> String {
     match &r.sandbox {
         Some(s) => format!(
-            "PostgreSQL {} (sandbox: a throwaway local cluster, not staging; PostgreSQL {} from {})",
-            r.server_version, s.version, s.bindir
+            "PostgreSQL {} (sandbox: a throwaway local cluster, not staging; PostgreSQL {} from {}){}",
+            r.server_version,
+            s.version,
+            s.bindir,
+            r.clone.as_ref().map_or(String::new(), |c| format!("; {}", c.sentence()))
         ),
         None => format!("PostgreSQL {}", r.server_version),
     }

@@ -316,6 +316,20 @@ fn checks_table(o: &mut String, r: &RunResult, checks: &[&CheckResult]) {
 fn preflight(o: &mut String, r: &RunResult) {
     o.push_str("<h2>Pre-flight</h2>\n<h3>Checks</h3>\n");
     checks_table(o, r, &c::preflight_checks(r));
+    if !r.drift.is_empty() {
+        o.push_str("<h3>Drift from the rehearsed baseline</h3>\n<p>What this database holds that the plan's sandbox rehearsal did not, or lacks:</p>\n");
+        o.push_str("<table>\n<thead><tr><th>Kind</th><th>Object</th><th>Difference</th></tr></thead>\n<tbody>\n");
+        for d in &r.drift {
+            let _ = writeln!(
+                o,
+                "<tr><td class=\"nowrap\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                e(&d.kind),
+                e(&d.object),
+                e(&d.what)
+            );
+        }
+        o.push_str("</tbody>\n</table>\n");
+    }
     o.push_str("<h3>Manual items</h3>\n");
     let rows = c::manual_rows(r);
     if rows.is_empty() {

@@ -239,6 +239,14 @@ fn check_notes(o: &mut String, checks: &[&CheckResult]) {
 fn preflight(o: &mut String, r: &RunResult) {
     o.push_str("## Pre-flight\n\n### Checks\n\n");
     checks_table(o, r, &c::preflight_checks(r));
+    if !r.drift.is_empty() {
+        o.push_str("### Drift from the rehearsed baseline\n\nWhat this database holds that the plan's sandbox rehearsal did not, or lacks:\n\n");
+        o.push_str("| Kind | Object | Difference |\n|---|---|---|\n");
+        for d in &r.drift {
+            let _ = writeln!(o, "| {} | {} | {} |", cell(&d.kind), code(&d.object), cell(&d.what));
+        }
+        o.push('\n');
+    }
     o.push_str("### Manual items\n\n");
     let rows = c::manual_rows(r);
     if rows.is_empty() {

@@ -148,7 +148,7 @@ fn find_in(candidates: &[PathBuf]) -> Result<ServerBinaries, SandboxError> {
     Err(SandboxError::NoServerBinaries { searched: candidates.iter().map(|d| d.display().to_string()).collect(), too_old })
 }
 
-fn candidates() -> Vec<PathBuf> {
+pub(super) fn candidates() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
         && out.status.success()
@@ -171,7 +171,7 @@ fn candidates() -> Vec<PathBuf> {
 }
 
 /// Where `scripts/pg-binaries/fetch` puts the binaries it fetches.
-fn fetched_caches() -> Vec<PathBuf> {
+pub(super) fn fetched_caches() -> Vec<PathBuf> {
     let mut caches: Vec<PathBuf> = std::env::var_os("PGSTAGE_PG_CACHE").map(PathBuf::from).into_iter().collect();
     caches.push(PathBuf::from("/var/cache/pgstage/pg-binaries"));
     let user_cache = std::env::var_os("XDG_CACHE_HOME")

@@ -14,6 +14,8 @@
 mod binaries;
 mod cleanup;
 mod progress;
+pub mod clone;
+pub mod dump_tools;
 mod secret;
 
 use std::os::unix::process::CommandExt;
@@ -59,6 +61,8 @@ pub enum SandboxError {
     NoUnprivilegedUser,
     #[error("sandbox: seeding the baseline: {0}")]
     Seed(#[from] db::DbError),
+    #[error("cloning staging's schema: {0}")]
+    Clone(String),
 }
 
 fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> SandboxError {

@@ -176,9 +176,18 @@ fn what_pgstage_stores_is_its_owners_and_its_report_follows_the_umask() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let record = state.join("rehearsals.json");
     assert_eq!((mode(&state), mode(&record)), (0o700, 0o600), "the state directory and the rehearsal record");
-    let names: Vec<String> =
-        std::fs::read_dir(&state).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(names, ["rehearsals.json"], "no temporary file left");
+    let names = |dir: &std::path::Path| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&state), ["baselines", "rehearsals.json"], "no temporary file left");
+    // The catalog the rehearsal started from (for the drift check of the runs on staging).
+    let baselines = state.join("baselines");
+    let kept = names(&baselines);
+    assert_eq!(kept.len(), 1, "one baseline, no temporary file: {kept:?}");
+    assert_eq!((mode(&baselines), mode(&baselines.join(&kept[0]))), (0o700, 0o600), "the rehearsed baseline");
     assert_eq!(mode(&report), 0o664, "the report follows the umask");
     #[cfg(feature = "gui")]
     {

@@ -4,9 +4,11 @@
 
 mod cli;
 mod compare;
+mod clone;
 mod connect;
 mod deparser;
 mod draft;
+mod drift;
 mod engine;
 mod figures;
 #[cfg(feature = "gui")]

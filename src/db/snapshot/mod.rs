@@ -244,6 +244,7 @@ pub async fn row_counts(client: &Client, schema: &str) -> Result<BTreeMap<String
 mod catalog;
 mod copy;
 mod expressions;
+pub mod grants;
 mod queries;
 mod read;
 mod scope;

@@ -198,4 +198,30 @@ fn preflight(ui: &mut egui::Ui, view: &View) {
             ui.end_row();
         }
     });
+    drift(ui, &view.run.drift);
+}
+
+/// The Drift table: what this database holds that the rehearsal did not, or lacks.
+fn drift(ui: &mut egui::Ui, drift: &[crate::run_result::Drift]) {
+    if drift.is_empty() {
+        return;
+    }
+    ui.add_space(8.0);
+    ui.strong(format!(
+        "Drift from the rehearsed baseline: {} difference{}",
+        drift.len(),
+        if drift.len() == 1 { "" } else { "s" }
+    ));
+    egui::Grid::new("drift").striped(true).num_columns(3).spacing([14.0, 4.0]).show(ui, |ui| {
+        for h in ["Kind", "Object", "Difference"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for d in drift {
+            ui.label(&d.kind);
+            ui.monospace(&d.object);
+            ui.label(&d.what);
+            ui.end_row();
+        }
+    });
 }

@@ -180,3 +180,29 @@ fn the_run_tab_of_a_review_shows_the_steps_as_recorded_and_no_controls() {
     assert!(h.query_by_label("FAILED").is_some(), "015 failed");
     assert!(h.query_by_label("NO-GO").is_some(), "the verdict step shows the verdict");
 }
+
+/// A staging run's drift, reviewed: the Connect & pre-flight tab lists each difference in a
+/// Drift table (kind, object, the sentence), as the reports do.
+#[test]
+fn a_reviewed_run_shows_its_drift_on_the_preflight_tab() {
+    let dir = std::env::temp_dir().join(format!("pgstage-review-drift-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("tests/fixtures/report/run_go.json")).unwrap()).unwrap();
+    value["drift"] = serde_json::json!([
+        {"kind": "index", "object": "public.audit_log_created_idx",
+         "what": "staging has index public.audit_log_created_idx that the rehearsal did not"},
+        {"kind": "column", "object": "public.users",
+         "what": "public.users.legacy_flag exists only on staging (boolean)"}
+    ]);
+    let file = dir.join("run_drift.json");
+    std::fs::write(&file, serde_json::to_vec(&value).unwrap()).unwrap();
+    let mut h = open(file, [1360.0, 880.0]);
+    h.run_steps(3);
+    h.state_mut().tab = Tab::Connect;
+    h.run_steps(2);
+    assert!(h.query_by_label("Drift from the rehearsed baseline: 2 differences").is_some(), "the table's heading");
+    assert!(h.query_by_label("public.users.legacy_flag exists only on staging (boolean)").is_some());
+    assert!(h.query_by_label("public.audit_log_created_idx").is_some(), "the object in its own column");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
