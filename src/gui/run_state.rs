@@ -72,9 +72,7 @@ impl RunView {
     /// A finished run as the window shows it, from its result alone (e.g. a frozen `run.json`):
     /// its migrations and checks, no steps, no controls.
     pub fn finished(result: RunResult) -> Self {
-        let mut run = Self::default();
-        run.steps = recorded_steps(&result);
-        run.run_id = Some(result.run_id.clone());
+        let mut run = Self { steps: recorded_steps(&result), run_id: Some(result.run_id.clone()), ..Default::default() };
         run.apply(Event::Finished(Box::new(result)));
         run
     }

@@ -259,4 +259,12 @@ mod tests {
         assert_eq!(t.order(), [2]);
         assert_eq!(table_text(&rows, t.order()), "name\tvalue\nc\t100\n");
     }
+
+    #[test]
+    fn rows_that_arrive_within_one_version_are_shown() {
+        let mut t = TableState::default();
+        t.refresh(&Numbers(vec![("a", 1.0), ("b", 2.0)]), 7);
+        t.refresh(&Numbers(vec![("a", 1.0), ("b", 2.0), ("c", 3.0)]), 7);
+        assert_eq!(t.order(), [0, 1, 2], "3 of 3, not 2 of 3");
+    }
 }

@@ -13,9 +13,9 @@
 
 mod binaries;
 mod cleanup;
-mod progress;
 pub mod clone;
 pub mod dump_tools;
+mod progress;
 mod secret;
 
 use std::os::unix::process::CommandExt;

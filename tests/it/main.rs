@@ -3,8 +3,8 @@
 //! `support`.
 
 mod cli;
-mod compare;
 mod clone;
+mod compare;
 mod connect;
 mod deparser;
 mod draft;
