@@ -56,8 +56,9 @@ tab run; shot run-light
 tab connect; shot connect-light
 tab locks; shot locks-light
 tab plan; shot plan-light
-# The review mode: a frozen run result opened read-only (a fresh start: the dark theme).
+# The review mode: a frozen run result opened read-only (fresh settings: the dark theme).
 kill $app; sleep 1
+export XDG_CONFIG_HOME=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d) XDG_STATE_HOME=$(mktemp -d)
 $bin tests/fixtures/report/run_failed_015.json >/dev/null 2>&1 &
 app=$!
 sleep 5
