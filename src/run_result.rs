@@ -324,6 +324,14 @@ pub struct MigrationResult {
     pub statement_timings: Vec<StatementTiming>,
     /// Objects that appeared, per kind label.
     pub created: BTreeMap<String, Vec<String>>,
+    /// Objects that existed before the migration and whose definition it changed (a table's
+    /// columns, a replaced function or view, a constraint), with both definitions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub altered: Vec<crate::db::snapshot::Change>,
+    /// Objects that existed before the migration and are gone after it (dropped, or renamed:
+    /// a renamed index is gone under its old name and appears under its new one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<crate::db::snapshot::ObjectRef>,
     /// Expected vs actual created objects, each mismatch in words (empty: as expected).
     pub object_mismatches: Vec<String>,
     /// The error, naming file:line:column.
@@ -367,6 +375,8 @@ impl MigrationResult {
             statements_done: 0,
             statement_timings: Vec::new(),
             created: Default::default(),
+            altered: Vec::new(),
+            dropped: Vec::new(),
             object_mismatches: Vec::new(),
             error: None,
             applied_earlier: None,
@@ -408,10 +418,18 @@ pub struct StatementTrace {
     /// Pre-existing tables or indexes it emptied (`TRUNCATE`: new, empty storage; nothing copied).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub truncated: Vec<String>,
+    /// It ran outside a transaction (a `non_transactional` migration): its locks, seen by
+    /// polling `pg_locks` while it ran, ended with it, and no later statement ran under them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub outside_transaction: bool,
 }
 
 fn is_zero(ms: &f64) -> bool {
     *ms == 0.0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl StatementTrace {
@@ -478,8 +496,13 @@ pub struct Finding {
     pub message: String,
     /// The safer pattern.
     pub advice: String,
-    /// The relation's size on the database it ran against.
+    /// The relation's size on the database it ran against: rows of the table (of an index's
+    /// table), before the migration, from its statistics.
     pub rows: Option<i64>,
+    /// `rows` is an estimate: the statistics were not fresh (the table changed by more than a
+    /// tenth since its last ANALYZE), or a bounded count stopped at its cap.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rows_estimated: bool,
     pub bytes: Option<i64>,
     /// For scans and rewrites: how long the lock was held here, and at the rate measured, what
     /// a bigger table would cost.
@@ -502,6 +525,7 @@ impl Finding {
             message: String::new(),
             advice: String::new(),
             rows: None,
+            rows_estimated: false,
             bytes: None,
             estimate: String::new(),
             accepted: None,
@@ -552,6 +576,9 @@ pub struct TableChange {
     pub renamed_columns: Vec<ColumnRename>,
     /// Rows before the migration, from the statistics (`None`: unknown).
     pub rows_before: Option<i64>,
+    /// `rows_before` is an estimate (statistics not fresh, or a count stopped at its cap).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rows_estimated: bool,
 }
 
 /// A column renamed by a migration.

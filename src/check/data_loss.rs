@@ -17,7 +17,11 @@ struct Observed<'a> {
 }
 
 fn losses(change: &TableChange) -> Vec<Observed<'_>> {
-    let rows = |n: Option<i64>| n.map_or("rows unknown".to_owned(), |n| format!("about {n} rows by the statistics"));
+    let rows = |n: Option<i64>| match n {
+        None => "rows unknown".to_owned(),
+        Some(n) if change.rows_estimated => format!("about {n} rows, an estimate: statistics not fresh"),
+        Some(n) => format!("about {n} rows by the statistics"),
+    };
     let mut out = Vec::new();
     if change.dropped {
         out.push(Observed {

@@ -1,7 +1,8 @@
 //! `pgstage check PLAN [--rehearse]`: every problem of the plan at once, the offline checks
 //! the run's pre-flight makes on its files (read, split, statements that cannot run in a
 //! transaction), and the plan's own contradictions (lint). `--rehearse` also runs the plan
-//! on a sandbox and reports objects a migration announces but does not create.
+//! on a sandbox, reports objects a migration announces but does not create, and refuses a
+//! plan whose rehearsal ends NO-GO (with the verdict's reasons).
 
 use std::path::{Path, PathBuf};
 
@@ -43,10 +44,16 @@ pub fn main(args: &CheckArgs) -> Result<(), String> {
         }
         findings.extend(pgstage::draft::rehearse::mismatches(&run));
         println!(
-            "rehearsed on the sandbox (PostgreSQL {}): {:.0} ms of migrations",
+            "rehearsed on the sandbox (PostgreSQL {}): {:.0} ms of migrations, {}",
             run.server_version,
-            run.total_migration_ms()
+            run.total_migration_ms(),
+            if run.verdict.go { "GO" } else { "NO-GO" }
         );
+        if !run.verdict.go {
+            print_findings(&findings);
+            let reasons: Vec<String> = run.verdict.reasons.iter().map(|r| format!("\n  - {r}")).collect();
+            return Err(format!("the plan, rehearsed on the sandbox, is NO-GO:{}", reasons.concat()));
+        }
     }
     print_findings(&findings);
     if findings.is_empty() {

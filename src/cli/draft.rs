@@ -20,6 +20,11 @@ pub struct InitArgs {
     /// are the baseline. Default: every file is in the batch.
     #[arg(long, value_name = "ID")]
     from: Option<String>,
+    /// The schema the plan's counts are of. Default: `public`, or, for a batch that leaves
+    /// `public` alone, the schema it touches most; every other schema it touches gets table
+    /// counts of its own.
+    #[arg(long, value_name = "NAME")]
+    schema: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
     #[command(flatten)]
@@ -54,6 +59,7 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
     let options = InitOptions {
         dir: args.dir.clone(),
         from: args.from.clone(),
+        schema: args.schema.clone(),
         output: args.output.output(),
         server: args.server.choice(),
     };
@@ -61,8 +67,8 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
     println!("rehearsing {} on a sandbox…", args.dir.display());
     let drafted = runtime()?.block_on(init(&options, prepared)).map_err(|e| e.to_string())?;
     for (m, r) in drafted.plan.migrations.iter().zip(&drafted.confirmed.migrations) {
-        let what: Vec<String> = r.created.iter().map(|(k, v)| format!("{} {k}", v.len())).collect();
-        println!("  {} {}: {:.1} ms, {}", m.id, m.title, r.duration_ms, what.join(", "));
+        let what = pgstage::report::content::created_text(r);
+        println!("  {} {}: {}, created {what}", m.id, m.title, pgstage::report::content::fmt_ms(r.duration_ms));
     }
     for f in &drafted.left_out {
         println!("  left out, not read: {f}");
@@ -72,7 +78,17 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
     }
     println!("plan: {}", drafted.plan_path.display());
     super::check::print_findings(&pgstage::plan::lint(&drafted.plan));
-    verdict(&drafted.confirmed)
+    verdict(&drafted.confirmed)?;
+    if !drafted.reasons_to_write.is_empty() {
+        println!(
+            "before the plan runs, write the reason of each loss drafted from the rehearsal ({}; `pgstage check` and `run` refuse it until then):",
+            drafted.reasons_to_write.len()
+        );
+        for at in &drafted.reasons_to_write {
+            println!("  {at}");
+        }
+    }
+    Ok(())
 }
 
 pub fn import_main(args: &ImportArgs) -> Result<(), String> {

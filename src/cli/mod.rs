@@ -2,7 +2,7 @@
 //! `pgstage FILE` (or `pgstage open FILE`) opens a plan or reviews a run result (`.json`) in it;
 //! `pgstage run PLAN` runs a plan headless (exit code 0 GO, 1 NO-GO, 2 error);
 //! `pgstage check PLAN` validates a plan offline; `pgstage init DIR` and `pgstage import
-//! RUNBOOK.md` draft one; `pgstage sandbox [PLAN]` starts the sandbox seeded with the plan's
+//! RUNBOOK.md` draft one; `pgstage rules` lists the lock rules; `pgstage sandbox [PLAN]` starts the sandbox seeded with the plan's
 //! baseline and keeps it until Ctrl-C. Errors are printed readably.
 
 mod args;
@@ -66,6 +66,12 @@ enum Command {
         /// The second run result (.json), e.g. the staging run.
         b: PathBuf,
     },
+    /// List every lock rule: id, severity, what it detects, why it matters, the safer way, and
+    /// its bad and good examples.
+    Rules {
+        /// Only this rule (its id, as a plan's `accept` names it).
+        rule: Option<String>,
+    },
     /// Start a throwaway PostgreSQL seeded with the plan's baseline; Ctrl-C stops and deletes it.
     Sandbox {
         /// The plan whose baseline seeds the sandbox.
@@ -88,6 +94,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check::main(&args),
         Some(Command::Init(args)) => draft::init_main(&args),
         Some(Command::Import(args)) => draft::import_main(&args),
+        Some(Command::Rules { rule }) => rules(rule.as_deref()),
         Some(Command::Sandbox { server, .. }) if server.list_versions => server::list(&server),
         Some(Command::Sandbox { plan, server }) => sandbox(&plan, &server),
         Some(Command::Gui { plan }) => window(plan, None),
@@ -120,6 +127,18 @@ fn compare(a: &std::path::Path, b: &std::path::Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+    },
+/// Print the catalogue of lock rules, or one rule of it.
+fn rules(rule: Option<&str>) -> Result<(), String> {
+    use pgstage::findings::catalogue;
+    match rule {
+        None => print!("{}", catalogue::render()),
+        Some(id) => {
+            let id: pgstage::plan::LockRule = id.parse().map_err(|e: pgstage::plan::UnknownName| e.to_string())?;
+            print!("{}", catalogue::render_rule(id));
+        }
+    }
+    Ok(())
 }
 
 /// Open `file` in the window, once it is known to be there (a typo is an error here, not an

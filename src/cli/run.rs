@@ -292,10 +292,10 @@ fn print_event(event: &Event) {
                 MigrationStatus::NotRun => "NOT RUN",
             };
             println!(
-                "  {status:<9} {} {} statements in {:.0} ms (expected {})",
+                "  {status:<9} {} {} statements in {} (expected {})",
                 m.file,
                 m.statements_done,
-                m.duration_ms,
+                pgstage::report::content::fmt_ms(m.duration_ms),
                 pgstage::plan::MsRange::label(m.expected_ms)
             );
             for x in &m.object_mismatches {

@@ -1,7 +1,9 @@
 //! The one reader of a migration file (a migration, a rollback, a baseline or sample-data
 //! script): its bytes read and checksummed as the ledger records them, its text strict UTF-8
 //! without the byte-order mark some editors write (CRLF kept: the splitter reads both), split
-//! into statements as psql would, each statement that cannot run in a transaction marked.
+//! into statements as psql would (its meta-commands followed: `\set` and its variables,
+//! `\if`, `\ir`…; see [`split::psql`]), each statement that cannot run in a transaction
+//! marked.
 //! Every caller (the engine, `init`, the sandbox's seeding) reads through [`SqlFile::read`]
 //! and gets a [`FileError`] naming the file.
 
@@ -33,7 +35,7 @@ pub enum FileError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{}: not UTF-8 text", path.display())]
     NotText { path: PathBuf },
-    #[error("{}: {source}", path.display())]
+    #[error("{}:{}:{}: {}", split_at(path, source).0, split_at(path, source).1, split_at(path, source).2, split_at(path, source).3)]
     Split { path: PathBuf, source: SplitError },
 }
 
@@ -50,7 +52,8 @@ impl SqlFile {
 
     fn read_shown(file: &Path, shown: &Path) -> Result<SqlFile, FileError> {
         let (bytes, script) = read(file, shown)?;
-        let statements = split::split(&script).map_err(|source| FileError::Split { path: shown.to_owned(), source })?;
+        let statements =
+            split::psql::split(&script, file, shown).map_err(|source| FileError::Split { path: shown.to_owned(), source })?;
         Ok(SqlFile {
             file: file.to_owned(),
             shown: shown.display().to_string(),
@@ -65,6 +68,13 @@ impl SqlFile {
     pub fn non_transactional(&self) -> bool {
         self.statements.iter().any(|s| s.non_transactional.is_some())
     }
+}
+
+/// Where a split problem is: the file (the included one it is in, else `path`), line,
+/// column, and what is wrong.
+fn split_at(path: &Path, source: &SplitError) -> (String, usize, usize, String) {
+    let (file, line, column, message) = source.located();
+    (file.map_or_else(|| path.display().to_string(), str::to_owned), line, column, message)
 }
 
 /// A text file's bytes, and its text without a byte-order mark (CRLF kept): for files that
@@ -127,7 +137,7 @@ mod tests {
         let open = file("open.sql", b"SELECT 'never closed;");
         let e = SqlFile::read(&open).unwrap_err();
         assert!(matches!(e, FileError::Split { .. }));
-        assert!(e.to_string().starts_with(&format!("{}: unterminated ", open.display())), "{e}");
+        assert_eq!(e.to_string(), format!("{}:1:8: unterminated quoted string", open.display()), "file:line:col first");
         let missing = latin1.with_file_name("no-such-file.sql");
         assert!(matches!(SqlFile::read(&missing), Err(FileError::Read { .. })));
         for f in [latin1, open] {

@@ -1,12 +1,15 @@
 //! Splits a SQL migration script into statements exactly where psql would
 //! (following the lexer rules of psql's `psqlscan.l`), flags statements that
 //! PostgreSQL refuses to run inside a transaction block, and maps positions
-//! (byte offsets, server error positions) back to script line/column. Its lexer also
-//! normalises other sessions' SQL ([`normalise`]).
+//! (byte offsets, server error positions) back to script line/column. Where psql runs the
+//! file (a migration), its meta-commands are followed as psql follows them ([`psql`]). Its
+//! lexer also normalises other sessions' SQL ([`normalise`]).
 
 pub mod normalise;
+pub mod psql;
 
 use std::fmt;
+use std::sync::Arc;
 
 /// One SQL statement of a script, as it will be sent to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +25,36 @@ pub struct Statement {
     pub column: usize,
     /// Set when the statement cannot run inside a transaction block.
     pub non_transactional: Option<NonTransactional>,
+    /// The psql variables substituted in `sql` (`:name`, `:'name'`, `:"name"`), in order;
+    /// empty for a statement sent as written.
+    pub edits: Vec<Edit>,
+    /// The file a psql `\i` / `\ir` brought the statement in from (its `offset`, `line` and
+    /// `column` are in that file); `None`: the script split.
+    pub included: Option<Arc<Included>>,
+}
+
+/// A psql variable reference replaced by its value: `written` bytes of the script at `at`
+/// became `text` in the statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub at: usize,
+    pub written: usize,
+    pub text: String,
+}
+
+/// A file included by psql's `\i` / `\ir`: as shown in messages, and its text.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Included {
+    pub shown: String,
+    pub script: String,
+}
+
+impl Statement {
+    /// The file the statement is in, as shown, and its text: the included file's, else the
+    /// script's own (`shown`, `script`).
+    pub fn source<'a>(&'a self, shown: &'a str, script: &'a str) -> (&'a str, &'a str) {
+        self.included.as_deref().map_or((shown, script), |f| (f.shown.as_str(), f.script.as_str()))
+    }
 }
 
 /// Statements PostgreSQL rejects inside a transaction block (the same list on 14 to 18).
@@ -78,23 +111,43 @@ impl NonTransactional {
 /// Why a script cannot be split; positions are 1-based, columns in characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SplitError {
-    /// A backslash outside quotes/comments: psql would run it as a meta-command.
-    MetaCommand { line: usize, column: usize, command: String },
+    /// A backslash outside quotes/comments: psql would run it as a meta-command, and this one
+    /// is not followed (`why`: where, or which ones are).
+    MetaCommand { line: usize, column: usize, command: String, why: &'static str },
+    /// A meta-command pgstage follows, used in a way it cannot follow (`\if` on a value that
+    /// is not a boolean, `\else` without `\if`, a file `\ir` cannot read…).
+    Psql { line: usize, column: usize, message: String },
     /// A quote, dollar quote or block comment still open at end of script.
     Unterminated { what: &'static str, line: usize, column: usize },
+    /// In a file included by `\i` / `\ir` (as shown).
+    Included { file: String, source: Box<SplitError> },
+}
+
+impl SplitError {
+    /// The included file the problem is in (`None`: the script itself), its line and column,
+    /// and what is wrong, in words.
+    pub fn located(&self) -> (Option<&str>, usize, usize, String) {
+        match self {
+            SplitError::MetaCommand { line, column, command, why } => {
+                (None, *line, *column, format!("psql meta-command {command} is not supported: {why}"))
+            }
+            SplitError::Psql { line, column, message } => (None, *line, *column, message.clone()),
+            SplitError::Unterminated { what, line, column } => (None, *line, *column, format!("unterminated {what}")),
+            SplitError::Included { file, source } => {
+                let (inner, line, column, message) = source.located();
+                (Some(inner.unwrap_or(file)), line, column, message)
+            }
+        }
+    }
 }
 
 impl fmt::Display for SplitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SplitError::MetaCommand { line, column, command } => write!(
-                f,
-                "psql meta-command {command} at line {line}, column {column} is not supported: \
-                 migration files must be plain SQL"
-            ),
-            SplitError::Unterminated { what, line, column } => {
-                write!(f, "unterminated {what} starting at line {line}, column {column}")
-            }
+        let (file, line, column, message) = self.located();
+        match (self, file) {
+            (SplitError::Unterminated { .. }, None) => write!(f, "{message} starting at line {line}, column {column}"),
+            (_, None) => write!(f, "{message} (line {line}, column {column})"),
+            (_, Some(file)) => write!(f, "{file}:{line}:{column}: {message}"),
         }
     }
 }
@@ -107,10 +160,16 @@ impl std::error::Error for SplitError {}
 /// [`SplitError::MetaCommand`] for a psql backslash command outside quotes and
 /// comments, [`SplitError::Unterminated`] for a quote or comment left open.
 pub fn split(script: &str) -> Result<Vec<Statement>, SplitError> {
+    scan(script, None)
+}
+
+/// [`split`], with psql's meta-commands and variables followed by `psql` when it runs the file.
+fn scan(script: &str, mut psql: Option<&mut psql::Session>) -> Result<Vec<Statement>, SplitError> {
     let bytes = script.as_bytes();
-    let mut lexer = Lexer { src: bytes, pos: 0 };
+    let mut lexer = Lexer { src: bytes, pos: 0, psql: psql.is_some() };
     let mut statements = Vec::new();
     let mut state = ScanState::default();
+    let depth = psql.as_ref().map_or(0, |p| p.depth());
     loop {
         let token = lexer.next_token().map_err(|(what, pos)| {
             let (line, column) = line_col(script, pos);
@@ -119,7 +178,25 @@ pub fn split(script: &str) -> Result<Vec<Statement>, SplitError> {
         let Some((kind, start, end)) = token else {
             break;
         };
+        let active = psql.as_ref().is_none_or(|p| p.active());
         match kind {
+            Tok::Backslash => {
+                let Some(psql) = psql.as_deref_mut() else {
+                    let stop = scan_while(bytes, start + 1, |c| !is_space(c) && c != b'\\');
+                    let (line, column) = line_col(script, start);
+                    let command = script[start..stop].to_string();
+                    return Err(SplitError::MetaCommand { line, column, command, why: "plain SQL expected here" });
+                };
+                let (stop, included) = psql.meta(script, start, state.start.is_some())?;
+                if state.start.is_some() {
+                    // psql runs it and reads on: the statement goes on without it.
+                    state.edits.push(Edit { at: start, written: stop - start, text: String::new() });
+                }
+                statements.extend(included);
+                lexer.pos = stop;
+                continue;
+            }
+            _ if !active => continue, // inside a false \if branch: psql reads past it
             Tok::Space => continue,
             Tok::Comment => {
                 if state.start.is_some() {
@@ -127,13 +204,12 @@ pub fn split(script: &str) -> Result<Vec<Statement>, SplitError> {
                 }
                 continue;
             }
-            Tok::Backslash => {
-                let stop = scan_while(bytes, start + 1, |c| !is_space(c) && c != b'\\');
-                let (line, column) = line_col(script, start);
-                let command = script[start..stop].to_string();
-                return Err(SplitError::MetaCommand { line, column, command });
-            }
             Tok::Semi if state.start.is_none() => continue, // empty statement
+            Tok::Variable => {
+                if let Some(text) = psql.as_deref().map(|p| p.variable(script, start, end)).transpose()?.flatten() {
+                    state.edits.push(Edit { at: start, written: end - start, text });
+                }
+            }
             _ => {}
         }
         let stmt_start = *state.start.get_or_insert(start);
@@ -142,7 +218,7 @@ pub fn split(script: &str) -> Result<Vec<Statement>, SplitError> {
             Tok::Close => state.paren_depth = state.paren_depth.saturating_sub(1),
             Tok::Ident => state.identifier(&script[start..end]),
             Tok::Semi if state.paren_depth == 0 && state.begin_depth == 0 => {
-                statements.push(make_statement(script, stmt_start, state.end));
+                statements.push(make_statement(script, stmt_start, state.end, std::mem::take(&mut state.edits)));
                 state = ScanState::default();
                 continue;
             }
@@ -150,19 +226,38 @@ pub fn split(script: &str) -> Result<Vec<Statement>, SplitError> {
         }
         state.end = end;
     }
+    if let Some(psql) = psql {
+        psql.end_of_file(script, depth)?;
+    }
     // Like psql at end of file: send whatever is left, even if incomplete.
     if let Some(start) = state.start {
-        statements.push(make_statement(script, start, state.end));
+        statements.push(make_statement(script, start, state.end, state.edits));
     }
     Ok(statements)
 }
 
 /// Maps a PostgreSQL error `position` (1-based, in characters of `stmt.sql`)
-/// to the 1-based (line, column) in `script`; column counted in characters.
-/// Positions past the end of the statement point just after its last character.
+/// to the 1-based (line, column) in `script` (the statement's own file: see
+/// [`Statement::source`]); column counted in characters. Positions past the end of the
+/// statement point just after its last character; inside a substituted variable, at it.
 pub fn locate(script: &str, stmt: &Statement, position: usize) -> (usize, usize) {
     let index = position.max(1) - 1;
-    let rel = stmt.sql.char_indices().nth(index).map_or(stmt.sql.len(), |(i, _)| i);
+    let mut rel = stmt.sql.char_indices().nth(index).map_or(stmt.sql.len(), |(i, _)| i);
+    // Back from the statement as sent to the script as written.
+    let (mut sent, mut written) = (0, stmt.offset);
+    for e in &stmt.edits {
+        let plain = e.at - written;
+        if rel < sent + plain {
+            break;
+        }
+        if rel < sent + plain + e.text.len() {
+            rel = sent + plain;
+            break;
+        }
+        rel = rel + e.written - e.text.len();
+        sent += plain + e.text.len();
+        written = e.at + e.written;
+    }
     line_col(script, stmt.offset + rel)
 }
 
@@ -179,17 +274,25 @@ pub fn line_col(script: &str, byte_offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-fn make_statement(script: &str, start: usize, end: usize) -> Statement {
+fn make_statement(script: &str, start: usize, end: usize, edits: Vec<Edit>) -> Statement {
     let (line, column) = line_col(script, start);
-    let sql = script[start..end].to_string();
+    let mut sql = String::with_capacity(end - start);
+    let mut at = start;
+    for e in edits.iter().filter(|e| e.at < end) {
+        sql.push_str(&script[at..e.at]);
+        sql.push_str(&e.text);
+        at = e.at + e.written;
+    }
+    sql.push_str(&script[at.min(end)..end]);
     let non_transactional = classify(&sql);
-    Statement { sql, offset: start, line, column, non_transactional }
+    Statement { sql, offset: start, line, column, non_transactional, edits, included: None }
 }
 
 /// psql's per-statement lexer state (see the `{identifier}` rule in psqlscan.l).
 #[derive(Default)]
 struct ScanState {
     start: Option<usize>,
+    edits: Vec<Edit>,
     end: usize,
     paren_depth: usize,
     begin_depth: usize,
@@ -232,6 +335,9 @@ enum Tok {
     Open,
     Close,
     Backslash,
+    /// A psql variable reference (`:name`; where psql runs the file, `:'name'`, `:"name"`
+    /// and `:{?name}` too).
+    Variable,
     /// Literals, quoted identifiers, numbers, parameters, operators, ...
     Other,
 }
@@ -246,6 +352,8 @@ type Unclosed = (&'static str, usize);
 struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
+    /// psql runs the file: `:'name'`, `:"name"` and `:{?name}` are variable references.
+    psql: bool,
 }
 
 impl Lexer<'_> {
@@ -284,7 +392,13 @@ impl Lexer<'_> {
             },
             b':' if next == b':' => (Tok::Other, start + 2),
             // psql variable reference (:name); never an identifier.
-            b':' if is_variable_char(next) => (Tok::Other, scan_while(s, start + 1, is_variable_char)),
+            b':' if is_variable_char(next) => {
+                (if self.psql { Tok::Variable } else { Tok::Other }, scan_while(s, start + 1, is_variable_char))
+            }
+            b':' if self.psql => match psql::quoted_variable(s, start) {
+                Some(end) => (Tok::Variable, end),
+                None => (Tok::Other, start + 1),
+            },
             b';' => (Tok::Semi, start + 1),
             b'(' => (Tok::Open, start + 1),
             b')' => (Tok::Close, start + 1),
@@ -392,7 +506,7 @@ fn number(s: &[u8], start: usize) -> usize {
 
 /// First significant tokens of `sql`: identifiers lowercased, others verbatim.
 fn leading_words(sql: &str, limit: usize) -> Vec<String> {
-    let mut lexer = Lexer { src: sql.as_bytes(), pos: 0 };
+    let mut lexer = Lexer { src: sql.as_bytes(), pos: 0, psql: false };
     let mut words = Vec::new();
     while words.len() < limit {
         match lexer.next_token() {
@@ -461,7 +575,7 @@ pub fn commits_transaction(sql: &str) -> bool {
 /// The identifiers of `sql` as the server reads them: unquoted ones folded to lower case,
 /// quoted ones as written; not those inside strings, comments or dollar-quoted bodies.
 pub fn identifiers(sql: &str) -> Vec<String> {
-    let mut lexer = Lexer { src: sql.as_bytes(), pos: 0 };
+    let mut lexer = Lexer { src: sql.as_bytes(), pos: 0, psql: false };
     let mut names = Vec::new();
     while let Ok(Some((tok, a, b))) = lexer.next_token() {
         let text = &sql[a..b];
@@ -738,12 +852,13 @@ mod tests {
     fn meta_commands_are_rejected() {
         let err = split("SELECT 1;\n\\i other.sql\n").unwrap_err();
         let command = "\\i".to_string();
-        assert_eq!(err, SplitError::MetaCommand { line: 2, column: 1, command });
-        let message = "psql meta-command \\i at line 2, column 1 is not supported: migration files must be plain SQL";
+        let why = "plain SQL expected here";
+        assert_eq!(err, SplitError::MetaCommand { line: 2, column: 1, command, why });
+        let message = "psql meta-command \\i is not supported: plain SQL expected here (line 2, column 1)";
         assert_eq!(err.to_string(), message);
         let err = split("SELECT 1 \\gset\n").unwrap_err();
         let command = "\\gset".to_string();
-        assert_eq!(err, SplitError::MetaCommand { line: 1, column: 10, command });
+        assert_eq!(err, SplitError::MetaCommand { line: 1, column: 10, command, why });
         // Backslashes inside strings, comments and dollar quotes are fine.
         check("SELECT '\\i x' /* \\i */, $$\\set$$; -- \\q\n", &["SELECT '\\i x' /* \\i */, $$\\set$$"]);
     }

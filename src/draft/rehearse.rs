@@ -85,11 +85,20 @@ impl Rig {
 
     /// What check SQL sees on the database of the last rehearsal (read-only, as a check runs).
     pub async fn observe(&self, sql: &str) -> Result<Observed, DraftError> {
+        Ok(self.observe_all(&[sql]).await?.remove(0))
+    }
+
+    /// [`Rig::observe`] for each SQL in turn, on one connection.
+    pub async fn observe_all(&self, sqls: &[&str]) -> Result<Vec<Observed>, DraftError> {
         let failed = |e: String| DraftError::Rehearsal(e);
         let dbname =
             self.last.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| failed("nothing rehearsed yet".into()))?;
         let client = crate::db::connect_config(&self.sandbox.config(&dbname)).await.map_err(|e| failed(e.to_string()))?;
-        check::run_sql(&client, sql, TxMode::ReadOnly, 60_000).await.map_err(|e| failed(e.to_string()))
+        let mut out = Vec::with_capacity(sqls.len());
+        for sql in sqls {
+            out.push(check::run_sql(&client, sql, TxMode::ReadOnly, 60_000).await.map_err(|e| failed(e.to_string()))?);
+        }
+        Ok(out)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Migration sources: the files of a migrations folder, read the way the tool that wrote
 //! them reads them. Numbered files (`013_name.sql`), Flyway (`V1_2__name.sql`, undo
 //! `U1_2__name.sql`), golang-migrate (`000001_name.up.sql` / `.down.sql`) and Sqitch
-//! (`sqitch.plan` with `deploy/`, `revert/`, `verify/`); their naming rules are
+//! (`sqitch.plan` with `deploy/`, `revert/`, `verify/`, where its `sqitch.conf` puts them:
+//! `top_dir`, `plan_file`, `deploy_dir`…); their naming rules are
 //! [`crate::db::layout`]. Each file is read by the one reader ([`SqlFile`]): CRLF line ends
 //! and a byte-order mark are fine. A folder holding a version for several databases gives the
 //! PostgreSQL file of each (`.postgres.` over a plain one shared by all); no file is dropped
@@ -104,7 +105,7 @@ pub fn discover(dir: &Path) -> Result<Sources, SourceError> {
         sample_data: None,
         ignored: vec![],
     };
-    if dir.join("sqitch.plan").is_file() {
+    if dir.join("sqitch.plan").is_file() || dir.join("sqitch.conf").is_file() {
         sqitch(&mut sources)?;
         return Ok(sources);
     }
@@ -200,12 +201,78 @@ fn postgres_files(
     Ok(out)
 }
 
+/// Where a Sqitch project keeps its files, as `sqitch.conf` says (`[core]`, overridden by
+/// `[engine "pg"]`): `top_dir` (default the project's folder), `plan_file`
+/// (`top_dir/sqitch.plan`), `deploy_dir`, `revert_dir`, `verify_dir` (`top_dir/deploy`…) and
+/// the scripts' `extension` (`sql`); paths relative to the folder of `sqitch.conf`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SqitchDirs {
+    plan: PathBuf,
+    deploy: PathBuf,
+    revert: PathBuf,
+    verify: PathBuf,
+    extension: String,
+}
+
+impl SqitchDirs {
+    fn read(dir: &Path) -> Result<SqitchDirs, SourceError> {
+        let conf = dir.join("sqitch.conf");
+        let text = if conf.is_file() { migration_file::read_text(&conf)?.1 } else { String::new() };
+        let mut settings: Vec<(String, String, String, usize)> = Vec::new(); // (section, key, value, line)
+        let mut section = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if let Some(head) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+                // `[engine "pg"]` and `[engine.pg]` alike.
+                section = head.replace('"', "").split_whitespace().collect::<Vec<_>>().join(".").to_lowercase();
+                continue;
+            }
+            let (key, value) = line.split_once('=').unwrap_or((line, "true"));
+            let value = value.split(" #").next().unwrap_or_default().trim().trim_matches('"').to_owned();
+            settings.push((section.clone(), key.trim().to_lowercase(), value, i + 1));
+        }
+        if let Some((section, key, _, line)) =
+            settings.iter().find(|(s, ..)| s.ends_with("variables") && (s.starts_with("deploy") || s.starts_with("core")))
+        {
+            let message = format!(
+                "[{section}] {key}: variables Sqitch passes to psql are not read by pgstage; set them in the scripts with \\set"
+            );
+            return Err(SourceError::SqitchPlan { path: conf, line: *line, message });
+        }
+        let get = |key: &str| {
+            let of =
+                |section: &str| settings.iter().rev().find(|(s, k, ..)| s == section && k == key).map(|(.., v, _)| v.clone());
+            of("engine.pg").or_else(|| of("core"))
+        };
+        // Paths as the folder's own (no `./` in what the draft writes).
+        let under = |base: &Path, p: &str| {
+            Path::new(p).components().filter(|c| *c != std::path::Component::CurDir).fold(base.to_path_buf(), |b, c| b.join(c))
+        };
+        let top = under(dir, &get("top_dir").unwrap_or_default());
+        let at = |key: &str, default: &str| get(key).map_or_else(|| top.join(default), |p| under(dir, &p));
+        Ok(SqitchDirs {
+            plan: at("plan_file", "sqitch.plan"),
+            deploy: at("deploy_dir", "deploy"),
+            revert: at("revert_dir", "revert"),
+            verify: at("verify_dir", "verify"),
+            extension: get("extension").unwrap_or_else(|| "sql".into()),
+        })
+    }
+}
+
 /// `sqitch.plan`: one change a line (`name [deps] date planner <email> # note`), `%`
-/// pragmas and `@tags` skipped; scripts in `deploy/`, `revert/`, `verify/`.
+/// pragmas and `@tags` skipped; scripts in the deploy, revert and verify folders
+/// `sqitch.conf` names ([`SqitchDirs`]).
 fn sqitch(sources: &mut Sources) -> Result<(), SourceError> {
     sources.layout = Layout::Sqitch;
-    let plan = sources.dir.join("sqitch.plan");
+    let dirs = SqitchDirs::read(&sources.dir)?;
+    let plan = dirs.plan.clone();
     let (_, text) = migration_file::read_text(&plan)?;
+    let script = |folder: &Path, name: &str| folder.join(format!("{name}.{}", dirs.extension));
+    let shown = |p: &Path| p.strip_prefix(&sources.dir).unwrap_or(p).display().to_string();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('%') || line.starts_with('@') || line.starts_with('#') {
@@ -221,17 +288,17 @@ fn sqitch(sources: &mut Sources) -> Result<(), SourceError> {
         }
         let note = line.split_once(" # ").map_or(String::new(), |(_, n)| n.trim().to_owned());
         let description = if note.is_empty() { name.replace(['_', '-'], " ") } else { note };
-        let deploy = sources.dir.join("deploy").join(format!("{name}.sql"));
+        let deploy = script(&dirs.deploy, name);
         if !deploy.is_file() {
-            return Err(SourceError::SqitchPlan { path: plan, line: i + 1, message: format!("no deploy/{name}.sql") });
+            return Err(SourceError::SqitchPlan { path: plan, line: i + 1, message: format!("no {}", shown(&deploy)) });
         }
-        let revert = sources.dir.join("revert").join(format!("{name}.sql"));
+        let revert = script(&dirs.revert, name);
         let kind = if revert.is_file() { MigrationKind::Up } else { MigrationKind::Simple };
         sources.migrations.push(file(&deploy, name.to_owned(), description.clone(), kind)?);
         if revert.is_file() {
             sources.downs.push(file(&revert, name.to_owned(), description, MigrationKind::Down)?);
         }
-        let verify = sources.dir.join("verify").join(format!("{name}.sql"));
+        let verify = script(&dirs.verify, name);
         if verify.is_file() {
             sources.verify.push((name.to_owned(), verify));
         }
@@ -283,6 +350,24 @@ mod tests {
         for d in [empty, twice, sqitch, split] {
             std::fs::remove_dir_all(d).unwrap();
         }
+    }
+
+    #[test]
+    fn sqitch_conf_says_where_the_files_are() {
+        let conf =
+            "[core]\n\tengine = pg\n\ttop_dir = ./db\n[engine \"pg\"]\n\tdeploy_dir = db/changes # ours\n\textension = psql\n";
+        let dir = folder("conf", &[("sqitch.conf", conf)]);
+        let dirs = SqitchDirs::read(&dir).unwrap();
+        assert_eq!(dirs.plan, dir.join("db/sqitch.plan"));
+        assert_eq!(
+            (dirs.deploy, dirs.revert, dirs.verify),
+            (dir.join("db/changes"), dir.join("db/revert"), dir.join("db/verify"))
+        );
+        assert_eq!(dirs.extension, "psql");
+        std::fs::write(dir.join("sqitch.conf"), "[core]\n[deploy \"variables\"]\n  schema = app\n").unwrap();
+        let e = SqitchDirs::read(&dir).unwrap_err().to_string();
+        assert!(e.ends_with("sqitch.conf:3: [deploy.variables] schema: variables Sqitch passes to psql are not read by pgstage; set them in the scripts with \\set"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! the file, line and column. A statement that waits for another session's lock names who
 //! holds it ([`super::blockers`]).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::pin::pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,9 +14,9 @@ use futures_util::stream::{FuturesUnordered, StreamExt, TryStreamExt};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_postgres::{Client, SimpleQueryStream};
 
-use super::blockers;
 use super::event::{Event, Step};
 use super::trace::{self, Reach, Tracer};
+use super::{blockers, poll};
 use crate::db::migration_file::SqlFile;
 use crate::db::split::{self, Statement};
 use crate::db::{describe, ledger};
@@ -45,6 +45,7 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<SqlFile>>, Vec<String>) {
             let (shown, statements) = (&prepared.shown, &prepared.statements);
             if !m.non_transactional {
                 for s in statements.iter().filter(|s| split::controls_transaction(&s.sql)) {
+                    let shown = s.source(shown, "").0;
                     let first = s.sql.split_whitespace().collect::<Vec<_>>().join(" ");
                     problems.push(format!(
                         "{shown}:{}:{}: `{first}` inside migration {}: pgstage applies each migration in one transaction of its own (with its ledger record), and transaction control in the file would commit or end it part way; remove it (a BEGIN at the top with a COMMIT at the end is taken off by itself), or mark the migration `non_transactional: true`",
@@ -52,6 +53,7 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<SqlFile>>, Vec<String>) {
                     ));
                 }
                 for s in statements.iter().filter(|s| s.non_transactional.is_some()) {
+                    let shown = s.source(shown, "").0;
                     let kind = s.non_transactional.unwrap().describe();
                     problems.push(format!(
                         "{shown}:{}:{}: {kind} cannot run inside a transaction; mark migration {} `non_transactional: true` in the plan to apply it statement by statement",
@@ -62,6 +64,7 @@ pub fn prepare(plan: &LoadedPlan) -> (Vec<Option<SqlFile>>, Vec<String>) {
             Some(prepared)
         })
         .collect();
+    problems.extend(super::rollback::problems(plan));
     (prepared, problems)
 }
 
@@ -151,7 +154,19 @@ pub async fn run_statements(
     let no_reach = Reach { trace: false, probe_first: false };
     let reach: Vec<Reach> = p.statements.iter().map(|s| tracer.as_ref().map_or(no_reach, |t| t.reach(s))).collect();
     let max_oid = tracer.as_ref().map_or(0, |t| t.max_oid);
-    let sql = |i: usize| if reach[i].trace { trace::traced(&p.statements[i].sql, max_oid) } else { p.statements[i].sql.clone() };
+    let sql = |i: usize| match reach[i].trace && in_transaction {
+        true => trace::traced(&p.statements[i].sql, max_oid),
+        false => p.statements[i].sql.clone(),
+    };
+    // Outside a transaction no trace query can ride along: the reader polls instead.
+    let polled: Option<(poll::Relations, Vec<u32>)> = match (in_transaction, ctx.watcher, tracer.as_ref()) {
+        (false, Some(_), Some(t)) => {
+            let relations = t.polled_relations();
+            let oids = relations.keys().copied().collect();
+            Some((relations, oids))
+        }
+        _ => None,
+    };
     let mut sent = VecDeque::new();
     let mut probes = FuturesUnordered::new();
     let mut last = Instant::now();
@@ -188,12 +203,21 @@ pub async fn run_statements(
         }
         let stream = sent.pop_front().expect("the statement was sent");
         let seen = Mutex::new(None);
+        let held = Mutex::new(HashMap::new());
+        let polling = polled.as_ref().filter(|_| reach[i].trace);
         let outcome = {
-            let at = format!("{}:{}", p.shown, statement.line);
+            let at = format!("{}:{}", statement.source(&p.shown, &p.script).0, statement.line);
             let watch = async {
                 match ctx.watcher {
                     Some(reader) => {
-                        blockers::watch(reader, ctx.pid, at, ctx.execution.other_sessions_sql, ctx.events, &seen).await
+                        let blockers = blockers::watch(reader, ctx.pid, at, ctx.execution.other_sessions_sql, ctx.events, &seen);
+                        match polling {
+                            Some((relations, _)) => {
+                                let locks = poll::watch(reader, ctx.pid, relations, ctx.probe, last, &held);
+                                tokio::join!(blockers, locks);
+                            }
+                            None => blockers.await,
+                        }
                     }
                     None => std::future::pending().await,
                 }
@@ -234,8 +258,15 @@ pub async fn run_statements(
                 return false;
             }
         };
-        if let Some(tracer) = tracer.as_deref_mut()
+        if let (Some(tracer), Some((_, oids))) = (tracer.as_deref_mut(), polling) {
+            // A statement outside a transaction: what the poll saw, and its rewrites.
+            let storage = poll::storage(ctx.client, oids).await.unwrap_or_default();
+            let held = held.into_inner().unwrap_or_else(|e| e.into_inner());
+            let waited = wait.as_ref().map_or(0.0, |w| w.waited_ms);
+            tracer.observe_polled(statement, &p.shown, ms, waited, &held, &storage);
+        } else if let Some(tracer) = tracer.as_deref_mut()
             && reach[i].trace
+            && in_transaction
             && tracer.observe(statement, &p.shown, ms, wait.as_ref().map_or(0.0, |w| w.waited_ms), &messages).is_some()
             && ctx.probe
             && let Some(reader) = ctx.watcher
@@ -317,8 +348,10 @@ fn fail(
     result: &mut MigrationResult,
 ) {
     let cancelled = ctx.cancelled.load(Ordering::SeqCst) && e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED);
+    // The file the statement is in: the migration's, or one it includes (`\ir`).
+    let (shown, script) = statement.source(&p.shown, &p.script);
     let (line, column) = match e.as_db_error().and_then(|d| d.position()) {
-        Some(tokio_postgres::error::ErrorPosition::Original(pos)) => split::locate(&p.script, statement, *pos as usize),
+        Some(tokio_postgres::error::ErrorPosition::Original(pos)) => split::locate(script, statement, *pos as usize),
         _ => (statement.line, statement.column),
     };
     result.status = if cancelled { MigrationStatus::Cancelled } else { MigrationStatus::Failed };
@@ -332,7 +365,7 @@ fn fail(
     if let Some(wait) = result.lock_waits.last().filter(|_| waited) {
         what.push_str(&format!("\n  {}", wait.sentence()));
     }
-    result.error = Some(format!("{}:{line}:{column}: {what}", p.shown));
+    result.error = Some(format!("{shown}:{line}:{column}: {what}"));
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 }
 

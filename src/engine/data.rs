@@ -3,8 +3,9 @@
 //! `pg_stat_xact_user_tables`, which count this transaction alone, never the application's
 //! concurrent traffic), tables truncated or rewritten (a new `relfilenode`), tables dropped or
 //! renamed, and columns dropped or renamed (by their numbers in `pg_attribute`: a renamed
-//! column keeps its number). Row figures before come from
-//! the statistics, not from scanning.
+//! column keeps its number). Row figures before come from the statistics (`pg_class.reltuples`,
+//! what the last ANALYZE, VACUUM or index build measured), marked an estimate when the table
+//! changed much since its last ANALYZE; a table never analyzed is counted (bounded).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -35,7 +36,14 @@ struct Table {
     relname: String,
     relfilenode: i64,
     rows: Option<i64>,
+    /// `rows` is not fresh: the table changed by more than a tenth since its statistics were
+    /// taken, or a bounded count stopped at its cap.
+    estimated: bool,
 }
+
+/// Modifications since the last ANALYZE above this share of the rows make the statistics'
+/// row figure an estimate.
+const FRESH_SHARE: f64 = 0.1;
 
 /// The pre-existing tables before a migration (or a batch).
 #[derive(Debug, Clone, Default)]
@@ -61,6 +69,12 @@ pub struct Before {
     /// The live columns (attnum → name) of each pre-existing table, as last read: a column
     /// renamed keeps its number, a dropped one loses it.
     columns: HashMap<u32, BTreeMap<i16, String>>,
+    /// The table of each pre-existing index (index oid → table oid): an index's figure is its
+    /// table's rows (its own `reltuples` counts entries, dead versions included).
+    index_tables: HashMap<u32, u32>,
+    /// Partitioned tables' row figures from their statistics (the sum ANALYZE took over the
+    /// partitions), when they have one.
+    partitioned: HashMap<u32, i64>,
 }
 
 /// Read the pre-existing tables of `baseline` (by name) with their storage and row estimate;
@@ -77,9 +91,10 @@ pub async fn before(
     let rows = client
         .query_typed(
             &format!(
-                "SELECT c.oid, n.nspname, c.relname, c.relfilenode::int8,
-                        greatest(c.reltuples::int8, pg_catalog.pg_stat_get_live_tuples(c.oid)), c.relkind::text,
-                        EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D')
+                "SELECT c.oid, n.nspname, c.relname, c.relfilenode::int8, c.reltuples::float8, c.relkind::text,
+                        EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D'),
+                        CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_stat_get_mod_since_analyze(c.oid) END,
+                        (SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = c.oid)
                  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                  WHERE {USER_TABLES} AND {in_scope}",
                 USER_TABLES =
@@ -94,6 +109,8 @@ pub async fn before(
     let mut table_names = HashSet::new();
     let mut relation_names = HashSet::new();
     let event_triggers = rows.first().is_some_and(|r| r.get(6));
+    let mut index_tables = HashMap::new();
+    let mut partitioned = HashMap::new();
     for r in &rows {
         let (schema, relname, relkind): (String, String, String) = (r.get(1), r.get(2), r.get(5));
         let name = format!("{schema}.{relname}");
@@ -101,17 +118,34 @@ pub async fn before(
             table_names.insert(relname.clone());
         }
         relation_names.insert(relname.clone());
-        relations.insert(r.get::<_, u32>(0), (name.clone(), relkind.clone(), r.get(3)));
+        let oid: u32 = r.get(0);
+        relations.insert(oid, (name.clone(), relkind.clone(), r.get(3)));
+        if let Some(table) = r.get::<_, Option<u32>>(8) {
+            index_tables.insert(oid, table);
+        }
+        // The statistics' figure: -1 never analyzed nor vacuumed (0 may be that too, before
+        // PostgreSQL 14, or empty when analyzed: counted below either way). Never the
+        // cumulative statistics' live-tuple count, which an ANALYZE in the session that loaded
+        // the table doubles (its inserts reach the statistics after the ANALYZE has set it).
+        let reltuples: f64 = r.get(4);
+        let statistics = (reltuples > 0.0).then_some(reltuples.round() as i64);
+        if relkind == "p" {
+            if let Some(n) = statistics {
+                partitioned.insert(oid, n);
+            }
+            continue;
+        }
         if !matches!(relkind.as_str(), "r" | "m") || !pre_existing.contains(name.as_str()) {
             continue;
         }
-        let estimate: i64 = r.get(4);
-        let rows = (estimate > 0).then_some(estimate);
-        tables.insert(r.get::<_, u32>(0), Table { name, schema, relname, relfilenode: r.get(3), rows });
+        let changed = r.get::<_, Option<i64>>(7).unwrap_or(0) as f64;
+        let estimated = statistics.is_some() && changed > reltuples * FRESH_SHARE;
+        tables.insert(oid, Table { name, schema, relname, relfilenode: r.get(3), rows: statistics, estimated });
     }
     // Statistics say nothing (never analyzed) or zero: count, reading at most COUNT_CAP rows.
     for (oid, t) in tables.iter_mut().filter(|(_, t)| t.rows.is_none()) {
         t.rows = counted.get(oid).copied();
+        t.estimated = t.rows.is_some_and(|n| n >= COUNT_CAP);
     }
     let mut unknown: Vec<u32> = tables.iter().filter(|(_, t)| t.rows.is_none()).map(|(oid, _)| *oid).take(MAX_PROBES).collect();
     if !unknown.is_empty() {
@@ -150,6 +184,7 @@ pub async fn before(
             let (oid, n): (u32, i64) = (r.get(0), r.get(1));
             if let Some(t) = tables.get_mut(&oid) {
                 t.rows = Some(n);
+                t.estimated = n >= COUNT_CAP;
                 counted.insert(oid, n);
             }
         }
@@ -165,6 +200,8 @@ pub async fn before(
         counted: HashMap::new(),
         scans: HashMap::new(),
         columns,
+        index_tables,
+        partitioned,
     })
 }
 
@@ -200,6 +237,27 @@ impl Before {
     /// Rows of each pre-existing table before the migration (statistics; `None`: unknown).
     pub fn rows(&self) -> HashMap<String, Option<i64>> {
         self.tables.values().map(|t| (t.name.clone(), t.rows)).collect()
+    }
+
+    /// The row figure a finding about `relation` (`schema.name`) shows, and whether it is an
+    /// estimate: a table's own, an index's table's, a partitioned table's statistics.
+    pub fn figure(&self, relation: &str) -> Option<(i64, bool)> {
+        let table = self.table_oid(relation)?;
+        match self.tables.get(&table) {
+            Some(t) => t.rows.map(|n| (n, t.estimated)),
+            None => self.partitioned.get(&table).map(|n| (*n, false)),
+        }
+    }
+
+    /// The `schema.name` of the table whose rows a finding about `relation` counts: its own,
+    /// or an index's table's.
+    pub fn table_of(&self, relation: &str) -> Option<&str> {
+        self.relations.get(&self.table_oid(relation)?).map(|(name, ..)| name.as_str())
+    }
+
+    fn table_oid(&self, relation: &str) -> Option<u32> {
+        let (oid, _) = self.relations.iter().find(|(_, (name, ..))| name == relation)?;
+        Some(*self.index_tables.get(oid).unwrap_or(oid))
     }
 
     /// Inside the migration's transaction, after its statements: what it did to each
@@ -243,6 +301,7 @@ impl Before {
                 updated,
                 deleted,
                 rows_before: table.rows,
+                rows_estimated: table.estimated,
                 ..Default::default()
             };
             if new_storage {
@@ -271,6 +330,7 @@ impl Before {
                     table: table.name.clone(),
                     dropped: true,
                     rows_before: table.rows,
+                    rows_estimated: table.estimated,
                     ..Default::default()
                 });
             }

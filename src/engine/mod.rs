@@ -15,7 +15,7 @@ mod drift;
 pub mod event;
 pub mod guard;
 mod objects;
-
+pub mod poll;
 mod rollback;
 mod scope;
 pub use scope::plan_schemas;

@@ -1,5 +1,6 @@
 //! What a migration created (the snapshot diff) against what the plan announced: tables,
-//! functions, explicit indexes, policies, triggers and foreign keys.
+//! functions, explicit indexes, policies, triggers and foreign keys; what it altered and
+//! dropped, recorded as the diff says.
 
 use crate::db::snapshot::{Kind, Snapshot, SnapshotDiff};
 use crate::plan::Migration;
@@ -13,9 +14,12 @@ pub fn compare_created(m: &Migration, diff: &SnapshotDiff, after: &Snapshot, res
             result.created.insert(kind.label().to_owned(), names);
         }
     }
+    result.altered = diff.changed.clone();
+    result.dropped = diff.vanished.clone();
     compare_created_tables_only(m, diff, result);
-    for t in diff.appeared_of(Kind::Table).map(|t| t.split_once('.').map_or(t, |(_, n)| n)) {
-        if !m.creates.tables.iter().any(|x| x == t) {
+    for full in diff.appeared_of(Kind::Table) {
+        if !m.creates.tables.iter().any(|x| names(x, full)) {
+            let t = full.split_once('.').map_or(full, |(_, n)| n);
             result.object_mismatches.push(format!("table {t} created but not announced"));
         }
     }
@@ -42,24 +46,29 @@ pub fn compare_created(m: &Migration, diff: &SnapshotDiff, after: &Snapshot, res
             result.object_mismatches.push(format!("{what}: expected {expected}, created {actual}"));
         }
     }
-    let functions: Vec<String> = diff
-        .appeared_of(Kind::Function)
-        .map(|f| f.split_once('.').map_or(f, |(_, n)| n).split('(').next().unwrap_or(f).to_owned())
-        .collect();
+    // `schema.name`, without the arguments.
+    let mut functions: Vec<&str> = diff.appeared_of(Kind::Function).map(|f| f.split('(').next().unwrap_or(f)).collect();
+    functions.dedup();
     for f in &m.creates.functions {
-        if !functions.contains(f) {
+        if !functions.iter().any(|full| names(f, full)) {
             result.object_mismatches.push(format!("function {f} not created"));
         }
     }
-    for f in functions.iter().filter(|f| !m.creates.functions.contains(f)) {
+    for full in functions.iter().filter(|full| !m.creates.functions.iter().any(|f| names(f, full))) {
+        let f = full.split_once('.').map_or(*full, |(_, n)| n);
         result.object_mismatches.push(format!("function {f} created but not announced"));
     }
 }
 
+/// Whether an announced name (`name`, in any schema, or `schema.name`) names the object
+/// `full` (`schema.name`).
+fn names(announced: &str, full: &str) -> bool {
+    announced == full || full.split_once('.').is_some_and(|(_, n)| n == announced)
+}
+
 pub fn compare_created_tables_only(m: &Migration, diff: &SnapshotDiff, result: &mut MigrationResult) {
-    let tables: Vec<&str> = diff.appeared_of(Kind::Table).map(|t| t.split_once('.').map_or(t, |(_, n)| n)).collect();
     for t in &m.creates.tables {
-        if !tables.contains(&t.as_str()) && result.status == MigrationStatus::Applied {
+        if !diff.appeared_of(Kind::Table).any(|full| names(t, full)) && result.status == MigrationStatus::Applied {
             result.object_mismatches.push(format!("table {t} not created"));
         }
     }
@@ -69,14 +78,17 @@ pub fn compare_created_tables_only(m: &Migration, diff: &SnapshotDiff, result: &
 /// (its own snapshot diff was taken by that run).
 pub fn compare_present(m: &Migration, now: &Snapshot, schema: &str, result: &mut MigrationResult) {
     for t in &m.creates.tables {
-        if !now.objects.get(&Kind::Table).is_some_and(|tables| tables.contains_key(&format!("{schema}.{t}"))) {
+        let full = if t.contains('.') { t.clone() } else { format!("{schema}.{t}") };
+        if !now.objects.get(&Kind::Table).is_some_and(|tables| tables.contains_key(&full)) {
             result.object_mismatches.push(format!("table {t} not present"));
         }
     }
     let prefix = format!("{schema}.");
     for f in &m.creates.functions {
-        let present =
-            now.names(Kind::Function).any(|n| n.strip_prefix(&prefix).and_then(|n| n.split('(').next()) == Some(f.as_str()));
+        let present = now.names(Kind::Function).any(|n| {
+            let name = n.split('(').next().unwrap_or(n);
+            name == f || name.strip_prefix(&prefix) == Some(f.as_str())
+        });
         if !present {
             result.object_mismatches.push(format!("function {f} not present"));
         }

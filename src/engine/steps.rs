@@ -278,6 +278,9 @@ impl Engine {
                 }
                 return Err(end);
             }
+            if !batch {
+                self.checks_after(i).await?;
+            }
         }
         if batch {
             self.client().batch_execute(&self.settings.commit_sql()).await.map_err(db_failed)?;
@@ -316,7 +319,8 @@ impl Engine {
             // Statement by statement, each committed on its own: the timeouts go on the session.
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
-        let mut tracer = (!m.non_transactional).then(|| Tracer::new(before));
+        // Outside a transaction the trace is polled from the reader ([`super::poll`]).
+        let mut tracer = Some(Tracer::new(before));
         let ctx = self.apply_context();
         let mut ok = apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut(), !m.non_transactional).await;
         if let Some(tracer) = &tracer {
@@ -345,8 +349,8 @@ impl Engine {
             // On a clone of staging's schema, a table is as big as it is on staging.
             if let Some(clone) = &self.clone {
                 for (relation, size) in sizes.iter_mut() {
-                    if let Some(on_staging) = clone.sizes.get(relation) {
-                        *size = *on_staging;
+                    if let Some((_, bytes)) = clone.sizes.get(relation) {
+                        *size = *bytes;
                     }
                 }
             }
@@ -406,50 +410,55 @@ impl Engine {
             };
             let diff = self.current.diff(&after);
             compare_created(&m, &diff, &after, &mut result);
-            self.find(&m, &p, &before.rows(), &sizes, &after, &diff, &mut result);
+            self.find(&m, &p, before, &sizes, &after, &diff, &mut result);
             self.current = after;
         }
         self.finish_migration(i, result);
         Ok(())
     }
 
-    /// The lock findings of a migration, weighted by the sizes of their relations here (read
-    /// before its COMMIT: `sizes`), with the plan's acceptances.
+    /// The lock findings of a migration, weighted by the sizes of their relations here (rows
+    /// from the statistics before it, bytes read before its COMMIT: `sizes`), with the plan's
+    /// acceptances.
     #[allow(clippy::too_many_arguments)]
     fn find(
         &self,
         m: &Migration,
         p: &SqlFile,
-        rows: &std::collections::HashMap<String, Option<i64>>,
-        sizes: &std::collections::HashMap<String, (i64, i64)>,
+        before: &data::Before,
+        sizes: &std::collections::HashMap<String, i64>,
         after: &Snapshot,
         diff: &crate::db::snapshot::SnapshotDiff,
         result: &mut MigrationResult,
     ) {
         // On a clone of staging's schema the tables are empty: a finding is graded by staging's
         // rows (its statistics, read when the clone was made).
-        let on_staging: std::collections::HashMap<String, Option<i64>>;
-        let rows = match &self.clone {
-            Some(clone) => {
-                on_staging = rows.iter().map(|(t, n)| (t.clone(), clone.sizes.get(t).map_or(*n, |s| Some(s.0)))).collect();
-                &on_staging
+        let mut rows = before.rows();
+        if let Some(clone) = &self.clone {
+            for (table, n) in &mut rows {
+                if let Some(on_staging) = clone.sizes.get(table) {
+                    *n = Some(on_staging.0);
+                }
             }
-            None => rows,
-        };
+        }
         let ctx = findings::Context {
             migration: result,
             statements: &p.statements,
-            rows,
+            rows: &rows,
             after,
             diff,
             max_write_lock_ms: self.plan.plan.execution.max_write_lock_ms,
         };
         let mut found = findings::find(&ctx);
         for f in &mut found {
-            if let Some((estimate, bytes)) = sizes.get(&f.relation) {
-                f.rows = Some(rows.get(&f.relation).copied().flatten().unwrap_or(*estimate));
-                f.bytes = Some(*bytes);
+            if let Some((rows, estimated)) = before.figure(&f.relation) {
+                (f.rows, f.rows_estimated) = (Some(rows), estimated);
             }
+            let table = before.table_of(&f.relation).unwrap_or(&f.relation);
+            if let Some((on_staging, _)) = self.clone.as_ref().and_then(|c| c.sizes.get(table)) {
+                (f.rows, f.rows_estimated) = (Some(*on_staging), false);
+            }
+            f.bytes = sizes.get(&f.relation).copied();
         }
         findings::apply_acceptances(&mut found, m, self.schema());
         for f in &found {
@@ -482,6 +491,37 @@ impl Engine {
         true
     }
 
+    /// The verification checks to run right after migration `i` (`after`, as Sqitch runs a
+    /// change's verify script): a later migration may change what they check.
+    async fn checks_after(&mut self, i: usize) -> Result<(), StepEnd> {
+        let id = self.plan.plan.migrations[i].id.clone();
+        let checks: Vec<Check> = self.plan.plan.verification.iter().filter(|c| c.after.as_ref() == Some(&id)).cloned().collect();
+        let earlier = self.result.migrations[i].status == MigrationStatus::AlreadyApplied;
+        for c in &checks {
+            let r = if earlier {
+                // The state right after it is gone (later migrations may be applied too).
+                CheckResult {
+                    id: c.id.clone(),
+                    group: c.group.clone(),
+                    title: c.title.clone(),
+                    expected: check::expected_text(&c.expect),
+                    actual: "n/a: applied by an earlier run".into(),
+                    status: Status::NotApplicable,
+                    duration_ms: 0.0,
+                    sql: String::new(),
+                    detail: format!(
+                        "migration {id} was applied by an earlier run: the state right after it is not there to check"
+                    ),
+                    metric: None,
+                }
+            } else {
+                self.check(c, TxMode::ReadOnly, &self.current).await?
+            };
+            self.record(Section::Verification, r);
+        }
+        Ok(())
+    }
+
     fn finish_migration(&mut self, i: usize, result: MigrationResult) {
         let _ = self.events.send(Event::MigrationFinished(Box::new(result.clone())));
         self.result.migrations[i] = result;
@@ -512,10 +552,13 @@ impl Engine {
             (Section::SchemaSummary, &plan.schema_summary, TxMode::ReadOnly),
             (Section::SampleData, &plan.sample_data, TxMode::RolledBack),
         ];
-        let total = sections.iter().map(|s| s.1.len()).sum::<usize>() + plan.rls.len();
+        // Checks run right after their migration ran then; in one batch transaction, here.
+        let batch = plan.execution.transaction == TransactionMode::Batch;
+        let now = |c: &&Check| batch || c.after.is_none();
+        let total = sections.iter().map(|s| s.1.iter().filter(now).count()).sum::<usize>() + plan.rls.len();
         let mut done = 0;
         for (section, checks, mode) in sections {
-            for c in checks {
+            for c in checks.iter().filter(now) {
                 let r = self.check(c, mode, &self.current).await?;
                 self.record(section, r);
                 done += 1;

@@ -11,7 +11,7 @@ use std::time::Instant;
 use futures_util::TryStreamExt;
 use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryStream};
 
-use crate::db::lock_modes::LockMode;
+use crate::db::lock_modes::{Blocks, LockMode};
 use crate::db::split::{self, Statement};
 use crate::run_result::{BlockedSession, HeldLock, LockTaken, StatementTrace};
 
@@ -43,6 +43,16 @@ fn kind(relkind: &str) -> &'static str {
         "m" => "materialized view",
         "f" => "foreign table",
         _ => "relation",
+    }
+}
+
+/// What `mode` on a relation of `relkind` keeps waiting. Nothing writes a materialized view
+/// (but its refresh) nor locks its rows: below ACCESS EXCLUSIVE (a plain `REFRESH`), as the
+/// EXCLUSIVE of `REFRESH … CONCURRENTLY`, its locks keep only DDL and other refreshes waiting.
+pub fn blocks(relkind: &str, mode: LockMode) -> Blocks {
+    match relkind {
+        "m" if mode < LockMode::AccessExclusive => Blocks::DdlOnly,
+        _ => mode.blocks(),
     }
 }
 
@@ -196,7 +206,7 @@ impl Tracer {
                     relation: name.clone(),
                     kind: kind(relkind).to_owned(),
                     mode,
-                    blocks: Some(mode.blocks()),
+                    blocks: Some(blocks(relkind, mode)),
                     held_ms: 0.0,
                     read_blocked: None,
                     write_blocked: None,
@@ -217,6 +227,71 @@ impl Tracer {
         self.traces.last_mut()
     }
 
+    /// The pre-existing relations as the poll of a statement outside a transaction knows them.
+    pub fn polled_relations(&self) -> super::poll::Relations {
+        self.relations.iter().map(|(oid, (name, relkind, _))| (*oid, (name.clone(), kind(relkind)))).collect()
+    }
+
+    /// The trace of `statement`, run outside a transaction for `ms` (of which it waited
+    /// `waited_ms` for another session's lock), from what the poll saw it hold (`seen`) and the
+    /// storage of the pre-existing relations after it (`storage`); returns it when it held a
+    /// lock on a pre-existing relation or rewrote one. Each lock is held from when the poll
+    /// places its grant to the statement's end (it commits on its own).
+    pub fn observe_polled(
+        &mut self,
+        statement: &Statement,
+        shown: &str,
+        ms: f64,
+        waited_ms: f64,
+        seen: &HashMap<u32, super::poll::Held>,
+        storage: &HashMap<u32, i64>,
+    ) -> Option<&mut StatementTrace> {
+        let mut trace = StatementTrace {
+            statement: format!("{shown}:{}", statement.line),
+            line: statement.line,
+            sql: statement.sql.split_whitespace().take(12).collect::<Vec<_>>().join(" "),
+            at_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            ms,
+            waited_ms: waited_ms.min(ms),
+            outside_transaction: true,
+            ..Default::default()
+        };
+        let truncate = split::identifiers(&statement.sql).first().is_some_and(|w| w == "truncate");
+        for (oid, (name, _, node)) in &mut self.relations {
+            if let Some(now) = storage.get(oid).copied()
+                && now != *node
+            {
+                *node = now;
+                let into = if truncate { &mut trace.truncated } else { &mut trace.rewrote };
+                into.push(name.clone());
+            }
+        }
+        for (oid, held) in seen {
+            let Some((name, relkind, _)) = self.relations.get(oid) else { continue };
+            trace.held.push(HeldLock { relation: name.clone(), mode: held.mode });
+            trace.locks.push(LockTaken {
+                relation: name.clone(),
+                kind: kind(relkind).to_owned(),
+                mode: held.mode,
+                // An index made dead before it is dropped (the old copy `REINDEX …
+                // CONCURRENTLY` drops, `DROP INDEX CONCURRENTLY`'s): no query opens it.
+                blocks: Some(if held.live { blocks(relkind, held.mode) } else { Blocks::DdlOnly }),
+                held_ms: (ms - held.since_ms).max(0.0),
+                read_blocked: held.read_blocked,
+                write_blocked: held.write_blocked,
+            });
+        }
+        if trace.held.is_empty() && trace.rewrote.is_empty() && trace.truncated.is_empty() {
+            return None;
+        }
+        trace.held.sort_by(|a, b| a.relation.cmp(&b.relation));
+        trace.locks.sort_by(|a, b| (&a.relation, a.mode).cmp(&(&b.relation, b.mode)));
+        trace.rewrote.sort();
+        trace.truncated.sort();
+        self.traces.push(trace);
+        self.traces.last_mut()
+    }
+
     /// The sequential-scan counts as last read, for the next migration of a batch.
     pub fn scans(&self) -> &HashMap<u32, i64> {
         &self.scans
@@ -226,7 +301,7 @@ impl Tracer {
     /// statement that took it, or the end of that statement's own wait) to now.
     pub fn finish(mut self) -> Vec<StatementTrace> {
         let end = self.started.elapsed().as_secs_f64() * 1000.0;
-        for t in &mut self.traces {
+        for t in self.traces.iter_mut().filter(|t| !t.outside_transaction) {
             let granted = t.at_ms - t.ms + t.waited_ms;
             for l in &mut t.locks {
                 l.held_ms = end - granted;
@@ -294,9 +369,9 @@ pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>)
     (read, write)
 }
 
-/// Rows (the planner's estimate) and bytes (with indexes and TOAST) of each of `relations`
-/// (`schema.name`), for the findings about them.
-pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<String, (i64, i64)>, tokio_postgres::Error> {
+/// Bytes (with indexes and TOAST) of each of `relations` (`schema.name`), for the findings
+/// about them.
+pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<String, i64>, tokio_postgres::Error> {
     if relations.is_empty() {
         return Ok(HashMap::new());
     }
@@ -306,13 +381,13 @@ pub async fn sizes(client: &Client, relations: &[String]) -> Result<HashMap<Stri
     let names: Vec<&str> = relations.iter().flat_map(|r| r.match_indices('.').map(move |(i, _)| &r[i + 1..])).collect();
     let rows = client
         .query_typed(
-            "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
+            "SELECT n.nspname || '.' || c.relname, pg_catalog.pg_total_relation_size(c.oid)
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relname = ANY ($2::text[]::name[]) AND n.nspname || '.' || c.relname = ANY ($1)",
             &[(&relations, tokio_postgres::types::Type::TEXT_ARRAY), (&names, tokio_postgres::types::Type::TEXT_ARRAY)],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// Sessions waiting now for a lock `pid` holds, asked on another connection (`reader`) with a
@@ -360,6 +435,41 @@ mod tests {
         before.table_names = ["workspaces", "users"].map(String::from).into();
         before.event_triggers = event_triggers;
         Tracer::new(&before)
+    }
+
+    /// Outside a transaction: the strongest lock the poll saw on each relation, held from the
+    /// poll before the one that saw it to the statement's end; new storage is a rewrite; an
+    /// index made dead for its drop blocks nothing, whatever its mode.
+    #[test]
+    fn a_polled_statement_is_traced_from_what_the_poll_saw() {
+        let mut before = super::super::data::Before::default();
+        before.relations = [
+            (10, ("public.items".to_owned(), "r".to_owned(), 100)),
+            (11, ("public.items_pkey".to_owned(), "i".to_owned(), 101)),
+            (12, ("public.items_old".to_owned(), "i".to_owned(), 102)),
+        ]
+        .into();
+        let mut t = Tracer::new(&before);
+        let held =
+            |mode, since_ms, live| super::super::poll::Held { mode, since_ms, read_blocked: None, write_blocked: None, live };
+        let seen = [
+            (10, held(LockMode::AccessExclusive, 0.0, true)),
+            (11, held(LockMode::AccessExclusive, 30.0, true)),
+            (12, held(LockMode::AccessExclusive, 90.0, false)),
+        ]
+        .into();
+        let statement = split::split("VACUUM FULL public.items").unwrap().remove(0);
+        let storage = [(10, 200), (11, 101)].into();
+        let trace = t.observe_polled(&statement, "m.sql", 100.0, 0.0, &seen, &storage).expect("traced").clone();
+        assert!(trace.outside_transaction);
+        assert_eq!(trace.rewrote, ["public.items"]);
+        let lock = |name: &str| trace.locks.iter().find(|l| l.relation == name).expect(name).clone();
+        assert_eq!((lock("public.items").held_ms, lock("public.items").blocks), (100.0, Some(Blocks::ReadsAndWrites)));
+        assert_eq!(lock("public.items_pkey").held_ms, 70.0);
+        assert_eq!(lock("public.items_old").blocks, Some(Blocks::DdlOnly), "a dead index blocks nothing");
+        // Its locks ended with it: the end of the migration does not lengthen them.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(t.finish()[0].locks.iter().map(|l| l.held_ms).sum::<f64>(), 100.0 + 70.0 + 10.0);
     }
 
     /// (trace, probe first) of one statement.

@@ -106,9 +106,9 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             let off: Vec<String> = run
                 .migrations
                 .iter()
-                .filter_map(|m| m.expected_ms.filter(|r| !r.contains(m.duration_ms.round() as u64)).map(|r| (m, r)))
+                .filter_map(|m| m.expected_ms.filter(|r| r.judge(m.duration_ms).is_ne()).map(|r| (m, r)))
                 .map(|(m, r)| {
-                    let side = if m.duration_ms < r.min() as f64 { "faster" } else { "slower" };
+                    let side = if r.judge(m.duration_ms).is_lt() { "faster" } else { "slower" };
                     format!("{} took {:.1} ms ({side} than {}–{} ms)", m.id, m.duration_ms, r.min(), r.max())
                 })
                 .collect();
@@ -129,6 +129,7 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             (Met::Yes, "every migration created what it announced".into())
         }
         Rule::SectionsPass(sections) => sections_pass(plan, run, sections),
+        Rule::ChecksPass(ids) => checks_pass(plan, run, ids),
         Rule::ManualItemsAcknowledged => {
             let missing: Vec<&str> = plan
                 .preflight
@@ -281,6 +282,35 @@ fn sections_pass(plan: &Plan, run: &RunResult, sections: &[Section]) -> (Met, St
         })
         .collect();
     (Met::Yes, format!("{}, none failed", per.join(", ")))
+}
+
+/// Each named check ran and passed; its actual value is the reason.
+fn checks_pass(plan: &Plan, run: &RunResult, ids: &[String]) -> (Met, String) {
+    if ids.is_empty() {
+        return (Met::NotApplicable, "no check named".into());
+    }
+    let mut said = Vec::new();
+    let mut failed = Vec::new();
+    let mut unreached = Vec::new();
+    for id in ids {
+        match run.all_checks().find(|c| &c.id == id) {
+            Some(c) if c.status == Status::Fail => failed.push(format!("{id} {}", c.actual)),
+            Some(c) if c.status == Status::Pass || c.status == Status::Warn => said.push(format!("{id} {}", c.actual)),
+            Some(c) => unreached.push(format!("{id} {}", c.status.label())),
+            None => match plan.section_of_check(id) {
+                Some(s) if !run.reached(s) => unreached.push(format!("{id} ({s} not reached)")),
+                Some(_) => unreached.push(format!("{id} did not run")),
+                None => failed.push(format!("{id}: no such check in the plan")),
+            },
+        }
+    }
+    if !failed.is_empty() {
+        (Met::No, format!("failed: {}", failed.join(", ")))
+    } else if !unreached.is_empty() {
+        (Met::NotReached, format!("not reached: {}", unreached.join(", ")))
+    } else {
+        (Met::Yes, format!("passed: {}", said.join(", ")))
+    }
 }
 
 /// A criterion that mirrors one built-in check of `section`.

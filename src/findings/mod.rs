@@ -4,6 +4,7 @@
 //! functions over a read-only [`Context`]: the trace, the statements, the catalog after the
 //! migration; they never touch a database, so each is tested on its own.
 
+pub mod catalogue;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -242,6 +243,7 @@ pub(crate) mod test_utils {
                     .collect(),
                 rewrote: vec![],
                 truncated: vec![],
+                outside_transaction: false,
             });
             self
         }

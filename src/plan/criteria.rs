@@ -12,6 +12,22 @@ impl Plan {
         if self.criteria.is_empty() { (default_criteria(self), true) } else { (self.criteria.clone(), false) }
     }
 
+    /// The section whose checks include one with this id.
+    pub fn section_of_check(&self, id: &str) -> Option<Section> {
+        let rollback = self.rollback.as_ref().map_or(&[][..], |r| &r.checks);
+        [
+            (Section::Preflight, &self.preflight.checks[..]),
+            (Section::Verification, &self.verification),
+            (Section::SchemaSummary, &self.schema_summary),
+            (Section::Integrity, &self.integrity.checks),
+            (Section::SampleData, &self.sample_data),
+            (Section::Rollback, rollback),
+        ]
+        .into_iter()
+        .find(|(_, checks)| checks.iter().any(|c| c.id == id))
+        .map(|(s, _)| s)
+    }
+
     /// Whether a section holds any check to run.
     pub fn section_has_checks(&self, section: Section) -> bool {
         match section {

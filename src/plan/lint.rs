@@ -1,12 +1,13 @@
 //! Plan lint: the plan's own contradictions, found without a database. Announced
-//! per-migration counts against the schema-summary thresholds and the baseline figures;
+//! per-migration counts against the schema-summary thresholds and the baseline figures (less
+//! the tables the migrations declare they drop);
 //! timeline entries that overlap, or whose minutes do not add up to `planned_hours`; a
 //! criterion over a section with no check; the same check twice. Findings are warnings: a
 //! plan with findings still runs. `pgstage check` prints them; the pre-flight may too.
 
 use std::fmt;
 
-use super::model::{Check, Expect, Metric, Plan, Probe, Rule};
+use super::model::{Check, Expect, Loss, Metric, Plan, Probe, Rule};
 
 /// Which contradiction a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,16 +93,19 @@ struct Announced {
 
 fn announced(plan: &Plan) -> Vec<Announced> {
     let ms = &plan.migrations;
-    let names = |f: fn(&super::Migration) -> usize| {
-        let saying = ms.iter().filter(|m| f(m) > 0).count();
-        (ms.iter().map(|m| f(m) as u64).sum(), saying)
+    // Names in the plan's schema only: the counts (`Tables`, `NewTables`…) are of that schema.
+    let ours =
+        |names: &[String]| names.iter().filter(|n| n.split_once('.').is_none_or(|(s, _)| s == plan.baseline.schema)).count();
+    let names = |f: fn(&super::Migration) -> &[String]| {
+        let saying = ms.iter().filter(|m| !f(m).is_empty()).count();
+        (ms.iter().map(|m| ours(f(m)) as u64).sum(), saying)
     };
     let counts = |f: fn(&super::Migration) -> Option<u32>| {
         (ms.iter().filter_map(f).map(u64::from).sum(), ms.iter().filter(|m| f(m).is_some()).count())
     };
     let rows = [
-        ("tables", Metric::Tables, Metric::NewTables, names(|m| m.creates.tables.len())),
-        ("functions", Metric::Functions, Metric::NewFunctions, names(|m| m.creates.functions.len())),
+        ("tables", Metric::Tables, Metric::NewTables, names(|m| &m.creates.tables)),
+        ("functions", Metric::Functions, Metric::NewFunctions, names(|m| &m.creates.functions)),
         ("indexes", Metric::Indexes, Metric::NewIndexes, counts(|m| m.creates.indexes)),
         ("RLS policies", Metric::Policies, Metric::NewPolicies, counts(|m| m.creates.policies)),
         ("triggers", Metric::Triggers, Metric::NewTriggers, counts(|m| m.creates.triggers)),
@@ -147,7 +151,16 @@ fn announced_counts(plan: &Plan, out: &mut Vec<Contradiction>) {
             })
             .collect()
     };
+    // Tables of the plan's schema the migrations declare they drop: gone from the total.
+    let dropped = plan
+        .migrations
+        .iter()
+        .flat_map(|m| &m.data_loss)
+        .filter(|d| d.what == Loss::DropTable && d.table.split_once('.').is_none_or(|(s, _)| s == plan.baseline.schema))
+        .count() as i64;
     for a in announced(plan) {
+        let gone = if a.total == Metric::Tables { dropped } else { 0 };
+        let dropping = if gone > 0 { format!(" and drop {gone}") } else { String::new() };
         let partial = if a.saying < plan.migrations.len() {
             format!(" ({} of {} migrations say)", a.saying, plan.migrations.len())
         } else {
@@ -179,19 +192,19 @@ fn announced_counts(plan: &Plan, out: &mut Vec<Contradiction>) {
             {
                 let base = if exact { format!("{b}") } else { format!("at least {b}") };
                 let message = match c.expect {
-                    Expect::Equals(v) if exact && b + sum != v => Some(format!(
-                        "{} expects {v} {} in all; the baseline has {base} ({}) and the migrations announce {sum} more{partial}: {}",
+                    Expect::Equals(v) if exact && b + sum - gone != v => Some(format!(
+                        "{} expects {v} {} in all; the baseline has {base} ({}) and the migrations announce {sum} more{dropping}{partial}: {}",
                         c.id,
                         a.what,
                         b_check.id,
-                        b + sum
+                        b + sum - gone
                     )),
-                    Expect::AtLeast(v) if b + sum < v => Some(format!(
-                        "{} expects at least {v} {}; from the baseline's {base} ({}) that needs {} new, the migrations announce {sum}{partial}",
+                    Expect::AtLeast(v) if b + sum - gone < v => Some(format!(
+                        "{} expects at least {v} {}; from the baseline's {base} ({}) that needs {} new, the migrations announce {sum}{dropping}{partial}",
                         c.id,
                         a.what,
                         b_check.id,
-                        v - b
+                        v - b + gone
                     )),
                     _ => None,
                 };
@@ -313,6 +326,26 @@ mod tests {
         assert_eq!(new_in_title("RLS policies: 33+ (18 + 15 new)"), Some(15));
         assert_eq!(new_in_title("New functions: 12"), None);
         assert_eq!(clock("09:30"), Some(570));
+    }
+
+    #[test]
+    fn a_table_the_plan_declares_dropped_is_not_counted() {
+        // 3 tables, one created, one dropped: 3 after. Without the declaration, 4 expected.
+        let text = |loss: &str| {
+            format!(
+                r#"(
+                preflight: (checks: [(id: "PF-TABLES", title: "Baseline: 3 tables", group: "baseline", probe: Metric(Tables), expect: Equals(3))]),
+                migrations: [(id: "2", title: "t", file: "2.sql", creates: (tables: ["b"]), data_loss: [{loss}])],
+                schema_summary: [(id: "S-TABLES", title: "Tables: 3", group: "summary", probe: Metric(Tables), expect: Equals(3))],
+            )"#
+            )
+        };
+        let plan = |loss: &str| ron::from_str::<Plan>(&text(loss)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(lint(&plan(r#"(table: "a", what: DropTable, reason: "merged into b")"#)), vec![]);
+        assert_eq!(lint(&plan(r#"(table: "other.a", what: DropTable, reason: "another schema's")"#)).len(), 1);
+        let found = lint(&plan(""));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("announce 1 more: 4"), "{}", found[0].message);
     }
 
     #[test]

@@ -36,6 +36,35 @@ text_enum! {
         RenameBreaksRunningCode = "rename-breaks-running-code",
         /// A lock able to block the application taken by a file that sets no `lock_timeout`.
         MissingLockTimeout = "missing-lock-timeout",
+        /// A table or column dropped: the running application still uses it.
+        DropBreaksRunningCode = "drop-breaks-running-code",
+        /// A column's type made narrower (shorter, smaller, less precise).
+        ColumnNarrowed = "column-narrowed",
+        /// A NOT NULL column added to an existing table with no default left.
+        NotNullColumnWithoutDefault = "not-null-column-without-default",
+        /// `ALTER DOMAIN … ADD CONSTRAINT` without `NOT VALID`: every column of the domain checked.
+        DomainConstraintScan = "domain-constraint-scan",
+        /// `ALTER TABLE … DETACH PARTITION` without `CONCURRENTLY`.
+        DetachPartitionWithoutConcurrently = "detach-partition-without-concurrently",
+        /// A primary key `USING INDEX` on nullable columns: an implicit SET NOT NULL scan.
+        PrimaryKeyUsingIndexScan = "primary-key-using-index-scan",
+        /// Adjacent `ALTER TABLE` statements on one table that could be one.
+        AlterTableNotCombined = "alter-table-not-combined",
+        /// An enum value added where its position or its transaction matters.
+        EnumValueAdded = "enum-value-added",
+        /// An existing foreign key, hot because the batch deletes or updates its referenced
+        /// rows, with no complete index on its columns.
+        ForeignKeyIndexIncomplete = "foreign-key-index-incomplete",
+        /// A `json` column where `jsonb` serves.
+        JsonColumn = "json-column",
+        /// A `char(n)` column.
+        CharColumn = "char-column",
+        /// A `timestamp` column without time zone.
+        TimestampWithoutTimeZone = "timestamp-without-time-zone",
+        /// An `integer` (or `smallint`) primary key.
+        IntegerPrimaryKey = "integer-primary-key",
+        /// A `serial` column where an identity column serves.
+        SerialColumn = "serial-column",
     }
 }
 

@@ -297,6 +297,17 @@ pub struct DeclaredLoss {
     pub reason: String,
 }
 
+impl DeclaredLoss {
+    /// The reason `pgstage init` drafts, for the user to replace: a plan holding it does not load.
+    pub const UNWRITTEN: &'static str = "TODO: why this loss is intended (drafted by pgstage init from the rehearsal)";
+
+    /// Whether the reason was written: not empty, not a `TODO` (the drafted [`Self::UNWRITTEN`]).
+    pub fn reason_written(&self) -> bool {
+        let r = self.reason.trim();
+        !r.is_empty() && !r.to_uppercase().starts_with("TODO")
+    }
+}
+
 /// What kind of data loss is declared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Loss {
@@ -333,18 +344,49 @@ impl MsRange {
         (self.0..=self.1).contains(&ms)
     }
 
+    /// Whether a measured time is below, within or above the range, judged on the time as
+    /// reports print it ([`shown_ms`]): "1.6 ms" is below 2–34 ms, "100 ms" (100.4) within
+    /// 0–100 ms.
+    pub fn judge(self, ms: f64) -> std::cmp::Ordering {
+        let shown = shown_ms(ms);
+        if shown < self.0 as f64 {
+            std::cmp::Ordering::Less
+        } else if shown > self.1 as f64 {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    }
+
     /// `"400–500 ms"`, or `"not judged"` for no range.
     pub fn label(range: Option<MsRange>) -> String {
         range.map_or_else(|| "not judged".to_owned(), |r| format!("{}–{} ms", r.0, r.1))
     }
 }
 
+/// A time in milliseconds rounded as reports print it: two decimals under 1 ms, one under
+/// 100 ms, whole milliseconds under 10 s, tenths of a second from there.
+pub fn shown_ms(ms: f64) -> f64 {
+    let step = if ms >= 10_000.0 {
+        100.0
+    } else if ms >= 100.0 {
+        1.0
+    } else if ms >= 1.0 {
+        0.1
+    } else {
+        0.01
+    };
+    (ms / step).round() * step
+}
+
 /// Objects a migration is expected to create. `None` means the plan does not say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Creates {
+    /// Tables by name: `name` (in any schema; the plan's schema for its counts) or `schema.name`.
     #[serde(default)]
     pub tables: Vec<String>,
+    /// Functions by name, without arguments, written as tables are.
     #[serde(default)]
     pub functions: Vec<String>,
     #[serde(default)]
@@ -375,6 +417,11 @@ pub struct Check {
     /// schema-summary check that passes on the baseline is otherwise flagged as unable to fail).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub invariant: bool,
+    /// A verification check run right after this migration is applied (as Sqitch runs a
+    /// change's verify script), not after the batch: a later migration may change what it
+    /// checks. SQL probes only; in a one-transaction batch it runs after the batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// Where a check's actual value comes from.
@@ -571,6 +618,12 @@ pub struct Rollback {
     /// After the rollback the catalog must equal the baseline snapshot.
     #[serde(default = "yes")]
     pub expect_baseline: bool,
+    /// The script holds statements that cannot run in a transaction (DROP INDEX CONCURRENTLY,
+    /// …): it then runs as non-transactional migrations do, its other statements in
+    /// transactions between them (a segment each), each such statement on its own; the
+    /// script's own BEGIN / COMMIT mark where a segment ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub non_transactional: bool,
     #[serde(default)]
     pub checks: Vec<Check>,
 }
@@ -611,6 +664,9 @@ pub enum Rule {
     /// Every check in these sections passed ("preflight", "verification", "schema_summary",
     /// "integrity", "sample_data", "rls", "performance", "rollback").
     SectionsPass(Vec<Section>),
+    /// Every one of these checks (by id, in any section) ran and passed: a criterion about
+    /// particular figures ("59 tables, 82+ foreign keys") met only by the checks of them.
+    ChecksPass(Vec<String>),
     /// Every manual pre-flight item was acknowledged.
     ManualItemsAcknowledged,
     /// The migrations lost no pre-existing data they did not declare (deleted rows,
@@ -646,4 +702,21 @@ pub struct TimelineEntry {
     pub phase: String,
     #[serde(default)]
     pub steps: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering::{Equal, Greater, Less};
+
+    #[test]
+    fn a_range_judges_the_time_as_printed() {
+        // "1.6 ms" printed is below 2–34 ms, though it rounds to 2 whole milliseconds.
+        assert_eq!(MsRange(2, 34).judge(1.6), Less);
+        assert_eq!(MsRange(2, 34).judge(1.96), Equal, "printed 2.0 ms");
+        assert_eq!(MsRange(0, 100).judge(100.4), Equal, "printed 100 ms");
+        assert_eq!(MsRange(0, 100).judge(100.6), Greater, "printed 101 ms");
+        assert_eq!(MsRange(0, 10_000).judge(10_040.0), Equal, "printed 10.0 s");
+        assert_eq!(MsRange(1, 5).judge(0.996), Equal, "printed 1.0 ms");
+    }
 }

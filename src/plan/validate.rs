@@ -102,8 +102,26 @@ impl Validator<'_> {
                 let message = format!("impossible range: minimum {} ms is above maximum {} ms", r.min(), r.max());
                 self.problem(format!("{at}.expected_ms"), message);
             }
+            for (j, d) in m.data_loss.iter().enumerate().filter(|(_, d)| !d.reason_written()) {
+                let message = format!(
+                    "the reason for this loss ({} {}) is not written: say why it is intended, or the loss is not accepted unread",
+                    d.table,
+                    d.what.describe()
+                );
+                self.problem(format!("{at}.data_loss[{j}].reason"), message);
+            }
         }
         self.checks(&plan.verification, "verification");
+        for (i, c) in plan.verification.iter().enumerate() {
+            let Some(after) = &c.after else { continue };
+            let at = format!("verification[{i}].after");
+            if !plan.migrations.iter().any(|m| &m.id == after) {
+                let ids: Vec<&str> = plan.migrations.iter().map(|m| m.id.as_str()).collect();
+                self.problem(at, format!("no migration {after} in the plan (it has: {})", ids.join(", ")));
+            } else if matches!(c.probe, Probe::Metric(_)) {
+                self.problem(at, "a check run right after a migration reads SQL (Sql probe), not a catalog figure");
+            }
+        }
         self.checks(&plan.schema_summary, "schema_summary");
         self.checks(&plan.integrity.checks, "integrity.checks");
         self.checks(&plan.sample_data, "sample_data");
@@ -128,6 +146,14 @@ impl Validator<'_> {
         }
         for (i, c) in plan.criteria.iter().enumerate() {
             self.id(&c.id, format!("criteria[{i}].id"));
+            if let super::model::Rule::ChecksPass(ids) = &c.rule {
+                if ids.is_empty() {
+                    self.problem(format!("criteria[{i}].rule"), "ChecksPass names no check: it would pass on nothing");
+                }
+                for id in ids.iter().filter(|id| plan.section_of_check(id).is_none()) {
+                    self.problem(format!("criteria[{i}].rule"), format!("no check \"{id}\" in the plan"));
+                }
+            }
         }
     }
 
@@ -157,6 +183,9 @@ impl Validator<'_> {
                     self.problem(format!("{at}.expect"), format!("\"{code}\" is not a SQLSTATE (five letters or digits)"))
                 }
                 _ => {}
+            }
+            if check.after.is_some() && section != "verification" {
+                self.problem(format!("{at}.after"), "only a verification check runs right after a migration");
             }
         }
     }

@@ -194,15 +194,12 @@ pub fn timing(m: &MigrationResult) -> Timing {
     if m.status != MigrationStatus::Applied {
         return Timing::NotMeasured;
     }
-    // As the verdict judges it: the time rounded to whole milliseconds, range inclusive.
-    let ms = m.duration_ms.round() as u64;
+    // As the verdict judges it: the time as printed (`fmt_ms`), range inclusive.
     let Some(range) = m.expected_ms else { return Timing::NotMeasured };
-    if ms < range.min() {
-        Timing::Faster
-    } else if ms > range.max() {
-        Timing::Slower
-    } else {
-        Timing::Within
+    match range.judge(m.duration_ms) {
+        std::cmp::Ordering::Less => Timing::Faster,
+        std::cmp::Ordering::Equal => Timing::Within,
+        std::cmp::Ordering::Greater => Timing::Slower,
     }
 }
 
@@ -225,7 +222,8 @@ pub fn migration_status_label(s: &MigrationStatus) -> &'static str {
     }
 }
 
-/// "5 tables, 16 foreign keys, …" in the snapshot's kind order ("none" when nothing appeared).
+/// "5 tables, 16 foreign keys, …" in the snapshot's kind order ("none" when nothing appeared),
+/// then what the migration altered and dropped of what existed ("none; altered: 2 tables").
 pub fn created_text(m: &MigrationResult) -> String {
     let parts: Vec<String> = Kind::ALL
         .iter()
@@ -237,7 +235,23 @@ pub fn created_text(m: &MigrationResult) -> String {
                 .map(|(k, v)| count_of(v.len(), k)),
         )
         .collect();
-    if parts.is_empty() { "none".into() } else { parts.join(", ") }
+    let created = if parts.is_empty() { "none".into() } else { parts.join(", ") };
+    let mut out = vec![created];
+    for (what, refs) in
+        [("altered", m.altered.iter().map(|c| &c.object).collect::<Vec<_>>()), ("dropped", m.dropped.iter().collect())]
+    {
+        let counts: Vec<String> = Kind::ALL
+            .iter()
+            .map(|k| refs.iter().filter(|o| o.kind == *k).count())
+            .zip(Kind::ALL)
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, k)| count_of(n, k.label()))
+            .collect();
+        if !counts.is_empty() {
+            out.push(format!("{what}: {}", counts.join(", ")));
+        }
+    }
+    out.join("; ")
 }
 
 /// "1 function", "2 functions", "1 RLS policy", "1 index".
@@ -621,7 +635,8 @@ pub fn table_change_text(t: &TableChange) -> String {
     for c in &t.dropped_columns {
         parts.push(format!("column {c} dropped"));
     }
-    let before = t.rows_before.map_or(String::new(), |n| format!(" (about {} before)", count_of(n as usize, "rows")));
+    let estimate = if t.rows_estimated { ", an estimate: statistics not fresh" } else { "" };
+    let before = t.rows_before.map_or(String::new(), |n| format!(" (about {} before{estimate})", count_of(n as usize, "rows")));
     format!("{}: {}{before}", t.table, parts.join(", "))
 }
 
@@ -632,6 +647,13 @@ pub fn data_lines(r: &RunResult) -> Vec<(String, Vec<String>)> {
         .filter(|m| matches!(m.status, MigrationStatus::Applied | MigrationStatus::AlreadyApplied))
         .map(|m| {
             let mut lines: Vec<String> = m.data.tables.iter().map(table_change_text).collect();
+            // Tables whose definition changed (ADD COLUMN, ALTER COLUMN TYPE, DROP NOT NULL…).
+            for c in m.altered.iter().filter(|c| c.object.kind == Kind::Table) {
+                match m.data.tables.iter().position(|t| t.table == c.object.name) {
+                    Some(i) => lines[i].push_str("; definition altered"),
+                    None => lines.push(format!("{}: definition altered, no row changed", c.object.name)),
+                }
+            }
             if lines.is_empty() {
                 lines.push("no pre-existing table touched".into());
             }

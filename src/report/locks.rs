@@ -76,11 +76,16 @@ pub fn finding_status(f: &Finding) -> String {
 
 /// The relation's size here, in words.
 pub fn size_text(f: &Finding) -> String {
+    let rows = |n: i64| {
+        let estimate = if f.rows_estimated { " (estimate)" } else { "" };
+        format!("{}{estimate}", count_of(n as usize, "rows"))
+    };
     match (f.rows, f.bytes) {
-        (Some(0), _) => "empty".into(),
-        (Some(n), Some(b)) => format!("{}, {:.1} MB", count_of(n as usize, "rows"), b as f64 / 1_048_576.0),
-        (Some(n), None) => count_of(n as usize, "rows"),
-        _ => "–".into(),
+        (Some(0), _) if !f.rows_estimated => "empty".into(),
+        (Some(n), Some(b)) => format!("{}, {:.1} MB", rows(n), b as f64 / 1_048_576.0),
+        (Some(n), None) => rows(n),
+        (None, Some(b)) => format!("rows unknown, {:.1} MB", b as f64 / 1_048_576.0),
+        (None, None) => "–".into(),
     }
 }
 

@@ -24,6 +24,30 @@ fn text(out: &Output) -> String {
 }
 
 #[test]
+fn rules_lists_every_rule_with_its_examples() {
+    let out = pgstage(&["rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains(pgstage::findings::catalogue::BASELINE.lines().next().unwrap()), "{shown}");
+    for rule in pgstage::findings::rules::ALL {
+        let doc = pgstage::findings::catalogue::doc(rule.id);
+        assert!(shown.contains(&format!("\n{} — ", rule.id)), "{} missing:\n{shown}", rule.id);
+        for line in doc.bad.iter().chain(doc.good).flat_map(|sql| sql.lines()) {
+            assert!(shown.contains(&format!("    {line}\n")), "{}: {line} missing", rule.id);
+        }
+        assert!(shown.contains(&format!("  safer: {}\n", doc.safer)), "{}", rule.id);
+    }
+    let one = pgstage(&["rules", "domain-constraint-scan"]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one));
+    let one = String::from_utf8_lossy(&one.stdout);
+    assert!(one.starts_with("domain-constraint-scan — ") && one.contains("ALTER DOMAIN public.money_cents"), "{one}");
+    assert!(!one.contains("foreign-key-valid"), "{one}");
+    let typo = pgstage(&["rules", "domain-constraint"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(text(&typo).contains("domain-constraint") && text(&typo).contains("domain-constraint-scan"), "{}", text(&typo));
+}
+
+#[test]
 fn check_accepts_the_bundled_plan_and_rejects_a_broken_one() {
     let ok = pgstage(&["check", "plans/week2_staging.ron"]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
@@ -136,7 +160,10 @@ fn check_lints_the_plan_and_rehearse_finds_what_a_migration_does_not_create() {
     let plan = write_plan(&loaded, "cli-rehearse");
     let out = pgstage(&["check", "--rehearse", plan.to_str().unwrap()]);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(0), "findings are warnings: {all}");
+    // The announcements it contradicts make the rehearsal NO-GO: refused, never "plan OK".
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(!all.contains("plan OK") && all.contains("the plan, rehearsed on the sandbox, is NO-GO:"), "{all}");
+    assert!(all.contains("table leaderboards not created"), "the reason: {all}");
     assert!(
         all.contains("lint: [rehearsed-counts] `migrations[0].creates`: migration 013: indexes: expected 13, created 12"),
         "{all}"

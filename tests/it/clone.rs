@@ -74,6 +74,7 @@ async fn a_clone_of_staging_rehearses_on_its_schema_copies_no_row_and_leaves_sta
             expect: Expect::True,
             on_miss: Severity::Fail,
             invariant: false,
+            after: None,
         });
     });
     let (code, out, result, rehearsed) = clone_run(&plan, &staging, "week2");

@@ -41,7 +41,12 @@ pub fn checks_clean(plan: &Path) {
 pub async fn run_on_harness(loaded: &LoadedPlan) -> RunResult {
     let db = fresh_db(Template::Empty).await;
     pgstage::sandbox::seed_baseline(&db.client, loaded).await.unwrap_or_else(|e| panic!("{e}"));
-    let session = connect::connect_config(&db.config()).await.unwrap();
+    run_on(&db.config(), loaded).await
+}
+
+/// Run a plan on the database `config` names, as it is.
+async fn run_on(config: &tokio_postgres::Config, loaded: &LoadedPlan) -> RunResult {
+    let session = connect::connect_config(config).await.unwrap();
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let options = RunOptions { operator: "tester".into(), ..Default::default() };
     let mut engine = Engine::start(loaded.clone(), session, options, tx).await.unwrap_or_else(|e| panic!("{e}"));
@@ -245,7 +250,7 @@ async fn init_mixed_names_reads_every_numbered_file() {
 }
 
 /// `pgstage run PLAN --sandbox --ack-all`: what it printed; the run ended GO.
-fn runs_go_on_a_sandbox(plan: &Path) -> String {
+pub fn runs_go_on_a_sandbox(plan: &Path) -> String {
     let state = scratch("run-state");
     let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
         .args(["run", plan.to_str().unwrap(), "--sandbox", "--ack-all"])
@@ -340,4 +345,136 @@ async fn init_sqitch_verify_scripts_kept_whole_and_comments_only_is_no_check() {
     assert!(!text.contains("fails on the rehearsed database"), "{text}");
     let result = ends_go(&loaded).await;
     assert!(result.verification.iter().any(|c| c.id == "V-members-VERIFY" && c.status == pgstage::run_result::Status::Pass));
+}
+
+/// `pgstage check --rehearse PLAN`: what it printed; the draft rehearsed clean.
+fn rehearses_clean(plan: &Path) -> String {
+    let out = pgstage(&["check", "--rehearse", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("rehearsed on the sandbox") && all.ends_with("plan OK\n"), "{all}");
+    all
+}
+
+#[test]
+fn init_a_down_file_with_drop_index_concurrently_makes_a_rollback_run_in_segments() {
+    let (loaded, out) = init("concurrent_down", &["--from", "2"]);
+    assert_eq!(ids(&loaded), ["000002", "000003"], "{out}");
+    let rollback = loaded.plan.rollback.as_ref().expect("down files make the rollback");
+    assert!(rollback.non_transactional, "DROP INDEX CONCURRENTLY cannot run in the rollback's transaction");
+    let script = loaded.resolve(&rollback.script);
+    let sql = std::fs::read_to_string(&script).unwrap();
+    assert!(sql.find("DROP TABLE notes").unwrap() < sql.find("DROP INDEX CONCURRENTLY").unwrap(), "{sql}");
+    rehearses_clean(&loaded.path);
+    let run = runs_go_on_a_sandbox(&loaded.path);
+    assert!(run.contains("rollback"), "{run}");
+
+    // Unmarked, the plan is refused before anything runs, at the statement.
+    let text_of = std::fs::read_to_string(&loaded.path).unwrap();
+    assert!(text_of.contains("non_transactional: true"), "{text_of}");
+    let unmarked = loaded.path.with_file_name("unmarked.ron");
+    let rollback_line = text_of.lines().position(|l| l.contains("rollback: Some(")).unwrap();
+    let fixed: Vec<String> =
+        text_of
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i > rollback_line && l.contains("non_transactional: true") { l.replace("true", "false") } else { l.to_owned() }
+            })
+            .collect();
+    std::fs::write(&unmarked, fixed.join("\n")).unwrap();
+    let out = pgstage(&["check", unmarked.to_str().unwrap()]);
+    let all = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    let line = sql.lines().position(|l| l.starts_with("DROP INDEX CONCURRENTLY")).unwrap() + 1;
+    let at = format!(
+        "next.rollback.sql:{line}:1: DROP INDEX CONCURRENTLY cannot run inside a transaction; mark the rollback `non_transactional: true`"
+    );
+    assert!(all.contains(&at), "{at} in: {all}");
+}
+
+#[tokio::test]
+async fn init_sqitch_as_sqitch_runs_it_top_dir_psql_variables_and_verify_right_after_its_change() {
+    let (loaded, out) = init("sqitch_conf", &["--from", "members"]);
+    assert_eq!(ids(&loaded), ["members", "notes", "legacy_view", "drop_legacy_view"], "{out}");
+    assert!(
+        loaded.plan.migrations[0].file.ends_with("db/deploy/members.sql"),
+        "top_dir = db: {:?}",
+        loaded.plan.migrations[0].file
+    );
+    assert!(loaded.plan.baseline.migrations[0].ends_with("db/deploy/accounts.sql"));
+    let verify: Vec<(&str, Option<&str>, &Expect)> = loaded
+        .plan
+        .verification
+        .iter()
+        .filter(|c| c.title.starts_with("Sqitch verify"))
+        .map(|c| (c.id.as_str(), c.after.as_deref(), &c.expect))
+        .collect();
+    assert_eq!(
+        verify,
+        [
+            ("V-members-VERIFY", Some("members"), &Expect::NoRows),
+            ("V-legacy_view-VERIFY", Some("legacy_view"), &Expect::NoRows),
+            ("V-drop_legacy_view-VERIFY", Some("drop_legacy_view"), &Expect::Rows(1)),
+        ],
+        "each right after its change; legacy_view's though drop_legacy_view drops the view: {out}"
+    );
+    let text = std::fs::read_to_string(&loaded.path).unwrap();
+    assert!(text.contains("verify/notes.sql has no statement (comments only): not a check"), "{text}");
+    assert!(!text.contains("fails"), "{text}");
+    // \set, :"name", :'literal' and \if :{?name} … \else as psql runs them: the table, its
+    // comment (checked by the DO block) and the \else branch's index.
+    assert_eq!(loaded.plan.migrations[0].creates.tables, ["members"]);
+    rehearses_clean(&loaded.path);
+    runs_go_on_a_sandbox(&loaded.path);
+    let db = fresh_db(Template::Empty).await;
+    pgstage::sandbox::seed_baseline(&db.client, &loaded).await.unwrap_or_else(|e| panic!("{e}"));
+    let result = run_on(&db.config(), &loaded).await;
+    assert!(result.verdict.go, "NO-GO: {:?}", result.verdict.reasons);
+    let status = |r: &RunResult, id: &str| r.verification.iter().find(|c| c.id == id).map(|c| c.status);
+    for id in ["V-members-VERIFY", "V-legacy_view-VERIFY", "V-drop_legacy_view-VERIFY"] {
+        assert_eq!(status(&result, id), Some(pgstage::run_result::Status::Pass), "{id}");
+    }
+    rolled_back(&result);
+    // Run again: every change is in the ledger, the state right after each is gone; its
+    // verify is not applicable rather than failed on what a later change did.
+    let again = run_on(&db.config(), &loaded).await;
+    assert!(again.migrations.iter().all(|m| m.status == pgstage::run_result::MigrationStatus::AlreadyApplied));
+    assert_eq!(status(&again, "V-legacy_view-VERIFY"), Some(pgstage::run_result::Status::NotApplicable));
+}
+
+#[test]
+fn init_a_failing_down_file_is_named_not_only_the_rollback_it_drafted() {
+    let dir = scratch("failing-down");
+    let plan = dir.join("next.ron");
+    let out = pgstage(&["init", "tests/fixtures/init/failing_down", "--from", "2", "-o", plan.to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("next.rollback.sql:5:1: ERROR: table \"project\" does not exist (SQLSTATE 42P01)"), "{all}");
+    assert!(
+        all.contains("(that is tests/fixtures/init/failing_down/000002_projects.down.sql:2, in the rollback drafted from the down files, which a failed draft does not keep)"),
+        "{all}"
+    );
+    assert!(!plan.exists() && !dir.join("next.rollback.sql").exists(), "a failed init writes nothing");
+}
+
+#[test]
+fn init_a_migration_that_includes_a_file_with_psql_variables() {
+    let (loaded, out) = init("psql_include", &["--from", "002"]);
+    assert_eq!(ids(&loaded), ["002"], "lib/ holds no migration: {out}");
+    assert_eq!(creates(&loaded, 0).0, ["account_events"], "\\set, then \\ir with :\"audit_table\": {out}");
+    // An error in the included file is told at that file's line and column (after a
+    // substituted variable: the column as written, not as sent).
+    let dir = scratch("psql-include-broken");
+    let folder = dir.join("migrations");
+    std::fs::create_dir_all(folder.join("lib")).unwrap();
+    for f in ["001_accounts.sql", "002_audit.sql", "lib/audit_table.sql"] {
+        let text = std::fs::read_to_string(root().join("tests/fixtures/init/psql_include").join(f)).unwrap();
+        std::fs::write(folder.join(f), text.replace("WHERE at >", "WHERE at_when >")).unwrap();
+    }
+    let out = pgstage(&["init", folder.to_str().unwrap(), "--from", "002", "-o", dir.join("next.ron").to_str().unwrap()]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    let at = format!("{}:7:53: ERROR: column \"at_when\" does not exist", folder.join("lib/audit_table.sql").display());
+    assert!(all.contains(&at), "{at} in: {all}");
 }

@@ -547,3 +547,33 @@ async fn a_files_own_transaction_gives_way_to_the_runs_and_a_commit_part_way_is_
     assert_eq!(result.migrations[0].status, MigrationStatus::NotRun);
     assert!(!exists(&db, "public.half_one").await, "detected before anything ran");
 }
+
+#[tokio::test]
+async fn a_non_transactional_rollback_runs_in_segments_and_a_failure_names_its_line() {
+    let db = fresh_db(Template::Baseline).await;
+    let dir = std::env::temp_dir().join(format!("pgstage-engine-segments-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("rollback.sql");
+    std::fs::write(
+        &script,
+        "-- in segments\nBEGIN;\nCREATE TABLE public.segment_marker (id int);\nCOMMIT;\nDROP INDEX CONCURRENTLY public.concurrent_marker_note;\nDROP TABLE public.no_such_table;\n",
+    )
+    .unwrap();
+    let plan = plan_with(|p| {
+        let mut m = migration("910", "tests/fixtures/sql/910_concurrent_index.sql");
+        m.non_transactional = true;
+        p.migrations = vec![m];
+        p.preflight.checks.clear();
+        let rollback = p.rollback.as_mut().unwrap();
+        rollback.script = script.clone();
+        rollback.non_transactional = true;
+        rollback.checks.clear();
+    });
+    let result = run(plan, &db).await;
+    let error = result.rollback.as_ref().and_then(|r| r.error.clone()).expect("the last segment fails");
+    assert!(error.contains("rollback.sql:6:1: ERROR: table \"no_such_table\" does not exist"), "{error}");
+    assert!(exists(&db, "public.segment_marker").await, "the first segment committed");
+    assert!(!exists(&db, "public.concurrent_marker_note").await, "DROP INDEX CONCURRENTLY ran on its own");
+    assert_eq!(ledger(&db).await, ["910"], "the ledger still holds the batch: its forgetting comes last");
+    std::fs::remove_dir_all(dir).unwrap();
+}

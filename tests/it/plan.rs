@@ -264,3 +264,36 @@ fn every_plan_in_the_repository_still_loads() {
         plan::load(p).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+#[test]
+fn a_criterion_naming_a_check_the_plan_does_not_have_fails_to_load_at_its_place() {
+    let e = only_problem("checks_pass_unknown.ron");
+    assert_eq!((e.line, e.field.as_str()), (6, "criteria[0].rule"));
+    assert_eq!(e.message, "no check \"V02\" in the plan");
+}
+
+#[test]
+fn a_check_right_after_a_migration_names_one_and_reads_sql() {
+    let loaded = week2_plan();
+    let mut p = loaded.plan.clone();
+    assert!(plan::validate(&p, &loaded.dir).is_empty());
+    p.verification[0].after = Some("014".into());
+    assert!(plan::validate(&p, &loaded.dir).is_empty(), "a verification check after migration 014");
+    p.verification[0].after = Some("099".into());
+    p.verification[1].after = Some("013".into());
+    p.verification[1].probe = Probe::Metric(Metric::Tables);
+    p.verification[1].expect = Expect::AtLeast(1);
+    p.schema_summary[0].after = Some("013".into());
+    let found: Vec<(String, String)> = plan::validate(&p, &loaded.dir).into_iter().map(|p| (p.field, p.message)).collect();
+    assert_eq!(
+        found,
+        [
+            ("verification[0].after".to_owned(), "no migration 099 in the plan (it has: 013, 014, 015, 016, 017)".to_owned()),
+            (
+                "verification[1].after".to_owned(),
+                "a check run right after a migration reads SQL (Sql probe), not a catalog figure".to_owned()
+            ),
+            ("schema_summary[0].after".to_owned(), "only a verification check runs right after a migration".to_owned()),
+        ]
+    );
+}

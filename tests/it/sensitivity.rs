@@ -18,6 +18,7 @@ fn always_true(invariant: bool) -> Check {
         expect: Expect::True,
         on_miss: Severity::Fail,
         invariant,
+        after: None,
     }
 }
 

@@ -459,6 +459,7 @@ fn busy_check_plan(lock_timeout_ms: u64) -> LoadedPlan {
                 expect: Expect::True,
                 on_miss: Severity::Fail,
                 invariant: false,
+                after: None,
             });
         }
     })

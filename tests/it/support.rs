@@ -118,12 +118,32 @@ pub enum Template {
     /// on id; note and label nullable but never NULL), analyzed, so that what a statement costs under a lock is
     /// real time. Built once per test binary, on first use.
     Big,
+    /// The baseline plus the lock rules' catalogue schema
+    /// (`pgstage::findings::catalogue::BASELINE`: tables of 10,000 rows), analyzed. Built once
+    /// per test binary, on first use.
+    Rules,
 }
 
 /// Rows of `public.big_items` in [`Template::Big`].
 pub const BIG_ROWS: i64 = 1_000_000;
 
 static BIG_TEMPLATE: OnceCell<String> = OnceCell::const_new();
+static RULES_TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+async fn rules_template(server: &'static Server) -> &'static str {
+    RULES_TEMPLATE
+        .get_or_init(|| async {
+            let name = unique_name("tpl_rules");
+            let admin = server.admin().await;
+            db::create_database(&admin, &name, Some(&server.baseline_template)).await.unwrap_or_else(|e| panic!("{e}"));
+            let client = db::connect_config(&server.config(&name)).await.unwrap();
+            client.batch_execute(pgstage::findings::catalogue::BASELINE).await.unwrap_or_else(|e| panic!("{e}"));
+            client.batch_execute("VACUUM ANALYZE").await.unwrap();
+            register_cleanup(server, &name);
+            name
+        })
+        .await
+}
 
 async fn big_template(server: &'static Server) -> &'static str {
     BIG_TEMPLATE
@@ -168,6 +188,7 @@ pub async fn fresh_db(template: Template) -> TestDb {
         Template::Empty => None,
         Template::Baseline => Some(server.baseline_template.as_str()),
         Template::Big => Some(big_template(server).await),
+        Template::Rules => Some(rules_template(server).await),
     };
     db::create_database(&admin, &name, template_name).await.unwrap_or_else(|e| panic!("{e}"));
     let config = server.config(&name);

@@ -88,7 +88,7 @@ fn constant(sql: &str, tokens: &[Token], i: usize) -> Option<Constant> {
 
 /// Every token of `sql`, and the construct left open at its end (what, where), if any.
 fn tokens(sql: &str) -> (Vec<Token>, Option<Unclosed>) {
-    let mut lexer = Lexer { src: sql.as_bytes(), pos: 0 };
+    let mut lexer = Lexer { src: sql.as_bytes(), pos: 0, psql: false };
     let mut tokens = Vec::new();
     loop {
         match lexer.next_token() {

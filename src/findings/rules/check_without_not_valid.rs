@@ -6,6 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, scanned_under_access_exclusive, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -34,6 +35,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::CheckWithoutNotValid,
+    severity: "error on a table with rows, warning when its size is unknown, information on an empty one",
+    detects: "a CHECK constraint added by ALTER TABLE without NOT VALID (every row checked under ACCESS EXCLUSIVE)",
+    why: "reads and writes wait while every row is checked",
+    safer: "ADD CONSTRAINT … CHECK (…) NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+    bad: &["ALTER TABLE public.orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);"],
+    good: &["ALTER TABLE public.orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0) NOT VALID;"],
+};
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, scanned_under_access_exclusive, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -43,6 +44,19 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::ConstraintIndexUnderAccessExclusive,
+    severity: "error on a table with rows, warning when its size is unknown, information on an empty one",
+    detects: "UNIQUE, PRIMARY KEY or EXCLUDE added by ALTER TABLE (ADD CONSTRAINT or ADD COLUMN … UNIQUE): the index built under ACCESS EXCLUSIVE",
+    why: "reads and writes wait for the whole index build, which grows with the table",
+    safer: "CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX (a catalog change)",
+    bad: &[
+        "ALTER TABLE public.customers ADD CONSTRAINT customers_name_key UNIQUE (name);",
+        "ALTER TABLE public.customers ADD COLUMN external_ref text UNIQUE;",
+    ],
+    good: &["ALTER TABLE public.customers ADD CONSTRAINT customers_code_key UNIQUE USING INDEX customers_code_idx;"],
+};
 
 #[cfg(test)]
 mod tests {

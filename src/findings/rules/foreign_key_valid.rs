@@ -6,6 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, shape, sized};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -49,6 +50,20 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::ForeignKeyValid,
+    severity: "error on a table with rows, warning when its size is unknown, information on an empty one",
+    detects: "a foreign key added without NOT VALID to a table with rows (SHARE ROW EXCLUSIVE on both tables during the scan)",
+    why: "writes to both tables wait while every existing row is checked",
+    safer: "ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
+    bad: &[
+        "ALTER TABLE public.shipments ADD CONSTRAINT shipments_order_fk FOREIGN KEY (order_id) REFERENCES public.orders (id);",
+    ],
+    good: &[
+        "ALTER TABLE public.shipments ADD CONSTRAINT shipments_order_fk FOREIGN KEY (order_id) REFERENCES public.orders (id) NOT VALID;",
+    ],
+};
 
 #[cfg(test)]
 mod tests {

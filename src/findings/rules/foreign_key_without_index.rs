@@ -6,6 +6,7 @@
 use super::Rule;
 use crate::db::snapshot::Kind;
 use crate::findings::Context;
+use crate::findings::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
@@ -13,7 +14,7 @@ pub const RULE: Rule =
     Rule { id: LockRule::ForeignKeyWithoutIndex, summary: "a foreign key whose columns no index covers", check };
 
 /// The column list inside the first parentheses after `after` in `def`.
-fn columns_after<'a>(def: &'a str, after: &str) -> Option<Vec<&'a str>> {
+pub(super) fn columns_after<'a>(def: &'a str, after: &str) -> Option<Vec<&'a str>> {
     let start = def.find(after)? + after.len();
     let rest = &def[start..];
     let open = rest.find('(')?;
@@ -22,7 +23,7 @@ fn columns_after<'a>(def: &'a str, after: &str) -> Option<Vec<&'a str>> {
 }
 
 /// (table, leading columns) of an index definition as `pg_get_indexdef` writes it.
-fn index_columns(def: &str) -> Option<(&str, Vec<&str>)> {
+pub(super) fn index_columns(def: &str) -> Option<(&str, Vec<&str>)> {
     let on = def.find(" ON ")? + 4;
     let rest = def[on..].strip_prefix("ONLY ").unwrap_or(&def[on..]);
     let table = rest.split(' ').next()?;
@@ -69,6 +70,20 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::ForeignKeyWithoutIndex,
+    severity: "warning",
+    detects: "a foreign key the migration adds whose referencing columns no index leads with",
+    why: "every DELETE or key UPDATE of a parent row scans the referencing table, and so does the check of the key itself",
+    safer: "an index on the referencing columns (CREATE INDEX CONCURRENTLY when the table has rows)",
+    bad: &[
+        "CREATE TABLE public.customer_notes (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES public.customers, body text);",
+    ],
+    good: &[
+        "CREATE TABLE public.customer_notes (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES public.customers, body text);\nCREATE INDEX customer_notes_customer_id_idx ON public.customer_notes (customer_id);",
+    ],
+};
 
 #[cfg(test)]
 mod tests {

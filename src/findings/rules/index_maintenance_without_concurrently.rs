@@ -6,6 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -48,6 +49,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::IndexMaintenanceWithoutConcurrently,
+    severity: "error on a table with rows, warning when its size is unknown, information on an empty one",
+    detects: "REINDEX or DROP INDEX without CONCURRENTLY (ACCESS EXCLUSIVE on the index or the table)",
+    why: "DROP INDEX blocks reads and writes of the table; REINDEX blocks writes and every query that plans on the table",
+    safer: "DROP INDEX CONCURRENTLY, REINDEX … CONCURRENTLY, each in a migration of its own (non_transactional: true); VACUUM FULL and CLUSTER: pg_repack, or a copy",
+    bad: &["DROP INDEX public.customers_email_idx;"],
+    good: &["DROP INDEX CONCURRENTLY public.customers_email_idx;"],
+};
 
 #[cfg(test)]
 mod tests {

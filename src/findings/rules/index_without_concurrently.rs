@@ -5,6 +5,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, shape, sized};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -35,6 +36,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::IndexWithoutConcurrently,
+    severity: "error on a table with rows, warning when its size is unknown, information on an empty one",
+    detects: "CREATE INDEX without CONCURRENTLY on a table that had rows (SHARE held for the build: writes wait)",
+    why: "every INSERT, UPDATE and DELETE of the table waits for the whole build and the rest of the transaction",
+    safer: "CREATE INDEX CONCURRENTLY in a migration of its own (non_transactional: true), then check the index is valid",
+    bad: &["CREATE INDEX customers_region_idx ON public.customers (region);"],
+    good: &["CREATE INDEX CONCURRENTLY customers_region_idx ON public.customers (region);"],
+};
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::Blocks;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, shape};
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
@@ -35,6 +36,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
         ..Finding::of(RULE.id)
     }]
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::MissingLockTimeout,
+    severity: "warning",
+    detects: "a migration that takes a lock able to block the application (writes or reads of a pre-existing table) and sets no lock_timeout",
+    why: "production may run the same file without pgstage's timeout: queued behind one long transaction, the statement blocks every query behind it for as long",
+    safer: "SET lock_timeout = '2s' (or SET LOCAL) at the top of the file, and retry when it times out",
+    bad: &["ALTER TABLE public.customers ADD COLUMN flag boolean;"],
+    good: &["SET lock_timeout = '2s';\nALTER TABLE public.customers ADD COLUMN flag boolean;"],
+};
 
 #[cfg(test)]
 mod tests {

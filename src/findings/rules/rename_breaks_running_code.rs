@@ -5,6 +5,7 @@
 
 use super::Rule;
 use crate::findings::Context;
+use crate::findings::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
@@ -37,6 +38,18 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::RenameBreaksRunningCode,
+    severity: "warning, whatever the table's size",
+    detects: "a table or a column renamed (measured: same object, new name)",
+    why: "the application that is running still uses the old name and fails from the COMMIT until it is redeployed",
+    safer: "expand and contract, in separate releases: add the new name (a view, or a new column kept in sync), switch the code, then drop the old",
+    bad: &["ALTER TABLE public.customers RENAME COLUMN note TO remark;"],
+    good: &[
+        "-- expand: the new column first; the code writes both, then reads the new one\nALTER TABLE public.customers ADD COLUMN remark text;",
+    ],
+};
 
 #[cfg(test)]
 mod tests {

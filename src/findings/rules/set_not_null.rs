@@ -6,6 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, scanned_under_access_exclusive, shape, sized, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -33,6 +34,18 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::SetNotNullScan,
+    severity: "error on a table with rows, warning when its size is unknown, information on an empty one",
+    detects: "ALTER COLUMN … SET NOT NULL that scanned the table under ACCESS EXCLUSIVE (no validated CHECK proved it)",
+    why: "reads and writes of the table wait while every row is read",
+    safer: "ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT in a later migration; then SET NOT NULL (no scan) and drop the check",
+    bad: &["ALTER TABLE public.customers ALTER COLUMN email SET NOT NULL;"],
+    good: &[
+        "-- customers_region_present CHECK (region IS NOT NULL) is validated already: no scan\nALTER TABLE public.customers ALTER COLUMN region SET NOT NULL;\nALTER TABLE public.customers DROP CONSTRAINT customers_region_present;",
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 use super::Rule;
 use crate::db::lock_modes::LockMode;
 use crate::findings::Context;
+use crate::findings::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
@@ -15,7 +16,8 @@ pub const RULE: Rule =
 fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let timings = &ctx.migration.statement_timings;
-    for t in &ctx.migration.trace {
+    // Outside a transaction each statement's locks end with it: none runs under another's.
+    for t in ctx.migration.trace.iter().filter(|t| !t.outside_transaction) {
         for l in t.locks.iter().filter(|l| l.mode == LockMode::AccessExclusive) {
             let later: Vec<_> = timings.iter().filter(|s| s.line > t.line).collect();
             if later.is_empty() {
@@ -43,6 +45,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
     out
 }
 
+pub const DOC: Doc = Doc {
+    id: LockRule::StatementsUnderAccessExclusive,
+    severity: "warning on a table with rows, information on an empty one",
+    detects: "statements run after one that took ACCESS EXCLUSIVE on a pre-existing table, in the same transaction",
+    why: "each later statement lengthens the time every read and write of that table waits",
+    safer: "the ACCESS EXCLUSIVE statement last (or in a migration of its own), with a short lock_timeout",
+    bad: &["ALTER TABLE public.customers ADD COLUMN flag boolean;\nUPDATE public.orders SET archived = true WHERE id <= 100;"],
+    good: &["UPDATE public.orders SET archived = true WHERE id <= 100;\nALTER TABLE public.customers ADD COLUMN flag boolean;"],
+};
+
 #[cfg(test)]
 mod tests {
     use crate::findings::test_utils::{Fixture, rules_of};
@@ -61,6 +73,10 @@ mod tests {
             crate::run_result::StatementTiming { line: 5, ms: 7.0 },
         ];
         assert_eq!(rules_of(&f.findings(10_000)), ["statements-under-access-exclusive"]);
+        // Outside a transaction (VACUUM FULL, then more): its lock ended with it.
+        f.migration.trace[0].outside_transaction = true;
+        assert!(f.findings(10_000).is_empty());
+        f.migration.trace[0].outside_transaction = false;
         f.migration.statement_timings.pop();
         assert!(f.findings(10_000).is_empty());
     }

@@ -8,6 +8,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -34,6 +35,22 @@ fn check(ctx: &Context) -> Vec<Finding> {
 }
 
 const ADVICE: &str = "add a new column, backfill it in batches, switch to it, drop the old one; for a default, use a non-volatile one and backfill";
+
+pub const DOC: Doc = Doc {
+    id: LockRule::TableRewrite,
+    severity: "error on a table with rows, warning when its size is unknown, information on an empty one",
+    detects: "a pre-existing table given new storage: ALTER COLUMN TYPE, a volatile default on ADD COLUMN, SET TABLESPACE, VACUUM FULL, CLUSTER (measured: its relfilenode changed)",
+    why: "the whole table and its indexes are copied under ACCESS EXCLUSIVE: reads and writes wait, and the disk needs room for a second copy",
+    safer: "a new column backfilled in batches, readers switched, the old one dropped; a constant default (metadata only since PostgreSQL 11); varchar(n) to text needs no rewrite",
+    bad: &[
+        "ALTER TABLE public.customers ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+        "ALTER TABLE public.orders ALTER COLUMN total TYPE numeric;",
+    ],
+    good: &[
+        "ALTER TABLE public.customers ADD COLUMN tier integer NOT NULL DEFAULT 1;",
+        "ALTER TABLE public.customers ALTER COLUMN name TYPE text;",
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
+use crate::findings::catalogue::Doc;
 use crate::findings::{Context, scanned_under_access_exclusive, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
@@ -37,6 +38,20 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::ValidateInSameTransaction,
+    severity: "error on a table with rows, warning when its size is unknown, information on an empty one",
+    detects: "VALIDATE CONSTRAINT in the transaction whose ADD … NOT VALID took ACCESS EXCLUSIVE (the scan ran under it)",
+    why: "the NOT VALID bought nothing: reads and writes wait for the validating scan",
+    safer: "VALIDATE CONSTRAINT in a later migration (its own transaction: SHARE UPDATE EXCLUSIVE)",
+    bad: &[
+        "ALTER TABLE public.orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0) NOT VALID;\nALTER TABLE public.orders VALIDATE CONSTRAINT orders_total_positive;",
+    ],
+    good: &[
+        "-- orders_total_cap was added NOT VALID by an earlier migration\nALTER TABLE public.orders VALIDATE CONSTRAINT orders_total_cap;",
+    ],
+};
 
 #[cfg(test)]
 mod tests {

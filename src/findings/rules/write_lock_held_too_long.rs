@@ -7,6 +7,7 @@
 use super::Rule;
 use crate::db::lock_modes::Blocks;
 use crate::findings::Context;
+use crate::findings::catalogue::Doc;
 use crate::plan::LockRule;
 use crate::run_result::{Finding, FindingSeverity};
 
@@ -43,6 +44,16 @@ fn check(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+pub const DOC: Doc = Doc {
+    id: LockRule::WriteLockHeldTooLong,
+    severity: "warning",
+    detects: "a lock blocking writes (SHARE and stronger) on a pre-existing table held longer than the plan's execution.max_write_lock_ms",
+    why: "for that long the application's writes queued",
+    safer: "shorter transactions (split the migration), NOT VALID constraints, CONCURRENTLY indexes, the lock-taking statements last",
+    bad: &["LOCK TABLE public.orders IN SHARE MODE;\nSELECT pg_sleep(1.5); -- stands for a long backfill while the lock is held"],
+    good: &["SELECT pg_sleep(1.5); -- the long work first, without the lock\nLOCK TABLE public.orders IN SHARE MODE;"],
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,276 +1,51 @@
-//! Reading a Markdown staging run-book shaped like the Week 2 one, line by line: metadata
-//! (`**Scheduled Date**: …`), the pre-execution checklist and expected initial state, the
-//! execution timeline with each migration (file, expected time, tables, objects), function
-//! checks, success criteria, expected results (verification items, schema summary),
-//! rollback, go/no-go, team, timeline summary and notes. Every line is recorded with what it
-//! became ([`Mapping`]): a plan element, layout (blank lines, rules, fences, headings of
-//! lists), or nothing (unmapped, with the reason).
+//! What each section of a run-book shaped like the Week 2 one says, line by line.
 
-use crate::plan::Section;
-
-/// What became of one line of the run-book.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mapping {
-    /// 1-based.
-    pub line: usize,
-    pub text: String,
-    pub to: Target,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// The plan element it became, e.g. `migrations[013].expected_ms`.
-    Element(String),
-    /// Blank lines, rules, code fences, headings and list labels.
-    Layout,
-    /// Nothing in the plan says it: why.
-    Unmapped(String),
-}
-
-/// A migration as the run-book announces it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Announced {
-    pub id: String,
-    pub title: String,
-    pub file: String,
-    pub range: Option<(u64, u64)>,
-    pub tables: Vec<String>,
-    /// Functions named in the function checks, `(from Migration 014)`.
-    pub functions: Vec<String>,
-    /// "Adds: … 3 functions": the count the migration's own line says.
-    pub functions_said: Option<u32>,
-    pub indexes: Option<u32>,
-    pub policies: Option<u32>,
-    pub triggers: Option<u32>,
-}
-
-/// A verification item: `✅ positioning table exists`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub group: String,
-    pub title: String,
-    pub tables: Vec<String>,
-    pub function: Option<String>,
-}
-
-/// A figure with a threshold: `TABLE COUNT: 59 (43 + 16 new)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Figure {
-    pub what: Figured,
-    pub value: i64,
-    /// `59+`: at least.
-    pub at_least: bool,
-    pub title: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Figured {
-    Tables,
-    NewTables,
-    ForeignKeys,
-    Policies,
-    Indexes,
-    NewFunctions,
-    DatabaseSizeMb,
-}
-
-/// A success criterion line and the rule it reads as.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CriterionLine {
-    pub group: String,
-    pub title: String,
-    pub rule: CriterionRule,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CriterionRule {
-    AllApplied,
-    TotalMsBelow(u64),
-    NoDataLoss,
-    Section(Section),
-    NoOrphans,
-    NoSlowQueries(u64),
-    ReplicationLag(u64),
-    /// RLS enabled and working on the new tables (an integrity check).
-    RlsOn,
-}
-
-/// A timeline entry: `09:00 - 09:30: Preparation (30 min)` or `### 09:30 - … (1 hour)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Slot {
-    pub at: String,
-    pub minutes: u32,
-    pub phase: String,
-    pub line: usize,
-}
-
-/// Everything read from the run-book.
-#[derive(Debug, Clone, Default)]
-pub struct RunBook {
-    pub title: String,
-    pub phase: String,
-    pub date: String,
-    pub time: String,
-    pub planned_hours: Option<f64>,
-    /// "Expected Duration", "Total: 5 hours": other statements of the planned hours, with lines.
-    pub hours_said: Vec<(f64, usize)>,
-    pub objective: String,
-    pub manual: Vec<String>,
-    pub initial: Vec<Figure>,
-    pub safety: Vec<&'static str>,
-    pub migrations: Vec<Announced>,
-    pub items: Vec<Item>,
-    /// Per query set: (group, checks it says to expect, line).
-    pub item_counts: Vec<(String, usize, usize)>,
-    pub summary: Vec<Figure>,
-    pub criteria: Vec<CriterionLine>,
-    pub detail: Vec<Slot>,
-    pub slots: Vec<Slot>,
-    /// Timeline steps: (time of the step or of its section, text).
-    pub steps: Vec<(String, String)>,
-    pub rollback_sql: Vec<String>,
-    pub rollback_tables: Option<i64>,
-    pub documented_ranges: Vec<(String, (u64, u64), usize)>,
-    pub team: Vec<(String, String, String)>,
-    pub notes: Vec<String>,
-    pub mapping: Vec<Mapping>,
-}
-
-fn numbers(s: &str) -> Vec<i64> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in s.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() {
-            cur.push(c);
-        } else if !cur.is_empty() {
-            out.extend(cur.parse::<i64>().ok());
-            cur.clear();
-        }
-    }
-    out
-}
-
-/// `"09:30"` at the start of `s`.
-fn clock(s: &str) -> Option<String> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    (b.len() >= 5
-        && b[0].is_ascii_digit()
-        && b[1].is_ascii_digit()
-        && b[2] == b':'
-        && b[3].is_ascii_digit()
-        && b[4].is_ascii_digit())
-    .then(|| s[..5].to_owned())
-}
-
-/// `(30 min)`, `(1 hour)`, `(1.5 hours)` → minutes.
-fn duration(s: &str) -> Option<u32> {
-    let inside = s.rsplit_once('(')?.1.split(')').next()?;
-    let (n, unit) = inside.trim().split_once(' ')?;
-    let n: f64 = n.parse().ok()?;
-    match unit.trim() {
-        u if u.starts_with("min") => Some(n as u32),
-        u if u.starts_with("hour") => Some((n * 60.0).round() as u32),
-        _ => None,
-    }
-}
-
-/// A tree line's text: `  ├─ Apply: x.sql` → `Apply: x.sql`.
-fn tree_text(s: &str) -> &str {
-    s.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '├' | '└' | '─' | '│' | '-' | '*' | '✅')).trim()
-}
-
-/// Names in `(a, b, c)`.
-fn listed(s: &str) -> Vec<String> {
-    let Some(inside) = s.split_once('(').map(|(_, r)| r.split(')').next().unwrap_or(r)) else { return vec![] };
-    inside.split(',').map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).collect()
-}
-
-fn is_ident(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn figure(what: Figured, text: &str, title: &str) -> Option<Figure> {
-    let t = tree_text(text);
-    let after = t.split_once(':').map_or(t, |(_, r)| r).trim();
-    let n = *numbers(after.split('(').next().unwrap_or(after)).first()?;
-    let at_least = after.split_whitespace().next().is_some_and(|w| w.ends_with('+'));
-    Some(Figure { what, value: n, at_least, title: title.to_owned() })
-}
-
-/// Which figure a schema-summary line is about.
-fn figured(upper: &str) -> Option<Figured> {
-    Some(match upper {
-        u if u.starts_with("WEEK") && u.contains("TABLES") || u.contains("NEW TABLES") => Figured::NewTables,
-        u if u.contains("TABLE") => Figured::Tables,
-        u if u.contains("FOREIGN KEY") => Figured::ForeignKeys,
-        u if u.contains("POLIC") => Figured::Policies,
-        u if u.contains("INDEX") => Figured::Indexes,
-        u if u.contains("FUNCTION") => Figured::NewFunctions,
-        u if u.contains("SIZE") => Figured::DatabaseSizeMb,
-        _ => return None,
-    })
-}
-
-/// Read the run-book's text.
-pub fn read(text: &str) -> RunBook {
-    let mut r =
-        Reader { book: RunBook::default(), section: String::new(), sub: String::new(), code: false, group: String::new() };
-    for (i, line) in text.lines().enumerate() {
-        let to = r.line(i + 1, line);
-        r.book.mapping.push(Mapping { line: i + 1, text: line.to_owned(), to });
-    }
-    r.book
-}
-
-struct Reader {
-    book: RunBook,
-    /// The `##` section, upper case, without emoji.
-    section: String,
-    /// The `###` heading.
-    sub: String,
-    code: bool,
-    /// The current label: criteria group, checklist part, team phase, migration in the timeline.
-    group: String,
-}
-
-fn el(s: impl Into<String>) -> Target {
-    Target::Element(s.into())
-}
-
-fn unmapped(why: &str) -> Target {
-    Target::Unmapped(why.to_owned())
-}
+use super::anywhere::{CRITERIA, ROLLBACK, canonical, is_restore, is_rollback};
+use super::words::*;
+use super::*;
 
 impl Reader {
-    fn line(&mut self, n: usize, raw: &str) -> Target {
+    pub(super) fn line(&mut self, n: usize, raw: &str) -> Target {
         let line = raw.trim();
+        if let Some(&block) = self.shape.drop_fences.get(&n)
+            && self.section != ROLLBACK
+        {
+            return self.drop_line(block, n, line);
+        }
         if line.starts_with("```") {
             self.code = !self.code;
+            self.statement = None;
             return Target::Layout;
         }
         if line.is_empty() || line == "---" || line.chars().all(|c| c == '─') {
             return Target::Layout;
         }
         if !self.code {
-            if let Some(title) = line.strip_prefix("# ") {
-                self.book.title = title.trim().to_owned();
-                return el("name");
-            }
-            if let Some(h) = line.strip_prefix("## ") {
-                self.section = h.chars().filter(|c| c.is_ascii()).collect::<String>().trim().to_uppercase();
-                self.sub.clear();
-                self.group.clear();
-                return Target::Layout;
-            }
-            if let Some(h) = line.strip_prefix("### ") {
-                self.sub = h.trim().to_owned();
-                self.group.clear();
-                return self.sub_heading(n);
+            let hashes = line.chars().take_while(|c| *c == '#').count();
+            if hashes > 0 && line[hashes..].starts_with(' ') {
+                return self.heading(n, hashes, line[hashes..].trim());
             }
             if let Some(t) = self.metadata(n, line) {
                 return t;
             }
+            if line.starts_with('|') && self.section != ROLLBACK {
+                return self.table_row(n, line);
+            }
+        }
+        let own = [
+            "OBJECTIVE",
+            ROLLBACK,
+            CRITERIA,
+            "DOCUMENTATION TO GENERATE",
+            "GO/NO-GO DECISION POINT",
+            "TEAM RESPONSIBILITIES",
+            "TIMELINE SUMMARY",
+            "NOTES FOR EXECUTION",
+        ];
+        if !own.contains(&self.section.as_str())
+            && let Some(t) = self.anywhere(n, line)
+        {
+            return t;
         }
         match self.section.as_str() {
             "OBJECTIVE" => {
@@ -279,9 +54,9 @@ impl Reader {
             }
             "PRE-EXECUTION CHECKLIST" => self.checklist(line),
             "EXECUTION TIMELINE" => self.timeline(line),
-            "SUCCESS CRITERIA" => self.criteria(line),
+            CRITERIA => self.criteria(n, line),
             "EXPECTED RESULTS" => self.expected(n, line),
-            "ROLLBACK PROCEDURE" => self.rollback(line),
+            ROLLBACK => self.rollback(n, line),
             "DOCUMENTATION TO GENERATE" => self.documentation(n, line),
             "GO/NO-GO DECISION POINT" => self.go_no_go(line),
             "TEAM RESPONSIBILITIES" => self.team(line),
@@ -328,6 +103,38 @@ impl Reader {
         })
     }
 
+    fn heading(&mut self, n: usize, level: usize, h: &str) -> Target {
+        self.label = None;
+        self.columns.clear();
+        // "### 014 - Gamification" names migration 014 too (not "### 09:30 - …").
+        let leading: String = h.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let numbered = (!leading.is_empty() && h[leading.len()..].starts_with([' ', '-', '—'])).then_some(leading);
+        let named = migration_file(h).map(|(id, _)| id).or_else(|| migration_named(h)).or(numbered);
+        if level == 1 {
+            self.book.title = h.to_owned();
+            return el("name");
+        }
+        let upper = h.chars().filter(|c| c.is_ascii()).collect::<String>().trim().to_uppercase();
+        if level == 2 {
+            self.section = canonical(&upper);
+            self.sub.clear();
+            self.group.clear();
+            self.about = named.unwrap_or_default();
+            if self.section == ROLLBACK {
+                self.book.rollback_heading.get_or_insert_with(|| h.to_owned());
+            }
+            return Target::Layout;
+        }
+        self.about = named.unwrap_or_default();
+        self.sub = h.to_owned();
+        self.group.clear();
+        if self.section != ROLLBACK && is_rollback(&upper) {
+            self.section = ROLLBACK.into();
+            self.book.rollback_heading.get_or_insert_with(|| h.to_owned());
+        }
+        self.sub_heading(n)
+    }
+
     fn sub_heading(&mut self, n: usize) -> Target {
         let h = self.sub.clone();
         match self.section.as_str() {
@@ -353,13 +160,14 @@ impl Reader {
             }
             "EXPECTED RESULTS" if h.contains("Schema Summary") => el("schema_summary"),
             "EXPECTED RESULTS" => el("criteria (verification)"),
-            "ROLLBACK PROCEDURE" if h.contains("Option 2") => el("rollback"),
-            "ROLLBACK PROCEDURE" => unmapped("a backup restore: pgstage rehearses the rollback script, not a restore"),
+            ROLLBACK if is_restore(&h) => unmapped("a backup restore: pgstage rehearses the rollback script, not a restore"),
+            ROLLBACK => el("rollback"),
             "TEAM RESPONSIBILITIES" => {
                 self.group = h;
                 el("team")
             }
-            _ => el("report (pgstage writes the execution report)"),
+            "DOCUMENTATION TO GENERATE" => el("report (pgstage writes the execution report)"),
+            _ => Target::Layout,
         }
     }
 
@@ -469,7 +277,7 @@ impl Reader {
         el(format!("timeline step at {at}"))
     }
 
-    fn criteria(&mut self, line: &str) -> Target {
+    pub(super) fn criteria(&mut self, at: usize, line: &str) -> Target {
         if line.ends_with("CRITERIA:") {
             let g = line.trim_end_matches(':').replace(" CRITERIA", "");
             self.group = g.chars().next().map_or(String::new(), |c| c.to_string() + &g[1..].to_lowercase());
@@ -478,7 +286,33 @@ impl Reader {
         if line.ends_with(':') {
             return el("criteria (every one hard: all must hold for GO)");
         }
-        let title = tree_text(line).to_owned();
+        let title = bare(line);
+        // The counts the line names, each a check; what else it says, left unchecked.
+        let mut counts = Vec::new();
+        let mut unchecked = Vec::new();
+        for part in outside_parens(&title).split([',', ';']).flat_map(|p| p.split(" and ")) {
+            let part = part.trim();
+            match count_first(part).or_else(|| key_value(part)) {
+                Some((what, value, at_least)) if what.is_count() => {
+                    counts.push(Figure { what, value, at_least, title: part.to_owned(), line: at })
+                }
+                _ if part.is_empty() => {}
+                _ => unchecked.push(part.to_owned()),
+            }
+        }
+        if !counts.is_empty() {
+            let target = if unchecked.is_empty() {
+                el("criteria (Counts: met only by the checks of these counts)")
+            } else {
+                Target::Unmapped(format!(
+                    "partly: its counts became a criterion met only by their checks; no check measures \"{}\"",
+                    unchecked.join("\", \"")
+                ))
+            };
+            let rule = CriterionRule::Counts(counts);
+            self.book.criteria.push(CriterionLine { group: self.group.clone(), title, rule, unchecked, line: at });
+            return target;
+        }
         let l = title.to_lowercase();
         let n = numbers(&title).first().copied();
         let rule = if l.contains("migrations execute") || l.contains("without errors") {
@@ -488,8 +322,8 @@ impl Reader {
             CriterionRule::TotalMsBelow(if l.contains("second") { v * 1000 } else { v })
         } else if l.contains("data loss") {
             CriterionRule::NoDataLoss
-        } else if l.contains("verification queries") {
-            CriterionRule::Section(Section::Verification)
+        } else if l.contains("verification queries") || l.contains("verification checks") {
+            CriterionRule::Verified(n.map(|v| v as usize))
         } else if l.contains("orphan") || l.contains("relationships valid") {
             CriterionRule::NoOrphans
         } else if l.contains("constraint") || l.contains("conflicts") {
@@ -500,20 +334,11 @@ impl Reader {
             CriterionRule::NoSlowQueries(if l.contains("1s") { 1000 } else { n.unwrap_or(1) as u64 * 1000 })
         } else if l.contains("replication lag") {
             CriterionRule::ReplicationLag(n.unwrap_or(0) as u64)
-        } else if let Some(what) = figured(&title.to_uppercase()).filter(|_| n.is_some()) {
-            if what == Figured::NewFunctions
-                && let Some(f) = figure(what, &format!("x: {title}"), &title)
-            {
-                self.book.summary.push(f);
-            }
-            CriterionRule::Section(Section::SchemaSummary)
-        } else if l.contains("triggers firing") {
-            CriterionRule::Section(Section::SchemaSummary)
         } else {
             return unmapped("no measure for it: pgstage cannot judge it (add a check if it matters)");
         };
         let target = format!("criteria ({:?})", rule);
-        self.book.criteria.push(CriterionLine { group: self.group.clone(), title, rule });
+        self.book.criteria.push(CriterionLine { group: self.group.clone(), title, rule, unchecked: vec![], line: at });
         el(target)
     }
 
@@ -562,7 +387,7 @@ impl Reader {
                     && let Some(v) = numbers(existing).first()
                 {
                     let title = format!("{}: {v}+ existing", text.split(':').next().unwrap_or(""));
-                    self.book.initial.push(Figure { what, value: *v, at_least: true, title });
+                    self.book.initial.push(Figure { what, value: *v, at_least: true, title, line: n });
                 }
                 return el(format!("schema_summary ({what:?})"));
             }
@@ -579,13 +404,20 @@ impl Reader {
         }
     }
 
-    fn rollback(&mut self, line: &str) -> Target {
-        if !self.sub.contains("Option 2") {
-            return if self.sub.is_empty() {
-                Target::Layout
-            } else {
-                unmapped("a backup restore: pgstage rehearses the rollback script, not a restore")
-            };
+    fn rollback(&mut self, n: usize, line: &str) -> Target {
+        if is_restore(&self.sub) || (!self.code && is_restore(line)) {
+            return unmapped("a backup restore: pgstage rehearses the rollback script, not a restore");
+        }
+        if !self.code {
+            let text = bare(line);
+            if let Some((Figured::Tables, v, _)) = key_value(&text).or_else(|| count_first(&text)) {
+                self.book.rollback_tables = Some(v);
+                return el("rollback.checks (Tables)");
+            }
+            if line.starts_with('|') {
+                return unmapped("a table row in the rollback section pgstage cannot read");
+            }
+            return if self.sub.is_empty() && line.ends_with(':') { Target::Layout } else { el("rollback") };
         }
         if let Some(c) = line.strip_prefix("--") {
             if c.contains("Expected:")
@@ -596,10 +428,20 @@ impl Reader {
             }
             return el("rollback");
         }
-        if line.to_uppercase().starts_with("SELECT") || line.to_uppercase().starts_with("WHERE") {
+        // Statement by statement: a SELECT (to its `;`) is the run-book's own look at the
+        // result, anything else is rollback SQL, every line of it (a `WHERE` of a DELETE too).
+        let select = *self.statement.get_or_insert_with(|| {
+            let upper = line.to_uppercase();
+            upper.starts_with("SELECT") || upper.starts_with("TABLE ")
+        });
+        if line.trim_end().ends_with(';') {
+            self.statement = None;
+        }
+        if select {
             return el("rollback.checks (Tables, read from pg_catalog)");
         }
         self.book.rollback_sql.push(line.to_owned());
+        self.book.rollback_lines.push(n);
         el("rollback.script")
     }
 
@@ -669,20 +511,5 @@ impl Reader {
             return el("scheduled");
         }
         unmapped("a timeline line pgstage cannot read")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn small_readers() {
-        assert_eq!(duration("09:30 - Migration Execution Phase (1 hour)"), Some(60));
-        assert_eq!(duration("Verification Phase (1.5 hours)"), Some(90));
-        assert_eq!(clock("09:15 - Final"), Some("09:15".into()));
-        assert_eq!(tree_text("  │  ├─ Apply: x.sql"), "Apply: x.sql");
-        assert_eq!(listed("5 tables (a, b, c)"), ["a", "b", "c"]);
-        assert_eq!(numbers("400-500ms"), [400, 500]);
     }
 }

@@ -3,10 +3,17 @@
 //! figures become checks, its migrations are matched to files, and every line is accounted
 //! for: mapped to a plan element, or listed in the draft's notes as unmapped. Where the
 //! run-book contradicts itself the notes say so (its own statements compared, then the plan
-//! lint on the draft).
+//! lint on the draft). The checks it states are drafted in `checks`, its criteria and
+//! rollback in `criteria`.
+
+mod checks;
+mod criteria;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use checks::{counted, counts_disagree, preflight, table_counts, verification};
+use criteria::{criteria, rollback};
 
 use super::runbook::{self, CriterionRule, Figure, Figured, Mapping, RunBook, Target};
 use super::sources::{self, Sources};
@@ -86,14 +93,37 @@ pub fn import(runbook: &Path, migrations: &Path, baseline: &[PathBuf], plan_dir:
         timeline: timeline(&book),
     };
     preflight(&book, &mut plan);
-    plan.schema_summary = book.summary.iter().filter_map(summary_check).collect();
+    let mut book = book;
+    // "f function exists" under a migration's heading: a function that migration creates.
+    for item in &book.items {
+        if let Some(f) = &item.function
+            && !plan.migrations.iter().any(|m| m.creates.functions.contains(f))
+            && let Some(m) = plan.migrations.iter_mut().find(|m| crate::db::layout::same_version(&m.id, &item.group))
+        {
+            m.creates.functions.push(f.clone());
+        }
+    }
+    for f in &book.summary {
+        counted(&mut plan.schema_summary, f);
+    }
+    let criteria_counts: Vec<&Figure> = book
+        .criteria
+        .iter()
+        .flat_map(|c| match &c.rule {
+            CriterionRule::Counts(f) => f.iter().collect(),
+            _ => vec![],
+        })
+        .collect();
+    contradictions.extend(counts_disagree(&book.summary.iter().chain(criteria_counts).collect::<Vec<_>>()));
+    contradictions.extend(counts_disagree(&book.initial.iter().collect::<Vec<_>>()));
+    table_counts(&mut book, &mut plan, &mut contradictions);
     let tables: Vec<String> = plan.migrations.iter().flat_map(|m| m.creates.tables.clone()).collect();
-    criteria(&book, &mut plan, &tables);
-    let rollback_script = rollback(&book, &sources, &mut plan, plan_dir, &mut contradictions);
+    criteria(&mut book, &mut plan, &tables);
+    let (rollback_script, rollback_note) = rollback(&book, &sources, &mut plan, plan_dir, &mut contradictions);
     for f in crate::plan::lint(&plan) {
         contradictions.push(format!("plan lint [{}] {}: {}", f.rule, f.field, f.message));
     }
-    plan.notes = notes(&book, &contradictions);
+    plan.notes = notes(&book, &contradictions, &rollback_note);
     Ok(Imported { plan, mapping: book.mapping, contradictions, rollback_script })
 }
 
@@ -127,206 +157,6 @@ fn migrations_of(book: &RunBook, sources: &Sources, dir: &Path) -> Result<Vec<Mi
         });
     }
     Ok(out)
-}
-
-fn check(id: String, group: &str, title: &str, probe: Probe, expect: Expect) -> Check {
-    Check { id, title: title.to_owned(), group: group.to_owned(), probe, expect, on_miss: Severity::Fail, invariant: false }
-}
-
-fn tables_sql(tables: &[String], extra: &str) -> String {
-    let list = tables.iter().map(|t| quote_literal(t)).collect::<Vec<_>>().join(", ");
-    format!(
-        "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'{extra} AND c.relname IN ({list})"
-    )
-}
-
-/// The run-book's verification items, read from pg_catalog.
-fn verification(book: &RunBook) -> Vec<Check> {
-    book.items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let id = format!("V{:02}", i + 1);
-            let (probe, expect) = match (&item.function, item.tables.as_slice()) {
-                (Some(f), _) => (
-                    format!(
-                        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND p.proname = {})",
-                        quote_literal(f)
-                    ),
-                    Expect::True,
-                ),
-                (None, [t]) => (format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&format!("public.{t}"))), Expect::True),
-                (None, ts) => (tables_sql(ts, ""), Expect::Equals(ts.len() as i64)),
-            };
-            check(id, &item.group, &item.title, Probe::Sql(probe), expect)
-        })
-        .collect()
-}
-
-fn metric(what: Figured) -> Metric {
-    match what {
-        Figured::Tables => Metric::Tables,
-        Figured::NewTables => Metric::NewTables,
-        Figured::ForeignKeys => Metric::ForeignKeys,
-        Figured::Policies => Metric::Policies,
-        Figured::Indexes => Metric::Indexes,
-        Figured::NewFunctions => Metric::NewFunctions,
-        Figured::DatabaseSizeMb => Metric::DatabaseSizeMb,
-    }
-}
-
-fn summary_check(f: &Figure) -> Option<Check> {
-    let expect = if f.at_least { Expect::AtLeast(f.value) } else { Expect::Equals(f.value) };
-    let id = format!("S-{:?}", f.what).to_uppercase();
-    Some(check(id, "summary", &f.title, Probe::Metric(metric(f.what)), expect))
-}
-
-fn preflight(book: &RunBook, plan: &mut Plan) {
-    let p = &mut plan.preflight;
-    p.manual = book
-        .manual
-        .iter()
-        .enumerate()
-        .map(|(i, t)| ManualItem { id: format!("MI-{:02}", i + 1), title: t.clone(), owner: String::new() })
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    for f in book.initial.iter().filter(|f| seen.insert(f.what)) {
-        let (expect, on_miss) = match f.what {
-            // Staging's size, not a sandbox's: only a warning.
-            Figured::DatabaseSizeMb => (Expect::About { value: f.value as f64, tolerance_pct: 25.0 }, Severity::Warn),
-            _ if f.at_least => (Expect::AtLeast(f.value), Severity::Fail),
-            _ => (Expect::Equals(f.value), Severity::Fail),
-        };
-        let id = format!("PF-{:?}", f.what).to_uppercase();
-        let mut c = check(id, "baseline", &f.title, Probe::Metric(metric(f.what)), expect);
-        c.on_miss = on_miss;
-        p.checks.push(c);
-    }
-    for s in &book.safety {
-        let (id, title, m, expect, on_miss) = match *s {
-            "connections" => (
-                "PF-CONNECTIONS",
-                "Active connections: confirm low traffic",
-                Metric::ActiveConnections,
-                Expect::AtMost(20),
-                Severity::Warn,
-            ),
-            "replication" => {
-                ("PF-REPLICATION", "Replication lag: 0 seconds", Metric::ReplicationLagSeconds, Expect::AtMost(0), Severity::Fail)
-            }
-            _ => continue,
-        };
-        let mut c = check(id.into(), "safety", title, Probe::Metric(m), expect);
-        c.on_miss = on_miss;
-        p.checks.push(c);
-    }
-    let tables: Vec<String> = plan.migrations.iter().flat_map(|m| m.creates.tables.clone()).collect();
-    if !tables.is_empty() {
-        let title = format!("None of the {} new tables exists yet", tables.len());
-        p.checks.push(check("PF-NEW-ABSENT".into(), "safety", &title, Probe::Sql(tables_sql(&tables, "")), Expect::Equals(0)));
-    }
-}
-
-fn criteria(book: &RunBook, plan: &mut Plan, tables: &[String]) {
-    let mut by_rule: BTreeMap<String, Criterion> = BTreeMap::new();
-    let mut order = Vec::new();
-    for line in &book.criteria {
-        let rule = match &line.rule {
-            CriterionRule::AllApplied => Rule::AllMigrationsApplied,
-            CriterionRule::TotalMsBelow(ms) => Rule::TotalMigrationMsBelow(*ms),
-            CriterionRule::NoDataLoss => Rule::NoDataLoss,
-            CriterionRule::Section(s) => Rule::SectionsPass(vec![*s]),
-            CriterionRule::NoOrphans => Rule::NoOrphans,
-            CriterionRule::NoSlowQueries(ms) => {
-                plan.performance.slow_query_ms = *ms;
-                Rule::NoSlowQueries
-            }
-            CriterionRule::ReplicationLag(s) => Rule::ReplicationLagAtMost(*s),
-            CriterionRule::RlsOn => {
-                if !plan.integrity.checks.iter().any(|c| c.id == "I-RLS-ON") && !tables.is_empty() {
-                    let title = format!("RLS enabled on the {} new tables", tables.len());
-                    let sql = tables_sql(tables, " AND c.relrowsecurity");
-                    plan.integrity.checks.push(check(
-                        "I-RLS-ON".into(),
-                        "integrity",
-                        &title,
-                        Probe::Sql(sql),
-                        Expect::Equals(tables.len() as i64),
-                    ));
-                }
-                Rule::SectionsPass(vec![Section::Integrity])
-            }
-        };
-        let key = format!("{rule:?}");
-        match by_rule.get_mut(&key) {
-            Some(c) => c.title = format!("{}; {}", c.title, line.title),
-            None => {
-                order.push(key.clone());
-                let id = format!("C-{:02}", order.len());
-                by_rule.insert(
-                    key,
-                    Criterion { id, title: line.title.clone(), group: line.group.clone(), rule, kind: CriterionKind::Hard },
-                );
-            }
-        }
-    }
-    let mut out: Vec<Criterion> = order.iter().filter_map(|k| by_rule.remove(k)).collect();
-    // Derived: what the migrations announce, their times (an expectation), the rollback.
-    let derived = [
-        (
-            "C-OBJECTS",
-            "Each migration creates the objects the run-book announces",
-            Rule::CreatedObjectsAsExpected,
-            CriterionKind::Hard,
-        ),
-        ("C-RANGES", "Each migration within its expected time", Rule::MigrationsWithinExpectedRange, CriterionKind::Expectation),
-    ];
-    for (id, title, rule, kind) in derived {
-        out.push(Criterion { id: id.into(), title: title.into(), group: "Execution".into(), rule, kind });
-    }
-    plan.criteria = out;
-}
-
-/// The rollback: the folder's rollback script if it has one, else the run-book's own SQL.
-fn rollback(
-    book: &RunBook,
-    sources: &Sources,
-    plan: &mut Plan,
-    dir: &Path,
-    contradictions: &mut Vec<String>,
-) -> Option<(String, String)> {
-    if book.rollback_sql.is_empty() && sources.rollback.is_none() {
-        return None;
-    }
-    let mut checks = vec![];
-    if let Some(n) = book.rollback_tables {
-        let title = format!("Back to {n} tables");
-        checks.push(check("R-TABLES".into(), "rollback", &title, Probe::Metric(Metric::Tables), Expect::Equals(n)));
-    }
-    let functions: usize = plan.migrations.iter().map(|m| m.creates.functions.len()).sum();
-    let drops_functions = book.rollback_sql.iter().any(|l| l.to_uppercase().contains("DROP FUNCTION"));
-    let (script, written) = match &sources.rollback {
-        Some(p) => (relative(dir, p), None),
-        None => {
-            let name = "rollback_from_runbook.sql".to_owned();
-            (PathBuf::from(&name), Some((name, book.rollback_sql.join("\n") + "\n")))
-        }
-    };
-    if functions > 0 && !drops_functions {
-        contradictions.push(format!(
-            "the run-book's rollback drops tables only, while its migrations create {functions} functions: it cannot return to the baseline{}",
-            if written.is_none() { format!("; the folder's {} is used instead", script.display()) } else { String::new() }
-        ));
-    }
-    plan.rollback = Some(Rollback { script, rehearse: true, expect_baseline: true, checks });
-    plan.criteria.push(Criterion {
-        id: "C-ROLLBACK".into(),
-        title: "Rollback rehearsal returns exactly to the baseline".into(),
-        group: "Rollback".into(),
-        rule: Rule::RollbackMatchesBaseline,
-        kind: CriterionKind::Hard,
-    });
-    written
 }
 
 /// The plan's timeline: the run-book's summary (else its detailed headings), steps from the
@@ -423,7 +253,7 @@ fn own_contradictions(book: &RunBook) -> Vec<String> {
     out
 }
 
-fn notes(book: &RunBook, contradictions: &[String]) -> Vec<String> {
+fn notes(book: &RunBook, contradictions: &[String], rollback: &str) -> Vec<String> {
     let mapped = book.mapping.iter().filter(|m| matches!(m.to, Target::Element(_))).count();
     let layout = book.mapping.iter().filter(|m| m.to == Target::Layout).count();
     let unmapped: Vec<&Mapping> = book.mapping.iter().filter(|m| matches!(m.to, Target::Unmapped(_))).collect();
@@ -432,6 +262,7 @@ fn notes(book: &RunBook, contradictions: &[String]) -> Vec<String> {
         book.mapping.len(),
         unmapped.len()
     )];
+    out.push(rollback.to_owned());
     out.extend(contradictions.iter().map(|c| format!("Contradiction: {c}")));
     out.extend(book.notes.iter().map(|n| format!("From the run-book's notes: {n}")));
     for m in unmapped {
