@@ -127,7 +127,8 @@ fn compare(a: &std::path::Path, b: &std::path::Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
-    },
+}
+
 /// Print the catalogue of lock rules, or one rule of it.
 fn rules(rule: Option<&str>) -> Result<(), String> {
     use pgstage::findings::catalogue;
