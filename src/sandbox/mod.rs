@@ -16,6 +16,7 @@ mod binaries;
 mod cleanup;
 pub mod clone;
 pub mod dump_tools;
+mod progress;
 mod secret;
 mod warm;
 
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 pub use baseline_cache::{CACHE_VAR, CacheError};
 pub use binaries::{BINDIR_VAR, INSTALL_HINT, MIN_MAJOR, ServerBinaries, ServerChoice, installed};
 pub use cleanup::{install_signal_handler, on_signal, stop_all};
+pub use progress::StartStep;
 pub use warm::BaselineSource;
 
 use crate::db;
@@ -90,6 +92,17 @@ pub struct SandboxOptions {
     /// The baseline cache's directory for [`Sandbox::start_with_baseline`]; default:
     /// `PGSTAGE_BASELINE_CACHE`, or `pgstage/baselines` next to the fetched server binaries.
     pub baseline_cache: Option<PathBuf>,
+    /// Told each step of the start as it begins (a window shows them instead of a bare
+    /// spinner: initdb and the server's start take seconds).
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<StartStep>>,
+}
+
+impl SandboxOptions {
+    fn tell(&self, step: StartStep) {
+        if let Some(progress) = &self.progress {
+            let _ = progress.send(step);
+        }
+    }
 }
 
 /// A server certificate (chain) and its private key, in PEM, for [`SandboxOptions::tls`].
@@ -180,6 +193,7 @@ impl Sandbox {
                 return Err(CacheError::Corrupt { entry: key.to_owned(), what: "it is gone".into() }.into());
             }
         } else {
+            options.tell(StartStep::Initdb);
             Self::initdb(&binaries, &dir, owner, &password)?;
         }
         Self::serve(binaries, dir, owner, options, started, password, from_cache.map(|(_, key)| key.to_owned()))
@@ -232,6 +246,7 @@ impl Sandbox {
             }
         }
         let mut last_error = None;
+        options.tell(StartStep::StartServer);
         for _attempt in 0..3 {
             let port = free_port().map_err(io("find a free port"))?;
             match Self::run_server(&binaries, &dir, owner, port, tcp, &extra_args) {

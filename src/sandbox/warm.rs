@@ -130,6 +130,8 @@ async fn build(
         tls: None,
         server: ServerChoice::BinDir(binaries.dir.clone()),
         baseline_cache: None,
+        // A cold start is this builder's initdb and start: told as the sandbox's own.
+        progress: options.progress.clone(),
     };
     let binaries = binaries.clone();
     let builder = blocking(move || Sandbox::start_on(binaries, &builder_options, None)).await?;
