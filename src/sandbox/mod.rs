@@ -186,6 +186,7 @@ impl Sandbox {
         // From the cache, the superuser has no password until [`warm`] sets this one.
         let password = secret::generate().map_err(io("read /dev/urandom"))?;
         if let Some((cache, key)) = from_cache {
+            options.tell(StartStep::FromCache);
             if !baseline_cache::restore(cache, key, &data, &|path: &Path| match owner {
                 RunAs::Me => Ok(()),
                 RunAs::User { uid, gid } => std::os::unix::fs::chown(path, Some(uid), Some(gid)),
