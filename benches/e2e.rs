@@ -43,8 +43,12 @@ use tokio_postgres::Client;
 mod bigdata;
 #[path = "../tests/it/deparser.rs"]
 mod deparser;
+#[path = "e2e/locks.rs"]
+mod locks;
 #[path = "e2e/tenants.rs"]
 mod tenants;
+#[path = "e2e/warm.rs"]
+mod warm;
 
 const TEMPLATE: &str = "pgstage_bench_template";
 const BIG: &str = "pgstage_bench_big";
@@ -227,6 +231,14 @@ fn main() {
     }
     if args.wants("bigdata") {
         let t = bigdata::bigdata(&rt, &sandbox, &plan, &args);
+        out.put(&t);
+    }
+    if args.wants("warm") {
+        let t = warm::warm(&args);
+        out.put(&t);
+    }
+    if args.wants("locks") {
+        let t = locks::locks(&rt, &sandbox, &plan, &args);
         out.put(&t);
     }
     if args.wants("tenants") {

@@ -12,6 +12,7 @@
 //! `gui` uses egui: `cargo build --no-default-features` builds the core and the headless CLI.
 
 pub mod check;
+pub mod compare;
 pub mod db;
 pub mod draft;
 pub mod engine;

@@ -34,7 +34,7 @@ pub fn main(args: &CheckArgs) -> Result<(), String> {
     if args.rehearse {
         let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
         let run = runtime.block_on(async {
-            let rig = pgstage::draft::rehearse::Rig::start(args.server.choice()).await?;
+            let rig = pgstage::draft::rehearse::Rig::start(args.server.choice(), &loaded).await?;
             rig.rehearse(&loaded).await
         });
         let run = run.map_err(|e| e.to_string())?;

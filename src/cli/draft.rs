@@ -129,7 +129,7 @@ pub fn import_main(args: &ImportArgs) -> Result<(), String> {
     let loaded = pgstage::plan::load(&plan_path).map_err(|e| e.to_string())?;
     println!("rehearsing the draft on a sandbox…");
     let run = runtime()?
-        .block_on(async { pgstage::draft::rehearse::Rig::start(args.server.choice()).await?.rehearse(&loaded).await })
+        .block_on(async { pgstage::draft::rehearse::Rig::start(args.server.choice(), &loaded).await?.rehearse(&loaded).await })
         .map_err(|e| e.to_string())?;
     lock_findings(&run);
     verdict(&run)

@@ -44,6 +44,9 @@ enum Command {
     Open {
         /// The plan (.ron) or the run result (.json).
         file: PathBuf,
+        /// Another run result to compare the one opened with (the Compare tab).
+        #[arg(long, value_name = "B.json")]
+        compare: Option<PathBuf>,
     },
     /// Run a plan headless: pre-flight, migrations, checks, rollback rehearsal, verdict.
     Run(run::RunArgs),
@@ -54,6 +57,15 @@ enum Command {
     Init(draft::InitArgs),
     /// Draft a plan from a Markdown run-book and the migrations it lists.
     Import(draft::ImportArgs),
+    /// Compare two run results of a plan (e.g. the rehearsal and the staging run): which
+    /// criteria, checks, migrations, timings, lock findings and schema counts differ. Exit 0:
+    /// no difference, 1: differences, 2: a file could not be read.
+    Compare {
+        /// The first run result (.json), e.g. the sandbox rehearsal.
+        a: PathBuf,
+        /// The second run result (.json), e.g. the staging run.
+        b: PathBuf,
+    },
     /// List every lock rule: id, severity, what it detects, why it matters, the safer way, and
     /// its bad and good examples.
     Rules {
@@ -72,27 +84,43 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Some(Command::Run(_))) {
-        // `run` handles Ctrl-C itself (cancel, then report); elsewhere it stops the sandbox.
-        pgstage::sandbox::install_signal_handler();
-    }
+    // Ctrl-C, SIGTERM and SIGHUP stop every sandbox and exit; `run` asks for the first one
+    // while its engine runs (cancel, roll back, then report).
+    pgstage::sandbox::install_signal_handler();
     let result = match cli.command {
         Some(Command::Run(args)) => return run::main(args),
+        Some(Command::Compare { a, b }) => return compare(&a, &b),
         Some(Command::Check(args)) => check::main(&args),
         Some(Command::Init(args)) => draft::init_main(&args),
         Some(Command::Import(args)) => draft::import_main(&args),
         Some(Command::Rules { rule }) => rules(rule.as_deref()),
         Some(Command::Sandbox { server, .. }) if server.list_versions => server::list(&server),
         Some(Command::Sandbox { plan, server }) => sandbox(&plan, &server),
-        Some(Command::Gui { plan }) => window(plan),
-        Some(Command::Open { file }) => open(file),
+        Some(Command::Gui { plan }) => window(plan, None),
+        Some(Command::Open { file, compare }) => open(file, compare),
         None => match cli.file {
-            Some(file) => open(file),
-            None => window(PathBuf::from(DEFAULT_PLAN)),
+            Some(file) => open(file, None),
+            None => window(PathBuf::from(DEFAULT_PLAN), None),
         },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("pgstage: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Print the comparison of two run results; exit 1 when they differ (as `diff` does).
+fn compare(a: &std::path::Path, b: &std::path::Path) -> ExitCode {
+    let read = |p: &std::path::Path| pgstage::compare::read(p).map_err(|e| e.to_string());
+    match read(a).and_then(|ra| Ok((ra, read(b)?))) {
+        Ok((ra, rb)) => {
+            let comparison = pgstage::compare::compare(&ra, &rb);
+            print!("{}", pgstage::compare::text(&comparison));
+            if comparison.differ() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
         Err(message) => {
             eprintln!("pgstage: {message}");
             ExitCode::from(2)
@@ -115,20 +143,23 @@ fn rules(rule: Option<&str>) -> Result<(), String> {
 
 /// Open `file` in the window, once it is known to be there (a typo is an error here, not an
 /// empty window).
-fn open(file: PathBuf) -> Result<(), String> {
+fn open(file: PathBuf, compare: Option<PathBuf>) -> Result<(), String> {
     if !file.is_file() {
         return Err(format!("{}: no such file (a plan .ron or a run result .json)", file.display()));
     }
-    window(file)
+    if let Some(other) = &compare {
+        pgstage::compare::read(other).map_err(|e| e.to_string())?;
+    }
+    window(file, compare)
 }
 
 #[cfg(feature = "gui")]
-fn window(plan: PathBuf) -> Result<(), String> {
-    pgstage::gui::run(Some(plan))
+fn window(plan: PathBuf, compare: Option<PathBuf>) -> Result<(), String> {
+    pgstage::gui::run(Some(plan), compare)
 }
 
 #[cfg(not(feature = "gui"))]
-fn window(_plan: PathBuf) -> Result<(), String> {
+fn window(_plan: PathBuf, _compare: Option<PathBuf>) -> Result<(), String> {
     Err("this pgstage was built without the window (`--no-default-features`): use `pgstage run`, `check`, `init`, `import` or `sandbox`, or build with the default features".to_owned())
 }
 
@@ -164,12 +195,12 @@ fn sandbox(path: &Path, server: &server::ServerArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let started = Instant::now();
     let options = SandboxOptions { tcp: true, server: server.choice(), ..Default::default() };
-    let sandbox = Sandbox::start(&options).map_err(|e| e.to_string())?;
+    let (sandbox, source) = runtime.block_on(Sandbox::start_with_baseline(&options, &loaded)).map_err(|e| e.to_string())?;
     println!("{}", server.using(sandbox.binaries()));
     println!("sandbox: {} started in {:?}", sandbox.binaries().version, sandbox.startup);
     let dbname = "staging";
     let seeded = runtime.block_on(sandbox.seed(&loaded, dbname)).map_err(|e| e.to_string())?;
-    println!("sandbox: baseline seeded in {seeded:?} (ready {:?} after start)", started.elapsed());
+    println!("sandbox: baseline {source}, in {seeded:?} (ready {:?} after start)", started.elapsed());
     // The password goes to no terminal and no log: it is in a file only this user can read.
     println!("connect: psql \"{}\"", sandbox.conninfo(dbname));
     if let (Some(tcp), Some(passfile)) = (sandbox.tcp_conninfo(dbname), sandbox.passfile()) {

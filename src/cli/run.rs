@@ -1,6 +1,7 @@
 //! `pgstage run`: the whole plan, headless, with a progress display, a summary table, an
-//! optional report, and the verdict as the exit code. Ctrl-C cancels the run (the running
-//! statement is cancelled, its migration rolled back) and still reports.
+//! optional report, and the verdict as the exit code. Ctrl-C (or SIGTERM, SIGHUP) cancels the
+//! run (the running statement is cancelled, its migration rolled back) and still reports; a
+//! second one, or one before the run or after it, stops the sandbox and exits at once.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -124,8 +125,14 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
         println!("WARNING: {warning}");
     }
     let controls = engine.controls();
+    // The first Ctrl-C (or SIGTERM, SIGHUP) cancels and the run still reports; a second one,
+    // or one outside the engine's run, stops the sandbox and exits at once.
+    let (signalled, mut signal) = tokio::sync::mpsc::unbounded_channel();
+    pgstage::sandbox::on_signal(Some(Box::new(move |sig| {
+        let _ = signalled.send(sig);
+    })));
     let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if signal.recv().await.is_some() {
             println!("\ncancelling: the running statement is cancelled and its migration rolled back");
             controls.cancel().await;
         }
@@ -133,6 +140,7 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
     engine.run().await;
     let baseline = engine.rehearsed_baseline().cloned();
     let result = engine.finish().await;
+    pgstage::sandbox::on_signal(None);
     ctrl_c.abort();
     let _ = printer.await;
     print_summary(&result);
@@ -152,18 +160,16 @@ async fn run(args: RunArgs) -> Result<RunResult, String> {
 
 async fn sandbox_session(plan: &LoadedPlan, server: &super::server::ServerArgs) -> Result<(Session, Sandbox), String> {
     let options = SandboxOptions { server: server.choice(), ..Default::default() };
-    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let (sandbox, source) = Sandbox::start_with_baseline(&options, plan).await.map_err(|e| e.to_string())?;
     println!("{}", server.using(sandbox.binaries()));
     let dbname = "pgstage_sandbox";
-    let seeded = sandbox.seed(plan, dbname).await.map_err(|e| e.to_string())?;
+    sandbox.seed(plan, dbname).await.map_err(|e| e.to_string())?;
     println!(
-        "sandbox: {} started in {:.2} s, baseline in {:.2} s",
+        "sandbox: {} ready in {:.2} s (server {:.2} s), baseline {source}",
         sandbox.binaries().version,
+        started.elapsed().as_secs_f64(),
         sandbox.startup.as_secs_f64(),
-        seeded.as_secs_f64()
     );
     let session = connect::connect_config(&sandbox.config(dbname)).await.map_err(|e| e.to_string())?;
     Ok((session, sandbox))

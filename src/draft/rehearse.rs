@@ -27,13 +27,13 @@ pub struct Rig {
 }
 
 impl Rig {
-    /// Start a sandbox on the server binaries `server` chooses.
-    pub async fn start(server: ServerChoice) -> Result<Self, DraftError> {
+    /// Start a sandbox on the server binaries `server` chooses, holding `plan`'s baseline as a
+    /// template (from the baseline cache when it has it): each rehearsal of a plan with that
+    /// baseline starts from a copy of it.
+    pub async fn start(server: ServerChoice, plan: &LoadedPlan) -> Result<Self, DraftError> {
         let options = SandboxOptions { server, ..Default::default() };
-        let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
-            .await
-            .map_err(|e| DraftError::Rehearsal(e.to_string()))?
-            .map_err(|e| DraftError::Rehearsal(e.to_string()))?;
+        let (sandbox, _) =
+            Sandbox::start_with_baseline(&options, plan).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
         let admin =
             crate::db::connect_config(&sandbox.config("postgres")).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
         let roles = admin

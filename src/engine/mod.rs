@@ -93,6 +93,11 @@ impl Controls {
         self.paused.store(false, Ordering::SeqCst);
     }
 
+    /// A pause was asked for and the run has not yet stopped for it (or been resumed).
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
     /// Cancel the run: the running statement gets PostgreSQL's cancel request, the migration
     /// in progress is rolled back, and no further step runs.
     pub async fn cancel(&self) {

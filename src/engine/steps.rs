@@ -321,8 +321,11 @@ impl Engine {
         }
         // Outside a transaction the trace is polled from the reader ([`super::poll`]).
         let mut tracer = Some(Tracer::new(before));
+        // The baseline goes into the ledger in the first migration's transaction, before its
+        // statements: no lock on the application's tables is held yet, and none waits on it.
+        let recorded = !self.record_baseline || m.non_transactional || self.record_baseline_now(&p.shown, &mut result).await;
         let ctx = self.apply_context();
-        let mut ok = apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut(), !m.non_transactional).await;
+        let mut ok = recorded && apply::run_statements(&ctx, step, &p, &mut result, tracer.as_mut(), !m.non_transactional).await;
         if let Some(tracer) = &tracer {
             // The next migration of a batch tells its scans from these counts.
             before.scans.clone_from(tracer.scans());
@@ -363,9 +366,6 @@ impl Engine {
                     ok = false;
                 }
             }
-        }
-        if ok && self.record_baseline && !m.non_transactional {
-            ok = self.record_baseline_now(&p.shown, &mut result).await;
         }
         let ctx = self.apply_context();
         ok = ok && apply::record(&ctx, &m, &p, &mut result).await;

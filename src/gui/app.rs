@@ -15,7 +15,7 @@ use super::confirm::Confirm;
 pub use super::connection::{ConnMode, ConnStatus, ConnectionForm};
 use super::dialog::{Dialogs, Pick};
 use super::log::{Level, LogLine};
-use super::panels::{self, ConnectPanel, LocksPanel, PlanPanel, ResultsPanel, RunPanel, VerdictPanel};
+use super::panels::{self, ComparePanel, ConnectPanel, LocksPanel, PlanPanel, ResultsPanel, RunPanel, VerdictPanel};
 use super::run_state::RunView;
 use super::view::View;
 use super::worker::Worker;
@@ -50,10 +50,12 @@ pub enum Tab {
     Locks,
     Charts,
     Verdict,
+    Compare,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 7] = [Tab::Plan, Tab::Connect, Tab::Run, Tab::Results, Tab::Locks, Tab::Charts, Tab::Verdict];
+    pub const ALL: [Tab; 8] =
+        [Tab::Plan, Tab::Connect, Tab::Run, Tab::Results, Tab::Locks, Tab::Charts, Tab::Verdict, Tab::Compare];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -64,6 +66,7 @@ impl Tab {
             Tab::Locks => "Locks",
             Tab::Charts => "Charts",
             Tab::Verdict => "Verdict & export",
+            Tab::Compare => "Compare",
         }
     }
 }
@@ -91,6 +94,8 @@ pub struct PgstageApp {
     pub tab: Tab,
     /// The worker is processing a command.
     pub busy: bool,
+    /// What the worker prepares before the run starts (the sandbox's start, its seeding).
+    pub preparing: Option<String>,
     /// Manual items ticked by the operator for the next run: id → who / when.
     pub acks: BTreeMap<String, Acknowledgement>,
     pub run: RunView,
@@ -110,6 +115,7 @@ pub struct PgstageApp {
     pub run_panel: RunPanel,
     pub results: ResultsPanel,
     pub locks: LocksPanel,
+    pub compare: ComparePanel,
     pub verdict: VerdictPanel,
 }
 
@@ -124,6 +130,7 @@ macro_rules! view_of {
             run: &$app.run,
             acks: &$app.acks,
             busy: $app.busy,
+            preparing: $app.preparing.as_deref(),
             settings: &$app.settings,
             log: &$app.log,
             target_is_sandbox: $app.connect.form.mode == ConnMode::Sandbox,
@@ -158,6 +165,7 @@ impl PgstageApp {
             imported: None,
             tab: Tab::Plan,
             busy: false,
+            preparing: None,
             acks: BTreeMap::new(),
             run: RunView::default(),
             exported: false,
@@ -171,6 +179,7 @@ impl PgstageApp {
             run_panel: RunPanel,
             results: ResultsPanel::default(),
             locks: LocksPanel::default(),
+            compare: ComparePanel::default(),
             verdict: VerdictPanel::default(),
         };
         if app.settings.operator.is_empty() {
@@ -247,6 +256,7 @@ impl PgstageApp {
             Tab::Locks => self.locks.show(ui, &view.run.migrations, view.run.version),
             Tab::Charts => panels::charts::show(ui, &view),
             Tab::Verdict => self.verdict.show(ui, &view, commands),
+            Tab::Compare => self.compare.show(ui, &view, commands),
         });
     }
 }
@@ -270,6 +280,7 @@ impl eframe::App for PgstageApp {
             self.pending_pick = None;
             match (what, answer) {
                 (Pick::OpenPlan, Some(path)) => self.open_plan(&path),
+                (Pick::OpenRun, Some(path)) => self.compare_with(&path),
                 (Pick::SaveReport, Some(path)) => {
                     self.verdict.export_path = path.display().to_string();
                     self.export_to(&path);

@@ -37,6 +37,8 @@ pub enum UiCommand {
     TestConnection,
     /// Write the finished run's report to this path (the format follows the extension).
     Export(PathBuf),
+    /// Compare the run shown with the run result in this file (the Compare tab).
+    Compare(PathBuf),
     ShowTab(Tab),
     ToggleTheme,
     ClearLog,

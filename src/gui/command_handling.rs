@@ -35,6 +35,7 @@ impl PgstageApp {
             UiCommand::TestConnection => self.test_connection(),
             UiCommand::Export(path) => self.export_to(&path),
             UiCommand::ShowTab(tab) => self.tab = tab,
+            UiCommand::Compare(path) => self.compare_with(&path),
             UiCommand::ToggleTheme => {
                 self.settings.dark = !self.settings.dark;
                 ctx.set_theme(if self.settings.dark { egui::Theme::Dark } else { egui::Theme::Light });
@@ -122,6 +123,34 @@ impl PgstageApp {
         }
     }
 
+    /// Compare the run shown with the run result in `path` (read once; the file is never
+    /// written). A file that is no run result is said in the Compare tab.
+    pub fn compare_with(&mut self, path: &Path) {
+        self.tab = Tab::Compare;
+        self.compare.path = path.display().to_string();
+        let Some(shown) = &self.run.result else {
+            self.compare.error = Some("no finished run to compare: run the plan or open a run result first".into());
+            return;
+        };
+        match crate::compare::read(path) {
+            Ok(other) => {
+                let comparison = crate::compare::compare(shown, &other);
+                self.log(format!(
+                    "compared with {}: {}",
+                    path.display(),
+                    crate::report::content::count_of(comparison.differences.len(), "differences")
+                ));
+                self.compare.compared = Some((path.to_owned(), comparison));
+                self.compare.error = None;
+            }
+            Err(e) => {
+                self.log_at(Level::Error, format!("not compared: {e}"));
+                self.compare.compared = None;
+                self.compare.error = Some(e.to_string());
+            }
+        }
+    }
+
     /// Forget the run shown: its result, sign-off and checklist (the next run starts empty).
     fn reset_run(&mut self) {
         self.review = None;
@@ -130,7 +159,10 @@ impl PgstageApp {
         self.verdict.signoff = SignOffForm::default();
         self.verdict.export_status = None;
         self.exported = false;
-        self.results.clear_selection();
+        self.results.forget_run();
+        self.compare.forget();
+        self.locks.table.filter.clear();
+        self.locks.table.selected = None;
     }
 
     /// Prepare a new run after a finished one (asks first when its result was not exported).
@@ -173,14 +205,22 @@ impl PgstageApp {
             let hint = match what {
                 Pick::OpenPlan => "type the plan's path in the Plan tab",
                 Pick::SaveReport => "type the report's path in the Verdict & export tab",
+                Pick::OpenRun => "type the other run result's path in the Compare tab",
             };
             self.log(format!("no native file dialog is available here (no xdg portal, no zenity): {hint}"));
-            if what == Pick::OpenPlan {
-                self.tab = Tab::Plan;
-                self.plan_panel.focus = true;
-            } else {
-                self.tab = Tab::Verdict;
-                self.verdict.focus = true;
+            match what {
+                Pick::OpenPlan => {
+                    self.tab = Tab::Plan;
+                    self.plan_panel.focus = true;
+                }
+                Pick::OpenRun => {
+                    self.tab = Tab::Compare;
+                    self.compare.focus = true;
+                }
+                Pick::SaveReport => {
+                    self.tab = Tab::Verdict;
+                    self.verdict.focus = true;
+                }
             }
             return;
         }
@@ -256,7 +296,9 @@ impl PgstageApp {
     pub fn target_words(&self) -> String {
         match self.connect.form.target() {
             Target::Sandbox(choice) => format!("a throwaway sandbox ({choice})"),
-            Target::Connection(_) => self.connect.form.remembered().unwrap_or_else(|| "the connection given".into()),
+            Target::Connection(_) | Target::Fields(_) => {
+                self.connect.form.remembered().unwrap_or_else(|| "the connection given".into())
+            }
         }
     }
 

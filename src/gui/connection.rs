@@ -73,14 +73,14 @@ impl ConnectionForm {
                         parts.push(format!("{k}={}", quote(v.trim())));
                     }
                 }
-                Target::Connection(parts.join(" "))
+                Target::Fields(parts.join(" "))
             }
         }
     }
 
     /// The connection as remembered: never with its password.
     pub fn remembered(&self) -> Option<String> {
-        let Target::Connection(conninfo) = self.target() else { return None };
+        let (Target::Connection(conninfo) | Target::Fields(conninfo)) = self.target() else { return None };
         let mut info = crate::db::conninfo::parse(&conninfo).ok()?;
         info.password = None;
         Some(info.redacted())
@@ -167,7 +167,7 @@ mod tests {
             password: "s3cr3t pass'word".into(),
             ..Default::default()
         };
-        let Target::Connection(conninfo) = form.target() else { panic!("fields give a connection") };
+        let Target::Fields(conninfo) = form.target() else { panic!("fields give a connection") };
         assert!(conninfo.contains("password='s3cr3t pass\\'word'"), "the session gets it: {conninfo}");
         let remembered = form.remembered().unwrap();
         assert!(!remembered.contains("s3cr3t") && !remembered.contains("password"), "{remembered}");

@@ -11,6 +11,8 @@ use std::sync::mpsc::{Receiver, channel};
 pub enum Pick {
     OpenPlan,
     SaveReport,
+    /// Another run result, to compare with the run shown.
+    OpenRun,
 }
 
 pub trait Dialogs: Send + Sync {
@@ -38,6 +40,11 @@ impl Dialogs for Native {
                     .add_filter("pgstage plan", &["ron"])
                     .add_filter("Markdown run-book (drafts a plan)", &["md"])
                     .add_filter("pgstage run result (opens a review)", &["json"])
+                    .set_directory(std::env::current_dir().unwrap_or_default())
+                    .pick_file(),
+                Pick::OpenRun => rfd::FileDialog::new()
+                    .set_title("Compare with another pgstage run result")
+                    .add_filter("pgstage run result", &["json"])
                     .set_directory(std::env::current_dir().unwrap_or_default())
                     .pick_file(),
                 Pick::SaveReport => crate::report::Format::ALL
@@ -72,7 +79,7 @@ impl Dialogs for FixedPaths {
     fn pick(&self, what: Pick, _suggested: &str) -> Receiver<Option<PathBuf>> {
         let (tx, rx) = channel();
         let _ = tx.send(match what {
-            Pick::OpenPlan => self.plan.clone(),
+            Pick::OpenPlan | Pick::OpenRun => self.plan.clone(),
             Pick::SaveReport => self.report.clone(),
         });
         rx

@@ -28,6 +28,7 @@ impl PgstageApp {
                 self.connect.status = Some(ConnStatus::Failed(e));
             }
             Message::Started(controls) => {
+                self.preparing = None;
                 self.log(format!("run started on {}", self.target_words()));
                 self.run = RunView::new(controls);
             }
@@ -39,7 +40,11 @@ impl PgstageApp {
             }
             Message::Engine(event, at) => self.engine_event(*event, at),
             Message::Versions(found) => self.connect.form.pg_versions = Some(found),
-            Message::Idle => self.busy = false,
+            Message::Preparing(what) => self.preparing = what,
+            Message::Idle => {
+                self.busy = false;
+                self.preparing = None;
+            }
         }
     }
 
@@ -58,7 +63,7 @@ impl PgstageApp {
                 match m.status {
                     MigrationStatus::Applied => self.log_at(
                         Level::Success,
-                        format!("{} applied in {} ({} statements)", m.id, c(m.duration_ms), m.statements_done),
+                        format!("{} applied: its {} statements took {}", m.id, m.statements_done, c(m.duration_ms)),
                     ),
                     MigrationStatus::AlreadyApplied => self.log(format!("{} already applied (ledger): skipped", m.id)),
                     MigrationStatus::Failed => self.log_at(
@@ -81,7 +86,18 @@ impl PgstageApp {
             && let Some(s) = self.run.steps.iter().find(|s| s.step == step)
         {
             let took = RunView::elapsed(s).map(|d| seconds(d.as_secs_f64())).unwrap_or_default();
-            let line = format!("{}: {} ({took})", s.title, step_word(s));
+            // A migration's step takes longer than its statements (the statement time logged
+            // above and shown on its bar): say which time this is.
+            let line = match s.step {
+                crate::engine::Step::Migration(_) => {
+                    format!(
+                        "{}: {} (the whole step {took}: statements, lock trace, catalog reads, COMMIT)",
+                        s.title,
+                        step_word(s)
+                    )
+                }
+                _ => format!("{}: {} ({took})", s.title, step_word(s)),
+            };
             let level = if s.status == StepStatus::Done { Level::Success } else { Level::Error };
             self.log_at(level, line);
         }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use app::{AppOptions, PgstageApp};
 
 /// Open the window with `plan` loaded (the sandbox is the default target).
-pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
+pub fn run(plan: Option<PathBuf>, compare: Option<PathBuf>) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let handle = runtime.handle().clone();
     let _guard = runtime.enter();
@@ -42,10 +42,12 @@ pub fn run(plan: Option<PathBuf>) -> Result<(), String> {
         "pgstage",
         options,
         Box::new(move |cc| {
-            Ok(Box::new(PgstageApp::new(
-                cc,
-                AppOptions { plan, dialogs: Arc::new(dialog::Native), runtime: handle, persist: true },
-            )))
+            let mut app =
+                PgstageApp::new(cc, AppOptions { plan, dialogs: Arc::new(dialog::Native), runtime: handle, persist: true });
+            if let Some(other) = compare {
+                app.compare_with(&other);
+            }
+            Ok(Box::new(app))
         }),
     );
     drop(runtime);

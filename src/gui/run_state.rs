@@ -72,7 +72,7 @@ impl RunView {
     /// A finished run as the window shows it, from its result alone (e.g. a frozen `run.json`):
     /// its migrations and checks, no steps, no controls.
     pub fn finished(result: RunResult) -> Self {
-        let mut run = Self::default();
+        let mut run = Self { steps: recorded_steps(&result), run_id: Some(result.run_id.clone()), ..Default::default() };
         run.apply(Event::Finished(Box::new(result)));
         run
     }
@@ -158,14 +158,14 @@ impl RunView {
                     s.failed_checks += 1;
                 }
                 self.checks.push(CheckRow { section: section.to_string(), result });
-                self.version += 1;
+                self.bump();
             }
             Event::MigrationFinished(m) => {
                 match self.migrations.iter_mut().find(|x| x.id == m.id) {
                     Some(x) => *x = *m,
                     None => self.migrations.push(*m),
                 }
-                self.version += 1;
+                self.bump();
             }
             Event::Finished(result) => {
                 self.migrations = result.migrations.clone();
@@ -181,11 +181,18 @@ impl RunView {
                 }
                 self.result = Some(*result);
                 self.finished = Some(at);
-                self.version += 1;
+                self.bump();
             }
             Event::LockWait(wait) => self.lock_wait = Some(*wait),
             Event::Log(_) => {}
         }
+    }
+
+    /// A new version, never one an earlier run of this window had: a table whose order was
+    /// computed for the last run (of this plan or another) is never taken as current.
+    fn bump(&mut self) {
+        static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        self.version = LAST.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     }
 
     fn step_mut(&mut self, step: Step) -> Option<&mut StepView> {
@@ -202,4 +209,49 @@ impl RunView {
     pub fn elapsed(step: &StepView) -> Option<Duration> {
         step.elapsed.or_else(|| step.started.map(|t| t.elapsed()))
     }
+}
+
+/// A finished run's steps as its result records them (a review has no events): each section
+/// done when it ran to its end, each migration as it ended, the rest not run; no times (the
+/// result keeps the migrations' own).
+fn recorded_steps(r: &RunResult) -> Vec<StepView> {
+    use crate::run_result::{MigrationStatus, Status};
+    let done = |section: &str| r.completed_steps.iter().any(|s| s == section);
+    let failed = |checks: &[crate::run_result::CheckResult]| checks.iter().filter(|c| c.status == Status::Fail).count();
+    let view = |step: Step, title: String, status: StepStatus, failed_checks: usize| StepView {
+        step,
+        title,
+        status,
+        started: None,
+        elapsed: None,
+        progress: (0, 0),
+        what: String::new(),
+        failed_checks,
+    };
+    let section = |step: Step, title: &str, checks: &[crate::run_result::CheckResult]| {
+        let status = match (done(step.section()), failed(checks)) {
+            (true, 0) => StepStatus::Done,
+            (true, _) => StepStatus::Failed,
+            (false, _) => StepStatus::NotRun,
+        };
+        view(step, title.to_owned(), status, failed(checks))
+    };
+    let mut steps = vec![section(Step::Preflight, "Pre-flight", &r.preflight)];
+    for (i, m) in r.migrations.iter().enumerate() {
+        let status = match m.status {
+            MigrationStatus::Applied | MigrationStatus::AlreadyApplied => StepStatus::Done,
+            MigrationStatus::Failed => StepStatus::Failed,
+            MigrationStatus::Cancelled => StepStatus::Cancelled,
+            MigrationStatus::NotRun => StepStatus::NotRun,
+        };
+        steps.push(view(Step::Migration(i), format!("Migration {} – {}", m.id, m.title), status, 0));
+    }
+    let verification: Vec<_> = r.verification.iter().chain(&r.schema_summary).cloned().collect();
+    steps.push(section(Step::Verification, "Verification", &verification));
+    let integrity: Vec<_> = r.integrity.iter().chain(&r.sample_data).chain(&r.rls).cloned().collect();
+    steps.push(section(Step::Integrity, "Integrity", &integrity));
+    steps.push(section(Step::Performance, "Performance", &r.performance));
+    steps.push(section(Step::Rollback, "Rollback rehearsal", &[]));
+    steps.push(view(Step::Verdict, "Verdict".into(), StepStatus::Done, 0));
+    steps
 }

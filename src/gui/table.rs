@@ -66,8 +66,9 @@ pub fn table_text(rows: &dyn Rows, order: &[usize]) -> String {
     out
 }
 
-/// What a display order depends on: data version, sort, text filter, status filter.
-type OrderKey = (u64, Option<(usize, bool)>, String, Option<String>);
+/// What a display order depends on: data version, number of rows (rows can arrive within
+/// one version, as a migration's trace does), sort, text filter, status filter.
+type OrderKey = (u64, usize, Option<(usize, bool)>, String, Option<String>);
 
 #[derive(Debug, Default, Clone)]
 pub struct TableState {
@@ -86,7 +87,7 @@ pub struct TableState {
 impl TableState {
     /// Recompute the display order if anything it depends on changed.
     pub fn refresh(&mut self, rows: &dyn Rows, version: u64) {
-        let wanted = (version, self.sort, self.filter.clone(), self.status.clone());
+        let wanted = (version, rows.len(), self.sort, self.filter.clone(), self.status.clone());
         if self.computed_for.as_ref() == Some(&wanted) {
             return;
         }
@@ -257,5 +258,13 @@ mod tests {
         t.refresh(&rows, 1);
         assert_eq!(t.order(), [2]);
         assert_eq!(table_text(&rows, t.order()), "name\tvalue\nc\t100\n");
+    }
+
+    #[test]
+    fn rows_that_arrive_within_one_version_are_shown() {
+        let mut t = TableState::default();
+        t.refresh(&Numbers(vec![("a", 1.0), ("b", 2.0)]), 7);
+        t.refresh(&Numbers(vec![("a", 1.0), ("b", 2.0), ("c", 3.0)]), 7);
+        assert_eq!(t.order(), [0, 1, 2], "3 of 3, not 2 of 3");
     }
 }

@@ -24,6 +24,8 @@ pub struct View<'a> {
     pub acks: &'a BTreeMap<String, Acknowledgement>,
     /// The worker is processing a command.
     pub busy: bool,
+    /// What the worker prepares before a run starts (e.g. "starting the sandbox: initdb…").
+    pub preparing: Option<&'a str>,
     pub settings: &'a Settings,
     pub log: &'a [LogLine],
     /// The target chosen on the Connect tab (what the next run would use) is the sandbox.
@@ -49,6 +51,7 @@ impl<'a> View<'a> {
             run,
             acks: &NO_ACKS,
             busy: false,
+            preparing: None,
             settings: &DEFAULT_SETTINGS,
             log: &[],
             target_is_sandbox: run.result.as_ref().is_some_and(|r| r.sandbox.is_some()),

@@ -11,7 +11,7 @@ use crate::engine::{Controls, Engine, Event, RunOptions};
 use crate::plan::LoadedPlan;
 use crate::rehearsal::{self, Record};
 use crate::run_result::major_of;
-use crate::sandbox::{Sandbox, SandboxOptions, ServerBinaries, ServerChoice};
+use crate::sandbox::{Sandbox, SandboxOptions, ServerBinaries, ServerChoice, StartStep};
 
 /// Where to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,9 @@ pub enum Target {
     Sandbox(ServerChoice),
     /// A libpq connection string or URL (it may hold a password: never log it).
     Connection(String),
+    /// The window's connection fields as a connection string (a password in it was typed in
+    /// the Password field, and messages say so).
+    Fields(String),
 }
 
 pub enum Command {
@@ -62,6 +65,9 @@ pub enum Message {
     Engine(Box<Event>, std::time::Instant),
     /// The PostgreSQL server binaries found on this machine (sent once, at start).
     Versions(Vec<ServerBinaries>),
+    /// What the worker is preparing before a run can start (the sandbox's start, seeding),
+    /// shown beside the spinner; `None` once it is done.
+    Preparing(Option<String>),
     /// The worker finished a command and waits for the next.
     Idle,
 }
@@ -168,26 +174,42 @@ async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox, record: Opt
 }
 
 impl State {
+    /// Say what the worker is preparing (in the log and beside the spinner).
+    fn preparing(&self, what: String) {
+        self.out.send(Message::Log(format!("{what}…")));
+        self.out.send(Message::Preparing(Some(format!("{what}…"))));
+    }
+
     /// A session on the target; for the sandbox, a fresh database seeded with the baseline.
     async fn session(&mut self, target: &Target, plan: &LoadedPlan) -> Result<Session, String> {
         match target {
-            Target::Connection(conninfo) => {
-                let conninfo = conninfo.clone();
-                connect::connect(&conninfo, &ConnectOptions::default()).await.map_err(|e| e.to_string())
+            Target::Connection(conninfo) | Target::Fields(conninfo) => {
+                let options = ConnectOptions { from_fields: matches!(target, Target::Fields(_)), ..Default::default() };
+                connect::connect(conninfo, &options).await.map_err(|e| e.to_string())
             }
             Target::Sandbox(choice) => {
                 if self.sandbox.as_ref().is_some_and(|(running, _)| running != choice) {
                     self.sandbox = None; // another version asked for: stop this one
                 }
                 if self.sandbox.is_none() {
-                    self.out.send(Message::Log(format!("sandbox: starting PostgreSQL ({choice})…")));
-                    let options = SandboxOptions { server: choice.clone(), ..Default::default() };
-                    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .map_err(|e| e.to_string())?;
+                    self.preparing(format!("starting the sandbox: PostgreSQL ({choice})"));
+                    // Each step of the start, told by the sandbox as it begins, in the log and
+                    // beside the spinner (until the start returns and the sender is dropped).
+                    let (progress, mut steps) = tokio::sync::mpsc::unbounded_channel::<StartStep>();
+                    let out = self.out.clone();
+                    let forward = tokio::spawn(async move {
+                        while let Some(step) = steps.recv().await {
+                            out.send(Message::Log(format!("sandbox: {}…", step.words())));
+                            out.send(Message::Preparing(Some(format!("starting the sandbox: {}…", step.words()))));
+                        }
+                    });
+                    let options = SandboxOptions { server: choice.clone(), progress: Some(progress), ..Default::default() };
+                    let started = Sandbox::start_with_baseline(&options, plan).await;
+                    drop(options);
+                    let _ = forward.await; // every step told before what follows
+                    let (sandbox, source) = started.map_err(|e| e.to_string())?;
                     self.out.send(Message::Log(format!(
-                        "sandbox: {} started in {:.2} s",
+                        "sandbox: {} started in {:.2} s, baseline {source}",
                         sandbox.binaries(),
                         sandbox.startup.as_secs_f64()
                     )));
@@ -196,8 +218,10 @@ impl State {
                 let (_, sandbox) = self.sandbox.as_ref().expect("started above");
                 self.runs += 1;
                 let dbname = format!("pgstage_sandbox_{}", self.runs);
+                self.preparing(format!("seeding the sandbox with the plan's baseline ({dbname})"));
                 let took = sandbox.seed(plan, &dbname).await.map_err(|e| e.to_string())?;
                 self.out.send(Message::Log(format!("sandbox: baseline seeded in {dbname} in {:.2} s", took.as_secs_f64())));
+                let (_, sandbox) = self.sandbox.as_ref().expect("started above");
                 connect::connect_config(&sandbox.config(&dbname)).await.map_err(|e| e.to_string())
             }
         }
@@ -208,7 +232,7 @@ impl State {
         self.out.send(Message::Log(format!("connected to {} (PostgreSQL {})", session.target, session.server_version)));
         match (&target, &self.sandbox, &self.record) {
             (Target::Sandbox(_), Some((_, sandbox)), _) => options.sandbox = Some(sandbox.info()),
-            (Target::Connection(_), _, Some(record)) => {
+            (Target::Connection(_) | Target::Fields(_), _, Some(record)) => {
                 let checksum = rehearsal::plan_checksum(&plan);
                 match record.last(&checksum) {
                     Ok(last) => options.rehearsal = last,

@@ -456,8 +456,8 @@ pub fn deviations(r: &RunResult) -> Vec<String> {
             c.id,
             section_title(section),
             c.title,
-            c.expected,
-            c.actual
+            value_text(c, &c.expected),
+            value_text(c, &c.actual)
         );
         if let Some(note) = check_note(c) {
             s.push_str(&format!(" ({})", first_line(note)));
@@ -673,6 +673,31 @@ pub fn lock_wait_lines(r: &RunResult) -> Vec<String> {
         .chain(r.rollback.iter().flat_map(|x| &x.lock_waits))
         .map(crate::run_result::LockWait::sentence)
         .collect()
+}
+
+/// A check's expected or actual value as shown: with its unit (MB, s), booleans written the
+/// same way on both sides, and "1 row" not "1 rows". The window and every report write values
+/// through this.
+pub fn value_text(r: &CheckResult, value: &str) -> String {
+    use crate::plan::Metric;
+    let value = match value {
+        // psql's way of writing a boolean, as the server sends it in text: a reader wants
+        // the words the plan wrote ("true", "false").
+        "t" if matches!(r.expected.as_str(), "true" | "false") => "true",
+        "f" if matches!(r.expected.as_str(), "true" | "false") => "false",
+        "1 rows" => "1 row",
+        v => v,
+    };
+    let number = value.trim_start_matches(['=', '≥', '≤', '≈', ' ']).chars().next().is_some_and(|c| c.is_ascii_digit());
+    let unit = match r.metric {
+        Some(Metric::DatabaseSizeMb) if number => "MB",
+        Some(Metric::ReplicationLagSeconds) if number => "s",
+        _ => return value.to_owned(),
+    };
+    match value.split_once(" (± ") {
+        Some((v, tolerance)) => format!("{v} {unit} (± {tolerance}"),
+        None => format!("{value} {unit}"),
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ h3 { font-size: 15px; margin: 18px 0 6px; }
 p { margin: 6px 0; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+/* Long paths and the 11 columns of the findings: break anywhere rather than widen the page. */
+td code, table.findings td { overflow-wrap: anywhere; }
 code.hash { word-break: break-all; }
 table.compact { width: auto; min-width: 55%; }
 th { background: var(--head); font-weight: 600; }
@@ -288,8 +290,8 @@ fn checks_table(o: &mut String, r: &RunResult, checks: &[&CheckResult]) {
             e(&ch.id),
             e(&ch.group),
             e(&ch.title),
-            lines(&ch.expected),
-            lines(&ch.actual),
+            lines(&c::value_text(ch, &ch.expected)),
+            lines(&c::value_text(ch, &ch.actual)),
             badge(ch.status),
             c::fmt_ms(ch.duration_ms)
         );

@@ -132,7 +132,8 @@ fn properties(o: &mut String, r: &RunResult) {
 }
 
 fn check_case(ch: &CheckResult) -> Case {
-    let said = format!("expected {}, got {}", ch.expected, ch.actual);
+    let said =
+        format!("expected {}, got {}", super::content::value_text(ch, &ch.expected), super::content::value_text(ch, &ch.actual));
     let mut body = said.clone();
     if let Some(note) = c::check_note(ch) {
         body.push_str(&format!("\n{note}"));

@@ -187,7 +187,7 @@ pub fn html(o: &mut String, r: &RunResult) {
     if found.is_empty() {
         o.push_str("<p>None.</p>\n");
     } else {
-        o.push_str("<table>\n<thead><tr><th>Migration</th><th>Severity</th><th>Rule</th><th>Statement</th><th>Relation</th><th>Lock</th><th>Blocks</th><th>Size here</th><th>What happened</th><th>Safer pattern</th><th>Status</th></tr></thead>\n<tbody>\n");
+        o.push_str("<table class=\"findings\">\n<thead><tr><th>Migration</th><th>Severity</th><th>Rule</th><th>Statement</th><th>Relation</th><th>Lock</th><th>Blocks</th><th>Size here</th><th>What happened</th><th>Safer pattern</th><th>Status</th></tr></thead>\n<tbody>\n");
         for (id, f) in &found {
             let what = what(f);
             let class = match (f.accepted.is_some(), f.severity) {

@@ -208,8 +208,8 @@ fn checks_table(o: &mut String, r: &RunResult, checks: &[&CheckResult]) {
             cell(&ch.id),
             cell(&ch.group),
             cell(&ch.title),
-            cell(&ch.expected),
-            cell(&ch.actual),
+            cell(&c::value_text(ch, &ch.expected)),
+            cell(&c::value_text(ch, &ch.actual)),
             status(ch.status),
             c::fmt_ms(ch.duration_ms)
         );

@@ -108,9 +108,23 @@ fn postmaster_pid(data: &Path) -> Option<i32> {
     std::fs::read_to_string(data.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
 }
 
-/// For binaries: on SIGINT, SIGTERM or SIGHUP, stop every sandbox and exit with 128 + signal.
-/// Call first thing in `main`, before any other thread starts (the signals are blocked in
-/// every thread and received by a dedicated one).
+/// What the first SIGINT, SIGTERM or SIGHUP does instead of stopping every sandbox and exiting
+/// (see [`on_signal`]).
+type Hook = Box<dyn FnOnce(i32) + Send>;
+
+static HOOK: Mutex<Option<Hook>> = Mutex::new(None);
+
+/// While a run can still end cleanly (cancel its statement, roll back, report, drop its
+/// sandbox), the first signal calls `hook` instead of exiting; a second one stops every
+/// sandbox and exits. `None`: back to stopping and exiting at once.
+pub fn on_signal(hook: Option<Hook>) {
+    *HOOK.lock().unwrap_or_else(|e| e.into_inner()) = hook;
+}
+
+/// For binaries: on SIGINT, SIGTERM or SIGHUP (a terminal's Ctrl-C, `kill`, a closed
+/// terminal), stop every sandbox and exit with 128 + signal, unless [`on_signal`] set a hook
+/// for the first one. Call first thing in `main`, before any other thread starts (the signals
+/// are blocked in every thread and received by a dedicated one).
 pub fn install_signal_handler() {
     // SAFETY: plain libc signal-set manipulation on a local set.
     let set = unsafe {
@@ -125,12 +139,18 @@ pub fn install_signal_handler() {
     std::thread::Builder::new()
         .name("pgstage-signals".into())
         .spawn(move || {
-            let mut sig = 0;
-            // SAFETY: waits on the set built above.
-            unsafe { libc::sigwait(&set, &mut sig) };
-            eprintln!("\npgstage: signal {sig} received, stopping the sandbox");
-            stop_all();
-            std::process::exit(128 + sig);
+            loop {
+                let mut sig = 0;
+                // SAFETY: waits on the set built above.
+                unsafe { libc::sigwait(&set, &mut sig) };
+                if let Some(hook) = HOOK.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                    hook(sig);
+                    continue;
+                }
+                eprintln!("\npgstage: signal {sig} received, stopping the sandbox");
+                stop_all();
+                std::process::exit(128 + sig);
+            }
         })
         .expect("spawn the signal thread");
 }

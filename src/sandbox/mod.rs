@@ -11,11 +11,14 @@
 //! ([`ServerChoice`]; [`installed`] lists them). It is pgstage's embedded default target (rehearse a whole plan on any workstation) and
 //! the test harness's server. [`Sandbox::seed`] builds a plan's baseline in a database.
 
+mod baseline_cache;
 mod binaries;
 mod cleanup;
 pub mod clone;
 pub mod dump_tools;
+mod progress;
 mod secret;
+mod warm;
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -24,8 +27,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub use baseline_cache::{CACHE_VAR, CacheError};
 pub use binaries::{BINDIR_VAR, INSTALL_HINT, MIN_MAJOR, ServerBinaries, ServerChoice, installed};
-pub use cleanup::{install_signal_handler, stop_all};
+pub use cleanup::{install_signal_handler, on_signal, stop_all};
+pub use progress::StartStep;
+pub use warm::BaselineSource;
 
 use crate::db;
 use crate::db::conninfo::Secret;
@@ -59,6 +65,8 @@ pub enum SandboxError {
     NoUnprivilegedUser,
     #[error("sandbox: seeding the baseline: {0}")]
     Seed(#[from] db::DbError),
+    #[error("sandbox: {0}")]
+    Cache(#[from] CacheError),
     #[error("cloning staging's schema: {0}")]
     Clone(String),
 }
@@ -81,6 +89,20 @@ pub struct SandboxOptions {
     pub tls: Option<TlsFiles>,
     /// Which server binaries to run.
     pub server: ServerChoice,
+    /// The baseline cache's directory for [`Sandbox::start_with_baseline`]; default:
+    /// `PGSTAGE_BASELINE_CACHE`, or `pgstage/baselines` next to the fetched server binaries.
+    pub baseline_cache: Option<PathBuf>,
+    /// Told each step of the start as it begins (a window shows them instead of a bare
+    /// spinner: initdb and the server's start take seconds).
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<StartStep>>,
+}
+
+impl SandboxOptions {
+    fn tell(&self, step: StartStep) {
+        if let Some(progress) = &self.progress {
+            let _ = progress.send(step);
+        }
+    }
 }
 
 /// A server certificate (chain) and its private key, in PEM, for [`SandboxOptions::tls`].
@@ -108,8 +130,11 @@ pub struct Sandbox {
     password: Secret,
     passfile: Option<PathBuf>,
     server: Option<JoinHandle<std::io::Result<ExitStatus>>>,
-    /// How long initdb and the server start took.
+    /// How long initdb (or the copy of a cached cluster) and the server start took.
     pub startup: Duration,
+    /// The baseline cache key of the baseline [`baseline_cache::TEMPLATE_DB`] holds, when the
+    /// cluster came from the cache.
+    baseline: Option<String>,
 }
 
 /// The superuser of every sandbox (trust on the unix socket, in a directory only its owner can
@@ -121,8 +146,18 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 impl Sandbox {
     /// initdb a fresh cluster and start it; returns once it accepts connections.
     pub fn start(options: &SandboxOptions) -> Result<Self, SandboxError> {
-        let started = Instant::now();
         let binaries = binaries::find(&options.server)?;
+        Self::start_on(binaries, options, None)
+    }
+
+    /// Start on `binaries`: a fresh cluster (initdb), or a copy of the cached cluster
+    /// `(cache, key)` ([`SandboxError::Cache`] when that entry is corrupted or missing).
+    fn start_on(
+        binaries: ServerBinaries,
+        options: &SandboxOptions,
+        from_cache: Option<(&Path, &str)>,
+    ) -> Result<Self, SandboxError> {
+        let started = Instant::now();
         let parent = options.parent_dir.clone().unwrap_or_else(default_parent);
         let owner = RunAs::current()?;
         cleanup::sweep_stale(&parent, owner.uid());
@@ -132,7 +167,7 @@ impl Sandbox {
             std::fs::remove_dir_all(&dir).map_err(io(format!("remove {}", dir.display())))?;
         }
         make_private_dir(&dir, owner)?;
-        let result = Self::init_and_run(binaries, dir.clone(), owner, options, started);
+        let result = Self::init_and_run(binaries, dir.clone(), owner, options, started, from_cache);
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&dir);
         }
@@ -145,10 +180,28 @@ impl Sandbox {
         owner: RunAs,
         options: &SandboxOptions,
         started: Instant,
+        from_cache: Option<(&Path, &str)>,
     ) -> Result<Self, SandboxError> {
-        let tcp = options.tcp;
         let data = dir.join("data");
+        // From the cache, the superuser has no password until [`warm`] sets this one.
         let password = secret::generate().map_err(io("read /dev/urandom"))?;
+        if let Some((cache, key)) = from_cache {
+            options.tell(StartStep::FromCache);
+            if !baseline_cache::restore(cache, key, &data, &|path: &Path| match owner {
+                RunAs::Me => Ok(()),
+                RunAs::User { uid, gid } => std::os::unix::fs::chown(path, Some(uid), Some(gid)),
+            })? {
+                return Err(CacheError::Corrupt { entry: key.to_owned(), what: "it is gone".into() }.into());
+            }
+        } else {
+            options.tell(StartStep::Initdb);
+            Self::initdb(&binaries, &dir, owner, &password)?;
+        }
+        Self::serve(binaries, dir, owner, options, started, password, from_cache.map(|(_, key)| key.to_owned()))
+    }
+
+    fn initdb(binaries: &ServerBinaries, dir: &Path, owner: RunAs, password: &Secret) -> Result<(), SandboxError> {
+        let data = dir.join("data");
         // initdb (as the server's user) reads the password from a file only that user can read.
         let pwfile = dir.join("initdb.pw");
         write_private_file(&pwfile, &format!("{}\n", password.expose()), owner)?;
@@ -168,6 +221,19 @@ impl Sandbox {
             let output = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
             return Err(SandboxError::Initdb { status: out.status, output });
         }
+        Ok(())
+    }
+
+    fn serve(
+        binaries: ServerBinaries,
+        dir: PathBuf,
+        owner: RunAs,
+        options: &SandboxOptions,
+        started: Instant,
+        password: Secret,
+        baseline: Option<String>,
+    ) -> Result<Self, SandboxError> {
+        let tcp = options.tcp;
         let mut extra_args = Vec::new();
         if let Some(tls) = &options.tls {
             let cert = dir.join("server.crt");
@@ -181,6 +247,7 @@ impl Sandbox {
             }
         }
         let mut last_error = None;
+        options.tell(StartStep::StartServer);
         for _attempt in 0..3 {
             let port = free_port().map_err(io("find a free port"))?;
             match Self::run_server(&binaries, &dir, owner, port, tcp, &extra_args) {
@@ -196,6 +263,7 @@ impl Sandbox {
                         passfile: None,
                         server: Some(server),
                         startup: Duration::ZERO,
+                        baseline: baseline.clone(),
                     };
                     if tcp {
                         // The owner's, not the server user's: created by pgstage, mode 0600.
@@ -365,9 +433,17 @@ impl Sandbox {
     }
 
     /// Create database `dbname` and build `plan`'s baseline in it.
+    /// From the cached baseline when the cluster holds this plan's (a copy of its template
+    /// database, as seeded by the scripts).
     pub async fn seed(&self, plan: &LoadedPlan, dbname: &str) -> Result<Duration, SandboxError> {
         let started = Instant::now();
         let admin = db::connect_config(&self.config("postgres")).await?;
+        if let Some(key) = &self.baseline
+            && *key == baseline_cache::key(&self.binaries, plan)?
+        {
+            warm::create_from_template(&admin, self.binaries.major, dbname).await?;
+            return Ok(started.elapsed());
+        }
         db::create_database(&admin, dbname, None).await?;
         drop(admin);
         let client = db::connect_config(&self.config(dbname)).await?;
@@ -380,8 +456,21 @@ impl Sandbox {
         self.shutdown();
     }
 
+    /// Stop the server and return the cluster's directory, left in place for the caller.
+    fn stop_keeping_files(mut self) -> PathBuf {
+        self.stop_server();
+        std::mem::take(&mut self.dir)
+    }
+
     fn shutdown(&mut self) {
-        let Some(server) = self.server.take() else { return };
+        if self.stop_server() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// Stop the server (once): whether it was running.
+    fn stop_server(&mut self) -> bool {
+        let Some(server) = self.server.take() else { return false };
         cleanup::unregister(self.pid);
         cleanup::stop_server(self.pid, &self.dir.join("data"));
         // The thread ends when the server process does; never wait forever on a stuck one.
@@ -392,7 +481,7 @@ impl Sandbox {
         if server.is_finished() {
             let _ = server.join();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        true
     }
 }
 

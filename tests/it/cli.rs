@@ -15,6 +15,8 @@ fn pgstage(args: &[&str]) -> Output {
         .args(args)
         .current_dir(crate::support::root())
         .env("PGSTAGE_STATE_DIR", state_dir())
+        // Not the user's baseline cache (tests/it/baseline_cache.rs tests it).
+        .env("PGSTAGE_BASELINE_CACHE", "off")
         .output()
         .unwrap()
 }
@@ -191,7 +193,8 @@ fn what_pgstage_stores_is_its_owners_and_its_report_follows_the_umask() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgstage"));
     cmd.args(["run", "plans/week2_staging.ron", "--sandbox", "--ack-all", "--report", report.to_str().unwrap()])
         .current_dir(crate::support::root())
-        .env("PGSTAGE_STATE_DIR", &state);
+        .env("PGSTAGE_STATE_DIR", &state)
+        .env("PGSTAGE_BASELINE_CACHE", "off");
     // SAFETY: umask is async-signal-safe and touches only the child.
     unsafe {
         cmd.pre_exec(|| {

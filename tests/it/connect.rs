@@ -87,6 +87,7 @@ fn env(vars: &[(&str, &str)]) -> ConnectOptions {
         env: Box::new(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())),
         os_user: "pgstage-test-nobody".into(),
         default_socket_dir: None,
+        from_fields: false,
     }
 }
 
@@ -248,6 +249,11 @@ async fn wrong_password() {
     let ConnectError::WrongPassword { user, password_from, .. } = &err else { panic!("{err:?}") };
     assert_eq!((user.as_str(), password_from.as_str()), ("postgres", "the connection string"));
     assert!(err.to_string().starts_with("password authentication failed for user \"postgres\""), "{err}");
+
+    // The same typed in the window's Password field: the message names the field.
+    let fields = format!("host=127.0.0.1 port={port} dbname=postgres user=postgres password={WRONG_PW}");
+    let err = connect_err(&fields, &ConnectOptions { from_fields: true, ..no_env() }).await;
+    assert!(err.to_string().contains("(the password came from the Password field;"), "{err}");
 }
 
 #[tokio::test]

@@ -14,7 +14,13 @@ use pgstage::run_result::RunResult;
 use crate::support::{Template, fresh_db, root};
 
 pub fn pgstage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgstage")).args(args).current_dir(root()).output().unwrap()
+    // Not the user's baseline cache (tests/it/baseline_cache.rs tests it).
+    Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(args)
+        .current_dir(root())
+        .env("PGSTAGE_BASELINE_CACHE", "off")
+        .output()
+        .unwrap()
 }
 
 pub fn text(out: &Output) -> String {
@@ -256,6 +262,7 @@ pub fn runs_go_on_a_sandbox(plan: &Path) -> String {
         .args(["run", plan.to_str().unwrap(), "--sandbox", "--ack-all"])
         .current_dir(root())
         .env("PGSTAGE_STATE_DIR", &state)
+        .env("PGSTAGE_BASELINE_CACHE", "off")
         .output()
         .unwrap();
     let all = text(&out);

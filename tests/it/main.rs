@@ -2,8 +2,10 @@
 //! Every test that needs PostgreSQL gets a fresh database from the shared sandbox; see
 //! `support`.
 
+mod baseline_cache;
 mod cli;
 mod clone;
+mod compare;
 mod connect;
 mod deparser;
 mod draft;

@@ -621,3 +621,36 @@ fn a_failed_run_says_what_stays_committed_and_what_to_do_next() {
     assert!(md.contains("run the plan again, which resumes (the ledger skips 013 and 014 and applies the rest)"), "{md}");
     assert!(md.contains("or undo the batch with the plan's rollback script"), "{md}");
 }
+
+#[test]
+fn reports_keep_units_write_booleans_as_words_and_the_html_fits_1280_px() {
+    let result = fixture("run_go");
+    let md = report::render_with(&result, &[], Format::Markdown);
+    assert!(md.contains("| ≈ 244 MB (± 25%) | 10.4 MB |"), "PF-SIZE's unit on both sides");
+    assert!(md.contains("| V01 | 013 | positioning table exists | true | true |"), "a boolean as the plan wrote it");
+    let html = report::render_with(&result, &[], Format::Html);
+    assert!(html.contains("<td>≈ 244 MB (± 25%)</td><td>10.4 MB</td>"));
+    assert!(!html.contains("<td>t</td>"), "no psql-style boolean in the HTML");
+
+    // The page's width in a real browser 1280 px wide: no sideways scrolling. A script added
+    // to a copy writes what it measured into the DOM chromium dumps.
+    let dir = TempDir::new("report-width");
+    let page = dir.0.join("width.html");
+    let probe = "<script>addEventListener('load', () => document.body.setAttribute('data-width', \
+                 document.documentElement.scrollWidth + '/' + document.documentElement.clientWidth));</script>";
+    std::fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
+    let profile = TempDir::new("chromium-profile-width");
+    let out = Command::new("/usr/bin/chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1280,900"])
+        .args(["--virtual-time-budget=2000", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", profile.0.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let measured = dom.split("data-width=\"").nth(1).and_then(|s| s.split('"').next()).expect("the page was measured");
+    let (scroll, client) = measured.split_once('/').unwrap();
+    let (scroll, client): (u32, u32) = (scroll.parse().unwrap(), client.parse().unwrap());
+    assert!(client > 1200 && scroll <= client, "the page is {scroll} px wide in a {client} px window");
+}

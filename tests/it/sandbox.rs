@@ -70,6 +70,17 @@ struct SandboxProcess {
     printed: Vec<String>,
 }
 
+/// A test that fails leaves no `pgstage sandbox` running (it would hold the test's output open).
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// `tmp` becomes the child's TMPDIR: its sandbox lives there, away from other tests' sweeps.
 fn spawn_cli_sandbox(tmp: &Path) -> SandboxProcess {
     std::fs::create_dir_all(tmp).unwrap();
@@ -77,6 +88,7 @@ fn spawn_cli_sandbox(tmp: &Path) -> SandboxProcess {
         .arg("sandbox")
         .current_dir(root())
         .env("TMPDIR", tmp)
+        .env("PGSTAGE_BASELINE_CACHE", tmp.join("cache"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -257,5 +269,91 @@ fn no_other_user_gets_into_a_pgstage_sandbox() {
 
     assert_eq!(interrupt(&mut p).code(), Some(128 + libc::SIGINT));
     assert!(!p.socket_dir.exists(), "the sandbox, its password file with it, is deleted");
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// The `pgstage-sandbox-*` directories in `dir`.
+fn sandbox_dirs(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("pgstage-sandbox-"))
+        .collect()
+}
+
+/// `pgstage run --sandbox` stopped with SIGTERM (as `kill`, systemd or a closed session stop
+/// it) in the middle of a migration: the run is cancelled and reported, and neither the
+/// sandbox's directory nor its server is left.
+#[test]
+fn sigterm_during_a_run_leaves_no_sandbox_directory_and_no_server() {
+    let tmp = PathBuf::from(format!("/tmp/pgstage-it-{}-term", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let slow = crate::engine::plan_with(|p| {
+        p.migrations = vec![crate::engine::migration("900", "tests/fixtures/sql/900_slow.sql")];
+        p.preflight.manual.clear();
+    });
+    let plan = crate::support::write_plan(&slow, "term");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(["run", plan.to_str().unwrap(), "--sandbox"])
+        .current_dir(root())
+        .env("TMPDIR", &tmp)
+        .env("PGSTAGE_BASELINE_CACHE", tmp.join("cache"))
+        .env("PGSTAGE_STATE_DIR", tmp.join("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    for line in stdout.by_ref() {
+        let line = line.unwrap();
+        let started = line.starts_with("▶") && line.contains("900");
+        printed.push(line);
+        if started {
+            break;
+        }
+    }
+    let dirs = sandbox_dirs(&tmp);
+    assert_eq!(dirs.len(), 1, "one sandbox running: {dirs:?}\n{}", printed.join("\n"));
+    let server = postmaster_pid(&dirs[0]);
+    assert!(alive(server));
+    std::thread::sleep(Duration::from_millis(500)); // into pg_sleep
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    printed.extend(stdout.map_while(Result::ok));
+    let status = child.wait().unwrap();
+    let printed = printed.join("\n");
+    assert!(printed.contains("cancelling"), "{printed}");
+    assert_eq!(status.code(), Some(1), "NO-GO: the run was cancelled\n{printed}");
+    assert_eq!(sandbox_dirs(&tmp), Vec::<PathBuf>::new(), "the sandbox's directory is deleted");
+    assert!(!alive(server), "the server is stopped");
+    std::fs::remove_dir_all(&tmp).unwrap();
+    std::fs::remove_dir_all(plan.parent().unwrap()).unwrap();
+}
+
+/// A sandbox left by a pgstage killed with SIGKILL is swept at the next start, while the
+/// sandbox of a pgstage still running, in the same directory, is left alone and still serves.
+#[test]
+fn the_next_start_sweeps_a_dead_process_sandbox_and_leaves_a_live_one() {
+    let tmp = PathBuf::from(format!("/tmp/pgstage-it-{}-sweep", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let mut dead = spawn_cli_sandbox(&tmp);
+    let mut live = spawn_cli_sandbox(&tmp);
+    let dead_server = postmaster_pid(&dead.socket_dir);
+    dead.child.kill().unwrap(); // SIGKILL: no handler runs
+    dead.child.wait().unwrap();
+    wait_for("the orphaned server to shut down", Duration::from_secs(20), || !alive(dead_server));
+    assert!(dead.socket_dir.exists());
+
+    let options = SandboxOptions { parent_dir: Some(tmp.clone()), ..Default::default() };
+    let next = Sandbox::start(&options).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!dead.socket_dir.exists(), "the dead process's sandbox is swept");
+    assert!(live.socket_dir.join("data/PG_VERSION").is_file(), "the live one's files are untouched");
+    let socket = live.printed.iter().find_map(|l| l.strip_prefix("connect: psql ")).unwrap().trim_matches('"').to_owned();
+    assert_eq!(psql(&socket, &[], None).as_deref(), Ok("postgres"), "the live sandbox still serves");
+    drop(next);
+    assert_eq!(interrupt(&mut live).code(), Some(128 + libc::SIGINT));
     std::fs::remove_dir_all(&tmp).unwrap();
 }

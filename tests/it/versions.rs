@@ -11,7 +11,13 @@ use pgstage::sandbox::{self, ServerBinaries};
 use crate::support::{Template, fresh_db, root, server};
 
 fn pgstage(args: &[&str], state: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgstage")).args(args).current_dir(root()).env("PGSTAGE_STATE_DIR", state).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(args)
+        .current_dir(root())
+        .env("PGSTAGE_STATE_DIR", state)
+        .env("PGSTAGE_BASELINE_CACHE", "off")
+        .output()
+        .unwrap()
 }
 
 fn text(out: &Output) -> String {

@@ -129,6 +129,9 @@ pub struct ConnectOptions {
     /// The default host when none is given: a unix socket directory, or `None` for
     /// "localhost". Default: /var/run/postgresql if it exists, /tmp on macOS.
     pub default_socket_dir: Option<PathBuf>,
+    /// The input was built from a form's fields (the window's Host, Port, …, Password): a
+    /// message about the password names the Password field, not a connection string.
+    pub from_fields: bool,
 }
 
 impl Default for ConnectOptions {
@@ -141,7 +144,12 @@ impl Default for ConnectOptions {
         } else {
             None
         };
-        ConnectOptions { env: Box::new(|name| std::env::var(name).ok()), os_user: os_user(), default_socket_dir }
+        ConnectOptions {
+            env: Box::new(|name| std::env::var(name).ok()),
+            os_user: os_user(),
+            default_socket_dir,
+            from_fields: false,
+        }
     }
 }
 
@@ -151,6 +159,7 @@ impl fmt::Debug for ConnectOptions {
             .field("env", &"<fn>")
             .field("os_user", &self.os_user)
             .field("default_socket_dir", &self.default_socket_dir)
+            .field("from_fields", &self.from_fields)
             .finish()
     }
 }
@@ -271,8 +280,15 @@ pub async fn connect(input: &str, options: &ConnectOptions) -> Result<Session, C
         for (host, port) in &targets {
             let mut one = ci.clone();
             (one.hosts, one.ports) = (vec![host.clone()], vec![*port]);
-            let (password, password_state) =
-                password_for(&ci, password_in_input, passfile.as_deref(), host, *port, &dbname, &user);
+            let (password, password_state) = password_for(
+                &ci,
+                password_in_input.then_some(options.from_fields),
+                passfile.as_deref(),
+                host,
+                *port,
+                &dbname,
+                &user,
+            );
             let mut config = Config::new();
             if host.starts_with('/') {
                 config.host_path(host);
@@ -372,11 +388,11 @@ enum PasswordState {
     Missing(String),
 }
 
-/// The password for one host: the connection string's or PGPASSWORD's, else the password
-/// file's. A password file that cannot be read is only mentioned if the server wants a password.
+/// The password for one host: the input's (`in_input`: `Some(from_fields)` when the input
+/// holds one) or PGPASSWORD's, else the password file's. A password file that cannot be read is only mentioned if the server wants a password.
 fn password_for(
     ci: &ConnInfo,
-    in_input: bool,
+    in_input: Option<bool>,
     passfile: Option<&Path>,
     host: &str,
     port: u16,
@@ -384,10 +400,14 @@ fn password_for(
     user: &str,
 ) -> (Option<Secret>, PasswordState) {
     if let Some(password) = &ci.password {
-        let from = if in_input { "the connection string" } else { "PGPASSWORD" };
+        let from = match in_input {
+            Some(true) => "the Password field",
+            Some(false) => "the connection string",
+            None => "PGPASSWORD",
+        };
         return (Some(password.clone()), PasswordState::Given(from.into()));
     }
-    let nothing_given = "no password in the connection string, PGPASSWORD not set";
+    let nothing_given = "no password given, PGPASSWORD not set";
     let Some(path) = passfile else {
         return (
             None,

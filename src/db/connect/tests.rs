@@ -302,6 +302,7 @@ fn options(vars: &[(&str, &str)]) -> ConnectOptions {
         env: Box::new(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())),
         os_user: "osuser".into(),
         default_socket_dir: None,
+        from_fields: false,
     }
 }
 

@@ -119,8 +119,8 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let mut verify_review = Vec::new();
     let verify = verify::verify_checks(&sources, &plan, &mut verify_review);
     plan.verification.extend(verify.iter().cloned());
-    let rig = Rig::start(options.server.clone()).await?;
     let measuring = |plan: &Plan| LoadedPlan { plan: enums::measuring(plan), path: plan_path.clone(), dir: dir.clone() };
+    let rig = Rig::start(options.server.clone(), &measuring(&plan)).await?;
     // A failure in the rollback drafted from the down files is told at the down file too.
     let drafted = written_rollback.as_deref().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned());
     let in_down_files = |e| match e {

@@ -92,8 +92,13 @@ fn schema_chart(ui: &mut egui::Ui, plan: &LoadedPlan, result: &RunResult, height
                 .iter()
                 .map(|(label, v)| {
                     let i = KINDS.iter().position(|k| k.1 == *label).unwrap_or(0) as f64;
+                    // The value over its bar, in the series' colour: a label of another colour
+                    // under the series' name would turn its legend dot grey (egui_plot merges
+                    // the items of one name and drops the colour when they disagree).
                     labels.push(
-                        Text::new(*name, PlotPoint::new(i + offset, *v), format!("{v}")).anchor(egui::Align2::CENTER_BOTTOM),
+                        Text::new(*name, PlotPoint::new(i + offset, *v), format!("{v}"))
+                            .color(*color)
+                            .anchor(egui::Align2::CENTER_BOTTOM),
                     );
                     Bar::new(i + offset, *v).width(0.25).name(format!("{name} · {label}: {v}"))
                 })
@@ -101,8 +106,11 @@ fn schema_chart(ui: &mut egui::Ui, plan: &LoadedPlan, result: &RunResult, height
             BarChart::new(*name, bars).color(*color)
         })
         .collect();
+    // Room above the tallest bar for its value.
+    let top = series.iter().flat_map(|s| s.2.iter().map(|(_, v)| *v)).fold(0.0, f64::max);
     dashboard("schema_chart", height)
         .include_y(0.0)
+        .include_y(top * 1.12)
         .y_axis_label("objects")
         .x_axis_formatter(|mark, _| category(mark.value, &KINDS.map(|k| k.1)))
         .show(ui, |plot| {
@@ -177,8 +185,14 @@ fn migration_chart(ui: &mut egui::Ui, migrations: &[MigrationResult], height: f3
             .collect(),
     )
     .color(GREY);
+    // Room above the bars and bands for the legend.
+    let top = migrations
+        .iter()
+        .map(|m| m.expected_ms.map_or(m.duration_ms, |r| (r.max() as f64).max(m.duration_ms)))
+        .fold(0.0, f64::max);
     dashboard("migration_chart", height)
         .include_y(0.0)
+        .include_y(top * 1.3)
         .y_axis_label("ms")
         .x_axis_formatter(move |mark, _| category(mark.value, &labels.iter().map(String::as_str).collect::<Vec<_>>()))
         .show(ui, |plot| {

@@ -10,6 +10,7 @@ use egui_plot::{Bar, BarChart, Legend, Plot, Points};
 use super::{AMBER, GREY, RED, section};
 use crate::db::lock_modes::Blocks;
 use crate::gui::table::{Key, Rows, TableState};
+use crate::report::content::count_of;
 use crate::report::locks::{LockRow, finding_status, size_text};
 use crate::run_result::{FindingSeverity, MigrationResult};
 
@@ -91,7 +92,7 @@ impl Rows for LockRows<'_> {
         let r = &l.row;
         match column {
             0 => ui.label(&r.migration),
-            1 => ui.label(RichText::new(&r.statement).monospace()).on_hover_text(&r.statement),
+            1 => ui.label(RichText::new(statement_cell(&r.statement)).monospace()).on_hover_text(&r.statement),
             2 => ui.label(format!("{} ({})", r.relation, r.kind)),
             3 => ui.label(RichText::new(&r.mode).monospace()),
             4 => ui.label(RichText::new(&r.blocks).color(colour(l.blocks))),
@@ -116,6 +117,19 @@ impl Rows for LockRows<'_> {
     }
     fn sql(&self, _: usize) -> Option<String> {
         None
+    }
+    /// The statement takes the width left: at 1024 px every other column stays in the window.
+    fn flexible(&self) -> usize {
+        1
+    }
+}
+
+/// A statement as its cell shows it: the line first, then the file, so that a narrow column
+/// cuts the file's name (the Migration column names it too), never the line.
+pub fn statement_cell(statement: &str) -> String {
+    match statement.rsplit_once(':') {
+        Some((file, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => format!("line {line} · {file}"),
+        _ => statement.to_owned(),
     }
 }
 
@@ -147,7 +161,14 @@ impl LocksPanel {
             });
             ui.push_id("locks_table", |ui| {
                 ui.set_max_height((ui.available_height() * 0.5).max(160.0));
-                self.table.show(ui, "locks", &LockRows(&all), version, &[70.0, 300.0, 220.0, 170.0, 120.0, 80.0, 70.0], 400.0);
+                self.table.show(
+                    ui,
+                    "locks",
+                    &LockRows(&all),
+                    version,
+                    &[64.0, 0.0, 200.0, 172.0, 110.0, 72.0, 60.0, 60.0],
+                    400.0,
+                );
             });
         });
         section(ui, "Lock timeline", |ui| timeline(ui, &all));
@@ -164,16 +185,7 @@ fn findings(ui: &mut egui::Ui, migrations: &[MigrationResult]) {
         return;
     }
     let open = |s: FindingSeverity| found.iter().filter(|(_, f)| f.accepted.is_none() && f.severity == s).count();
-    let accepted = found.iter().filter(|(_, f)| f.accepted.is_some()).count();
-    let mut rules: Vec<&str> = found.iter().map(|(_, f)| f.rule.as_str()).collect();
-    rules.dedup();
-    let summary = format!(
-        "Findings: {} errors, {} warnings, {} information, {accepted} accepted ({})",
-        open(FindingSeverity::Error),
-        open(FindingSeverity::Warning),
-        open(FindingSeverity::Info),
-        rules.join(", ")
-    );
+    let summary = findings_summary(&found.iter().map(|(_, f)| *f).collect::<Vec<_>>());
     let colour = if open(FindingSeverity::Error) > 0 {
         RED
     } else if open(FindingSeverity::Warning) > 0 {
@@ -185,6 +197,35 @@ fn findings(ui: &mut egui::Ui, migrations: &[MigrationResult]) {
         .id_salt("lock_findings")
         .default_open(open(FindingSeverity::Error) > 0)
         .show(ui, |ui| finding_lines(ui, &found));
+}
+
+/// The findings' header: how many of each severity still open, how many accepted, and each
+/// rule once (in the order first found).
+pub fn findings_summary(found: &[&crate::run_result::Finding]) -> String {
+    let open = |s: FindingSeverity| found.iter().filter(|f| f.accepted.is_none() && f.severity == s).count();
+    let accepted = found.iter().filter(|f| f.accepted.is_some()).count();
+    let mut rules: Vec<&str> = Vec::new();
+    for f in found {
+        if !rules.contains(&f.rule.as_str()) {
+            rules.push(f.rule.as_str());
+        }
+    }
+    format!(
+        "Findings: {}, {}, {} information, {accepted} accepted ({})",
+        count_of(open(FindingSeverity::Error), "errors"),
+        count_of(open(FindingSeverity::Warning), "warnings"),
+        open(FindingSeverity::Info),
+        rules.join(", ")
+    )
+}
+
+/// A finding's message with the table's size when it was measured (nothing when not: no
+/// empty brackets).
+pub fn finding_sentence(f: &crate::run_result::Finding) -> String {
+    if f.rows.is_none() && f.bytes.is_none() {
+        return f.message.clone();
+    }
+    format!("{} ({})", f.message, size_text(f))
 }
 
 fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::run_result::Finding)]) {
@@ -200,7 +241,7 @@ fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::run_resu
             ui.label(format!("{} · {} · {}", m.id, f.statement, f.relation));
             ui.label(RichText::new(finding_status(f)).weak());
         });
-        ui.label(format!("    {} ({}). Safer: {}", f.message, size_text(f), f.advice));
+        ui.label(format!("    {}. Safer: {}", finding_sentence(f), f.advice));
         if !f.estimate.is_empty() {
             // What the severity stands on: the time measured, the size here, the plan's limit.
             ui.label(RichText::new(format!("    {}", f.estimate)).weak());
@@ -249,7 +290,9 @@ fn timeline(ui: &mut egui::Ui, all: &[Lock]) {
         .collect();
     let probed: Vec<[f64; 2]> = all.iter().filter(|l| l.probed_block).map(|l| [l.start_ms, lane(&l.row.relation)]).collect();
     let labels: Vec<String> = lanes.iter().map(|s| (*s).to_owned()).collect();
-    let height = (lanes.len() as f32 * 22.0 + 60.0).clamp(120.0, 360.0);
+    // Every lane in the window (at 1024×700 what is left under the table), 22 px a lane when
+    // there is room.
+    let height = (lanes.len() as f32 * 22.0 + 60.0).clamp(120.0, 360.0).min(ui.available_height().max(120.0));
     Plot::new("lock_timeline")
         .height(height)
         .legend(Legend::default().position(egui_plot::Corner::LeftTop))

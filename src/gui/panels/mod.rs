@@ -3,6 +3,7 @@
 //! read-only [`View`]; the operator's actions are pushed as [`UiCommand`]s.
 
 pub mod charts;
+pub mod compare;
 pub mod connect;
 pub mod locks;
 pub mod phases;
@@ -16,6 +17,7 @@ pub mod verdict;
 
 use egui::{Color32, RichText};
 
+pub use compare::ComparePanel;
 pub use connect::ConnectPanel;
 pub use locks::LocksPanel;
 pub use plan::PlanPanel;
@@ -121,6 +123,9 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
             }
             if view.busy {
                 ui.spinner();
+                if let Some(what) = view.preparing {
+                    ui.label(RichText::new(what).color(AMBER));
+                }
             }
             let sandbox = match &view.run.result {
                 Some(r) => r.sandbox.is_some(),
@@ -148,6 +153,7 @@ fn tab_help(tab: Tab) -> &'static str {
         Tab::Locks => "What each statement locked, for how long, what it blocked; findings with the safer pattern",
         Tab::Charts => "Schema counts, migration timings, planned vs actual timeline",
         Tab::Verdict => "GO / NO-GO with every criterion; sign-off and export",
+        Tab::Compare => "This run beside another run of the plan (e.g. the rehearsal and the staging run): what differs",
     }
 }
 

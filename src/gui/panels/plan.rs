@@ -125,12 +125,7 @@ fn show_plan(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
                     ui.label(RichText::new(&m.id).monospace());
                     ui.label(&m.title);
                     ui.label(crate::plan::MsRange::label(m.expected_ms));
-                    let mut parts = vec![count_of(m.creates.tables.len(), "tables")];
-                    parts.extend(m.creates.indexes.map(|n| count_of(n as usize, "indexes")));
-                    if !m.creates.functions.is_empty() {
-                        parts.push(count_of(m.creates.functions.len(), "functions"));
-                    }
-                    ui.label(parts.join(", "));
+                    ui.label(creates_text(&m.creates)).on_hover_text("What the plan says this migration creates");
                     ui.end_row();
                 }
             });
@@ -234,4 +229,17 @@ fn mapping_section(ui: &mut egui::Ui, mapping: &[crate::draft::runbook::Mapping]
             });
         });
     });
+}
+
+/// What a migration announces it creates, every kind the plan can announce (what it leaves
+/// out is not counted, not "0").
+pub fn creates_text(c: &crate::plan::Creates) -> String {
+    let mut parts = vec![count_of(c.tables.len(), "tables")];
+    let counted =
+        [(c.foreign_keys, "foreign keys"), (c.indexes, "indexes"), (c.policies, "RLS policies"), (c.triggers, "triggers")];
+    parts.extend(counted.iter().filter_map(|(n, kind)| n.map(|n| count_of(n as usize, kind))));
+    if !c.functions.is_empty() {
+        parts.push(count_of(c.functions.len(), "functions"));
+    }
+    parts.join(", ")
 }

@@ -84,27 +84,7 @@ impl Rows for CheckRows<'_> {
     }
 }
 
-/// A check's expected or actual value as shown: with its unit (MB, s), booleans written the
-/// same way on both sides, and "1 row" not "1 rows".
-pub fn value_text(r: &crate::run_result::CheckResult, value: &str) -> String {
-    use crate::plan::Metric;
-    let value = match value {
-        "t" if r.expected == "true" => "true",
-        "f" if r.expected == "true" => "false",
-        "1 rows" => "1 row",
-        v => v,
-    };
-    let number = value.trim_start_matches(['=', '≥', '≤', '≈', ' ']).chars().next().is_some_and(|c| c.is_ascii_digit());
-    let unit = match r.metric {
-        Some(Metric::DatabaseSizeMb) if number => "MB",
-        Some(Metric::ReplicationLagSeconds) if number => "s",
-        _ => return value.to_owned(),
-    };
-    match value.split_once(" (± ") {
-        Some((v, tolerance)) => format!("{v} {unit} (± {tolerance}"),
-        None => format!("{value} {unit}"),
-    }
-}
+pub use crate::report::content::value_text;
 
 /// Whether a check ran a query of its own (object counts come from the catalog snapshot and
 /// manual items from the operator: nothing of their own to time).

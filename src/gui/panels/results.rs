@@ -23,10 +23,15 @@ pub struct ResultsPanel {
 }
 
 impl ResultsPanel {
-    /// Forget the selected rows (a new run).
-    pub fn clear_selection(&mut self) {
-        self.checks_table.selected = None;
-        self.migrations_table.selected = None;
+    /// Forget what was chosen for the last run (a new run, another plan): the selected rows
+    /// and the filters (a filter left from another run would hide this run's checks). The
+    /// sort is kept: it is a way of reading, not a choice of rows.
+    pub fn forget_run(&mut self) {
+        for table in [&mut self.checks_table, &mut self.migrations_table] {
+            table.selected = None;
+            table.filter.clear();
+            table.status = None;
+        }
     }
 
     pub fn show(&mut self, ui: &mut egui::Ui, view: &View) {
@@ -38,8 +43,11 @@ impl ResultsPanel {
         let version = run.version;
         let avail = ui.available_height();
         // Tables above, details below: each gets its share, neither is drawn over the other.
-        let details_height = (avail * 0.32).clamp(120.0, 320.0);
-        let migrations_height = (20.0 * run.migrations.len() as f32 + 4.0).min(avail * 0.22).max(44.0);
+        let details_height = (avail * 0.28).clamp(110.0, 300.0);
+        // A row is 20 px and the spacing under it: every migration in view when they fit in
+        // a third of the tab (a plan has a handful), a scroll bar when there are more.
+        let row = 20.0 + ui.spacing().item_spacing.y;
+        let migrations_height = (row * run.migrations.len() as f32 + 2.0).min(avail * 0.33).max(2.0 * row);
         let checks_height = (avail - details_height - migrations_height - 150.0).max(80.0);
         let width = ui.available_width();
         section(ui, "Migrations", |ui| {
@@ -188,13 +196,33 @@ fn migration_details(ui: &mut egui::Ui, view: &View, i: usize) {
     for w in &m.lock_waits {
         ui.colored_label(super::AMBER, w.sentence());
     }
-    for (kind, names) in &m.created {
-        ui.label(format!("{kind}: {}", names.join(", ")));
-    }
+    created(ui, m);
     if let Some(path) = file {
         ui.label(RichText::new("SQL, with each statement's time beside its first line:").strong());
         sql::listing(ui, &path, Some(m), None);
     }
+}
+
+/// What the migration created: its tables in full, the rest (indexes, policies, constraints:
+/// dozens of NOT NULL names on a wide table) counted on one closed line, NOT NULL last.
+fn created(ui: &mut egui::Ui, m: &crate::run_result::MigrationResult) {
+    if let Some(tables) = m.created.get("tables") {
+        ui.label(format!("tables created: {}", tables.join(", ")));
+    }
+    let mut others: Vec<(&String, &Vec<String>)> = m.created.iter().filter(|(k, _)| *k != "tables").collect();
+    if others.is_empty() {
+        return;
+    }
+    others.sort_by_key(|(k, _)| k.as_str() == "NOT NULL constraints");
+    let counted = others.iter().map(|(k, v)| format!("{} {k}", v.len())).collect::<Vec<_>>().join(", ");
+    egui::CollapsingHeader::new(format!("other objects created: {counted}"))
+        .id_salt(("created", &m.id))
+        .default_open(false)
+        .show(ui, |ui| {
+            for (kind, names) in others {
+                ui.label(format!("{kind}: {}", names.join(", ")));
+            }
+        });
 }
 
 fn copy_buttons(ui: &mut egui::Ui, row: String, sql: Option<String>) {

@@ -25,7 +25,7 @@ impl RunPanel {
         ui.horizontal(|ui| {
             let elapsed = view.run.total_elapsed().map(|d| format!("elapsed {}", seconds(d.as_secs_f64())));
             let width = (ui.available_width() - 140.0).max(120.0);
-            ui.add(style::bar(view.run.fraction()).desired_width(width).show_percentage().text(overall_text(view.run)))
+            ui.add(style::bar(view.run.fraction()).desired_width(width).show_percentage().text(overall_text(view)))
                 .on_hover_text("Overall progress of the run");
             if let Some(elapsed) = elapsed {
                 ui.label(RichText::new(elapsed).monospace()).on_hover_text("Wall-clock time since the run started");
@@ -45,9 +45,17 @@ pub fn seconds(s: f64) -> String {
     if s >= 1.0 { format!("{s:.1} s") } else { fmt_ms(s * 1000.0) }
 }
 
-fn overall_text(run: &RunView) -> String {
+/// A pause was asked for while a step runs: the run stops when the step ends (a statement
+/// under way is never interrupted by a pause).
+pub fn pausing(view: &View) -> bool {
+    view.busy && view.run.result.is_none() && view.run.controls.as_ref().is_some_and(|c| c.is_paused())
+}
+
+fn overall_text(view: &View) -> String {
+    let run = view.run;
     match (&run.result, run.current()) {
         (Some(r), _) => format!("finished: {}", content::verdict_word(r)),
+        (None, Some(i)) if pausing(view) => format!("running: {} — will pause after this step", run.steps[i].title),
         (None, Some(i)) => format!("running: {}", run.steps[i].title),
         (None, None) if run.active() => "paused between steps".into(),
         _ => "not started".into(),
@@ -57,6 +65,16 @@ fn overall_text(run: &RunView) -> String {
 fn controls(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
     let finished = view.run.result.is_some();
     let why_not = if view.run.active() { view.busy.then(|| "A step is running".to_owned()) } else { view.why_not_startable() };
+    if let Some(review) = view.review {
+        ui.label(
+            RichText::new(format!(
+                "A review of {}: the steps as the run recorded them. Nothing runs from a review.",
+                review.path.display()
+            ))
+            .weak(),
+        );
+        return;
+    }
     ui.horizontal(|ui| {
         if finished {
             if ui
@@ -86,7 +104,11 @@ fn controls(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
                 commands.push(UiCommand::NextStep);
             }
         }
-        if ui
+        if pausing(view) {
+            ui.add_enabled(false, egui::Button::new("Pausing…"))
+                .on_disabled_hover_text("The step under way runs to its end; then the run waits for Next step or Run all");
+            ui.label(RichText::new("will pause after this step").color(AMBER));
+        } else if ui
             .add_enabled(view.run.active() && view.busy, egui::Button::new("Pause (Esc)"))
             .on_hover_text("Stop after the current step; continue with Next step or Run all")
             .clicked()
@@ -170,7 +192,9 @@ fn steps(ui: &mut egui::Ui, view: &View) {
                     Some(r) if r.status != MigrationStatus::NotRun => Some(r.duration_ms),
                     _ => RunView::elapsed(s).map(|t| t.as_secs_f64() * 1000.0),
                 };
-                if let Some(ms) = time {
+                if let Some(ms) = time
+                    && s.step != Step::Verdict
+                {
                     ui.label(RichText::new(fmt_ms(ms)).monospace());
                 }
             });
@@ -222,7 +246,13 @@ fn migration_bar(ui: &mut egui::Ui, view: &View, index: usize, s: &StepView, res
             format!("{so_far}expected {range}")
         }
     };
-    ui.add(style::bar(fraction).text(format!("{done}/{total} statements · {timing}")));
+    // Finished: the bar coloured as the verdict judges its time (green within the range,
+    // amber faster, red slower or failed), as on the Charts tab; running: the theme's colour.
+    let mut bar = style::bar(fraction).text(format!("{done}/{total} statements · {timing}"));
+    if let Some(r) = result {
+        bar = bar.fill(super::charts::timing_color(r).gamma_multiply(0.6));
+    }
+    ui.add(bar);
     if running && !s.what.is_empty() {
         let now = if done < total { format!("now running: {}", s.what) } else { format!("now: {}", s.what) };
         ui.label(RichText::new(now).monospace().color(AMBER));

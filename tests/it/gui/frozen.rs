@@ -165,3 +165,32 @@ fn a_cancel_inside_the_rollback_rehearsal_leaves_its_criterion_not_reached_never
     assert!(h.query_by_label("NOT MET").is_none(), "no criterion shown as not met");
     assert!(h.query_by_label_contains("the operator cancelled the rollback rehearsal before it ended").is_some());
 }
+
+#[test]
+fn the_findings_header_counts_in_words_names_each_rule_once_and_no_empty_size() {
+    use pgstage::plan::LockRule;
+    use pgstage::run_result::FindingSeverity;
+    let mut run = frozen("run_go");
+    // One error whose table size was not measured, and another rule between two of the first.
+    let m = &mut run.migrations[0];
+    m.findings[0].severity = FindingSeverity::Error;
+    (m.findings[0].rows, m.findings[0].bytes) = (None, None);
+    let mut timeout = m.findings[0].clone();
+    timeout.rule = LockRule::MissingLockTimeout;
+    timeout.severity = FindingSeverity::Warning;
+    m.findings.insert(1, timeout);
+    let mut h = review_of(run, None);
+    show(&mut h, Tab::Locks);
+    assert!(
+        h.query_by_label_contains(
+            "Findings: 1 error, 7 warnings, 0 information, 0 accepted (foreign-key-without-index, missing-lock-timeout)"
+        )
+        .is_some(),
+        "one error in the singular, each rule once"
+    );
+    assert!(
+        h.query_all_by_label_contains("has no index on its columns").next().is_some(),
+        "the findings are open (an open error)"
+    );
+    assert!(h.query_all_by_label_contains("(–)").next().is_none(), "no empty brackets for a size not measured");
+}

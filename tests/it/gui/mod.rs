@@ -12,6 +12,7 @@ mod layout;
 mod locks;
 mod review;
 mod states;
+mod walk;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

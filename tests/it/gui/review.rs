@@ -124,6 +124,63 @@ fn a_file_that_is_no_run_result_says_so() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn a_reviewed_run_compared_with_the_staging_run_shows_what_differs() {
+    let mut h = open(path("tests/fixtures/report/run_go.json"), [1360.0, 880.0]);
+    h.run_steps(3);
+    h.get_by_label("Compare").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Compare this run (A) with another run result (B)").is_some());
+
+    // A file that is no run result: said in the tab, nothing compared.
+    h.get_by_role(egui::accesskit::Role::TextInput).click();
+    h.run_steps(1);
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("plans/week2_staging.ron");
+    h.run_steps(1);
+    assert_eq!(h.state().compare.path, "plans/week2_staging.ron");
+    h.get_by_label("Read B and compare").click();
+    h.run_steps(2);
+    let said = h.state().compare.error.clone().unwrap_or_default();
+    assert!(said.contains("not a pgstage run result (line 1, column"), "{said}");
+    assert!(h.query_by_label(&said).is_some(), "said in the tab (the log has it with its time)");
+    assert!(h.state().compare.compared.is_none());
+
+    h.state_mut().compare.path = path("tests/fixtures/report/run_staging.json").display().to_string();
+    h.get_by_label("Read B and compare").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("7 differences between A and B").is_some(), "{}", h.state().log_text());
+    assert!(h.query_by_label_contains("B: run 20240213T093000Z-7c2f on dba@staging-db.internal:5432/app_staging").is_some());
+    assert!(h.query_by_label("Plan: the same file in both runs (same checksum).").is_some());
+    for cell in
+        ["PF-SIZE (preflight): Database size: ~244 MB (record baseline)", "WARN · 10.4 MB", "PASS · 243.8 MB", "521 ms (SLOWER)"]
+    {
+        assert!(h.query_all_by_label(cell).next().is_some(), "{cell} is shown");
+    }
+    assert!(h.query_by_label("×4.00").is_some(), "015's ratio in the timings");
+    assert!(h.query_by_label_contains("The same in both: ").is_some());
+
+    // Another run opened: the comparison was of the last one, it is gone.
+    h.state_mut().open_plan(&path("tests/fixtures/report/run_failed_015.json"));
+    h.run_steps(3);
+    assert!(h.state().compare.compared.is_none());
+}
+
+#[test]
+fn the_run_tab_of_a_review_shows_the_steps_as_recorded_and_no_controls() {
+    let mut h = open(path("tests/fixtures/report/run_failed_015.json"), [1360.0, 880.0]);
+    h.run_steps(3);
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("No run yet").is_none(), "a review is a run, not none");
+    assert!(h.query_by_label_contains("Nothing runs from a review.").is_some());
+    assert!(h.query_by_label("New run…").is_none() && h.query_by_label("Run all").is_none(), "no run controls");
+    for step in ["Pre-flight", "Migration 013 – Positioning & campaigns", "Migration 015 – Agent registry", "Verdict"] {
+        assert!(h.query_by_label(step).is_some(), "{step} is listed");
+    }
+    assert!(h.query_by_label("FAILED").is_some(), "015 failed");
+    assert!(h.query_by_label("NO-GO").is_some(), "the verdict step shows the verdict");
+}
+
 /// A staging run's drift, reviewed: the Connect & pre-flight tab lists each difference in a
 /// Drift table (kind, object, the sentence), as the reports do.
 #[test]

@@ -83,6 +83,19 @@ fn what_did_not_run_is_never_shown_as_fine() {
         .query_all_by_role(egui::accesskit::Role::ProgressIndicator)
         .filter_map(|n| n.accesskit_node().label())
         .collect::<Vec<_>>();
+    // Each finished bar in the colour the verdict gives its time, as on the Charts tab: 013 and
+    // 014 faster than expected (amber), 015 failed (red); never the theme's one blue for all.
+    let fills: Vec<egui::Color32> = super::walk::shapes(&h)
+        .iter()
+        .filter_map(|s| match s {
+            egui::Shape::Rect(r) => Some(r.fill),
+            _ => None,
+        })
+        .collect();
+    for m in &migrations[..3] {
+        let colour = pgstage::gui::panels::charts::timing_color(m).gamma_multiply(0.6);
+        assert!(fills.contains(&colour), "{}'s bar is {colour:?} ({:?})", m.id, pgstage::report::content::timing(m));
+    }
     let failed = bars.iter().find(|b| b.contains("failed after")).expect("015's bar says it failed");
     assert!(!failed.contains("faster") && !failed.contains("within"), "{failed}");
     assert!(h.query_all_by_label_contains("not run · expected 300–350 ms").next().is_some(), "016 did not run: no time");
@@ -113,7 +126,11 @@ fn what_did_not_run_is_never_shown_as_fine() {
 
     let log = h.state().log.clone();
     assert!(log.iter().all(|l| l.at.len() == 8 && l.at.as_bytes()[2] == b':'), "every line has its time");
-    assert!(log.iter().any(|l| l.level == Level::Success && l.text.starts_with("013 applied in ")));
+    assert!(log.iter().any(|l| l.level == Level::Success && l.text.starts_with("013 applied: its 36 statements took ")));
+    assert!(
+        log.iter().any(|l| l.text.starts_with("Migration 013") && l.text.contains("(the whole step ")),
+        "the step's own time says it is the whole step, not the statements'"
+    );
     assert!(log.iter().any(|l| l.level == Level::Error && l.text.starts_with("015 failed and was rolled back: ")));
     assert!(log.iter().any(|l| l.level == Level::Error && l.text.starts_with("run failed at Migration 015")));
     assert!(log.iter().any(|l| l.text.starts_with("step 1/") && l.text.ends_with("started: Pre-flight")));
@@ -287,4 +304,78 @@ fn the_cancel_question_holds_the_run_and_names_what_a_confirmation_cancels() {
         result.verdict.criteria
     );
     std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_pause_during_a_long_statement_says_the_run_will_pause_after_this_step() {
+    let mut loaded = week2_plan();
+    loaded.plan.migrations[0].file = path("tests/fixtures/sql/900_slow.sql");
+    let plan_file = write_plan(&loaded, "gui-pause");
+    let mut h = harness(plan_file.clone(), None);
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Run all").click();
+    h.step();
+    step_until(&mut h, "the migration's 30 s statement", Duration::from_secs(90), |h| {
+        h.state().run.steps.get(1).is_some_and(|s| s.status == StepStatus::Running && s.what.starts_with("line 3"))
+    });
+    assert!(h.query_by_label("will pause after this step").is_none(), "nothing asked yet");
+    h.get_by_label("Pause (Esc)").click();
+    h.run_steps(2);
+    assert!(h.state().busy, "the statement still runs (it sleeps 30 s)");
+    assert!(h.query_by_label("will pause after this step").is_some(), "the pause is acknowledged while the step runs");
+    assert!(
+        h.query_all_by_label_contains("running: Migration 013").any(|n| n
+            .accesskit_node()
+            .label()
+            .unwrap_or_default()
+            .contains("— will pause after this step")),
+        "and the progress bar says so"
+    );
+    h.get_by_label("Cancel…").click();
+    h.run_steps(2);
+    h.get_by_label("Cancel the run").click();
+    step_until(&mut h, "the cancelled run's verdict", Duration::from_secs(30), |h| h.state().run.result.is_some());
+    assert!(h.query_by_label("will pause after this step").is_none(), "a finished run is not pausing");
+    std::fs::remove_dir_all(plan_file.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn the_sandbox_start_says_each_step_beside_the_spinner_and_in_the_log() {
+    let mut h = harness(path("plans/week2_staging.ron"), None);
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Next step (Space)").click();
+    // What the header said beside the spinner, frame by frame, until the run started.
+    let mut said: Vec<String> = Vec::new();
+    let start = std::time::Instant::now();
+    while h.state().run.controls.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(120), "the run did not start: {}", h.state().log_text());
+        if let Some(what) = h.state().preparing.clone()
+            && said.last() != Some(&what)
+        {
+            // (The log pane below has the same words: the header's are at the top.)
+            assert!(h.query_all_by_label(&what).any(|n| n.rect().top() < 70.0), "shown beside the spinner: {what}");
+            said.push(what);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    assert!(said.first().is_some_and(|s| s.starts_with("starting the sandbox")), "{said:?}");
+    // A cold start runs initdb; a warm one copies the seeded baseline from the cache (the
+    // window uses the user's cache, which an earlier run may have filled).
+    let first = ["initdb (creating the cluster)", "copying the seeded baseline from the cache"];
+    assert!(said.iter().any(|s| first.iter().any(|f| *s == format!("starting the sandbox: {f}…"))), "{said:?}");
+    let log = h.state().log_text();
+    let at = |text: &str| log.find(text);
+    let made = first.iter().find_map(|f| at(&format!("sandbox: {f}…"))).unwrap_or_else(|| panic!("initdb or the copy:\n{log}"));
+    let (server, seeding) = (at("sandbox: starting the server…"), at("seeding the sandbox with the plan's baseline"));
+    let (server, seeding) = (server.expect("the server's start in the log"), seeding.expect("the seeding in the log"));
+    assert!(made < server && server < seeding, "in the order they happen:\n{log}");
+    step_until(&mut h, "the pre-flight", Duration::from_secs(60), |h| !h.state().busy);
+    assert!(h.state().preparing.is_none(), "nothing said once the run is under way");
 }
