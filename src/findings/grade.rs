@@ -13,6 +13,8 @@
 //! - **error**: the lock blocked the application, measured or estimated, for at least a
 //!   quarter of the limit ([`ERROR_SHARE`]): staging measures a floor (production's table is
 //!   as big or bigger, its server busier, and every write queued behind the lock waits as long);
+//!   and on a table of [`LARGE_ROWS`] rows or more whatever the time here (how busy the
+//!   machine was must not decide it);
 //! - **warning**: in between, or the table's size is unknown here (an error if the time alone
 //!   says so).
 //!
@@ -31,8 +33,15 @@ pub const TINY_ROWS: i64 = 10_000;
 /// error: the time measured on staging is a floor of production's.
 pub const ERROR_SHARE: f64 = 4.0;
 
+/// From this many rows, a lock held while the statement works through the whole table is an
+/// error whatever the time measured here: a quiet staging builds a 1,000,000-row index in a
+/// quarter of a second (about 4 M rows/s on an idle 2-core machine, 0.7 M rows/s on the same
+/// machine busy), so the time alone would call the same migration an error or not by how busy
+/// the machine was; production's table is as big or bigger and its server busier.
+pub const LARGE_ROWS: i64 = 1_000_000;
+
 /// How [`scaled`] grades, in the words of the rules' catalogue (`severity`).
-pub const SCALED_POLICY: &str = "graded on the target: information on an empty table, or a tiny one (under 10,000 rows) that stayed under the plan's max_write_lock_ms; an error once the lock blocked the application, measured or estimated for the target's rows at the rate measured (assumed on a clone of staging's empty schema), for a quarter of that limit or more; a warning in between or when the size is unknown";
+pub const SCALED_POLICY: &str = "graded on the target: information on an empty table, or a tiny one (under 10,000 rows) that stayed under the plan's max_write_lock_ms; an error on a table of 1,000,000 rows or more, or once the lock blocked the application, measured or estimated for the target's rows at the rate measured (assumed on a clone of staging's empty schema), for a quarter of that limit or more; a warning in between or when the size is unknown";
 
 /// How [`held`] grades, in the words of the rules' catalogue.
 pub const HELD_POLICY: &str = "graded by the time the lock was held here: an error from the plan's max_write_lock_ms (a warning on an empty table), a warning from a quarter of it, information below";
@@ -127,7 +136,14 @@ pub fn scaled(size: Size, here: Option<i64>, ms: f64, blocks: &str, limit_ms: u6
                 approx(rate * limit / 1000.0),
                 ms_words(10_000_000.0 / rate.max(1.0) * 1000.0)
             );
-            let severity = if estimate_ms.max(ms) >= error_ms { FindingSeverity::Error } else { FindingSeverity::Warning };
+            let large = n >= LARGE_ROWS;
+            let severity =
+                if large || estimate_ms.max(ms) >= error_ms { FindingSeverity::Error } else { FindingSeverity::Warning };
+            let reach = if large && estimate_ms.max(ms) < error_ms {
+                format!("{reach}; a table of {} rows or more is an error whatever the time here", count(LARGE_ROWS))
+            } else {
+                reach
+            };
             over(severity, estimate, reach)
         }
     }
@@ -298,6 +314,11 @@ mod tests {
         // Unknown size: a warning, unless the time alone makes it an error.
         assert_eq!(scaled_here(Size::default(), 20.0, "writes", 1_000).severity, Warning);
         assert_eq!(scaled_here(Size::default(), 400.0, "writes", 1_000).severity, Error);
+        // A large table is an error however fast this machine built it (a quiet one: 4 M rows/s).
+        let large = scaled_here(rows(LARGE_ROWS), 238.0, "writes", 1_000);
+        assert_eq!(large.severity, Error, "{}", large.text);
+        assert!(large.text.contains("1,000,000 rows or more is an error whatever the time here"), "{}", large.text);
+        assert_eq!(scaled_here(rows(LARGE_ROWS - 1), 238.0, "writes", 1_000).severity, Warning);
     }
 
     #[test]

@@ -168,29 +168,19 @@ async fn read_staging(staging: &Client, named: &BTreeSet<String>, lock_timeout_m
         .iter()
         .map(|r| Role { name: r.get(0), login: r.get(1), bypass_rls: r.get(2) })
         .collect();
-    let memberships = staging
-        .query(
-            "SELECT g.rolname::text, m.rolname::text FROM pg_catalog.pg_auth_members a
-             JOIN pg_catalog.pg_roles g ON g.oid = a.roleid JOIN pg_catalog.pg_roles m ON m.oid = a.member
-             WHERE g.rolname !~ '^pg_' AND m.rolname !~ '^pg_' ORDER BY 1, 2",
-            &[],
-        )
-        .await
-        .map_err(q)?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    let extensions = staging
-        .query(
-            "SELECT e.extname::text, n.nspname::text FROM pg_catalog.pg_extension e
-             JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
-            &[],
-        )
-        .await
-        .map_err(q)?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let memberships = pairs(
+        staging,
+        "SELECT g.rolname::text, m.rolname::text FROM pg_catalog.pg_auth_members a
+         JOIN pg_catalog.pg_roles g ON g.oid = a.roleid JOIN pg_catalog.pg_roles m ON m.oid = a.member
+         WHERE g.rolname !~ '^pg_' AND m.rolname !~ '^pg_' ORDER BY 1, 2",
+    )
+    .await?;
+    let extensions = pairs(
+        staging,
+        "SELECT e.extname::text, n.nspname::text FROM pg_catalog.pg_extension e
+         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
+    )
+    .await?;
     let sizes = staging
         .query_typed(
             "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
@@ -315,6 +305,11 @@ fn dump_and_restore(
     );
     let _ = std::fs::remove_file(&list_file);
     restored
+}
+
+/// The two text columns of `sql`'s rows.
+async fn pairs(client: &Client, sql: &str) -> Result<Vec<(String, String)>, SandboxError> {
+    Ok(client.query(sql, &[]).await.map_err(q)?.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 fn with_statistics(tools: &DumpTools, facts: &Staging) -> bool {

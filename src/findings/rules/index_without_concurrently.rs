@@ -67,8 +67,10 @@ mod tests {
         assert_eq!(rules_of(&f), ["index-without-concurrently"]);
         assert_eq!(f[0].severity, FindingSeverity::Error, "3 s of blocked writes against a 10 s limit");
         assert!(f[0].estimate.contains("2,000,000 rows"), "{}", f[0].estimate);
-        let f = build(2_000_000, 3_000.0).findings(20_000);
+        let f = build(500_000, 750.0).findings(20_000);
         assert_eq!(f[0].severity, FindingSeverity::Warning, "under a quarter of a 20 s limit");
+        let f = build(2_000_000, 3_000.0).findings(20_000);
+        assert_eq!(f[0].severity, FindingSeverity::Error, "a table of 1,000,000 rows or more, whatever the limit");
         let f = build(5_000, 12.0).findings(10_000);
         assert_eq!(f[0].severity, FindingSeverity::Info, "a tiny table: 12 ms is the statement's own cost");
         let f = Fixture::new()
