@@ -114,9 +114,12 @@ pub async fn clone_schema(
         .collect();
     let taken_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let dump = sandbox.dir.join("staging-schema.dump");
-    let result = dump_and_restore(&tools, conninfo, &facts, lock_timeout_ms, &dump, &made_schemas, &sandbox.conninfo(dbname));
+    let script = dump_and_restore(&tools, conninfo, &facts, lock_timeout_ms, &dump, &made_schemas);
     let _ = std::fs::remove_file(&dump);
-    result?;
+    client
+        .batch_execute(&script?)
+        .await
+        .map_err(|e| SandboxError::Clone(format!("restoring staging's schema into the sandbox: {}", DbError::query(e))))?;
     let planner_statistics = with_statistics(&tools, &facts);
     if !planner_statistics {
         // Statistics of the empty tables, as a fresh schema has them.
@@ -255,8 +258,7 @@ fn dump_and_restore(
     lock_timeout_ms: u64,
     dump: &Path,
     made_schemas: &[String],
-    sandbox_conninfo: &str,
-) -> Result<(), SandboxError> {
+) -> Result<String, SandboxError> {
     // The password goes to pg_dump in its environment, never on its command line.
     let mut source: ConnInfo = conninfo.parse().map_err(|e| SandboxError::Clone(format!("the connection string: {e}")))?;
     let password = source.password.take();
@@ -295,16 +297,39 @@ fn dump_and_restore(
         .collect();
     let list_file = dump.with_extension("list");
     std::fs::write(&list_file, list).map_err(io("writing the restore list"))?;
-    let restored = run(
-        Command::new(tools.dir.join("pg_restore"))
-            .args(["--exit-on-error", "--single-transaction", "--no-tablespaces"])
-            .arg(format!("--use-list={}", list_file.display()))
-            .arg(format!("--dbname={sandbox_conninfo}"))
-            .arg(dump),
-        "pg_restore into the sandbox",
-    );
+    // pg_restore writes the script and pgstage runs it, in one transaction: pg_restore 18
+    // connected to an older server still sends `SET transaction_timeout` (17+ only), and its
+    // script opens with psql's `\restrict`, which only psql reads.
+    let script = Command::new(tools.dir.join("pg_restore"))
+        .args(["--no-tablespaces", "--file=-"])
+        .arg(format!("--use-list={}", list_file.display()))
+        .arg(dump)
+        .output()
+        .map_err(io("running pg_restore"));
     let _ = std::fs::remove_file(&list_file);
-    restored
+    let script = script?;
+    if !script.status.success() {
+        return Err(SandboxError::Clone(format!(
+            "pg_restore of staging's schema failed ({}): {}",
+            script.status,
+            String::from_utf8_lossy(&script.stderr).trim()
+        )));
+    }
+    Ok(restorable(&String::from_utf8_lossy(&script.stdout)))
+}
+
+/// pg_restore's script as the sandbox runs it: without psql's meta-commands (`\restrict`,
+/// `\unrestrict`) and without `SET transaction_timeout`, which servers before 17 refuse (it
+/// is 0 there anyway).
+fn restorable(script: &str) -> String {
+    script.lines().filter(|line| !line.starts_with('\\') && line.trim() != "SET transaction_timeout = 0;").fold(
+        String::with_capacity(script.len()),
+        |mut out, line| {
+            out.push_str(line);
+            out.push('\n');
+            out
+        },
+    )
 }
 
 /// The two text columns of `sql`'s rows.
