@@ -432,24 +432,19 @@ impl Engine {
         result: &mut MigrationResult,
     ) {
         // On a clone of staging's schema the tables are empty: a finding is graded by staging's
-        // rows (its statistics, read when the clone was made).
-        let here = before.rows();
-        let mut rows = here.clone();
+        // rows (its statistics, read when the clone was made), and the statements ran on no row
+        // (a clone's statistics, from 18 on, are staging's and say otherwise), so the time is
+        // estimated for staging's rows.
+        let mut rows = before.rows();
+        let mut here = rows.clone();
         if let Some(clone) = &self.clone {
             for (table, n) in &mut rows {
                 if let Some(on_staging) = clone.sizes.get(table) {
                     *n = Some(on_staging.0);
+                    here.insert(table.clone(), Some(0));
                 }
             }
         }
-        // The statements ran on a clone's tables as copied: no row (its statistics, from 18 on,
-        // are staging's and say otherwise), so the time is estimated for staging's rows.
-        let here: std::collections::HashMap<String, Option<i64>> = match &self.clone {
-            Some(clone) => {
-                here.into_iter().map(|(t, n)| (t.clone(), if clone.sizes.contains_key(&t) { Some(0) } else { n })).collect()
-            }
-            None => here,
-        };
         let ctx = findings::Context {
             migration: result,
             statements: &p.statements,

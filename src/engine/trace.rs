@@ -152,6 +152,20 @@ impl Tracer {
     /// Read the trace rows that followed `statement` (which ran `ms`, of which it waited
     /// `waited_ms` for another session's lock); returns its trace when it ran under a lock on a
     /// pre-existing relation (taken by it or earlier), or rewrote one.
+    /// A statement's trace before its locks: where it stands, when it started, how long it ran
+    /// and waited.
+    fn begun(&self, statement: &Statement, shown: &str, ms: f64, waited_ms: f64) -> StatementTrace {
+        StatementTrace {
+            statement: format!("{shown}:{}", statement.line),
+            line: statement.line,
+            sql: statement.sql.split_whitespace().take(12).collect::<Vec<_>>().join(" "),
+            at_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            ms,
+            waited_ms: waited_ms.min(ms),
+            ..Default::default()
+        }
+    }
+
     pub fn observe(
         &mut self,
         statement: &Statement,
@@ -160,15 +174,7 @@ impl Tracer {
         waited_ms: f64,
         messages: &[SimpleQueryMessage],
     ) -> Option<&mut StatementTrace> {
-        let mut trace = StatementTrace {
-            statement: format!("{shown}:{}", statement.line),
-            line: statement.line,
-            sql: statement.sql.split_whitespace().take(12).collect::<Vec<_>>().join(" "),
-            at_ms: self.started.elapsed().as_secs_f64() * 1000.0,
-            ms,
-            waited_ms: waited_ms.min(ms),
-            ..Default::default()
-        };
+        let mut trace = self.begun(statement, shown, ms, waited_ms);
         let mut strongest: HashMap<u32, LockMode> = HashMap::new();
         // New storage from TRUNCATE is an emptied table, not a rewrite.
         let truncate = split::identifiers(&statement.sql).first().is_some_and(|w| w == "truncate");
@@ -246,16 +252,7 @@ impl Tracer {
         seen: &HashMap<u32, super::poll::Held>,
         storage: &HashMap<u32, i64>,
     ) -> Option<&mut StatementTrace> {
-        let mut trace = StatementTrace {
-            statement: format!("{shown}:{}", statement.line),
-            line: statement.line,
-            sql: statement.sql.split_whitespace().take(12).collect::<Vec<_>>().join(" "),
-            at_ms: self.started.elapsed().as_secs_f64() * 1000.0,
-            ms,
-            waited_ms: waited_ms.min(ms),
-            outside_transaction: true,
-            ..Default::default()
-        };
+        let mut trace = StatementTrace { outside_transaction: true, ..self.begun(statement, shown, ms, waited_ms) };
         let truncate = split::identifiers(&statement.sql).first().is_some_and(|w| w == "truncate");
         for (oid, (name, _, node)) in &mut self.relations {
             if let Some(now) = storage.get(oid).copied()
