@@ -182,15 +182,24 @@ async fn clone_session(
     server: &super::server::ServerArgs,
 ) -> Result<(Session, Sandbox, pgstage::sandbox::clone::Cloned), String> {
     use pgstage::engine::clone::{CloneRequest, clone_staging};
+    // Each step as it begins: pg_dump of a big schema takes a while.
+    let (progress, mut steps) = tokio::sync::mpsc::unbounded_channel::<pgstage::sandbox::CloneStep>();
+    let printer = tokio::spawn(async move {
+        while let Some(step) = steps.recv().await {
+            println!("clone: {}…", step.words());
+        }
+    });
     let request = CloneRequest {
         staging,
         connect: ConnectOptions::default(),
         server: server.choice(),
         dbname: "pgstage_sandbox",
         start_progress: None,
-        progress: None,
+        progress: Some(progress),
     };
-    let made = clone_staging(plan, request).await.map_err(|e| format!("--clone-from: {e}"))?;
+    let made = clone_staging(plan, request).await;
+    let _ = printer.await;
+    let made = made.map_err(|e| format!("--clone-from: {e}"))?;
     println!("sandbox: {} started in {:.2} s", made.sandbox.binaries().version, made.sandbox.startup.as_secs_f64());
     println!("clone: {} ({:.2} s)", made.cloned.info.sentence(), made.took.as_secs_f64());
     if let Some(file) = &made.sample_data {

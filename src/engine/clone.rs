@@ -1,7 +1,7 @@
 //! A sandbox seeded with a clone of staging's schema, ready for a run: the one path that
 //! `pgstage run --sandbox --clone-from` and the window's "clone of staging's schema" take.
-//! Staging is connected to first (when it cannot be reached nothing is started), its major
-//! version chooses the sandbox's server, [`crate::sandbox::clone`] copies the plan's schemas,
+//! Staging is connected to first and a pg_dump able to dump it looked for (when either fails
+//! nothing is started), its major version chooses the sandbox's server, [`crate::sandbox::clone`] copies the plan's schemas,
 //! and the plan's own sample data (its test rows, never staging's) goes on top.
 
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use crate::db::connect::{self, ConnectError, ConnectOptions, Session};
 use crate::db::{self, DbError};
 use crate::plan::LoadedPlan;
 use crate::sandbox::clone::{self, Cloned};
+use crate::sandbox::dump_tools;
 use crate::sandbox::progress::{CloneProgress, CloneStep, tell};
 use crate::sandbox::{Sandbox, SandboxError, SandboxOptions, ServerChoice, StartStep};
 
@@ -74,6 +75,10 @@ pub async fn clone_staging(plan: &LoadedPlan, request: CloneRequest<'_>) -> Resu
         ServerChoice::BinDir(dir) => ServerChoice::BinDir(dir),
         _ => ServerChoice::Version(major),
     };
+    // A pg_dump able to dump staging, looked for before anything is started.
+    tokio::task::spawn_blocking(move || dump_tools::find(major))
+        .await
+        .map_err(|e| SandboxError::Clone(format!("looking for pg_dump stopped: {e}")))??;
     tell(progress, CloneStep::StartSandbox { major });
     let options = SandboxOptions { server, progress: request.start_progress, ..Default::default() };
     let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))

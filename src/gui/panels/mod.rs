@@ -133,7 +133,9 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
             };
             if sandbox {
                 let (label, seeded) = match clone {
-                    true => ("SANDBOX REHEARSAL on a clone of staging's schema — not staging", "a clone of staging's schema (no row)"),
+                    true => {
+                        ("SANDBOX REHEARSAL on a clone of staging's schema — not staging", "a clone of staging's schema (no row)")
+                    }
                     false => ("SANDBOX REHEARSAL — not staging", "the plan's baseline"),
                 };
                 // Whole, on the next row when the tabs leave no room (never cut, never split).

@@ -127,7 +127,10 @@ fn a_clone_of_an_unreachable_staging_says_so_and_starts_nothing() {
     h.run_steps(3);
     let Some(ConnStatus::Failed(e)) = h.state().connect.status.clone() else { panic!("{:?}", h.state().connect.status) };
     assert!(e.starts_with("run not started: cannot read staging's schema: cannot reach"), "{e}");
-    assert!(h.query_all_by_label_contains("cannot read staging's schema: cannot reach").next().is_some(), "shown on the Connect tab");
+    assert!(
+        h.query_all_by_label_contains("cannot read staging's schema: cannot reach").next().is_some(),
+        "shown on the Connect tab"
+    );
     let log = h.state().log_text();
     assert!(!e.contains("hunter2") && !log.contains("hunter2"), "the password is nowhere: {e}\n{log}");
     assert!(log.contains("clone: connecting to staging"), "{log}");
