@@ -104,9 +104,9 @@ fn clone_from(form: &mut ConnectionForm, ui: &mut egui::Ui, view: &View) {
     );
     ui.horizontal(|ui| {
         ui.label("Staging to clone from");
-        ui.radio_value(&mut form.clone_from, ConnMode::Fields, "staging by host and fields")
+        ui.radio_value(&mut form.clone_from, ConnMode::Fields, "host and fields")
             .on_hover_text("Host, port, database, user, as for a run on staging");
-        ui.radio_value(&mut form.clone_from, ConnMode::String, "staging by connection string")
+        ui.radio_value(&mut form.clone_from, ConnMode::String, "connection string or URL")
             .on_hover_text("A libpq connection string or postgres:// URL; PG* variables and ~/.pgpass fill in the rest");
     });
     let mode = form.clone_from;

@@ -23,7 +23,7 @@ fn choose_clone_of(h: &mut Harness<'static, PgstageApp>, conninfo: &str) {
     h.run_steps(2);
     h.get_by_label("a clone of staging's schema").click();
     h.run_steps(2);
-    h.get_by_label("staging by connection string").click();
+    h.get_by_label("connection string or URL").click();
     h.run_steps(2);
     h.get_by_role(Role::TextInput).click();
     h.run_steps(2);
