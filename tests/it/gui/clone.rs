@@ -1,7 +1,7 @@
 //! The Connect tab's clone of staging's schema, driven through the real UI: the sandbox seeded
 //! with a staging built by the harness (with a hand-made index), each step of the clone told
-//! as it goes, the run on the clone and the window saying so; and staging out of reach: a
-//! readable error, the password nowhere, nothing started.
+//! as it goes, the run on the clone and the window saying so; staging out of reach, or a
+//! wrong password typed in its fields: a readable error, the password nowhere, nothing started.
 
 use std::time::Duration;
 
@@ -136,4 +136,42 @@ fn a_clone_of_an_unreachable_staging_says_so_and_starts_nothing() {
     assert!(log.contains("clone: connecting to staging"), "{log}");
     assert!(!log.contains("starting a sandbox") && !log.contains("sandbox: "), "nothing started: {log}");
     assert!(h.state().run.result.is_none() && !h.state().run.active());
+}
+
+#[test]
+fn a_wrong_password_for_the_staging_to_clone_is_said_in_the_servers_words() {
+    let server = runtime().block_on(crate::connect::password_server());
+    let mut h = harness(crate::support::path("plans/week2_staging.ron"), None);
+    h.step();
+    tick_manual_items(&mut h);
+    h.get_by_label("Connect & pre-flight").click();
+    h.run_steps(2);
+    h.get_by_label("a clone of staging's schema").click();
+    h.run_steps(2);
+    // Staging by its fields (the default), filled in as an operator would: host, port,
+    // database, user, password.
+    let port = server.port().to_string();
+    for (i, value) in ["127.0.0.1", port.as_str(), "postgres", "postgres"].into_iter().enumerate() {
+        h.get_all_by_role(Role::TextInput).nth(i).unwrap().set_text_value_accesskit(value);
+        h.run_steps(2);
+    }
+    h.get_by_role(Role::PasswordInput).set_text_value_accesskit(crate::connect::WRONG_PW);
+    h.run_steps(2);
+    assert_eq!(h.state().connect.form.host, "127.0.0.1");
+    assert_eq!(h.state().connect.form.password, crate::connect::WRONG_PW);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Run all").click();
+    h.step();
+    step_until(&mut h, "the refusal", Duration::from_secs(30), |h| h.state().connect.status.is_some() && !h.state().busy);
+    h.run_steps(3);
+    let Some(ConnStatus::Failed(e)) = h.state().connect.status.clone() else { panic!("{:?}", h.state().connect.status) };
+    assert!(
+        e.starts_with("run not started: cannot read staging's schema: password authentication failed for user \"postgres\"")
+            && e.contains("the password came from the Password field"),
+        "{e}"
+    );
+    let log = h.state().log_text();
+    assert!(!e.contains(crate::connect::WRONG_PW) && !log.contains(crate::connect::WRONG_PW), "the password is nowhere: {log}");
+    assert!(!log.contains("starting a sandbox") && !log.contains("sandbox: "), "nothing started: {log}");
 }
