@@ -186,7 +186,7 @@ async fn clone_session(
     let (progress, mut steps) = tokio::sync::mpsc::unbounded_channel::<pgstage::sandbox::CloneStep>();
     let printer = tokio::spawn(async move {
         while let Some(step) = steps.recv().await {
-            println!("clone: {}…", step.words());
+            println!("{}", step.line());
         }
     });
     let request = CloneRequest {
@@ -194,7 +194,6 @@ async fn clone_session(
         connect: ConnectOptions::default(),
         server: server.choice(),
         dbname: "pgstage_sandbox",
-        start_progress: None,
         progress: Some(progress),
     };
     let made = clone_staging(plan, request).await;

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::unbounded_channel;
 
 use crate::db::connect::{self, ConnectError, ConnectOptions, Session};
 use crate::db::{self, DbError};
@@ -29,9 +29,7 @@ pub struct CloneRequest<'a> {
     pub server: ServerChoice,
     /// The sandbox's database the schema is restored into.
     pub dbname: &'a str,
-    /// The sandbox's start, step by step.
-    pub start_progress: Option<UnboundedSender<StartStep>>,
-    /// The clone's own steps.
+    /// Each step as it begins, the sandbox's start's among them, in order.
     pub progress: CloneProgress,
 }
 
@@ -80,10 +78,18 @@ pub async fn clone_staging(plan: &LoadedPlan, request: CloneRequest<'_>) -> Resu
         .await
         .map_err(|e| SandboxError::Clone(format!("looking for pg_dump stopped: {e}")))??;
     tell(progress, CloneStep::StartSandbox { major });
-    let options = SandboxOptions { server, progress: request.start_progress, ..Default::default() };
-    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
-        .await
-        .map_err(|e| SandboxError::Clone(format!("the sandbox's start stopped: {e}")))??;
+    // The start's steps, told in the same channel in their order.
+    let (start_progress, mut start_steps) = unbounded_channel::<StartStep>();
+    let told = progress.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(step) = start_steps.recv().await {
+            tell(&told, CloneStep::Sandbox(step));
+        }
+    });
+    let options = SandboxOptions { server, progress: Some(start_progress), ..Default::default() };
+    let started = tokio::task::spawn_blocking(move || Sandbox::start(&options)).await;
+    let _ = forward.await;
+    let sandbox = started.map_err(|e| SandboxError::Clone(format!("the sandbox's start stopped: {e}")))??;
     if sandbox.binaries().major != major {
         return Err(CloneError::OtherServer { staging: major, server: sandbox.binaries().version.clone() });
     }

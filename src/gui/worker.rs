@@ -250,20 +250,12 @@ impl State {
         self.cloned = None;
         self.runs += 1;
         let dbname = format!("pgstage_sandbox_{}", self.runs);
-        let (start_progress, mut start_steps) = unbounded_channel::<StartStep>();
         let (progress, mut steps) = unbounded_channel::<CloneStep>();
         let out = self.out.clone();
         let forward = tokio::spawn(async move {
-            let tell = |words: String| {
-                out.send(Message::Log(format!("{words}…")));
-                out.send(Message::Preparing(Some(format!("{words}…"))));
-            };
-            loop {
-                tokio::select! {
-                    Some(step) = steps.recv() => tell(format!("clone: {}", step.words())),
-                    Some(step) = start_steps.recv() => tell(format!("sandbox: {}", step.words())),
-                    else => break,
-                }
+            while let Some(step) = steps.recv().await {
+                out.send(Message::Log(step.line()));
+                out.send(Message::Preparing(Some(step.line())));
             }
         });
         let request = crate::engine::clone::CloneRequest {
@@ -271,7 +263,6 @@ impl State {
             connect: ConnectOptions { from_fields: matches!(staging, Target::Fields(_)), ..Default::default() },
             server: ServerChoice::Default,
             dbname: &dbname,
-            start_progress: Some(start_progress),
             progress: Some(progress),
         };
         let made = crate::engine::clone::clone_staging(plan, request).await;

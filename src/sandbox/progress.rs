@@ -29,8 +29,10 @@ impl StartStep {
 pub enum CloneStep {
     /// pgstage's one read-only session on staging.
     ConnectStaging,
-    /// A sandbox of staging's major version starts (its own steps follow as [`StartStep`]s).
+    /// A sandbox of staging's major version starts (its own steps follow as `Sandbox`).
     StartSandbox { major: u32 },
+    /// A step of that sandbox's start.
+    Sandbox(StartStep),
     /// Staging's catalog: the schemas the plan's objects use, roles, extensions, table sizes.
     ReadSchema,
     /// The roles staging has that the sandbox lacks, made without passwords.
@@ -50,12 +52,23 @@ impl CloneStep {
         match self {
             CloneStep::ConnectStaging => "connecting to staging (read-only)".into(),
             CloneStep::StartSandbox { major } => format!("starting a sandbox of staging's PostgreSQL {major}"),
+            CloneStep::Sandbox(step) => step.words().into(),
             CloneStep::ReadSchema => "reading staging's schema (schemas, roles, extensions, table sizes)".into(),
             CloneStep::Roles => "creating staging's roles in the sandbox (without passwords)".into(),
             CloneStep::Extensions => "creating staging's extensions in the sandbox".into(),
             CloneStep::Dump => "pg_dump --schema-only of staging".into(),
             CloneStep::Restore => "restoring staging's schema into the sandbox".into(),
             CloneStep::SampleData => "loading the plan's sample data".into(),
+        }
+    }
+}
+
+impl CloneStep {
+    /// The step as a progress line: "clone: …" (or "sandbox: …" for the start's own steps).
+    pub fn line(self) -> String {
+        match self {
+            CloneStep::Sandbox(step) => format!("sandbox: {}…", step.words()),
+            step => format!("clone: {}…", step.words()),
         }
     }
 }
