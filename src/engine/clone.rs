@@ -1,8 +1,9 @@
 //! A sandbox seeded with a clone of staging's schema, ready for a run: the one path that
 //! `pgstage run --sandbox --clone-from` and the window's "clone of staging's schema" take.
 //! Staging is connected to first and a pg_dump able to dump it looked for (when either fails
-//! nothing is started), its major version chooses the sandbox's server, [`crate::sandbox::clone`] copies the plan's schemas,
-//! and the plan's own sample data (its test rows, never staging's) goes on top.
+//! nothing is started), its major version chooses the sandbox's server,
+//! [`crate::sandbox::clone`] copies the plan's schemas, and the plan's own sample data (its
+//! test rows, never staging's) goes on top.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -1,5 +1,6 @@
 //! The Connect & pre-flight tab: where to run (the sandbox, seeded with the plan's baseline or
-//! a clone of staging's schema; fields, or a connection string), "Test connection", and the pre-flight results: baseline expected vs actual, flagged when off.
+//! a clone of staging's schema; fields, or a connection string), "Test connection", and the
+//! pre-flight results: baseline expected vs actual, flagged when off.
 //! The panel owns the connection form, the last connection answer and the guard's override.
 
 use egui::RichText;
@@ -66,7 +67,12 @@ impl ConnectPanel {
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(!view.busy, egui::Button::new("Test connection"))
-                .on_hover_text("Connect once and report the server")
+                .on_hover_text(match (form.mode, form.seed) {
+                    (ConnMode::Sandbox, Seed::Clone) => {
+                        "Connect to staging once: its version, and whether this machine can clone it (nothing is started)"
+                    }
+                    _ => "Connect once and report the server",
+                })
                 .clicked()
             {
                 commands.push(UiCommand::TestConnection);
