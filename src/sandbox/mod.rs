@@ -16,7 +16,7 @@ mod binaries;
 mod cleanup;
 pub mod clone;
 pub mod dump_tools;
-mod progress;
+pub mod progress;
 mod secret;
 mod warm;
 
@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 pub use baseline_cache::{CACHE_VAR, CacheError};
 pub use binaries::{BINDIR_VAR, INSTALL_HINT, MIN_MAJOR, ServerBinaries, ServerChoice, installed};
 pub use cleanup::{install_signal_handler, on_signal, stop_all};
-pub use progress::StartStep;
+pub use progress::{CloneStep, StartStep};
 pub use warm::BaselineSource;
 
 use crate::db;
