@@ -3,12 +3,12 @@
 # baseline all but the last 5: the wall time of each of R runs (default 3), on the sandbox. The
 # baseline cache is a new empty one: run 1 is cold (initdb, the 295 baseline files, the entry
 # saved), the others warm (a copy of the cached cluster).
-# Usage: scripts/bench-init.sh [N] [R]   (builds the release binary first)
+# Usage: scripts/bench-init.sh [N] [R]   (builds the release binary, without the window, first)
 set -euo pipefail
 n=${1:-300}
 runs=${2:-3}
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin pgstage
+cargo build --release --quiet --no-default-features --bin pgstage  # init needs no window
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 export PGSTAGE_BASELINE_CACHE="$dir/cache"

@@ -114,7 +114,7 @@ pub fn save(cache: &Path, key: &str, data: &Path) -> Result<(), CacheError> {
     let made = (|| {
         make_dir(&building)?;
         let mut files = Vec::new();
-        copy_tree(data, &building.join(DATA), Path::new(""), &mut files, &|_: &Path| Ok(()))?;
+        copy_tree(data, &building.join(DATA), &mut files, &|_: &Path| Ok(()))?;
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let manifest = building.join(MANIFEST);
         private_files::write_private(&manifest, render_manifest(&files).as_bytes()).map_err(io_at(&manifest))?;
@@ -140,7 +140,7 @@ pub fn save(cache: &Path, key: &str, data: &Path) -> Result<(), CacheError> {
 /// manifest as it is copied; `chown` is applied to each directory and file made. On any
 /// difference the entry is deleted and [`CacheError::Corrupt`] returned (`data` is left for
 /// the caller to delete). `Ok(false)`: there is no such entry.
-pub fn restore(cache: &Path, key: &str, data: &Path, chown: &dyn Fn(&Path) -> std::io::Result<()>) -> Result<bool, CacheError> {
+pub fn restore(cache: &Path, key: &str, data: &Path, chown: Chown) -> Result<bool, CacheError> {
     let entry = entry(cache, key);
     if !entry.join(MANIFEST).exists() {
         return Ok(false);
@@ -152,7 +152,7 @@ pub fn restore(cache: &Path, key: &str, data: &Path, chown: &dyn Fn(&Path) -> st
     let manifest = std::fs::read_to_string(entry.join(MANIFEST)).map_err(io_at(&entry))?;
     let expected = parse_manifest(&manifest).map_err(&corrupt)?;
     let mut copied = Vec::new();
-    copy_tree(&entry.join(DATA), data, Path::new(""), &mut copied, chown).map_err(|e| match e {
+    copy_tree(&entry.join(DATA), data, &mut copied, chown).map_err(|e| match e {
         CacheError::Io { path, source } if path.starts_with(&entry.display().to_string()) => {
             corrupt(format!("reading {path}: {source}"))
         }
@@ -216,14 +216,50 @@ fn make_dir(dir: &Path) -> Result<(), CacheError> {
     std::fs::DirBuilder::new().mode(private_files::DIR_MODE).create(dir).map_err(io_at(dir))
 }
 
+/// A file's owner change after its copy (the sandbox's server runs as another user).
+pub type Chown<'a> = &'a (dyn Fn(&Path) -> std::io::Result<()> + Sync);
+
 /// Copy the tree `from` into the new directory `to` (0700 directories, 0600 files), hashing
-/// every file as it is copied; symbolic links and other special files are refused.
-fn copy_tree(
+/// every file as it is copied; symbolic links and other special files are refused. The
+/// directories are made first, then the files are copied by a few threads (a seeded cluster is
+/// thousands of small files: one thread waits on each in turn).
+fn copy_tree(from: &Path, to: &Path, files: &mut Vec<Manifested>, chown: Chown) -> Result<(), CacheError> {
+    let mut plain = Vec::new();
+    list_tree(from, to, Path::new(""), &mut plain, chown)?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
+    let copied: Vec<Result<Vec<Manifested>, CacheError>> = std::thread::scope(|scope| {
+        let copy = || {
+            let mut buffer = vec![0u8; 1 << 18];
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((source, target, rel)) = plain.get(i) else { return Ok(done) };
+                let (size, sha256) = copy_file(source, target, &mut buffer)?;
+                chown(target).map_err(io_at(target))?;
+                done.push(Manifested { path: rel.to_string_lossy().into_owned(), size, sha256 });
+            }
+        };
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(copy)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(io_at(to)(std::io::Error::other("a copy thread panicked")))))
+            .collect()
+    });
+    for part in copied {
+        files.extend(part?);
+    }
+    Ok(())
+}
+
+/// Make the directories of the tree `from` under `to`, and list its plain files (source,
+/// target, path relative to the tree's root).
+fn list_tree(
     from: &Path,
     to: &Path,
     relative: &Path,
-    files: &mut Vec<Manifested>,
-    chown: &dyn Fn(&Path) -> std::io::Result<()>,
+    plain: &mut Vec<(PathBuf, PathBuf, PathBuf)>,
+    chown: Chown,
 ) -> Result<(), CacheError> {
     make_dir(to)?;
     chown(to).map_err(io_at(to))?;
@@ -235,11 +271,9 @@ fn copy_tree(
         let target = to.join(&name);
         let rel = relative.join(&name);
         if kind.is_dir() {
-            copy_tree(&source, &target, &rel, files, chown)?;
+            list_tree(&source, &target, &rel, plain, chown)?;
         } else if kind.is_file() {
-            let (size, sha256) = copy_file(&source, &target)?;
-            chown(&target).map_err(io_at(&target))?;
-            files.push(Manifested { path: rel.to_string_lossy().into_owned(), size, sha256 });
+            plain.push((source, target, rel));
         } else {
             return Err(CacheError::Io {
                 path: source.display().to_string(),
@@ -250,15 +284,14 @@ fn copy_tree(
     Ok(())
 }
 
-fn copy_file(from: &Path, to: &Path) -> Result<(u64, String), CacheError> {
+fn copy_file(from: &Path, to: &Path, buffer: &mut [u8]) -> Result<(u64, String), CacheError> {
     let mut source = std::fs::File::open(from).map_err(io_at(from))?;
     let mut target =
         std::fs::OpenOptions::new().write(true).create_new(true).mode(private_files::FILE_MODE).open(to).map_err(io_at(to))?;
     let mut hash = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 18];
     let mut size = 0u64;
     loop {
-        let n = source.read(&mut buffer).map_err(io_at(from))?;
+        let n = source.read(buffer).map_err(io_at(from))?;
         if n == 0 {
             break;
         }
