@@ -27,9 +27,9 @@ use crate::run_result::CloneInfo;
 #[derive(Debug, Clone)]
 pub struct Cloned {
     pub info: CloneInfo,
-    /// `schema.table` → (rows, bytes) on staging: its planner estimate and its size with
-    /// indexes and TOAST.
-    pub sizes: BTreeMap<String, (i64, i64)>,
+    /// `schema.table` → (rows, bytes) on staging: its planner estimate (`None`: unknown, the
+    /// table never analyzed nor vacuumed there) and its size with indexes and TOAST.
+    pub sizes: BTreeMap<String, (Option<i64>, i64)>,
 }
 
 /// What pgstage reads on staging before the dump.
@@ -40,7 +40,7 @@ struct Staging {
     roles: Vec<Role>,
     memberships: Vec<(String, String)>,
     extensions: Vec<(String, String)>,
-    sizes: BTreeMap<String, (i64, i64)>,
+    sizes: BTreeMap<String, (Option<i64>, i64)>,
 }
 
 struct Role {
@@ -78,6 +78,33 @@ const USED_SCHEMAS: &str = "
         WHEN 'pg_catalog.pg_type'::regclass THEN (SELECT typnamespace FROM pg_catalog.pg_type WHERE oid = u.refobjid)
         ELSE (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = u.refobjid) END
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'";
+
+/// Rows and bytes of each table of schemas `$1` on staging. Rows are the planner's estimate
+/// (`reltuples`) where staging's statistics know them; NULL (unknown, never 0) where they do
+/// not: `reltuples` -1 (never analyzed nor vacuumed, PostgreSQL 14+), or 0 with no page
+/// counted and no VACUUM or ANALYZE on record (a table loaded and never looked at). A table
+/// with no page on disk has no row whatever its statistics say. A partitioned table's rows
+/// are its partitions' when every one of them is known.
+const STAGING_SIZES: &str = "
+    WITH t AS (
+        SELECT c.oid, n.nspname || '.' || c.relname AS name, c.relkind,
+               CASE WHEN c.relkind = 'p' THEN NULL
+                    WHEN pg_catalog.pg_relation_size(c.oid) = 0 THEN 0
+                    WHEN c.reltuples > 0 THEN c.reltuples::int8
+                    WHEN c.reltuples = 0 AND (c.relpages > 0
+                         OR coalesce(pg_catalog.pg_stat_get_last_analyze_time(c.oid), pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid),
+                                     pg_catalog.pg_stat_get_last_vacuum_time(c.oid), pg_catalog.pg_stat_get_last_autovacuum_time(c.oid)) IS NOT NULL)
+                         THEN 0
+                    END AS rows,
+               pg_catalog.pg_total_relation_size(c.oid) AS bytes
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'p', 'm')
+    )
+    SELECT t.name, CASE WHEN t.relkind <> 'p' THEN t.rows
+                        ELSE (SELECT CASE WHEN bool_and(p.rows IS NOT NULL) THEN sum(p.rows)::int8 END
+                              FROM pg_catalog.pg_partition_tree(t.oid) pt JOIN t p ON p.oid = pt.relid WHERE pt.isleaf) END,
+           t.bytes
+    FROM t";
 
 /// Staging's major version (the sandbox must run the same one).
 pub async fn staging_major(staging: &Client) -> Result<u32, SandboxError> {
@@ -185,12 +212,7 @@ async fn read_staging(staging: &Client, named: &BTreeSet<String>, lock_timeout_m
     )
     .await?;
     let sizes = staging
-        .query_typed(
-            "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'p', 'm')",
-            &[(&schemas, Type::TEXT_ARRAY)],
-        )
+        .query_typed(STAGING_SIZES, &[(&schemas, Type::TEXT_ARRAY)])
         .await
         .map_err(q)?
         .iter()

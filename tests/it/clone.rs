@@ -127,3 +127,41 @@ async fn a_clone_grades_a_finding_by_stagings_rows() {
         finding.estimate
     );
 }
+
+#[tokio::test]
+async fn a_clone_reads_a_table_staging_never_analyzed_as_of_unknown_size_not_empty() {
+    let staging = fresh_db(Template::Baseline).await;
+    staging
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE public.never_analyzed (id bigint, v bigint) WITH (autovacuum_enabled = off);
+             INSERT INTO public.never_analyzed SELECT g, g FROM generate_series(1, {BIG_ROWS}) g;"
+        ))
+        .await
+        .unwrap();
+    // What a table loaded and never analyzed nor vacuumed looks like on staging.
+    let (reltuples, relpages): (f32, i32) = {
+        let r = staging
+            .client
+            .query_one("SELECT reltuples, relpages FROM pg_catalog.pg_class WHERE oid = 'public.never_analyzed'::regclass", &[])
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((reltuples, relpages), (-1.0, 0), "staging's statistics know nothing of the table");
+    let plan = plan_with(|p| {
+        bare(p);
+        p.migrations = vec![migration("961", "tests/fixtures/sql/961_index_never_analyzed.sql")];
+    });
+    let (_, out, result, _) = clone_run(&plan, &staging, "never-analyzed");
+    let finding = result.migrations[0]
+        .findings
+        .iter()
+        .find(|f| f.rule.as_str() == "index-without-concurrently")
+        .unwrap_or_else(|| panic!("no index-without-concurrently finding: {out}"));
+    assert_eq!(finding.rows, None, "staging's rows are unknown, not 0: {finding:?}");
+    assert!(finding.bytes.unwrap_or(0) > 10_000_000, "staging's bytes are known: {finding:?}");
+    assert_ne!(finding.severity, pgstage::run_result::FindingSeverity::Info, "{}", finding.estimate);
+    assert!(finding.estimate.contains("rows unknown on staging"), "{}", finding.estimate);
+    assert!(!finding.estimate.contains("empty") && !finding.estimate.contains("tiny"), "{}", finding.estimate);
+}
