@@ -165,3 +165,82 @@ async fn a_clone_reads_a_table_staging_never_analyzed_as_of_unknown_size_not_emp
     assert!(finding.estimate.contains("rows unknown on staging"), "{}", finding.estimate);
     assert!(!finding.estimate.contains("empty") && !finding.estimate.contains("tiny"), "{}", finding.estimate);
 }
+
+/// `pgstage ARGS` from the repository's root with a state directory of its own (`state`).
+fn pgstage_in(state: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
+        .args(args)
+        .current_dir(crate::support::root())
+        .env("PGSTAGE_STATE_DIR", state)
+        .env("PGSTAGE_BASELINE_CACHE", "off")
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[tokio::test]
+async fn init_drafts_on_a_clone_of_staging_a_folder_whose_files_cannot_rebuild_it() {
+    // Staging holds what migration 1 made (not in the folder), in a schema of its own, owned by
+    // a role that exists only there.
+    let role = format!("pgstage_legacy_owner_{}", std::process::id());
+    let staging = fresh_db(Template::Empty).await;
+    staging
+        .client
+        .batch_execute(&format!(
+            "CREATE ROLE {role} NOLOGIN;
+             CREATE SCHEMA legacy;
+             CREATE TABLE legacy.accounts (id bigint PRIMARY KEY, name text NOT NULL);
+             ALTER TABLE legacy.accounts OWNER TO {role};
+             INSERT INTO legacy.accounts SELECT g, 'account ' || g FROM generate_series(1, 50) g;
+             ANALYZE legacy.accounts;"
+        ))
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("pgstage-clone-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let folder = dir.join("migrations");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("002_add_email.sql"), "ALTER TABLE legacy.accounts ADD COLUMN email text;\n").unwrap();
+    std::fs::write(
+        folder.join("003_email_index.sql"),
+        format!("CREATE INDEX accounts_email_idx ON legacy.accounts (email);\nGRANT SELECT ON legacy.accounts TO {role};\n"),
+    )
+    .unwrap();
+    let state = dir.join("state");
+    let plan = dir.join("plan.ron");
+    let (folder_arg, plan_arg, conn) = (folder.to_str().unwrap(), plan.to_str().unwrap(), sandbox_conninfo(&staging));
+
+    // From the files alone the batch cannot run: init says so and points at --clone-from.
+    let (code, out) = pgstage_in(&state, &["init", folder_arg, "-o", plan_arg]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("does not exist") && out.contains(&format!("pgstage init {folder_arg} --clone-from CONN")), "{out}");
+    assert!(!plan.exists(), "a failed draft writes nothing");
+
+    let (code, out) = pgstage_in(&state, &["init", folder_arg, "-o", plan_arg, "--clone-from", &conn]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("on a clone of staging's schema") && out.contains("0 rows copied"), "{out}");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let drafted: Plan = pgstage::plan::load(&plan).unwrap_or_else(|e| panic!("{e}\n{text}")).plan;
+    assert_eq!(drafted.baseline.schema, "legacy", "{text}");
+    assert!(drafted.baseline.migrations.is_empty(), "staging holds the baseline: {text}");
+    let source = drafted.baseline.cloned_from.as_deref().unwrap_or_else(|| panic!("the plan says it was drafted on a clone: {text}"));
+    assert!(source.contains(&staging.name), "{source}");
+    assert!(text.contains("--clone-from CONN"), "the plan says how to rehearse it: {text}");
+    // Its counts are the clone's: staging's one table in `legacy`.
+    let tables = drafted.preflight.checks.iter().find(|c| c.id.contains("TABLES")).unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(tables.expect, Expect::Equals(1), "{text}");
+
+    let (code, out) = pgstage_in(&state, &["check", plan_arg]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = pgstage_in(&state, &["run", plan_arg, "--sandbox", "--ack-all", "--clone-from", &conn]);
+    assert_eq!(code, Some(0), "the drafted plan, rehearsed on a new clone, ends GO: {out}");
+    // A sandbox seeded from files cannot hold its baseline: refused, with the way to rehearse it.
+    let (code, out) = pgstage_in(&state, &["run", plan_arg, "--sandbox", "--ack-all"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("baseline is staging's own schema") && out.contains("--clone-from CONN"), "{out}");
+
+    let _ = std::fs::remove_dir_all(&dir);
+    drop(staging);
+    let admin = crate::support::server().await.admin().await;
+    let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {role}")).await;
+}
