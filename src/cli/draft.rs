@@ -174,7 +174,8 @@ fn lock_findings(run: &pgstage::run_result::RunResult) {
 /// The draft as written, rehearsed: GO, or why not.
 fn verdict(run: &pgstage::run_result::RunResult) -> Result<(), String> {
     if run.verdict.go {
-        println!("the draft, rehearsed on the sandbox: GO");
+        let on = if run.clone.is_some() { "a clone of staging's schema" } else { "the sandbox" };
+        println!("the draft, rehearsed on {on}: GO");
         Ok(())
     } else {
         Err(format!("the draft, rehearsed on the sandbox, is NO-GO: {}", run.verdict.reasons.join("; ")))

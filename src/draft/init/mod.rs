@@ -393,17 +393,24 @@ fn header(
     let mut h = vec![
         plan.name.clone(),
         format!(
-            "Drafted by `pgstage init {}{}{}` from {} ({} in the batch, {} in the baseline); rehearsed on PostgreSQL {}.",
+            "Drafted by `pgstage init {}{}{}` from {} ({} in the batch, {}); rehearsed on PostgreSQL {}.",
             options.dir.display(),
             options.from.as_ref().map(|f| format!(" --from {f}")).unwrap_or_default(),
             plan.baseline.cloned_from.as_ref().map(|c| format!(" --clone-from {c}")).unwrap_or_default(),
             sources.layout.name(),
             plan.migrations.len(),
-            plan.baseline.migrations.len(),
+            match &plan.baseline.cloned_from {
+                Some(_) => "the baseline staging's own schema".to_owned(),
+                None => format!("{} in the baseline", plan.baseline.migrations.len()),
+            },
             run.server_version
         ),
     ];
+    let before = sources.migrations.len() - plan.migrations.len();
     if let Some(clone) = &run.clone {
+        if before > 0 {
+            h.push(format!("The {before} files before the batch were not replayed: staging holds what they made."));
+        }
         h.push(format!(
             "Its baseline is staging's own schema: it was {}. Rehearse it on a sandbox with `pgstage run PLAN --sandbox --clone-from CONN` (a sandbox built from files refuses it).",
             clone.sentence()
