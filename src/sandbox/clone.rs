@@ -7,7 +7,8 @@
 //!
 //! Staging is only read: one connection at a time (pgstage's own, read-only, then pg_dump's,
 //! whose transaction is read-only), both under the plan's `lock_timeout` (pg_dump's
-//! `--lock-wait-timeout`), nothing written.
+//! `--lock-wait-timeout`), nothing written. A session holding ACCESS EXCLUSIVE on a table of
+//! the clone stops it within that timeout, named ([`super::staging_locks`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -17,6 +18,7 @@ use tokio_postgres::Client;
 use tokio_postgres::types::Type;
 
 use super::dump_tools::{self, DumpTools};
+use super::staging_locks;
 use super::{Sandbox, SandboxError, io};
 use crate::db::conninfo::ConnInfo;
 use crate::db::snapshot::Scope;
@@ -143,6 +145,15 @@ pub async fn clone_schema(
     let dump = sandbox.dir.join("staging-schema.dump");
     let script = dump_and_restore(&tools, conninfo, &facts, lock_timeout_ms, &dump, &made_schemas);
     let _ = std::fs::remove_file(&dump);
+    // pg_dump stops at its --lock-wait-timeout when a session took a table since the sizes
+    // were read: say who.
+    let script = match script {
+        Err(e) => {
+            let holders = staging_locks::holders(staging, &facts.schemas).await;
+            return Err(if holders.is_empty() { e } else { locked(&holders, lock_timeout_ms, &e.to_string()) });
+        }
+        ok => ok,
+    };
     client
         .batch_execute(&script?)
         .await
@@ -211,13 +222,16 @@ async fn read_staging(staging: &Client, named: &BTreeSet<String>, lock_timeout_m
          JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
     )
     .await?;
-    let sizes = staging
-        .query_typed(STAGING_SIZES, &[(&schemas, Type::TEXT_ARRAY)])
-        .await
-        .map_err(q)?
-        .iter()
-        .map(|r| (r.get(0), (r.get(1), r.get(2))))
-        .collect();
+    // Reading a table's size takes ACCESS SHARE on it, as pg_dump does after: the first wait
+    // for a session holding a table of the clone.
+    let sizes = match staging.query_typed(STAGING_SIZES, &[(&schemas, Type::TEXT_ARRAY)]).await {
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+            let holders = staging_locks::holders(staging, &schemas).await;
+            return Err(locked(&holders, lock_timeout_ms, &DbError::query(e).to_string()));
+        }
+        read => read.map_err(q)?,
+    };
+    let sizes = sizes.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
     Ok(Staging { version, major, schemas, roles, memberships, extensions, sizes })
 }
 
@@ -364,6 +378,20 @@ async fn pairs(client: &Client, sql: &str) -> Result<Vec<(String, String)>, Sand
 
 fn with_statistics(tools: &DumpTools, facts: &Staging) -> bool {
     tools.major >= 18 && facts.major >= 18
+}
+
+/// The clone stopped on a lock another session holds (or waits for) on staging.
+fn locked(holders: &[String], lock_timeout_ms: u64, words: &str) -> SandboxError {
+    let who = if holders.is_empty() {
+        "a table of the plan's schemas is locked by another session".to_owned()
+    } else {
+        format!("another session holds a table of the plan's schemas:\n  {}", holders.join("\n  "))
+    };
+    SandboxError::Clone(format!(
+        "{who}\nthe clone waited the plan's lock_timeout {lock_timeout_ms} ms for ACCESS SHARE (what reading a table's size and \
+         pg_dump take) and stopped: nothing was written on staging and no schema was copied; clone again once that session \
+         releases the lock ({words})"
+    ))
 }
 
 fn q(e: tokio_postgres::Error) -> SandboxError {

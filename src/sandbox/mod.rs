@@ -18,6 +18,7 @@ pub mod clone;
 pub mod dump_tools;
 mod progress;
 mod secret;
+mod staging_locks;
 mod warm;
 
 use std::os::unix::process::CommandExt;

@@ -17,6 +17,18 @@ use crate::support::{BIG_ROWS, Template, TestDb, fresh_db, write_plan};
 /// Run `pgstage run PLAN --sandbox --clone-from <db> --report run.json` with a state directory
 /// of its own; the exit code, the output, the run result and the recorded rehearsal baseline.
 fn clone_run(plan: &LoadedPlan, staging: &TestDb, what: &str) -> (Option<i32>, String, RunResult, RehearsedBaseline) {
+    let (code, text, ran) = try_clone_run(plan, &sandbox_conninfo(staging), what);
+    let (result, rehearsed) = ran.unwrap_or_else(|| panic!("no report: {text}"));
+    (code, text, result, rehearsed)
+}
+
+/// [`clone_run`] on the staging `conninfo` names; the run result and the recorded rehearsal
+/// baseline when the run got that far (`None`: it stopped before, the output says why).
+pub(crate) fn try_clone_run(
+    plan: &LoadedPlan,
+    conninfo: &str,
+    what: &str,
+) -> (Option<i32>, String, Option<(RunResult, RehearsedBaseline)>) {
     let dir = std::env::temp_dir().join(format!("pgstage-clone-{what}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -30,7 +42,7 @@ fn clone_run(plan: &LoadedPlan, staging: &TestDb, what: &str) -> (Option<i32>, S
     }
     let report = dir.join("run.json");
     let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
-        .args(["run", plan_file.to_str().unwrap(), "--sandbox", "--ack-all", "--clone-from", &sandbox_conninfo(staging)])
+        .args(["run", plan_file.to_str().unwrap(), "--sandbox", "--ack-all", "--clone-from", conninfo])
         .arg("--report")
         .arg(&report)
         .current_dir(crate::support::root())
@@ -38,15 +50,17 @@ fn clone_run(plan: &LoadedPlan, staging: &TestDb, what: &str) -> (Option<i32>, S
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let result: RunResult = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("{e}: {text}")))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let baselines: Vec<_> = std::fs::read_dir(dir.join("state/baselines")).unwrap().map(|e| e.unwrap().path()).collect();
-    let rehearsed: RehearsedBaseline = serde_json::from_slice(&std::fs::read(&baselines[0]).unwrap()).unwrap();
+    let ran = std::fs::read_to_string(&report).ok().map(|json| {
+        let result: RunResult = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        let baselines: Vec<_> = std::fs::read_dir(dir.join("state/baselines")).unwrap().map(|e| e.unwrap().path()).collect();
+        let rehearsed: RehearsedBaseline = serde_json::from_slice(&std::fs::read(&baselines[0]).unwrap()).unwrap();
+        (result, rehearsed)
+    });
     let _ = std::fs::remove_dir_all(&dir);
-    (out.status.code(), text, result, rehearsed)
+    (out.status.code(), text, ran)
 }
 
-async fn state(db: &TestDb) -> (Snapshot, BTreeMap<String, i64>) {
+pub(crate) async fn state(db: &TestDb) -> (Snapshot, BTreeMap<String, i64>) {
     (Snapshot::take(&db.client).await.unwrap(), row_counts(&db.client, "public").await.unwrap())
 }
 
@@ -223,7 +237,8 @@ async fn init_drafts_on_a_clone_of_staging_a_folder_whose_files_cannot_rebuild_i
     let drafted: Plan = pgstage::plan::load(&plan).unwrap_or_else(|e| panic!("{e}\n{text}")).plan;
     assert_eq!(drafted.baseline.schema, "legacy", "{text}");
     assert!(drafted.baseline.migrations.is_empty(), "staging holds the baseline: {text}");
-    let source = drafted.baseline.cloned_from.as_deref().unwrap_or_else(|| panic!("the plan says it was drafted on a clone: {text}"));
+    let source =
+        drafted.baseline.cloned_from.as_deref().unwrap_or_else(|| panic!("the plan says it was drafted on a clone: {text}"));
     assert!(source.contains(&staging.name), "{source}");
     assert!(text.contains("--clone-from CONN"), "the plan says how to rehearse it: {text}");
     // Its counts are the clone's: staging's one table in `legacy`.

@@ -163,7 +163,9 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     // A clone holds staging's baseline whatever the folder holds.
     let has_baseline = !baseline.is_empty() || options.clone_from.is_some();
     let mut review = fill::fill(&mut plan, &run, has_baseline);
-    if let Some(counts) = review.iter_mut().find(|r| r.starts_with("pre-flight: the baseline counts")).filter(|_| run.clone.is_some()) {
+    if let Some(counts) =
+        review.iter_mut().find(|r| r.starts_with("pre-flight: the baseline counts")).filter(|_| run.clone.is_some())
+    {
         *counts = "pre-flight: the baseline counts are staging's, read on the clone of its schema: a run finds them there unless staging changed".into();
     }
     review.append(&mut verify_review);
