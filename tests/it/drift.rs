@@ -164,7 +164,8 @@ async fn drift_fail_stops_the_run_before_any_migration_and_so_does_a_missing_reh
 async fn the_cli_records_the_rehearsed_baseline_and_reports_drift_in_every_format() {
     let state = std::env::temp_dir().join(format!("pgstage-drift-state-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
-    let plan = write_plan(&plan(), "drift");
+    // Not "drift": engine.rs's edited-migration test owns (and removes) /tmp/pgstage-drift-<pid>.
+    let plan = write_plan(&plan(), "drift-cli");
     let pgstage = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
             .args(args)
