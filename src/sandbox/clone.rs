@@ -83,19 +83,20 @@ const USED_SCHEMAS: &str = "
 
 /// Rows and bytes of each table of schemas `$1` on staging. Rows are the planner's estimate
 /// (`reltuples`) where staging's statistics know them; NULL (unknown, never 0) where they do
-/// not: `reltuples` -1 (never analyzed nor vacuumed, PostgreSQL 14+), or 0 with no page
-/// counted and no VACUUM or ANALYZE on record (a table loaded and never looked at). A table
-/// with no page on disk has no row whatever its statistics say. A partitioned table's rows
-/// are its partitions' when every one of them is known.
+/// not: `reltuples` -1 (never analyzed nor vacuumed, PostgreSQL 14+), or 0 that no statistics
+/// vouch for now (no page counted, the file bigger than the pages counted, or rows changed
+/// since: a table vacuumed empty, then loaded). A table with no page on disk has no row
+/// whatever its statistics say. A partitioned table's rows are its partitions' when every one
+/// of them is known.
 const STAGING_SIZES: &str = "
     WITH t AS (
         SELECT c.oid, n.nspname || '.' || c.relname AS name, c.relkind,
                CASE WHEN c.relkind = 'p' THEN NULL
                     WHEN pg_catalog.pg_relation_size(c.oid) = 0 THEN 0
                     WHEN c.reltuples > 0 THEN c.reltuples::int8
-                    WHEN c.reltuples = 0 AND (c.relpages > 0
-                         OR coalesce(pg_catalog.pg_stat_get_last_analyze_time(c.oid), pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid),
-                                     pg_catalog.pg_stat_get_last_vacuum_time(c.oid), pg_catalog.pg_stat_get_last_autovacuum_time(c.oid)) IS NOT NULL)
+                    WHEN c.reltuples = 0 AND c.relpages > 0
+                         AND pg_catalog.pg_relation_size(c.oid) <= c.relpages::int8 * current_setting('block_size')::int8
+                         AND coalesce(pg_catalog.pg_stat_get_mod_since_analyze(c.oid), 0) = 0
                          THEN 0
                     END AS rows,
                pg_catalog.pg_total_relation_size(c.oid) AS bytes

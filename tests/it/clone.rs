@@ -149,10 +149,14 @@ async fn a_clone_reads_a_table_staging_never_analyzed_as_of_unknown_size_not_emp
         .client
         .batch_execute(&format!(
             "CREATE TABLE public.never_analyzed (id bigint, v bigint) WITH (autovacuum_enabled = off);
-             INSERT INTO public.never_analyzed SELECT g, g FROM generate_series(1, {BIG_ROWS}) g;"
+             INSERT INTO public.never_analyzed SELECT g, g FROM generate_series(1, {BIG_ROWS}) g;
+             CREATE TABLE public.vacuumed_then_loaded (id bigint, v bigint) WITH (autovacuum_enabled = off);"
         ))
         .await
         .unwrap();
+    staging.client.batch_execute("VACUUM public.vacuumed_then_loaded").await.unwrap();
+    let load = "INSERT INTO public.vacuumed_then_loaded SELECT g, g FROM generate_series(1, 100000) g";
+    staging.client.batch_execute(load).await.unwrap();
     // What a table loaded and never analyzed nor vacuumed looks like on staging.
     let (reltuples, relpages): (f32, i32) = {
         let r = staging
@@ -178,6 +182,13 @@ async fn a_clone_reads_a_table_staging_never_analyzed_as_of_unknown_size_not_emp
     assert_ne!(finding.severity, pgstage::run_result::FindingSeverity::Info, "{}", finding.estimate);
     assert!(finding.estimate.contains("rows unknown on staging"), "{}", finding.estimate);
     assert!(!finding.estimate.contains("empty") && !finding.estimate.contains("tiny"), "{}", finding.estimate);
+    // A 0 its statistics no longer vouch for (vacuumed empty, loaded since) is unknown too.
+    let stale = result.migrations[0]
+        .findings
+        .iter()
+        .find(|f| f.relation == "public.vacuumed_then_loaded")
+        .unwrap_or_else(|| panic!("no finding on public.vacuumed_then_loaded: {out}"));
+    assert_eq!((stale.rows, stale.severity), (None, pgstage::run_result::FindingSeverity::Warning), "{stale:?}");
 }
 
 /// `pgstage ARGS` from the repository's root with a state directory of its own (`state`).
