@@ -5,10 +5,11 @@
 //! lock findings are graded by (rows and bytes per table) are read from staging's statistics
 //! and handed to the run ([`Cloned::sizes`]).
 //!
-//! Staging is only read: one connection at a time (pgstage's own, read-only, then pg_dump's,
-//! whose transaction is read-only), both under the plan's `lock_timeout` (pg_dump's
-//! `--lock-wait-timeout`), nothing written. A session holding ACCESS EXCLUSIVE on a table of
-//! the clone stops it within that timeout, named ([`super::staging_locks`]).
+//! Staging is only read: pgstage's own session (read-only; it reads, then watches pg_dump's
+//! lock waits) and pg_dump's (whose transaction is read-only), both under the plan's
+//! `lock_timeout` (pg_dump's `--lock-wait-timeout`, and pgstage cancelling a longer wait of
+//! pg_dump's), nothing written. A session holding ACCESS EXCLUSIVE on a table or view of the
+//! clone stops it within that timeout, named ([`super::staging_locks`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -144,17 +145,26 @@ pub async fn clone_schema(
         .collect();
     let taken_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let dump = sandbox.dir.join("staging-schema.dump");
-    let script = dump_and_restore(&tools, conninfo, &facts, lock_timeout_ms, &dump, &made_schemas);
-    let _ = std::fs::remove_file(&dump);
-    // pg_dump stops at its --lock-wait-timeout when a session took a table since the sizes
-    // were read: say who.
-    let script = match script {
-        Err(e) => {
+    let application_name = format!("pgstage clone (pg_dump) {}", std::process::id());
+    let pg_dump = pg_dump_command(&tools, conninfo, &facts, lock_timeout_ms, &dump, &application_name)?;
+    let watched = staging_locks::watched(staging, pg_dump, &application_name, lock_timeout_ms, &dump.with_extension("log"))
+        .await
+        .map_err(io("running pg_dump of staging's schema"))?;
+    let script = match watched {
+        staging_locks::Watched { status, .. } if status.success() => restore_script(&tools, &dump, &made_schemas),
+        // A lock another session holds: pg_dump stopped at its --lock-wait-timeout (a table
+        // taken since the sizes were read), or pgstage cancelled a wait of its (a view).
+        staging_locks::Watched { status, stderr, cancelled } => {
+            let _ = std::fs::remove_file(&dump);
             let holders = staging_locks::holders(staging, &facts.schemas).await;
-            return Err(if holders.is_empty() { e } else { locked(&holders, lock_timeout_ms, &e.to_string()) });
+            let words = match cancelled {
+                Some(what) => format!("pg_dump waited for {what}; pgstage cancelled that statement of its"),
+                None => format!("pg_dump of staging's schema failed ({status}): {}", stderr.trim()),
+            };
+            return Err(if holders.is_empty() { SandboxError::Clone(words) } else { locked(&holders, lock_timeout_ms, &words) });
         }
-        ok => ok,
     };
+    let _ = std::fs::remove_file(&dump);
     client
         .batch_execute(&script?)
         .await
@@ -288,14 +298,15 @@ async fn make_extensions(client: &Client, facts: &Staging) -> Result<Vec<String>
     Ok(missing)
 }
 
-fn dump_and_restore(
+/// pg_dump of the schemas `facts` names (its sessions named `application_name`), into `dump`.
+fn pg_dump_command(
     tools: &DumpTools,
     conninfo: &str,
     facts: &Staging,
     lock_timeout_ms: u64,
     dump: &Path,
-    made_schemas: &[String],
-) -> Result<String, SandboxError> {
+    application_name: &str,
+) -> Result<Command, SandboxError> {
     // The password goes to pg_dump in its environment, never on its command line.
     let mut source: ConnInfo = conninfo.parse().map_err(|e| SandboxError::Clone(format!("the connection string: {e}")))?;
     let password = source.password.take();
@@ -312,7 +323,7 @@ fn dump_and_restore(
         .arg(format!("--lock-wait-timeout={lock_timeout_ms}ms"))
         .args(["--no-tablespaces", "--no-subscriptions", "--no-publications", "--no-security-labels"])
         .arg(format!("--file={}", dump.display()))
-        .env("PGAPPNAME", "pgstage clone (pg_dump)");
+        .env("PGAPPNAME", application_name);
     for schema in &facts.schemas {
         pg_dump.arg(format!("--schema={}", quote_ident(schema)));
     }
@@ -320,7 +331,11 @@ fn dump_and_restore(
     if let Some(password) = password {
         pg_dump.env("PGPASSWORD", password.expose());
     }
-    run(&mut pg_dump, "pg_dump of staging's schema")?;
+    Ok(pg_dump)
+}
+
+/// The script restoring `dump` into the sandbox, without the schemas it has already.
+fn restore_script(tools: &DumpTools, dump: &Path, made_schemas: &[String]) -> Result<String, SandboxError> {
     let listing =
         Command::new(tools.dir.join("pg_restore")).arg("--list").arg(dump).output().map_err(io("running pg_restore --list"))?;
     if !listing.status.success() {
@@ -384,9 +399,9 @@ fn with_statistics(tools: &DumpTools, facts: &Staging) -> bool {
 /// The clone stopped on a lock another session holds (or waits for) on staging.
 fn locked(holders: &[String], lock_timeout_ms: u64, words: &str) -> SandboxError {
     let who = if holders.is_empty() {
-        "a table of the plan's schemas is locked by another session".to_owned()
+        "a table or view of the cloned schemas is locked by another session".to_owned()
     } else {
-        format!("another session holds a table of the plan's schemas:\n  {}", holders.join("\n  "))
+        format!("another session holds a table or view of the cloned schemas:\n  {}", holders.join("\n  "))
     };
     SandboxError::Clone(format!(
         "{who}\nthe clone waited the plan's lock_timeout {lock_timeout_ms} ms for ACCESS SHARE (what reading a table's size and \
@@ -401,14 +416,6 @@ fn q(e: tokio_postgres::Error) -> SandboxError {
 
 fn on(e: impl std::fmt::Display) -> SandboxError {
     SandboxError::Clone(e.to_string())
-}
-
-fn run(command: &mut Command, what: &str) -> Result<(), SandboxError> {
-    let out = command.output().map_err(io(format!("running {what}")))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(SandboxError::Clone(format!("{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim())))
 }
 
 #[cfg(test)]

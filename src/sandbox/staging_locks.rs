@@ -45,3 +45,61 @@ pub async fn holders(staging: &Client, schemas: &[String]) -> Vec<String> {
         })
         .collect()
 }
+
+/// What [`watched`] saw of pg_dump.
+pub struct Watched {
+    pub status: std::process::ExitStatus,
+    /// Its error output.
+    pub stderr: String,
+    /// What it had waited for when pgstage cancelled its statement ("AccessShareLock on
+    /// public.recent_orders"), if it did.
+    pub cancelled: Option<String>,
+}
+
+/// Run pg_dump (`command`, its sessions named `application_name`, its error output written to
+/// `stderr_file`) to its end while pgstage's own session on staging watches its lock waits:
+/// a statement of it that has waited `lock_timeout_ms` for a lock is cancelled
+/// (`pg_cancel_backend`, its own session only). pg_dump's `--lock-wait-timeout` bounds only its
+/// `LOCK TABLE` of the tables it dumps, and it turns `lock_timeout` off: deparsing a view
+/// another session holds in ACCESS EXCLUSIVE (a `CREATE OR REPLACE VIEW` in an open
+/// transaction) would otherwise wait without end (seen with pg_dump 15: still waiting after 15 s
+/// with `--lock-wait-timeout=1000ms`).
+pub async fn watched(
+    staging: &Client,
+    mut command: std::process::Command,
+    application_name: &str,
+    lock_timeout_ms: u64,
+    stderr_file: &std::path::Path,
+) -> std::io::Result<Watched> {
+    let errors = std::fs::File::create(stderr_file)?;
+    let mut child = command.stdout(std::process::Stdio::null()).stderr(errors).spawn()?;
+    let waited_s = lock_timeout_ms as f64 / 1000.0;
+    let mut cancelled = None;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if cancelled.is_none() {
+            let waiting = staging
+                .query_typed(
+                    "SELECT l.pid, l.mode || ' on ' || coalesce(n.nspname || '.' || c.relname, l.locktype)
+                     FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+                     LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation
+                     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                     WHERE NOT l.granted AND a.application_name = $1
+                       AND l.waitstart < pg_catalog.clock_timestamp() - pg_catalog.make_interval(secs => $2)",
+                    &[(&application_name, Type::TEXT), (&waited_s, Type::FLOAT8)],
+                )
+                .await;
+            if let Some(row) = waiting.ok().and_then(|rows| rows.into_iter().next()) {
+                let pid: i32 = row.get(0);
+                let _ = staging.query_typed("SELECT pg_catalog.pg_cancel_backend($1)", &[(&pid, Type::INT4)]).await;
+                cancelled = Some(row.get::<_, String>(1));
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let stderr = std::fs::read_to_string(stderr_file).unwrap_or_default();
+    let _ = std::fs::remove_file(stderr_file);
+    Ok(Watched { status, stderr, cancelled })
+}

@@ -41,14 +41,17 @@ pub(crate) fn try_clone_run(
         std::fs::write(&plan_file, ron::ser::to_string_pretty(&written, Default::default()).unwrap()).unwrap();
     }
     let report = dir.join("run.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
+    let child = Command::new(env!("CARGO_BIN_EXE_pgstage"))
         .args(["run", plan_file.to_str().unwrap(), "--sandbox", "--ack-all", "--clone-from", conninfo])
         .arg("--report")
         .arg(&report)
         .current_dir(crate::support::root())
         .env("PGSTAGE_STATE_DIR", dir.join("state"))
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let out = within(child, std::time::Duration::from_secs(300));
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     let ran = std::fs::read_to_string(&report).ok().map(|json| {
         let result: RunResult = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
@@ -58,6 +61,32 @@ pub(crate) fn try_clone_run(
     });
     let _ = std::fs::remove_dir_all(&dir);
     (out.status.code(), text, ran)
+}
+
+/// The output of `child`, killed (and the test failed) if it runs longer than `limit`: a guard
+/// against a wait without end, not a speed test.
+fn within(mut child: std::process::Child, limit: std::time::Duration) -> std::process::Output {
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let read = |pipe: &mut dyn std::io::Read| {
+        let mut text = Vec::new();
+        pipe.read_to_end(&mut text).map(|_| text)
+    };
+    let out = std::thread::spawn(move || read(&mut stdout).unwrap());
+    let err = std::thread::spawn(move || read(&mut stderr).unwrap());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let text = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
+            panic!("pgstage still ran after {limit:?}: {text}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    std::process::Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
 }
 
 pub(crate) async fn state(db: &TestDb) -> (Snapshot, BTreeMap<String, i64>) {

@@ -107,6 +107,51 @@ async fn a_clone_stops_within_the_lock_timeout_when_a_session_holds_a_plan_table
     assert_eq!(state(&staging).await, before, "staging's catalog and row counts are unchanged");
 }
 
+const RECENT: &str = "SELECT id, action FROM public.audit_log WHERE created_at > now() - interval '1 day'";
+
+#[tokio::test]
+async fn a_clone_stops_within_the_lock_timeout_when_a_session_holds_a_view_pg_dump_deparses() {
+    let staging = fresh_db(Template::Baseline).await;
+    staging.client.batch_execute(&format!("CREATE VIEW public.recent_audit AS {RECENT}")).await.unwrap();
+    let before = state(&staging).await;
+    // A deploy replacing the view, its transaction still open: pg_dump's --lock-wait-timeout
+    // covers only its LOCK TABLE of the tables, and pg_dump turns lock_timeout off.
+    let holder = db::connect_config(&staging.config()).await.unwrap();
+    holder
+        .batch_execute(&format!("SET application_name = 'deploy'; BEGIN; CREATE OR REPLACE VIEW public.recent_audit AS {RECENT}"))
+        .await
+        .unwrap();
+    let plan = plan_with(|p| {
+        crate::staging::bare(p);
+        p.execution.lock_timeout_ms = 1_000;
+    });
+    let conninfo = sandbox_conninfo(&staging);
+    let started = std::time::Instant::now();
+    let (code, out, ran) = tokio::task::spawn_blocking(move || try_clone_run(&plan, &conninfo, "live-view")).await.unwrap();
+    let took = started.elapsed();
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    println!("the clone stopped after {took:?}: {out}");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(ran.is_none(), "no rehearsal ran: {out}");
+    for part in [
+        "public.recent_audit: AccessExclusiveLock held by",
+        "'deploy'",
+        "pg_dump waited for AccessShareLock on public.recent_audit",
+        "lock_timeout 1000 ms",
+        "nothing was written",
+    ] {
+        assert!(out.contains(part), "{part:?} in: {out}");
+    }
+    let pg_dump_left: i64 = staging
+        .client
+        .query_one("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name LIKE 'pgstage clone (pg_dump)%'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(pg_dump_left, 0, "no session of pg_dump's is left waiting on staging");
+    assert_eq!(state(&staging).await, before, "staging's catalog and row counts are unchanged");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_drift_pre_flight_counts_no_row_the_application_writes_as_drift() {
     let rehearsed = rehearse().await;
