@@ -10,10 +10,11 @@
 
 use crate::check::{self, Observed, TxMode};
 use crate::db::connect;
+use crate::engine::clone::{CloneRequest, clone_staging};
 use crate::engine::{Engine, RunOptions};
 use crate::plan::{Contradiction, LintRule, LoadedPlan};
 use crate::run_result::{Acknowledgement, Outcome, RunResult};
-use crate::sandbox::clone::{self, Cloned};
+use crate::sandbox::clone::Cloned;
 use crate::sandbox::{Sandbox, SandboxOptions, ServerChoice};
 
 use super::DraftError;
@@ -52,31 +53,11 @@ impl Rig {
     /// `lock_timeout`; no row copied): each rehearsal starts from a copy of it, with
     /// staging's sizes grading the findings. `server` may only name staging's major version.
     pub async fn start_clone(server: ServerChoice, staging: &str, plan: &LoadedPlan) -> Result<Self, DraftError> {
-        let failed = |e: String| DraftError::Rehearsal(format!("--clone-from: {e}"));
-        let source = connect::connect(staging, &connect::ConnectOptions::default()).await.map_err(|e| failed(e.to_string()))?;
-        let major = clone::staging_major(&source.client).await.map_err(|e| failed(e.to_string()))?;
-        let choice = match server {
-            ServerChoice::Version(v) if v != major => {
-                return Err(failed(format!("staging runs PostgreSQL {major}; the sandbox must too, not --pg-version {v}")));
-            }
-            ServerChoice::BinDir(dir) => ServerChoice::BinDir(dir),
-            _ => ServerChoice::Version(major),
-        };
-        let options = SandboxOptions { server: choice, ..Default::default() };
-        let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
-            .await
-            .map_err(|e| failed(e.to_string()))?
-            .map_err(|e| failed(e.to_string()))?;
-        if sandbox.binaries().major != major {
-            let found = &sandbox.binaries().version;
-            return Err(failed(format!("staging runs PostgreSQL {major} but the sandbox's server is {found}")));
-        }
-        let named = crate::engine::plan_schemas(plan);
-        let lock_timeout = plan.plan.execution.lock_timeout_ms;
-        let cloned = clone::clone_schema(&source.client, staging, &named, lock_timeout, &sandbox, CLONE_DB)
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        Self::on(sandbox, Some(cloned)).await
+        let request = CloneRequest { staging, connect: Default::default(), server, dbname: CLONE_DB, progress: None };
+        let cloned = clone_staging(plan, request).await.map_err(|e| DraftError::Rehearsal(format!("--clone-from: {e}")))?;
+        // No session left on the clone: each rehearsal's database is a copy of it.
+        drop(cloned.session);
+        Self::on(cloned.sandbox, Some(cloned.cloned)).await
     }
 
     /// A rig on `sandbox`, whose roles as they are now stay from one rehearsal to the next.

@@ -3,6 +3,7 @@
 //! sizes grading the findings, and staging left exactly as it was.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::Command;
 
 use pgstage::db::snapshot::{Snapshot, row_counts};
@@ -32,14 +33,7 @@ pub(crate) fn try_clone_run(
     let dir = std::env::temp_dir().join(format!("pgstage-clone-{what}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let plan_file = write_plan(plan, what);
-    if plan.plan.baseline.sample_data.is_some() {
-        // write_plan folds the sample data into the baseline's scripts: keep it apart, as the
-        // bundled plan has it (a clone loads the plan's sample data, never its scripts).
-        let mut written: Plan = ron::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
-        written.baseline.sample_data = written.baseline.migrations.pop();
-        std::fs::write(&plan_file, ron::ser::to_string_pretty(&written, Default::default()).unwrap()).unwrap();
-    }
+    let plan_file = write_clone_plan(plan, what);
     let report = dir.join("run.json");
     let child = Command::new(env!("CARGO_BIN_EXE_pgstage"))
         .args(["run", plan_file.to_str().unwrap(), "--sandbox", "--ack-all", "--clone-from", conninfo])
@@ -87,6 +81,19 @@ fn within(mut child: std::process::Child, limit: std::time::Duration) -> std::pr
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     std::process::Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
+}
+
+/// `plan` written to a file of its own, its sample data kept apart from its baseline's scripts
+/// as the bundled plan has it (a clone loads the plan's sample data, never its scripts).
+pub(crate) fn write_clone_plan(plan: &LoadedPlan, what: &str) -> PathBuf {
+    let plan_file = write_plan(plan, what);
+    if plan.plan.baseline.sample_data.is_some() {
+        // write_plan folds the sample data into the baseline's scripts.
+        let mut written: Plan = ron::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+        written.baseline.sample_data = written.baseline.migrations.pop();
+        std::fs::write(&plan_file, ron::ser::to_string_pretty(&written, Default::default()).unwrap()).unwrap();
+    }
+    plan_file
 }
 
 pub(crate) async fn state(db: &TestDb) -> (Snapshot, BTreeMap<String, i64>) {
