@@ -71,7 +71,7 @@ pub enum SandboxError {
     #[error("cloning staging's schema: {0}")]
     Clone(String),
     #[error(
-        "this plan's baseline is staging's own schema (drafted on a clone of {0}), not scripts a sandbox can replay: rehearse it on a new clone, `pgstage run PLAN --sandbox --clone-from CONN`"
+        "this plan's baseline is staging's own schema (drafted on a clone of {0}), not scripts a sandbox can replay: rehearse it on a new clone, `pgstage run PLAN --sandbox --clone-from CONN` (in the window: Sandbox, seeded with a clone of staging's schema)"
     )]
     ClonedBaseline(String),
 }
