@@ -14,8 +14,8 @@ use crate::run_result::major_of;
 use crate::sandbox::clone::Cloned;
 use crate::sandbox::{CloneStep, Sandbox, SandboxOptions, ServerBinaries, ServerChoice, StartStep};
 
-/// Where to run.
-#[derive(Debug, Clone, PartialEq)]
+/// Where to run. Its `Debug` never shows a connection string (it may hold a password).
+#[derive(Clone, PartialEq)]
 pub enum Target {
     /// A throwaway local cluster seeded with the plan's baseline (a fresh database per run),
     /// on the server binaries chosen.
@@ -28,6 +28,17 @@ pub enum Target {
     /// A sandbox of staging's major version seeded with a clone of staging's schema (read
     /// only, no row copied); staging is a `Connection` or `Fields` (it may hold a password).
     Clone(Box<Target>),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sandbox(choice) => f.debug_tuple("Sandbox").field(choice).finish(),
+            Target::Connection(_) => f.write_str("Connection(<connection string, not shown>)"),
+            Target::Fields(_) => f.write_str("Fields(<connection fields, not shown>)"),
+            Target::Clone(staging) => f.debug_tuple("Clone").field(staging).finish(),
+        }
+    }
 }
 
 pub enum Command {
@@ -390,3 +401,21 @@ impl State {
 
 /// A plan file picked in a native dialog, or a report path, delivered to the UI later.
 pub type PathPick = std::sync::mpsc::Receiver<Option<PathBuf>>;
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    #[test]
+    fn a_target_debugged_never_shows_its_password() {
+        let staging = "host=staging user=dba password=hunter2".to_owned();
+        for target in [
+            Target::Connection(staging.clone()),
+            Target::Fields(staging.clone()),
+            Target::Clone(Box::new(Target::Connection(staging.clone()))),
+        ] {
+            let shown = format!("{target:?}");
+            assert!(!shown.contains("hunter2") && shown.contains("not shown"), "{shown}");
+        }
+    }
+}
