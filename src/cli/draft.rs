@@ -25,6 +25,12 @@ pub struct InitArgs {
     /// counts of its own.
     #[arg(long, value_name = "NAME")]
     schema: Option<String>,
+    /// Rehearse on a clone of this database's schema (staging: libpq string or URL; read
+    /// with pg_dump --schema-only, read-only, no row copied) instead of a sandbox built from
+    /// the folder's files: for a folder whose files cannot rebuild staging (roles,
+    /// extensions, schemas made by other tools, only the newest migrations present).
+    #[arg(long, value_name = "CONN")]
+    clone_from: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
     #[command(flatten)]
@@ -62,10 +68,17 @@ pub fn init_main(args: &InitArgs) -> Result<(), String> {
         schema: args.schema.clone(),
         output: args.output.output(),
         server: args.server.choice(),
+        clone_from: args.clone_from.clone(),
     };
     let prepared = prepare(&options).map_err(|e| e.to_string())?;
-    println!("rehearsing {} on a sandbox…", args.dir.display());
+    match &args.clone_from {
+        Some(_) => println!("rehearsing {} on a clone of staging's schema…", args.dir.display()),
+        None => println!("rehearsing {} on a sandbox…", args.dir.display()),
+    }
     let drafted = runtime()?.block_on(init(&options, prepared)).map_err(|e| e.to_string())?;
+    if let Some(clone) = &drafted.confirmed.clone {
+        println!("clone: {}", clone.sentence());
+    }
     for (m, r) in drafted.plan.migrations.iter().zip(&drafted.confirmed.migrations) {
         let what = pgstage::report::content::created_text(r);
         println!("  {} {}: {}, created {what}", m.id, m.title, pgstage::report::content::fmt_ms(r.duration_ms));
@@ -161,7 +174,8 @@ fn lock_findings(run: &pgstage::run_result::RunResult) {
 /// The draft as written, rehearsed: GO, or why not.
 fn verdict(run: &pgstage::run_result::RunResult) -> Result<(), String> {
     if run.verdict.go {
-        println!("the draft, rehearsed on the sandbox: GO");
+        let on = if run.clone.is_some() { "a clone of staging's schema" } else { "the sandbox" };
+        println!("the draft, rehearsed on {on}: GO");
         Ok(())
     } else {
         Err(format!("the draft, rehearsed on the sandbox, is NO-GO: {}", run.verdict.reasons.join("; ")))

@@ -4,13 +4,17 @@
 //! sandbox began: the databases of the rehearsals before it are dropped, and so are the roles
 //! they created (roles are cluster-wide: a baseline's `CREATE ROLE app_user` would otherwise
 //! fail on the second rehearsal). Dropping them took 10–17 ms on PG 15 here; a fresh cluster
-//! per rehearsal would cost an `initdb` and a server start (0.7–0.8 s) and a stop each.
+//! per rehearsal would cost an `initdb` and a server start (0.7–0.8 s) and a stop each. On a
+//! clone of staging's schema (`init --clone-from`) staging is read once, and each rehearsal
+//! starts from a copy of that clone.
 
 use crate::check::{self, Observed, TxMode};
 use crate::db::connect;
+use crate::engine::clone::{CloneRequest, clone_staging};
 use crate::engine::{Engine, RunOptions};
 use crate::plan::{Contradiction, LintRule, LoadedPlan};
 use crate::run_result::{Acknowledgement, Outcome, RunResult};
+use crate::sandbox::clone::Cloned;
 use crate::sandbox::{Sandbox, SandboxOptions, ServerChoice};
 
 use super::DraftError;
@@ -24,7 +28,14 @@ pub struct Rig {
     runs: std::sync::atomic::AtomicU32,
     /// The database of the last rehearsal, left as the run left it (migrated).
     last: std::sync::Mutex<Option<String>>,
+    /// On a clone of staging's schema ([`Rig::start_clone`]): what was cloned; each rehearsal
+    /// starts from a copy of [`CLONE_DB`].
+    clone: Option<Cloned>,
 }
+
+/// The database holding the clone of staging's schema that each rehearsal of a [`Rig`] on a
+/// clone copies.
+const CLONE_DB: &str = "pgstage_staging_clone";
 
 impl Rig {
     /// Start a sandbox on the server binaries `server` chooses, holding `plan`'s baseline as a
@@ -34,6 +45,23 @@ impl Rig {
         let options = SandboxOptions { server, ..Default::default() };
         let (sandbox, _) =
             Sandbox::start_with_baseline(&options, plan).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
+        Self::on(sandbox, None).await
+    }
+
+    /// Start a sandbox of staging's major version holding a clone of staging's schema (the
+    /// schemas `plan` names, read from `staging`, a connection string, under the plan's
+    /// `lock_timeout`; no row copied): each rehearsal starts from a copy of it, with
+    /// staging's sizes grading the findings. `server` may only name staging's major version.
+    pub async fn start_clone(server: ServerChoice, staging: &str, plan: &LoadedPlan) -> Result<Self, DraftError> {
+        let request = CloneRequest { staging, connect: Default::default(), server, dbname: CLONE_DB, progress: None };
+        let cloned = clone_staging(plan, request).await.map_err(|e| DraftError::Rehearsal(format!("--clone-from: {e}")))?;
+        // No session left on the clone: each rehearsal's database is a copy of it.
+        drop(cloned.session);
+        Self::on(cloned.sandbox, Some(cloned.cloned)).await
+    }
+
+    /// A rig on `sandbox`, whose roles as they are now stay from one rehearsal to the next.
+    async fn on(sandbox: Sandbox, clone: Option<Cloned>) -> Result<Self, DraftError> {
         let admin =
             crate::db::connect_config(&sandbox.config("postgres")).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
         let roles = admin
@@ -43,7 +71,12 @@ impl Rig {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        Ok(Self { sandbox, roles, runs: Default::default(), last: Default::default() })
+        Ok(Self { sandbox, roles, runs: Default::default(), last: Default::default(), clone })
+    }
+
+    /// What was cloned, when the rig rehearses on a clone of staging's schema.
+    pub fn clone_info(&self) -> Option<&crate::run_result::CloneInfo> {
+        self.clone.as_ref().map(|c| &c.info)
     }
 
     /// Drop what earlier rehearsals left in the cluster: their databases, then the roles
@@ -78,9 +111,19 @@ impl Rig {
             self.reset().await?;
         }
         let dbname = format!("pgstage_rehearsal_{n}");
-        self.sandbox.seed(plan, &dbname).await.map_err(|e| DraftError::Rehearsal(e.to_string()))?;
+        match &self.clone {
+            None => self.sandbox.seed(plan, &dbname).await.map(drop).map_err(|e| DraftError::Rehearsal(e.to_string()))?,
+            Some(_) => {
+                let admin = crate::db::connect_config(&self.sandbox.config("postgres"))
+                    .await
+                    .map_err(|e| DraftError::Rehearsal(e.to_string()))?;
+                crate::db::create_database(&admin, &dbname, Some(CLONE_DB))
+                    .await
+                    .map_err(|e| DraftError::Rehearsal(format!("copy the clone of staging's schema: {e}")))?;
+            }
+        }
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(dbname.clone());
-        rehearse_on(plan, &self.sandbox.config(&dbname), Some(self.sandbox.info())).await
+        rehearse_on(plan, &self.sandbox.config(&dbname), Some(self.sandbox.info()), self.clone.clone()).await
     }
 
     /// What check SQL sees on the database of the last rehearsal (read-only, as a check runs).
@@ -107,6 +150,7 @@ pub async fn rehearse_on(
     plan: &LoadedPlan,
     config: &tokio_postgres::Config,
     sandbox: Option<crate::run_result::SandboxInfo>,
+    clone: Option<Cloned>,
 ) -> Result<RunResult, DraftError> {
     let failed = |e: String| DraftError::Rehearsal(e);
     let session = connect::connect_config(config).await.map_err(|e| failed(e.to_string()))?;
@@ -118,7 +162,7 @@ pub async fn rehearse_on(
         .iter()
         .map(|m| Acknowledgement { item: m.id.clone(), title: m.title.clone(), by: operator.clone(), at: String::new() })
         .collect();
-    let options = RunOptions { operator, acknowledgements, override_target_guard: true, sandbox, ..Default::default() };
+    let options = RunOptions { operator, acknowledgements, override_target_guard: true, sandbox, clone, ..Default::default() };
     let (events, _) = tokio::sync::mpsc::unbounded_channel();
     let mut engine = Engine::start(plan.clone(), session, options, events).await.map_err(|e| failed(e.to_string()))?;
     engine.run().await;

@@ -440,7 +440,7 @@ impl Engine {
         if let Some(clone) = &self.clone {
             for (table, n) in &mut rows {
                 if let Some(on_staging) = clone.sizes.get(table) {
-                    *n = Some(on_staging.0);
+                    *n = on_staging.0;
                     here.insert(table.clone(), Some(0));
                 }
             }
@@ -462,7 +462,7 @@ impl Engine {
             }
             let table = before.table_of(&f.relation).unwrap_or(&f.relation);
             if let Some((on_staging, _)) = self.clone.as_ref().and_then(|c| c.sizes.get(table)) {
-                (f.rows, f.rows_estimated) = (Some(*on_staging), false);
+                (f.rows, f.rows_estimated) = (*on_staging, false);
             }
             f.bytes = sizes.get(&f.relation).copied();
         }

@@ -95,13 +95,22 @@ pub fn scaled(size: Size, here: Option<i64>, ms: f64, blocks: &str, limit_ms: u6
             ms_words(error_ms)
         ),
     };
+    // Rows unknown on the target though known where the statements ran: a clone of staging's
+    // schema, whose table staging never analyzed (its statistics say nothing, not 0).
+    let unknown = match (here, size.bytes) {
+        (Some(_), Some(b)) => {
+            format!("rows unknown on staging ({}; never analyzed there: ANALYZE it to grade by its rows)", bytes_words(b))
+        }
+        (Some(_), None) => "rows unknown on staging (never analyzed there: ANALYZE it to grade by its rows)".to_owned(),
+        (None, _) => "size unknown here".to_owned(),
+    };
     match size.rows {
         None if ms >= error_ms => {
-            over(FindingSeverity::Error, format!("size unknown here, {blocks} blocked {}", ms_words(ms)), String::new())
+            over(FindingSeverity::Error, format!("{unknown}, {blocks} blocked {}", ms_words(ms)), String::new())
         }
         None => Grade {
             severity: FindingSeverity::Warning,
-            text: format!("warning: size unknown here; {measured} of blocked {blocks}: the lock grows with the table"),
+            text: format!("warning: {unknown}; {measured} of blocked {blocks}: the lock grows with the table"),
         },
         Some(0) => Grade {
             severity: FindingSeverity::Info,
@@ -283,6 +292,17 @@ mod tests {
         );
         // Staging's table is tiny: information, whatever the clone held.
         assert_eq!(scaled(rows(6), Some(0), 12.0, "writes", 1_000).severity, Info);
+    }
+
+    #[test]
+    fn on_a_clone_a_table_staging_never_analyzed_is_of_unknown_size_never_empty() {
+        let g = scaled(Size { rows: None, bytes: Some(44_318_720) }, Some(0), 2.0, "writes", 1_000);
+        assert_eq!(g.severity, Warning, "{}", g.text);
+        assert!(g.text.contains("rows unknown on staging (42.3 MB; never analyzed there"), "{}", g.text);
+        assert!(!g.text.contains("empty"), "{}", g.text);
+        let slow = scaled(Size { rows: None, bytes: None }, Some(0), 400.0, "writes", 1_000);
+        assert_eq!(slow.severity, Error, "{}", slow.text);
+        assert!(slow.text.contains("rows unknown on staging (never analyzed"), "{}", slow.text);
     }
 
     #[test]

@@ -176,11 +176,17 @@ pub struct Baseline {
     /// A deterministic script that gives every baseline table rows.
     #[serde(default)]
     pub sample_data: Option<PathBuf>,
+    /// The baseline is staging's own schema, not scripts: the database it was cloned from when
+    /// the plan was drafted (`pgstage init --clone-from`; host, port, database and user, never
+    /// a password). A sandbox rehearsal clones staging again (`pgstage run PLAN --sandbox
+    /// --clone-from CONN`); a sandbox seeded from scripts refuses the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloned_from: Option<String>,
 }
 
 impl Default for Baseline {
     fn default() -> Self {
-        Self { schema: default_schema(), migrations: vec![], sample_data: None }
+        Self { schema: default_schema(), migrations: vec![], sample_data: None, cloned_from: None }
     }
 }
 

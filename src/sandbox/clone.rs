@@ -5,9 +5,11 @@
 //! lock findings are graded by (rows and bytes per table) are read from staging's statistics
 //! and handed to the run ([`Cloned::sizes`]).
 //!
-//! Staging is only read: one connection at a time (pgstage's own, read-only, then pg_dump's,
-//! whose transaction is read-only), both under the plan's `lock_timeout` (pg_dump's
-//! `--lock-wait-timeout`), nothing written.
+//! Staging is only read: pgstage's own session (read-only; it reads, then watches pg_dump's
+//! lock waits) and pg_dump's (whose transaction is read-only), both under the plan's
+//! `lock_timeout` (pg_dump's `--lock-wait-timeout`, and pgstage cancelling a longer wait of
+//! pg_dump's), nothing written. A session holding ACCESS EXCLUSIVE on a table or view of the
+//! clone stops it within that timeout, named ([`super::staging_locks`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,6 +20,7 @@ use tokio_postgres::types::Type;
 
 use super::dump_tools::{self, DumpTools};
 use super::progress::{CloneProgress, CloneStep, tell};
+use super::staging_locks;
 use super::{Sandbox, SandboxError, io};
 use crate::db::conninfo::ConnInfo;
 use crate::db::snapshot::Scope;
@@ -28,9 +31,9 @@ use crate::run_result::CloneInfo;
 #[derive(Debug, Clone)]
 pub struct Cloned {
     pub info: CloneInfo,
-    /// `schema.table` → (rows, bytes) on staging: its planner estimate and its size with
-    /// indexes and TOAST.
-    pub sizes: BTreeMap<String, (i64, i64)>,
+    /// `schema.table` → (rows, bytes) on staging: its planner estimate (`None`: unknown, the
+    /// table never analyzed nor vacuumed there) and its size with indexes and TOAST.
+    pub sizes: BTreeMap<String, (Option<i64>, i64)>,
 }
 
 /// What pgstage reads on staging before the dump.
@@ -41,7 +44,7 @@ struct Staging {
     roles: Vec<Role>,
     memberships: Vec<(String, String)>,
     extensions: Vec<(String, String)>,
-    sizes: BTreeMap<String, (i64, i64)>,
+    sizes: BTreeMap<String, (Option<i64>, i64)>,
 }
 
 struct Role {
@@ -79,6 +82,34 @@ const USED_SCHEMAS: &str = "
         WHEN 'pg_catalog.pg_type'::regclass THEN (SELECT typnamespace FROM pg_catalog.pg_type WHERE oid = u.refobjid)
         ELSE (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = u.refobjid) END
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'";
+
+/// Rows and bytes of each table of schemas `$1` on staging. Rows are the planner's estimate
+/// (`reltuples`) where staging's statistics know them; NULL (unknown, never 0) where they do
+/// not: `reltuples` -1 (never analyzed nor vacuumed, PostgreSQL 14+), or 0 that no statistics
+/// vouch for now (no page counted, the file bigger than the pages counted, or rows changed
+/// since: a table vacuumed empty, then loaded). A table with no page on disk has no row
+/// whatever its statistics say. A partitioned table's rows are its partitions' when every one
+/// of them is known.
+const STAGING_SIZES: &str = "
+    WITH t AS (
+        SELECT c.oid, n.nspname || '.' || c.relname AS name, c.relkind,
+               CASE WHEN c.relkind = 'p' THEN NULL
+                    WHEN pg_catalog.pg_relation_size(c.oid) = 0 THEN 0
+                    WHEN c.reltuples > 0 THEN c.reltuples::int8
+                    WHEN c.reltuples = 0 AND c.relpages > 0
+                         AND pg_catalog.pg_relation_size(c.oid) <= c.relpages::int8 * current_setting('block_size')::int8
+                         AND coalesce(pg_catalog.pg_stat_get_mod_since_analyze(c.oid), 0) = 0
+                         THEN 0
+                    END AS rows,
+               pg_catalog.pg_total_relation_size(c.oid) AS bytes
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'p', 'm')
+    )
+    SELECT t.name, CASE WHEN t.relkind <> 'p' THEN t.rows
+                        ELSE (SELECT CASE WHEN bool_and(p.rows IS NOT NULL) THEN sum(p.rows)::int8 END
+                              FROM pg_catalog.pg_partition_tree(t.oid) pt JOIN t p ON p.oid = pt.relid WHERE pt.isleaf) END,
+           t.bytes
+    FROM t";
 
 /// Staging's major version (the sandbox must run the same one).
 pub async fn staging_major(staging: &Client) -> Result<u32, SandboxError> {
@@ -120,7 +151,25 @@ pub async fn clone_schema(
     let taken_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let dump = sandbox.dir.join("staging-schema.dump");
     tell(progress, CloneStep::Dump);
-    let script = dump_and_restore(&tools, conninfo, &facts, lock_timeout_ms, &dump, &made_schemas);
+    let application_name = format!("pgstage clone (pg_dump) {}", std::process::id());
+    let pg_dump = pg_dump_command(&tools, conninfo, &facts, lock_timeout_ms, &dump, &application_name)?;
+    let watched = staging_locks::watched(staging, pg_dump, &application_name, lock_timeout_ms, &dump.with_extension("log"))
+        .await
+        .map_err(io("running pg_dump of staging's schema"))?;
+    let script = match watched {
+        staging_locks::Watched { status, .. } if status.success() => restore_script(&tools, &dump, &made_schemas),
+        // A lock another session holds: pg_dump stopped at its --lock-wait-timeout (a table
+        // taken since the sizes were read), or pgstage cancelled a wait of its (a view).
+        staging_locks::Watched { status, stderr, cancelled } => {
+            let _ = std::fs::remove_file(&dump);
+            let holders = staging_locks::holders(staging, &facts.schemas).await;
+            let words = match cancelled {
+                Some(what) => format!("pg_dump waited for {what}; pgstage cancelled that statement of its"),
+                None => format!("pg_dump of staging's schema failed ({status}): {}", stderr.trim()),
+            };
+            return Err(if holders.is_empty() { SandboxError::Clone(words) } else { locked(&holders, lock_timeout_ms, &words) });
+        }
+    };
     let _ = std::fs::remove_file(&dump);
     tell(progress, CloneStep::Restore);
     client
@@ -191,18 +240,16 @@ async fn read_staging(staging: &Client, named: &BTreeSet<String>, lock_timeout_m
          JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
     )
     .await?;
-    let sizes = staging
-        .query_typed(
-            "SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::int8, pg_catalog.pg_total_relation_size(c.oid)
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'p', 'm')",
-            &[(&schemas, Type::TEXT_ARRAY)],
-        )
-        .await
-        .map_err(q)?
-        .iter()
-        .map(|r| (r.get(0), (r.get(1), r.get(2))))
-        .collect();
+    // Reading a table's size takes ACCESS SHARE on it, as pg_dump does after: the first wait
+    // for a session holding a table of the clone.
+    let sizes = match staging.query_typed(STAGING_SIZES, &[(&schemas, Type::TEXT_ARRAY)]).await {
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+            let holders = staging_locks::holders(staging, &schemas).await;
+            return Err(locked(&holders, lock_timeout_ms, &DbError::query(e).to_string()));
+        }
+        read => read.map_err(q)?,
+    };
+    let sizes = sizes.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
     Ok(Staging { version, major, schemas, roles, memberships, extensions, sizes })
 }
 
@@ -258,14 +305,15 @@ async fn make_extensions(client: &Client, facts: &Staging) -> Result<Vec<String>
     Ok(missing)
 }
 
-fn dump_and_restore(
+/// pg_dump of the schemas `facts` names (its sessions named `application_name`), into `dump`.
+fn pg_dump_command(
     tools: &DumpTools,
     conninfo: &str,
     facts: &Staging,
     lock_timeout_ms: u64,
     dump: &Path,
-    made_schemas: &[String],
-) -> Result<String, SandboxError> {
+    application_name: &str,
+) -> Result<Command, SandboxError> {
     // The password goes to pg_dump in its environment, never on its command line.
     let mut source: ConnInfo = conninfo.parse().map_err(|e| SandboxError::Clone(format!("the connection string: {e}")))?;
     let password = source.password.take();
@@ -282,7 +330,7 @@ fn dump_and_restore(
         .arg(format!("--lock-wait-timeout={lock_timeout_ms}ms"))
         .args(["--no-tablespaces", "--no-subscriptions", "--no-publications", "--no-security-labels"])
         .arg(format!("--file={}", dump.display()))
-        .env("PGAPPNAME", "pgstage clone (pg_dump)");
+        .env("PGAPPNAME", application_name);
     for schema in &facts.schemas {
         pg_dump.arg(format!("--schema={}", quote_ident(schema)));
     }
@@ -290,7 +338,11 @@ fn dump_and_restore(
     if let Some(password) = password {
         pg_dump.env("PGPASSWORD", password.expose());
     }
-    run(&mut pg_dump, "pg_dump of staging's schema")?;
+    Ok(pg_dump)
+}
+
+/// The script restoring `dump` into the sandbox, without the schemas it has already.
+fn restore_script(tools: &DumpTools, dump: &Path, made_schemas: &[String]) -> Result<String, SandboxError> {
     let listing =
         Command::new(tools.dir.join("pg_restore")).arg("--list").arg(dump).output().map_err(io("running pg_restore --list"))?;
     if !listing.status.success() {
@@ -351,20 +403,26 @@ fn with_statistics(tools: &DumpTools, facts: &Staging) -> bool {
     tools.major >= 18 && facts.major >= 18
 }
 
+/// The clone stopped on a lock another session holds (or waits for) on staging.
+fn locked(holders: &[String], lock_timeout_ms: u64, words: &str) -> SandboxError {
+    let who = if holders.is_empty() {
+        "a table or view of the cloned schemas is locked by another session".to_owned()
+    } else {
+        format!("another session holds a table or view of the cloned schemas:\n  {}", holders.join("\n  "))
+    };
+    SandboxError::Clone(format!(
+        "{who}\nthe clone waited the plan's lock_timeout {lock_timeout_ms} ms for ACCESS SHARE (what reading a table's size and \
+         pg_dump take) and stopped: nothing was written on staging and no schema was copied; clone again once that session \
+         releases the lock ({words})"
+    ))
+}
+
 fn q(e: tokio_postgres::Error) -> SandboxError {
     on(DbError::query(e))
 }
 
 fn on(e: impl std::fmt::Display) -> SandboxError {
     SandboxError::Clone(e.to_string())
-}
-
-fn run(command: &mut Command, what: &str) -> Result<(), SandboxError> {
-    let out = command.output().map_err(io(format!("running {what}")))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(SandboxError::Clone(format!("{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim())))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod clone;
 pub mod dump_tools;
 pub mod progress;
 mod secret;
+mod staging_locks;
 mod warm;
 
 use std::os::unix::process::CommandExt;
@@ -69,6 +70,10 @@ pub enum SandboxError {
     Cache(#[from] CacheError),
     #[error("cloning staging's schema: {0}")]
     Clone(String),
+    #[error(
+        "this plan's baseline is staging's own schema (drafted on a clone of {0}), not scripts a sandbox can replay: rehearse it on a new clone, `pgstage run PLAN --sandbox --clone-from CONN` (in the window: Sandbox, seeded with a clone of staging's schema)"
+    )]
+    ClonedBaseline(String),
 }
 
 fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> SandboxError {
@@ -440,6 +445,7 @@ impl Sandbox {
     /// From the cached baseline when the cluster holds this plan's (a copy of its template
     /// database, as seeded by the scripts).
     pub async fn seed(&self, plan: &LoadedPlan, dbname: &str) -> Result<Duration, SandboxError> {
+        refuse_cloned(plan)?;
         let started = Instant::now();
         let admin = db::connect_config(&self.config("postgres")).await?;
         if let Some(key) = &self.baseline
@@ -503,6 +509,7 @@ impl Sandbox {
 /// (twice the rows live, as many changed since the ANALYZE: statistics that look stale). They
 /// are sent first: on 15 and later by asking for it, on 14 by letting the half second pass.
 pub async fn seed_baseline(client: &tokio_postgres::Client, plan: &LoadedPlan) -> Result<(), SandboxError> {
+    refuse_cloned(plan)?;
     for script in plan.baseline_scripts() {
         db::run_script_file(client, &script).await?;
     }
@@ -514,6 +521,15 @@ pub async fn seed_baseline(client: &tokio_postgres::Client, plan: &LoadedPlan) -
     client.batch_execute(flush).await.map_err(db::DbError::query)?;
     client.batch_execute("ANALYZE").await.map_err(db::DbError::query)?;
     Ok(())
+}
+
+/// A plan whose baseline is staging's own schema ([`crate::plan::Baseline::cloned_from`]) is
+/// rehearsed on a clone of staging, never on a sandbox seeded from its (missing) scripts.
+pub fn refuse_cloned(plan: &LoadedPlan) -> Result<(), SandboxError> {
+    match &plan.plan.baseline.cloned_from {
+        Some(from) => Err(SandboxError::ClonedBaseline(from.clone())),
+        None => Ok(()),
+    }
 }
 
 impl Drop for Sandbox {

@@ -47,6 +47,7 @@ impl Sandbox {
         options: &SandboxOptions,
         plan: &LoadedPlan,
     ) -> Result<(Sandbox, BaselineSource), SandboxError> {
+        super::refuse_cloned(plan)?;
         let choice = options.server.clone();
         let binaries = blocking(move || binaries::find(&choice)).await?;
         let Some(cache) = options.baseline_cache.clone().or_else(baseline_cache::dir) else {

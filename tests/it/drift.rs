@@ -38,7 +38,7 @@ fn the_four() -> BTreeSet<String> {
     .collect()
 }
 
-async fn engine_run(plan: LoadedPlan, db: &TestDb, options: RunOptions) -> (RunResult, Option<RehearsedBaseline>) {
+pub(crate) async fn engine_run(plan: LoadedPlan, db: &TestDb, options: RunOptions) -> (RunResult, Option<RehearsedBaseline>) {
     let (tx, _rx) = unbounded_channel();
     let items: Vec<String> = plan.plan.preflight.manual.iter().map(|m| m.id.clone()).collect();
     let mut engine = Engine::start(plan, session(db).await, options, tx).await.unwrap_or_else(|e| panic!("{e}"));
@@ -55,7 +55,7 @@ async fn nothing_applied(db: &TestDb) -> bool {
     !exists(db, "pgstage.ledger").await || ledger(db).await.is_empty()
 }
 
-fn drift_check(r: &RunResult) -> &pgstage::run_result::CheckResult {
+pub(crate) fn drift_check(r: &RunResult) -> &pgstage::run_result::CheckResult {
     r.preflight.iter().find(|c| c.id == "PF-DRIFT").unwrap_or_else(|| panic!("no PF-DRIFT in {:#?}", r.preflight))
 }
 
@@ -65,7 +65,7 @@ fn sentences(r: &RunResult) -> BTreeSet<String> {
 
 /// The plan's baseline as a rehearsal starts from it (the sandbox seeds the same scripts the
 /// test template was built from), recorded by the engine as on a sandbox run.
-async fn rehearse() -> RehearsedBaseline {
+pub(crate) async fn rehearse() -> RehearsedBaseline {
     let db = fresh_db(Template::Baseline).await;
     let sandbox = SandboxInfo { version: "test".into(), major: 0, bindir: String::new() };
     let options = RunOptions { operator: "tester".into(), sandbox: Some(sandbox), ..Default::default() };
@@ -83,11 +83,11 @@ async fn drifted_staging() -> TestDb {
 
 /// The bundled plan without its own pre-flight counts (18 policies…), which would stop the run
 /// on the dropped policy by themselves: here drift alone judges the baseline.
-fn plan() -> LoadedPlan {
+pub(crate) fn plan() -> LoadedPlan {
     plan_with(|p| p.preflight.checks.clear())
 }
 
-fn on_staging(rehearsed: &RehearsedBaseline) -> RunOptions {
+pub(crate) fn on_staging(rehearsed: &RehearsedBaseline) -> RunOptions {
     RunOptions { operator: "tester".into(), rehearsed_baseline: Some(rehearsed.clone()), ..Default::default() }
 }
 
@@ -164,7 +164,8 @@ async fn drift_fail_stops_the_run_before_any_migration_and_so_does_a_missing_reh
 async fn the_cli_records_the_rehearsed_baseline_and_reports_drift_in_every_format() {
     let state = std::env::temp_dir().join(format!("pgstage-drift-state-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
-    let plan = write_plan(&plan(), "drift");
+    // Not "drift": engine.rs's edited-migration test owns (and removes) /tmp/pgstage-drift-<pid>.
+    let plan = write_plan(&plan(), "drift-cli");
     let pgstage = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
             .args(args)

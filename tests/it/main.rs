@@ -5,6 +5,7 @@
 mod baseline_cache;
 mod cli;
 mod clone;
+mod clone_live;
 mod compare;
 mod connect;
 mod deparser;

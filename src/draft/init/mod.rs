@@ -3,7 +3,8 @@
 //! reverse order. The batch is rehearsed on a sandbox through the engine, and what each
 //! migration created and how long it took fill the draft: objects by name, verification
 //! checks for them, schema counts, a time range, explicit criteria. The draft as written is
-//! then loaded and rehearsed again: it must end GO.
+//! then loaded and rehearsed again: it must end GO. With `--clone-from` the rehearsals run on a
+//! clone of staging's schema instead (its baseline is staging's, `baseline.cloned_from`).
 
 mod altered;
 mod enums;
@@ -38,6 +39,11 @@ pub struct InitOptions {
     pub output: Output,
     /// The server binaries the rehearsal's sandbox runs.
     pub server: crate::sandbox::ServerChoice,
+    /// Rehearse on a clone of this database's schema (a connection string: staging) instead
+    /// of a sandbox built from the folder's files: for a folder whose baseline its files
+    /// cannot rebuild (roles, extensions, schemas made by other tools, only the newest
+    /// migrations present). The files before `--from` are then taken as staging holds them.
+    pub clone_from: Option<String>,
 }
 
 /// A draft written, and how it did on the sandbox.
@@ -114,13 +120,22 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let out = &options.output;
     let mut origins = Vec::new();
     let (rollback, written_rollback) = rollback_script(&sources, batch, &plan_path, out, journal, &mut origins)?;
-    let mut plan = skeleton(&sources, baseline, batch, &dir, rollback.as_deref());
+    // On a clone, staging holds the baseline: its files are not replayed.
+    let replayed = if options.clone_from.is_some() { &[][..] } else { baseline };
+    let mut plan = skeleton(&sources, replayed, batch, &dir, rollback.as_deref());
     // Sqitch verify scripts run in the rehearsal right after their change, as Sqitch runs them.
     let mut verify_review = Vec::new();
     let verify = verify::verify_checks(&sources, &plan, &mut verify_review);
     plan.verification.extend(verify.iter().cloned());
     let measuring = |plan: &Plan| LoadedPlan { plan: enums::measuring(plan), path: plan_path.clone(), dir: dir.clone() };
-    let rig = Rig::start(options.server.clone(), &measuring(&plan)).await?;
+    let rig = match &options.clone_from {
+        Some(staging) => {
+            let rig = Rig::start_clone(options.server.clone(), staging, &measuring(&plan)).await?;
+            plan.baseline.cloned_from = rig.clone_info().map(|c| c.source.clone());
+            rig
+        }
+        None => Rig::start(options.server.clone(), &measuring(&plan)).await?,
+    };
     // A failure in the rollback drafted from the down files is told at the down file too.
     let drafted = written_rollback.as_deref().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned());
     let in_down_files = |e| match e {
@@ -129,7 +144,14 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
         }
         e => e,
     };
-    let mut run = measure(&rig, &measuring(&plan)).await.map_err(in_down_files)?;
+    let files_only = |e| match e {
+        DraftError::MigrationFailed(mut failures) if options.clone_from.is_none() => {
+            failures.extend(clone_hint(&failures.join("\n"), baseline.len(), &options.dir));
+            DraftError::MigrationFailed(failures)
+        }
+        e => e,
+    };
+    let mut run = measure(&rig, &measuring(&plan)).await.map_err(in_down_files).map_err(files_only)?;
     let schema = schemas::choose(options.schema.as_deref(), &run, &plan.baseline.schema);
     if schema != plan.baseline.schema {
         // The counts before and after are of the plan's schema: measured again for this one.
@@ -138,9 +160,16 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     }
     // The verify checks ran in the measuring rehearsal; they are drafted below from what they saw.
     plan.verification.clear();
-    let mut review = fill::fill(&mut plan, &run, !baseline.is_empty());
+    // A clone holds staging's baseline whatever the folder holds.
+    let has_baseline = !baseline.is_empty() || options.clone_from.is_some();
+    let mut review = fill::fill(&mut plan, &run, has_baseline);
+    if let Some(counts) =
+        review.iter_mut().find(|r| r.starts_with("pre-flight: the baseline counts")).filter(|_| run.clone.is_some())
+    {
+        *counts = "pre-flight: the baseline counts are staging's, read on the clone of its schema: a run finds them there unless staging changed".into();
+    }
     review.append(&mut verify_review);
-    schemas::counts(&rig, &mut plan, &run, !baseline.is_empty(), &mut review).await?;
+    schemas::counts(&rig, &mut plan, &run, has_baseline, &mut review).await?;
     losses::declare(&mut plan, &run, &mut review);
     altered::checks(&rig, &mut plan, &run, &mut review).await?;
     enums::checks(&rig, &mut plan, &run, &dir).await?;
@@ -151,6 +180,22 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let (loaded, reasons_to_write) = reload(&plan_path, &plan, &dir)?;
     let confirmed = rig.rehearse(&loaded).await?;
     Ok(Drafted { plan_path, plan: loaded.plan, written_rollback, confirmed, left_out: sources.ignored, reasons_to_write })
+}
+
+/// Where the rehearsal on a sandbox built from the folder's files failed on something those
+/// files never create (a role, a relation, a schema, a type, a function, an extension):
+/// the line pointing at `--clone-from`.
+fn clone_hint(failures: &str, baseline_files: usize, dir: &Path) -> Option<String> {
+    let missing = failures.contains("does not exist") || failures.contains("is not available");
+    missing.then(|| {
+        format!(
+            "the sandbox held only what the folder's files build ({baseline_files} baseline file{}): when staging holds what they \
+             do not create (roles, extensions, schemas made by other tools, migrations older than the folder), draft on a \
+             clone of staging's schema instead: `pgstage init {} --clone-from CONN` (read-only, no row copied)",
+            if baseline_files == 1 { "" } else { "s" },
+            dir.display()
+        )
+    })
 }
 
 /// A rehearsal of the plan as drafted so far, which must apply every migration.
@@ -350,16 +395,30 @@ fn header(
     let mut h = vec![
         plan.name.clone(),
         format!(
-            "Drafted by `pgstage init {}{}` from {} ({} in the batch, {} in the baseline); rehearsed on PostgreSQL {}.",
+            "Drafted by `pgstage init {}{}{}` from {} ({} in the batch, {}); rehearsed on PostgreSQL {}.",
             options.dir.display(),
             options.from.as_ref().map(|f| format!(" --from {f}")).unwrap_or_default(),
+            plan.baseline.cloned_from.as_ref().map(|c| format!(" --clone-from {c}")).unwrap_or_default(),
             sources.layout.name(),
             plan.migrations.len(),
-            plan.baseline.migrations.len(),
+            match &plan.baseline.cloned_from {
+                Some(_) => "the baseline staging's own schema".to_owned(),
+                None => format!("{} in the baseline", plan.baseline.migrations.len()),
+            },
             run.server_version
         ),
-        "Paths are relative to this file. Review before use:".into(),
     ];
+    let before = sources.migrations.len() - plan.migrations.len();
+    if let Some(clone) = &run.clone {
+        if before > 0 {
+            h.push(format!("The {before} files before the batch were not replayed: staging holds what they made."));
+        }
+        h.push(format!(
+            "Its baseline is staging's own schema: it was {}. Rehearse it on a sandbox with `pgstage run PLAN --sandbox --clone-from CONN` (a sandbox built from files refuses it).",
+            clone.sentence()
+        ));
+    }
+    h.push("Paths are relative to this file. Review before use:".into());
     h.extend(review.iter().map(|r| format!("  - {r}")));
     if let Some(p) = rollback {
         h.push(format!(
