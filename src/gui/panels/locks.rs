@@ -11,7 +11,7 @@ use super::{AMBER, GREY, RED, section};
 use crate::db::lock_modes::Blocks;
 use crate::gui::table::{Key, Rows, TableState};
 use crate::report::content::count_of;
-use crate::report::locks::{LockRow, finding_status, size_text};
+use crate::report::locks::{LockRow, finding_status, known_size};
 use crate::run_result::{FindingSeverity, MigrationResult};
 
 pub const COLUMNS: &[&str] = &["Migration", "Statement", "Relation", "Lock", "Blocks", "Held (ms)", "Reads", "Writes"];
@@ -222,10 +222,10 @@ pub fn findings_summary(found: &[&crate::run_result::Finding]) -> String {
 /// A finding's message with the table's size when it was measured (nothing when not: no
 /// empty brackets).
 pub fn finding_sentence(f: &crate::run_result::Finding) -> String {
-    if f.rows.is_none() && f.bytes.is_none() {
-        return f.message.clone();
+    match known_size(f) {
+        Some(size) => format!("{} ({size})", f.message),
+        None => f.message.clone(),
     }
-    format!("{} ({})", f.message, size_text(f))
 }
 
 fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::run_result::Finding)]) {
