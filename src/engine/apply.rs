@@ -15,7 +15,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_postgres::{Client, SimpleQueryStream};
 
 use super::event::{Event, Step};
-use super::trace::{self, Reach, Tracer};
+use super::trace::{self, Tracer};
 use super::{blockers, poll};
 use crate::db::migration_file::SqlFile;
 use crate::db::split::{self, Statement};
@@ -132,8 +132,8 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &SqlFile, ledger_ex
 /// statements are pipelined: sent together, each still its own query with its own result, so
 /// the server runs them back to back as `psql -f` would, without a round trip between them; an
 /// error aborts the transaction, and nothing after it takes effect. When the locks are probed,
-/// a pipeline ends at each statement that may take one on a pre-existing table
-/// ([`Tracer::reach`]), whose probes answer before the next statement is sent. Outside a
+/// the probes run on the reader's session while the next statements do, and answer before the
+/// statements' end (so before COMMIT) without holding the pipeline back. Outside a
 /// transaction (a non-transactional migration, or a file with its own transaction control)
 /// each statement is sent only once the previous one succeeded.
 pub async fn run_statements(
@@ -147,14 +147,11 @@ pub async fn run_statements(
     let started = Instant::now();
     let total = p.statements.len();
     let pipelined = in_transaction && !p.statements.iter().any(|s| split::controls_transaction(&s.sql));
-    // How far each statement may reach: the trace query rides in the same query as those that
-    // may lock a pre-existing relation; when locks are probed, a pipeline ends at those whose
-    // locks may keep the application waiting.
-    let probing = ctx.probe && ctx.watcher.is_some();
-    let no_reach = Reach { trace: false, probe_first: false };
-    let reach: Vec<Reach> = p.statements.iter().map(|s| tracer.as_ref().map_or(no_reach, |t| t.reach(s))).collect();
+    // The trace query rides in the same query as the statements that may lock a pre-existing
+    // relation.
+    let traced: Vec<bool> = p.statements.iter().map(|s| tracer.as_ref().is_some_and(|t| t.traces(s))).collect();
     let max_oid = tracer.as_ref().map_or(0, |t| t.max_oid);
-    let sql = |i: usize| match reach[i].trace && in_transaction {
+    let sql = |i: usize| match traced[i] && in_transaction {
         true => trace::traced(&p.statements[i].sql, max_oid),
         false => p.statements[i].sql.clone(),
     };
@@ -182,13 +179,8 @@ pub async fn run_statements(
         let what = format!("line {}: {}", statement.line, first.chars().take(80).collect::<String>());
         let _ = ctx.events.send(Event::Progress { step, done: i, total, what });
         if sent.is_empty() {
-            // The next statements, sent at once: in a pipeline, up to one whose locks are
-            // probed first, else just this one.
-            let end = match pipelined {
-                false => i + 1,
-                true if probing => reach[i..].iter().position(|r| r.probe_first).map_or(total, |at| i + at + 1),
-                true => total,
-            };
+            // The next statements, sent at once: in a pipeline all of them, else just this one.
+            let end = if pipelined { total } else { i + 1 };
             last = Instant::now();
             for k in i..end {
                 match ctx.client.simple_query_raw(&sql(k)).await {
@@ -204,7 +196,7 @@ pub async fn run_statements(
         let stream = sent.pop_front().expect("the statement was sent");
         let seen = Mutex::new(None);
         let held = Mutex::new(HashMap::new());
-        let polling = polled.as_ref().filter(|_| reach[i].trace);
+        let polling = polled.as_ref().filter(|_| traced[i]);
         let outcome = {
             let at = format!("{}:{}", statement.source(&p.shown, &p.script).0, statement.line);
             let watch = async {
@@ -265,7 +257,7 @@ pub async fn run_statements(
             let waited = wait.as_ref().map_or(0.0, |w| w.waited_ms);
             tracer.observe_polled(statement, &p.shown, ms, waited, &held, &storage);
         } else if let Some(tracer) = tracer.as_deref_mut()
-            && reach[i].trace
+            && traced[i]
             && in_transaction
             && tracer.observe(statement, &p.shown, ms, wait.as_ref().map_or(0.0, |w| w.waited_ms), &messages).is_some()
             && ctx.probe
@@ -280,7 +272,8 @@ pub async fn run_statements(
             }
         }
         if sent.is_empty() {
-            // The end of a segment: its probes answer before the next statement starts.
+            // The end of the pipeline (or, outside one, of the statement, which may end the
+            // file's own transaction): the probes answer before the locks can go.
             while let Some((t, l, (read, write))) = probes.next().await {
                 settle(tracer.as_deref_mut(), t, l, read, write);
             }
@@ -306,8 +299,8 @@ const RECANCEL: Duration = Duration::from_millis(100);
 
 /// A probe's answer, into the lock it asked about (trace `t`, lock `l`).
 fn settle(tracer: Option<&mut Tracer>, t: usize, l: usize, read: Option<bool>, write: Option<bool>) {
-    if let Some(lock) = tracer.and_then(|tracer| tracer.traces.get_mut(t)).and_then(|trace| trace.locks.get_mut(l)) {
-        (lock.read_blocked, lock.write_blocked) = (read, write);
+    if let Some(tracer) = tracer {
+        tracer.settle(t, l, read, write);
     }
 }
 

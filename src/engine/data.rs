@@ -206,6 +206,12 @@ pub async fn before(
 }
 
 impl Before {
+    /// The table of each pre-existing index, by name (`schema.name` → `schema.name`).
+    pub fn index_table_names(&self) -> HashMap<String, String> {
+        let name = |oid: &u32| self.relations.get(oid).map(|(name, ..)| name.clone());
+        self.index_tables.iter().filter_map(|(index, table)| Some((name(index)?, name(table)?))).collect()
+    }
+
     /// Open the migration's (or the batch's) transaction with `begin_sql` and, in the same
     /// round trip, read the row counters of the pre-existing tables as they stand at its start.
     /// Those counters (`pg_stat_get_xact_tuples_*`) still hold the session's earlier

@@ -88,13 +88,8 @@ pub async fn watch(
 
 /// A table's lock the probes ask about: one that keeps reads or writes waiting.
 fn blocks_the_application(kind: &str, mode: LockMode) -> bool {
-    let relkind = match kind {
-        "table" => "r",
-        "partitioned table" => "p",
-        "materialized view" => "m",
-        _ => return false,
-    };
-    super::trace::blocks(relkind, mode) != Blocks::DdlOnly
+    matches!(kind, "table" | "partitioned table" | "materialized view")
+        && super::trace::blocks(super::trace::relkind(kind), mode) != Blocks::DdlOnly
 }
 
 /// The storage (`relfilenode`) of each of `oids` now, read on the migration's own session

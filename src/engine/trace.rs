@@ -3,7 +3,9 @@
 //! on pre-existing relations (mode, relation, kind, what the mode blocks) and the tables or
 //! indexes it gave new storage (a rewrite), read from `pg_locks` and `pg_class` in the same
 //! query as the statement itself; at COMMIT, how long each lock was held. Probes from another
-//! session ([`probe`]) say whether reads and writes of each locked table could go on meanwhile.
+//! session ([`probe`]) say whether reads and writes of each locked table could go on meanwhile;
+//! they run while the next statements do, and each answer is kept for what its own statement
+//! left held ([`Tracer::settle`]).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -46,6 +48,21 @@ fn kind(relkind: &str) -> &'static str {
     }
 }
 
+/// The `relkind` of a relation of `kind` (as [`kind`] writes it).
+pub fn relkind(kind: &str) -> &'static str {
+    match kind {
+        "table" => "r",
+        "partitioned table" => "p",
+        "index" => "i",
+        "partitioned index" => "I",
+        "sequence" => "S",
+        "view" => "v",
+        "materialized view" => "m",
+        "foreign table" => "f",
+        _ => "",
+    }
+}
+
 /// What `mode` on a relation of `relkind` keeps waiting. Nothing writes a materialized view
 /// (but its refresh) nor locks its rows: below ACCESS EXCLUSIVE (a plain `REFRESH`), as the
 /// EXCLUSIVE of `REFRESH … CONCURRENTLY`, its locks keep only DDL and other refreshes waiting.
@@ -54,13 +71,6 @@ pub fn blocks(relkind: &str, mode: LockMode) -> Blocks {
         "m" if mode < LockMode::AccessExclusive => Blocks::DdlOnly,
         _ => mode.blocks(),
     }
-}
-
-/// What a statement may reach ([`Tracer::reach`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reach {
-    pub trace: bool,
-    pub probe_first: bool,
 }
 
 /// Follows one migration's statements.
@@ -74,6 +84,9 @@ pub struct Tracer {
     relation_names: HashSet<String>,
     table_names: HashSet<String>,
     event_triggers: bool,
+    /// The table of each pre-existing index, by name: reads of a table wait for an index of it
+    /// held ACCESS EXCLUSIVE.
+    index_tables: HashMap<String, String>,
     held: HashSet<(u32, LockMode)>,
     /// Each pre-existing table's sequential-scan count in the transaction, as last read.
     scans: HashMap<u32, i64>,
@@ -91,6 +104,7 @@ impl Tracer {
             relation_names: before.relation_names.clone(),
             table_names: before.table_names.clone(),
             event_triggers: before.event_triggers,
+            index_tables: before.index_table_names(),
             held: HashSet::new(),
             scans: before.scans.clone(),
             started: Instant::now(),
@@ -98,30 +112,25 @@ impl Tracer {
         }
     }
 
-    /// How far `statement` may reach, from one read of its words.
-    ///
-    /// `trace`: it may lock a pre-existing relation, so the trace must follow it. Only a
+    /// Whether the trace must follow `statement`: it may lock a pre-existing relation. Only a
     /// `CREATE`, `COMMENT`, `GRANT` or `REVOKE` that names no pre-existing relation, defines no
-    /// function (whose body is checked), does not reach further (below) and runs on a database
-    /// without event triggers is not followed: it creates or changes only what the migration
-    /// itself made.
-    ///
-    /// `probe_first`: it may take a lock that keeps reads or writes of a pre-existing table
-    /// waiting: it names one; it runs code (`DO`, `CALL`, a query, `LOCK`, `REFRESH`); it may
-    /// reach tables it does not name (`CASCADE`, `DROP TABLE` or `DROP SCHEMA`, whose foreign
-    /// keys are dropped on the tables they reference, an `ALTER` of a type or constraint, a
-    /// foreign key, inheritance, partitions, tablespaces, `ALL`, `OWNED`, extensions,
-    /// publications); or event triggers may run. Its locks' probes must answer before the next
-    /// statement starts, so that what they find blocked is what this statement's locks block.
-    pub fn reach(&self, statement: &Statement) -> Reach {
+    /// function (whose body is checked), does not reach further ([`Tracer::may_block`]) and
+    /// runs on a database without event triggers is not followed: it creates or changes only
+    /// what the migration itself made.
+    pub fn traces(&self, statement: &Statement) -> bool {
         let words = split::identifiers(&statement.sql);
-        let probe_first = self.probe_first(&words);
         let only_its_own = matches!(words.first().map(String::as_str), Some("create" | "comment" | "grant" | "revoke"))
             && !words.iter().any(|w| matches!(w.as_str(), "function" | "procedure") || self.relation_names.contains(w));
-        Reach { trace: !only_its_own || probe_first, probe_first }
+        !only_its_own || self.may_block(&words)
     }
 
-    fn probe_first(&self, words: &[String]) -> bool {
+    /// Whether a statement (its `words`) may take a lock that keeps reads or writes of a
+    /// pre-existing table waiting: it names one; it runs code (`DO`, `CALL`, a query, `LOCK`,
+    /// `REFRESH`); it may reach tables it does not name (`CASCADE`, `DROP TABLE` or `DROP
+    /// SCHEMA`, whose foreign keys are dropped on the tables they reference, an `ALTER` of a type
+    /// or constraint, a foreign key, inheritance, partitions, tablespaces, `ALL`, `OWNED`,
+    /// extensions, publications); or event triggers may run.
+    fn may_block(&self, words: &[String]) -> bool {
         let word = |i: usize| words.get(i).map_or("", String::as_str);
         let reaching = |w: &str| {
             matches!(
@@ -289,6 +298,33 @@ impl Tracer {
         self.traces.last_mut()
     }
 
+    /// A probe's answer (`read`, `write`: blocked or not) into lock `l` of trace `t`. The probe
+    /// ran while later statements did, so a later, stronger lock may be what it found: a
+    /// "blocked" is kept only where what statement `t` left held can block it by PostgreSQL's
+    /// conflict table (the table's own mode, or an index of it held ACCESS EXCLUSIVE, which
+    /// keeps reads waiting). A "go on" stands: the locks were all still held.
+    pub fn settle(&mut self, t: usize, l: usize, read: Option<bool>, write: Option<bool>) {
+        let Some(trace) = self.traces.get_mut(t) else { return };
+        let Some(lock) = trace.locks.get(l) else { return };
+        let table = lock.relation.as_str();
+        let relkind = relkind(&lock.kind);
+        let (mut reads, mut writes) = (false, false);
+        for h in &trace.held {
+            let blocked = if h.relation == table {
+                blocks(relkind, h.mode)
+            } else if self.index_tables.get(&h.relation).is_some_and(|t| t == table) && h.mode == LockMode::AccessExclusive {
+                Blocks::ReadsAndWrites
+            } else {
+                continue;
+            };
+            reads |= blocked == Blocks::ReadsAndWrites;
+            writes |= blocked != Blocks::DdlOnly;
+        }
+        let lock = &mut trace.locks[l];
+        lock.read_blocked = read.map(|b| b && reads);
+        lock.write_blocked = write.map(|b| b && writes);
+    }
+
     /// The sequential-scan counts as last read, for the next migration of a batch.
     pub fn scans(&self) -> &HashMap<u32, i64> {
         &self.scans
@@ -434,6 +470,54 @@ mod tests {
         Tracer::new(&before)
     }
 
+    /// A probe answers for what was held when it ran, which may be a later statement's
+    /// stronger lock: each statement keeps only the "blocked" its own held locks explain by the
+    /// conflict table (an index held ACCESS EXCLUSIVE keeps its table's reads waiting).
+    #[test]
+    fn a_probe_answer_is_kept_only_where_the_statements_own_locks_block() {
+        let mut t = tracer(false);
+        t.index_tables = [("public.users_pkey".to_owned(), "public.users".to_owned())].into();
+        let lock = |relation: &str, kind: &str, mode: LockMode| LockTaken {
+            relation: relation.into(),
+            kind: kind.into(),
+            mode,
+            blocks: Some(blocks(relkind(kind), mode)),
+            held_ms: 0.0,
+            read_blocked: None,
+            write_blocked: None,
+        };
+        let held = |relation: &str, mode| HeldLock { relation: relation.into(), mode };
+        // 1: an index build (SHARE); 2: a REINDEX (SHARE on the table, ACCESS EXCLUSIVE on its
+        // index); 3: a type change (ACCESS EXCLUSIVE).
+        for (locks, held) in [
+            (vec![lock("public.workspaces", "table", LockMode::Share)], vec![held("public.workspaces", LockMode::Share)]),
+            (
+                vec![
+                    lock("public.users", "table", LockMode::Share),
+                    lock("public.users_pkey", "index", LockMode::AccessExclusive),
+                ],
+                vec![held("public.users", LockMode::Share), held("public.users_pkey", LockMode::AccessExclusive)],
+            ),
+            (
+                vec![lock("public.workspaces", "table", LockMode::AccessExclusive)],
+                vec![held("public.workspaces", LockMode::AccessExclusive)],
+            ),
+        ] {
+            t.traces.push(StatementTrace { locks, held, ..Default::default() });
+        }
+        // Every probe ran after the type change: both blocked.
+        for trace in 0..3 {
+            t.settle(trace, 0, Some(true), Some(true));
+        }
+        let answer = |t: &Tracer, trace: usize| (t.traces[trace].locks[0].read_blocked, t.traces[trace].locks[0].write_blocked);
+        assert_eq!(answer(&t, 0), (Some(false), Some(true)), "SHARE: reads went on while it alone was held");
+        assert_eq!(answer(&t, 1), (Some(true), Some(true)), "reads of users wait for its index");
+        assert_eq!(answer(&t, 2), (Some(true), Some(true)));
+        // A "go on" stands, and an unknown stays unknown.
+        t.settle(2, 0, Some(false), None);
+        assert_eq!(answer(&t, 2), (Some(false), None));
+    }
+
     /// Outside a transaction: the strongest lock the poll saw on each relation, held from the
     /// poll before the one that saw it to the statement's end; new storage is a rewrite; an
     /// index made dead for its drop blocks nothing, whatever its mode.
@@ -469,49 +553,48 @@ mod tests {
         assert_eq!(t.finish()[0].locks.iter().map(|l| l.held_ms).sum::<f64>(), 100.0 + 70.0 + 10.0);
     }
 
-    /// (trace, probe first) of one statement.
-    fn reach(t: &Tracer, sql: &str) -> (bool, bool) {
-        let r = t.reach(&split::split(sql).unwrap().remove(0));
-        (r.trace, r.probe_first)
+    /// Whether the trace follows one statement.
+    fn reach(t: &Tracer, sql: &str) -> bool {
+        t.traces(&split::split(sql).unwrap().remove(0))
     }
 
     #[test]
-    fn only_statements_that_reach_no_further_than_new_objects_go_untraced_and_unprobed() {
+    fn only_statements_that_reach_no_further_than_new_objects_go_untraced() {
         let t = tracer(false);
         for (sql, expected) in [
-            ("CREATE TABLE public.c (id int, w uuid REFERENCES public.workspaces (id))", (true, true)),
-            ("CREATE TABLE public.c (id int PRIMARY KEY, note text)", (false, false)),
-            ("CREATE INDEX idx_c_note ON public.c (note)", (false, false)),
-            ("CREATE POLICY p ON public.c USING (public.is_workspace_member(w))", (false, false)),
-            ("CREATE POLICY p ON public.c USING (w IN (SELECT id FROM public.users))", (true, true)),
-            ("COMMENT ON TABLE public.c IS 'users and workspaces'", (false, false)),
-            ("GRANT SELECT ON public.c TO app", (false, false)),
-            ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO app", (true, true)),
-            ("CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$SELECT 1$$", (true, false)),
-            ("CREATE TRIGGER t BEFORE UPDATE ON public.c FOR EACH ROW EXECUTE FUNCTION public.f()", (true, false)),
-            ("ALTER TABLE public.c ENABLE ROW LEVEL SECURITY", (true, false)),
-            ("ALTER TABLE public.c ALTER COLUMN w TYPE text", (true, true)),
-            ("ALTER TABLE public.c ADD CONSTRAINT c_w FOREIGN KEY (w) REFERENCES public.d (id)", (true, true)),
-            ("DROP POLICY IF EXISTS p ON public.c", (true, false)),
-            ("DROP TABLE public.c", (true, true)),
-            ("DROP SCHEMA old", (true, true)),
-            ("DROP FUNCTION public.f() CASCADE", (true, true)),
-            ("ALTER INDEX public.workspaces_pkey RENAME TO wp", (true, false)),
-            ("INSERT INTO public.c VALUES (1)", (true, false)),
-            ("UPDATE public.users SET note = 'x'", (true, true)),
-            ("SELECT public.f()", (true, true)),
-            ("DO $$BEGIN PERFORM 1; END$$", (true, true)),
-            ("CREATE EXTENSION IF NOT EXISTS pg_trgm", (true, true)),
-            ("CREATE TABLE public.e (id bigint DEFAULT nextval('old_seq'))", (false, false)),
+            ("CREATE TABLE public.c (id int, w uuid REFERENCES public.workspaces (id))", true),
+            ("CREATE TABLE public.c (id int PRIMARY KEY, note text)", false),
+            ("CREATE INDEX idx_c_note ON public.c (note)", false),
+            ("CREATE POLICY p ON public.c USING (public.is_workspace_member(w))", false),
+            ("CREATE POLICY p ON public.c USING (w IN (SELECT id FROM public.users))", true),
+            ("COMMENT ON TABLE public.c IS 'users and workspaces'", false),
+            ("GRANT SELECT ON public.c TO app", false),
+            ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO app", true),
+            ("CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$SELECT 1$$", true),
+            ("CREATE TRIGGER t BEFORE UPDATE ON public.c FOR EACH ROW EXECUTE FUNCTION public.f()", true),
+            ("ALTER TABLE public.c ENABLE ROW LEVEL SECURITY", true),
+            ("ALTER TABLE public.c ALTER COLUMN w TYPE text", true),
+            ("ALTER TABLE public.c ADD CONSTRAINT c_w FOREIGN KEY (w) REFERENCES public.d (id)", true),
+            ("DROP POLICY IF EXISTS p ON public.c", true),
+            ("DROP TABLE public.c", true),
+            ("DROP SCHEMA old", true),
+            ("DROP FUNCTION public.f() CASCADE", true),
+            ("ALTER INDEX public.workspaces_pkey RENAME TO wp", true),
+            ("INSERT INTO public.c VALUES (1)", true),
+            ("UPDATE public.users SET note = 'x'", true),
+            ("SELECT public.f()", true),
+            ("DO $$BEGIN PERFORM 1; END$$", true),
+            ("CREATE EXTENSION IF NOT EXISTS pg_trgm", true),
+            ("CREATE TABLE public.e (id bigint DEFAULT nextval('old_seq'))", false),
         ] {
             assert_eq!(reach(&t, sql), expected, "{sql}");
         }
     }
 
     #[test]
-    fn with_event_triggers_every_statement_is_followed_and_probed() {
+    fn with_event_triggers_every_statement_is_followed() {
         let t = tracer(true);
-        assert_eq!(reach(&t, "CREATE INDEX idx_c_note ON public.c (note)"), (true, true));
-        assert_eq!(reach(&t, "COMMENT ON TABLE public.c IS 'x'"), (true, true));
+        assert!(reach(&t, "CREATE INDEX idx_c_note ON public.c (note)"));
+        assert!(reach(&t, "COMMENT ON TABLE public.c IS 'x'"));
     }
 }

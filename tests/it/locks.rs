@@ -284,8 +284,10 @@ async fn with_an_event_trigger_the_trace_follows_statements_that_name_no_existin
     assert!(trace.sql.starts_with("CREATE TABLE public.scratch_notes"), "{trace:#?}");
 }
 
+/// The probes of the index's SHARE run while the type change runs (the pipeline does not wait
+/// for them): what they find blocked is kept for the index only where SHARE blocks.
 #[tokio::test]
-async fn each_statements_probes_answer_before_the_next_statement_takes_a_stronger_lock() {
+async fn each_statements_probes_answer_for_its_own_locks_not_the_next_statements_stronger_one() {
     let db = fresh_db(Template::Baseline).await;
     let r = run(fixture("tests/fixtures/sql/938_index_then_type_change.sql", None), &db).await;
     let m = &r.migrations[0];
