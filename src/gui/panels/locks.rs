@@ -392,3 +392,18 @@ fn elide(name: &str, most: f32, width: &dyn Fn(&str) -> f32) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::elide;
+
+    #[test]
+    fn a_lane_name_is_cut_at_its_start_only_when_wider_than_allowed() {
+        let width = |s: &str| s.chars().count() as f32 * 7.0;
+        assert_eq!(elide("public.users", 200.0, &width), "public.users");
+        let long = "analytics.agent_performance_metrics_daily_rollups";
+        let cut = elide(long, 140.0, &width);
+        assert!(width(&cut) <= 140.0, "{cut}");
+        assert!(cut.starts_with('…') && long.ends_with(&cut['…'.len_utf8()..]), "the table's name kept: {cut}");
+    }
+}
