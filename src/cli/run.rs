@@ -181,46 +181,30 @@ async fn clone_session(
     staging: &str,
     server: &super::server::ServerArgs,
 ) -> Result<(Session, Sandbox, pgstage::sandbox::clone::Cloned), String> {
-    use pgstage::sandbox::{ServerChoice, clone};
-    let source = connect::connect(staging, &ConnectOptions::default()).await.map_err(|e| format!("--clone-from: {e}"))?;
-    let major = clone::staging_major(&source.client).await.map_err(|e| e.to_string())?;
-    let choice = match server.choice() {
-        ServerChoice::Version(v) if v != major => {
-            return Err(format!("--clone-from: staging runs PostgreSQL {major}; the sandbox must too, not --pg-version {v}"));
+    use pgstage::engine::clone::{CloneRequest, clone_staging};
+    // Each step as it begins: pg_dump of a big schema takes a while.
+    let (progress, mut steps) = tokio::sync::mpsc::unbounded_channel::<pgstage::sandbox::CloneStep>();
+    let printer = tokio::spawn(async move {
+        while let Some(step) = steps.recv().await {
+            println!("{}", step.line());
         }
-        ServerChoice::BinDir(dir) => ServerChoice::BinDir(dir),
-        _ => ServerChoice::Version(major),
+    });
+    let request = CloneRequest {
+        staging,
+        connect: ConnectOptions::default(),
+        server: server.choice(),
+        dbname: "pgstage_sandbox",
+        progress: Some(progress),
     };
-    let options = SandboxOptions { server: choice, ..Default::default() };
-    let sandbox = tokio::task::spawn_blocking(move || Sandbox::start(&options))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    if sandbox.binaries().major != major {
-        return Err(format!(
-            "--clone-from: staging runs PostgreSQL {major} but the sandbox's server is {}",
-            sandbox.binaries().version
-        ));
-    }
-    println!("sandbox: {} started in {:.2} s", sandbox.binaries().version, sandbox.startup.as_secs_f64());
-    let dbname = "pgstage_sandbox";
-    let started = std::time::Instant::now();
-    let named = pgstage::engine::plan_schemas(plan);
-    let lock_timeout = plan.plan.execution.lock_timeout_ms;
-    let cloned =
-        clone::clone_schema(&source.client, staging, &named, lock_timeout, &sandbox, dbname).await.map_err(|e| e.to_string())?;
-    drop(source);
-    println!("clone: {} ({:.2} s)", cloned.info.sentence(), started.elapsed().as_secs_f64());
-    let session = connect::connect_config(&sandbox.config(dbname)).await.map_err(|e| e.to_string())?;
-    // The plan's own test rows (not staging's), which its sample-data and RLS checks build on.
-    if let Some(sample) = &plan.plan.baseline.sample_data {
-        let file = plan.resolve(sample);
-        pgstage::db::run_script_file(&session.client, &file)
-            .await
-            .map_err(|e| format!("--clone-from: the plan's sample data does not fit staging's schema: {e}"))?;
+    let made = clone_staging(plan, request).await;
+    let _ = printer.await;
+    let made = made.map_err(|e| format!("--clone-from: {e}"))?;
+    println!("sandbox: {} started in {:.2} s", made.sandbox.binaries().version, made.sandbox.startup.as_secs_f64());
+    println!("clone: {} ({:.2} s)", made.cloned.info.sentence(), made.took.as_secs_f64());
+    if let Some(file) = &made.sample_data {
         println!("clone: the plan's sample data loaded from {}", file.display());
     }
-    Ok((session, sandbox, cloned))
+    Ok((made.session, made.sandbox, made.cloned))
 }
 
 /// The catalog the plan's last rehearsal on record started from (a warning when it cannot be read).

@@ -10,6 +10,7 @@
 pub mod apply;
 mod baseline;
 pub mod blockers;
+pub mod clone;
 mod data;
 mod drift;
 pub mod event;

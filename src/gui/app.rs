@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::UiCommand;
 use super::confirm::Confirm;
-pub use super::connection::{ConnMode, ConnStatus, ConnectionForm};
+pub use super::connection::{ConnMode, ConnStatus, ConnectionForm, Seed};
 use super::dialog::{Dialogs, Pick};
 use super::log::{Level, LogLine};
 use super::panels::{self, ComparePanel, ConnectPanel, LocksPanel, PlanPanel, ResultsPanel, RunPanel, VerdictPanel};
@@ -136,6 +136,7 @@ macro_rules! view_of {
             settings: &$app.settings,
             log: &$app.log,
             target_is_sandbox: $app.connect.form.mode == ConnMode::Sandbox,
+            target_is_clone: $app.connect.form.mode == ConnMode::Sandbox && $app.connect.form.seed == Seed::Clone,
             dialogs: $app.dialogs.as_ref(),
             review: $app.review.as_ref(),
         }

@@ -296,6 +296,10 @@ impl PgstageApp {
     pub fn target_words(&self) -> String {
         match self.connect.form.target() {
             Target::Sandbox(choice) => format!("a throwaway sandbox ({choice})"),
+            Target::Clone(_) => format!(
+                "a throwaway sandbox holding a clone of staging's schema ({})",
+                self.connect.form.remembered().unwrap_or_else(|| "the connection given".into())
+            ),
             Target::Connection(_) | Target::Fields(_) => {
                 self.connect.form.remembered().unwrap_or_else(|| "the connection given".into())
             }

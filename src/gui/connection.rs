@@ -1,6 +1,8 @@
-//! The connection form of the Connect tab (sandbox, fields, or a connection string) and what
-//! it turns into: the worker's [`Target`], the connection as remembered (never with its
-//! password), and the string as shown with its password masked; what a connection test found.
+//! The connection form of the Connect tab (sandbox, fields, or a connection string; the
+//! sandbox seeded with the plan's baseline or a clone of staging's schema, staging given by
+//! the same fields or string) and what it turns into: the worker's [`Target`], the connection
+//! as remembered (never with its password), and the string as shown with its password masked;
+//! what a connection test found.
 
 use std::path::PathBuf;
 
@@ -15,8 +17,21 @@ pub enum ConnMode {
     String,
 }
 
+/// What the sandbox is seeded with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    /// The plan's baseline scripts.
+    Baseline,
+    /// Staging's own schema (`pg_dump --schema-only`, no row), on staging's major version.
+    Clone,
+}
+
 pub struct ConnectionForm {
     pub mode: ConnMode,
+    /// What the sandbox is seeded with.
+    pub seed: Seed,
+    /// For a clone: how staging is given (`Fields` or `String`: the same fields as a run on it).
+    pub clone_from: ConnMode,
     pub host: String,
     pub port: String,
     pub dbname: String,
@@ -36,6 +51,8 @@ impl Default for ConnectionForm {
     fn default() -> Self {
         Self {
             mode: ConnMode::Sandbox,
+            seed: Seed::Baseline,
+            clone_from: ConnMode::Fields,
             host: "localhost".into(),
             port: "5432".into(),
             dbname: String::new(),
@@ -53,11 +70,19 @@ impl Default for ConnectionForm {
 impl ConnectionForm {
     pub fn target(&self) -> Target {
         match self.mode {
+            ConnMode::Sandbox if self.seed == Seed::Clone => Target::Clone(Box::new(self.connection(self.clone_from))),
             ConnMode::Sandbox => Target::Sandbox(match &self.pg_bindir {
                 Some(dir) => ServerChoice::BinDir(dir.clone()),
                 None => ServerChoice::Default,
             }),
-            ConnMode::String => Target::Connection(self.conninfo.clone()),
+            mode => self.connection(mode),
+        }
+    }
+
+    /// The database the fields (`Fields`) or the string (otherwise) give.
+    fn connection(&self, mode: ConnMode) -> Target {
+        match mode {
+            ConnMode::Sandbox | ConnMode::String => Target::Connection(self.conninfo.clone()),
             ConnMode::Fields => {
                 let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
                 let mut parts = vec![];
@@ -78,9 +103,13 @@ impl ConnectionForm {
         }
     }
 
-    /// The connection as remembered: never with its password.
+    /// The connection as remembered (for a clone, staging's): never with its password.
     pub fn remembered(&self) -> Option<String> {
-        let (Target::Connection(conninfo) | Target::Fields(conninfo)) = self.target() else { return None };
+        let target = match self.target() {
+            Target::Clone(staging) => *staging,
+            target => target,
+        };
+        let (Target::Connection(conninfo) | Target::Fields(conninfo)) = target else { return None };
         let mut info = crate::db::conninfo::parse(&conninfo).ok()?;
         info.password = None;
         Some(info.redacted())
@@ -183,5 +212,13 @@ mod tests {
 
         form.mode = ConnMode::Sandbox;
         assert_eq!(form.remembered(), None);
+
+        // A clone remembers the staging it read, without its password either.
+        form.seed = Seed::Clone;
+        form.clone_from = ConnMode::Fields;
+        let Target::Clone(staging) = form.target() else { panic!("a clone of staging's schema") };
+        assert!(matches!(*staging, Target::Fields(ref c) if c.contains("s3cr3t")), "the clone's session gets it: {staging:?}");
+        let remembered = form.remembered().unwrap();
+        assert!(!remembered.contains("s3cr3t") && remembered.contains("host=staging.db"), "{remembered}");
     }
 }

@@ -30,6 +30,8 @@ pub struct View<'a> {
     pub log: &'a [LogLine],
     /// The target chosen on the Connect tab (what the next run would use) is the sandbox.
     pub target_is_sandbox: bool,
+    /// The sandbox chosen is seeded with a clone of staging's schema.
+    pub target_is_clone: bool,
     /// The file dialogs (whether a native one can be shown here).
     pub dialogs: &'a dyn Dialogs,
     /// A run result opened read-only (the review mode).
@@ -55,6 +57,7 @@ impl<'a> View<'a> {
             settings: &DEFAULT_SETTINGS,
             log: &[],
             target_is_sandbox: run.result.as_ref().is_some_and(|r| r.sandbox.is_some()),
+            target_is_clone: run.result.as_ref().is_some_and(|r| r.clone.is_some()),
             dialogs: &Unavailable,
             review: None,
         }

@@ -11,10 +11,11 @@ use crate::engine::{Controls, Engine, Event, RunOptions};
 use crate::plan::LoadedPlan;
 use crate::rehearsal::{self, Record};
 use crate::run_result::major_of;
-use crate::sandbox::{Sandbox, SandboxOptions, ServerBinaries, ServerChoice, StartStep};
+use crate::sandbox::clone::Cloned;
+use crate::sandbox::{CloneStep, Sandbox, SandboxOptions, ServerBinaries, ServerChoice, StartStep};
 
-/// Where to run.
-#[derive(Debug, Clone, PartialEq)]
+/// Where to run. Its `Debug` never shows a connection string (it may hold a password).
+#[derive(Clone, PartialEq)]
 pub enum Target {
     /// A throwaway local cluster seeded with the plan's baseline (a fresh database per run),
     /// on the server binaries chosen.
@@ -24,6 +25,20 @@ pub enum Target {
     /// The window's connection fields as a connection string (a password in it was typed in
     /// the Password field, and messages say so).
     Fields(String),
+    /// A sandbox of staging's major version seeded with a clone of staging's schema (read
+    /// only, no row copied); staging is a `Connection` or `Fields` (it may hold a password).
+    Clone(Box<Target>),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sandbox(choice) => f.debug_tuple("Sandbox").field(choice).finish(),
+            Target::Connection(_) => f.write_str("Connection(<connection string, not shown>)"),
+            Target::Fields(_) => f.write_str("Fields(<connection fields, not shown>)"),
+            Target::Clone(staging) => f.debug_tuple("Clone").field(staging).finish(),
+        }
+    }
 }
 
 pub enum Command {
@@ -124,17 +139,24 @@ impl Outbox {
 
 struct State {
     out: Outbox,
-    /// The sandbox, and the choice it was started for.
-    sandbox: Option<(ServerChoice, Sandbox)>,
+    /// The sandbox, and the choice it was started for (`None`: a clone's, never reused:
+    /// staging's roles are the cluster's).
+    sandbox: Option<(Option<ServerChoice>, Sandbox)>,
+    /// The clone the session [`State::session`] made last is on, for the run's options.
+    cloned: Option<Cloned>,
     runs: u32,
     engine: Option<Engine>,
     record: Option<Record>,
 }
 
 async fn work(mut commands: UnboundedReceiver<Command>, out: Outbox, record: Option<Record>) {
-    let mut state = State { out, sandbox: None, runs: 0, engine: None, record };
+    let mut state = State { out, sandbox: None, cloned: None, runs: 0, engine: None, record };
     while let Some(command) = commands.recv().await {
         match command {
+            Command::TestConnection { target: Target::Clone(staging), plan } => match state.test_staging(&staging, &plan).await {
+                Ok(what) => state.out.send(Message::ConnectionOk { what, refused: None }),
+                Err(e) => state.out.send(Message::ConnectionFailed(e)),
+            },
             Command::TestConnection { target, plan } => match state.session(&target, &plan).await {
                 Ok(s) => {
                     let what = format!("{} — PostgreSQL {}{}", s.target, s.server_version, if s.tls { ", TLS" } else { "" });
@@ -187,9 +209,10 @@ impl State {
                 let options = ConnectOptions { from_fields: matches!(target, Target::Fields(_)), ..Default::default() };
                 connect::connect(conninfo, &options).await.map_err(|e| e.to_string())
             }
+            Target::Clone(staging) => self.clone_session(staging, plan).await,
             Target::Sandbox(choice) => {
-                if self.sandbox.as_ref().is_some_and(|(running, _)| running != choice) {
-                    self.sandbox = None; // another version asked for: stop this one
+                if self.sandbox.as_ref().is_some_and(|(running, _)| running.as_ref() != Some(choice)) {
+                    self.sandbox = None; // another version asked for (or a clone's): stop this one
                 }
                 if self.sandbox.is_none() {
                     self.preparing(format!("starting the sandbox: PostgreSQL ({choice})"));
@@ -213,7 +236,7 @@ impl State {
                         sandbox.binaries(),
                         sandbox.startup.as_secs_f64()
                     )));
-                    self.sandbox = Some((choice.clone(), sandbox));
+                    self.sandbox = Some((Some(choice.clone()), sandbox));
                 }
                 let (_, sandbox) = self.sandbox.as_ref().expect("started above");
                 self.runs += 1;
@@ -227,11 +250,86 @@ impl State {
         }
     }
 
+    /// A fresh sandbox of staging's major version holding a clone of staging's schema (the
+    /// path `pgstage run --clone-from` takes), each step told in the log and beside the spinner.
+    async fn clone_session(&mut self, staging: &Target, plan: &LoadedPlan) -> Result<Session, String> {
+        let (Target::Connection(conninfo) | Target::Fields(conninfo)) = staging else {
+            return Err("a clone is read from a database given by its fields or a connection string".into());
+        };
+        // A cluster of its own: the roles a clone makes are the cluster's, not its database's.
+        self.sandbox = None;
+        self.cloned = None;
+        self.runs += 1;
+        let dbname = format!("pgstage_sandbox_{}", self.runs);
+        let (progress, mut steps) = unbounded_channel::<CloneStep>();
+        let out = self.out.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(step) = steps.recv().await {
+                out.send(Message::Log(step.line()));
+                out.send(Message::Preparing(Some(step.line())));
+            }
+        });
+        let request = crate::engine::clone::CloneRequest {
+            staging: conninfo,
+            connect: ConnectOptions { from_fields: matches!(staging, Target::Fields(_)), ..Default::default() },
+            server: ServerChoice::Default,
+            dbname: &dbname,
+            progress: Some(progress),
+        };
+        let made = crate::engine::clone::clone_staging(plan, request).await;
+        let _ = forward.await; // every step told before what follows
+        let made = made.map_err(|e| e.to_string())?;
+        self.out.send(Message::Log(format!(
+            "sandbox: {} started in {:.2} s; {} ({:.2} s)",
+            made.sandbox.binaries(),
+            made.sandbox.startup.as_secs_f64(),
+            made.cloned.info.sentence(),
+            made.took.as_secs_f64()
+        )));
+        self.sandbox = Some((None, made.sandbox));
+        self.cloned = Some(made.cloned);
+        Ok(made.session)
+    }
+
+    /// "Test connection" for a clone: staging answers, and this machine can clone it (server
+    /// binaries of its major version, a pg_dump able to dump it); nothing is started.
+    async fn test_staging(&mut self, staging: &Target, plan: &LoadedPlan) -> Result<String, String> {
+        let session = self.session(staging, plan).await?;
+        let major = crate::sandbox::clone::staging_major(&session.client).await.map_err(|e| e.to_string())?;
+        let found = tokio::task::spawn_blocking(move || {
+            let server = crate::sandbox::installed().into_iter().find(|b| b.major == major);
+            (server, crate::sandbox::dump_tools::find(major))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let server = found.0.ok_or_else(|| {
+            format!(
+                "staging {} runs PostgreSQL {}: no PostgreSQL {major} server binaries on this machine for its sandbox; {}",
+                session.target,
+                session.server_version,
+                crate::sandbox::INSTALL_HINT
+            )
+        })?;
+        let tools = found.1.map_err(|e| format!("staging {} runs PostgreSQL {}: {e}", session.target, session.server_version))?;
+        Ok(format!(
+            "staging {} — PostgreSQL {}{}: a run clones its schema with {} into a sandbox of PostgreSQL {}",
+            session.target,
+            session.server_version,
+            if session.tls { ", TLS" } else { "" },
+            tools.version,
+            server.number()
+        ))
+    }
+
     async fn start(&mut self, plan: LoadedPlan, target: Target, mut options: RunOptions) -> Result<(), String> {
         let session = self.session(&target, &plan).await?;
         self.out.send(Message::Log(format!("connected to {} (PostgreSQL {})", session.target, session.server_version)));
         match (&target, &self.sandbox, &self.record) {
             (Target::Sandbox(_), Some((_, sandbox)), _) => options.sandbox = Some(sandbox.info()),
+            (Target::Clone(_), Some((_, sandbox)), _) => {
+                options.sandbox = Some(sandbox.info());
+                options.clone = self.cloned.take();
+            }
             (Target::Connection(_) | Target::Fields(_), _, Some(record)) => {
                 let checksum = rehearsal::plan_checksum(&plan);
                 match record.last(&checksum) {
@@ -303,3 +401,21 @@ impl State {
 
 /// A plan file picked in a native dialog, or a report path, delivered to the UI later.
 pub type PathPick = std::sync::mpsc::Receiver<Option<PathBuf>>;
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    #[test]
+    fn a_target_debugged_never_shows_its_password() {
+        let staging = "host=staging user=dba password=hunter2".to_owned();
+        for target in [
+            Target::Connection(staging.clone()),
+            Target::Fields(staging.clone()),
+            Target::Clone(Box::new(Target::Connection(staging.clone()))),
+        ] {
+            let shown = format!("{target:?}");
+            assert!(!shown.contains("hunter2") && shown.contains("not shown"), "{shown}");
+        }
+    }
+}

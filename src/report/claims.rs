@@ -27,11 +27,20 @@ pub const REHEARSAL_TITLE: &str = "REHEARSAL on a throwaway sandbox — not a st
 pub fn rehearsal_notice(r: &RunResult) -> Option<String> {
     r.sandbox.as_ref().map(|s| {
         format!(
-            "This run went to pgstage's local sandbox (PostgreSQL {}, seeded from the plan's baseline, deleted after the run): no live traffic, no other roles, no \
+            "This run went to pgstage's local sandbox (PostgreSQL {}, {}, deleted after the run): no live traffic, no other roles, no \
              real data. Its verdict says how the plan behaved there; validate the plan on staging next.",
-            s.version
+            s.version,
+            seeded(r)
         )
     })
+}
+
+/// What a sandbox was seeded with, in words.
+fn seeded(r: &RunResult) -> &'static str {
+    match &r.clone {
+        Some(_) => "seeded with a clone of staging's schema and none of its rows",
+        None => "seeded from the plan's baseline",
+    }
 }
 
 /// The closing sentence of a GO (none for NO-GO, whose reasons are listed instead): a
@@ -139,10 +148,11 @@ fn and_list(ids: &[&str]) -> String {
 pub fn rehearsal_meaning(r: &RunResult) -> Option<String> {
     let s = r.sandbox.as_ref()?;
     let place = format!(
-        "This run went to {} on pgstage's local sandbox (PostgreSQL {}, seeded from the plan's baseline, deleted on exit): no \
+        "This run went to {} on pgstage's local sandbox (PostgreSQL {}, {}, deleted on exit): no \
          live traffic, no other roles, no real data.",
         verdict_word(r),
-        s.version
+        s.version,
+        seeded(r)
     );
     let meaning = match &r.outcome {
         Outcome::Completed if r.verdict.go => {

@@ -28,8 +28,14 @@ pub const CACHE_VAR: &str = "PGSTAGE_BASELINE_CACHE";
 /// created from it as a template.
 pub const TEMPLATE_DB: &str = "pgstage_baseline";
 
+/// The database of a cached cluster that is a copy of [`TEMPLATE_DB`] made when the entry was
+/// built: the first run of a sandbox started from the cache takes it by a rename, instead of
+/// copying the template (`CREATE DATABASE` checkpoints and copies: about 0.4 s here).
+pub const READY_DB: &str = "pgstage_ready";
+
 /// Changes when what a cached cluster holds changes (initdb options, how the seed is built).
-const FORMAT: &str = "pgstage baseline cache 1: initdb -E UTF8 --locale=C; scripts; ANALYZE; no password";
+const FORMAT: &str =
+    "pgstage baseline cache 2: initdb -E UTF8 --locale=C --wal-segsize=1; scripts; ANALYZE; a ready copy; no password";
 
 /// Entries kept; the least recently used beyond that are deleted when a new one is saved.
 const KEEP: usize = 8;

@@ -17,6 +17,7 @@ use tokio_postgres::Client;
 use tokio_postgres::types::Type;
 
 use super::dump_tools::{self, DumpTools};
+use super::progress::{CloneProgress, CloneStep, tell};
 use super::{Sandbox, SandboxError, io};
 use crate::db::conninfo::ConnInfo;
 use crate::db::snapshot::Scope;
@@ -87,7 +88,7 @@ pub async fn staging_major(staging: &Client) -> Result<u32, SandboxError> {
 
 /// Read staging's schema for the plan's schemas (`named`, and what their foreign keys reach)
 /// over `staging` (a session on it) and pg_dump (connecting with `conninfo`), and build it in
-/// the sandbox's new database `dbname`.
+/// the sandbox's new database `dbname`, telling each step to `progress`.
 pub async fn clone_schema(
     staging: &Client,
     conninfo: &str,
@@ -95,14 +96,18 @@ pub async fn clone_schema(
     lock_timeout_ms: u64,
     sandbox: &Sandbox,
     dbname: &str,
+    progress: &CloneProgress,
 ) -> Result<Cloned, SandboxError> {
+    tell(progress, CloneStep::ReadSchema);
     let facts = read_staging(staging, named, lock_timeout_ms).await?;
     let tools = dump_tools::find(facts.major)?;
     let admin = db::connect_config(&sandbox.config("postgres")).await.map_err(on)?;
     db::create_database(&admin, dbname, None).await.map_err(on)?;
+    tell(progress, CloneStep::Roles);
     let roles_created = make_roles(&admin, &facts).await?;
     drop(admin);
     let client = db::connect_config(&sandbox.config(dbname)).await.map_err(on)?;
+    tell(progress, CloneStep::Extensions);
     let extensions_missing = make_extensions(&client, &facts).await?;
     // The schemas the sandbox has now (`public`, those made for extensions): not made again.
     let made_schemas: Vec<String> = client
@@ -114,8 +119,10 @@ pub async fn clone_schema(
         .collect();
     let taken_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let dump = sandbox.dir.join("staging-schema.dump");
+    tell(progress, CloneStep::Dump);
     let script = dump_and_restore(&tools, conninfo, &facts, lock_timeout_ms, &dump, &made_schemas);
     let _ = std::fs::remove_file(&dump);
+    tell(progress, CloneStep::Restore);
     client
         .batch_execute(&script?)
         .await

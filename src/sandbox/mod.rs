@@ -16,21 +16,21 @@ mod binaries;
 mod cleanup;
 pub mod clone;
 pub mod dump_tools;
-mod progress;
+pub mod progress;
 mod secret;
 mod warm;
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use baseline_cache::{CACHE_VAR, CacheError};
 pub use binaries::{BINDIR_VAR, INSTALL_HINT, MIN_MAJOR, ServerBinaries, ServerChoice, installed};
 pub use cleanup::{install_signal_handler, on_signal, stop_all};
-pub use progress::StartStep;
+pub use progress::{CloneStep, StartStep};
 pub use warm::BaselineSource;
 
 use crate::db;
@@ -135,6 +135,8 @@ pub struct Sandbox {
     /// The baseline cache key of the baseline [`baseline_cache::TEMPLATE_DB`] holds, when the
     /// cluster came from the cache.
     baseline: Option<String>,
+    /// The cluster came from the cache and its [`baseline_cache::READY_DB`] is not taken yet.
+    ready: AtomicBool,
 }
 
 /// The superuser of every sandbox (trust on the unix socket, in a directory only its owner can
@@ -211,7 +213,8 @@ impl Sandbox {
             .arg(&data)
             .args(["-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256"])
             .arg(format!("--pwfile={}", pwfile.display()))
-            .args(["--no-sync", "-E", "UTF8", "--locale=C"])
+            // WAL segments of 1 MB: a cached cluster's copy holds one segment, not 16 MB of it.
+            .args(["--no-sync", "-E", "UTF8", "--locale=C", "--wal-segsize=1"])
             .env("LC_ALL", "C");
         owner.apply(&mut initdb);
         let out = initdb.output();
@@ -263,6 +266,7 @@ impl Sandbox {
                         passfile: None,
                         server: Some(server),
                         startup: Duration::ZERO,
+                        ready: AtomicBool::new(baseline.is_some()),
                         baseline: baseline.clone(),
                     };
                     if tcp {
@@ -441,7 +445,11 @@ impl Sandbox {
         if let Some(key) = &self.baseline
             && *key == baseline_cache::key(&self.binaries, plan)?
         {
-            warm::create_from_template(&admin, self.binaries.major, dbname).await?;
+            if self.ready.swap(false, Ordering::Relaxed) {
+                warm::take_ready_copy(&admin, dbname).await?;
+            } else {
+                warm::create_from_template(&admin, self.binaries.major, dbname).await?;
+            }
             return Ok(started.elapsed());
         }
         db::create_database(&admin, dbname, None).await?;

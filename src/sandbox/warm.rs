@@ -2,10 +2,10 @@
 //! cluster when the baseline cache has this baseline on these server binaries (no initdb, no
 //! scripts); otherwise the cluster is built once (initdb, the baseline's scripts, `ANALYZE`),
 //! saved to the cache, and the sandbox starts from that copy, so a warm and a cold start hold
-//! the same baseline. [`Sandbox::seed`] then makes each run's database a copy of the
-//! cluster's template database.
+//! the same baseline. [`Sandbox::seed`] then gives the first run the copy made when the entry
+//! was built (renamed), and each later one a new copy of the cluster's template database.
 
-use super::baseline_cache::{self, CacheError, TEMPLATE_DB};
+use super::baseline_cache::{self, CacheError, READY_DB, TEMPLATE_DB};
 use super::{Sandbox, SandboxError, SandboxOptions, ServerBinaries, ServerChoice, binaries, io};
 use crate::db;
 use crate::plan::LoadedPlan;
@@ -137,8 +137,9 @@ async fn build(
     let builder = blocking(move || Sandbox::start_on(binaries, &builder_options, None)).await?;
     builder.seed(plan, TEMPLATE_DB).await?;
     {
-        // No password in the cache: a sandbox from it sets its own.
         let admin = db::connect_config(&builder.config("postgres")).await?;
+        create_from_template(&admin, builder.binaries.major, READY_DB).await?;
+        // No password in the cache: a sandbox from it sets its own.
         let sql = format!("ALTER ROLE {} PASSWORD NULL", db::quote_ident(super::SUPERUSER));
         admin.batch_execute(&sql).await.map_err(db::DbError::query)?;
     }
@@ -150,6 +151,12 @@ async fn build(
         Ok(saved?)
     })
     .await
+}
+
+/// The run's database `dbname`: the cluster's ready copy of the baseline, renamed.
+pub(super) async fn take_ready_copy(admin: &tokio_postgres::Client, dbname: &str) -> Result<(), db::DbError> {
+    let sql = format!("ALTER DATABASE {} RENAME TO {}", db::quote_ident(READY_DB), db::quote_ident(dbname));
+    admin.batch_execute(&sql).await.map_err(db::DbError::query)
 }
 
 /// `CREATE DATABASE dbname` as a copy of [`TEMPLATE_DB`] (file by file on 15 and later: faster

@@ -3,6 +3,7 @@
 //! sizes grading the findings, and staging left exactly as it was.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::Command;
 
 use pgstage::db::snapshot::{Snapshot, row_counts};
@@ -20,14 +21,7 @@ fn clone_run(plan: &LoadedPlan, staging: &TestDb, what: &str) -> (Option<i32>, S
     let dir = std::env::temp_dir().join(format!("pgstage-clone-{what}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let plan_file = write_plan(plan, what);
-    if plan.plan.baseline.sample_data.is_some() {
-        // write_plan folds the sample data into the baseline's scripts: keep it apart, as the
-        // bundled plan has it (a clone loads the plan's sample data, never its scripts).
-        let mut written: Plan = ron::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
-        written.baseline.sample_data = written.baseline.migrations.pop();
-        std::fs::write(&plan_file, ron::ser::to_string_pretty(&written, Default::default()).unwrap()).unwrap();
-    }
+    let plan_file = write_clone_plan(plan, what);
     let report = dir.join("run.json");
     let out = Command::new(env!("CARGO_BIN_EXE_pgstage"))
         .args(["run", plan_file.to_str().unwrap(), "--sandbox", "--ack-all", "--clone-from", &sandbox_conninfo(staging)])
@@ -44,6 +38,19 @@ fn clone_run(plan: &LoadedPlan, staging: &TestDb, what: &str) -> (Option<i32>, S
     let rehearsed: RehearsedBaseline = serde_json::from_slice(&std::fs::read(&baselines[0]).unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     (out.status.code(), text, result, rehearsed)
+}
+
+/// `plan` written to a file of its own, its sample data kept apart from its baseline's scripts
+/// as the bundled plan has it (a clone loads the plan's sample data, never its scripts).
+pub(crate) fn write_clone_plan(plan: &LoadedPlan, what: &str) -> PathBuf {
+    let plan_file = write_plan(plan, what);
+    if plan.plan.baseline.sample_data.is_some() {
+        // write_plan folds the sample data into the baseline's scripts.
+        let mut written: Plan = ron::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+        written.baseline.sample_data = written.baseline.migrations.pop();
+        std::fs::write(&plan_file, ron::ser::to_string_pretty(&written, Default::default()).unwrap()).unwrap();
+    }
+    plan_file
 }
 
 async fn state(db: &TestDb) -> (Snapshot, BTreeMap<String, i64>) {

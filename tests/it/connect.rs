@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 
 /// The superuser's password on the password server; and a wrong one.
 const PW: &str = "s3cr3t-Pa55";
-const WRONG_PW: &str = "wr0ng-Pa55";
+pub(crate) const WRONG_PW: &str = "wr0ng-Pa55";
 
 /// A CA made here, the server certificate it signed (for "localhost" only), and an
 /// unrelated CA.
@@ -65,7 +65,7 @@ async fn with_known_password(options: SandboxOptions) -> Sandbox {
 }
 
 /// TCP needs a password (scram-sha-256); the superuser's is [`PW`]. No TLS.
-async fn password_server() -> &'static Sandbox {
+pub(crate) async fn password_server() -> &'static Sandbox {
     static SERVER: OnceCell<Sandbox> = OnceCell::const_new();
     SERVER.get_or_init(|| with_known_password(SandboxOptions { tcp: true, ..Default::default() })).await
 }

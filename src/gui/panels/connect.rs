@@ -1,12 +1,13 @@
-//! The Connect & pre-flight tab: where to run (the sandbox, fields, or a connection string),
-//! "Test connection", and the pre-flight results: baseline expected vs actual, flagged when off.
+//! The Connect & pre-flight tab: where to run (the sandbox, seeded with the plan's baseline or
+//! a clone of staging's schema; fields, or a connection string), "Test connection", and the
+//! pre-flight results: baseline expected vs actual, flagged when off.
 //! The panel owns the connection form, the last connection answer and the guard's override.
 
 use egui::RichText;
 
 use super::{AMBER, GREEN, RED, section, status_label};
 use crate::gui::command::UiCommand;
-use crate::gui::connection::{self, ConnMode, ConnStatus, ConnectionForm};
+use crate::gui::connection::{self, ConnMode, ConnStatus, ConnectionForm, Seed};
 use crate::gui::view::View;
 use crate::plan::Section;
 use crate::run_result::Status;
@@ -42,60 +43,36 @@ impl ConnectPanel {
         });
         match form.mode {
             ConnMode::Sandbox => {
-                ui.label(
-                    "The sandbox runs PostgreSQL from the system's server binaries, as an unprivileged user, and deletes it on exit.",
-                );
-                server_version(form, ui);
-            }
-            ConnMode::Fields => {
-                egui::Grid::new("conn_fields").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-                    let fields: [(&str, &mut String, &str); 4] = [
-                        ("Host", &mut form.host, "Host name, IP address, or unix socket directory"),
-                        ("Port", &mut form.port, "TCP port (5432 by default)"),
-                        ("Database", &mut form.dbname, "The staging database"),
-                        ("User", &mut form.user, "The role to connect as"),
-                    ];
-                    for (label, value, help) in fields {
-                        ui.label(label);
-                        ui.add(egui::TextEdit::singleline(value).desired_width(280.0)).on_hover_text(help);
-                        ui.end_row();
-                    }
-                    ui.label("Password");
-                    ui.add(egui::TextEdit::singleline(&mut form.password).password(true).desired_width(280.0))
-                        .on_hover_text("Never stored, logged or reported; leave empty to use PGPASSWORD or ~/.pgpass");
-                    ui.end_row();
-                    ui.label("TLS (sslmode)");
-                    egui::ComboBox::from_id_salt("sslmode")
-                        .selected_text(form.sslmode.clone())
-                        .show_ui(ui, |ui| {
-                            for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
-                                ui.selectable_value(&mut form.sslmode, mode.to_owned(), mode);
-                            }
-                        })
-                        .response
-                        .on_hover_text("verify-full checks the certificate and the host name");
-                    ui.end_row();
+                ui.horizontal(|ui| {
+                    ui.label("Seeded with");
+                    ui.radio_value(&mut form.seed, Seed::Baseline, "the plan's baseline")
+                        .on_hover_text("The plan's baseline scripts, on the server binaries chosen below");
+                    ui.radio_value(&mut form.seed, Seed::Clone, "a clone of staging's schema").on_hover_text(
+                        "Staging's own schema, read with pg_dump --schema-only: its hand-made indexes, leftover columns, \
+                         roles and extensions, on staging's major version",
+                    );
                 });
-            }
-            ConnMode::String => {
-                conninfo_field(ui, &mut form.conninfo);
-                if !view.settings.recent_connections.is_empty() {
-                    ui.horizontal_wrapped(|ui| {
-                        ui.label("Recent:");
-                        for c in &view.settings.recent_connections {
-                            if ui.small_button(c).on_hover_text("Use this connection (its password is not remembered)").clicked()
-                            {
-                                form.conninfo = c.clone();
-                            }
-                        }
-                    });
+                match form.seed {
+                    Seed::Baseline => {
+                        ui.label(
+                            "The sandbox runs PostgreSQL from the system's server binaries, as an unprivileged user, and deletes it on exit.",
+                        );
+                        server_version(form, ui);
+                    }
+                    Seed::Clone => clone_from(form, ui, view),
                 }
             }
+            mode => connection_fields(form, mode, ui, view),
         }
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(!view.busy, egui::Button::new("Test connection"))
-                .on_hover_text("Connect once and report the server")
+                .on_hover_text(match (form.mode, form.seed) {
+                    (ConnMode::Sandbox, Seed::Clone) => {
+                        "Connect to staging once: its version, and whether this machine can clone it (nothing is started)"
+                    }
+                    _ => "Connect once and report the server",
+                })
                 .clicked()
             {
                 commands.push(UiCommand::TestConnection);
@@ -122,6 +99,70 @@ impl ConnectPanel {
             None => {}
         }
     }
+}
+
+/// The staging a clone is read from: the same fields or string as a run on it.
+fn clone_from(form: &mut ConnectionForm, ui: &mut egui::Ui, view: &View) {
+    ui.label(
+        "The sandbox runs staging's major version, seeded with staging's own schema: pg_dump --schema-only of the plan's \
+         schemas, read-only, one connection, under the plan's lock_timeout; no row is copied, staging's roles are made \
+         without passwords, and the lock findings are graded by staging's table sizes.",
+    );
+    ui.horizontal(|ui| {
+        ui.label("Staging to clone from");
+        ui.radio_value(&mut form.clone_from, ConnMode::Fields, "host and fields")
+            .on_hover_text("Host, port, database, user, as for a run on staging");
+        ui.radio_value(&mut form.clone_from, ConnMode::String, "connection string or URL")
+            .on_hover_text("A libpq connection string or postgres:// URL; PG* variables and ~/.pgpass fill in the rest");
+    });
+    let mode = form.clone_from;
+    connection_fields(form, mode, ui, view);
+}
+
+/// Staging's host and fields, or its connection string (with the recent ones).
+fn connection_fields(form: &mut ConnectionForm, mode: ConnMode, ui: &mut egui::Ui, view: &View) {
+    if mode == ConnMode::String {
+        conninfo_field(ui, &mut form.conninfo);
+        if !view.settings.recent_connections.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Recent:");
+                for c in &view.settings.recent_connections {
+                    if ui.small_button(c).on_hover_text("Use this connection (its password is not remembered)").clicked() {
+                        form.conninfo = c.clone();
+                    }
+                }
+            });
+        }
+        return;
+    }
+    egui::Grid::new("conn_fields").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+        let fields: [(&str, &mut String, &str); 4] = [
+            ("Host", &mut form.host, "Host name, IP address, or unix socket directory"),
+            ("Port", &mut form.port, "TCP port (5432 by default)"),
+            ("Database", &mut form.dbname, "The staging database"),
+            ("User", &mut form.user, "The role to connect as"),
+        ];
+        for (label, value, help) in fields {
+            ui.label(label);
+            ui.add(egui::TextEdit::singleline(value).desired_width(280.0)).on_hover_text(help);
+            ui.end_row();
+        }
+        ui.label("Password");
+        ui.add(egui::TextEdit::singleline(&mut form.password).password(true).desired_width(280.0))
+            .on_hover_text("Never stored, logged or reported; leave empty to use PGPASSWORD or ~/.pgpass");
+        ui.end_row();
+        ui.label("TLS (sslmode)");
+        egui::ComboBox::from_id_salt("sslmode")
+            .selected_text(form.sslmode.clone())
+            .show_ui(ui, |ui| {
+                for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
+                    ui.selectable_value(&mut form.sslmode, mode.to_owned(), mode);
+                }
+            })
+            .response
+            .on_hover_text("verify-full checks the certificate and the host name");
+        ui.end_row();
+    });
 }
 
 /// The sandbox's PostgreSQL: the first found, or one of the versions found on this machine

@@ -128,17 +128,21 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
                     ui.label(RichText::new(what).color(AMBER));
                 }
             }
-            let sandbox = match &view.run.result {
-                Some(r) => r.sandbox.is_some(),
-                None => view.target_is_sandbox,
+            let (sandbox, clone) = match &view.run.result {
+                Some(r) => (r.sandbox.is_some(), r.clone.is_some()),
+                None => (view.target_is_sandbox, view.target_is_clone),
             };
             if sandbox {
+                let (label, seeded) = match clone {
+                    true => {
+                        ("SANDBOX REHEARSAL on a clone of staging's schema — not staging", "a clone of staging's schema (no row)")
+                    }
+                    false => ("SANDBOX REHEARSAL — not staging", "the plan's baseline"),
+                };
                 // Whole, on the next row when the tabs leave no room (never cut, never split).
-                ui.add(egui::Label::new(RichText::new("SANDBOX REHEARSAL — not staging").strong().color(AMBER)).extend())
-                    .on_hover_text(
-                        "This run is on a throwaway local sandbox seeded with the plan's baseline: a rehearsal, not a staging \
-                     validation",
-                    );
+                ui.add(egui::Label::new(RichText::new(label).strong().color(AMBER)).extend()).on_hover_text(format!(
+                    "This run is on a throwaway local sandbox seeded with {seeded}: a rehearsal, not a staging validation"
+                ));
             }
         });
         ui.add_space(4.0);

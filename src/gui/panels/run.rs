@@ -125,7 +125,13 @@ fn controls(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
             commands.push(UiCommand::Cancel);
         }
         let target = match &view.run.result {
+            Some(r) if r.clone.is_some() => {
+                "target: sandbox holding a clone of staging's schema (a rehearsal, not staging)".to_owned()
+            }
             Some(r) if r.sandbox.is_some() => "target: sandbox (a rehearsal, not staging)".to_owned(),
+            None if view.target_is_clone => {
+                "target: sandbox holding a clone of staging's schema (a rehearsal, not staging)".into()
+            }
             Some(r) => format!("target: {}", r.target),
             None if view.target_is_sandbox => "target: sandbox (a rehearsal, not staging)".into(),
             None => "target: staging connection (Connect tab)".to_owned(),

@@ -3,9 +3,11 @@
 //! report exports; a failing fixture shows NO-GO with its reason; a broken plan shows its
 //! error instead of crashing; the connect panel offers the PostgreSQL versions found and the
 //! sandbox runs the one chosen. The window's honesty (what ran, what did not, what a sandbox
-//! run is), its details, its layout and its Locks tab have modules of their own, and so do the
-//! panels drawn from a frozen run result, without a database.
+//! run is), its details, its layout, its Locks tab and the clone of staging's schema have
+//! modules of their own, and so do the panels drawn from a frozen run result, without a
+//! database.
 
+mod clone;
 mod details;
 mod frozen;
 mod layout;
