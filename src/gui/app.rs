@@ -108,6 +108,8 @@ pub struct PgstageApp {
     pub(crate) running_all: bool,
     /// The Cancel… question paused the run: "Keep running" resumes it.
     pub(crate) held_for_cancel: bool,
+    /// The window's title as last set.
+    title: String,
     /// A run result opened read-only (the review mode), with its checksum as read.
     pub review: Option<super::review::Review>,
     pub plan_panel: PlanPanel,
@@ -174,6 +176,7 @@ impl PgstageApp {
             confirm: None,
             running_all: false,
             held_for_cancel: false,
+            title: String::new(),
             review: None,
             plan_panel: PlanPanel::default(),
             connect: ConnectPanel::default(),
@@ -210,21 +213,34 @@ impl PgstageApp {
         super::log::text(&self.log)
     }
 
-    /// The keyboard's commands: Ctrl+O, Ctrl+E, Space (next step), Esc (pause).
+    /// The keyboard's commands: Ctrl+O, Ctrl+E, Space (next step), F5 (run all), Esc (pause),
+    /// Ctrl+1 … Ctrl+8 (the tabs, in their order).
     fn shortcuts(&self, ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
         use egui::{Key, Modifiers};
         if self.confirm.is_some() {
             return;
         }
         let typing = ctx.egui_wants_keyboard_input();
-        let (open, export, space, escape) = ctx.input_mut(|i| {
+        const DIGITS: [Key; 8] = [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8];
+        let (open, export, space, f5, escape, tab) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::COMMAND, Key::O),
                 i.consume_key(Modifiers::COMMAND, Key::E),
                 !typing && i.consume_key(Modifiers::NONE, Key::Space),
+                i.consume_key(Modifiers::NONE, Key::F5),
                 !typing && i.consume_key(Modifiers::NONE, Key::Escape),
+                DIGITS.iter().position(|k| i.consume_key(Modifiers::COMMAND, *k)),
             )
         });
+        if let Some(t) = tab {
+            commands.push(UiCommand::ShowTab(Tab::ALL[t]));
+        }
+        // What the Run all button allows: a new run when startable, a paused one between steps.
+        let startable =
+            self.run.result.is_none() && if self.run.active() { !self.busy } else { self.why_not_startable().is_none() };
+        if f5 && startable {
+            commands.push(UiCommand::RunAll);
+        }
         if open {
             commands.push(UiCommand::AskPath(Pick::OpenPlan));
         }
@@ -243,6 +259,22 @@ impl PgstageApp {
     fn apply_all(&mut self, ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
         for command in commands.drain(..) {
             self.apply(ctx, command);
+        }
+    }
+
+    /// The window's title: the plan and where its run stands ("running: …", "finished: GO"),
+    /// so that a run is followed from the task bar (and from a script: `xdotool getwindowname`).
+    pub fn window_title(&self) -> String {
+        let view = self.view();
+        let state = match (&self.preparing, view.review) {
+            (_, Some(_)) => format!("review, {}", panels::run::overall_text(&view)),
+            (Some(step), None) if view.run.result.is_none() => format!("preparing: {step}"),
+            _ => panels::run::overall_text(&view),
+        };
+        let plan = self.plan.as_ref().map(|p| &p.plan.name).or(self.run.result.as_ref().map(|r| &r.plan.name));
+        match plan {
+            Some(name) => format!("pgstage — {name} — {state}"),
+            None => format!("pgstage — {state}"),
         }
     }
 
@@ -320,6 +352,11 @@ impl eframe::App for PgstageApp {
             commands.push(UiCommand::Answer(answer));
         }
         self.apply_all(&ctx, &mut commands);
+        let title = self.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

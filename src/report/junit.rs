@@ -291,16 +291,7 @@ fn lock_cases(r: &RunResult) -> Vec<Case> {
     super::locks::findings(r)
         .into_iter()
         .map(|(id, f)| {
-            let body = format!(
-                "{}\nstatement: {}\nrelation: {} ({})\nlock: {} (blocks {})\nsafer: {}",
-                f.message,
-                f.statement,
-                f.relation,
-                super::locks::size_text(f),
-                f.lock,
-                f.blocks,
-                f.advice
-            );
+            let body = finding_body(f);
             let (verdict, out) = match (&f.accepted, f.severity) {
                 (Some(reason), _) => (Verdict::Pass, format!("accepted by the plan: {reason}\n{body}")),
                 (None, crate::run_result::FindingSeverity::Error) => {
@@ -311,4 +302,20 @@ fn lock_cases(r: &RunResult) -> Vec<Case> {
             Case { name: format!("{id}: {} at {}", f.rule, f.statement), seconds: 0.0, verdict, out }
         })
         .collect()
+}
+
+/// A finding's lines: what it saw, where, the relation with its size when measured, the lock
+/// when it is about one, what is safer. Nothing unknown is printed, not even as empty brackets.
+fn finding_body(f: &crate::run_result::Finding) -> String {
+    let mut lines = vec![f.message.clone(), format!("statement: {}", f.statement)];
+    if !f.relation.is_empty() {
+        let size = super::locks::known_size(f).map(|s| format!(" ({s})")).unwrap_or_default();
+        lines.push(format!("relation: {}{size}", f.relation));
+    }
+    if !f.lock.is_empty() {
+        let blocks = if f.blocks.is_empty() { String::new() } else { format!(" (blocks {})", f.blocks) };
+        lines.push(format!("lock: {}{blocks}", f.lock));
+    }
+    lines.push(format!("safer: {}", f.advice));
+    lines.join("\n")
 }

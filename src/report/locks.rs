@@ -74,19 +74,24 @@ pub fn finding_status(f: &Finding) -> String {
     f.accepted.as_ref().map_or("open".into(), |reason| format!("accepted: {reason}"))
 }
 
-/// The relation's size here, in words.
+/// The relation's size here, in words ("–" when it was not measured: a table's cell).
 pub fn size_text(f: &Finding) -> String {
+    known_size(f).unwrap_or_else(|| "–".into())
+}
+
+/// The relation's size here, in words, when it was measured.
+pub fn known_size(f: &Finding) -> Option<String> {
     let rows = |n: i64| {
         let estimate = if f.rows_estimated { " (estimate)" } else { "" };
         format!("{}{estimate}", count_of(n as usize, "rows"))
     };
-    match (f.rows, f.bytes) {
+    Some(match (f.rows, f.bytes) {
         (Some(0), _) if !f.rows_estimated => "empty".into(),
         (Some(n), Some(b)) => format!("{}, {:.1} MB", rows(n), b as f64 / 1_048_576.0),
         (Some(n), None) => rows(n),
         (None, Some(b)) => format!("rows unknown, {:.1} MB", b as f64 / 1_048_576.0),
-        (None, None) => "–".into(),
-    }
+        (None, None) => return None,
+    })
 }
 
 pub fn markdown(o: &mut String, r: &RunResult) {

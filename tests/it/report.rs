@@ -654,3 +654,25 @@ fn reports_keep_units_write_booleans_as_words_and_the_html_fits_1280_px() {
     let (scroll, client): (u32, u32) = (scroll.parse().unwrap(), client.parse().unwrap());
     assert!(client > 1200 && scroll <= client, "the page is {scroll} px wide in a {client} px window");
 }
+
+#[test]
+fn junit_says_a_findings_size_and_lock_only_when_known_never_empty_brackets() {
+    // A missing-lock-timeout finding as the rule writes it: the lock known, the size not
+    // measured; and a foreign key's finding as the fixture has it: the size, no lock.
+    let mut result = fixture("run_go");
+    let findings = &mut result.migrations.iter_mut().find(|m| !m.findings.is_empty()).expect("a finding").findings;
+    let mut timeout = findings[0].clone();
+    timeout.rule = pgstage::plan::LockRule::MissingLockTimeout;
+    timeout.relation = "public.users".into();
+    timeout.lock = "ShareRowExclusiveLock".into();
+    timeout.blocks = "writes".into();
+    timeout.rows = None;
+    timeout.bytes = None;
+    findings.push(timeout);
+    let fk = findings[0].clone();
+    let xml = unescape(&report::render_with(&result, &[], Format::Junit));
+    assert!(!xml.contains("(–)"), "no dash for a size not measured:\n{xml}");
+    assert!(!xml.contains("()") && !xml.contains("(blocks )"), "no empty brackets:\n{xml}");
+    assert!(xml.contains("relation: public.users\nlock: ShareRowExclusiveLock (blocks writes)\n"), "{xml}");
+    assert!(xml.contains(&format!("relation: {} (empty)\nsafer: ", fk.relation)), "no lock line without a lock:\n{xml}");
+}

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use egui::{Color32, RichText};
-use egui_plot::{Bar, BarChart, Legend, Plot, PlotPoint, Text};
+use egui_plot::{Bar, BarChart, Plot, PlotPoint, Text};
 
 use super::phases::BLUE;
-use super::{AMBER, GREEN, GREY, RED, section};
+use super::{AMBER, GREEN, GREY, RED, legend_item, section};
 use crate::db::snapshot::Kind;
 use crate::gui::view::View;
 use crate::plan::{Expect, LoadedPlan, Probe};
@@ -30,7 +30,7 @@ pub fn show(ui: &mut egui::Ui, view: &View) {
         return;
     };
     let wide = ui.available_width() >= 1200.0;
-    let height = ((ui.available_height() - 90.0) / if wide { 2.0 } else { 3.0 }).clamp(170.0, 420.0);
+    let height = ((ui.available_height() - 130.0) / if wide { 2.0 } else { 3.0 }).clamp(170.0, 420.0);
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         section(ui, "Schema: objects before, after, and the plan's threshold", |ui| schema_chart(ui, plan, result, height));
         let migrations = |ui: &mut egui::Ui| migration_chart(ui, &view.run.migrations, height);
@@ -92,9 +92,7 @@ fn schema_chart(ui: &mut egui::Ui, plan: &LoadedPlan, result: &RunResult, height
                 .iter()
                 .map(|(label, v)| {
                     let i = KINDS.iter().position(|k| k.1 == *label).unwrap_or(0) as f64;
-                    // The value over its bar, in the series' colour: a label of another colour
-                    // under the series' name would turn its legend dot grey (egui_plot merges
-                    // the items of one name and drops the colour when they disagree).
+                    // The value over its bar, in the series' colour.
                     labels.push(
                         Text::new(*name, PlotPoint::new(i + offset, *v), format!("{v}"))
                             .color(*color)
@@ -108,6 +106,11 @@ fn schema_chart(ui: &mut egui::Ui, plan: &LoadedPlan, result: &RunResult, height
         .collect();
     // Room above the tallest bar for its value.
     let top = series.iter().flat_map(|s| s.2.iter().map(|(_, v)| *v)).fold(0.0, f64::max);
+    ui.horizontal_wrapped(|ui| {
+        for (name, colour, _) in &series {
+            legend_item(ui, *colour, name, true);
+        }
+    });
     dashboard("schema_chart", height)
         .include_y(0.0)
         .include_y(top * 1.12)
@@ -123,14 +126,9 @@ fn schema_chart(ui: &mut egui::Ui, plan: &LoadedPlan, result: &RunResult, height
         });
 }
 
-/// A plot for reading, not exploring: fixed view, legend, no zoom or drag.
+/// A plot for reading, not exploring: fixed view, no zoom or drag; its legend is above it.
 fn dashboard<'a>(id: &str, height: f32) -> Plot<'a> {
-    Plot::new(id)
-        .height(height)
-        .legend(Legend::default().follow_insertion_order(true))
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
+    Plot::new(id).height(height).allow_zoom(false).allow_drag(false).allow_scroll(false)
 }
 
 /// The category label at an integer position of the x axis.
@@ -185,19 +183,26 @@ fn migration_chart(ui: &mut egui::Ui, migrations: &[MigrationResult], height: f3
             .collect(),
     )
     .color(GREY);
-    // Room above the bars and bands for the legend.
     let top = migrations
         .iter()
         .map(|m| m.expected_ms.map_or(m.duration_ms, |r| (r.max() as f64).max(m.duration_ms)))
         .fold(0.0, f64::max);
+    ui.horizontal_wrapped(|ui| {
+        legend_item(ui, AMBER.gamma_multiply(0.45), "expected range", false);
+        ui.label(RichText::new("actual:").weak());
+        for (colour, name) in
+            [(GREEN, "within range"), (AMBER, "faster"), (RED, "slower or failed"), (GREY, "not applied by this run")]
+        {
+            legend_item(ui, colour, name, false);
+        }
+    });
     dashboard("migration_chart", height)
         .include_y(0.0)
-        .include_y(top * 1.3)
+        .include_y(top * 1.08)
         .y_axis_label("ms")
         .x_axis_formatter(move |mark, _| category(mark.value, &labels.iter().map(String::as_str).collect::<Vec<_>>()))
         .show(ui, |plot| {
             plot.bar_chart(band);
             plot.bar_chart(actual);
         });
-    ui.label(RichText::new("Bars: green within range, amber faster, red slower or failed, grey not applied by this run.").weak());
 }

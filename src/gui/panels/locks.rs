@@ -5,13 +5,13 @@
 //! its table state and reads only the migrations' results.
 
 use egui::{Color32, RichText};
-use egui_plot::{Bar, BarChart, Legend, Plot, Points};
+use egui_plot::{AxisHints, Bar, BarChart, GridMark, Plot, Points};
 
-use super::{AMBER, GREY, RED, section};
+use super::{AMBER, GREY, RED, legend_item, section};
 use crate::db::lock_modes::Blocks;
 use crate::gui::table::{Key, Rows, TableState};
 use crate::report::content::count_of;
-use crate::report::locks::{LockRow, finding_status, size_text};
+use crate::report::locks::{LockRow, finding_status, known_size};
 use crate::run_result::{FindingSeverity, MigrationResult};
 
 pub const COLUMNS: &[&str] = &["Migration", "Statement", "Relation", "Lock", "Blocks", "Held (ms)", "Reads", "Writes"];
@@ -146,32 +146,41 @@ impl LocksPanel {
             ui.label("No lock on a pre-existing relation traced yet: run the migrations (Run tab).");
             return;
         }
-        findings(ui, migrations);
-        section(ui, "Locks", |ui| {
-            ui.horizontal(|ui| {
-                ui.label("Filter:");
-                ui.add(
-                    egui::TextEdit::singleline(&mut self.table.filter)
-                        .hint_text("relation, mode, statement…")
-                        .desired_width(220.0),
-                );
-                let rows = LockRows(&all);
-                self.table.refresh(&rows, version);
-                ui.label(RichText::new(format!("{} of {} locks", self.table.order().len(), all.len())).weak());
+        // The timeline keeps a readable row per relation; the table takes what is left (at
+        // least a few rows), and the tab scrolls when the window is too small for both.
+        let (total, top) = (ui.available_height(), ui.cursor().top());
+        let timeline = Timeline::of(&all);
+        egui::ScrollArea::vertical().id_salt("locks_tab").auto_shrink(false).show(ui, |ui| {
+            findings(ui, migrations);
+            let left = total - (ui.cursor().top() - top);
+            section(ui, "Locks", |ui| {
+                ui.horizontal(|ui| {
+                    ui.label("Filter:");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.table.filter)
+                            .hint_text("relation, mode, statement…")
+                            .desired_width(220.0),
+                    );
+                    let rows = LockRows(&all);
+                    self.table.refresh(&rows, version);
+                    ui.label(RichText::new(format!("{} of {} locks", self.table.order().len(), all.len())).weak());
+                });
+                // Below the table: the timeline's heading, legend and plot.
+                let table = (left - timeline.height() - 170.0).clamp(110.0, 400.0);
+                ui.push_id("locks_table", |ui| {
+                    ui.set_max_height(table);
+                    self.table.show(
+                        ui,
+                        "locks",
+                        &LockRows(&all),
+                        version,
+                        &[64.0, 0.0, 200.0, 172.0, 110.0, 72.0, 60.0, 60.0],
+                        table,
+                    );
+                });
             });
-            ui.push_id("locks_table", |ui| {
-                ui.set_max_height((ui.available_height() * 0.5).max(160.0));
-                self.table.show(
-                    ui,
-                    "locks",
-                    &LockRows(&all),
-                    version,
-                    &[64.0, 0.0, 200.0, 172.0, 110.0, 72.0, 60.0, 60.0],
-                    400.0,
-                );
-            });
+            section(ui, "Lock timeline", |ui| timeline.show(ui));
         });
-        section(ui, "Lock timeline", |ui| timeline(ui, &all));
     }
 }
 
@@ -222,10 +231,10 @@ pub fn findings_summary(found: &[&crate::run_result::Finding]) -> String {
 /// A finding's message with the table's size when it was measured (nothing when not: no
 /// empty brackets).
 pub fn finding_sentence(f: &crate::run_result::Finding) -> String {
-    if f.rows.is_none() && f.bytes.is_none() {
-        return f.message.clone();
+    match known_size(f) {
+        Some(size) => format!("{} ({size})", f.message),
+        None => f.message.clone(),
     }
-    format!("{} ({})", f.message, size_text(f))
 }
 
 fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::run_result::Finding)]) {
@@ -249,71 +258,152 @@ fn finding_lines(ui: &mut egui::Ui, found: &[(&MigrationResult, &crate::run_resu
     }
 }
 
-fn timeline(ui: &mut egui::Ui, all: &[Lock]) {
-    // One bar per statement and relation: its strongest lock (the weaker ones it took with
-    // it, such as ACCESS SHARE, would only overlap).
-    let strongest = |l: &&Lock| {
-        !all.iter().any(|o| {
-            o.row.statement == l.row.statement
-                && o.row.relation == l.row.relation
-                && crate::db::lock_modes::strength(&o.row.mode) > crate::db::lock_modes::strength(&l.row.mode)
-        })
-    };
-    let all: Vec<&Lock> = all.iter().filter(strongest).collect();
-    let mut lanes: Vec<&str> = Vec::new();
-    for l in &all {
-        if !lanes.contains(&l.row.relation.as_str()) {
-            lanes.push(&l.row.relation);
+/// A row of the timeline per relation, in the order first locked (top to bottom), a bar per
+/// statement and relation.
+struct Timeline<'a> {
+    bars: Vec<&'a Lock>,
+    lanes: Vec<&'a str>,
+}
+
+/// Height of a lane: a relation's name, one line of text, beside its bars.
+const LANE_HEIGHT: f32 = 22.0;
+/// The plot's x axis under the lanes: its marks and its label.
+const X_AXIS_HEIGHT: f32 = 46.0;
+
+const SERIES: [(Option<Blocks>, &str); 3] = [
+    (Some(Blocks::ReadsAndWrites), "blocks reads and writes"),
+    (Some(Blocks::Writes), "blocks writes"),
+    (Some(Blocks::DdlOnly), "blocks only DDL"),
+];
+const PROBED: &str = "a probe from another session was blocked";
+
+impl<'a> Timeline<'a> {
+    fn of(all: &'a [Lock]) -> Self {
+        // One bar per statement and relation: its strongest lock (the weaker ones it took with
+        // it, such as ACCESS SHARE, would only overlap).
+        let strongest = |l: &&Lock| {
+            !all.iter().any(|o| {
+                o.row.statement == l.row.statement
+                    && o.row.relation == l.row.relation
+                    && crate::db::lock_modes::strength(&o.row.mode) > crate::db::lock_modes::strength(&l.row.mode)
+            })
+        };
+        let bars: Vec<&Lock> = all.iter().filter(strongest).collect();
+        let mut lanes: Vec<&str> = Vec::new();
+        for l in &bars {
+            if !lanes.contains(&l.row.relation.as_str()) {
+                lanes.push(&l.row.relation);
+            }
         }
+        Timeline { bars, lanes }
     }
-    let lane = |r: &str| lanes.iter().position(|x| *x == r).unwrap_or(0) as f64;
-    let series = [
-        (Some(Blocks::ReadsAndWrites), "blocks reads and writes"),
-        (Some(Blocks::Writes), "blocks writes"),
-        (Some(Blocks::DdlOnly), "blocks only DDL"),
-    ];
-    let charts: Vec<BarChart> = series
-        .iter()
-        .map(|(blocks, name)| {
-            let bars = all
-                .iter()
-                .filter(|l| l.blocks == *blocks)
-                .map(|l| {
-                    Bar::new(lane(&l.row.relation), l.held_ms.max(0.5))
-                        .base_offset(l.start_ms)
-                        .width(0.6)
-                        .name(format!("{} {} from {} for {:.1} ms", l.row.relation, l.row.mode, l.row.statement, l.held_ms))
-                })
-                .collect();
-            BarChart::new(*name, bars).color(colour(*blocks)).horizontal()
-        })
-        .collect();
-    let probed: Vec<[f64; 2]> = all.iter().filter(|l| l.probed_block).map(|l| [l.start_ms, lane(&l.row.relation)]).collect();
-    let labels: Vec<String> = lanes.iter().map(|s| (*s).to_owned()).collect();
-    // Every lane in the window (at 1024×700 what is left under the table), 22 px a lane when
-    // there is room.
-    let height = (lanes.len() as f32 * 22.0 + 60.0).clamp(120.0, 360.0).min(ui.available_height().max(120.0));
-    Plot::new("lock_timeline")
-        .height(height)
-        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .x_axis_label("ms since the first migration began")
-        .x_axis_formatter(|mark, _| format!("{:.0} ms", mark.value))
-        .y_axis_formatter(move |mark, _| {
+
+    fn height(&self) -> f32 {
+        self.lanes.len() as f32 * LANE_HEIGHT + X_AXIS_HEIGHT
+    }
+
+    /// The lane's place on the y axis: the first relation on top.
+    fn y(&self, relation: &str) -> f64 {
+        let i = self.lanes.iter().position(|x| *x == relation).unwrap_or(0);
+        (self.lanes.len() - 1 - i) as f64
+    }
+
+    fn show(&self, ui: &mut egui::Ui) {
+        legend(ui, self);
+        let charts: Vec<BarChart> = SERIES
+            .iter()
+            .map(|(blocks, name)| {
+                let bars =
+                    self.bars
+                        .iter()
+                        .filter(|l| l.blocks == *blocks)
+                        .map(|l| {
+                            Bar::new(self.y(&l.row.relation), l.held_ms.max(0.5)).base_offset(l.start_ms).width(0.6).name(
+                                format!("{} {} from {} for {:.1} ms", l.row.relation, l.row.mode, l.row.statement, l.held_ms),
+                            )
+                        })
+                        .collect();
+                BarChart::new(*name, bars).color(colour(*blocks)).horizontal()
+            })
+            .collect();
+        let probed: Vec<[f64; 2]> =
+            self.bars.iter().filter(|l| l.probed_block).map(|l| [l.start_ms, self.y(&l.row.relation)]).collect();
+        // Every lane labelled: a mark per lane (the default spacer drops them below 20 px
+        // apart), names as wide as the longest one, elided only beyond a third of the width.
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let width = |text: &str| ui.fonts_mut(|f| f.layout_no_wrap(text.to_owned(), font.clone(), Color32::WHITE).size().x);
+        let most = (ui.available_width() / 3.0).max(100.0) - 16.0;
+        let n = self.lanes.len();
+        let labels: Vec<String> = (0..n).rev().map(|i| elide(self.lanes[i], most, &width)).collect();
+        let axis_width = labels.iter().map(|l| width(l)).fold(0.0, f32::max) + 16.0;
+        let y_axis = AxisHints::new_y().min_thickness(axis_width).label_spacing(12.0..=16.0).formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() > 0.01 || i < 0.0 {
                 String::new()
             } else {
                 labels.get(i as usize).cloned().unwrap_or_default()
             }
-        })
-        .y_axis_min_width(140.0)
-        .show(ui, |plot| {
-            for c in charts {
-                plot.bar_chart(c);
-            }
-            plot.points(Points::new("a probe from another session was blocked", probed).radius(3.5).color(RED));
         });
+        Plot::new("lock_timeline")
+            .height(self.height())
+            .allow_zoom(false)
+            .allow_drag(false)
+            .allow_scroll(false)
+            .include_y(-0.5)
+            .include_y(n as f64 - 0.5)
+            .include_x(0.0)
+            .set_margin_fraction(egui::vec2(0.02, 0.0))
+            .x_axis_label("ms since the first migration began")
+            .x_axis_formatter(|mark, _| format!("{:.0} ms", mark.value))
+            .custom_y_axes(vec![y_axis])
+            .y_grid_spacer(move |_| (0..n).map(|i| GridMark { value: i as f64, step_size: 1.0 }).collect())
+            .show(ui, |plot| {
+                for c in charts {
+                    plot.bar_chart(c);
+                }
+                plot.points(Points::new(PROBED, probed).radius(3.5).color(RED));
+            });
+    }
+}
+
+/// The timeline's legend, above the plot (inside, it would cover bars): the kinds of bar
+/// drawn, and the probes' dot when a probe was blocked.
+fn legend(ui: &mut egui::Ui, timeline: &Timeline) {
+    ui.horizontal_wrapped(|ui| {
+        for (blocks, name) in SERIES {
+            if timeline.bars.iter().any(|l| l.blocks == blocks) {
+                legend_item(ui, colour(blocks), name, false);
+            }
+        }
+        if timeline.bars.iter().any(|l| l.probed_block) {
+            legend_item(ui, RED, PROBED, true);
+        }
+    });
+}
+
+/// A name as wide as `most` at most (by `width`), cut at its start: a table's name ends a
+/// relation's name.
+fn elide(name: &str, most: f32, width: &dyn Fn(&str) -> f32) -> String {
+    let mut chars: Vec<char> = name.chars().collect();
+    let mut text = name.to_owned();
+    while width(&text) > most && chars.len() > 4 {
+        chars.remove(0);
+        text = format!("…{}", chars.iter().collect::<String>());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elide;
+
+    #[test]
+    fn a_lane_name_is_cut_at_its_start_only_when_wider_than_allowed() {
+        let width = |s: &str| s.chars().count() as f32 * 7.0;
+        assert_eq!(elide("public.users", 200.0, &width), "public.users");
+        let long = "analytics.agent_performance_metrics_daily_rollups";
+        let cut = elide(long, 140.0, &width);
+        assert!(width(&cut) <= 140.0, "{cut}");
+        assert!(cut.starts_with('…') && long.ends_with(&cut['…'.len_utf8()..]), "the table's name kept: {cut}");
+    }
 }

@@ -113,7 +113,8 @@ pub fn top_bar(ui: &mut egui::Ui, view: &View, tab: Tab, commands: &mut Vec<UiCo
                     ),
                     _ => t.label().to_owned(),
                 };
-                if ui.selectable_label(tab == t, text).on_hover_text(tab_help(t)).clicked() {
+                let n = Tab::ALL.iter().position(|x| *x == t).unwrap_or(0) + 1;
+                if ui.selectable_label(tab == t, text).on_hover_text(format!("{} (Ctrl+{n})", tab_help(t))).clicked() {
                     commands.push(UiCommand::ShowTab(t));
                 }
             }
@@ -192,6 +193,19 @@ pub fn log_pane(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
 }
 
 /// A titled group.
+/// A chart's legend entry, drawn above its chart (inside, a legend covers bars): a dot (`round`)
+/// or a bar's swatch in the series' colour, and its name.
+pub fn legend_item(ui: &mut egui::Ui, colour: Color32, name: &str, round: bool) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(if round { 10.0 } else { 14.0 }, 10.0), egui::Sense::hover());
+    if round {
+        ui.painter().circle_filled(rect.center(), 4.0, colour);
+    } else {
+        ui.painter().rect_filled(rect, 2.0, colour);
+    }
+    ui.label(name);
+    ui.add_space(10.0);
+}
+
 pub fn section(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
     ui.add_space(6.0);
     ui.label(RichText::new(title).strong().size(16.0));

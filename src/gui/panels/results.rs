@@ -43,12 +43,16 @@ impl ResultsPanel {
         let version = run.version;
         let avail = ui.available_height();
         // Tables above, details below: each gets its share, neither is drawn over the other.
-        let details_height = (avail * 0.28).clamp(110.0, 300.0);
+        // A row selected: its details (tables, then SQL) get at least 200 px, so that its SQL
+        // shows at 1024×700 too; none: the checks take the room, the details are one line.
+        let selected = self.migrations_table.selected.is_some() || self.checks_table.selected.is_some();
+        let details_height = if selected { (avail * 0.28).clamp(200.0, 300.0) } else { 40.0 };
         // A row is 20 px and the spacing under it: every migration in view when they fit in
         // a third of the tab (a plan has a handful), a scroll bar when there are more.
         let row = 20.0 + ui.spacing().item_spacing.y;
         let migrations_height = (row * run.migrations.len() as f32 + 2.0).min(avail * 0.33).max(2.0 * row);
-        let checks_height = (avail - details_height - migrations_height - 150.0).max(80.0);
+        let checks_height =
+            (avail - details_height - migrations_height - 150.0).max(if selected { 2.0 * row + 2.0 } else { 80.0 });
         let width = ui.available_width();
         section(ui, "Migrations", |ui| {
             ui.push_id("migrations_table", |ui| {

@@ -51,7 +51,8 @@ pub fn pausing(view: &View) -> bool {
     view.busy && view.run.result.is_none() && view.run.controls.as_ref().is_some_and(|c| c.is_paused())
 }
 
-fn overall_text(view: &View) -> String {
+/// Where the run stands, in a few words (the progress bar's text, the window's title).
+pub fn overall_text(view: &View) -> String {
     let run = view.run;
     match (&run.result, run.current()) {
         (Some(r), _) => format!("finished: {}", content::verdict_word(r)),
@@ -89,7 +90,7 @@ fn controls(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
             let why = why_not.clone().unwrap_or_default();
             if ui
                 .add_enabled(can, egui::Button::new("Run all"))
-                .on_hover_text("Run every remaining step")
+                .on_hover_text("Run every remaining step (F5)")
                 .on_disabled_hover_text(&why)
                 .clicked()
             {

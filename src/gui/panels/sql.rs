@@ -65,16 +65,19 @@ pub fn listing(ui: &mut egui::Ui, path: &Path, m: Option<&MigrationResult>, runn
     let timings = m.map_or(&[][..], |m| &m.statement_timings[..]);
     let slowest = m.and_then(crate::report::content::slowest_statement).map(|(line, _)| line);
     let lines: Vec<&str> = text.lines().collect();
-    let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + ui.spacing().item_spacing.y;
+    // show_rows takes a row's height without the spacing under it, and adds the spacing itself.
+    let text_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    let row_height = text_height + ui.spacing().item_spacing.y;
     let mut area = egui::ScrollArea::both().id_salt(("sql_listing", path)).max_height(260.0).auto_shrink([false, true]);
-    // Shown for the first time: scroll to the failing line, or to the first statement.
+    // Shown for the first time: scroll to the failing line, or to the first statement, with
+    // the line before it.
     let scrolled = ui.make_persistent_id(("sql_scrolled", path));
     if !ui.data(|d| d.get_temp::<bool>(scrolled).unwrap_or(false)) {
         let target = error_line.or(timings.first().map(|t| t.line)).unwrap_or(1);
-        area = area.vertical_scroll_offset(target.saturating_sub(4) as f32 * row_height);
+        area = area.vertical_scroll_offset(target.saturating_sub(2) as f32 * row_height);
         ui.data_mut(|d| d.insert_temp(scrolled, true));
     }
-    area.show_rows(ui, row_height, lines.len(), |ui, range| {
+    area.show_rows(ui, text_height, lines.len(), |ui, range| {
         for i in range {
             let n = i + 1;
             let ms = timings.iter().find(|t| t.line == n).map_or(String::new(), |t| fmt_ms(t.ms));

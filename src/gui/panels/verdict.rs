@@ -78,7 +78,9 @@ impl VerdictPanel {
                 ui.add(egui::Label::new(if insensitive { text.color(AMBER) } else { text }).wrap());
             }
             section(ui, "Success criteria", |ui| {
-                egui::Grid::new("criteria").striped(true).num_columns(4).spacing([12.0, 4.0]).max_col_width(620.0).show(
+                // At 1024 px the criterion's title wraps too: the reason keeps a readable width.
+                let widest = (ui.available_width() * 0.4).min(620.0);
+                egui::Grid::new("criteria").striped(true).num_columns(4).spacing([12.0, 4.0]).max_col_width(widest).show(
                     ui,
                     |ui| {
                         for h in ["", "Criterion", "Kind", "Reason"] {
@@ -93,7 +95,7 @@ impl VerdictPanel {
                                 (Met::NotApplicable, _) => GREY,
                             };
                             ui.label(RichText::new(content::met_label(c.met, c.kind)).strong().color(color));
-                            ui.label(&c.title);
+                            ui.add(egui::Label::new(&c.title).wrap());
                             ui.label(RichText::new(content::kind_label(c.kind)).weak());
                             ui.add(egui::Label::new(&c.reason).wrap());
                             ui.end_row();

@@ -130,3 +130,84 @@ fn the_plan_tab_says_every_kind_a_migration_announces() {
         "013's policies and triggers are announced too"
     );
 }
+
+/// The lock timeline of the frozen GO run at 1024×700 and at 1600×1000: each relation's lane
+/// is labelled with its name, visible (not clipped), no two labels overlap, and the legend is
+/// above the plot where it covers no bar.
+#[test]
+fn the_lock_timeline_labels_every_lane_visibly_and_its_legend_covers_no_bar() {
+    for size in [[1024.0, 700.0], [1600.0, 1000.0]] {
+        let mut h = open("tests/fixtures/report/run_go.json", size);
+        show(&mut h, Tab::Locks);
+        let mut relations: Vec<String> = Vec::new();
+        for m in &h.state().run.migrations {
+            for l in m.trace.iter().flat_map(|t| &t.locks) {
+                if !relations.contains(&l.relation) {
+                    relations.push(l.relation.clone());
+                }
+            }
+        }
+        assert!(relations.len() >= 5, "{relations:?}");
+        let mut labels: Vec<(String, Rect)> = Vec::new();
+        let mut bars: Vec<Rect> = Vec::new();
+        for ClippedShape { clip_rect, shape, .. } in &h.output().shapes {
+            let mut flat = Vec::new();
+            let mut stack = vec![shape.clone()];
+            while let Some(s) = stack.pop() {
+                match s {
+                    Shape::Vec(v) => stack.extend(v),
+                    s => flat.push(s),
+                }
+            }
+            for s in flat {
+                match s {
+                    Shape::Text(t) if relations.iter().any(|r| r == t.galley.text()) => {
+                        let rect = t.visual_bounding_rect();
+                        assert!(
+                            clip_rect.contains_rect(rect),
+                            "{} is cut off at {size:?}: {rect:?} in {clip_rect:?}",
+                            t.galley.text()
+                        );
+                        labels.push((t.galley.text().to_owned(), rect));
+                    }
+                    Shape::Rect(r) if r.stroke.color == AMBER && r.stroke.width > 0.0 => bars.push(r.rect),
+                    _ => {}
+                }
+            }
+        }
+        for r in &relations {
+            assert_eq!(
+                labels.iter().filter(|(t, _)| t == r).count(),
+                1,
+                "the lane of {r} is labelled once at {size:?}: {labels:?}"
+            );
+        }
+        for (i, (a, ra)) in labels.iter().enumerate() {
+            for (b, rb) in &labels[i + 1..] {
+                assert!(!ra.intersects(*rb), "{a} and {b} overlap at {size:?}");
+            }
+        }
+        assert!(!bars.is_empty(), "the bars of locks that block writes are drawn");
+        for entry in ["blocks writes", "a probe from another session was blocked"] {
+            let legend = rect_of(&h, entry);
+            assert!(bars.iter().all(|b| !b.intersects(legend)), "the legend's {entry:?} covers a bar at {size:?}");
+            assert!(bars.iter().all(|b| legend.bottom() <= b.top()), "the legend is above the plot at {size:?}");
+        }
+    }
+}
+
+/// The window says where the run stands in its title, and Ctrl+1 … Ctrl+8 choose the tabs:
+/// what a script (or a DBA with the window in the task bar) follows without clicking.
+#[test]
+fn the_title_says_where_the_run_stands_and_ctrl_digits_choose_the_tabs() {
+    let mut h = open("tests/fixtures/report/run_go.json", [1600.0, 1000.0]);
+    assert_eq!(h.state().window_title(), "pgstage — Week 2 Tuesday - Staging Validation — review, finished: GO");
+    for (key, tab) in [(egui::Key::Num5, Tab::Locks), (egui::Key::Num6, Tab::Charts), (egui::Key::Num1, Tab::Plan)] {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, key);
+        h.run_steps(2);
+        assert_eq!(h.state().tab, tab, "{key:?}");
+    }
+    let mut h = super::harness(path("plans/week2_staging.ron"), None);
+    h.run_steps(2);
+    assert_eq!(h.state().window_title(), "pgstage — Week 2 Tuesday - Staging Validation — not started");
+}
