@@ -78,27 +78,33 @@ async fn a_clone_taken_while_the_application_writes_succeeds_and_copies_none_of_
     println!("the application inserted {during} rows while pgstage cloned staging and rehearsed");
 }
 
-#[tokio::test]
-async fn a_clone_stops_within_the_lock_timeout_when_a_session_holds_a_plan_table_and_names_it() {
-    let staging = fresh_db(Template::Baseline).await;
-    let before = state(&staging).await;
+/// `run --sandbox --clone-from` staging (a plan allowing 1 s of lock wait) while another
+/// session holds what `holding` took, in a transaction left open until the clone has ended:
+/// what it printed, and how long it took. It must have failed before any rehearsal.
+async fn clone_while_held(staging: &TestDb, holding: &str, name: &'static str) -> (String, std::time::Duration) {
     let holder = db::connect_config(&staging.config()).await.unwrap();
-    holder
-        .batch_execute("SET application_name = 'nightly report'; BEGIN; LOCK TABLE public.audit_log IN ACCESS EXCLUSIVE MODE")
-        .await
-        .unwrap();
+    holder.batch_execute(holding).await.unwrap();
     let plan = plan_with(|p| {
         crate::staging::bare(p);
         p.execution.lock_timeout_ms = 1_000;
     });
-    let conninfo = sandbox_conninfo(&staging);
+    let conninfo = sandbox_conninfo(staging);
     let started = std::time::Instant::now();
-    let (code, out, ran) = tokio::task::spawn_blocking(move || try_clone_run(&plan, &conninfo, "live-lock")).await.unwrap();
+    let (code, out, ran) = tokio::task::spawn_blocking(move || try_clone_run(&plan, &conninfo, name)).await.unwrap();
     let took = started.elapsed();
     holder.batch_execute("ROLLBACK").await.unwrap();
     println!("the clone stopped after {took:?}: {out}");
     assert_eq!(code, Some(2), "{out}");
     assert!(ran.is_none(), "no rehearsal ran: {out}");
+    (out, took)
+}
+
+#[tokio::test]
+async fn a_clone_stops_within_the_lock_timeout_when_a_session_holds_a_plan_table_and_names_it() {
+    let staging = fresh_db(Template::Baseline).await;
+    let before = state(&staging).await;
+    let holding = "SET application_name = 'nightly report'; BEGIN; LOCK TABLE public.audit_log IN ACCESS EXCLUSIVE MODE";
+    let (out, took) = clone_while_held(&staging, holding, "live-lock").await;
     for part in ["public.audit_log", "AccessExclusiveLock", "nightly report", "lock_timeout 1000 ms", "nothing was written"] {
         assert!(out.contains(part), "{part:?} in: {out}");
     }
@@ -116,23 +122,8 @@ async fn a_clone_stops_within_the_lock_timeout_when_a_session_holds_a_view_pg_du
     let before = state(&staging).await;
     // A deploy replacing the view, its transaction still open: pg_dump's --lock-wait-timeout
     // covers only its LOCK TABLE of the tables, and pg_dump turns lock_timeout off.
-    let holder = db::connect_config(&staging.config()).await.unwrap();
-    holder
-        .batch_execute(&format!("SET application_name = 'deploy'; BEGIN; CREATE OR REPLACE VIEW public.recent_audit AS {RECENT}"))
-        .await
-        .unwrap();
-    let plan = plan_with(|p| {
-        crate::staging::bare(p);
-        p.execution.lock_timeout_ms = 1_000;
-    });
-    let conninfo = sandbox_conninfo(&staging);
-    let started = std::time::Instant::now();
-    let (code, out, ran) = tokio::task::spawn_blocking(move || try_clone_run(&plan, &conninfo, "live-view")).await.unwrap();
-    let took = started.elapsed();
-    holder.batch_execute("ROLLBACK").await.unwrap();
-    println!("the clone stopped after {took:?}: {out}");
-    assert_eq!(code, Some(2), "{out}");
-    assert!(ran.is_none(), "no rehearsal ran: {out}");
+    let holding = format!("SET application_name = 'deploy'; BEGIN; CREATE OR REPLACE VIEW public.recent_audit AS {RECENT}");
+    let (out, _) = clone_while_held(&staging, &holding, "live-view").await;
     for part in [
         "public.recent_audit: AccessExclusiveLock held by",
         "'deploy'",
