@@ -154,14 +154,22 @@ fn evaluate(rule: &Rule, plan: &Plan, run: &RunResult) -> (Met, String) {
             if !unreached.is_empty() {
                 return (Met::NotReached, format!("not reached: {}", names(&unreached)));
             }
+            // The queries the migrations can make slow: those run on the migrated schema (and
+            // the rolled-back one). The pre-flight's read the server before the batch (its
+            // size stats every file of the database: a second on 100,000 tables).
             let limit = plan.performance.slow_query_ms as f64;
+            let after = || Section::ALL.iter().filter(|s| **s != Section::Preflight).flat_map(|s| run.section(*s));
             let slow: Vec<String> =
-                run.all_checks().filter(|c| c.duration_ms > limit).map(|c| format!("{} {:.0} ms", c.id, c.duration_ms)).collect();
-            let ran = run.all_checks().filter(|c| !c.sql.is_empty()).count();
+                after().filter(|c| c.duration_ms > limit).map(|c| format!("{} {:.0} ms", c.id, c.duration_ms)).collect();
+            let ran = after().filter(|c| !c.sql.is_empty()).count();
             if ran == 0 {
                 return (Met::NotApplicable, "no check query ran".into());
             }
-            yes_no(slow.is_empty(), format!("all {ran} check queries under {limit:.0} ms"), slow.join(", "))
+            yes_no(
+                slow.is_empty(),
+                format!("all {ran} check queries on the migrated schema under {limit:.0} ms"),
+                slow.join(", "),
+            )
         }
         Rule::RollbackMatchesBaseline => match &run.rollback {
             None if plan.rollback.as_ref().is_some_and(|r| r.rehearse) => {

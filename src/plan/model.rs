@@ -679,6 +679,8 @@ pub enum Rule {
     /// truncation, dropped columns or tables).
     NoDataLoss,
     NoOrphans,
+    /// Every check query run on the migrated schema (verification to rollback; not the
+    /// pre-flight's, which read the server before the batch) under `performance.slow_query_ms`.
     NoSlowQueries,
     /// The rollback rehearsal returned exactly to the baseline.
     RollbackMatchesBaseline,

@@ -577,3 +577,42 @@ async fn a_non_transactional_rollback_runs_in_segments_and_a_failure_names_its_l
     assert_eq!(ledger(&db).await, ["910"], "the ledger still holds the batch: its forgetting comes last");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// "No slow queries" judges the queries the migrations can make slow: a slow pre-flight read
+/// of the server (its size stats every file: a second on 100,000 tables) is not one of them; a
+/// slow verification query is.
+#[tokio::test]
+async fn no_slow_queries_counts_the_queries_on_the_migrated_schema_not_the_pre_flights() {
+    let slow = |id: &str| pgstage::plan::Check {
+        id: id.into(),
+        title: "a slow query".into(),
+        group: "slow".into(),
+        probe: pgstage::plan::Probe::Sql("SELECT true FROM pg_catalog.pg_sleep(0.3)".into()),
+        expect: pgstage::plan::Expect::True,
+        on_miss: pgstage::plan::Severity::Fail,
+        invariant: false,
+        after: None,
+    };
+    let judged = |result: &RunResult| {
+        let c = result.verdict.criteria.iter().find(|c| c.id == "C-SLOW").expect("C-SLOW");
+        (c.met, c.reason.clone())
+    };
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| {
+        p.performance.slow_query_ms = 200;
+        p.preflight.checks.push(slow("PF-SLOW"));
+    });
+    let result = run(plan, &db).await;
+    let (met, reason) = judged(&result);
+    assert_eq!(met, pgstage::run_result::Met::Yes, "{reason}");
+    assert!(reason.contains("on the migrated schema under 200 ms"), "{reason}");
+
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| {
+        p.performance.slow_query_ms = 200;
+        p.verification.push(slow("V-SLOW"));
+    });
+    let (met, reason) = judged(&run(plan, &db).await);
+    assert_eq!(met, pgstage::run_result::Met::No, "{reason}");
+    assert!(reason.starts_with("V-SLOW "), "{reason}");
+}
