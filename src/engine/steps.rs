@@ -330,13 +330,11 @@ impl Engine {
             // The next migration of a batch tells its scans from these counts.
             before.scans.clone_from(tracer.scans());
         }
-        let mut sizes = std::collections::HashMap::new();
         if ok {
-            // Before COMMIT, together: what this transaction did to pre-existing tables; the
-            // sizes of the relations it locked (for its findings); and, from the reader, the
-            // application sessions waiting for its locks.
-            let locked: Vec<String> =
-                tracer.iter().flat_map(|t| &t.traces).flat_map(|t| &t.locks).map(|l| l.relation.clone()).collect();
+            // Before COMMIT, together: what this transaction did to pre-existing tables (its
+            // counters exist only inside it), and, from the reader, the application sessions
+            // waiting for its locks. Nothing else while the locks are held: the sizes of the
+            // relations it locked are read after COMMIT.
             let blocked = async {
                 match &self.reader {
                     Some(reader) => {
@@ -346,17 +344,7 @@ impl Engine {
                     None => Vec::new(),
                 }
             };
-            let (changes, found_sizes, blocked) =
-                tokio::join!(before.after(self.client()), trace::sizes(self.client(), &locked), blocked);
-            sizes = found_sizes.unwrap_or_default();
-            // On a clone of staging's schema, a table is as big as it is on staging.
-            if let Some(clone) = &self.clone {
-                for (relation, size) in sizes.iter_mut() {
-                    if let Some((_, bytes)) = clone.sizes.get(relation) {
-                        *size = *bytes;
-                    }
-                }
-            }
+            let (changes, blocked) = tokio::join!(before.after(self.client()), blocked);
             result.blocked_sessions = blocked;
             match changes {
                 Ok(tables) => result.data = DataChanges { rows_measured: !m.non_transactional, tables },
@@ -367,8 +355,18 @@ impl Engine {
                 }
             }
         }
+        // The ledger row, then COMMIT, sent together (one round trip while the locks are
+        // held): a failed insert aborts the transaction, and the COMMIT then rolls it back.
         let ctx = self.apply_context();
-        ok = ok && apply::record(&ctx, &m, &p, &mut result).await;
+        let mut committed = Ok(());
+        if ok && own_tx {
+            let commit = self.settings.commit_sql();
+            let recorded;
+            (recorded, committed) = tokio::join!(apply::record(&ctx, &m, &p, &mut result), self.client().batch_execute(&commit));
+            ok = recorded;
+        } else {
+            ok = ok && apply::record(&ctx, &m, &p, &mut result).await;
+        }
         if m.non_transactional {
             let _ = self.client().batch_execute(self.settings.sql()).await;
         }
@@ -384,7 +382,6 @@ impl Engine {
             self.finish_migration(i, result);
             return Err(end);
         }
-        let committed = if own_tx { self.client().batch_execute(&self.settings.commit_sql()).await } else { Ok(()) };
         result.trace = tracer.map(Tracer::finish).unwrap_or_default();
         if let Err(e) = committed {
             result.status = MigrationStatus::Failed;
@@ -408,6 +405,18 @@ impl Engine {
                     });
                 }
             };
+            // The sizes of the relations it locked, for its findings: read after COMMIT, so
+            // that no lock of the migration waits for them.
+            let locked: Vec<String> = result.trace.iter().flat_map(|t| &t.locks).map(|l| l.relation.clone()).collect();
+            let mut sizes = trace::sizes(self.client(), &locked).await.unwrap_or_default();
+            // On a clone of staging's schema, a table is as big as it is on staging.
+            if let Some(clone) = &self.clone {
+                for (relation, size) in sizes.iter_mut() {
+                    if let Some((_, bytes)) = clone.sizes.get(relation) {
+                        *size = *bytes;
+                    }
+                }
+            }
             let diff = self.current.diff(&after);
             compare_created(&m, &diff, &after, &mut result);
             self.find(&m, &p, before, &sizes, &after, &diff, &mut result);
@@ -418,7 +427,7 @@ impl Engine {
     }
 
     /// The lock findings of a migration, weighted by the sizes of their relations here (rows
-    /// from the statistics before it, bytes read before its COMMIT: `sizes`), with the plan's
+    /// from the statistics before it, bytes read after its COMMIT: `sizes`), with the plan's
     /// acceptances.
     #[allow(clippy::too_many_arguments)]
     fn find(

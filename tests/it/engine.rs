@@ -616,3 +616,38 @@ async fn no_slow_queries_counts_the_queries_on_the_migrated_schema_not_the_pre_f
     assert_eq!(met, pgstage::run_result::Met::No, "{reason}");
     assert!(reason.starts_with("V-SLOW "), "{reason}");
 }
+
+/// The ledger row and COMMIT go together: a COMMIT that fails (a deferred foreign key) leaves
+/// nothing of the migration and no ledger row, and says so.
+#[tokio::test]
+async fn a_migration_whose_commit_fails_leaves_nothing_and_says_commit_failed() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| p.migrations[0].file = path("tests/fixtures/sql/976_deferred_violation.sql"));
+    let result = run(plan, &db).await;
+    let m = &result.migrations[0];
+    assert_eq!(m.status, MigrationStatus::Failed);
+    let error = m.error.clone().unwrap_or_default();
+    assert!(error.contains("976_deferred_violation.sql: commit failed") && error.contains("deferred_child"), "{error}");
+    assert!(!result.verdict.go);
+    assert!(ledger(&db).await.is_empty());
+    for table in ["public.deferred_parent", "public.deferred_child"] {
+        assert!(!exists(&db, table).await, "{table} must not exist");
+    }
+}
+
+/// A migration that breaks the ledger insert (it drops the ledger): the COMMIT sent with the
+/// insert rolls everything back, the ledger included, and the error names the ledger.
+#[tokio::test]
+async fn a_migration_whose_ledger_row_fails_leaves_nothing_and_says_so() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| p.migrations[0].file = path("tests/fixtures/sql/977_drops_the_ledger.sql"));
+    let result = run(plan, &db).await;
+    let m = &result.migrations[0];
+    assert_eq!(m.status, MigrationStatus::Failed);
+    let error = m.error.clone().unwrap_or_default();
+    assert!(error.contains("977_drops_the_ledger.sql: recording in the ledger failed"), "{error}");
+    assert!(!result.verdict.go);
+    assert!(!exists(&db, "public.ledger_victim").await, "nothing of the migration stays");
+    assert!(exists(&db, "pgstage.ledger").await, "the ledger's drop was rolled back");
+    assert!(ledger(&db).await.is_empty());
+}
