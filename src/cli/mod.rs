@@ -197,10 +197,14 @@ fn sandbox(path: &Path, server: &server::ServerArgs) -> Result<(), String> {
     let options = SandboxOptions { tcp: true, server: server.choice(), ..Default::default() };
     let (sandbox, source) = runtime.block_on(Sandbox::start_with_baseline(&options, &loaded)).map_err(|e| e.to_string())?;
     println!("{}", server.using(sandbox.binaries()));
-    println!("sandbox: {} started in {:?}", sandbox.binaries().version, sandbox.startup);
+    println!("sandbox: {} started in {:.2} s", sandbox.binaries().version, sandbox.startup.as_secs_f64());
     let dbname = "staging";
     let seeded = runtime.block_on(sandbox.seed(&loaded, dbname)).map_err(|e| e.to_string())?;
-    println!("sandbox: baseline {source}, in {seeded:?} (ready {:?} after start)", started.elapsed());
+    println!(
+        "sandbox: baseline {source}, in {:.2} s (ready {:.2} s after start)",
+        seeded.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
     // The password goes to no terminal and no log: it is in a file only this user can read.
     println!("connect: psql \"{}\"", sandbox.conninfo(dbname));
     if let (Some(tcp), Some(passfile)) = (sandbox.tcp_conninfo(dbname), sandbox.passfile()) {

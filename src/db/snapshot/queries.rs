@@ -64,12 +64,23 @@ catalog_query!(
 pub(super) const ACCESS_METHODS: &str = "SELECT oid, amname::text FROM pg_am";
 
 // Relations of the search path's other schemas (pg_catalog, the client's temporary schema,
-// given as $1): they can hide a table of the same name further down the path.
+// given as $1): they can hide a table of the same name further down the path. Found through
+// indexes, never by reading all of `pg_class` (90 ms on 500,000 relations, 9 times a run): the
+// system's own (oids below 16384, FirstNormalObjectId), those that depend on one of these
+// schemas (a temporary table, anything made later in pg_catalog), and their indexes.
 catalog_query!(
     SHADOWS,
-    "SELECT n.nspname::text, c.relname::text
+    "WITH owned AS (
+         SELECT d.objid FROM pg_catalog.pg_depend d
+         WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
+           AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refobjid IN (SELECT sn.oid FROM pg_catalog.pg_namespace sn WHERE sn.nspname = ANY ($1::text[])))
+     SELECT n.nspname::text, c.relname::text
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = ANY ($1::text[]) AND NOT ({skip})"
+     WHERE n.nspname = ANY ($1::text[]) AND NOT ({skip})
+       AND c.oid IN (SELECT s.oid FROM pg_catalog.pg_class s WHERE s.oid < 16384
+                     UNION ALL SELECT objid FROM owned
+                     UNION ALL SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE i.indrelid IN (SELECT objid FROM owned))"
 );
 
 // COPY, 8 columns. Columns of tables (and of materialized views, for their indexes): name,

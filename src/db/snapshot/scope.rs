@@ -2,7 +2,7 @@
 //! may hold thousands of tables the plan never touches (a schema per tenant, partitions by the
 //! thousand); a scoped read filters on the server, by namespace oid, before anything else.
 //!
-//! A scope is resolved once, with one cheap query: the schemas the plan names (its own, those
+//! A scope is resolved once, with a few cheap queries: the schemas the plan names (its own, those
 //! its SQL names, the session's search path), and, transitively, the schemas their foreign keys
 //! reference; the relations outside them that reach into them (a foreign key from outside, a
 //! view over one of their tables), which a `DROP … CASCADE` or a type change would reach; and
@@ -33,21 +33,25 @@ struct Limit {
     outside: Vec<u32>,
 }
 
-/// The schemas named, those on the search path, and those their foreign keys reference (to any
-/// depth); every namespace's oid; the relations outside the schemas whose foreign keys or
-/// views reach into them. Every lookup goes through an index: a relation's dependency on its
-/// namespace, an object's on the relation it references (`pg_depend`), never a scan of
-/// `pg_class` or `pg_constraint`.
-const RESOLVE: &str = "WITH RECURSIVE ns(oid) AS (
-        SELECT n.oid FROM pg_catalog.pg_namespace n
-        WHERE n.nspname = ANY ($1::text[]) OR n.nspname = ANY (pg_catalog.current_schemas(false))
-        UNION
-        SELECT r.relnamespace FROM ns
-        JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
-             AND d.refobjid = ns.oid AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-        JOIN pg_catalog.pg_constraint k ON k.conrelid = d.objid AND k.contype = 'f'
-        JOIN pg_catalog.pg_class r ON r.oid = k.confrelid
-     ), inside AS (
+/// The namespaces named and those on the search path.
+const NAMED: &str = "SELECT coalesce(array_agg(n.oid), '{}') FROM pg_catalog.pg_namespace n
+     WHERE n.nspname = ANY ($1::text[]) OR n.nspname = ANY (pg_catalog.current_schemas(false))";
+
+/// The namespaces of the tables that the foreign keys of the relations in the namespaces `$1`
+/// reference. One step of the closure, run until it finds nothing new (in SQL, a recursive
+/// query, planned for any number of namespaces, read the dependencies of all of them: 140 ms
+/// on a staging of 1,000 schemas, where this reads those of the few asked, through the index).
+const REFERENCED: &str = "SELECT coalesce(array_agg(DISTINCT r.relnamespace), '{}') FROM pg_catalog.pg_depend d
+     JOIN pg_catalog.pg_constraint k ON k.conrelid = d.objid AND k.contype = 'f'
+     JOIN pg_catalog.pg_class r ON r.oid = k.confrelid
+     WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.refobjid = ANY ($1::pg_catalog.oid[])
+       AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass";
+
+/// For the namespaces in scope (`$1`): their names; every namespace's oid; the relations
+/// outside them whose foreign keys or views reach into them. Every lookup goes through an
+/// index: a relation's dependency on its namespace, an object's on the relation it references
+/// (`pg_depend`), never a scan of `pg_class` or `pg_constraint`.
+const RESOLVE: &str = "WITH ns(oid) AS (SELECT unnest($1::pg_catalog.oid[])), inside AS (
         SELECT d.objid AS oid FROM pg_catalog.pg_depend d
         WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.refobjid IN (SELECT oid FROM ns)
           AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
@@ -65,6 +69,17 @@ const RESOLVE: &str = "WITH RECURSIVE ns(oid) AS (
                 WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid IN (SELECT oid FROM inside)
                   AND w.ev_class NOT IN (SELECT oid FROM inside)) reaching)";
 
+/// The oids a query of one array parameter returns (one row, one array).
+async fn oids(
+    client: &Client,
+    sql: &str,
+    param: &(dyn tokio_postgres::types::ToSql + Sync),
+    ty: Type,
+) -> Result<Vec<u32>, DbError> {
+    let rows = client.query_typed(sql, &[(param, ty)]).await.map_err(DbError::query)?;
+    Ok(rows.first().map(|r| r.get(0)).unwrap_or_default())
+}
+
 impl Scope {
     /// The whole catalog.
     pub fn everything() -> Self {
@@ -75,7 +90,15 @@ impl Scope {
     /// ignored), with what they reach and what reaches into them (see the module's doc).
     pub async fn resolve(client: &Client, named: &BTreeSet<String>) -> Result<Self, DbError> {
         let named: Vec<&str> = named.iter().map(String::as_str).collect();
-        let row = client.query_typed(RESOLVE, &[(&named, Type::TEXT_ARRAY)]).await.map_err(DbError::query)?;
+        // The schemas named, then, transitively, those their foreign keys reference.
+        let mut ns: BTreeSet<u32> = oids(client, NAMED, &named, Type::TEXT_ARRAY).await?.into_iter().collect();
+        let mut asked: Vec<u32> = ns.iter().copied().collect();
+        while !asked.is_empty() {
+            let found = oids(client, REFERENCED, &asked, Type::OID_ARRAY).await?;
+            asked = found.into_iter().filter(|oid| ns.insert(*oid)).collect();
+        }
+        let ns: Vec<u32> = ns.into_iter().collect();
+        let row = client.query_typed(RESOLVE, &[(&ns, Type::OID_ARRAY)]).await.map_err(DbError::query)?;
         let row = row.first().ok_or_else(|| DbError::Query("the scope query returned no row".into()))?;
         let schemas: Option<Vec<String>> = row.get(0);
         let known: Option<Vec<u32>> = row.get(1);
