@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
-use crate::db::DbError;
 use crate::db::snapshot::{Kind, Snapshot};
+use crate::db::{DbError, in_namespaces};
 use crate::run_result::{CheckResult, Status};
 
 /// "Nearly all": the share of pre-existing objects a role must hold a privilege on for the
@@ -21,7 +21,8 @@ pub const NEARLY_ALL: f64 = 0.9;
 /// The schema's tables, sequences and functions with their grants; found through their
 /// dependency on the schema (an index), never by reading all of `pg_class` and `pg_proc` (100 ms
 /// on a staging of 500,000 relations).
-const ACLS: &str = "
+const ACLS: &str = concat!(
+    "
     SELECT c.oid, n.nspname || '.' || c.relname, CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END,
            pg_catalog.pg_get_userbyid(c.relowner), a.grantee, coalesce(r.rolname, 'PUBLIC'), a.privilege_type
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -29,8 +30,9 @@ const ACLS: &str = "
            ON a.grantee <> c.relowner
     LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'S')
-      AND c.oid IN (
-          SELECT d.objid FROM pg_catalog.pg_depend d WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid IN (SELECT sn.oid FROM pg_catalog.pg_namespace sn WHERE sn.nspname = $1))
+      AND ",
+    in_namespaces!("c.oid", "pg_class", "= $1"),
+    "
     UNION ALL
     SELECT p.oid, n.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', 'function',
            pg_catalog.pg_get_userbyid(p.proowner), a.grantee, coalesce(r.rolname, 'PUBLIC'), a.privilege_type
@@ -38,8 +40,9 @@ const ACLS: &str = "
     LEFT JOIN LATERAL pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f'::\"char\", p.proowner))) a ON a.grantee <> p.proowner
     LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
     WHERE n.nspname = $1 AND p.prokind IN ('f', 'p')
-      AND p.oid IN (
-          SELECT d.objid FROM pg_catalog.pg_depend d WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid IN (SELECT sn.oid FROM pg_catalog.pg_namespace sn WHERE sn.nspname = $1))";
+      AND ",
+    in_namespaces!("p.oid", "pg_proc", "= $1")
+);
 
 /// Of one class of pre-existing objects: how many, and per (grantee oid, grantee, privilege)
 /// on how many of them.

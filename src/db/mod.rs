@@ -2,6 +2,27 @@
 //! and reading the catalog ([`snapshot`]). Migration files are read by one reader
 //! ([`migration_file`]); how migration tools lay out and name them is [`layout`].
 
+/// SQL (a string literal, for `concat!`): `$column` is the oid of an object of the catalog
+/// `$class` (`pg_class`, `pg_proc`) that depends on a namespace whose name satisfies `$names`
+/// (`= $1`, `= ANY ($1::text[])`). Through `pg_depend`'s index: filtering a join of all of
+/// `pg_class` by namespace name reads every relation (100 ms on 500,000 of them).
+macro_rules! in_namespaces {
+    ($column:literal, $class:literal, $names:literal) => {
+        concat!(
+            $column,
+            " IN (SELECT d.objid FROM pg_catalog.pg_depend d \
+             WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass \
+             AND d.classid = 'pg_catalog.",
+            $class,
+            "'::pg_catalog.regclass \
+             AND d.refobjid IN (SELECT sn.oid FROM pg_catalog.pg_namespace sn WHERE sn.nspname ",
+            $names,
+            "))"
+        )
+    };
+}
+pub(crate) use in_namespaces;
+
 pub mod connect;
 pub mod conninfo;
 pub mod figures;

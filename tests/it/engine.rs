@@ -621,15 +621,8 @@ async fn no_slow_queries_counts_the_queries_on_the_migrated_schema_not_the_pre_f
 /// nothing of the migration and no ledger row, and says so.
 #[tokio::test]
 async fn a_migration_whose_commit_fails_leaves_nothing_and_says_commit_failed() {
-    let db = fresh_db(Template::Baseline).await;
-    let plan = plan_with(|p| p.migrations[0].file = path("tests/fixtures/sql/976_deferred_violation.sql"));
-    let result = run(plan, &db).await;
-    let m = &result.migrations[0];
-    assert_eq!(m.status, MigrationStatus::Failed);
-    let error = m.error.clone().unwrap_or_default();
+    let (db, error) = first_migration_failing("tests/fixtures/sql/976_deferred_violation.sql").await;
     assert!(error.contains("976_deferred_violation.sql: commit failed") && error.contains("deferred_child"), "{error}");
-    assert!(!result.verdict.go);
-    assert!(ledger(&db).await.is_empty());
     for table in ["public.deferred_parent", "public.deferred_child"] {
         assert!(!exists(&db, table).await, "{table} must not exist");
     }
@@ -639,15 +632,22 @@ async fn a_migration_whose_commit_fails_leaves_nothing_and_says_commit_failed() 
 /// insert rolls everything back, the ledger included, and the error names the ledger.
 #[tokio::test]
 async fn a_migration_whose_ledger_row_fails_leaves_nothing_and_says_so() {
+    let (db, error) = first_migration_failing("tests/fixtures/sql/977_drops_the_ledger.sql").await;
+    assert!(error.contains("977_drops_the_ledger.sql: recording in the ledger failed"), "{error}");
+    assert!(!exists(&db, "public.ledger_victim").await, "nothing of the migration stays");
+    assert!(exists(&db, "pgstage.ledger").await, "the ledger's drop was rolled back");
+}
+
+/// The bundled plan with its first migration replaced by `file`, on a fresh baseline: that
+/// migration failed, the run is NO-GO and the ledger holds nothing. The database and the
+/// migration's error.
+async fn first_migration_failing(file: &str) -> (TestDb, String) {
     let db = fresh_db(Template::Baseline).await;
-    let plan = plan_with(|p| p.migrations[0].file = path("tests/fixtures/sql/977_drops_the_ledger.sql"));
+    let plan = plan_with(|p| p.migrations[0].file = path(file));
     let result = run(plan, &db).await;
     let m = &result.migrations[0];
     assert_eq!(m.status, MigrationStatus::Failed);
-    let error = m.error.clone().unwrap_or_default();
-    assert!(error.contains("977_drops_the_ledger.sql: recording in the ledger failed"), "{error}");
     assert!(!result.verdict.go);
-    assert!(!exists(&db, "public.ledger_victim").await, "nothing of the migration stays");
-    assert!(exists(&db, "pgstage.ledger").await, "the ledger's drop was rolled back");
     assert!(ledger(&db).await.is_empty());
+    (db, m.error.clone().unwrap_or_default())
 }

@@ -17,20 +17,25 @@ pub type Grants = BTreeMap<String, String>;
 /// One query; `aclexplode` spells each grant, so the text is the same on every version.
 /// Relations and functions are found through their dependency on their schema (an index),
 /// never by reading all of `pg_class` and `pg_proc`.
-const GRANTS: &str = "WITH objects(name, owner, acl) AS (
+const GRANTS: &str = concat!(
+    "WITH objects(name, owner, acl) AS (
         SELECT n.nspname::text, n.nspowner, n.nspacl FROM pg_catalog.pg_namespace n
         WHERE n.nspname = ANY ($1::text[])
         UNION ALL
         SELECT n.nspname || '.' || c.relname, c.relowner, c.relacl FROM pg_catalog.pg_class c
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relacl IS NOT NULL
-          AND c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid IN (SELECT sn.oid FROM pg_catalog.pg_namespace sn WHERE sn.nspname = ANY ($1::text[])))
+          AND ",
+    crate::db::in_namespaces!("c.oid", "pg_class", "= ANY ($1::text[])"),
+    "
         UNION ALL
         SELECT n.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
                p.proowner, p.proacl FROM pg_catalog.pg_proc p
         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
         WHERE n.nspname = ANY ($1::text[]) AND p.proacl IS NOT NULL
-          AND p.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d WHERE d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid IN (SELECT sn.oid FROM pg_catalog.pg_namespace sn WHERE sn.nspname = ANY ($1::text[])))
+          AND ",
+    crate::db::in_namespaces!("p.oid", "pg_proc", "= ANY ($1::text[])"),
+    "
      )
      SELECT o.name, coalesce(r.rolname::text, 'PUBLIC'),
             string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, ', '
@@ -40,7 +45,8 @@ const GRANTS: &str = "WITH objects(name, owner, acl) AS (
      LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
      WHERE a.grantee <> o.owner
      GROUP BY 1, 2
-     ORDER BY 1, 2";
+     ORDER BY 1, 2"
+);
 
 /// The grants on the objects of `schemas`.
 pub async fn read(client: &Client, schemas: &[String]) -> Result<Grants, DbError> {

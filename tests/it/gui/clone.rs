@@ -33,6 +33,18 @@ fn choose_clone_of(h: &mut Harness<'static, PgstageApp>, conninfo: &str) {
     h.run_steps(2);
 }
 
+/// Run all from the Run tab and wait for the Connect tab's refusal: its words.
+fn run_all_until_refused(h: &mut Harness<'static, PgstageApp>) -> String {
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Run all").click();
+    h.step();
+    step_until(h, "the refusal", Duration::from_secs(30), |h| h.state().connect.status.is_some() && !h.state().busy);
+    h.run_steps(3);
+    let Some(ConnStatus::Failed(e)) = h.state().connect.status.clone() else { panic!("{:?}", h.state().connect.status) };
+    e
+}
+
 #[test]
 fn the_connect_tab_rehearses_on_a_clone_of_stagings_schema() {
     let staging = runtime().block_on(fresh_db(Template::Baseline));
@@ -124,13 +136,7 @@ fn a_clone_of_an_unreachable_staging_says_so_and_starts_nothing() {
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     choose_clone_of(&mut h, &format!("host=127.0.0.1 port={port} dbname=app_staging user=dba password=hunter2"));
-    h.get_by_label("Run").click();
-    h.step();
-    h.get_by_label("Run all").click();
-    h.step();
-    step_until(&mut h, "the refusal", Duration::from_secs(30), |h| h.state().connect.status.is_some() && !h.state().busy);
-    h.run_steps(3);
-    let Some(ConnStatus::Failed(e)) = h.state().connect.status.clone() else { panic!("{:?}", h.state().connect.status) };
+    let e = run_all_until_refused(&mut h);
     assert!(e.starts_with("run not started: cannot read staging's schema: cannot reach"), "{e}");
     assert!(
         h.query_all_by_label_contains("cannot read staging's schema: cannot reach").next().is_some(),
@@ -164,13 +170,7 @@ fn a_wrong_password_for_the_staging_to_clone_is_said_in_the_servers_words() {
     h.run_steps(2);
     assert_eq!(h.state().connect.form.host, "127.0.0.1");
     assert_eq!(h.state().connect.form.password, crate::connect::WRONG_PW);
-    h.get_by_label("Run").click();
-    h.step();
-    h.get_by_label("Run all").click();
-    h.step();
-    step_until(&mut h, "the refusal", Duration::from_secs(30), |h| h.state().connect.status.is_some() && !h.state().busy);
-    h.run_steps(3);
-    let Some(ConnStatus::Failed(e)) = h.state().connect.status.clone() else { panic!("{:?}", h.state().connect.status) };
+    let e = run_all_until_refused(&mut h);
     assert!(
         e.starts_with("run not started: cannot read staging's schema: password authentication failed for user \"postgres\"")
             && e.contains("the password came from the Password field"),
