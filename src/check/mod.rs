@@ -126,6 +126,9 @@ pub struct Context<'a> {
     pub schema: &'a str,
     /// Process ids of the runner's other connections, not counted as other sessions.
     pub own_sessions: &'a [i32],
+    /// The database's size, asked ahead beside the pre-flight (`None` after it: a size asked
+    /// later is read then).
+    pub size_ahead: Option<&'a figures::SizeAhead>,
 }
 
 /// A metric: an object count from the snapshots, or a database figure read now.
@@ -143,10 +146,25 @@ pub async fn metric(ctx: &Context<'_>, metric: Metric) -> Result<Observed, DbErr
         return Ok(Observed::Value { value: Some(value.to_string()), rows: 1 });
     }
     let value = match metric {
-        Metric::ActiveConnections => figures::other_sessions(ctx.client, ctx.own_sessions).await?.to_string(),
+        Metric::ActiveConnections => {
+            // The connection asking the size ahead is the runner's own.
+            let asking = match ctx.size_ahead {
+                Some(a) => a.pid().await,
+                None => None,
+            };
+            let own: Vec<i32> = ctx.own_sessions.iter().copied().chain(asking).collect();
+            figures::other_sessions(ctx.client, &own).await?.to_string()
+        }
         Metric::DatabaseSizeMb => {
-            let mb = figures::database_size_bytes(ctx.client).await? as f64 / (1024.0 * 1024.0);
-            format!("{mb:.1}")
+            let ahead = match ctx.size_ahead {
+                Some(a) => a.bytes().await,
+                None => None,
+            };
+            let bytes = match ahead {
+                Some(bytes) => bytes,
+                None => figures::database_size_bytes(ctx.client).await?,
+            };
+            format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
         }
         Metric::ReplicationLagSeconds => match figures::replication(ctx.client).await? {
             Replication::NoReplicas => return Ok(Observed::NotApplicable("n/a: no replicas".into())),

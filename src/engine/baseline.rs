@@ -18,8 +18,9 @@ fn measures_now(c: &Check) -> bool {
 }
 
 impl Engine {
-    /// Pre-flight of a run that finds `applied` (some of the plan's migrations) in the ledger.
-    pub(super) async fn resume(&mut self, applied: &[String]) -> Result<(), StepEnd> {
+    /// Pre-flight of a run that finds `applied` (some of the plan's migrations) in the ledger;
+    /// returns the pre-flight checks judged from the record.
+    pub(super) async fn resume(&mut self, applied: &[String]) -> Result<Vec<String>, StepEnd> {
         let key = self.plan.plan.migrations.first().map(|m| m.id.clone()).unwrap_or_default();
         let recorded = ledger::recorded_baseline(self.client(), &key).await.map_err(db_end)?;
         let checks = self.plan.plan.preflight.checks.clone();
@@ -69,7 +70,8 @@ impl Engine {
                 }
             }
         }
-        self.preflight_checks(&from_record).await
+        self.preflight_checks(&from_record).await?;
+        Ok(from_record)
     }
 }
 

@@ -148,6 +148,9 @@ pub struct Engine {
     rehearsed: Option<RehearsedBaseline>,
     /// The sandbox is a clone of staging's schema ([`RunOptions::clone`]).
     clone: Option<crate::sandbox::clone::Cloned>,
+    /// The database's size, asked on a connection of its own while the pre-flight runs (only
+    /// while it runs, and only if one of its checks asks for it).
+    size_ahead: Option<crate::db::figures::SizeAhead>,
 }
 
 /// The run's second connection, read-only, for catalog snapshots.
@@ -274,6 +277,7 @@ impl Engine {
             started: Instant::now(),
             rehearsed: options.rehearsed_baseline,
             clone: options.clone,
+            size_ahead: None,
         })
     }
 

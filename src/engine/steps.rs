@@ -13,11 +13,12 @@ use super::trace::{self, Tracer};
 use super::{Engine, Event, Step, StepEnd, data, db_end, db_failed};
 use crate::check::integrity::OrphanScope;
 use crate::check::{self, TxMode};
+use crate::db::figures::SizeAhead;
 use crate::db::migration_file::SqlFile;
 use crate::db::snapshot::{Kind, Snapshot};
 use crate::db::{DbError, describe, ledger};
 use crate::findings;
-use crate::plan::{Check, Migration, OrphanScan, Section, TransactionMode};
+use crate::plan::{Check, Metric, Migration, OrphanScan, Probe, Section, TransactionMode};
 use crate::run_result::{
     Able, BaselineRun, CheckResult, DataChanges, LockWait, MigrationResult, MigrationStatus, Sensitivity, Status,
 };
@@ -71,6 +72,7 @@ impl Engine {
             baseline: self.baseline_known.then_some(&self.baseline),
             schema: self.schema(),
             own_sessions: &own_sessions,
+            size_ahead: self.size_ahead.as_ref(),
         };
         let watched = self.watched(&format!("check {}", c.id), check::run(&ctx, c, mode)).await;
         self.stop_if_cancelled()?;
@@ -130,20 +132,27 @@ impl Engine {
             metric: None,
         };
         self.record(Section::Preflight, lint);
+        let sized = Probe::Metric(Metric::DatabaseSizeMb);
+        if self.plan.plan.preflight.checks.iter().any(|c| c.probe == sized) {
+            let name = format!("pgstage run {} (database size)", self.result.run_id);
+            self.size_ahead = Some(SizeAhead::start(&self.session, name));
+        }
         self.current = self.snapshot().await?;
         let ids: Vec<String> = self.plan.plan.migrations.iter().map(|m| m.id.clone()).collect();
         let applied = ledger::applied_of(self.client(), &ids).await.map_err(db_end)?;
-        if applied.is_empty() {
+        let from_record = if applied.is_empty() {
             self.baseline = self.current.clone();
             self.baseline_known = true;
             self.record_baseline = true;
             self.preflight_checks(&[]).await?;
             let now = self.current.clone();
             self.baseline_runs("before the migrations", &now).await?;
+            vec![]
         } else {
-            self.resume(&applied).await?;
-        }
+            self.resume(&applied).await?
+        };
         self.drift().await?;
+        self.size_checks(&from_record).await?;
         let schema = self.schema().to_owned();
         if self.baseline_known {
             self.result.schema_counts.before = self.baseline.counts(&schema);
@@ -151,11 +160,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Run the plan's pre-flight checks, except those in `skip` (judged from the record).
+    /// Run the plan's pre-flight checks, except those in `skip` (judged from the record). A
+    /// database size asked ahead is judged last ([`Engine::size_checks`]), once the rest of
+    /// the pre-flight has run beside it.
     pub(super) async fn preflight_checks(&mut self, skip: &[String]) -> Result<(), StepEnd> {
         let checks = self.plan.plan.preflight.checks.clone();
         for (i, c) in checks.iter().enumerate() {
-            if !skip.contains(&c.id) {
+            let later = self.size_ahead.is_some() && c.probe == Probe::Metric(Metric::DatabaseSizeMb);
+            if !skip.contains(&c.id) && !later {
                 let r = self.check(c, TxMode::ReadOnly, &self.current).await?;
                 self.record(Section::Preflight, r);
             }
@@ -166,6 +178,28 @@ impl Engine {
                 what: c.title.clone(),
             });
         }
+        Ok(())
+    }
+
+    /// The pre-flight's size checks left for last, each recorded where the plan puts it.
+    async fn size_checks(&mut self, skip: &[String]) -> Result<(), StepEnd> {
+        if self.size_ahead.is_none() {
+            return Ok(());
+        }
+        let checks = self.plan.plan.preflight.checks.clone();
+        for (i, c) in checks.iter().enumerate() {
+            if c.probe != Probe::Metric(Metric::DatabaseSizeMb) || skip.contains(&c.id) {
+                continue;
+            }
+            let r = self.check(c, TxMode::ReadOnly, &self.current).await?;
+            let _ = self.events.send(Event::CheckFinished { section: Section::Preflight, result: r.clone() });
+            let after: Vec<&str> = checks[i + 1..].iter().map(|c| c.id.as_str()).collect();
+            let list = &mut self.result.preflight;
+            let at = list.iter().position(|r| after.contains(&r.id.as_str())).unwrap_or(list.len());
+            list.insert(at, r);
+        }
+        // A size asked after this (a verification check's) is the database's then.
+        self.size_ahead = None;
         Ok(())
     }
 

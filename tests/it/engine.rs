@@ -8,7 +8,7 @@ use std::time::Duration;
 use pgstage::db::connect::{self, Session};
 use pgstage::db::snapshot::{Kind, row_counts};
 use pgstage::engine::{Controls, Engine, EngineError, Event, RunOptions, Step};
-use pgstage::plan::{Creates, LoadedPlan, Metric, Migration, MsRange, Plan, TransactionMode};
+use pgstage::plan::{Creates, LoadedPlan, Metric, Migration, MsRange, Plan, Probe, TransactionMode};
 use pgstage::run_result::{MigrationStatus, Outcome, RunResult, Status};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
@@ -445,15 +445,11 @@ async fn a_terminated_catalog_reader_does_not_stop_the_run() {
                    WHERE datname = current_database() AND application_name LIKE 'pgstage run % (catalog reader)'";
     assert_eq!(db.client.query(readers, &[]).await.unwrap().len(), 1, "one catalog reader");
     assert_eq!(engine.step().await, Some(Step::Preflight));
-    // This test's own connection, the engine's session and its reader are connected: only
-    // this test's counts as another session.
-    let all: i64 = db
-        .client
-        .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(all, 3);
+    // This test's own connection, the engine's session and its reader are connected (the
+    // pre-flight's size connection has answered and is closing): only this test's counts as
+    // another session.
+    let all = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()";
+    wait_for_count(&db.client, all, 3, Duration::from_secs(10), "this test's, the session and the reader").await;
     let connections = engine.result().preflight.iter().find(|c| c.metric == Some(Metric::ActiveConnections)).cloned();
     assert_eq!(connections.map(|c| c.actual), Some("1".to_owned()), "the catalog reader is not another session");
     let terminated: bool = db
@@ -479,6 +475,33 @@ async fn a_terminated_catalog_reader_does_not_stop_the_run() {
         }
     }
     assert!(logs.iter().any(|l| l.contains("snapshots go on over the session alone")), "{logs:?}");
+}
+
+/// PF-SIZE is asked on a connection of its own while the rest of the pre-flight runs: its
+/// figure is the database's size, and PF-CONNECTIONS, asked before it, waits for it and does
+/// not count that connection as another session.
+#[tokio::test]
+async fn the_database_size_is_asked_beside_the_preflight_and_is_not_another_session() {
+    let db = fresh_db(Template::Baseline).await;
+    let plan = plan_with(|p| {
+        let checks = &mut p.preflight.checks;
+        let size = checks.iter().position(|c| c.probe == Probe::Metric(Metric::DatabaseSizeMb)).unwrap();
+        let connections = checks.iter().position(|c| c.probe == Probe::Metric(Metric::ActiveConnections)).unwrap();
+        assert!(size < connections, "the bundled plan asks the size first");
+        checks.swap(size, connections);
+    });
+    let in_plan: Vec<String> = plan.plan.preflight.checks.iter().map(|c| c.id.clone()).collect();
+    let in_plan: Vec<&str> = in_plan.iter().map(String::as_str).collect();
+    let (mut engine, _rx) = start(plan, &db).await;
+    assert_eq!(engine.step().await, Some(Step::Preflight));
+    let bytes: i64 = db.client.query_one("SELECT pg_database_size(current_database())", &[]).await.unwrap().get(0);
+    let of = |m: Metric| engine.result().preflight.iter().find(|c| c.metric == Some(m)).map(|c| c.actual.clone());
+    assert_eq!(of(Metric::DatabaseSizeMb), Some(format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))));
+    assert_eq!(of(Metric::ActiveConnections), Some("1".to_owned()), "only this test's connection");
+    let recorded: Vec<&str> = engine.result().preflight.iter().map(|c| c.id.as_str()).filter(|id| in_plan.contains(id)).collect();
+    assert_eq!(recorded, in_plan, "judged last, the size is recorded where the plan puts it");
+    engine.run().await;
+    assert!(engine.finish().await.verdict.go);
 }
 
 #[tokio::test]
