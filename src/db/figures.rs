@@ -32,6 +32,9 @@ pub async fn database_size_bytes(client: &Client) -> Result<i64, DbError> {
     Ok(row.get(0))
 }
 
+/// The task asking the size: the connection (kept open) and the answer, in bytes.
+type Asking = JoinHandle<Option<(Session, i64)>>;
+
 /// `pg_database_size` asked on a third connection, opened for that question alone, so that its
 /// stat of every file of the database runs beside the pre-flight's other reads instead of
 /// before them. The session is named `application_name`. It stays open until this is dropped
@@ -41,7 +44,7 @@ pub async fn database_size_bytes(client: &Client) -> Result<i64, DbError> {
 pub struct SizeAhead {
     pid_sent: Mutex<Option<oneshot::Receiver<i32>>>,
     pid: OnceCell<Option<i32>>,
-    task: Mutex<Option<JoinHandle<Option<(Session, i64)>>>>,
+    task: Mutex<Option<Asking>>,
     bytes: OnceCell<Option<i64>>,
     connection: std::sync::Mutex<Option<Session>>,
 }
