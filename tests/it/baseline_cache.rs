@@ -352,5 +352,12 @@ async fn a_change_to_a_file_a_baseline_script_includes_rebuilds_the_entry_and_a_
     assert!(cached.contains(&at), "{cached}");
     assert_eq!(cached, seeded);
     assert_eq!(entries(&cache).len(), 2, "nothing built");
+
+    // The server refuses a statement of the included file: named at its file, line and column
+    // as written (before `:first` was substituted).
+    std::fs::write(&data, "-- rows\nINSERT INTO public.a VALUES (:first), ('x');\n").unwrap();
+    let refused = Sandbox::start_with_baseline(&options, &plan).await.map(|_| ()).unwrap_err().to_string();
+    let at = format!("{}:2:40: ERROR: invalid input syntax for type integer", data.display());
+    assert!(refused.contains(&at), "{refused}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
