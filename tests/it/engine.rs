@@ -306,7 +306,10 @@ async fn a_migration_whose_included_file_changed_since_it_was_applied_is_refused
     std::fs::write(&rows, "INSERT INTO public.inc_t VALUES (1);\n").unwrap();
     let plan = || {
         plan_with(|p| {
-            p.migrations = vec![Migration { file: file.clone(), ..migration("050", "migrations/week2/013_create_positioning_campaigns.sql") }];
+            p.migrations = vec![Migration {
+                file: file.clone(),
+                ..migration("050", "migrations/week2/013_create_positioning_campaigns.sql")
+            }];
             p.rollback = None;
             p.preflight.checks.clear();
         })
