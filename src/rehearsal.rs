@@ -137,6 +137,8 @@ impl Record {
 }
 
 /// The checksum a run records for `plan` (SHA-256 of the plan file, as in the run result).
+/// Of the plan file alone, as it names the plan: the files it names, and those they include,
+/// are each checksummed in the run result's migrations and keyed in the baseline cache.
 pub fn plan_checksum(plan: &LoadedPlan) -> String {
     crate::db::ledger::checksum(&std::fs::read(&plan.path).unwrap_or_default())
 }

@@ -3,7 +3,9 @@
 //!
 //! The ledger (`pgstage.ledger`) records each applied migration: checksum, timing, run id,
 //! operator, and what it did to pre-existing data. A file whose checksum differs from the
-//! recorded one is drift. The recorded baseline (`pgstage.baseline`) keeps, per plan, the
+//! recorded one is drift. The checksum ([`migration_checksum`]) is the SHA-256 of the file's
+//! bytes; for a file that includes others (psql's `\i` / `\ir`), the SHA-256 of the SHA-256s
+//! of the file and of each file it includes, so that a changed included file is drift too. The recorded baseline (`pgstage.baseline`) keeps, per plan, the
 //! pre-flight results and the catalog snapshot taken before its first migration was applied,
 //! so that a resumed or repeated run judges against the state before the batch. The lock is a
 //! session advisory lock: one runner per database; a second one learns which run holds it
@@ -23,6 +25,24 @@ pub fn checksum(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The checksum the ledger records for a migration file of bytes `own` (its SHA-256, hex:
+/// [`checksum`]) that includes the files of SHA-256 `included` (hex, in the order psql reads
+/// them): `own` itself when it includes none (what pgstage has always recorded); else the
+/// SHA-256 of their hex SHA-256s, the file's own first, each on a line ending in `\n`, which
+/// `sha256sum FILE INCLUDED… | cut -c1-64 | sha256sum` gives.
+pub fn migration_checksum<'a>(own: &str, included: impl IntoIterator<Item = &'a str>) -> String {
+    let mut included = included.into_iter().peekable();
+    if included.peek().is_none() {
+        return own.to_owned();
+    }
+    let mut lines = format!("{own}\n");
+    for sha in included {
+        lines += sha;
+        lines += "\n";
+    }
+    checksum(lines.as_bytes())
+}
+
 /// For a file whose checksum differs from the one recorded: when the recorded one is of the
 /// same text with other line endings (CRLF and LF swapped, with or without a byte-order
 /// mark), the sentence that says so and what to do; else nothing. The ledger's checksum is of
@@ -40,6 +60,34 @@ pub fn line_endings_note(recorded: &str, script: &str) -> String {
     } else {
         String::new()
     }
+}
+
+/// How a drift message names the files a migration includes (as shown, in the order read,
+/// each once): ` and the files it includes (a.sql, b.sql)`; nothing when none.
+pub fn included_words<'a>(included: impl IntoIterator<Item = &'a str>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for name in included {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() { String::new() } else { format!(" and the files it includes ({})", names.join(", ")) }
+}
+
+/// For a migration that includes files (`includes`) whose recorded checksum is of its own
+/// bytes alone (`own`: as pgstage recorded it before the checksum covered included files):
+/// the sentence that says the file itself is unchanged and how to record the new checksum
+/// (`now`) once the included files are known to be as applied; else nothing.
+pub fn own_bytes_note(recorded: &str, own: &str, now: &str, migration: &str, includes: bool) -> String {
+    if !includes || recorded != own {
+        return String::new();
+    }
+    format!(
+        " (the ledger's checksum is of this file alone, as recorded before pgstage's checksum covered the files a \
+         migration includes: the file itself is unchanged, the files it includes cannot be compared; if they are as \
+         applied, record the new checksum: UPDATE pgstage.ledger SET checksum = '{now}' WHERE migration = {})",
+        quote_literal(migration)
+    )
 }
 
 /// What the ledger knows of one migration.
@@ -259,6 +307,27 @@ mod tests {
         assert!(line_endings_note(&checksum(lf.as_bytes()), &crlf).starts_with(" (only the line endings differ"));
         assert!(line_endings_note(&checksum(crlf.as_bytes()), lf).starts_with(" (only the line endings differ"));
         assert_eq!(line_endings_note(&checksum(lf.as_bytes()), &lf.replace("1", "2")), "");
+    }
+
+    #[test]
+    fn a_migration_without_includes_keeps_the_plain_sha256_and_one_with_includes_covers_them() {
+        let (abc, def) = (checksum(b"abc"), checksum(b"def"));
+        assert_eq!(migration_checksum(&abc, []), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        // `printf abc > a.sql; printf def > b.sql; sha256sum a.sql b.sql | cut -c1-64 | sha256sum`
+        let both = migration_checksum(&abc, [def.as_str()]);
+        assert_eq!(both, "de7ad4a6c2f0daea4b2e717eba13e90728ecb1f46840b4450916325b95905ea1");
+        assert_ne!(migration_checksum(&abc, [def.as_str(), def.as_str()]), both, "each read counts");
+        assert_ne!(migration_checksum(&def, [abc.as_str()]), both, "in order");
+    }
+
+    #[test]
+    fn a_checksum_of_the_file_alone_is_told_as_such_for_a_file_with_includes() {
+        let note = own_bytes_note("aaa", "aaa", "bbb", "013", true);
+        assert!(note.contains("of this file alone") && note.ends_with("SET checksum = 'bbb' WHERE migration = '013')"), "{note}");
+        assert_eq!(own_bytes_note("aaa", "aaa", "aaa", "013", false), "", "no includes: no such note");
+        assert_eq!(own_bytes_note("ccc", "aaa", "bbb", "013", true), "", "another checksum: changed");
+        assert_eq!(included_words(["a.sql", "b.sql", "a.sql"]), " and the files it includes (a.sql, b.sql)");
+        assert_eq!(included_words([]), "");
     }
 
     #[test]

@@ -3,17 +3,19 @@
 //! without the byte-order mark some editors write (CRLF kept: the splitter reads both), split
 //! into statements as psql would (its meta-commands followed: `\set` and its variables,
 //! `\if`, `\ir`…; see [`split::psql`]), each statement that cannot run in a transaction
-//! marked.
+//! marked. Its checksum covers the files it includes (`\i` / `\ir`,
+//! [`ledger::migration_checksum`]): a changed included file is a changed migration.
 //! Every caller (the engine, `init`, the sandbox's seeding) reads through [`SqlFile::read`]
 //! and gets a [`FileError`] naming the file.
 
 use std::path::{Path, PathBuf};
 
 use super::ledger;
+use super::split::psql::IncludedFile;
 use super::split::{self, SplitError, Statement};
 
 /// A migration file read, checksummed and split, before anything runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SqlFile {
     /// The file as read.
     pub file: PathBuf,
@@ -21,10 +23,17 @@ pub struct SqlFile {
     pub shown: String,
     /// The text, without a byte-order mark.
     pub script: String,
-    /// SHA-256 of the file's bytes (byte-order mark and all), as the ledger records it.
+    /// What the ledger records ([`ledger::migration_checksum`]): the SHA-256 of the file's
+    /// bytes (byte-order mark and all), or with its includes, of theirs too.
     pub checksum: String,
+    /// SHA-256 of the file's own bytes (`checksum` when it includes nothing).
+    pub own_checksum: String,
     /// The statements of `script`, as psql would send them.
     pub statements: Vec<Statement>,
+    /// The files its `\i` / `\ir` read, in the order psql reads them.
+    pub included: Vec<IncludedFile>,
+    /// It holds psql meta-commands: `script` is not what the server is sent (`statements` are).
+    pub meta_commands: bool,
 }
 
 /// Why a migration file cannot be read; each names the file as shown.
@@ -52,14 +61,18 @@ impl SqlFile {
 
     fn read_shown(file: &Path, shown: &Path) -> Result<SqlFile, FileError> {
         let (bytes, script) = read(file, shown)?;
-        let statements =
-            split::psql::split(&script, file, shown).map_err(|source| FileError::Split { path: shown.to_owned(), source })?;
+        let followed =
+            split::psql::follow(&script, file, shown).map_err(|source| FileError::Split { path: shown.to_owned(), source })?;
+        let own_checksum = ledger::checksum(&bytes);
         Ok(SqlFile {
             file: file.to_owned(),
             shown: shown.display().to_string(),
             script,
-            checksum: ledger::checksum(&bytes),
-            statements,
+            checksum: ledger::migration_checksum(&own_checksum, followed.included.iter().map(|f| f.sha256.as_str())),
+            own_checksum,
+            statements: followed.statements,
+            included: followed.included,
+            meta_commands: followed.meta_commands,
         })
     }
 
@@ -143,6 +156,35 @@ mod tests {
         for f in [latin1, open] {
             std::fs::remove_file(f).unwrap();
         }
+    }
+
+    #[test]
+    fn the_checksum_is_the_plain_sha256_without_includes_and_covers_the_included_files_with() {
+        let dir = std::env::temp_dir().join(format!("pgstage-sql-file-include-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("seed")).unwrap();
+        let plain = dir.join("plain.sql");
+        let bytes = b"\\set n 3\nCREATE TABLE a (id int);\n\\if false\n\\ir seed/none.sql\n\\endif\n";
+        std::fs::write(&plain, bytes).unwrap();
+        let f = SqlFile::read(&plain).unwrap();
+        assert_eq!(f.checksum, ledger::checksum(bytes), "no file read: the plain SHA-256, as the ledger always had");
+        assert!(f.included.is_empty() && f.meta_commands);
+
+        std::fs::write(dir.join("seed/data.sql"), "INSERT INTO a VALUES (1);\n").unwrap();
+        let main = dir.join("main.sql");
+        std::fs::write(&main, "CREATE TABLE a (id int);\n\\ir seed/data.sql\n").unwrap();
+        let f = SqlFile::read(&main).unwrap();
+        let own = ledger::checksum(&std::fs::read(&main).unwrap());
+        let data = ledger::checksum(b"INSERT INTO a VALUES (1);\n");
+        assert_eq!(f.own_checksum, own);
+        assert_eq!(f.checksum, ledger::migration_checksum(&own, [data.as_str()]));
+        assert_ne!(f.checksum, own);
+        let listed: Vec<(&Path, u64)> = f.included.iter().map(|i| (i.file.as_path(), i.len)).collect();
+        assert_eq!(listed, [(dir.join("seed/data.sql").as_path(), 26)]);
+        std::fs::write(dir.join("seed/data.sql"), "INSERT INTO a VALUES (2);\n").unwrap();
+        let changed = SqlFile::read(&main).unwrap();
+        assert_ne!(changed.checksum, f.checksum, "only the included file changed");
+        assert_eq!(changed.own_checksum, own);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -104,19 +104,49 @@ pub fn describe_config(config: &tokio_postgres::Config) -> String {
 
 /// Run a whole SQL file in one round trip (the simple query protocol: one implicit
 /// transaction unless the file has its own). The file is read as every migration file is
-/// ([`migration_file::SqlFile`]); an error names the file, line and column.
+/// ([`migration_file::SqlFile`]); an error names the file, line and column. A file with psql
+/// meta-commands is sent as psql would send it: its statements, variables substituted and
+/// included files in (an error then names the included file it is in).
 pub async fn run_script_file(client: &Client, path: &Path) -> Result<(), DbError> {
     let file = migration_file::SqlFile::read(path)?;
-    let sql = file.script.as_str();
-    client.batch_execute(sql).await.map_err(|e| {
-        // With the simple protocol the server's position counts characters of the whole text.
-        let position = match e.as_db_error().and_then(|db| db.position()) {
-            Some(tokio_postgres::error::ErrorPosition::Original(p)) => *p as usize,
-            _ => 0,
+    if !file.meta_commands {
+        let sql = file.script.as_str();
+        return client.batch_execute(sql).await.map_err(|e| {
+            let (line, column) = char_position(sql, error_position(&e));
+            DbError::Script { file: path.to_owned(), line, column, message: describe(&e) }
+        });
+    }
+    // Each statement's first character in the text sent, counted in characters.
+    let (mut sql, mut starts) = (String::new(), Vec::with_capacity(file.statements.len()));
+    let mut chars = 0;
+    for s in &file.statements {
+        starts.push(chars);
+        sql += &s.sql;
+        sql += ";\n";
+        chars += s.sql.chars().count() + 2;
+    }
+    client.batch_execute(&sql).await.map_err(|e| {
+        let position = error_position(&e);
+        let at = starts.partition_point(|&start| start < position).saturating_sub(1);
+        let (shown, line, column) = match file.statements.get(at) {
+            Some(s) if position > 0 => {
+                let (shown, script) = s.source(&file.shown, &file.script);
+                let (line, column) = split::locate(script, s, position - starts[at]);
+                (shown, line, column)
+            }
+            _ => (file.shown.as_str(), 1, 1),
         };
-        let (line, column) = char_position(sql, position);
-        DbError::Script { file: path.to_owned(), line, column, message: describe(&e) }
+        DbError::Script { file: PathBuf::from(shown), line, column, message: describe(&e) }
     })
+}
+
+/// The server's position of an error in the text of a simple query (1-based, in characters);
+/// 0 when it gives none.
+fn error_position(e: &tokio_postgres::Error) -> usize {
+    match e.as_db_error().and_then(|db| db.position()) {
+        Some(tokio_postgres::error::ErrorPosition::Original(p)) => *p as usize,
+        _ => 0,
+    }
 }
 
 /// 1-based line and column of the 1-based character `position` in `text` (1:1 for 0).

@@ -114,14 +114,16 @@ pub async fn ledger_state(client: &Client, m: &Migration, p: &SqlFile, ledger_ex
         None => LedgerState::New,
         Some(e) if e.checksum == p.checksum => LedgerState::Applied(e),
         Some(e) => LedgerState::Drift(format!(
-            "{}: drift: migration {} was applied on {} (run {}) with checksum {}, but the file now has checksum {}{}; refusing to continue",
+            "{}: drift: migration {} was applied on {} (run {}) with checksum {}, but the file{} now has checksum {}{}{}; refusing to continue",
             p.shown,
             m.id,
             e.applied_at,
             e.run_id,
             &e.checksum[..12.min(e.checksum.len())],
+            ledger::included_words(p.included.iter().map(|f| f.shown.as_str())),
             &p.checksum[..12],
-            ledger::line_endings_note(&e.checksum, &p.script)
+            ledger::line_endings_note(&e.checksum, &p.script),
+            ledger::own_bytes_note(&e.checksum, &p.own_checksum, &p.checksum, &m.id, !p.included.is_empty()),
         )),
     })
 }
@@ -447,8 +449,8 @@ mod tests {
             file: PathBuf::from("m.sql"),
             shown: "m.sql".into(),
             script: script.into(),
-            checksum: String::new(),
             statements: split::split(script).unwrap(),
+            ..Default::default()
         }
     }
 

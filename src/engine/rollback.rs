@@ -241,8 +241,8 @@ mod tests {
             file: "r.sql".into(),
             shown: "r.sql".into(),
             script: script.into(),
-            checksum: String::new(),
             statements: split::split(script).unwrap(),
+            ..Default::default()
         };
         let parts: Vec<(bool, Vec<usize>)> =
             segments(&file).iter().map(|(tx, f)| (*tx, f.statements.iter().map(|s| s.line).collect())).collect();

@@ -3,7 +3,8 @@
 //! server starts from a copy instead of `initdb` and the baseline's scripts.
 //!
 //! An entry is keyed by the SHA-256 of the server's version line and of every baseline script
-//! (in order, bytes as read): any change to either is another key, so a stale entry is never
+//! (in order, bytes as read) and every file each includes (psql's `\i` / `\ir`, as the
+//! seeding follows them): any change to either is another key, so a stale entry is never
 //! found. Entries live next to the server binaries `scripts/pg-binaries/fetch` caches
 //! (`/var/cache/pgstage/baselines` as root, `${XDG_CACHE_HOME:-~/.cache}/pgstage/baselines`
 //! otherwise, or `PGSTAGE_BASELINE_CACHE`; `off` turns the cache off), private (0700
@@ -17,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::ServerBinaries;
+use super::{SandboxError, ServerBinaries};
+use crate::db::DbError;
+use crate::db::migration_file::{SqlFile, read_text};
 use crate::plan::LoadedPlan;
 use crate::private_files;
 
@@ -70,17 +73,31 @@ pub fn dir() -> Option<PathBuf> {
 }
 
 /// The key of `plan`'s baseline on `binaries`: hex SHA-256 of the cache format, the server's
-/// version line, and each baseline script's length and bytes.
-pub fn key(binaries: &ServerBinaries, plan: &LoadedPlan) -> Result<String, CacheError> {
+/// version line, and each baseline script's length and bytes, then how many files it includes
+/// (psql's `\i` / `\ir`, followed as the seeding follows them: [`SqlFile`]) and each one's
+/// path as resolved, length and SHA-256, in the order read. A script that cannot be read or
+/// split, or an included file that cannot be read, is the error seeding would give
+/// (file:line:column).
+pub fn key(binaries: &ServerBinaries, plan: &LoadedPlan) -> Result<String, SandboxError> {
     let mut hash = Sha256::new();
     hash.update(FORMAT.as_bytes());
     hash.update([0]);
     hash.update(binaries.version.as_bytes());
     hash.update([0]);
     for script in plan.baseline_scripts() {
-        let bytes = std::fs::read(&script).map_err(io_at(&script))?;
+        let (bytes, _) = read_text(&script).map_err(DbError::from)?;
         hash.update((bytes.len() as u64).to_le_bytes());
         hash.update(&bytes);
+        // Only a file with a backslash can include another: the others are not split here.
+        let included = if bytes.contains(&b'\\') { SqlFile::read(&script).map_err(DbError::from)?.included } else { vec![] };
+        hash.update((included.len() as u64).to_le_bytes());
+        for file in included {
+            let path = file.file.as_os_str().as_encoded_bytes();
+            hash.update((path.len() as u64).to_le_bytes());
+            hash.update(path);
+            hash.update(file.len.to_le_bytes());
+            hash.update(file.sha256.as_bytes());
+        }
     }
     Ok(hex(&hash.finalize()))
 }

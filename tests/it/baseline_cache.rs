@@ -299,3 +299,65 @@ fn a_warm_run_on_the_sandbox_ends_as_the_cold_one() {
     assert_eq!(seen[0], seen[1]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The bundled plan whose baseline is one script that `\ir`-includes `seed/data.sql` (written
+/// by the test) after a `\set`.
+fn including_plan(dir: &Path) -> LoadedPlan {
+    std::fs::create_dir_all(dir.join("seed")).unwrap();
+    let script = dir.join("001_a.sql");
+    std::fs::write(&script, "CREATE TABLE public.a (id int PRIMARY KEY);\n\\set first 1\n\\ir seed/data.sql\n").unwrap();
+    let mut plan = week2_plan();
+    plan.plan.baseline.migrations = vec![script];
+    plan.plan.baseline.sample_data = None;
+    plan
+}
+
+/// The rows of `public.a` in the seeded database of a sandbox started from `cache`, and where
+/// its baseline came from.
+async fn rows_of_a(cache: &Path, plan: &LoadedPlan) -> (BaselineSource, Vec<i32>) {
+    let options = SandboxOptions { baseline_cache: Some(cache.to_owned()), ..Default::default() };
+    let (sandbox, source) = Sandbox::start_with_baseline(&options, plan).await.unwrap_or_else(|e| panic!("{e}"));
+    sandbox.seed(plan, "run").await.unwrap_or_else(|e| panic!("{e}"));
+    let client = db::connect_config(&sandbox.config("run")).await.unwrap();
+    let rows = client.query("SELECT id FROM public.a ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    drop(client);
+    tokio::task::spawn_blocking(move || drop(sandbox)).await.unwrap();
+    (source, rows)
+}
+
+#[tokio::test]
+async fn a_change_to_a_file_a_baseline_script_includes_rebuilds_the_entry_and_a_missing_one_is_the_seedings_error() {
+    let dir = scratch("include");
+    let cache = dir.join("cache");
+    let plan = including_plan(&dir);
+    let data = dir.join("seed/data.sql");
+    std::fs::write(&data, "INSERT INTO public.a VALUES (:first), (2);\n").unwrap();
+    assert_eq!(rows_of_a(&cache, &plan).await, (BaselineSource::Built, vec![1, 2]), "the include followed, :first set");
+    assert_eq!(rows_of_a(&cache, &plan).await, (BaselineSource::Cache, vec![1, 2]));
+
+    // Only the included file changes: another entry, holding the new rows.
+    std::fs::write(&data, "INSERT INTO public.a VALUES (:first), (2), (3);\n").unwrap();
+    assert_eq!(rows_of_a(&cache, &plan).await, (BaselineSource::Built, vec![1, 2, 3]), "not the stale entry");
+    assert_eq!(entries(&cache).len(), 2);
+    assert_eq!(rows_of_a(&cache, &plan).await, (BaselineSource::Cache, vec![1, 2, 3]));
+
+    // The included file missing: the error seeding without the cache gives (file:line:column).
+    std::fs::remove_file(&data).unwrap();
+    let options = SandboxOptions { baseline_cache: Some(cache.clone()), ..Default::default() };
+    let cached = Sandbox::start_with_baseline(&options, &plan).await.map(|_| ()).unwrap_err().to_string();
+    let uncached = tokio::task::spawn_blocking(|| Sandbox::start(&SandboxOptions::default())).await.unwrap().unwrap();
+    let seeded = uncached.seed(&plan, "run").await.map(|_| ()).unwrap_err().to_string();
+    tokio::task::spawn_blocking(move || drop(uncached)).await.unwrap();
+    let at = format!("{}:3:1: \\ir seed/data.sql: cannot read {}: ", dir.join("001_a.sql").display(), data.display());
+    assert!(cached.contains(&at), "{cached}");
+    assert_eq!(cached, seeded);
+    assert_eq!(entries(&cache).len(), 2, "nothing built");
+
+    // The server refuses a statement of the included file: named at its file, line and column
+    // as written (before `:first` was substituted).
+    std::fs::write(&data, "-- rows\nINSERT INTO public.a VALUES (:first), ('x');\n").unwrap();
+    let refused = Sandbox::start_with_baseline(&options, &plan).await.map(|_| ()).unwrap_err().to_string();
+    let at = format!("{}:2:40: ERROR: invalid input syntax for type integer", data.display());
+    assert!(refused.contains(&at), "{refused}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

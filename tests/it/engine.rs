@@ -296,6 +296,48 @@ async fn edited_applied_migration_is_refused_as_drift_and_unchanged_is_skipped()
 }
 
 #[tokio::test]
+async fn a_migration_whose_included_file_changed_since_it_was_applied_is_refused_as_drift() {
+    let db = fresh_db(Template::Baseline).await;
+    let dir = std::env::temp_dir().join(format!("pgstage-drift-include-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("inc")).unwrap();
+    let file = dir.join("050.sql");
+    let rows = dir.join("inc/rows.sql");
+    std::fs::write(&file, "CREATE TABLE public.inc_t (id int);\n\\ir inc/rows.sql\n").unwrap();
+    std::fs::write(&rows, "INSERT INTO public.inc_t VALUES (1);\n").unwrap();
+    let plan = || {
+        plan_with(|p| {
+            p.migrations = vec![Migration {
+                file: file.clone(),
+                ..migration("050", "migrations/week2/013_create_positioning_campaigns.sql")
+            }];
+            p.rollback = None;
+            p.preflight.checks.clear();
+        })
+    };
+    let first = run(plan(), &db).await;
+    assert_eq!(first.migrations[0].status, MigrationStatus::Applied, "{:?}", first.migrations[0].error);
+    let sha = |p: &std::path::Path| pgstage::db::ledger::checksum(&std::fs::read(p).unwrap());
+    let expected = pgstage::db::ledger::migration_checksum(&sha(&file), [sha(&rows).as_str()]);
+    let recorded: String =
+        db.client.query_one("SELECT checksum FROM pgstage.ledger WHERE migration = '050'", &[]).await.unwrap().get(0);
+    assert_eq!((recorded.as_str(), first.migrations[0].checksum.as_str()), (expected.as_str(), expected.as_str()));
+    let again = run(plan(), &db).await;
+    assert_eq!(again.migrations[0].status, MigrationStatus::AlreadyApplied, "unchanged: skipped");
+
+    // Only the included file changes.
+    std::fs::write(&rows, "INSERT INTO public.inc_t VALUES (2);\n").unwrap();
+    let drifted = run(plan(), &db).await;
+    assert_eq!(drifted.migrations[0].status, MigrationStatus::Failed);
+    let error = drifted.migrations[0].error.clone().unwrap();
+    let names = format!("and the files it includes ({})", rows.display());
+    assert!(error.contains("drift: migration 050 was applied on ") && error.contains(&names), "{error}");
+    assert!(!drifted.verdict.go);
+    let count: i64 = db.client.query_one("SELECT count(*) FROM public.inc_t", &[]).await.unwrap().get(0);
+    assert_eq!(count, 1, "not applied again");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn a_leaky_rls_policy_is_caught_and_makes_it_no_go() {
     let db = fresh_db(Template::Baseline).await;
     let plan = plan_with(|p| {

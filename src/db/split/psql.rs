@@ -15,10 +15,16 @@
 //!
 //! Any other meta-command is refused by name at file:line:column: pgstage does not run shell
 //! commands, copy files or reconnect on the user's behalf.
+//!
+//! [`follow`] also lists every file an include read, in the order psql reads them (a file
+//! included twice is listed twice; one in a branch not taken is not read), with its length
+//! and SHA-256: what the ledger's checksum and the baseline cache's key cover besides the file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 
 use super::{Included, SplitError, Statement, line_col};
 
@@ -31,8 +37,37 @@ const FOLLOWED: &str =
 
 /// Split the text of the file `file` (shown as `shown`) as psql would run it.
 pub fn split(script: &str, file: &Path, shown: &Path) -> Result<Vec<Statement>, SplitError> {
-    let mut session = Session { vars: HashMap::new(), conds: Vec::new(), files: vec![File::of(file, shown)] };
-    super::scan(script, Some(&mut session))
+    follow(script, file, shown).map(|f| f.statements)
+}
+
+/// The file `file` (shown as `shown`, its text `script`) as psql runs it.
+#[derive(Debug)]
+pub struct Followed {
+    /// The statements psql sends.
+    pub statements: Vec<Statement>,
+    /// The files its includes read, in the order read.
+    pub included: Vec<IncludedFile>,
+    /// It holds a meta-command (so its text is not what the server is sent).
+    pub meta_commands: bool,
+}
+
+/// A file read by a `\i` / `\ir`: its path as resolved (as read), as shown, and its bytes'
+/// length and SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncludedFile {
+    pub file: PathBuf,
+    pub shown: String,
+    pub len: u64,
+    pub sha256: String,
+}
+
+/// Split the text of the file `file` (shown as `shown`) as psql would run it, and list the
+/// files it includes.
+pub fn follow(script: &str, file: &Path, shown: &Path) -> Result<Followed, SplitError> {
+    let mut session =
+        Session { vars: HashMap::new(), conds: Vec::new(), files: vec![File::of(file, shown)], read: vec![], metas: 0 };
+    let statements = super::scan(script, Some(&mut session))?;
+    Ok(Followed { statements, included: session.read, meta_commands: session.metas > 0 })
 }
 
 /// psql's state while it runs a file: its variables, the open `\if`s, the files being read.
@@ -41,6 +76,10 @@ pub struct Session {
     conds: Vec<Cond>,
     /// The file being read, last; those that included it before.
     files: Vec<File>,
+    /// Every file included so far, in the order read.
+    read: Vec<IncludedFile>,
+    /// Meta-commands met so far.
+    metas: usize,
 }
 
 struct File {
@@ -87,6 +126,7 @@ impl Session {
     /// Follow the meta-command at `start` of `script`: returns where it ends and the
     /// statements it brought in (`\i`). `in_statement`: it stands inside an unfinished one.
     pub(super) fn meta(&mut self, script: &str, start: usize, in_statement: bool) -> Result<(usize, Vec<Statement>), SplitError> {
+        self.metas += 1;
         let bytes = script.as_bytes();
         let name_end = super::scan_while(bytes, start + 1, |c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'?' | b'!'));
         let name = &script[start..name_end.max(start + 1)];
@@ -189,6 +229,12 @@ impl Session {
                 if relative { "" } else { " (psql reads a \\i path from its working directory; \\ir reads it beside this file)" };
             err(format!("{name} {}: cannot read {}: {e}{hint}", path.display(), shown.display()))
         })?;
+        self.read.push(IncludedFile {
+            file: file.clone(),
+            shown: shown.display().to_string(),
+            len: bytes.len() as u64,
+            sha256: Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect(),
+        });
         let text = String::from_utf8(bytes)
             .map_err(|_| err(format!("{name} {}: {} is not UTF-8 text", path.display(), shown.display())))?;
         let script = text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned();
