@@ -65,11 +65,19 @@ pub fn tenants(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, args: &Args) 
     let runs = args.whole_runs.clamp(3, 20);
     let (mut plain, mut big, mut ratio) =
         (Series::new("baseline alone"), Series::new(format!("baseline + {tables} tables")), Series::new("tenants / alone"));
+    // The same runs less the time the pre-flight waited, at its end, for the plan's PF-SIZE
+    // (`pg_database_size`, asked on its own connection from the pre-flight's start): what the
+    // run would take if the database's size were had for nothing.
+    let (mut plain_less, mut big_less, mut ratio_less) = (
+        Series::new("baseline alone, less the wait for pg_database_size"),
+        Series::new(format!("baseline + {tables} tables, less the wait for pg_database_size")),
+        Series::new("tenants / alone, less the wait for pg_database_size"),
+    );
     let mut phases_plain: Vec<Series> = vec![];
     let mut phases_big: Vec<Series> = vec![];
     // One run of each first, not counted (warm-up).
     for i in 0..=runs {
-        let mut totals = [0.0; 2];
+        let (mut totals, mut less) = ([0.0; 2], [0.0; 2]);
         let order = if i % 2 == 0 { [(TEMPLATE, 0), (TENANTS, 1)] } else { [(TENANTS, 1), (TEMPLATE, 0)] };
         for (template, which) in order {
             let name = format!("pgstage_bench_tn_{which}");
@@ -88,11 +96,22 @@ pub fn tenants(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, args: &Args) 
                 s.samples.push(*x);
             }
             totals[which] = run.phases.iter().map(|p| p.1).sum();
+            let sizing: f64 = run
+                .result
+                .preflight
+                .iter()
+                .filter(|c| c.metric == Some(pgstage::plan::Metric::DatabaseSizeMb))
+                .map(|c| c.duration_ms)
+                .sum();
+            less[which] = totals[which] - sizing;
         }
         if i > 0 {
             plain.samples.push(totals[0]);
             big.samples.push(totals[1]);
             ratio.samples.push(totals[1] / totals[0]);
+            plain_less.samples.push(less[0]);
+            big_less.samples.push(less[1]);
+            ratio_less.samples.push(less[1] / less[0]);
         }
         eprint!(".");
     }
@@ -110,6 +129,12 @@ pub fn tenants(rt: &Runtime, sandbox: &Sandbox, plan: &LoadedPlan, args: &Args) 
     s +=
         &table(&format!("engine total, {runs} alternating runs on fresh clones (after one warm-up each)"), "ms", &[&plain, &big]);
     s += &table(&format!("per-run ratio (target {target})"), "ratio", &[&ratio]);
+    s += &table(
+        "the same runs less the pre-flight's wait for the plan's PF-SIZE (pg_database_size, on its own connection)",
+        "ms",
+        &[&plain_less, &big_less],
+    );
+    s += &table("per-run ratio, less that wait", "ratio", &[&ratio_less]);
     s += "\n### per phase, medians (ms)\n\n| phase | alone | with the other tables |\n|---|---:|---:|\n";
     for (a, b) in phases_plain.iter().zip(&phases_big) {
         let _ = writeln!(s, "| {} | {:.1} | {:.1} |", a.name, super::stats(&a.samples).median, super::stats(&b.samples).median);

@@ -235,11 +235,23 @@ fn preflight(ui: &mut egui::Ui, view: &View) {
             ui.label(super::results::value_text(r, &r.expected));
             let actual = RichText::new(super::results::value_text(r, &r.actual));
             ui.label(if matches!(r.status, Status::Fail | Status::Warn) { actual.strong() } else { actual });
-            ui.label(RichText::new(r.detail.lines().next().unwrap_or("")).weak());
+            detail(ui, &r.detail);
             ui.end_row();
         }
     });
     drift(ui, &view.run.drift);
+}
+
+/// A check's detail on one line, cut to the window's width; the whole of it on hover.
+fn detail(ui: &mut egui::Ui, detail: &str) {
+    let mut lines = detail.lines().filter(|l| !l.trim().is_empty());
+    let Some(first) = lines.next() else {
+        ui.label("");
+        return;
+    };
+    let more = lines.count();
+    let shown = if more == 0 { first.to_owned() } else { format!("1 of {}: {first}", more + 1) };
+    ui.add(egui::Label::new(RichText::new(shown).weak()).truncate()).on_hover_text(detail);
 }
 
 /// The Drift table: what this database holds that the rehearsal did not, or lacks.
