@@ -174,6 +174,8 @@ impl CatalogReader {
             )
             .await
             .ok()?;
+        // Best effort: a database without PL/pgSQL gets no probe answers anyway.
+        let _ = reader.client.batch_execute(&trace::reader_warm_up_sql()).await;
         Some(CatalogReader { pid: row.get(0), session: reader, blocked: Default::default() })
     }
 }
@@ -309,7 +311,9 @@ impl Engine {
         // session's lock: not a migration, and not a snapshot or a check either.
         let settings = apply::SessionSettings::new(&plan.plan.execution, run_id, check_interval);
         client.batch_execute(settings.sql()).await.map_err(DbError::query)?;
-        let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.map_err(DbError::query)?.get(0);
+        let warm_up = trace::warm_up_sql();
+        let (pid, _) = tokio::join!(client.query_one("SELECT pg_backend_pid()", &[]), client.batch_execute(&warm_up));
+        let pid: i32 = pid.map_err(DbError::query)?.get(0);
         Ok((pid, settings))
     }
 

@@ -354,7 +354,8 @@ impl Engine {
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
         // Outside a transaction the trace is polled from the reader ([`super::poll`]).
-        let mut tracer = Some(Tracer::new(before));
+        let reparenting = self.prepared.iter().flatten().any(|f| f.statements.iter().any(trace::reparents));
+        let mut tracer = Some(Tracer::new(before, reparenting));
         // The baseline goes into the ledger in the first migration's transaction, before its
         // statements: no lock on the application's tables is held yet, and none waits on it.
         let recorded = !self.record_baseline || m.non_transactional || self.record_baseline_now(&p.shown, &mut result).await;

@@ -1,5 +1,5 @@
 //! The lock trace: after each statement of a migration that may lock a pre-existing relation
-//! ([`Tracer::reach`]), in its own transaction, the relation locks the session newly holds
+//! ([`Tracer::traces`]), in its own transaction, the relation locks the session newly holds
 //! on pre-existing relations (mode, relation, kind, what the mode blocks) and the tables or
 //! indexes it gave new storage (a rewrite), read from `pg_locks` and `pg_class` in the same
 //! query as the statement itself; at COMMIT, how long each lock was held. Probes from another
@@ -31,6 +31,35 @@ pub fn traced(sql: &str, max_oid: u32) -> String {
          FROM pg_catalog.pg_locks l WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' \
          AND l.granted AND l.relation <= {max_oid}::oid",
         rewrites = LockMode::AccessExclusive
+    )
+}
+
+/// Sent once on the run's session before its first migration: the trace query and the
+/// transaction counters' functions, so that the catalog entries a new server process loads on
+/// first use (the `pg_locks` view and its functions: a few milliseconds) are not loaded inside
+/// the first migration's lock window. Reads no table, returns no row of interest.
+pub fn warm_up_sql() -> String {
+    format!(
+        "{};SELECT pg_catalog.pg_stat_get_xact_tuples_inserted(0), pg_catalog.pg_stat_get_xact_tuples_updated(0), \
+         pg_catalog.pg_stat_get_xact_tuples_deleted(0)",
+        traced("SELECT 1", 0)
+    )
+}
+
+/// The same for the catalog reader's [`probe`]s: PL/pgSQL, which their `DO` blocks load on a
+/// server process's first use, and the query on the indexes' locks.
+pub fn reader_warm_up_sql() -> String {
+    format!("DO $pgstage_probe$BEGIN END$pgstage_probe$;{}", index_locked_sql("pg_catalog.pg_class"))
+}
+
+/// Whether an index of `table` (quoted, qualified) is held ACCESS EXCLUSIVE by any session.
+fn index_locked_sql(table: &str) -> String {
+    format!(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_locks l ON l.locktype = 'relation' \
+         AND l.relation = i.indexrelid AND l.granted AND l.mode = '{}' \
+         WHERE i.indrelid = {}::pg_catalog.regclass)",
+        LockMode::AccessExclusive,
+        crate::db::quote_literal(table)
     )
 }
 
@@ -73,6 +102,11 @@ pub fn blocks(relkind: &str, mode: LockMode) -> Blocks {
     }
 }
 
+/// Whether `statement` may make a table another's child (inheritance or a partition).
+pub fn reparents(statement: &Statement) -> bool {
+    split::identifiers(&statement.sql).iter().any(|w| matches!(w.as_str(), "inherit" | "inherits" | "attach" | "partition"))
+}
+
 /// Follows one migration's statements.
 pub struct Tracer {
     /// Relations that existed before the migration: oid → (`schema.name`, relkind, storage as
@@ -80,10 +114,12 @@ pub struct Tracer {
     relations: HashMap<u32, (String, String, i64)>,
     pub max_oid: u32,
     /// Unqualified names of the pre-existing relations, and of the tables among them (see
-    /// [`Tracer::reach`]).
+    /// [`Tracer::traces`]).
     relation_names: HashSet<String>,
     table_names: HashSet<String>,
     event_triggers: bool,
+    /// A migration of the plan makes a table another's child ([`Tracer::only_its_own`]).
+    reparenting: bool,
     /// The table of each pre-existing index, by name: reads of a table wait for an index of it
     /// held ACCESS EXCLUSIVE.
     index_tables: HashMap<String, String>,
@@ -95,7 +131,9 @@ pub struct Tracer {
 }
 
 impl Tracer {
-    pub fn new(before: &super::data::Before) -> Self {
+    /// Follow a migration's statements against `before`; `reparenting`: see
+    /// [`Tracer::only_its_own`] ([`reparents`]).
+    pub fn new(before: &super::data::Before, reparenting: bool) -> Self {
         let relations = before.relations.clone();
         let max_oid = relations.keys().copied().max().unwrap_or(0);
         Tracer {
@@ -104,6 +142,7 @@ impl Tracer {
             relation_names: before.relation_names.clone(),
             table_names: before.table_names.clone(),
             event_triggers: before.event_triggers,
+            reparenting,
             index_tables: before.index_table_names(),
             held: HashSet::new(),
             scans: before.scans.clone(),
@@ -112,16 +151,36 @@ impl Tracer {
         }
     }
 
-    /// Whether the trace must follow `statement`: it may lock a pre-existing relation. Only a
-    /// `CREATE`, `COMMENT`, `GRANT` or `REVOKE` that names no pre-existing relation, defines no
-    /// function (whose body is checked), does not reach further ([`Tracer::may_block`]) and
-    /// runs on a database without event triggers is not followed: it creates or changes only
-    /// what the migration itself made.
+    /// Whether the trace must follow `statement`: it may lock a pre-existing relation. Not
+    /// followed: a statement that can only make or change what the migration itself made
+    /// ([`Tracer::only_its_own`]), does not reach further ([`Tracer::may_block`]), on a database
+    /// without event triggers.
     pub fn traces(&self, statement: &Statement) -> bool {
         let words = split::identifiers(&statement.sql);
-        let only_its_own = matches!(words.first().map(String::as_str), Some("create" | "comment" | "grant" | "revoke"))
-            && !words.iter().any(|w| matches!(w.as_str(), "function" | "procedure") || self.relation_names.contains(w));
-        !only_its_own || self.may_block(&words)
+        !self.only_its_own(&words) || self.may_block(&words)
+    }
+
+    /// Whether a statement (its `words`) names no pre-existing relation and is a `CREATE` (but
+    /// of a function or procedure, whose body is checked against the tables it names), a
+    /// `COMMENT`, `GRANT` or `REVOKE`, or an `ALTER` or `DROP` of anything but an index (a new
+    /// index may be on a pre-existing table) that gives no expression (`DEFAULT`, `CHECK`,
+    /// `GENERATED`, `USING`: it may run a function on each row). When a migration of the plan
+    /// makes a table another's child (`INHERIT`, `ATTACH`, `PARTITION`), only a `COMMENT`,
+    /// `GRANT` or `REVOKE` is: an index, trigger or `ALTER` on a new parent reaches its
+    /// children, which may be pre-existing tables.
+    fn only_its_own(&self, words: &[String]) -> bool {
+        let word = |i: usize| words.get(i).map_or("", String::as_str);
+        let code = |w: &str| matches!(w, "function" | "procedure");
+        let own = match word(0) {
+            "comment" | "grant" | "revoke" => true,
+            _ if self.reparenting => false,
+            "create" => !(code(word(1)) || (word(1) == "or" && code(word(3)))),
+            "alter" | "drop" => {
+                word(1) != "index" && !words.iter().any(|w| matches!(w.as_str(), "default" | "check" | "generated" | "using"))
+            }
+            _ => false,
+        };
+        own && !words.iter().any(|w| self.relation_names.contains(w))
     }
 
     /// Whether a statement (its `words`) may take a lock that keeps reads or writes of a
@@ -360,13 +419,7 @@ pub async fn probe(reader: &Client, table: &str) -> (Option<bool>, Option<bool>)
         return (None, None);
     }
     let sql = |mode: &str| format!("DO {TAG}BEGIN LOCK TABLE ONLY {quoted} IN {mode} MODE NOWAIT; END{TAG}");
-    let indexes = format!(
-        "SELECT EXISTS (SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_locks l ON l.locktype = 'relation' \
-         AND l.relation = i.indexrelid AND l.granted AND l.mode = '{}' \
-         WHERE i.indrelid = {}::pg_catalog.regclass)",
-        LockMode::AccessExclusive,
-        crate::db::quote_literal(&quoted)
-    );
+    let indexes = index_locked_sql(&quoted);
     let (write, read, index) = (
         reader.simple_query_raw(&sql("ROW EXCLUSIVE")).await,
         reader.simple_query_raw(&sql("ACCESS SHARE")).await,
@@ -463,11 +516,15 @@ mod tests {
     use super::*;
 
     fn tracer(event_triggers: bool) -> Tracer {
+        reparenting_tracer(event_triggers, false)
+    }
+
+    fn reparenting_tracer(event_triggers: bool, reparenting: bool) -> Tracer {
         let mut before = super::super::data::Before::default();
         before.relation_names = ["workspaces", "users", "workspaces_pkey", "old_seq"].map(String::from).into();
         before.table_names = ["workspaces", "users"].map(String::from).into();
         before.event_triggers = event_triggers;
-        Tracer::new(&before)
+        Tracer::new(&before, reparenting)
     }
 
     /// A probe answers for what was held when it ran, which may be a later statement's
@@ -530,7 +587,7 @@ mod tests {
             (12, ("public.items_old".to_owned(), "i".to_owned(), 102)),
         ]
         .into();
-        let mut t = Tracer::new(&before);
+        let mut t = Tracer::new(&before, false);
         let held =
             |mode, since_ms, live| super::super::poll::Held { mode, since_ms, read_blocked: None, write_blocked: None, live };
         let seen = [
@@ -571,11 +628,23 @@ mod tests {
             ("GRANT SELECT ON public.c TO app", false),
             ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO app", true),
             ("CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$SELECT 1$$", true),
-            ("CREATE TRIGGER t BEFORE UPDATE ON public.c FOR EACH ROW EXECUTE FUNCTION public.f()", true),
-            ("ALTER TABLE public.c ENABLE ROW LEVEL SECURITY", true),
+            ("CREATE PROCEDURE public.p() LANGUAGE sql AS $$DELETE FROM public.c$$", true),
+            ("CREATE OR REPLACE PROCEDURE public.p() LANGUAGE sql BEGIN ATOMIC DELETE FROM public.c; END", true),
+            ("CREATE TRIGGER t BEFORE UPDATE ON public.c FOR EACH ROW EXECUTE FUNCTION public.f()", false),
+            ("CREATE TRIGGER t BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.f()", true),
+            ("ALTER TABLE public.c ENABLE ROW LEVEL SECURITY", false),
+            ("ALTER TABLE public.users ENABLE ROW LEVEL SECURITY", true),
+            ("ALTER TABLE public.c ADD COLUMN d int DEFAULT public.f()", true),
+            ("ALTER TABLE public.c ADD COLUMN d int CHECK (public.f(d) > 0)", true),
+            ("ALTER TABLE public.c ADD COLUMN d int GENERATED ALWAYS AS (public.f(id)) STORED", true),
+            ("DROP INDEX public.idx_c_note", true),
+            ("ALTER INDEX public.idx_c_note SET (fillfactor = 50)", true),
+            ("DROP TRIGGER IF EXISTS t ON public.c", false),
+            ("DROP TRIGGER IF EXISTS t ON public.users", true),
             ("ALTER TABLE public.c ALTER COLUMN w TYPE text", true),
             ("ALTER TABLE public.c ADD CONSTRAINT c_w FOREIGN KEY (w) REFERENCES public.d (id)", true),
-            ("DROP POLICY IF EXISTS p ON public.c", true),
+            ("DROP POLICY IF EXISTS p ON public.c", false),
+            ("DROP POLICY IF EXISTS p ON public.users", true),
             ("DROP TABLE public.c", true),
             ("DROP SCHEMA old", true),
             ("DROP FUNCTION public.f() CASCADE", true),
@@ -589,6 +658,28 @@ mod tests {
         ] {
             assert_eq!(reach(&t, sql), expected, "{sql}");
         }
+    }
+
+    /// Once a table may become another's child, an index, trigger or `ALTER` on a new table
+    /// may reach a pre-existing one (a partition attached to it).
+    #[test]
+    fn when_the_plan_reparents_tables_only_comments_and_grants_go_untraced() {
+        let t = reparenting_tracer(false, true);
+        for (sql, expected) in [
+            ("CREATE INDEX idx_c_note ON public.c (note)", true),
+            ("CREATE TRIGGER t BEFORE UPDATE ON public.c FOR EACH ROW EXECUTE FUNCTION public.f()", true),
+            ("ALTER TABLE public.c ENABLE ROW LEVEL SECURITY", true),
+            ("DROP TRIGGER IF EXISTS t ON public.c", true),
+            ("COMMENT ON TABLE public.c IS 'x'", false),
+            ("GRANT SELECT ON public.c TO app", false),
+        ] {
+            assert_eq!(reach(&t, sql), expected, "{sql}");
+        }
+        let statement = |sql: &str| split::split(sql).unwrap().remove(0);
+        assert!(reparents(&statement("ALTER TABLE public.c ATTACH PARTITION public.users FOR VALUES IN (1)")));
+        assert!(reparents(&statement("ALTER TABLE public.users INHERIT public.c")));
+        assert!(reparents(&statement("CREATE TABLE public.c (id int) PARTITION BY RANGE (id)")));
+        assert!(!reparents(&statement("CREATE TABLE public.c (id int)")));
     }
 
     #[test]

@@ -284,6 +284,28 @@ async fn with_an_event_trigger_the_trace_follows_statements_that_name_no_existin
     assert!(trace.sql.starts_with("CREATE TABLE public.scratch_notes"), "{trace:#?}");
 }
 
+/// Once a pre-existing table is attached to a new partitioned one, an index on the new table
+/// is built on it too: the statement names only the new table, and the trace still follows it.
+#[tokio::test]
+async fn an_index_on_a_new_parent_is_traced_to_the_pre_existing_partition_it_reaches() {
+    let db = fresh_db(Template::Baseline).await;
+    db.client
+        .batch_execute(
+            "CREATE TABLE public.events_2024 (id bigint NOT NULL, at date NOT NULL);
+             INSERT INTO public.events_2024 SELECT g, date '2024-01-01' + g % 365 FROM generate_series(1, 1000) g;",
+        )
+        .await
+        .unwrap();
+    let r = run(fixture("tests/fixtures/sql/978_attach_then_index.sql", Some("index-without-concurrently")), &db).await;
+    let m = &r.migrations[0];
+    assert!(m.error.is_none(), "{:?}", m.error);
+    lock(m, "public.events_2024", "AccessExclusiveLock");
+    lock(m, "public.events_2024", "ShareLock");
+    let trace =
+        m.trace.iter().find(|t| t.locks.iter().any(|l| l.relation == "public.events_2024" && l.mode == "ShareLock")).unwrap();
+    assert!(trace.sql.starts_with("CREATE INDEX events_by_year_at"), "taken by the index: {trace:#?}");
+}
+
 /// The probes of the index's SHARE run while the type change runs (the pipeline does not wait
 /// for them): what they find blocked is kept for the index only where SHARE blocks.
 #[tokio::test]
