@@ -276,6 +276,18 @@ async fn init_drafts_on_a_clone_of_staging_a_folder_whose_files_cannot_rebuild_i
     assert_ne!(code, Some(0), "{out}");
     assert!(out.contains("does not exist") && out.contains(&format!("pgstage init {folder_arg} --clone-from CONN")), "{out}");
     assert!(!plan.exists(), "a failed draft writes nothing");
+    // The same when the baseline files themselves cannot be replayed: one references a table
+    // another tool made (ory/keto's `networks`, made by its networkx migrations).
+    let partial = dir.join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("001_tuples.sql"), "CREATE TABLE tuples (nid uuid REFERENCES networks (id));\n").unwrap();
+    std::fs::write(partial.join("002_tuples_nid.sql"), "CREATE INDEX tuples_nid_idx ON tuples (nid);\n").unwrap();
+    let partial_arg = partial.to_str().unwrap();
+    let (code, out) = pgstage_in(&state, &["init", partial_arg, "--from", "002", "-o", plan_arg]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("001_tuples.sql:1:") && out.contains("\"networks\" does not exist"), "{out}");
+    assert!(out.contains(&format!("pgstage init {partial_arg} --clone-from CONN")), "{out}");
+    assert!(!plan.exists(), "a failed draft writes nothing");
 
     let (code, out) = pgstage_in(&state, &["init", folder_arg, "-o", plan_arg, "--clone-from", &conn]);
     assert_eq!(code, Some(0), "{out}");

@@ -128,6 +128,19 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let verify = verify::verify_checks(&sources, &plan, &mut verify_review);
     plan.verification.extend(verify.iter().cloned());
     let measuring = |plan: &Plan| LoadedPlan { plan: enums::measuring(plan), path: plan_path.clone(), dir: dir.clone() };
+    // On a sandbox built from the folder's files, a failure on something they never create
+    // (seeding the baseline, or the batch) points at --clone-from.
+    let files_only = |e| match e {
+        DraftError::MigrationFailed(mut failures) if options.clone_from.is_none() => {
+            failures.extend(clone_hint(&failures.join("\n"), baseline.len(), &options.dir));
+            DraftError::MigrationFailed(failures)
+        }
+        DraftError::Rehearsal(why) if options.clone_from.is_none() => match clone_hint(&why, baseline.len(), &options.dir) {
+            Some(hint) => DraftError::Rehearsal(format!("{why}\n  {hint}")),
+            None => DraftError::Rehearsal(why),
+        },
+        e => e,
+    };
     let rig = match &options.clone_from {
         Some(staging) => {
             let rig = Rig::start_clone(options.server.clone(), staging, &measuring(&plan)).await?;
@@ -141,13 +154,6 @@ async fn draft(options: &InitOptions, prepared: Prepared, journal: &mut Journal)
     let in_down_files = |e| match e {
         DraftError::MigrationFailed(failures) => {
             DraftError::MigrationFailed(failures.into_iter().map(|f| in_down_file(f, drafted.as_deref(), &origins)).collect())
-        }
-        e => e,
-    };
-    let files_only = |e| match e {
-        DraftError::MigrationFailed(mut failures) if options.clone_from.is_none() => {
-            failures.extend(clone_hint(&failures.join("\n"), baseline.len(), &options.dir));
-            DraftError::MigrationFailed(failures)
         }
         e => e,
     };
