@@ -1,13 +1,16 @@
 //! `foreign-key-valid`: `ALTER TABLE … ADD … FOREIGN KEY` (or `REFERENCES`) without `NOT VALID`
 //! on a table that already has rows scans it to validate every row while holding SHARE ROW
-//! EXCLUSIVE on both tables: writes to either wait for the whole scan. Safer: add the key
-//! `NOT VALID` (no scan), then `VALIDATE CONSTRAINT` in a later migration (SHARE UPDATE
+//! EXCLUSIVE on both tables: writes to either wait for the whole scan. The finding names the
+//! mode the statement ran under, which is stronger when the same `ALTER TABLE` (or an earlier
+//! statement) took more: dropping the old key in the same statement, as ory/keto's migrations
+//! do, holds ACCESS EXCLUSIVE on both tables, so reads wait for the scan too. Safer: add the
+//! key `NOT VALID` (no scan), then `VALIDATE CONSTRAINT` in a later migration (SHARE UPDATE
 //! EXCLUSIVE: reads and writes go on).
 
 use super::Rule;
 use crate::db::lock_modes::LockMode;
 use crate::findings::catalogue::Doc;
-use crate::findings::{Context, shape, sized};
+use crate::findings::{Context, shape, under};
 use crate::plan::LockRule;
 use crate::run_result::Finding;
 
@@ -35,17 +38,17 @@ fn check(ctx: &Context) -> Vec<Finding> {
         }
         let Some(target) = altered_table(ctx.sql(t)) else { continue };
         let matches = |relation: &str| relation == target || relation.ends_with(&format!(".{target}"));
-        for l in t.locks.iter().filter(|l| l.mode == LockMode::ShareRowExclusive && matches(&l.relation)) {
-            let message = format!("foreign key added as VALID on {}: every row validated under SHARE ROW EXCLUSIVE", l.relation);
-            out.push(sized(
-                ctx,
-                RULE.id,
-                t,
-                l,
-                "writes (of both tables)",
-                message,
-                "ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then ALTER TABLE … VALIDATE CONSTRAINT … in a later migration",
-            ));
+        // The mode the scan ran under: this statement's strongest on the table, or an earlier
+        // statement's (a lock of the transaction is held to its end).
+        for h in t.held.iter().filter(|h| h.mode >= LockMode::ShareRowExclusive && matches(&h.relation)) {
+            let message = format!(
+                "foreign key added as VALID on {}: every row validated under {}, held on the referenced table too",
+                h.relation,
+                h.mode.sql_name()
+            );
+            let advice =
+                "ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then ALTER TABLE … VALIDATE CONSTRAINT … in a later migration";
+            out.push(under(ctx, RULE.id, t, &h.relation, h.mode, message, advice));
         }
     }
     out
@@ -84,6 +87,7 @@ mod tests {
             .findings(10_000);
         assert_eq!(rules_of(&f), ["foreign-key-valid"]);
         assert_eq!(f[0].relation, "public.moves", "the scanned table, not the referenced one");
+        assert_eq!((f[0].lock.as_str(), f[0].blocks.as_str()), ("ShareRowExclusiveLock", "writes"));
         let f = Fixture::new()
             .statement(
                 7,
@@ -94,5 +98,44 @@ mod tests {
             )
             .findings(10_000);
         assert!(f.is_empty());
+    }
+
+    /// ory/keto's 20230228091200000000: the old key dropped and the new one added VALID in one
+    /// ALTER TABLE, so the scan runs under the ACCESS EXCLUSIVE the drop takes; and a second
+    /// key on a table whose SHARE ROW EXCLUSIVE an earlier statement took.
+    #[test]
+    fn the_scan_is_judged_under_the_mode_the_statement_ran_under() {
+        let locks = [
+            ("public.tuples", "ShareRowExclusiveLock"),
+            ("public.tuples", "AccessExclusiveLock"),
+            ("public.networks", "AccessExclusiveLock"),
+        ];
+        let f = Fixture::new()
+            .rows("public.tuples", Some(200_000))
+            .statement(
+                5,
+                "ALTER TABLE tuples DROP CONSTRAINT tuples_nid_fk, ADD CONSTRAINT tuples_nid_fk FOREIGN KEY (nid) REFERENCES networks (id) ON DELETE CASCADE",
+                45.0,
+                &locks,
+                50.0,
+            )
+            .findings(10_000);
+        let fk: Vec<_> = f.iter().filter(|f| f.rule == "foreign-key-valid").collect();
+        assert_eq!(fk.len(), 1, "{f:#?}");
+        assert_eq!((fk[0].lock.as_str(), fk[0].blocks.as_str()), ("AccessExclusiveLock", "reads and writes"));
+        assert!(fk[0].message.contains("under ACCESS EXCLUSIVE"), "{}", fk[0].message);
+
+        let f = Fixture::new()
+            .rows("public.moves", Some(100))
+            .statement(
+                3,
+                "ALTER TABLE public.moves ADD CONSTRAINT a FOREIGN KEY (a) REFERENCES public.users (id)",
+                5.0,
+                &[("public.moves", "ShareRowExclusiveLock")],
+                9.0,
+            )
+            .statement(4, "ALTER TABLE public.moves ADD CONSTRAINT b FOREIGN KEY (b) REFERENCES public.users (id)", 5.0, &[], 4.0)
+            .findings(10_000);
+        assert_eq!(f.iter().filter(|f| f.rule == "foreign-key-valid").count(), 2, "both keys scan: {f:#?}");
     }
 }
