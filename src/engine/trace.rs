@@ -102,9 +102,13 @@ pub fn blocks(relkind: &str, mode: LockMode) -> Blocks {
     }
 }
 
-/// Whether `statement` may make a table another's child (inheritance or a partition).
+/// Whether `statement` may make a table another's child (inheritance or a partition) or give
+/// a relation a new name (a pre-existing table renamed is then named by a name the trace does
+/// not know).
 pub fn reparents(statement: &Statement) -> bool {
-    split::identifiers(&statement.sql).iter().any(|w| matches!(w.as_str(), "inherit" | "inherits" | "attach" | "partition"))
+    split::identifiers(&statement.sql)
+        .iter()
+        .any(|w| matches!(w.as_str(), "inherit" | "inherits" | "attach" | "partition" | "rename"))
 }
 
 /// Follows one migration's statements.
@@ -118,7 +122,7 @@ pub struct Tracer {
     relation_names: HashSet<String>,
     table_names: HashSet<String>,
     event_triggers: bool,
-    /// A migration of the plan makes a table another's child ([`Tracer::only_its_own`]).
+    /// A migration of the plan makes a table another's child or renames one ([`Tracer::only_its_own`]).
     reparenting: bool,
     /// The table of each pre-existing index, by name: reads of a table wait for an index of it
     /// held ACCESS EXCLUSIVE.
@@ -165,9 +169,10 @@ impl Tracer {
     /// `COMMENT`, `GRANT` or `REVOKE`, or an `ALTER` or `DROP` of anything but an index (a new
     /// index may be on a pre-existing table) that gives no expression (`DEFAULT`, `CHECK`,
     /// `GENERATED`, `USING`: it may run a function on each row). When a migration of the plan
-    /// makes a table another's child (`INHERIT`, `ATTACH`, `PARTITION`), only a `COMMENT`,
-    /// `GRANT` or `REVOKE` is: an index, trigger or `ALTER` on a new parent reaches its
-    /// children, which may be pre-existing tables.
+    /// makes a table another's child (`INHERIT`, `ATTACH`, `PARTITION`) or renames one, only a
+    /// `COMMENT`, `GRANT` or `REVOKE` is: an index, trigger or `ALTER` on a new parent reaches
+    /// its children, which may be pre-existing tables, and a pre-existing table renamed goes
+    /// by a name not among those known.
     fn only_its_own(&self, words: &[String]) -> bool {
         let word = |i: usize| words.get(i).map_or("", String::as_str);
         let code = |w: &str| matches!(w, "function" | "procedure");
@@ -679,6 +684,7 @@ mod tests {
         assert!(reparents(&statement("ALTER TABLE public.c ATTACH PARTITION public.users FOR VALUES IN (1)")));
         assert!(reparents(&statement("ALTER TABLE public.users INHERIT public.c")));
         assert!(reparents(&statement("CREATE TABLE public.c (id int) PARTITION BY RANGE (id)")));
+        assert!(reparents(&statement("ALTER TABLE public.users RENAME TO members")));
         assert!(!reparents(&statement("CREATE TABLE public.c (id int)")));
     }
 

@@ -306,6 +306,26 @@ async fn an_index_on_a_new_parent_is_traced_to_the_pre_existing_partition_it_rea
     assert!(trace.sql.starts_with("CREATE INDEX events_by_year_at"), "taken by the index: {trace:#?}");
 }
 
+/// A pre-existing table renamed goes by a name the trace did not know: an index on it under
+/// that name is still followed.
+#[tokio::test]
+async fn an_index_on_a_renamed_pre_existing_table_is_traced() {
+    let db = fresh_db(Template::Baseline).await;
+    db.client
+        .batch_execute(
+            "CREATE TABLE public.events_2024 (id bigint NOT NULL, at date NOT NULL);
+             INSERT INTO public.events_2024 SELECT g, date '2024-01-01' + g % 365 FROM generate_series(1, 1000) g;",
+        )
+        .await
+        .unwrap();
+    let r = run(fixture("tests/fixtures/sql/979_rename_then_index.sql", Some("index-without-concurrently")), &db).await;
+    let m = &r.migrations[0];
+    assert!(m.error.is_none(), "{:?}", m.error);
+    let trace =
+        m.trace.iter().find(|t| t.locks.iter().any(|l| l.mode == "ShareLock")).unwrap_or_else(|| panic!("{:#?}", m.trace));
+    assert!(trace.sql.starts_with("CREATE INDEX events_archive_at"), "taken by the index: {trace:#?}");
+}
+
 /// The probes of the index's SHARE run while the type change runs (the pipeline does not wait
 /// for them): what they find blocked is kept for the index only where SHARE blocks.
 #[tokio::test]

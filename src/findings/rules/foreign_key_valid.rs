@@ -57,7 +57,7 @@ fn check(ctx: &Context) -> Vec<Finding> {
 pub const DOC: Doc = Doc {
     id: LockRule::ForeignKeyValid,
     severity: crate::findings::grade::SCALED_POLICY,
-    detects: "a foreign key added without NOT VALID to a table with rows (SHARE ROW EXCLUSIVE on both tables during the scan)",
+    detects: "a foreign key added without NOT VALID to a table with rows (the scan holds SHARE ROW EXCLUSIVE on both tables, or what else the statement took: ACCESS EXCLUSIVE when it also drops a key)",
     why: "writes to both tables wait while every existing row is checked",
     safer: "ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
     bad: &[
