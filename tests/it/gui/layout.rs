@@ -1,7 +1,8 @@
 //! Every tab at 1024×700: the Results details below the tables (never over them), the
 //! Duration column in the window, the phase rows each with its times in words (planned,
 //! actual, ratio, or why there is none); the charts' series in the legend's order and bars
-//! coloured as the verdict judges them; light-theme input fields with a visible border.
+//! coloured as the verdict judges them; light-theme input fields with a visible border; a
+//! pre-flight detail of several lines cut at the window's edge.
 
 use std::time::Duration;
 
@@ -59,6 +60,11 @@ fn every_tab_works_at_1024_by_700_and_the_charts_read_right() {
     for tab in ["Plan", "Connect & pre-flight", "Run", "Verdict & export (GO, rehearsal)"] {
         h.get_by_label(tab).click();
         h.run_steps(2);
+        if tab == "Connect & pre-flight" {
+            // PF-PLAN's detail, several lines long: its first, cut at the window's edge.
+            let detail = h.get_by_label_contains("1 of 4: [announced-counts]").rect();
+            assert!(detail.right() <= 1024.0, "the detail ends in the window: {detail:?}");
+        }
     }
     assert!(h.get_by_label("GO").rect().right() <= 1024.0);
 
