@@ -122,6 +122,9 @@ pub struct Engine {
     steps: Vec<Step>,
     next: usize,
     prepared: Vec<Option<SqlFile>>,
+    /// A migration of the plan attaches, inherits or renames tables ([`trace::reparents`]),
+    /// read once from the prepared files: the trace then follows more statements.
+    reparenting: bool,
     /// The catalog before the plan's migrations: measured by this run's pre-flight, or recorded
     /// by the run that applied the first of them.
     baseline: Snapshot,
@@ -266,6 +269,7 @@ impl Engine {
             steps,
             next: 0,
             prepared: vec![],
+            reparenting: false,
             baseline: Snapshot::default(),
             baseline_known: false,
             record_baseline: false,

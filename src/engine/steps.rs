@@ -97,6 +97,7 @@ impl Engine {
     pub(super) async fn preflight(&mut self) -> Result<(), StepEnd> {
         let (prepared, problems) = apply::prepare(&self.plan);
         self.prepared = prepared;
+        self.reparenting = self.prepared.iter().flatten().any(|f| f.statements.iter().any(trace::reparents));
         for (i, m) in self.plan.plan.migrations.iter().enumerate() {
             self.result.migrations[i] = MigrationResult::not_run(m, self.prepared[i].as_ref());
         }
@@ -132,8 +133,7 @@ impl Engine {
             metric: None,
         };
         self.record(Section::Preflight, lint);
-        let sized = Probe::Metric(Metric::DatabaseSizeMb);
-        if self.plan.plan.preflight.checks.iter().any(|c| c.probe == sized) {
+        if self.plan.plan.preflight.checks.iter().any(asks_size) {
             let name = format!("pgstage run {} (database size)", self.result.run_id);
             self.size_ahead = Some(SizeAhead::start(&self.session, name));
         }
@@ -166,7 +166,7 @@ impl Engine {
     pub(super) async fn preflight_checks(&mut self, skip: &[String]) -> Result<(), StepEnd> {
         let checks = self.plan.plan.preflight.checks.clone();
         for (i, c) in checks.iter().enumerate() {
-            let later = self.size_ahead.is_some() && c.probe == Probe::Metric(Metric::DatabaseSizeMb);
+            let later = self.size_ahead.is_some() && asks_size(c);
             if !skip.contains(&c.id) && !later {
                 let r = self.check(c, TxMode::ReadOnly, &self.current).await?;
                 self.record(Section::Preflight, r);
@@ -188,7 +188,7 @@ impl Engine {
         }
         let checks = self.plan.plan.preflight.checks.clone();
         for (i, c) in checks.iter().enumerate() {
-            if c.probe != Probe::Metric(Metric::DatabaseSizeMb) || skip.contains(&c.id) {
+            if !asks_size(c) || skip.contains(&c.id) {
                 continue;
             }
             let r = self.check(c, TxMode::ReadOnly, &self.current).await?;
@@ -354,8 +354,7 @@ impl Engine {
             self.client().batch_execute(&apply::session_timeouts_sql(&self.plan.plan.execution)).await.map_err(db_failed)?;
         }
         // Outside a transaction the trace is polled from the reader ([`super::poll`]).
-        let reparenting = self.prepared.iter().flatten().any(|f| f.statements.iter().any(trace::reparents));
-        let mut tracer = Some(Tracer::new(before, reparenting));
+        let mut tracer = Some(Tracer::new(before, self.reparenting));
         // The baseline goes into the ledger in the first migration's transaction, before its
         // statements: no lock on the application's tables is held yet, and none waits on it.
         let recorded = !self.record_baseline || m.non_transactional || self.record_baseline_now(&p.shown, &mut result).await;
@@ -696,4 +695,9 @@ impl Engine {
     pub(super) fn stop_if_cancelled(&self) -> Result<(), StepEnd> {
         if self.controls.is_cancelled() { Err(StepEnd::Cancelled) } else { Ok(()) }
     }
+}
+
+/// Whether a check asks for the database's size (asked ahead, beside the pre-flight).
+fn asks_size(c: &Check) -> bool {
+    c.probe == Probe::Metric(Metric::DatabaseSizeMb)
 }
